@@ -1,0 +1,390 @@
+//! Small dense kernels: dot products, rank-4 Gram updates, Cholesky and
+//! conjugate gradient on f×f systems.
+//!
+//! Every kernel is generic over [`Madd`] so one source serves two instruction
+//! sets: plain multiply-then-add everywhere (wasm32 included), and fused
+//! multiply-add under AVX2+FMA on x86-64, chosen once per call at run time by
+//! [`simd_dispatch!`]. The generic bodies are `#[inline(always)]` so that the
+//! whole per-row solve is compiled inside the AVX2 function and vectorised.
+
+/// A multiply-add: plain (`a*b + c`) or fused (one rounding).
+pub trait Madd: Copy {
+    /// a·b + c.
+    fn madd(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// Separate multiply and add: portable, the result is identical on every target.
+#[derive(Clone, Copy)]
+pub struct Plain;
+
+/// Fused multiply-add: only used inside functions compiled with `fma` enabled.
+#[derive(Clone, Copy)]
+pub struct Fused;
+
+impl Madd for Plain {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+impl Madd for Fused {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+/// Defines `$name(args) -> ret` that runs `$generic::<Fused>` compiled for
+/// AVX2+FMA when the CPU has them, and `$generic::<Plain>` otherwise.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! simd_dispatch {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty = $generic:ident) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn fused($($arg: $ty),*) -> $ret {
+                    $generic::<$crate::linalg::Fused>($($arg),*)
+                }
+                // SAFETY: the CPU supports every feature `fused` was compiled for.
+                return unsafe { fused($($arg),*) };
+            }
+            $generic::<$crate::linalg::Plain>($($arg),*)
+        }
+    };
+}
+
+const LANES: usize = 16;
+
+/// Dot product with 16 independent accumulators, so it vectorises without
+/// reassociating (and so gives the same result on every run).
+#[inline(always)]
+pub fn dot<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; LANES];
+    let mut ca = a.chunks_exact(LANES);
+    let mut cb = b.chunks_exact(LANES);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..LANES {
+            acc[l] = M::madd(x[l], y[l], acc[l]);
+        }
+    }
+    let mut tail = 0.0f32;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail = M::madd(*x, *y, tail);
+    }
+    // Pairwise reduction of the lanes.
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            acc[l] += acc[l + width];
+        }
+        width /= 2;
+    }
+    acc[0] + tail
+}
+
+/// y ← y + s·x.
+#[inline(always)]
+pub fn axpy<M: Madd>(s: f32, x: &[f32], y: &mut [f32]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi = M::madd(s, *xi, *yi);
+    }
+}
+
+/// Adds Σ_k w_k z_k z_kᵀ to the lower triangle of the d×d row-major matrix
+/// `a`, where the z_k are the rows of `z` (n×d). Four rows at a time, so each
+/// element of `a` is loaded and stored once per four updates.
+#[inline(always)]
+pub fn gram_accumulate<M: Madd>(a: &mut [f32], d: usize, z: &[f32], w: &[f32]) {
+    let n = w.len();
+    let mut k = 0;
+    while k + 4 <= n {
+        let z0 = &z[k * d..(k + 1) * d];
+        let z1 = &z[(k + 1) * d..(k + 2) * d];
+        let z2 = &z[(k + 2) * d..(k + 3) * d];
+        let z3 = &z[(k + 3) * d..(k + 4) * d];
+        for j in 0..d {
+            let s0 = w[k] * z0[j];
+            let s1 = w[k + 1] * z1[j];
+            let s2 = w[k + 2] * z2[j];
+            let s3 = w[k + 3] * z3[j];
+            let row = &mut a[j * d..j * d + j + 1];
+            for ((((r, &y0), &y1), &y2), &y3) in row.iter_mut().zip(z0).zip(z1).zip(z2).zip(z3) {
+                *r = M::madd(
+                    s3,
+                    y3,
+                    M::madd(s2, y2, M::madd(s1, y1, M::madd(s0, y0, *r))),
+                );
+            }
+        }
+        k += 4;
+    }
+    while k < n {
+        let zk = &z[k * d..(k + 1) * d];
+        for j in 0..d {
+            let s = w[k] * zk[j];
+            axpy::<M>(s, &zk[..=j], &mut a[j * d..j * d + j + 1]);
+        }
+        k += 1;
+    }
+}
+
+/// The matrix was not positive definite: the row's normal equations have no
+/// unique solution (typically λ = 0 with fewer interactions than factors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotPositiveDefinite;
+
+/// Factors the lower triangle of the d×d row-major `a` in place into L with
+/// a = L·Lᵀ. The upper triangle is neither read nor written.
+#[inline(always)]
+pub fn cholesky<M: Madd>(a: &mut [f32], d: usize) -> Result<(), NotPositiveDefinite> {
+    for j in 0..d {
+        let (done, rest) = a.split_at_mut(j * d);
+        let row_j = &mut rest[..d];
+        for k in 0..j {
+            let row_k = &done[k * d..k * d + k + 1];
+            let s = row_j[k] - dot::<M>(&row_j[..k], &row_k[..k]);
+            row_j[k] = s / row_k[k];
+        }
+        let diag = row_j[j] - dot::<M>(&row_j[..j], &row_j[..j]);
+        if !(diag > 0.0) || !diag.is_finite() {
+            return Err(NotPositiveDefinite);
+        }
+        row_j[j] = diag.sqrt();
+    }
+    Ok(())
+}
+
+/// Solves L·Lᵀ·x = b in place (`b` becomes x), L from [`cholesky`].
+#[inline(always)]
+pub fn cholesky_solve<M: Madd>(l: &[f32], d: usize, b: &mut [f32]) {
+    // Forward: L·y = b.
+    for i in 0..d {
+        let row = &l[i * d..i * d + i];
+        b[i] = (b[i] - dot::<M>(row, &b[..i])) / l[i * d + i];
+    }
+    // Backward: Lᵀ·x = y, column by column so every access is a row of L.
+    for i in (0..d).rev() {
+        b[i] /= l[i * d + i];
+        let xi = b[i];
+        axpy::<M>(-xi, &l[i * d..i * d + i], &mut b[..i]);
+    }
+}
+
+/// Runs at most `steps` conjugate-gradient iterations on A·x = b from the
+/// starting point in `x`, where `apply(v, out)` writes A·v. `r`, `p` and `ap`
+/// are scratch vectors of x's length.
+#[inline(always)]
+pub fn conjugate_gradient<M: Madd>(
+    mut apply: impl FnMut(&[f32], &mut [f32]),
+    b: &[f32],
+    x: &mut [f32],
+    steps: usize,
+    r: &mut [f32],
+    p: &mut [f32],
+    ap: &mut [f32],
+) {
+    const TINY: f32 = 1e-20;
+    apply(x, ap);
+    for i in 0..x.len() {
+        r[i] = b[i] - ap[i];
+        p[i] = r[i];
+    }
+    let mut rs_old = dot::<M>(r, r);
+    for _ in 0..steps {
+        if rs_old < TINY {
+            break;
+        }
+        apply(p, ap);
+        let p_ap = dot::<M>(p, ap);
+        if !(p_ap > 0.0) {
+            break;
+        }
+        let step = rs_old / p_ap;
+        axpy::<M>(step, p, x);
+        axpy::<M>(-step, ap, r);
+        let rs_new = dot::<M>(r, r);
+        if rs_new < TINY {
+            break;
+        }
+        let beta = rs_new / rs_old;
+        for (pi, ri) in p.iter_mut().zip(r.iter()) {
+            *pi = M::madd(beta, *pi, *ri);
+        }
+        rs_old = rs_new;
+    }
+}
+
+/// out ← M·v for the full (both triangles stored) symmetric f×f matrix `m`.
+#[inline(always)]
+pub fn symv<M: Madd>(m: &[f32], v: &[f32], out: &mut [f32]) {
+    let f = v.len();
+    for (i, o) in out.iter_mut().enumerate().take(f) {
+        *o = dot::<M>(&m[i * f..(i + 1) * f], v);
+    }
+}
+
+crate::simd_dispatch!(
+    /// Dot product (runtime-dispatched [`dot`]).
+    pub fn dot_product(a: &[f32], b: &[f32]) -> f32 = dot
+);
+
+crate::simd_dispatch!(
+    /// Adds Σ_k w_k z_k z_kᵀ to the lower triangle of `a` (runtime-dispatched
+    /// [`gram_accumulate`]).
+    pub fn gram_lower(a: &mut [f32], d: usize, z: &[f32], w: &[f32]) -> () = gram_accumulate
+);
+
+/// YᵀY (f×f, both triangles) of the row-major n×f matrix `y`: the Gram matrix
+/// that implicit models share across all rows of a half-iteration.
+pub fn gram_matrix(y: &[f32], f: usize) -> Vec<f32> {
+    let mut g = vec![0.0f32; f * f];
+    let ones = vec![1.0f32; y.len() / f.max(1)];
+    gram_lower(&mut g, f, y, &ones);
+    symmetrize(&mut g, f);
+    g
+}
+
+/// Copies the lower triangle of the f×f row-major `g` into its upper triangle.
+pub fn symmetrize(g: &mut [f32], f: usize) {
+    for i in 0..f {
+        for j in 0..i {
+            g[j * f + i] = g[i * f + j];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lcg(seed: &mut u64) -> f32 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    }
+
+    /// A random symmetric positive definite matrix (full storage) and vector.
+    fn spd(d: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
+        let mut s = seed;
+        let z: Vec<f32> = (0..3 * d * d).map(|_| lcg(&mut s)).collect();
+        let mut a = vec![0.0f32; d * d];
+        for row in z.chunks(d) {
+            for i in 0..d {
+                for j in 0..d {
+                    a[i * d + j] += row[i] * row[j];
+                }
+            }
+        }
+        for i in 0..d {
+            a[i * d + i] += 0.5;
+        }
+        let b = (0..d).map(|_| lcg(&mut s)).collect();
+        (a, b)
+    }
+
+    fn residual(a: &[f32], x: &[f32], b: &[f32]) -> f32 {
+        let d = b.len();
+        (0..d)
+            .map(|i| {
+                let ax: f64 = (0..d).map(|j| a[i * d + j] as f64 * x[j] as f64).sum();
+                (ax - b[i] as f64).abs()
+            })
+            .fold(0.0, f64::max) as f32
+    }
+
+    #[test]
+    fn dot_matches_sequential_sum_for_odd_lengths() {
+        for n in [0, 1, 7, 16, 17, 33, 100] {
+            let mut s = n as u64 + 1;
+            let a: Vec<f32> = (0..n).map(|_| lcg(&mut s)).collect();
+            let b: Vec<f32> = (0..n).map(|_| lcg(&mut s)).collect();
+            let want: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
+            assert!((dot::<Plain>(&a, &b) as f64 - want).abs() < 1e-5, "n={n}");
+            assert!((dot::<Fused>(&a, &b) as f64 - want).abs() < 1e-5, "n={n}");
+        }
+    }
+
+    #[test]
+    fn gram_accumulate_matches_naive_lower_triangle() {
+        let (d, n) = (13, 11);
+        let mut s = 5;
+        let z: Vec<f32> = (0..n * d).map(|_| lcg(&mut s)).collect();
+        let w: Vec<f32> = (0..n).map(|_| lcg(&mut s) + 1.0).collect();
+        let mut a = vec![0.0f32; d * d];
+        gram_accumulate::<Plain>(&mut a, d, &z, &w);
+        for i in 0..d {
+            for j in 0..d {
+                let want: f32 = (0..n).map(|k| w[k] * z[k * d + i] * z[k * d + j]).sum();
+                if j <= i {
+                    assert!((a[i * d + j] - want).abs() < 1e-5);
+                } else {
+                    assert_eq!(a[i * d + j], 0.0, "upper triangle must stay untouched");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gram_matrix_is_full_symmetric_yty() {
+        let y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 3 rows × 2
+        assert_eq!(gram_matrix(&y, 2), vec![35.0, 44.0, 44.0, 56.0]);
+    }
+
+    #[test]
+    fn cholesky_solves_spd_systems() {
+        for d in [1, 2, 5, 16, 33] {
+            let (a, b) = spd(d, d as u64);
+            let mut l = a.clone();
+            cholesky::<Plain>(&mut l, d).unwrap();
+            let mut x = b.clone();
+            cholesky_solve::<Plain>(&l, d, &mut x);
+            assert!(residual(&a, &x, &b) < 1e-3, "d={d}");
+        }
+    }
+
+    #[test]
+    fn cholesky_rejects_indefinite_matrix() {
+        let mut a = vec![1.0, 0.0, 2.0, 1.0]; // [[1,2],[2,1]] has a negative eigenvalue
+        assert_eq!(cholesky::<Plain>(&mut a, 2), Err(NotPositiveDefinite));
+        let mut zero = vec![0.0; 4];
+        assert_eq!(cholesky::<Plain>(&mut zero, 2), Err(NotPositiveDefinite));
+    }
+
+    #[test]
+    fn conjugate_gradient_converges_to_cholesky_solution() {
+        let d = 12;
+        let (a, b) = spd(d, 99);
+        let mut x = vec![0.0f32; d];
+        let (mut r, mut p, mut ap) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        conjugate_gradient::<Plain>(
+            |v, out| symv::<Plain>(&a, v, out),
+            &b,
+            &mut x,
+            3 * d,
+            &mut r,
+            &mut p,
+            &mut ap,
+        );
+        assert!(residual(&a, &x, &b) < 1e-3);
+        // A few steps from zero reduce the residual but do not solve exactly.
+        let mut x3 = vec![0.0f32; d];
+        conjugate_gradient::<Plain>(
+            |v, out| symv::<Plain>(&a, v, out),
+            &b,
+            &mut x3,
+            1,
+            &mut r,
+            &mut p,
+            &mut ap,
+        );
+        let r0 = residual(&a, &vec![0.0; d], &b);
+        assert!(residual(&a, &x3, &b) < r0);
+    }
+}

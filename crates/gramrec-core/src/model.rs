@@ -1,0 +1,373 @@
+//! Scoring with a trained model: recommendations for known users and for
+//! visitors folded in from their history, similar items and popular items.
+//!
+//! [`ItemModel`] needs only the item factor file, which is what a web page
+//! downloads: fold-in solves the visitor's row with the same [`RowSolver`]
+//! that training uses, against the item factors (and YᵀY for implicit models).
+
+use std::collections::HashMap;
+
+use crate::format::{FactorFile, FormatError, Metadata, Side};
+use crate::linalg::{self, Madd};
+use crate::normal_eq::{FixedSide, RowSolver, SolveError};
+use crate::params::{ModelKind, Solver};
+use crate::topk::top_k;
+
+/// A user's row: the factors, then the bias when the model has biases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserVector(pub Vec<f32>);
+
+/// One recommended item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recommendation {
+    /// The item's original ID.
+    pub item: String,
+    /// Predicted rating (explicit, clipped to the training range), preference
+    /// (implicit), cosine similarity (`similar`) or interaction count (`popular`).
+    pub score: f32,
+}
+
+/// The answer to a recommendation request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recommendations {
+    /// Best first.
+    pub items: Vec<Recommendation>,
+    /// True when the history held no known item, so these are the popular items.
+    pub cold_start: bool,
+    /// History entries whose item the model does not know (ignored).
+    pub unknown: Vec<String>,
+}
+
+/// The item side of a model, ready to score.
+#[derive(Debug, Clone)]
+pub struct ItemModel {
+    meta: Metadata,
+    ids: Vec<String>,
+    index: HashMap<String, u32>,
+    /// rows × dim: each item's factors, then its bias when the model has biases.
+    rows: Vec<f32>,
+    norms: Vec<f32>,
+    gram: Option<Vec<f32>>,
+    popularity: Vec<u32>,
+}
+
+/// Why an item file cannot serve as a model.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// The bytes are not a valid factor file.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// A user file was given where an item file was expected.
+    #[error(
+        "this is a user factor file; recommendations need the item factor file (items.gramrec)"
+    )]
+    NotItems,
+    /// Two rows share an ID.
+    #[error("the item ID '{0}' appears twice")]
+    DuplicateId(String),
+    /// A user row has the wrong length for this model.
+    #[error("user vector has {0} values, the model needs {1}")]
+    Dimension(usize, usize),
+    /// Fold-in failed.
+    #[error("fold-in failed: {0}")]
+    Solve(#[from] SolveError),
+}
+
+impl ItemModel {
+    /// Builds the model from an item factor file (any storage type).
+    pub fn new(file: FactorFile) -> Result<Self, ModelError> {
+        if file.meta.side != Side::Items {
+            return Err(ModelError::NotItems);
+        }
+        let p = file.meta.params;
+        let (f, d) = (p.factors, p.dim());
+        let factors = file.factors_f32();
+        let mut rows = Vec::with_capacity(file.rows() * d);
+        for (i, y) in factors.chunks_exact(f).enumerate() {
+            rows.extend_from_slice(y);
+            if p.uses_biases() {
+                rows.push(file.biases.as_ref().map_or(0.0, |b| b[i]));
+            }
+        }
+        let norms = factors
+            .chunks_exact(f)
+            .map(|y| y.iter().map(|v| v * v).sum::<f32>().sqrt())
+            .collect();
+        let mut index = HashMap::with_capacity(file.rows());
+        for (i, id) in file.ids.iter().enumerate() {
+            if index.insert(id.clone(), i as u32).is_some() {
+                return Err(ModelError::DuplicateId(id.clone()));
+            }
+        }
+        let popularity = file
+            .popularity
+            .clone()
+            .unwrap_or_else(|| vec![0; file.rows()]);
+        Ok(Self {
+            meta: file.meta,
+            ids: file.ids,
+            index,
+            rows,
+            norms,
+            gram: file.gram,
+            popularity,
+        })
+    }
+
+    /// Parses an item factor file from bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        Self::new(FactorFile::from_bytes(bytes)?)
+    }
+
+    /// The file's metadata.
+    pub fn meta(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the model has no items.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Item IDs in row order.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// The row of an item ID.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.index.get(id).map(|&i| i as usize)
+    }
+
+    /// Training interactions per item.
+    pub fn popularity(&self) -> &[u32] {
+        &self.popularity
+    }
+
+    /// Solves a visitor's row from (item row, weight) pairs: weight is the
+    /// rating for explicit models and the interaction strength for implicit
+    /// ones. Repeated items are merged as training merges duplicates by
+    /// default (summed for implicit models, last value for explicit ones).
+    pub fn fold_in(&self, history: &[(usize, f32)]) -> Result<UserVector, ModelError> {
+        let p = self.meta.params;
+        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(history.len());
+        for &(i, w) in history {
+            match merged.iter_mut().find(|(c, _)| *c as usize == i) {
+                Some(e) if p.kind == ModelKind::Implicit => e.1 += w,
+                Some(e) => e.1 = w,
+                None => merged.push((i as u32, w)),
+            }
+        }
+        let (cols, vals): (Vec<u32>, Vec<f32>) = merged.into_iter().unzip();
+        let fixed = FixedSide {
+            factors: &self.rows,
+            gram: self.gram.as_deref(),
+            global_mean: self.meta.global_mean,
+        };
+        let mut x = vec![0.0; p.dim()];
+        RowSolver::new(p).solve(&fixed, &cols, &vals, Solver::Cholesky, 0, &mut x)?;
+        Ok(UserVector(x))
+    }
+
+    /// Scores every item for `user` (unclipped), in row order.
+    pub fn score_all(&self, user: &UserVector) -> Result<Vec<f32>, ModelError> {
+        let p = self.meta.params;
+        if user.0.len() != p.dim() {
+            return Err(ModelError::Dimension(user.0.len(), p.dim()));
+        }
+        let mut out = vec![0.0; self.len()];
+        let offset = if p.uses_biases() {
+            self.meta.global_mean + user.0[p.factors]
+        } else {
+            0.0
+        };
+        score_rows(
+            &self.rows,
+            p.dim(),
+            &user.0[..p.factors],
+            p.uses_biases(),
+            offset,
+            &mut out,
+        );
+        Ok(out)
+    }
+
+    /// The unclipped score of one item for `user` (see [`present`](Self::present)).
+    pub fn predict(&self, user: &UserVector, item: usize) -> Result<f32, ModelError> {
+        let p = self.meta.params;
+        if user.0.len() != p.dim() {
+            return Err(ModelError::Dimension(user.0.len(), p.dim()));
+        }
+        let (f, d) = (p.factors, p.dim());
+        let y = &self.rows[item * d..(item + 1) * d];
+        let bias = if p.uses_biases() {
+            self.meta.global_mean + user.0[f] + y[f]
+        } else {
+            0.0
+        };
+        Ok(linalg::dot_product(&user.0[..f], &y[..f]) + bias)
+    }
+
+    /// Clips an explicit model's prediction to the training rating range.
+    pub fn present(&self, score: f32) -> f32 {
+        match self.meta.params.kind {
+            ModelKind::Explicit => score.clamp(self.meta.rating_min, self.meta.rating_max),
+            ModelKind::Implicit => score,
+        }
+    }
+
+    /// The `k` best items for `user`, never one of `exclude` (item rows).
+    pub fn recommend(
+        &self,
+        user: &UserVector,
+        k: usize,
+        exclude: &[usize],
+    ) -> Result<Vec<Recommendation>, ModelError> {
+        let scores = self.score_all(user)?;
+        let mut skip = vec![false; self.len()];
+        for &i in exclude {
+            if let Some(s) = skip.get_mut(i) {
+                *s = true;
+            }
+        }
+        Ok(self.named(top_k(&scores, k, |i| skip[i]), |s| self.present(s)))
+    }
+
+    /// Recommendations for a visitor given their history of (item ID, weight):
+    /// unknown IDs are reported, not fatal; with no known item the visitor gets
+    /// the popular items (`cold_start`).
+    pub fn recommend_history(
+        &self,
+        history: &[(String, f32)],
+        k: usize,
+    ) -> Result<Recommendations, ModelError> {
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for (id, w) in history {
+            match self.index_of(id) {
+                Some(i) => known.push((i, *w)),
+                None if !unknown.contains(id) => unknown.push(id.clone()),
+                None => {}
+            }
+        }
+        if known.is_empty() {
+            return Ok(Recommendations {
+                items: self.popular(k),
+                cold_start: true,
+                unknown,
+            });
+        }
+        let user = self.fold_in(&known)?;
+        let exclude: Vec<usize> = known.iter().map(|&(i, _)| i).collect();
+        Ok(Recommendations {
+            items: self.recommend(&user, k, &exclude)?,
+            cold_start: false,
+            unknown,
+        })
+    }
+
+    /// The `k` items most similar to `item` (cosine of the factor vectors).
+    pub fn similar(&self, item: usize, k: usize) -> Vec<Recommendation> {
+        let (f, d) = (self.meta.params.factors, self.meta.params.dim());
+        let q = &self.rows[item * d..item * d + f];
+        let mut scores = vec![0.0; self.len()];
+        score_rows(&self.rows, d, q, false, 0.0, &mut scores);
+        let qn = self.norms[item];
+        for (s, &n) in scores.iter_mut().zip(&self.norms) {
+            *s = if qn > 0.0 && n > 0.0 {
+                *s / (qn * n)
+            } else {
+                0.0
+            };
+        }
+        self.named(top_k(&scores, k, |i| i == item), |s| s)
+    }
+
+    /// The `k` items with the most training interactions.
+    pub fn popular(&self, k: usize) -> Vec<Recommendation> {
+        let counts: Vec<f32> = self.popularity.iter().map(|&c| c as f32).collect();
+        self.named(top_k(&counts, k, |_| false), |s| s)
+    }
+
+    fn named(&self, top: Vec<(usize, f32)>, present: impl Fn(f32) -> f32) -> Vec<Recommendation> {
+        top.into_iter()
+            .map(|(i, s)| Recommendation {
+                item: self.ids[i].clone(),
+                score: present(s),
+            })
+            .collect()
+    }
+}
+
+crate::simd_dispatch!(
+    fn score_rows(rows: &[f32], d: usize, q: &[f32], add_bias: bool, offset: f32, out: &mut [f32]) -> () = score_rows_generic
+);
+
+#[inline(always)]
+fn score_rows_generic<M: Madd>(
+    rows: &[f32],
+    d: usize,
+    q: &[f32],
+    add_bias: bool,
+    offset: f32,
+    out: &mut [f32],
+) {
+    let f = q.len();
+    for (o, row) in out.iter_mut().zip(rows.chunks_exact(d)) {
+        let bias = if add_bias { row[f] } else { 0.0 };
+        *o = linalg::dot::<M>(&row[..f], q) + bias + offset;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::tests_support::item_file;
+
+    #[test]
+    fn cold_start_and_unknown_items_are_reported() {
+        let m = ItemModel::new(item_file(ModelKind::Implicit)).unwrap();
+        let r = m.recommend_history(&[("nope".into(), 1.0)], 2).unwrap();
+        assert!(r.cold_start);
+        assert_eq!(r.unknown, vec!["nope".to_string()]);
+        assert_eq!(
+            r.items.iter().map(|x| x.item.as_str()).collect::<Vec<_>>(),
+            vec!["i0", "i2"]
+        );
+    }
+
+    #[test]
+    fn history_items_are_excluded_and_scores_descend() {
+        for kind in [ModelKind::Implicit, ModelKind::Explicit] {
+            let m = ItemModel::new(item_file(kind)).unwrap();
+            let r = m
+                .recommend_history(&[("i1".into(), 5.0), ("i3".into(), 4.0)], 10)
+                .unwrap();
+            assert!(!r.cold_start);
+            assert_eq!(r.items.len(), m.len() - 2);
+            assert!(r.items.iter().all(|x| x.item != "i1" && x.item != "i3"));
+            assert!(r.items.windows(2).all(|w| w[0].score >= w[1].score));
+        }
+    }
+
+    #[test]
+    fn similar_ranks_parallel_vectors_first() {
+        let m = ItemModel::new(item_file(ModelKind::Implicit)).unwrap();
+        // i0 = (1, 0), i4 = (2, 0.1): nearly parallel.
+        let s = m.similar(0, 1);
+        assert_eq!(s[0].item, "i4");
+        assert!(s[0].score > 0.99 && s[0].score <= 1.0 + 1e-6);
+    }
+
+    #[test]
+    fn user_file_is_rejected() {
+        let mut f = item_file(ModelKind::Implicit);
+        f.meta.side = Side::Users;
+        assert_eq!(ItemModel::new(f).unwrap_err(), ModelError::NotItems);
+    }
+}

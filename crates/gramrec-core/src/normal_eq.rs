@@ -1,0 +1,461 @@
+//! The per-row least-squares problem at the heart of ALS.
+//!
+//! With the other side's factors Y fixed, each row (a user, or an item) solves
+//! a small d×d linear system. Training solves it for every row in parallel,
+//! and fold-in solves it for one visitor in the browser: both go through
+//! [`RowSolver::solve`], so a folded-in visitor gets the vector training would
+//! have given them.
+//!
+//! * Explicit (ALS-WR): minimise Σ_i (r_i − μ − c_i − xᵀy_i − b)² + λ_n(‖x‖² + b²)
+//!   where b is the row's bias and c_i the other side's (when the model has
+//!   biases; otherwise μ = c_i = b = 0). With z_i = [y_i, 1]:
+//!   (Σ z_i z_iᵀ + λ_n I)[x; b] = Σ (r_i − μ − c_i) z_i.
+//! * Implicit (Hu, Koren, Volinsky 2008): c_i = confidence(r_i), p_i = [r_i > 0]:
+//!   (YᵀY + Σ (c_i − 1) y_i y_iᵀ + λ_n I) x = Σ c_i p_i y_i, where YᵀY over all
+//!   rows of Y is computed once per half-iteration and passed in.
+//!
+//! λ_n is λ·n (n = the row's interaction count) or λ, per [`RegScaling`](crate::RegScaling).
+
+use crate::linalg::{self, Madd};
+use crate::params::{ModelKind, ModelParams, Solver};
+
+/// The fixed side of a half-iteration.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedSide<'a> {
+    /// Row-major factors of the fixed side, `params.dim()` values per row: the
+    /// f factors, then the bias when the model has biases.
+    pub factors: &'a [f32],
+    /// YᵀY (f×f, both triangles) of the fixed side: required by implicit models.
+    pub gram: Option<&'a [f32]>,
+    /// The global mean μ of explicit models with biases (0 otherwise).
+    pub global_mean: f32,
+}
+
+/// A row's normal equations could not be solved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SolveError {
+    /// The system is singular or indefinite.
+    #[error("the normal equations are not positive definite (is the regularisation 0 with fewer interactions than factors?)")]
+    NotPositiveDefinite,
+    /// An implicit model was solved without the fixed side's Gram matrix.
+    #[error("an implicit model needs the fixed side's Gram matrix YᵀY")]
+    MissingGram,
+    /// An interaction names a row the fixed side does not have.
+    #[error("interaction refers to row {0}, but the fixed side has only {1} rows")]
+    IndexOutOfRange(usize, usize),
+}
+
+/// Milestones of one row solve, reported to the observer of
+/// [`RowSolver::solve_observed`] (the CPU backend times its phases with them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The normal equations are built (for CG: the row is gathered and the
+    /// right-hand side formed); solving starts.
+    Built,
+}
+
+/// Reusable scratch space for solving rows one after another (one per thread).
+#[derive(Debug, Clone)]
+pub struct RowSolver {
+    params: ModelParams,
+    z: Vec<f32>,
+    w: Vec<f32>,
+    t: Vec<f32>,
+    a: Vec<f32>,
+    b: Vec<f32>,
+    r: Vec<f32>,
+    p: Vec<f32>,
+    ap: Vec<f32>,
+}
+
+impl RowSolver {
+    /// Scratch space for rows of a model with these parameters.
+    pub fn new(params: ModelParams) -> Self {
+        let d = params.dim();
+        Self {
+            params,
+            z: Vec::new(),
+            w: Vec::new(),
+            t: Vec::new(),
+            a: vec![0.0; d * d],
+            b: vec![0.0; d],
+            r: vec![0.0; d],
+            p: vec![0.0; d],
+            ap: vec![0.0; d],
+        }
+    }
+
+    /// The parameters this solver was made for.
+    pub fn params(&self) -> &ModelParams {
+        &self.params
+    }
+
+    /// Solves one row whose interactions are (`cols[k]`, `vals[k]`) against
+    /// `fixed`. `x` (length `params.dim()`) is the starting point for
+    /// conjugate gradient and receives the solution. A row without
+    /// interactions gets the zero vector.
+    pub fn solve(
+        &mut self,
+        fixed: &FixedSide<'_>,
+        cols: &[u32],
+        vals: &[f32],
+        solver: Solver,
+        cg_steps: usize,
+        x: &mut [f32],
+    ) -> Result<(), SolveError> {
+        solve_row(self, fixed, cols, vals, solver, cg_steps, x, &mut |_| {})
+    }
+
+    /// [`solve`](Self::solve), calling `on_phase` at each [`Phase`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn solve_observed(
+        &mut self,
+        fixed: &FixedSide<'_>,
+        cols: &[u32],
+        vals: &[f32],
+        solver: Solver,
+        cg_steps: usize,
+        x: &mut [f32],
+        on_phase: &mut dyn FnMut(Phase),
+    ) -> Result<(), SolveError> {
+        solve_row(self, fixed, cols, vals, solver, cg_steps, x, on_phase)
+    }
+
+    /// Gathers z_i, w_i and t_i (see the module docs) for the row's interactions.
+    #[inline(always)]
+    fn gather(
+        &mut self,
+        fixed: &FixedSide<'_>,
+        cols: &[u32],
+        vals: &[f32],
+    ) -> Result<(), SolveError> {
+        let p = self.params;
+        let (f, d) = (p.factors, p.dim());
+        let n_fixed = fixed.factors.len() / d;
+        self.z.clear();
+        self.w.clear();
+        self.t.clear();
+        for (&c, &r) in cols.iter().zip(vals) {
+            let c = c as usize;
+            if c >= n_fixed {
+                return Err(SolveError::IndexOutOfRange(c, n_fixed));
+            }
+            let y = &fixed.factors[c * d..(c + 1) * d];
+            match p.kind {
+                ModelKind::Explicit => {
+                    let offset = if p.uses_biases() {
+                        fixed.global_mean + y[f]
+                    } else {
+                        0.0
+                    };
+                    self.z.extend_from_slice(&y[..f]);
+                    if p.uses_biases() {
+                        self.z.push(1.0);
+                    }
+                    self.w.push(1.0);
+                    self.t.push(r - offset);
+                }
+                ModelKind::Implicit => {
+                    let conf = p.confidence_of(r);
+                    if conf == 1.0 && r <= 0.0 {
+                        continue; // contributes nothing beyond YᵀY
+                    }
+                    self.z.extend_from_slice(&y[..f]);
+                    self.w.push(conf - 1.0);
+                    self.t.push(if r > 0.0 { conf } else { 0.0 });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+crate::simd_dispatch!(
+    #[allow(clippy::too_many_arguments)]
+    fn solve_row(
+        s: &mut RowSolver,
+        fixed: &FixedSide<'_>,
+        cols: &[u32],
+        vals: &[f32],
+        solver: Solver,
+        cg_steps: usize,
+        x: &mut [f32],
+        on_phase: &mut dyn FnMut(Phase),
+    ) -> Result<(), SolveError> = solve_row_generic
+);
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn solve_row_generic<M: Madd>(
+    s: &mut RowSolver,
+    fixed: &FixedSide<'_>,
+    cols: &[u32],
+    vals: &[f32],
+    solver: Solver,
+    cg_steps: usize,
+    x: &mut [f32],
+    on_phase: &mut dyn FnMut(Phase),
+) -> Result<(), SolveError> {
+    let p = s.params;
+    let (f, d) = (p.factors, p.dim());
+    if cols.is_empty() {
+        x.fill(0.0);
+        on_phase(Phase::Built);
+        return Ok(());
+    }
+    let gram = match p.kind {
+        ModelKind::Implicit => Some(fixed.gram.ok_or(SolveError::MissingGram)?),
+        ModelKind::Explicit => None,
+    };
+    s.gather(fixed, cols, vals)?;
+    let shift = p.shift(cols.len());
+
+    // Right-hand side b = Σ t_i z_i.
+    s.b.fill(0.0);
+    for (zi, &ti) in s.z.chunks_exact(d).zip(&s.t) {
+        linalg::axpy::<M>(ti, zi, &mut s.b);
+    }
+
+    match solver {
+        Solver::Cholesky => {
+            match gram {
+                Some(g) => s.a.copy_from_slice(g),
+                None => s.a.fill(0.0),
+            }
+            linalg::gram_accumulate::<M>(&mut s.a, d, &s.z, &s.w);
+            for i in 0..d {
+                s.a[i * d + i] += shift;
+            }
+            on_phase(Phase::Built);
+            linalg::cholesky::<M>(&mut s.a, d).map_err(|_| SolveError::NotPositiveDefinite)?;
+            linalg::cholesky_solve::<M>(&s.a, d, &mut s.b);
+            x.copy_from_slice(&s.b);
+        }
+        Solver::Cg => {
+            on_phase(Phase::Built);
+            let (z, w) = (&s.z, &s.w);
+            let apply = |v: &[f32], out: &mut [f32]| {
+                match gram {
+                    Some(g) => linalg::symv::<M>(g, &v[..f], &mut out[..f]),
+                    None => out.fill(0.0),
+                }
+                for (o, vi) in out.iter_mut().zip(v) {
+                    *o = M::madd(shift, *vi, *o);
+                }
+                for (zi, &wi) in z.chunks_exact(d).zip(w) {
+                    let s = wi * linalg::dot::<M>(zi, v);
+                    linalg::axpy::<M>(s, zi, out);
+                }
+            };
+            linalg::conjugate_gradient::<M>(
+                apply, &s.b, x, cg_steps, &mut s.r, &mut s.p, &mut s.ap,
+            );
+        }
+    }
+    if x.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(SolveError::NotPositiveDefinite)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::{Confidence, RegScaling};
+
+    fn params(kind: ModelKind, f: usize, biases: bool) -> ModelParams {
+        ModelParams {
+            kind,
+            factors: f,
+            reg: 0.1,
+            reg_scaling: RegScaling::Count,
+            alpha: 2.0,
+            confidence: Confidence::Linear,
+            epsilon: 1.0,
+            biases,
+        }
+    }
+
+    fn random(n: usize, seed: &mut u64) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+            })
+            .collect()
+    }
+
+    /// Solves the row's problem densely in f64 from its definition, by
+    /// Gaussian elimination on the full normal equations.
+    fn dense_reference(
+        p: &ModelParams,
+        fixed: &FixedSide<'_>,
+        cols: &[u32],
+        vals: &[f32],
+    ) -> Vec<f64> {
+        let (f, d) = (p.factors, p.dim());
+        let n_fixed = fixed.factors.len() / d;
+        let mut a = vec![0.0f64; d * d];
+        let mut b = vec![0.0f64; d];
+        let mut add = |z: &[f64], w: f64, t: f64| {
+            for i in 0..d {
+                b[i] += t * z[i];
+                for j in 0..d {
+                    a[i * d + j] += w * z[i] * z[j];
+                }
+            }
+        };
+        let row_z = |c: usize| -> Vec<f64> {
+            let y = &fixed.factors[c * d..(c + 1) * d];
+            let mut z: Vec<f64> = y[..f].iter().map(|&v| v as f64).collect();
+            if p.uses_biases() {
+                z.push(1.0);
+            }
+            z
+        };
+        match p.kind {
+            ModelKind::Explicit => {
+                for (&c, &r) in cols.iter().zip(vals) {
+                    let y = &fixed.factors[c as usize * d..(c as usize + 1) * d];
+                    let off = if p.uses_biases() {
+                        fixed.global_mean as f64 + y[f] as f64
+                    } else {
+                        0.0
+                    };
+                    add(&row_z(c as usize), 1.0, r as f64 - off);
+                }
+            }
+            ModelKind::Implicit => {
+                let interacted: std::collections::HashMap<u32, f32> =
+                    cols.iter().copied().zip(vals.iter().copied()).collect();
+                for c in 0..n_fixed {
+                    let r = interacted.get(&(c as u32)).copied().unwrap_or(0.0);
+                    let conf = if interacted.contains_key(&(c as u32)) {
+                        p.confidence_of(r) as f64
+                    } else {
+                        1.0
+                    };
+                    add(&row_z(c), conf, if r > 0.0 { conf } else { 0.0 });
+                }
+            }
+        }
+        for i in 0..d {
+            a[i * d + i] += p.shift(cols.len()) as f64;
+        }
+        // Gaussian elimination with partial pivoting.
+        for col in 0..d {
+            let piv = (col..d)
+                .max_by(|&i, &j| a[i * d + col].abs().total_cmp(&a[j * d + col].abs()))
+                .unwrap();
+            for j in 0..d {
+                a.swap(col * d + j, piv * d + j);
+            }
+            b.swap(col, piv);
+            for i in col + 1..d {
+                let m = a[i * d + col] / a[col * d + col];
+                for j in col..d {
+                    a[i * d + j] -= m * a[col * d + j];
+                }
+                b[i] -= m * b[col];
+            }
+        }
+        let mut x = vec![0.0; d];
+        for i in (0..d).rev() {
+            let s: f64 = (i + 1..d).map(|j| a[i * d + j] * x[j]).sum();
+            x[i] = (b[i] - s) / a[i * d + i];
+        }
+        x
+    }
+
+    fn gram_of(factors: &[f32], d: usize, f: usize) -> Vec<f32> {
+        let mut g = vec![0.0f32; f * f];
+        for y in factors.chunks(d) {
+            for i in 0..f {
+                for j in 0..f {
+                    g[i * f + j] += y[i] * y[j];
+                }
+            }
+        }
+        g
+    }
+
+    fn check(kind: ModelKind, biases: bool, solver: Solver, steps: usize, tol: f64) {
+        let f = 7;
+        let p = params(kind, f, biases);
+        let d = p.dim();
+        let mut seed = 42;
+        let factors = random(30 * d, &mut seed);
+        let gram = gram_of(&factors, d, f);
+        let fixed = FixedSide {
+            factors: &factors,
+            gram: Some(&gram),
+            global_mean: 3.5,
+        };
+        let cols: Vec<u32> = vec![0, 3, 4, 9, 12, 17, 20, 21, 25, 29];
+        let vals: Vec<f32> = random(cols.len(), &mut seed)
+            .iter()
+            .map(|v| 3.0 + 4.0 * v)
+            .collect();
+        let want = dense_reference(&p, &fixed, &cols, &vals);
+        let mut x = vec![0.0f32; d];
+        RowSolver::new(p)
+            .solve(&fixed, &cols, &vals, solver, steps, &mut x)
+            .unwrap();
+        for (got, want) in x.iter().zip(&want) {
+            assert!(
+                (*got as f64 - want).abs() < tol * (1.0 + want.abs()),
+                "{kind} {solver}: {got} vs {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn cholesky_matches_dense_least_squares() {
+        check(ModelKind::Explicit, true, Solver::Cholesky, 0, 1e-4);
+        check(ModelKind::Explicit, false, Solver::Cholesky, 0, 1e-4);
+        check(ModelKind::Implicit, false, Solver::Cholesky, 0, 1e-4);
+    }
+
+    #[test]
+    fn conjugate_gradient_with_enough_steps_matches_dense_least_squares() {
+        check(ModelKind::Explicit, true, Solver::Cg, 40, 1e-3);
+        check(ModelKind::Implicit, false, Solver::Cg, 40, 1e-3);
+    }
+
+    #[test]
+    fn empty_row_gets_zero_vector_and_bad_index_is_an_error() {
+        let p = params(ModelKind::Explicit, 3, true);
+        let factors = vec![1.0; 2 * p.dim()];
+        let fixed = FixedSide {
+            factors: &factors,
+            gram: None,
+            global_mean: 0.0,
+        };
+        let mut x = vec![9.0; p.dim()];
+        let mut s = RowSolver::new(p);
+        s.solve(&fixed, &[], &[], Solver::Cholesky, 0, &mut x)
+            .unwrap();
+        assert!(x.iter().all(|&v| v == 0.0));
+        assert_eq!(
+            s.solve(&fixed, &[5], &[1.0], Solver::Cholesky, 0, &mut x),
+            Err(SolveError::IndexOutOfRange(5, 2))
+        );
+    }
+
+    #[test]
+    fn implicit_without_gram_is_an_error() {
+        let p = params(ModelKind::Implicit, 3, false);
+        let factors = vec![1.0; 6];
+        let fixed = FixedSide {
+            factors: &factors,
+            gram: None,
+            global_mean: 0.0,
+        };
+        let mut x = vec![0.0; 3];
+        assert_eq!(
+            RowSolver::new(p).solve(&fixed, &[0], &[1.0], Solver::Cholesky, 0, &mut x),
+            Err(SolveError::MissingGram)
+        );
+    }
+}

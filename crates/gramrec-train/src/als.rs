@@ -1,0 +1,218 @@
+//! The ALS loop: initialise, alternate user and item half-iterations on a
+//! backend, measure the objective after each iteration.
+//!
+//! The objective (see `docs/ALGORITHM.md` and [`gramrec_core::normal_eq`]):
+//! * explicit: Σ_(u,i)∈R (r_ui − μ − b_u − c_i − x_uᵀy_i)² + Σ_u λ_u(‖x_u‖² + b_u²) + Σ_i λ_i(‖y_i‖² + c_i²);
+//! * implicit: Σ_(u,i) c_ui (p_ui − x_uᵀy_i)² + Σ_u λ_u‖x_u‖² + Σ_i λ_i‖y_i‖², over all pairs;
+//!
+//! with λ_u = λ·n_u (ALS-WR, the explicit default) or λ (the implicit default).
+//! Each exact half-iteration minimises it over one side, so with the Cholesky
+//! solver it never increases.
+
+use std::time::Instant;
+
+use gramrec_core::{ModelKind, ModelParams, Side, Solver};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+
+use crate::backend::{Backend, CpuBackend, Loss, PhaseTimes, Problem};
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+
+/// The largest supported factor count.
+pub const MAX_FACTORS: usize = 1024;
+
+/// How to train.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainConfig {
+    /// The objective.
+    pub params: ModelParams,
+    /// Full iterations (a user half and an item half each).
+    pub iterations: usize,
+    /// Per-row solver.
+    pub solver: Solver,
+    /// CG steps per row per half-iteration.
+    pub cg_steps: usize,
+    /// Seed of the initial factors.
+    pub seed: u64,
+    /// CPU threads (0 = one per core).
+    pub threads: usize,
+}
+
+/// What one iteration did.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct IterationReport {
+    /// 1-based.
+    pub iteration: usize,
+    /// Wall time of both half-iterations.
+    pub seconds: f64,
+    /// The objective afterwards.
+    pub loss: Loss,
+    /// Time of the user half.
+    pub users: PhaseTimes,
+    /// Time of the item half.
+    pub items: PhaseTimes,
+}
+
+/// A trained model in memory.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// How it was trained.
+    pub config: TrainConfig,
+    /// User rows × `params.dim()` (factors, then bias).
+    pub users: Vec<f32>,
+    /// Item rows × `params.dim()`.
+    pub items: Vec<f32>,
+    /// μ (explicit models with biases).
+    pub global_mean: f32,
+    /// Per-iteration figures.
+    pub history: Vec<IterationReport>,
+    /// Which backend ran it.
+    pub device: String,
+}
+
+impl TrainConfig {
+    /// Checks the parameters, with messages naming the flag.
+    pub fn validate(&self) -> Result<()> {
+        let p = &self.params;
+        let bad = |m: String| Err(Error::Usage(m));
+        if p.factors == 0 || p.factors > MAX_FACTORS {
+            return bad(format!(
+                "--factors must be between 1 and {MAX_FACTORS}, not {}",
+                p.factors
+            ));
+        }
+        if !(p.reg >= 0.0 && p.reg.is_finite()) {
+            return bad(format!("--reg must be a finite number ≥ 0, not {}", p.reg));
+        }
+        if !(p.alpha >= 0.0 && p.alpha.is_finite()) {
+            return bad(format!(
+                "--alpha must be a finite number ≥ 0, not {}",
+                p.alpha
+            ));
+        }
+        if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
+            return bad(format!(
+                "--epsilon must be a finite number > 0, not {}",
+                p.epsilon
+            ));
+        }
+        if self.solver == Solver::Cg && self.cg_steps == 0 {
+            return bad("--cg-steps must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// Seeded random initial factors: N(0, 0.1²/f) per value, bias column 0.
+pub fn initial_factors(rows: usize, params: &ModelParams, rng: &mut ChaCha8Rng) -> Vec<f32> {
+    let (f, d) = (params.factors, params.dim());
+    let normal = Normal::new(0.0f32, 0.1 / (f as f32).sqrt()).expect("valid normal");
+    let mut v = vec![0.0f32; rows * d];
+    for row in v.chunks_exact_mut(d) {
+        for x in &mut row[..f] {
+            *x = normal.sample(rng);
+        }
+    }
+    v
+}
+
+/// μ for the model: the mean rating when the model has biases, else 0.
+pub fn global_mean(data: &Dataset, params: &ModelParams) -> f32 {
+    if params.uses_biases() {
+        data.value_range().2 as f32
+    } else {
+        0.0
+    }
+}
+
+/// Trains on the CPU backend. `on_iteration` sees each iteration's report.
+pub fn train(
+    data: &Dataset,
+    config: &TrainConfig,
+    on_iteration: &mut dyn FnMut(&IterationReport),
+) -> Result<Trained> {
+    config.validate()?;
+    let params = config.params;
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let items = initial_factors(data.items.len(), &params, &mut rng);
+    let users = vec![0.0f32; data.users.len() * params.dim()];
+    let problem = Problem {
+        data,
+        params,
+        solver: config.solver,
+        cg_steps: config.cg_steps,
+        global_mean: global_mean(data, &params),
+    };
+    let mut backend = CpuBackend::new(problem, users, items, config.threads)?;
+    run(&mut backend, problem, config, on_iteration)
+}
+
+/// Runs the iterations on any backend.
+pub fn run(
+    backend: &mut dyn Backend,
+    problem: Problem<'_>,
+    config: &TrainConfig,
+    on_iteration: &mut dyn FnMut(&IterationReport),
+) -> Result<Trained> {
+    let mut history = Vec::with_capacity(config.iterations);
+    for iteration in 1..=config.iterations {
+        let start = Instant::now();
+        let users = backend.solve(Side::Users)?;
+        let items = backend.solve(Side::Items)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let loss = backend.loss()?;
+        if !loss.total().is_finite() {
+            return Err(Error::Usage(format!(
+                "training diverged at iteration {iteration} (objective is {}); raise --reg",
+                loss.total()
+            )));
+        }
+        let report = IterationReport {
+            iteration,
+            seconds,
+            loss,
+            users,
+            items,
+        };
+        on_iteration(&report);
+        history.push(report);
+    }
+    let (users, items) = backend.factors()?;
+    Ok(Trained {
+        config: *config,
+        users,
+        items,
+        global_mean: problem.global_mean,
+        history,
+        device: backend.describe(),
+    })
+}
+
+/// Work per half-iteration in floating-point operations, by the yardstick of
+/// DESIGN.md (2 per multiply-add): (Gram build, solve) for `rows` rows with
+/// `nnz` interactions, Cholesky or CG.
+pub fn half_iteration_flops(
+    kind: ModelKind,
+    solver: Solver,
+    cg_steps: usize,
+    rows: usize,
+    fixed_rows: usize,
+    nnz: usize,
+    d: usize,
+) -> (f64, f64) {
+    let (rows, nnz, d) = (rows as f64, nnz as f64, d as f64);
+    let yty = if kind == ModelKind::Implicit {
+        fixed_rows as f64 * d * d
+    } else {
+        0.0
+    };
+    match solver {
+        Solver::Cholesky => (2.0 * (nnz * d * d + yty), 2.0 * rows * d * d * d / 3.0),
+        Solver::Cg => (
+            2.0 * yty,
+            2.0 * cg_steps as f64 * (nnz * 2.0 * d + rows * d * d),
+        ),
+    }
+}

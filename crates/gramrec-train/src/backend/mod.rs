@@ -1,0 +1,76 @@
+//! Compute backends: "given the fixed side's factors and the CSR, solve every
+//! row of the other side", plus the objective.
+//!
+//! The ALS loop in [`crate::als`] drives a [`Backend`] and owns everything
+//! else (initialisation, logging, timing, outputs), so backends differ only
+//! where they must. A backend keeps both sides' factors resident between
+//! calls and hands them back once, at the end.
+
+mod cpu;
+
+pub use cpu::CpuBackend;
+
+use gramrec_core::{ModelParams, Side, Solver};
+
+use crate::dataset::Dataset;
+use crate::error::Result;
+
+/// Everything a backend needs to know about the problem.
+#[derive(Debug, Clone, Copy)]
+pub struct Problem<'a> {
+    /// The data: both CSRs and the IDs (for error messages).
+    pub data: &'a Dataset,
+    /// The objective.
+    pub params: ModelParams,
+    /// The per-row solver.
+    pub solver: Solver,
+    /// Conjugate-gradient steps per row (with [`Solver::Cg`]).
+    pub cg_steps: usize,
+    /// μ of explicit models with biases, else 0.
+    pub global_mean: f32,
+}
+
+/// Where a half-iteration's time went, in seconds of wall time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct PhaseTimes {
+    /// Building the normal equations: YᵀY, then each row's Gram matrix and
+    /// right-hand side (for CG: gathering the row and its right-hand side).
+    pub build: f64,
+    /// Solving them (Cholesky, or the CG steps).
+    pub solve: f64,
+}
+
+impl std::ops::AddAssign for PhaseTimes {
+    fn add_assign(&mut self, o: Self) {
+        self.build += o.build;
+        self.solve += o.solve;
+    }
+}
+
+/// The objective's two parts: data fit and regularisation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Loss {
+    /// Weighted squared error.
+    pub data: f64,
+    /// λ-weighted squared norms.
+    pub reg: f64,
+}
+
+impl Loss {
+    /// The whole objective.
+    pub fn total(&self) -> f64 {
+        self.data + self.reg
+    }
+}
+
+/// A place where ALS half-iterations run.
+pub trait Backend {
+    /// What runs the work, for logs ("cpu, 8 threads").
+    fn describe(&self) -> String;
+    /// Solves every row of `side` with the other side fixed.
+    fn solve(&mut self, side: Side) -> Result<PhaseTimes>;
+    /// The objective for the current factors.
+    fn loss(&mut self) -> Result<Loss>;
+    /// The current factors of (users, items), rows × `params.dim()`.
+    fn factors(&mut self) -> Result<(Vec<f32>, Vec<f32>)>;
+}

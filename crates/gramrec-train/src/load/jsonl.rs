@@ -1,0 +1,140 @@
+//! JSON lines: one object per line, fields chosen by name. IDs may be
+//! strings or numbers; the rating must be a number.
+
+use std::io::BufRead;
+
+use serde_json::{Map, Value};
+
+use super::{
+    normalise, Column, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES, USER_NAMES,
+};
+use crate::error::{Error, Result};
+
+struct Fields {
+    user: String,
+    item: String,
+    rating: Option<String>,
+}
+
+fn pick(
+    obj: &Map<String, Value>,
+    col: &Option<Column>,
+    names: &[&str],
+    what: &str,
+) -> Result<Option<String>> {
+    match col {
+        Some(Column::Name(n)) => Ok(Some(n.clone())),
+        Some(Column::Index(_)) => Err(Error::Usage(format!(
+            "--{what}-col must be a field name for JSON lines input"
+        ))),
+        None => Ok(obj
+            .keys()
+            .find(|k| names.contains(&normalise(k).as_str()))
+            .cloned()),
+    }
+}
+
+fn id<'v>(
+    sink: &Sink<'_>,
+    line: u64,
+    obj: &'v Map<String, Value>,
+    field: &str,
+) -> Result<std::borrow::Cow<'v, str>> {
+    match obj.get(field) {
+        Some(Value::String(s)) => Ok(s.as_str().into()),
+        Some(Value::Number(n)) => Ok(n.to_string().into()),
+        Some(other) => Err(sink.err(
+            line,
+            format!(
+                "field '{field}' must be a string or a number, not {}",
+                kind(other)
+            ),
+        )),
+        None => Err(sink.err(line, format!("missing field '{field}'"))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub(super) fn read(
+    mut reader: Box<dyn BufRead>,
+    opts: &LoadOptions,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    let mut fields: Option<Fields> = None;
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| super::read_error(sink.path, e))?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        if buf.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let obj: Map<String, Value> = serde_json::from_slice(&buf).map_err(|e| {
+            sink.err(
+                line,
+                format!(
+                    "not a JSON object: {}",
+                    e.to_string().split(" at line").next().unwrap_or("")
+                ),
+            )
+        })?;
+        if fields.is_none() {
+            let missing = |what: &str| {
+                sink.err(
+                    line,
+                    format!("cannot tell which field is the {what}: name it with --{what}-col"),
+                )
+            };
+            let user =
+                pick(&obj, &opts.user, USER_NAMES, "user")?.ok_or_else(|| missing("user"))?;
+            let item =
+                pick(&obj, &opts.item, ITEM_NAMES, "item")?.ok_or_else(|| missing("item"))?;
+            let rating = match &opts.rating {
+                RatingColumn::Absent => None,
+                RatingColumn::Column(c) => pick(&obj, &Some(c.clone()), RATING_NAMES, "rating")?,
+                RatingColumn::Auto => pick(&obj, &None, RATING_NAMES, "rating")?,
+            };
+            sink.out.has_ratings = rating.is_some();
+            fields = Some(Fields { user, item, rating });
+        }
+        let f = fields.as_ref().expect("set above");
+        let value = match &f.rating {
+            None => 1.0,
+            Some(r) => match obj.get(r) {
+                Some(Value::Number(n)) => n
+                    .as_f64()
+                    .map(|v| v as f32)
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| sink.err(line, format!("field '{r}' is not a finite number")))?,
+                Some(Value::String(s)) => sink.rating(line, s)?,
+                Some(other) => {
+                    return Err(sink.err(
+                        line,
+                        format!("field '{r}' must be a number, not {}", kind(other)),
+                    ))
+                }
+                None => return Err(sink.err(line, format!("missing field '{r}'"))),
+            },
+        };
+        let user = id(sink, line, &obj, &f.user)?;
+        let item = id(sink, line, &obj, &f.item)?;
+        sink.push(line, user.trim(), item.trim(), value)?;
+    }
+    Ok(())
+}
