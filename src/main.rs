@@ -1,1 +1,32 @@
-fn main() {}
+//! `gramrec`: train, evaluate and use ALS recommenders from the command line.
+
+mod cli;
+mod commands;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("gramrec: internal error: {info} (this is a bug; please report it)");
+    }));
+    let cli = cli::Cli::parse();
+    match commands::run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gramrec: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// 2 for bad usage or input, 1 for failures while working.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<gramrec_train::Error>() {
+        Some(t) if !t.is_bad_input() => 1,
+        Some(_) => 2,
+        None => 1,
+    }
+}

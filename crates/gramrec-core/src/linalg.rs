@@ -152,7 +152,7 @@ pub fn cholesky<M: Madd>(a: &mut [f32], d: usize) -> Result<(), NotPositiveDefin
             row_j[k] = s / row_k[k];
         }
         let diag = row_j[j] - dot::<M>(&row_j[..j], &row_j[..j]);
-        if !(diag > 0.0) || !diag.is_finite() {
+        if diag.is_nan() || diag <= 0.0 || diag.is_infinite() {
             return Err(NotPositiveDefinite);
         }
         row_j[j] = diag.sqrt();
@@ -176,12 +176,31 @@ pub fn cholesky_solve<M: Madd>(l: &[f32], d: usize, b: &mut [f32]) {
     }
 }
 
+/// A symmetric positive definite matrix known by its product with a vector.
+///
+/// Implementations mark `apply` `#[inline(always)]`: a closure would not
+/// inherit the AVX2+FMA features of the function it is inlined into, and its
+/// fused multiply-adds would become library calls.
+pub trait LinearOperator {
+    /// out ← A·v.
+    fn apply(&self, v: &[f32], out: &mut [f32]);
+}
+
+/// A full (both triangles stored) symmetric f×f matrix as an operator.
+pub struct Dense<'a, M>(pub &'a [f32], pub std::marker::PhantomData<M>);
+
+impl<M: Madd> LinearOperator for Dense<'_, M> {
+    #[inline(always)]
+    fn apply(&self, v: &[f32], out: &mut [f32]) {
+        symv::<M>(self.0, v, out);
+    }
+}
+
 /// Runs at most `steps` conjugate-gradient iterations on A·x = b from the
-/// starting point in `x`, where `apply(v, out)` writes A·v. `r`, `p` and `ap`
-/// are scratch vectors of x's length.
+/// starting point in `x`. `r`, `p` and `ap` are scratch vectors of x's length.
 #[inline(always)]
 pub fn conjugate_gradient<M: Madd>(
-    mut apply: impl FnMut(&[f32], &mut [f32]),
+    a: &impl LinearOperator,
     b: &[f32],
     x: &mut [f32],
     steps: usize,
@@ -190,7 +209,7 @@ pub fn conjugate_gradient<M: Madd>(
     ap: &mut [f32],
 ) {
     const TINY: f32 = 1e-20;
-    apply(x, ap);
+    a.apply(x, ap);
     for i in 0..x.len() {
         r[i] = b[i] - ap[i];
         p[i] = r[i];
@@ -200,9 +219,9 @@ pub fn conjugate_gradient<M: Madd>(
         if rs_old < TINY {
             break;
         }
-        apply(p, ap);
+        a.apply(p, ap);
         let p_ap = dot::<M>(p, ap);
-        if !(p_ap > 0.0) {
+        if p_ap.is_nan() || p_ap <= 0.0 {
             break;
         }
         let step = rs_old / p_ap;
@@ -364,7 +383,7 @@ mod tests {
         let mut x = vec![0.0f32; d];
         let (mut r, mut p, mut ap) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
         conjugate_gradient::<Plain>(
-            |v, out| symv::<Plain>(&a, v, out),
+            &Dense::<Plain>(&a, Default::default()),
             &b,
             &mut x,
             3 * d,
@@ -376,7 +395,7 @@ mod tests {
         // A few steps from zero reduce the residual but do not solve exactly.
         let mut x3 = vec![0.0f32; d];
         conjugate_gradient::<Plain>(
-            |v, out| symv::<Plain>(&a, v, out),
+            &Dense::<Plain>(&a, Default::default()),
             &b,
             &mut x3,
             1,

@@ -16,6 +16,8 @@
 //!
 //! λ_n is λ·n (n = the row's interaction count) or λ, per [`RegScaling`](crate::RegScaling).
 
+use std::marker::PhantomData;
+
 use crate::linalg::{self, Madd};
 use crate::params::{ModelKind, ModelParams, Solver};
 
@@ -170,6 +172,36 @@ impl RowSolver {
     }
 }
 
+/// A row's normal-equation matrix, applied without forming it:
+/// A·v = YᵀY·v (implicit) + shift·v + Σ_i w_i (z_i·v) z_i.
+struct RowOperator<'a, M> {
+    gram: Option<&'a [f32]>,
+    shift: f32,
+    f: usize,
+    d: usize,
+    z: &'a [f32],
+    w: &'a [f32],
+    madd: PhantomData<M>,
+}
+
+impl<M: Madd> linalg::LinearOperator for RowOperator<'_, M> {
+    #[inline(always)]
+    fn apply(&self, v: &[f32], out: &mut [f32]) {
+        let f = self.f;
+        match self.gram {
+            Some(g) => linalg::symv::<M>(g, &v[..f], &mut out[..f]),
+            None => out.fill(0.0),
+        }
+        for (o, vi) in out.iter_mut().zip(v) {
+            *o = M::madd(self.shift, *vi, *o);
+        }
+        for (zi, &wi) in self.z.chunks_exact(self.d).zip(self.w) {
+            let s = wi * linalg::dot::<M>(zi, v);
+            linalg::axpy::<M>(s, zi, out);
+        }
+    }
+}
+
 crate::simd_dispatch!(
     #[allow(clippy::too_many_arguments)]
     fn solve_row(
@@ -233,23 +265,16 @@ fn solve_row_generic<M: Madd>(
         }
         Solver::Cg => {
             on_phase(Phase::Built);
-            let (z, w) = (&s.z, &s.w);
-            let apply = |v: &[f32], out: &mut [f32]| {
-                match gram {
-                    Some(g) => linalg::symv::<M>(g, &v[..f], &mut out[..f]),
-                    None => out.fill(0.0),
-                }
-                for (o, vi) in out.iter_mut().zip(v) {
-                    *o = M::madd(shift, *vi, *o);
-                }
-                for (zi, &wi) in z.chunks_exact(d).zip(w) {
-                    let s = wi * linalg::dot::<M>(zi, v);
-                    linalg::axpy::<M>(s, zi, out);
-                }
+            let op = RowOperator::<M> {
+                gram,
+                shift,
+                f,
+                d,
+                z: &s.z,
+                w: &s.w,
+                madd: PhantomData,
             };
-            linalg::conjugate_gradient::<M>(
-                apply, &s.b, x, cg_steps, &mut s.r, &mut s.p, &mut s.ap,
-            );
+            linalg::conjugate_gradient::<M>(&op, &s.b, x, cg_steps, &mut s.r, &mut s.p, &mut s.ap);
         }
     }
     if x.iter().all(|v| v.is_finite()) {

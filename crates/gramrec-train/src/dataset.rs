@@ -115,14 +115,14 @@ impl Dataset {
         let (umap, nu) = remap(&keep_user);
         let (imap, ni) = remap(&keep_item);
         let (mut row, mut col, mut val) = (Vec::new(), Vec::new(), Vec::new());
-        for u in 0..by_user.rows() {
-            if umap[u] == u32::MAX {
+        for (u, &nu_row) in umap.iter().enumerate() {
+            if nu_row == u32::MAX {
                 continue;
             }
             let (cols, vals) = by_user.row(u);
             for (&i, &v) in cols.iter().zip(vals) {
                 if imap[i as usize] != u32::MAX {
-                    row.push(umap[u]);
+                    row.push(nu_row);
                     col.push(imap[i as usize]);
                     val.push(v);
                 }

@@ -222,7 +222,7 @@ pub(super) fn read(
 
 /// Empties a vector of string slices and hands its allocation to a vector of
 /// another lifetime (the in-place `collect` keeps the buffer).
-fn recycle<'a, 'b>(mut v: Vec<&'a str>) -> Vec<&'b str> {
+fn recycle<'b>(mut v: Vec<&str>) -> Vec<&'b str> {
     v.clear();
     v.into_iter().map(|_| "").collect()
 }
