@@ -10,13 +10,15 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("gramrec: internal error: {info} (this is a bug; please report it)");
+        progress::stderr_line(&format!(
+            "gramrec: internal error: {info} (this is a bug; please report it)"
+        ));
     }));
     let cli = cli::Cli::parse();
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gramrec: {e:#}");
+            progress::stderr_line(&format!("gramrec: {e:#}"));
             ExitCode::from(exit_code(&e))
         }
     }

@@ -1,7 +1,7 @@
 //! Progress and log lines on stderr: a bar on a terminal, plain lines
 //! otherwise, nothing with `--quiet`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -43,7 +43,7 @@ impl Progress {
         }
         match &self.bar {
             Some(b) => b.println(line.as_ref()),
-            None => eprintln!("{}", line.as_ref()),
+            None => stderr_line(line.as_ref()),
         }
     }
 
@@ -60,4 +60,10 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+}
+
+/// Writes a line to stderr, ignoring a closed stream (`2>&1 | head`): losing
+/// a log line must not stop the work.
+pub fn stderr_line(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

@@ -23,11 +23,11 @@ pub fn run(a: GenerateArgs) -> Result<()> {
             write_csv(&syn, w)
         }
     })?;
-    eprintln!(
+    crate::progress::stderr_line(&format!(
         "wrote {} {kind} interactions to {}",
         syn.len(),
         a.out.display()
-    );
+    ));
     Ok(())
 }
 
