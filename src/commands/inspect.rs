@@ -5,7 +5,7 @@ use gramrec_core::format::VERSION;
 use gramrec_train::output::read_factor_file;
 use serde_json::json;
 
-use super::{emit, emit_json};
+use super::{emit, emit_json, params_json};
 use crate::cli::InspectArgs;
 
 pub fn run(a: InspectArgs) -> Result<()> {
@@ -30,21 +30,13 @@ pub fn run(a: InspectArgs) -> Result<()> {
     .filter(|(_, present)| *present)
     .map(|(name, _)| *name)
     .collect();
-    let v = json!({
+    let mut v = json!({
         "file": a.file,
         "bytes": bytes,
         "version": VERSION,
         "side": m.side.name(),
-        "kind": p.kind.name(),
         "rows": file.rows(),
-        "factors": f,
         "dtype": file.factors.dtype().name(),
-        "reg": p.reg,
-        "regScaling": p.reg_scaling.name(),
-        "alpha": p.alpha,
-        "confidence": p.confidence.name(),
-        "epsilon": p.epsilon,
-        "biases": p.uses_biases(),
         "globalMean": m.global_mean,
         "ratingRange": [m.rating_min, m.rating_max],
         "sections": sections,
@@ -53,6 +45,7 @@ pub fn run(a: InspectArgs) -> Result<()> {
         "firstIds": file.ids.iter().take(5).collect::<Vec<_>>(),
         "training": m.training.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
     });
+    v.as_object_mut().expect("an object").extend(params_json(p));
     if a.json {
         return emit_json(&v);
     }

@@ -123,6 +123,24 @@ fn emit_json(v: &serde_json::Value) -> Result<()> {
     emit(&format!("{v}\n"))
 }
 
+/// A model's objective as JSON fields (for `train --json` and `inspect --json`).
+fn params_json(p: &ModelParams) -> serde_json::Map<String, serde_json::Value> {
+    let v = serde_json::json!({
+        "kind": p.kind.name(),
+        "factors": p.factors,
+        "reg": p.reg,
+        "regScaling": p.reg_scaling.name(),
+        "alpha": p.alpha,
+        "confidence": p.confidence.name(),
+        "epsilon": p.epsilon,
+        "biases": p.uses_biases(),
+    });
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!("json! of an object literal"),
+    }
+}
+
 /// Items as `[{"item", "score"}]`.
 fn items_json(items: &[gramrec_core::Recommendation]) -> serde_json::Value {
     items

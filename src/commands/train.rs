@@ -9,7 +9,7 @@ use gramrec_train::dataset::{Dataset, DatasetOptions, Duplicates};
 use gramrec_train::output::{factor_files, write_model};
 use serde_json::json;
 
-use super::emit_json;
+use super::{emit_json, params_json};
 use crate::cli::TrainArgs;
 use crate::progress::Progress;
 
@@ -98,7 +98,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         a.out.display()
     ));
     if a.json {
-        emit_json(&json!({
+        let mut out = json!({
             "input": a.input,
             "out": a.out,
             "users": data.users.len(),
@@ -111,14 +111,6 @@ pub fn run(a: TrainArgs) -> Result<()> {
             "loadMBps": mb / load_seconds.max(1e-9),
             "device": model.device,
             "params": {
-                "kind": kind.name(),
-                "factors": p.factors,
-                "reg": p.reg,
-                "regScaling": p.reg_scaling.name(),
-                "alpha": p.alpha,
-                "confidence": p.confidence.name(),
-                "epsilon": p.epsilon,
-                "biases": p.uses_biases(),
                 "iterations": config.iterations,
                 "solver": config.solver.name(),
                 "cgSteps": config.cg_steps,
@@ -131,7 +123,12 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 "seconds": r.seconds,
                 "loss": r.loss.total(),
             })).collect::<Vec<_>>(),
-        }))?;
+        });
+        out["params"]
+            .as_object_mut()
+            .expect("an object")
+            .extend(params_json(&p));
+        emit_json(&out)?;
     }
     Ok(())
 }

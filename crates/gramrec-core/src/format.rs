@@ -147,6 +147,23 @@ impl FactorFile {
         self.factors.to_f32(self.factors_per_row())
     }
 
+    /// Each row's factors followed by its bias when the model has biases
+    /// (rows × `params.dim()`): the layout [`RowSolver`](crate::RowSolver)
+    /// and scoring use.
+    pub fn rows_with_biases(&self) -> Vec<f32> {
+        let p = self.meta.params;
+        let (f, d) = (p.factors, p.dim());
+        let factors = self.factors_f32();
+        let mut rows = Vec::with_capacity(self.rows() * d);
+        for (i, x) in factors.chunks_exact(f).enumerate() {
+            rows.extend_from_slice(x);
+            if p.uses_biases() {
+                rows.push(self.biases.as_ref().map_or(0.0, |b| b[i]));
+            }
+        }
+        rows
+    }
+
     /// The same file with its factors stored as `dtype`.
     pub fn with_dtype(&self, dtype: Dtype) -> Self {
         let f = self.factors_per_row();

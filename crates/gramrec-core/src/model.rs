@@ -81,17 +81,10 @@ impl ItemModel {
         }
         let p = file.meta.params;
         let (f, d) = (p.factors, p.dim());
-        let factors = file.factors_f32();
-        let mut rows = Vec::with_capacity(file.rows() * d);
-        for (i, y) in factors.chunks_exact(f).enumerate() {
-            rows.extend_from_slice(y);
-            if p.uses_biases() {
-                rows.push(file.biases.as_ref().map_or(0.0, |b| b[i]));
-            }
-        }
-        let norms = factors
-            .chunks_exact(f)
-            .map(|y| y.iter().map(|v| v * v).sum::<f32>().sqrt())
+        let rows = file.rows_with_biases();
+        let norms = rows
+            .chunks_exact(d)
+            .map(|y| y[..f].iter().map(|v| v * v).sum::<f32>().sqrt())
             .collect();
         let mut index = HashMap::with_capacity(file.rows());
         for (i, id) in file.ids.iter().enumerate() {

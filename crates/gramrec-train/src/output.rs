@@ -127,16 +127,7 @@ impl Model {
                 path.display()
             )));
         }
-        let p = users.meta.params;
-        let (f, d) = (p.factors, p.dim());
-        let factors = users.factors_f32();
-        let mut user_rows = Vec::with_capacity(users.rows() * d);
-        for (u, x) in factors.chunks_exact(f).enumerate() {
-            user_rows.extend_from_slice(x);
-            if p.uses_biases() {
-                user_rows.push(users.biases.as_ref().map_or(0.0, |b| b[u]));
-            }
-        }
+        let user_rows = users.rows_with_biases();
         let user_index = users
             .ids
             .into_iter()

@@ -189,19 +189,8 @@ pub(super) fn read(
         }
     } else {
         let delim = std::str::from_utf8(delim).expect("delimiters are UTF-8");
-        let mut reader = reader;
-        let mut buf = Vec::new();
-        let mut line = 0u64;
-        loop {
-            buf.clear();
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| super::read_error(path, e))?;
-            if n == 0 {
-                break;
-            }
-            line += 1;
-            let text = std::str::from_utf8(&buf)
+        super::for_each_line(reader, path, |line, buf| {
+            let text = std::str::from_utf8(buf)
                 .map_err(|_| recs.sink.err(line, "the line is not valid UTF-8"))?;
             let text = text.trim_end_matches(['\n', '\r']);
             let mut fields = recycle(std::mem::take(&mut spare));
@@ -215,7 +204,8 @@ pub(super) fn read(
             }
             recs.record(line, &fields)?;
             spare = recycle(fields);
-        }
+            Ok(())
+        })?;
     }
     Ok(())
 }

@@ -66,26 +66,17 @@ fn kind(v: &Value) -> &'static str {
 }
 
 pub(super) fn read(
-    mut reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead>,
     opts: &LoadOptions,
     sink: &mut Sink<'_>,
 ) -> Result<()> {
     let mut fields: Option<Fields> = None;
-    let mut buf = Vec::new();
-    let mut line = 0u64;
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| super::read_error(sink.path, e))?;
-        if n == 0 {
-            break;
-        }
-        line += 1;
+    let path = sink.path;
+    super::for_each_line(reader, path, |line, buf| {
         if buf.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
+            return Ok(());
         }
-        let obj: Map<String, Value> = serde_json::from_slice(&buf).map_err(|e| {
+        let obj: Map<String, Value> = serde_json::from_slice(buf).map_err(|e| {
             sink.err(
                 line,
                 format!(
@@ -134,7 +125,6 @@ pub(super) fn read(
         };
         let user = id(sink, line, &obj, &f.user)?;
         let item = id(sink, line, &obj, &f.item)?;
-        sink.push(line, user.trim(), item.trim(), value)?;
-    }
-    Ok(())
+        sink.push(line, user.trim(), item.trim(), value)
+    })
 }

@@ -337,6 +337,29 @@ pub(crate) fn read_error(path: &Path, e: std::io::Error) -> Error {
     }
 }
 
+/// Calls `each(line number, line bytes)` for every line, the newline kept;
+/// read errors are reported against `path`.
+pub(crate) fn for_each_line(
+    mut reader: Box<dyn BufRead>,
+    path: &Path,
+    mut each: impl FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        if reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| read_error(path, e))?
+            == 0
+        {
+            return Ok(());
+        }
+        line += 1;
+        each(line, &buf)?;
+    }
+}
+
 /// Parses a delimiter option: one character, `\t`/`tab`, or `::`.
 pub fn parse_delimiter(d: &str) -> std::result::Result<Vec<u8>, String> {
     let d = match d {
