@@ -5,20 +5,15 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gramrec_core::{Confidence, Dtype, ModelKind, RegScaling, Solver};
 use gramrec_train::dataset::Duplicates;
+use gramrec_train::eval::Metric;
 use gramrec_train::load::{Column, Format, Header, RatingColumn};
+use gramrec_train::split::SplitMode;
 
 /// Fast alternating-least-squares recommenders: train on interaction logs,
 /// evaluate, recommend, and ship item factors to web pages.
 #[derive(Parser, Debug)]
-#[command(
-    name = "gramrec",
-    version,
-    propagate_version = true,
-    arg_required_else_help = true
-)]
-#[command(
-    after_help = "Start with `gramrec demo`: it trains on built-in synthetic data and prints what to run next."
-)]
+#[command(name = "gramrec", version, propagate_version = true, arg_required_else_help = true)]
+#[command(after_help = "Start with `gramrec demo`: it trains on built-in synthetic data and prints what to run next.")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -29,22 +24,18 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train a model on an interaction file and write its factor files.
-    #[command(
-        after_help = "Examples:\n  gramrec train --input ratings.csv --out model\n  \
+    #[command(after_help = "Examples:\n  gramrec train --input ratings.csv --out model\n  \
         gramrec train --input u.data --explicit --factors 64 --out model\n  \
-        gramrec train --input reviews.jsonl.gz --user-col reviewerID --item-col asin --implicit --out model"
-    )]
+        gramrec train --input reviews.jsonl.gz --user-col reviewerID --item-col asin --implicit --out model\n  \
+        gramrec train --input train.csv --validate test.csv --out model   # learning curve in model/report.svg")]
     Train(TrainArgs),
     /// Measure a model on held-out interactions (RMSE/MAE, or ranking metrics at k).
-    #[command(
-        after_help = "Example:\n  gramrec evaluate --model model --train train.csv --test test.csv --k 10"
-    )]
+    #[command(after_help = "Example:\n  gramrec evaluate --model model --train train.csv --test test.csv --k 10")]
     Evaluate(EvaluateArgs),
     /// Recommend items for a known user, or for a history folded in on the spot.
-    #[command(
-        after_help = "Examples:\n  gramrec recommend --model model --user 196 --k 10\n  \
-        gramrec recommend --model model --history 242:5,302:3,377 --json"
-    )]
+    #[command(after_help = "Examples:\n  gramrec recommend --model model --user 196 --k 10\n  \
+        gramrec recommend --model model --history 242:5,302:3,377 --json\n  \
+        gramrec recommend --model model --all --k 20 --train train.csv --out top20.jsonl")]
     Recommend(RecommendArgs),
     /// Items most similar to an item (cosine of the item factors).
     #[command(after_help = "Example:\n  gramrec similar --model model --item 50 --k 10")]
@@ -60,10 +51,20 @@ pub enum Command {
     /// Generate, train, evaluate and save a model on built-in synthetic data.
     #[command(after_help = "Example:\n  gramrec demo --out gramrec-demo")]
     Demo(DemoArgs),
-    /// Write a seeded synthetic interaction file (CSV, gzip if the name ends in .gz).
+    /// Grid search with k-fold cross-validation; retrains the best setting on all data.
     #[command(
-        after_help = "Example:\n  gramrec generate --users 10000 --items 2000 --nnz 500000 --out synthetic.csv"
+        after_help = "Examples:\n  gramrec tune --input u.data --factors 16,32,64,128 --reg 0.05,0.1,0.2,0.5 --out best\n  \
+        gramrec tune --input clicks.csv --implicit --factors 32,64 --reg 10,30 --alpha 1,3 --metric ndcg@10 --results grid.csv --out best"
     )]
+    Tune(TuneArgs),
+    /// Split an interaction file into train and test files (random, per user, or by time).
+    #[command(
+        after_help = "Examples:\n  gramrec split --input u.data --out split --mode per-user --test-fraction 0.2\n  \
+        gramrec split --input ratings.csv --out split --mode time"
+    )]
+    Split(SplitArgs),
+    /// Write a seeded synthetic interaction file (CSV, gzip if the name ends in .gz).
+    #[command(after_help = "Example:\n  gramrec generate --users 10000 --items 2000 --nnz 500000 --out synthetic.csv")]
     Generate(GenerateArgs),
 }
 
@@ -85,6 +86,9 @@ pub struct InputArgs {
     /// Item column: index or name (default: item/itemId/movieId/asin…, else the second).
     #[arg(long, value_parser = parse_from_str::<Column>, help_heading = "Input")]
     pub item_col: Option<Column>,
+    /// Timestamp column for `split --mode time`: index or name (default: timestamp/time/unixReviewTime…, else the fourth column).
+    #[arg(long, value_parser = parse_from_str::<Column>, help_heading = "Input")]
+    pub timestamp_col: Option<Column>,
     /// Rating column: index, name, "auto" (rating/overall/count…, else the third if present) or "none" (every interaction counts 1).
     #[arg(long, default_value = "auto", value_parser = parse_from_str::<RatingColumn>, help_heading = "Input")]
     pub rating_col: RatingColumn,
@@ -107,15 +111,9 @@ pub struct DataArgs {
     pub k_core: bool,
 }
 
-/// The model and its solver.
+/// The hyperparameters `tune` searches over, as single values.
 #[derive(Args, Debug, Clone)]
-pub struct AlsArgs {
-    /// Explicit ratings: minimise squared error on observed ratings (the default when the file has a rating column).
-    #[arg(long, conflicts_with = "implicit", help_heading = "Model")]
-    pub explicit: bool,
-    /// Implicit feedback: weighted loss over all pairs with confidence 1 + α·r (the default without a rating column).
-    #[arg(long, help_heading = "Model")]
-    pub implicit: bool,
+pub struct HyperArgs {
     /// Number of latent factors.
     #[arg(long, default_value_t = 64, help_heading = "Model")]
     pub factors: usize,
@@ -125,12 +123,23 @@ pub struct AlsArgs {
     /// Regularisation λ [default: 0.1 explicit (scaled by count), 30 implicit (unscaled); measured on MovieLens 100K].
     #[arg(long, help_heading = "Model")]
     pub reg: Option<f32>,
-    /// Scale λ by each row's interaction count (count, as Spark) or not (none, as implicit) [default: count explicit, none implicit].
-    #[arg(long, value_parser = parse_from_str::<RegScaling>, help_heading = "Model")]
-    pub reg_scaling: Option<RegScaling>,
     /// Confidence slope α of implicit models.
     #[arg(long, default_value_t = 1.0, help_heading = "Model")]
     pub alpha: f32,
+}
+
+/// The model and its solver, apart from the [`HyperArgs`].
+#[derive(Args, Debug, Clone)]
+pub struct AlsArgs {
+    /// Explicit ratings: minimise squared error on observed ratings (the default when the file has a rating column).
+    #[arg(long, conflicts_with = "implicit", help_heading = "Model")]
+    pub explicit: bool,
+    /// Implicit feedback: weighted loss over all pairs with confidence 1 + α·r (the default without a rating column).
+    #[arg(long, help_heading = "Model")]
+    pub implicit: bool,
+    /// Scale λ by each row's interaction count (count, as Spark) or not (none, as implicit) [default: count explicit, none implicit].
+    #[arg(long, value_parser = parse_from_str::<RegScaling>, help_heading = "Model")]
+    pub reg_scaling: Option<RegScaling>,
     /// Confidence curve of implicit models: linear (1 + α·r) or log (1 + α·ln(1 + r/ε), for play counts).
     #[arg(long, default_value = "linear", value_parser = parse_from_str::<Confidence>, help_heading = "Model")]
     pub confidence: Confidence,
@@ -166,6 +175,13 @@ pub struct TrainArgs {
     /// Storage type of the factors: f32, f16 or i8 (per-row scale).
     #[arg(long, default_value = "f32", value_parser = parse_from_str::<Dtype>)]
     pub dtype: Dtype,
+    /// Held-out interactions to evaluate after every iteration: the learning
+    /// curve, printed and written to OUT/report.json and OUT/report.svg.
+    #[arg(long)]
+    pub validate: Option<PathBuf>,
+    /// Validation metric [default: rmse for explicit models, ndcg@10 for implicit ones].
+    #[arg(long, value_parser = parse_from_str::<Metric>)]
+    pub metric: Option<Metric>,
     /// Print one JSON object with counts, parameters and per-iteration figures on stdout.
     #[arg(long)]
     pub json: bool,
@@ -176,6 +192,8 @@ pub struct TrainArgs {
     pub input_args: InputArgs,
     #[command(flatten)]
     pub data: DataArgs,
+    #[command(flatten)]
+    pub hyper: HyperArgs,
     #[command(flatten)]
     pub als: AlsArgs,
 }
@@ -209,27 +227,42 @@ pub struct RecommendArgs {
     #[arg(long, short)]
     pub model: PathBuf,
     /// A user the model knows.
-    #[arg(
-        long,
-        short,
-        conflicts_with = "history",
-        required_unless_present = "history"
-    )]
+    #[arg(long, short, conflicts_with_all = ["history", "all"], required_unless_present_any = ["history", "all"])]
     pub user: Option<String>,
     /// A visitor's history to fold in: ITEM[:WEIGHT],… (weight = rating or count, default 1).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "all")]
     pub history: Option<String>,
+    /// Top k for every user of the model (Spark's recommendForAllUsers), written to --out.
+    #[arg(long, requires = "out")]
+    pub all: bool,
+    /// Output of --all: JSON lines ({"user", "items": [{"item", "score"}]}), or CSV (user,rank,item,score) for .csv.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
     /// Number of items.
     #[arg(long, short, default_value_t = 10)]
     pub k: usize,
-    /// With --user: exclude the user's items in this training file.
+    /// Exclude each user's items in this training file (with --user and --all).
     #[arg(long)]
     pub train: Option<PathBuf>,
+    /// A --user the model does not know: popular (the most popular items, marked coldStart), skip (no items) or error.
+    #[arg(long, value_enum, default_value_t = ColdStart::Popular)]
+    pub cold_start: ColdStart,
     /// Print {"items": [{"item", "score"}], "coldStart", "unknown"}.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
     pub input_args: InputArgs,
+}
+
+/// What an unknown user gets.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColdStart {
+    /// The most popular items, marked as such.
+    Popular,
+    /// Nothing.
+    Skip,
+    /// An error (exit code 2).
+    Error,
 }
 
 /// `gramrec similar`.
@@ -310,6 +343,13 @@ pub struct BenchArgs {
     /// Data and initialisation seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Time top-k for every user instead of training: random factors of
+    /// --users × --items × --factors, scored with `recommend --all`'s kernel.
+    #[arg(long)]
+    pub recommend_all: bool,
+    /// With --recommend-all: items per user.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -324,6 +364,78 @@ pub struct DemoArgs {
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+/// `gramrec tune`.
+#[derive(Args, Debug)]
+pub struct TuneArgs {
+    /// Interaction file.
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// Where the best setting, retrained on all data, is written.
+    #[arg(long, short, default_value = "model")]
+    pub out: PathBuf,
+    /// Also write every setting's scores: CSV, or JSON when the name ends in .json.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// Number of cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// How folds are drawn: random (over interactions) or per-user (every user's interactions spread over the folds).
+    #[arg(long, default_value = "random", value_parser = parse_from_str::<SplitMode>)]
+    pub mode: SplitMode,
+    /// Factor counts to try (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64,128")]
+    pub factors: Vec<usize>,
+    /// Regularisation strengths to try [default: 0.05,0.1,0.2,0.5 explicit; 5,10,30,60 implicit].
+    #[arg(long, value_delimiter = ',')]
+    pub reg: Vec<f32>,
+    /// Confidence slopes to try (implicit models).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub alpha: Vec<f32>,
+    /// Iteration counts to try.
+    #[arg(long, value_delimiter = ',', default_value = "15")]
+    pub iterations: Vec<usize>,
+    /// The figure that ranks settings: rmse, mae, ndcg@K, precision@K, recall@K, map@K, auc, mpr [default: rmse explicit, ndcg@10 implicit].
+    #[arg(long, value_parser = parse_from_str::<Metric>)]
+    pub metric: Option<Metric>,
+    /// Seed of the folds (the model seed is --seed).
+    #[arg(long, default_value_t = 42)]
+    pub fold_seed: u64,
+    /// No progress or log lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub input_args: InputArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub als: AlsArgs,
+}
+
+/// `gramrec split`.
+#[derive(Args, Debug)]
+pub struct SplitArgs {
+    /// Interaction file to split.
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// Directory for train.EXT and test.EXT (EXT as the input's).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// random: over all interactions; per-user: the same share of each user's; time: each user's latest.
+    #[arg(long, default_value = "random", value_parser = parse_from_str::<SplitMode>)]
+    pub mode: SplitMode,
+    /// Share of interactions held out for testing.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Per-user and time modes: users with fewer interactions stay entirely in training.
+    #[arg(long, default_value_t = 2)]
+    pub min_user_interactions: usize,
+    /// Seed of the random choices.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub input_args: InputArgs,
 }
 
 /// `gramrec generate`.

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod plot;
 mod progress;
 
 use std::process::ExitCode;
@@ -10,9 +11,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
-        progress::stderr_line(&format!(
-            "gramrec: internal error: {info} (this is a bug; please report it)"
-        ));
+        progress::stderr_line(&format!("gramrec: internal error: {info} (this is a bug; please report it)"));
     }));
     let cli = cli::Cli::parse();
     match commands::run(cli.command) {

@@ -23,11 +23,9 @@ impl Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total);
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {pos}/{len} elapsed {elapsed} ETA {eta}",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} elapsed {elapsed} ETA {eta}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
             );
             bar.set_prefix(what.to_string());
             bar.enable_steady_tick(Duration::from_millis(200));
@@ -49,8 +47,13 @@ impl Progress {
 
     /// Advances the bar by one step.
     pub fn step(&self) {
+        self.inc(1);
+    }
+
+    /// Advances the bar by `n` steps.
+    pub fn inc(&self, n: u64) {
         if let Some(b) = &self.bar {
-            b.inc(1);
+            b.inc(n);
         }
     }
 

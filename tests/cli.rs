@@ -18,9 +18,7 @@ fn json(out: &[u8]) -> serde_json::Value {
 fn data(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let all = dir.join("all.csv");
     gramrec()
-        .args([
-            "generate", "--users", "300", "--items", "200", "--nnz", "12000", "--out",
-        ])
+        .args(["generate", "--users", "300", "--items", "200", "--nnz", "12000", "--out"])
         .arg(&all)
         .assert()
         .success();
@@ -46,15 +44,7 @@ fn train_evaluate_recommend_similar_inspect() {
     let model = dir.path().join("model");
 
     let out = gramrec()
-        .args([
-            "train",
-            "--factors",
-            "8",
-            "--iterations",
-            "5",
-            "--json",
-            "--input",
-        ])
+        .args(["train", "--factors", "8", "--iterations", "5", "--json", "--input"])
         .arg(&train)
         .arg("--out")
         .arg(&model)
@@ -64,21 +54,10 @@ fn train_evaluate_recommend_similar_inspect() {
         .stdout
         .clone();
     let t = json(&out);
-    assert_eq!(
-        t["params"]["kind"], "explicit",
-        "a rating column means an explicit model"
-    );
+    assert_eq!(t["params"]["kind"], "explicit", "a rating column means an explicit model");
     assert_eq!(t["iterations"].as_array().unwrap().len(), 5);
-    let losses: Vec<f64> = t["iterations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["loss"].as_f64().unwrap())
-        .collect();
-    assert!(
-        losses.windows(2).all(|w| w[1] <= w[0] * (1.0 + 1e-6)),
-        "loss rose: {losses:?}"
-    );
+    let losses: Vec<f64> = t["iterations"].as_array().unwrap().iter().map(|i| i["loss"].as_f64().unwrap()).collect();
+    assert!(losses.windows(2).all(|w| w[1] <= w[0] * (1.0 + 1e-6)), "loss rose: {losses:?}");
     assert!(model.join("items.gramrec").exists() && model.join("users.gramrec").exists());
 
     let ev = json(
@@ -95,10 +74,7 @@ fn train_evaluate_recommend_similar_inspect() {
             .stdout,
     );
     let rmse = ev["rmse"].as_f64().unwrap();
-    assert!(
-        rmse > 0.3 && rmse < 0.8,
-        "RMSE {rmse} on data with noise 0.5"
-    );
+    assert!(rmse > 0.3 && rmse < 0.8, "RMSE {rmse} on data with noise 0.5");
 
     let rec = json(
         &gramrec()
@@ -114,15 +90,7 @@ fn train_evaluate_recommend_similar_inspect() {
 
     let folded = json(
         &gramrec()
-            .args([
-                "recommend",
-                "--json",
-                "--k",
-                "3",
-                "--history",
-                "i1:5,i2:1,nope",
-                "--model",
-            ])
+            .args(["recommend", "--json", "--k", "3", "--history", "i1:5,i2:1,nope", "--model"])
             .arg(&model)
             .assert()
             .success()
@@ -130,17 +98,9 @@ fn train_evaluate_recommend_similar_inspect() {
             .stdout,
     );
     assert_eq!(folded["unknown"], serde_json::json!(["nope"]));
-    let items: Vec<&str> = folded["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["item"].as_str().unwrap())
-        .collect();
+    let items: Vec<&str> = folded["items"].as_array().unwrap().iter().map(|i| i["item"].as_str().unwrap()).collect();
     assert_eq!(items.len(), 3);
-    assert!(
-        !items.contains(&"i1") && !items.contains(&"i2"),
-        "history items are excluded"
-    );
+    assert!(!items.contains(&"i1") && !items.contains(&"i2"), "history items are excluded");
 
     let cold = json(
         &gramrec()
@@ -164,33 +124,20 @@ fn train_evaluate_recommend_similar_inspect() {
     );
     let sims = sim["items"].as_array().unwrap();
     assert_eq!(sims.len(), 4);
-    assert!(sims
-        .iter()
-        .all(|s| s["item"] != "i3" && s["score"].as_f64().unwrap() <= 1.0 + 1e-6));
+    assert!(sims.iter().all(|s| s["item"] != "i3" && s["score"].as_f64().unwrap() <= 1.0 + 1e-6));
 
     let info = json(
-        &gramrec()
-            .args(["inspect", "--json"])
-            .arg(model.join("items.gramrec"))
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+        &gramrec().args(["inspect", "--json"]).arg(model.join("items.gramrec")).assert().success().get_output().stdout,
     );
     assert_eq!(info["side"], "items");
     assert_eq!(info["factors"], 8);
-    assert_eq!(
-        info["sections"],
-        serde_json::json!(["biases", "gram", "popularity"])
-    );
+    assert_eq!(info["sections"], serde_json::json!(["biases", "gram", "popularity"]));
     gramrec()
         .arg("inspect")
         .arg(model.join("users.gramrec"))
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "users factors of a explicit model",
-        ));
+        .stdout(predicate::str::contains("users factors of a explicit model"));
 }
 
 #[test]
@@ -198,10 +145,7 @@ fn implicit_training_with_cg_and_i8_files() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("clicks.csv.gz");
     gramrec()
-        .args([
-            "generate", "--kind", "implicit", "--users", "200", "--items", "100", "--nnz", "4000",
-            "--out",
-        ])
+        .args(["generate", "--kind", "implicit", "--users", "200", "--items", "100", "--nnz", "4000", "--out"])
         .arg(&input)
         .assert()
         .success();
@@ -228,13 +172,7 @@ fn implicit_training_with_cg_and_i8_files() {
         .success()
         .stderr(predicate::str::is_empty());
     let info = json(
-        &gramrec()
-            .args(["inspect", "--json"])
-            .arg(model.join("items.gramrec"))
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+        &gramrec().args(["inspect", "--json"]).arg(model.join("items.gramrec")).assert().success().get_output().stdout,
     );
     assert_eq!(info["dtype"], "i8");
     assert_eq!(info["kind"], "implicit");
@@ -257,25 +195,15 @@ fn bad_input_is_one_line_with_file_and_line_and_exit_2() {
         .clone();
     let err = String::from_utf8(out).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains("bad.csv:2: rating 'five' is not a number"),
-        "{err}"
-    );
-    assert!(
-        !dir.path().join("m").exists(),
-        "nothing is written on failure"
-    );
+    assert!(err.contains("bad.csv:2: rating 'five' is not a number"), "{err}");
+    assert!(!dir.path().join("m").exists(), "nothing is written on failure");
 
     gramrec()
         .args(["train", "--input", "/no/such/file.csv"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("/no/such/file.csv"));
-    gramrec()
-        .args(["train", "--factors", "0", "--input"])
-        .arg(&bad)
-        .assert()
-        .code(2);
+    gramrec().args(["train", "--factors", "0", "--input"]).arg(&bad).assert().code(2);
 }
 
 #[test]
@@ -284,15 +212,7 @@ fn corrupt_model_is_a_clear_error_not_a_panic() {
     let (train, _) = data(dir.path());
     let model = dir.path().join("model");
     gramrec()
-        .args([
-            "train",
-            "-q",
-            "--factors",
-            "4",
-            "--iterations",
-            "2",
-            "--input",
-        ])
+        .args(["train", "-q", "--factors", "4", "--iterations", "2", "--input"])
         .arg(&train)
         .arg("--out")
         .arg(&model)
@@ -303,19 +223,10 @@ fn corrupt_model_is_a_clear_error_not_a_panic() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x10;
     std::fs::write(&items, &bytes).unwrap();
-    let err = gramrec()
-        .args(["similar", "--item", "i1", "--model"])
-        .arg(&model)
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
+    let err =
+        gramrec().args(["similar", "--item", "i1", "--model"]).arg(&model).assert().code(2).get_output().stderr.clone();
     let err = String::from_utf8(err).unwrap();
-    assert!(
-        err.contains("items.gramrec: factor file is corrupt"),
-        "{err}"
-    );
+    assert!(err.contains("items.gramrec: factor file is corrupt"), "{err}");
     assert!(!err.contains("panicked"));
     gramrec()
         .args(["inspect"])
@@ -327,24 +238,256 @@ fn corrupt_model_is_a_clear_error_not_a_panic() {
 
 #[test]
 fn every_command_explains_itself() {
-    for cmd in [
-        "train",
-        "evaluate",
-        "recommend",
-        "similar",
-        "inspect",
-        "bench",
-        "demo",
-        "generate",
-    ] {
+    for cmd in ["train", "evaluate", "recommend", "similar", "inspect", "bench", "demo", "generate", "split", "tune"] {
+        gramrec().args([cmd, "--help"]).assert().success().stdout(predicate::str::contains("Example"));
+    }
+    gramrec().assert().code(2).stderr(predicate::str::contains("demo"));
+}
+
+#[test]
+fn split_partitions_lines_and_keeps_the_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ratings.csv");
+    let mut text = String::from("user,item,rating,timestamp\n");
+    for u in 0..30 {
+        for i in 0..10 {
+            text.push_str(&format!("u{u},i{},{},{}\n", (u + i * 7) % 50, 1 + (u + i) % 5, 1000 + i * 10 + u % 3));
+        }
+    }
+    std::fs::write(&input, &text).unwrap();
+    for mode in ["random", "per-user", "time"] {
+        let out = dir.path().join(mode);
         gramrec()
-            .args([cmd, "--help"])
+            .args(["split", "--mode", mode, "--seed", "7", "--input"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let train = std::fs::read_to_string(out.join("train.csv")).unwrap();
+        let test = std::fs::read_to_string(out.join("test.csv")).unwrap();
+        assert!(train.starts_with("user,item,rating,timestamp\n") && test.starts_with("user,item,rating,timestamp\n"));
+        let mut lines: Vec<&str> = train.lines().skip(1).chain(test.lines().skip(1)).collect();
+        assert_eq!(test.lines().count() - 1, 60, "{mode}: 20% of 300");
+        lines.sort_unstable();
+        let mut original: Vec<&str> = text.lines().skip(1).collect();
+        original.sort_unstable();
+        assert_eq!(lines, original, "{mode}: train and test partition the input's lines");
+        if mode == "time" {
+            for u in 0..30 {
+                let ts = |part: &str| -> Vec<u32> {
+                    part.lines()
+                        .skip(1)
+                        .filter(|l| l.starts_with(&format!("u{u},")))
+                        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+                        .collect()
+                };
+                assert!(ts(&test).iter().min() >= ts(&train).iter().max(), "user u{u}: test is not the latest");
+            }
+        }
+    }
+}
+
+#[test]
+fn evaluate_reports_coverage_and_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("clicks.csv");
+    gramrec()
+        .args(["generate", "--kind", "implicit", "--users", "300", "--items", "150", "--nnz", "9000", "--out"])
+        .arg(&input)
+        .assert()
+        .success();
+    let split = dir.path().join("split");
+    gramrec().args(["split", "--mode", "per-user", "--input"]).arg(&input).arg("--out").arg(&split).assert().success();
+    let (train, test, model) = (split.join("train.csv"), split.join("test.csv"), dir.path().join("m"));
+    gramrec()
+        .args(["train", "-q", "--implicit", "--factors", "16", "--reg", "5", "--input"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    let ev = json(
+        &gramrec()
+            .args(["evaluate", "--json", "--model"])
+            .arg(&model)
+            .arg("--train")
+            .arg(&train)
+            .arg("--test")
+            .arg(&test)
             .assert()
             .success()
-            .stdout(predicate::str::contains("Example"));
-    }
+            .get_output()
+            .stdout,
+    );
+    let coverage = ev["coverage"].as_f64().unwrap();
+    assert!(coverage > 0.0 && coverage <= 1.0);
+    let base = &ev["baseline"];
+    assert_eq!(base["kind"], "popularity");
+    assert!(
+        ev["ndcg"].as_f64().unwrap() > base["ndcg"].as_f64().unwrap(),
+        "the model beats popularity on planted tastes"
+    );
+    assert!(coverage > base["coverage"].as_f64().unwrap(), "personalised lists cover more of the catalogue");
+}
+
+#[test]
+fn recommend_all_equals_per_user_recommend_and_is_written_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("clicks.csv");
     gramrec()
+        .args(["generate", "--kind", "implicit", "--users", "40", "--items", "70", "--nnz", "1200", "--out"])
+        .arg(&input)
+        .assert()
+        .success();
+    let model = dir.path().join("m");
+    gramrec()
+        .args(["train", "-q", "--factors", "8", "--input"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    let out = dir.path().join("top.jsonl");
+    gramrec()
+        .args(["recommend", "--all", "--k", "5", "--model"])
+        .arg(&model)
+        .arg("--train")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 40, "one line per user");
+    for line in &lines {
+        let user = line["user"].as_str().unwrap();
+        let one = json(
+            &gramrec()
+                .args(["recommend", "--json", "--k", "5", "--user", user, "--model"])
+                .arg(&model)
+                .arg("--train")
+                .arg(&input)
+                .assert()
+                .success()
+                .get_output()
+                .stdout,
+        );
+        assert_eq!(line["items"], one["items"], "user {user}");
+    }
+    let csv = dir.path().join("top.csv");
+    gramrec().args(["recommend", "--all", "--k", "3", "--model"]).arg(&model).arg("--out").arg(&csv).assert().success();
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv_text.starts_with("user,rank,item,score\n"));
+    assert_eq!(csv_text.lines().count(), 1 + 40 * 3);
+
+    // A failed run leaves the previous output as it was, and no temporary file.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "u1,i1\nu2\n").unwrap();
+    gramrec()
+        .args(["recommend", "--all", "--model"])
+        .arg(&model)
+        .arg("--train")
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains(".tmp")));
+}
+
+#[test]
+fn cold_start_policies_for_unknown_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, _) = data(dir.path());
+    let model = dir.path().join("model");
+    gramrec()
+        .args(["train", "-q", "--factors", "4", "--iterations", "2", "--input"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    let popular = json(
+        &gramrec()
+            .args(["recommend", "--json", "--k", "3", "--user", "nobody", "--model"])
+            .arg(&model)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(popular["coldStart"], true);
+    assert_eq!(popular["items"].as_array().unwrap().len(), 3);
+    let skip = json(
+        &gramrec()
+            .args(["recommend", "--json", "--cold-start", "skip", "--user", "nobody", "--model"])
+            .arg(&model)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(skip["items"], serde_json::json!([]));
+    gramrec()
+        .args(["recommend", "--cold-start", "error", "--user", "nobody", "--model"])
+        .arg(&model)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("demo"));
+        .stderr(predicate::str::contains("user 'nobody' is not in the model"));
+}
+
+#[test]
+fn validation_writes_a_learning_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = data(dir.path());
+    let model = dir.path().join("model");
+    gramrec()
+        .args(["train", "-q", "--factors", "4", "--iterations", "3", "--input"])
+        .arg(&train)
+        .arg("--validate")
+        .arg(&test)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["metric"], "RMSE");
+    let its = report["iterations"].as_array().unwrap();
+    assert_eq!(its.len(), 3);
+    assert!(its.iter().all(|i| i["validation"]["rmse"].as_f64().unwrap() > 0.0));
+    let svg = std::fs::read_to_string(model.join("report.svg")).unwrap();
+    assert_eq!(svg.matches("<polyline").count(), 2, "loss and RMSE curves");
+}
+
+#[test]
+fn tune_reports_every_setting_and_writes_the_best_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, _) = data(dir.path());
+    let (results, best) = (dir.path().join("grid.json"), dir.path().join("best"));
+    let out = gramrec()
+        .args(["tune", "-q", "--folds", "3", "--factors", "2,8", "--reg", "0.05,0.2", "--iterations", "4", "--input"])
+        .arg(&train)
+        .arg("--results")
+        .arg(&results)
+        .arg("--out")
+        .arg(&best)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(out).unwrap().contains("best: factors"));
+    let grid: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let settings = grid["settings"].as_array().unwrap();
+    assert_eq!(settings.len(), 4);
+    assert!(settings.iter().all(|s| s["folds"].as_array().unwrap().len() == 3));
+    let best_factors = settings[0]["factors"].as_u64().unwrap();
+    let info = json(
+        &gramrec().args(["inspect", "--json"]).arg(best.join("items.gramrec")).assert().success().get_output().stdout,
+    );
+    assert_eq!(info["factors"].as_u64().unwrap(), best_factors, "the best setting is the one retrained");
 }

@@ -23,13 +23,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| gramrec_train::Error::io(out, e))?;
     let log = Progress::lines(false);
     // Clicks of 5,000 visitors on 1,000 items, power-law popular, with planted tastes.
-    let syn = Synthetic::generate(SynthSpec::new(
-        5_000,
-        1_000,
-        150_000,
-        ModelKind::Implicit,
-        a.seed,
-    ));
+    let syn = Synthetic::generate(SynthSpec::new(5_000, 1_000, 150_000, ModelKind::Implicit, a.seed));
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
     let test: Vec<bool> = (0..syn.len()).map(|_| rng.random::<f64>() < 0.2).collect();
     let write_part = |name: &str, part: bool| -> Result<std::path::PathBuf> {
@@ -44,16 +38,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
     };
     let train_path = write_part("train.csv", false)?;
     let test_path = write_part("test.csv", true)?;
-    log.log(format!(
-        "wrote synthetic clicks: {} and {}",
-        train_path.display(),
-        test_path.display()
-    ));
+    log.log(format!("wrote synthetic clicks: {} and {}", train_path.display(), test_path.display()));
 
-    let data = gramrec_train::dataset::Dataset::build(
-        load(&train_path, &LoadOptions::default())?,
-        &Default::default(),
-    )?;
+    let data =
+        gramrec_train::dataset::Dataset::build(load(&train_path, &LoadOptions::default())?, &Default::default())?;
     let params = ModelParams {
         kind: ModelKind::Implicit,
         factors: 64,
@@ -64,14 +52,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         epsilon: 1.0,
         biases: false,
     };
-    let config = TrainConfig {
-        params,
-        iterations: 15,
-        solver: Solver::Cg,
-        cg_steps: 3,
-        seed: a.seed,
-        threads: 0,
-    };
+    let config = TrainConfig { params, iterations: 15, solver: Solver::Cg, cg_steps: 3, seed: a.seed, threads: 0 };
     log.log(format!(
         "training implicit ALS on {} users × {} items, {} interactions: 64 factors, 15 iterations",
         data.users.len(),
@@ -79,14 +60,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
         data.nnz()
     ));
     let progress = Progress::bar(15, "training", false);
-    let model = als::train(&data, &config, &mut |r| {
-        progress.log(format!(
-            "iteration {:>2}/15  loss {:.6e}  {:.3} s",
-            r.iteration,
-            r.loss.total(),
-            r.seconds
-        ));
+    let model = als::train(&data, &config, &mut |r, _| {
+        progress.log(format!("iteration {:>2}/15  loss {:.6e}  {:.3} s", r.iteration, r.loss.total(), r.seconds));
         progress.step();
+        Ok(())
     })?;
     progress.finish();
     let model_dir = out.join("model");
@@ -96,12 +73,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let test = load(&test_path, &LoadOptions::default())?;
     let ev = evaluate(&loaded, Some(&train), &test, 10)?;
     let user = data.users.first().cloned().unwrap_or_default();
-    let item = loaded
-        .items
-        .popular(1)
-        .first()
-        .map(|r| r.item.clone())
-        .unwrap_or_default();
+    let item = loaded.items.popular(1).first().map(|r| r.item.clone()).unwrap_or_default();
     let m = model_dir.display();
     emit(&format!(
         "{}\nmodel written to {m}/ (items.gramrec, users.gramrec)\n\nNext:\n  \

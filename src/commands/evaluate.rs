@@ -1,7 +1,7 @@
 //! `gramrec evaluate`.
 
 use anyhow::Result;
-use gramrec_train::eval::{evaluate, Evaluation};
+use gramrec_train::eval::{evaluate, Evaluation, Metric};
 use gramrec_train::output::Model;
 
 use super::{emit, emit_json};
@@ -9,12 +9,7 @@ use crate::cli::EvaluateArgs;
 
 pub fn run(a: EvaluateArgs) -> Result<()> {
     let model = Model::load(&a.model)?;
-    let train = a
-        .train
-        .as_ref()
-        .map(|t| a.input_args.load(t))
-        .transpose()?
-        .map(|(x, _)| x);
+    let train = a.train.as_ref().map(|t| a.input_args.load(t)).transpose()?.map(|(x, _)| x);
     let (test, _) = a.input_args.load(&a.test)?;
     let ev = evaluate(&model, train.as_ref(), &test, a.k)?;
     if a.json {
@@ -24,26 +19,35 @@ pub fn run(a: EvaluateArgs) -> Result<()> {
     }
 }
 
-/// The evaluation as aligned text.
+/// The evaluation as aligned text, the baseline in a second column.
 pub fn report(ev: &Evaluation) -> String {
     let mut s = format!(
         "{} model, {} test interactions ({} with an unknown user, {} with an unknown item)\n",
         ev.kind, ev.test_interactions, ev.unknown_user, ev.unknown_item
     );
-    let mut line = |name: &str, v: Option<f64>| {
+    let base = ev.baseline.as_deref();
+    s.push_str(&format!("  {:<14} {:>8}  {}\n", "", "model", base.map_or("", |b| b.kind.as_str())));
+    let k = ev.k;
+    let metrics = [
+        Metric::Rmse,
+        Metric::Mae,
+        Metric::Precision(k),
+        Metric::Recall(k),
+        Metric::Map(k),
+        Metric::Ndcg(k),
+        Metric::Auc,
+        Metric::Mpr,
+    ];
+    let mut row = |name: String, v: Option<f64>, b: Option<f64>| {
         if let Some(v) = v {
-            s.push_str(&format!("  {name:<14} {v:.4}\n"));
+            let b = b.map_or(String::new(), |b| format!("{b:>8.4}"));
+            s.push_str(&format!("  {name:<14} {v:>8.4}  {b}\n"));
         }
     };
-    line("RMSE", ev.rmse);
-    line("MAE", ev.mae);
-    let k = ev.k;
-    line(&format!("precision@{k}"), ev.precision);
-    line(&format!("recall@{k}"), ev.recall);
-    line(&format!("MAP@{k}"), ev.map);
-    line(&format!("NDCG@{k}"), ev.ndcg);
-    line("AUC", ev.auc);
-    line("MPR", ev.mpr);
+    for m in metrics {
+        row(m.to_string(), m.of(ev), base.and_then(|b| m.of(b)));
+    }
+    row(format!("coverage@{k}"), ev.coverage, base.and_then(|b| b.coverage));
     let unit = if ev.rmse.is_some() { "pairs" } else { "users" };
     s.push_str(&format!("  over {} {unit}\n", ev.evaluated));
     s

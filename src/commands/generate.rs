@@ -23,11 +23,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
             write_csv(&syn, w)
         }
     })?;
-    crate::progress::stderr_line(&format!(
-        "wrote {} {kind} interactions to {}",
-        syn.len(),
-        a.out.display()
-    ));
+    crate::progress::stderr_line(&format!("wrote {} {kind} interactions to {}", syn.len(), a.out.display()));
     Ok(())
 }
 
@@ -35,13 +31,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
 pub fn write_csv(syn: &Synthetic, w: &mut dyn Write) -> std::io::Result<()> {
     writeln!(w, "user,item,rating")?;
     for k in 0..syn.len() {
-        writeln!(
-            w,
-            "u{},i{},{}",
-            syn.user[k],
-            syn.item[k],
-            (syn.value[k] * 100.0).round() / 100.0
-        )?;
+        writeln!(w, "u{},i{},{}", syn.user[k], syn.item[k], (syn.value[k] * 100.0).round() / 100.0)?;
     }
     Ok(())
 }

@@ -15,21 +15,15 @@ pub fn run(a: InspectArgs) -> Result<()> {
     let p = &m.params;
     let f = p.factors;
     let values = file.factors_f32();
-    let norms: Vec<f32> = values
-        .chunks_exact(f)
-        .map(|r| r.iter().map(|v| v * v).sum::<f32>().sqrt())
-        .collect();
+    let norms: Vec<f32> = values.chunks_exact(f).map(|r| r.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
     let mean_norm = norms.iter().sum::<f32>() / norms.len().max(1) as f32;
     let max_norm = norms.iter().copied().fold(0.0, f32::max);
-    let sections: Vec<&str> = [
-        ("biases", file.biases.is_some()),
-        ("gram", file.gram.is_some()),
-        ("popularity", file.popularity.is_some()),
-    ]
-    .iter()
-    .filter(|(_, present)| *present)
-    .map(|(name, _)| *name)
-    .collect();
+    let sections: Vec<&str> =
+        [("biases", file.biases.is_some()), ("gram", file.gram.is_some()), ("popularity", file.popularity.is_some())]
+            .iter()
+            .filter(|(_, present)| *present)
+            .map(|(name, _)| *name)
+            .collect();
     let mut v = json!({
         "file": a.file,
         "bytes": bytes,
@@ -49,11 +43,7 @@ pub fn run(a: InspectArgs) -> Result<()> {
     if a.json {
         return emit_json(&v);
     }
-    let mut s = format!(
-        "{} ({} bytes, format version {VERSION}, checksums OK)\n",
-        a.file.display(),
-        bytes
-    );
+    let mut s = format!("{} ({} bytes, format version {VERSION}, checksums OK)\n", a.file.display(), bytes);
     s.push_str(&format!(
         "  {} factors of a {} model: {} rows × {} factors, {}\n",
         m.side.name(),
@@ -64,10 +54,9 @@ pub fn run(a: InspectArgs) -> Result<()> {
     ));
     s.push_str(&format!("  λ {} ({} scaling)", p.reg, p.reg_scaling));
     match p.kind {
-        gramrec_core::ModelKind::Implicit => s.push_str(&format!(
-            ", α {} ({} confidence, ε {})\n",
-            p.alpha, p.confidence, p.epsilon
-        )),
+        gramrec_core::ModelKind::Implicit => {
+            s.push_str(&format!(", α {} ({} confidence, ε {})\n", p.alpha, p.confidence, p.epsilon))
+        }
         gramrec_core::ModelKind::Explicit => s.push_str(&format!(
             ", biases {}, global mean {:.4}, ratings {}..{}\n",
             if p.uses_biases() { "yes" } else { "no" },
@@ -76,25 +65,9 @@ pub fn run(a: InspectArgs) -> Result<()> {
             m.rating_max
         )),
     }
-    s.push_str(&format!(
-        "  sections: factors, ids{}\n",
-        sections
-            .iter()
-            .map(|x| format!(", {x}"))
-            .collect::<String>()
-    ));
-    s.push_str(&format!(
-        "  factor norms: mean {mean_norm:.4}, max {max_norm:.4}\n"
-    ));
-    s.push_str(&format!(
-        "  first IDs: {}\n",
-        file.ids
-            .iter()
-            .take(5)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+    s.push_str(&format!("  sections: factors, ids{}\n", sections.iter().map(|x| format!(", {x}")).collect::<String>()));
+    s.push_str(&format!("  factor norms: mean {mean_norm:.4}, max {max_norm:.4}\n"));
+    s.push_str(&format!("  first IDs: {}\n", file.ids.iter().take(5).cloned().collect::<Vec<_>>().join(", ")));
     for (k, val) in &m.training {
         s.push_str(&format!("  {k}: {val}\n"));
     }

@@ -8,7 +8,9 @@ mod generate;
 mod inspect;
 mod recommend;
 mod similar;
+mod split;
 mod train;
+mod tune;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,10 +18,11 @@ use std::time::Instant;
 
 use anyhow::Result;
 use gramrec_core::{ItemModel, ModelKind, ModelParams, RegScaling};
+use gramrec_train::dataset::{DatasetOptions, Duplicates};
 use gramrec_train::load::{self, Interactions, LoadOptions};
 use gramrec_train::output::{read_factor_file, ITEMS_FILE};
 
-use crate::cli::{AlsArgs, Command, InputArgs};
+use crate::cli::{AlsArgs, Command, DataArgs, InputArgs};
 
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
@@ -32,6 +35,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Bench(a) => bench::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Split(a) => split::run(a),
+        Command::Tune(a) => tune::run(a),
     }
 }
 
@@ -44,13 +49,20 @@ impl InputArgs {
             user: self.user_col.clone(),
             item: self.item_col.clone(),
             rating: self.rating_col.clone(),
+            timestamp: self.timestamp_col.clone(),
+            ..Default::default()
         }
     }
 
     /// Reads an interaction file; returns it with the seconds it took.
     fn load(&self, path: &Path) -> Result<(Interactions, f64)> {
+        self.load_with(path, self.options())
+    }
+
+    /// [`load`](Self::load) with adjusted options.
+    fn load_with(&self, path: &Path, opts: LoadOptions) -> Result<(Interactions, f64)> {
         let start = Instant::now();
-        let x = load::load(path, &self.options())?;
+        let x = load::load(path, &opts)?;
         Ok((x, start.elapsed().as_secs_f64()))
     }
 }
@@ -75,16 +87,17 @@ impl AlsArgs {
         }
     }
 
-    fn params(&self, kind: ModelKind) -> ModelParams {
+    /// The model parameters, with the searchable ones given.
+    fn params(&self, kind: ModelKind, factors: usize, reg: f32, alpha: f32) -> ModelParams {
         ModelParams {
             kind,
-            factors: self.factors,
-            reg: self.reg.unwrap_or(default_reg(kind)),
+            factors,
+            reg,
             reg_scaling: self.reg_scaling.unwrap_or(match kind {
                 ModelKind::Explicit => RegScaling::Count,
                 ModelKind::Implicit => RegScaling::None,
             }),
-            alpha: self.alpha,
+            alpha,
             confidence: self.confidence,
             epsilon: self.epsilon,
             biases: !self.no_biases,
@@ -92,21 +105,26 @@ impl AlsArgs {
     }
 }
 
+impl DataArgs {
+    /// Dataset options, with the duplicate policy's per-kind default.
+    fn options(&self, kind: ModelKind) -> DatasetOptions {
+        DatasetOptions {
+            duplicates: self.duplicates.unwrap_or(match kind {
+                ModelKind::Explicit => Duplicates::Last,
+                ModelKind::Implicit => Duplicates::Sum,
+            }),
+            min_user_count: self.min_user_count,
+            min_item_count: self.min_item_count,
+            k_core: self.k_core,
+        }
+    }
+}
+
 /// The item side of a model given as a directory or as the item file itself.
 fn load_item_model(path: &Path) -> Result<ItemModel> {
-    let file: PathBuf = if path.is_dir() {
-        path.join(ITEMS_FILE)
-    } else {
-        path.to_path_buf()
-    };
+    let file: PathBuf = if path.is_dir() { path.join(ITEMS_FILE) } else { path.to_path_buf() };
     let factors = read_factor_file(&file)?;
-    ItemModel::new(factors).map_err(|e| {
-        gramrec_train::Error::Model {
-            path: file,
-            source: e,
-        }
-        .into()
-    })
+    ItemModel::new(factors).map_err(|e| gramrec_train::Error::Model { path: file, source: e }.into())
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends quietly.
@@ -143,28 +161,15 @@ fn params_json(p: &ModelParams) -> serde_json::Map<String, serde_json::Value> {
 
 /// Items as `[{"item", "score"}]`.
 fn items_json(items: &[gramrec_core::Recommendation]) -> serde_json::Value {
-    items
-        .iter()
-        .map(|r| serde_json::json!({"item": r.item, "score": r.score}))
-        .collect()
+    items.iter().map(|r| serde_json::json!({"item": r.item, "score": r.score})).collect()
 }
 
 /// Items as a numbered table.
 fn items_table(items: &[gramrec_core::Recommendation], score: &str) -> String {
-    let width = items
-        .iter()
-        .map(|r| r.item.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let width = items.iter().map(|r| r.item.chars().count()).max().unwrap_or(4).max(4);
     let mut s = format!("{:>4}  {:<width$}  {score}\n", "rank", "item");
     for (n, r) in items.iter().enumerate() {
-        s.push_str(&format!(
-            "{:>4}  {:<width$}  {:.4}\n",
-            n + 1,
-            r.item,
-            r.score
-        ));
+        s.push_str(&format!("{:>4}  {:<width$}  {:.4}\n", n + 1, r.item, r.score));
     }
     s
 }

@@ -1,17 +1,27 @@
 //! `gramrec train`.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Result;
+use gramrec_core::Dtype;
 use gramrec_core::ModelKind;
 use gramrec_train::als::{self, TrainConfig};
-use gramrec_train::dataset::{Dataset, DatasetOptions, Duplicates};
-use gramrec_train::output::{factor_files, write_model};
+use gramrec_train::dataset::Dataset;
+use gramrec_train::eval::{evaluate_known, Known, Metric};
+use gramrec_train::fsutil::write_atomic;
+use gramrec_train::output::{factor_files, write_model, Model};
+use gramrec_train::Error;
 use serde_json::json;
 
-use super::{emit_json, params_json};
+use super::{default_reg, emit_json, params_json};
 use crate::cli::TrainArgs;
+use crate::plot::learning_curve;
 use crate::progress::Progress;
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
 
 pub fn run(a: TrainArgs) -> Result<()> {
     let log = Progress::lines(a.quiet);
@@ -26,23 +36,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let kind = a.als.kind(x.has_ratings);
     if !a.als.explicit && !a.als.implicit {
         log.log(match kind {
-            ModelKind::Explicit => {
-                "the file has ratings: training an explicit model (--implicit for feedback counts)"
-            }
-            ModelKind::Implicit => {
-                "no rating column: training an implicit model with every interaction counting 1"
-            }
+            ModelKind::Explicit => "the file has ratings: training an explicit model (--implicit for feedback counts)",
+            ModelKind::Implicit => "no rating column: training an implicit model with every interaction counting 1",
         });
     }
-    let opts = DatasetOptions {
-        duplicates: a.data.duplicates.unwrap_or(match kind {
-            ModelKind::Explicit => Duplicates::Last,
-            ModelKind::Implicit => Duplicates::Sum,
-        }),
-        min_user_count: a.data.min_user_count,
-        min_item_count: a.data.min_item_count,
-        k_core: a.data.k_core,
-    };
+    let opts = a.data.options(kind);
     let data = Dataset::build(x, &opts)?;
     let s = data.stats;
     log.log(format!(
@@ -54,8 +52,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
         s.filtered_out
     ));
     let config = TrainConfig {
-        params: a.als.params(kind),
-        iterations: a.als.iterations,
+        params: a.als.params(kind, a.hyper.factors, a.hyper.reg.unwrap_or(default_reg(kind)), a.hyper.alpha),
+        iterations: a.hyper.iterations,
         solver: a.als.solver,
         cg_steps: a.als.cg_steps,
         seed: a.als.seed,
@@ -76,27 +74,51 @@ pub fn run(a: TrainArgs) -> Result<()> {
         config.iterations,
         config.solver,
     ));
+    let validation = a.validate.as_ref().map(|v| a.input_args.load(v)).transpose()?.map(|(x, _)| x);
+    let metric = a.metric.unwrap_or(Metric::default_for(kind));
+    let known = validation.as_ref().map(|_| Known::from_dataset(&data));
+    let mut curve: Vec<serde_json::Value> = Vec::new();
+    let mut metric_values: Vec<f64> = Vec::new();
     let progress = Progress::bar(config.iterations as u64, "training", a.quiet);
     let start = Instant::now();
-    let model = als::train(&data, &config, &mut |r| {
-        progress.log(format!(
+    let model = als::train(&data, &config, &mut |r, mut snapshot| {
+        let mut line = format!(
             "iteration {:>3}/{}  loss {:.6e}  {:.3} s",
             r.iteration,
             config.iterations,
             r.loss.total(),
             r.seconds
-        ));
+        );
+        let mut point = json!({"iteration": r.iteration, "seconds": r.seconds, "loss": r.loss.total()});
+        if let (Some(valid), Some(known)) = (&validation, &known) {
+            let files = factor_files(&data, &snapshot.model()?, Dtype::F32);
+            let m = Model::from_files(files.0, files.1, &a.out)?;
+            let ev = evaluate_known(&m, known, valid, metric.k())?;
+            let value =
+                metric.of(&ev).ok_or_else(|| Error::Usage(format!("{metric} does not apply to {kind} models")))?;
+            line.push_str(&format!("  {metric} {value:.4}"));
+            metric_values.push(value);
+            point["validation"] = serde_json::to_value(&ev).map_err(|e| Error::Usage(e.to_string()))?;
+        }
+        progress.log(line);
         progress.step();
+        curve.push(point);
+        Ok(())
     })?;
     progress.finish();
     let train_seconds = start.elapsed().as_secs_f64();
     let files = factor_files(&data, &model, a.dtype);
     write_model(&a.out, &files)?;
-    log.log(format!(
-        "trained on {} in {train_seconds:.2} s; wrote {}",
-        model.device,
-        a.out.display()
-    ));
+    if let Some(v) = &a.validate {
+        let report = json!({"input": a.input, "validation": v, "metric": metric.to_string(), "iterations": curve});
+        write_atomic(&a.out.join("report.json"), |w| writeln!(w, "{report:#}"))?;
+        let title = format!("{kind} ALS on {}: validation on {}", file_name(&a.input), file_name(v));
+        let losses = model.history.iter().map(|r| r.loss.total()).collect();
+        let svg = learning_curve(&title, &[("loss (objective)".into(), losses), (metric.to_string(), metric_values)]);
+        write_atomic(&a.out.join("report.svg"), |w| w.write_all(svg.as_bytes()))?;
+        log.log(format!("learning curve: {0}/report.json, {0}/report.svg", a.out.display()));
+    }
+    log.log(format!("trained on {} in {train_seconds:.2} s; wrote {}", model.device, a.out.display()));
     if a.json {
         let mut out = json!({
             "input": a.input,
@@ -124,10 +146,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 "loss": r.loss.total(),
             })).collect::<Vec<_>>(),
         });
-        out["params"]
-            .as_object_mut()
-            .expect("an object")
-            .extend(params_json(&p));
+        out["params"].as_object_mut().expect("an object").extend(params_json(&p));
         emit_json(&out)?;
     }
     Ok(())

@@ -126,9 +126,7 @@ const TAG_POPULARITY: [u8; 4] = *b"POPU";
 const TAG_END: [u8; 4] = *b"END\0";
 
 fn tag_name(tag: [u8; 4]) -> String {
-    String::from_utf8_lossy(&tag)
-        .trim_end_matches('\0')
-        .to_string()
+    String::from_utf8_lossy(&tag).trim_end_matches('\0').to_string()
 }
 
 impl FactorFile {
@@ -167,25 +165,18 @@ impl FactorFile {
     /// The same file with its factors stored as `dtype`.
     pub fn with_dtype(&self, dtype: Dtype) -> Self {
         let f = self.factors_per_row();
-        Self {
-            factors: Factors::encode(&self.factors_f32(), f, dtype),
-            ..self.clone()
-        }
+        Self { factors: Factors::encode(&self.factors_f32(), f, dtype), ..self.clone() }
     }
 
     /// Serialises the file. Fails only on I/O errors, or (as
     /// `InvalidInput`) when the content is inconsistent or not finite, so a
     /// broken model never reaches the disk.
     pub fn write_to(&self, out: &mut (impl Write + ?Sized)) -> io::Result<()> {
-        self.validate()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        self.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
         let mut sections: Vec<([u8; 4], Vec<u8>)> = vec![
             (TAG_META, self.meta.encode(self.rows()).into_bytes()),
             (TAG_IDS, encode_ids(&self.ids)),
-            (
-                TAG_FACTORS,
-                encode_factors(&self.factors, self.rows(), self.factors_per_row()),
-            ),
+            (TAG_FACTORS, encode_factors(&self.factors, self.rows(), self.factors_per_row())),
         ];
         if let Some(b) = &self.biases {
             sections.push((TAG_BIASES, bytemuck::cast_slice(b).to_vec()));
@@ -197,11 +188,7 @@ impl FactorFile {
             sections.push((TAG_POPULARITY, bytemuck::cast_slice(p).to_vec()));
         }
         sections.push((TAG_END, Vec::new()));
-        let total = HEADER_LEN
-            + sections
-                .iter()
-                .map(|(_, p)| ALIGN + pad_to(p.len()))
-                .sum::<usize>();
+        let total = HEADER_LEN + sections.iter().map(|(_, p)| ALIGN + pad_to(p.len())).sum::<usize>();
 
         let mut header = [0u8; HEADER_LEN];
         header[..8].copy_from_slice(&MAGIC);
@@ -238,10 +225,7 @@ impl FactorFile {
             return Err(FormatError::NotAFactorFile);
         }
         if bytes.len() < HEADER_LEN {
-            return Err(FormatError::Truncated {
-                expected: HEADER_LEN as u64,
-                actual: bytes.len() as u64,
-            });
+            return Err(FormatError::Truncated { expected: HEADER_LEN as u64, actual: bytes.len() as u64 });
         }
         let header = &bytes[..HEADER_LEN];
         if u32_at(header, 28) != crc32fast::hash(&header[..28]) {
@@ -249,17 +233,11 @@ impl FactorFile {
         }
         let version = u32_at(header, 8);
         if version > VERSION || version == 0 {
-            return Err(FormatError::UnsupportedVersion {
-                found: version,
-                supported: VERSION,
-            });
+            return Err(FormatError::UnsupportedVersion { found: version, supported: VERSION });
         }
         let total = u64_at(header, 16);
         if total != bytes.len() as u64 {
-            return Err(FormatError::Truncated {
-                expected: total,
-                actual: bytes.len() as u64,
-            });
+            return Err(FormatError::Truncated { expected: total, actual: bytes.len() as u64 });
         }
         if u32_at(header, 12) != 0 || header[32..].iter().any(|&b| b != 0) {
             return Err(corrupt("reserved header bytes are not zero"));
@@ -269,42 +247,25 @@ impl FactorFile {
         let mut pos = HEADER_LEN;
         let mut found: Vec<([u8; 4], &[u8])> = Vec::new();
         for i in 0..count {
-            let sh = bytes
-                .get(pos..pos + ALIGN)
-                .ok_or_else(|| corrupt(format!("section {i} starts past the end")))?;
+            let sh = bytes.get(pos..pos + ALIGN).ok_or_else(|| corrupt(format!("section {i} starts past the end")))?;
             if u32_at(sh, 20) != crc32fast::hash(&sh[..20]) {
                 return Err(FormatError::Checksum(format!("the header of section {i}")));
             }
             let tag: [u8; 4] = sh[..4].try_into().expect("4 bytes");
             if u32_at(sh, 4) != 0 || sh[24..].iter().any(|&b| b != 0) {
-                return Err(corrupt(format!(
-                    "reserved bytes of section {} are not zero",
-                    tag_name(tag)
-                )));
+                return Err(corrupt(format!("reserved bytes of section {} are not zero", tag_name(tag))));
             }
-            let len =
-                usize::try_from(u64_at(sh, 8)).map_err(|_| corrupt("section length overflows"))?;
+            let len = usize::try_from(u64_at(sh, 8)).map_err(|_| corrupt("section length overflows"))?;
             let start = pos + ALIGN;
             let end = start.checked_add(len).filter(|&e| e <= bytes.len());
-            let end = end.ok_or_else(|| {
-                corrupt(format!(
-                    "section {} runs past the end of the file",
-                    tag_name(tag)
-                ))
-            })?;
+            let end = end.ok_or_else(|| corrupt(format!("section {} runs past the end of the file", tag_name(tag))))?;
             let payload = &bytes[start..end];
             if u32_at(sh, 16) != crc32fast::hash(payload) {
                 return Err(FormatError::Checksum(format!("section {}", tag_name(tag))));
             }
             let next = start + pad_to(len);
-            if bytes
-                .get(end..next)
-                .is_none_or(|p| p.iter().any(|&b| b != 0))
-            {
-                return Err(corrupt(format!(
-                    "padding after section {} is damaged",
-                    tag_name(tag)
-                )));
+            if bytes.get(end..next).is_none_or(|p| p.iter().any(|&b| b != 0)) {
+                return Err(corrupt(format!("padding after section {} is damaged", tag_name(tag))));
             }
             if found.iter().any(|(t, _)| *t == tag) {
                 return Err(corrupt(format!("section {} appears twice", tag_name(tag))));
@@ -322,8 +283,7 @@ impl FactorFile {
             return Err(FormatError::MissingSection("END"));
         }
         let get = |tag: [u8; 4]| found.iter().find(|(t, _)| *t == tag).map(|(_, p)| *p);
-        let need =
-            |tag: [u8; 4], name: &'static str| get(tag).ok_or(FormatError::MissingSection(name));
+        let need = |tag: [u8; 4], name: &'static str| get(tag).ok_or(FormatError::MissingSection(name));
 
         let (meta, rows) = Metadata::decode(need(TAG_META, "META")?)?;
         let f = meta.params.factors;
@@ -338,10 +298,7 @@ impl FactorFile {
             meta,
         };
         if file.rows() != rows {
-            return Err(corrupt(format!(
-                "metadata says {rows} rows but there are {} IDs",
-                file.rows()
-            )));
+            return Err(corrupt(format!("metadata says {rows} rows but there are {} IDs", file.rows())));
         }
         file.validate()?;
         Ok(file)
@@ -354,10 +311,7 @@ impl FactorFile {
             return Err(corrupt("factor count is 0"));
         }
         if rows.checked_mul(f) != Some(self.factors.len()) {
-            return Err(corrupt(format!(
-                "{} factor values for {rows} rows × {f} factors",
-                self.factors.len()
-            )));
+            return Err(corrupt(format!("{} factor values for {rows} rows × {f} factors", self.factors.len())));
         }
         if let Factors::I8 { scales, .. } = &self.factors {
             if scales.len() != rows {
@@ -388,10 +342,7 @@ impl FactorFile {
         }
         if let Some(g) = &self.gram {
             if g.len() != f * f {
-                return Err(corrupt(format!(
-                    "Gram matrix has {} values, expected {f}×{f}",
-                    g.len()
-                )));
+                return Err(corrupt(format!("Gram matrix has {} values, expected {f}×{f}", g.len())));
             }
             finite(g, "the Gram matrix")?;
         }
@@ -400,14 +351,7 @@ impl FactorFile {
         }
         let m = &self.meta;
         finite(
-            &[
-                m.global_mean,
-                m.rating_min,
-                m.rating_max,
-                m.params.reg,
-                m.params.alpha,
-                m.params.epsilon,
-            ],
+            &[m.global_mean, m.rating_min, m.rating_max, m.params.reg, m.params.alpha, m.params.epsilon],
             "the metadata",
         )?;
         if m.params.uses_biases() && self.biases.is_none() {
@@ -430,18 +374,14 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 fn f32s(p: &[u8], what: &str) -> Result<Vec<f32>, FormatError> {
     if p.len() % 4 != 0 {
-        return Err(corrupt(format!(
-            "section {what} is not a whole number of f32 values"
-        )));
+        return Err(corrupt(format!("section {what} is not a whole number of f32 values")));
     }
     Ok(bytemuck::pod_collect_to_vec(p))
 }
 
 fn u32s(p: &[u8], what: &str) -> Result<Vec<u32>, FormatError> {
     if p.len() % 4 != 0 {
-        return Err(corrupt(format!(
-            "section {what} is not a whole number of u32 values"
-        )));
+        return Err(corrupt(format!("section {what} is not a whole number of u32 values")));
     }
     Ok(bytemuck::pod_collect_to_vec(p))
 }
@@ -464,11 +404,8 @@ fn encode_ids(ids: &[String]) -> Vec<u8> {
 fn decode_ids(p: &[u8]) -> Result<Vec<String>, FormatError> {
     let bad = || corrupt("the ID section is malformed");
     let count = usize::try_from(u64_at(p.get(..8).ok_or_else(bad)?, 0)).map_err(|_| bad())?;
-    let table_end = count
-        .checked_add(1)
-        .and_then(|n| n.checked_mul(8))
-        .and_then(|n| n.checked_add(8))
-        .ok_or_else(bad)?;
+    let table_end =
+        count.checked_add(1).and_then(|n| n.checked_mul(8)).and_then(|n| n.checked_add(8)).ok_or_else(bad)?;
     let table = p.get(8..table_end).ok_or_else(bad)?;
     let text = &p[table_end..];
     let mut ids = Vec::with_capacity(count);
@@ -478,15 +415,8 @@ fn decode_ids(p: &[u8]) -> Result<Vec<String>, FormatError> {
     }
     for i in 1..=count {
         let next = u64_at(table, i * 8);
-        let s = text
-            .get(prev as usize..next as usize)
-            .filter(|_| next >= prev)
-            .ok_or_else(bad)?;
-        ids.push(
-            std::str::from_utf8(s)
-                .map_err(|_| corrupt("an ID is not valid UTF-8"))?
-                .to_string(),
-        );
+        let s = text.get(prev as usize..next as usize).filter(|_| next >= prev).ok_or_else(bad)?;
+        ids.push(std::str::from_utf8(s).map_err(|_| corrupt("an ID is not valid UTF-8"))?.to_string());
         prev = next;
     }
     if prev as usize != text.len() {
@@ -521,45 +451,25 @@ fn encode_factors(f: &Factors, rows: usize, cols: usize) -> Vec<u8> {
 }
 
 fn decode_factors(p: &[u8], rows: usize, cols: usize) -> Result<Factors, FormatError> {
-    let head = p
-        .get(..ALIGN)
-        .ok_or_else(|| corrupt("the factor section is too short"))?;
-    if u32_at(head, 4) as usize != cols
-        || u64_at(head, 8) != rows as u64
-        || head[16..].iter().any(|&b| b != 0)
-    {
-        return Err(corrupt(
-            "the factor section's shape disagrees with the metadata",
-        ));
+    let head = p.get(..ALIGN).ok_or_else(|| corrupt("the factor section is too short"))?;
+    if u32_at(head, 4) as usize != cols || u64_at(head, 8) != rows as u64 || head[16..].iter().any(|&b| b != 0) {
+        return Err(corrupt("the factor section's shape disagrees with the metadata"));
     }
-    let n = rows
-        .checked_mul(cols)
-        .ok_or_else(|| corrupt("factor shape overflows"))?;
+    let n = rows.checked_mul(cols).ok_or_else(|| corrupt("factor shape overflows"))?;
     let data = &p[ALIGN..];
     let sized = |bytes: usize| -> Result<&[u8], FormatError> {
         if data.len() == bytes {
             Ok(data)
         } else {
-            Err(corrupt(format!(
-                "the factor section holds {} bytes, expected {bytes}",
-                data.len()
-            )))
+            Err(corrupt(format!("the factor section holds {} bytes, expected {bytes}", data.len())))
         }
     };
     Ok(match u32_at(head, 0) {
-        0 => Factors::F32(bytemuck::pod_collect_to_vec(sized(
-            n.checked_mul(4).ok_or_else(|| corrupt("overflow"))?,
-        )?)),
-        1 => Factors::F16(bytemuck::pod_collect_to_vec(sized(
-            n.checked_mul(2).ok_or_else(|| corrupt("overflow"))?,
-        )?)),
+        0 => Factors::F32(bytemuck::pod_collect_to_vec(sized(n.checked_mul(4).ok_or_else(|| corrupt("overflow"))?)?)),
+        1 => Factors::F16(bytemuck::pod_collect_to_vec(sized(n.checked_mul(2).ok_or_else(|| corrupt("overflow"))?)?)),
         2 => {
             let scale_bytes = pad_to(rows.checked_mul(4).ok_or_else(|| corrupt("overflow"))?);
-            let all = sized(
-                scale_bytes
-                    .checked_add(n)
-                    .ok_or_else(|| corrupt("overflow"))?,
-            )?;
+            let all = sized(scale_bytes.checked_add(n).ok_or_else(|| corrupt("overflow"))?)?;
             if all[rows * 4..scale_bytes].iter().any(|&b| b != 0) {
                 return Err(corrupt("padding after the i8 scales is damaged"));
             }
@@ -591,10 +501,7 @@ impl Metadata {
         kv("rating_min", &self.rating_min);
         kv("rating_max", &self.rating_max);
         for (k, v) in &self.training {
-            kv(
-                &format!("train.{}", k.replace(['=', '\n'], "_")),
-                &v.replace('\n', " "),
-            );
+            kv(&format!("train.{}", k.replace(['=', '\n'], "_")), &v.replace('\n', " "));
         }
         s
     }
@@ -603,9 +510,8 @@ impl Metadata {
         let text = std::str::from_utf8(p).map_err(|_| corrupt("metadata is not UTF-8"))?;
         let mut pairs = Vec::new();
         for line in text.lines() {
-            let (k, v) = line
-                .split_once('=')
-                .ok_or_else(|| corrupt(format!("metadata line without '=': {line:.40}")))?;
+            let (k, v) =
+                line.split_once('=').ok_or_else(|| corrupt(format!("metadata line without '=': {line:.40}")))?;
             pairs.push((k, v));
         }
         let get = |key: &str| -> Result<&str, FormatError> {
@@ -616,8 +522,7 @@ impl Metadata {
                 .ok_or_else(|| corrupt(format!("metadata has no '{key}'")))
         };
         fn parse<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, FormatError> {
-            v.parse()
-                .map_err(|_| corrupt(format!("metadata '{key}' has an invalid value '{v:.40}'")))
+            v.parse().map_err(|_| corrupt(format!("metadata '{key}' has an invalid value '{v:.40}'")))
         }
         let field = |key: &str| get(key);
         let side = match field("side")? {
@@ -629,13 +534,9 @@ impl Metadata {
             kind: field("kind")?.parse::<ModelKind>().map_err(corrupt)?,
             factors: parse("factors", field("factors")?)?,
             reg: parse("reg", field("reg")?)?,
-            reg_scaling: field("reg_scaling")?
-                .parse::<RegScaling>()
-                .map_err(corrupt)?,
+            reg_scaling: field("reg_scaling")?.parse::<RegScaling>().map_err(corrupt)?,
             alpha: parse("alpha", field("alpha")?)?,
-            confidence: field("confidence")?
-                .parse::<Confidence>()
-                .map_err(corrupt)?,
+            confidence: field("confidence")?.parse::<Confidence>().map_err(corrupt)?,
             epsilon: parse("epsilon", field("epsilon")?)?,
             biases: parse("biases", field("biases")?)?,
         };
@@ -647,10 +548,7 @@ impl Metadata {
             rating_max: parse("rating_max", field("rating_max")?)?,
             training: pairs
                 .iter()
-                .filter_map(|(k, v)| {
-                    k.strip_prefix("train.")
-                        .map(|k| (k.to_string(), v.to_string()))
-                })
+                .filter_map(|(k, v)| k.strip_prefix("train.").map(|k| (k.to_string(), v.to_string())))
                 .collect(),
         };
         Ok((meta, parse("rows", field("rows")?)?))
@@ -681,18 +579,9 @@ mod tests {
                 global_mean: 3.5,
                 rating_min: 1.0,
                 rating_max: 5.0,
-                training: vec![
-                    ("iterations".into(), "15".into()),
-                    ("solver".into(), "cholesky".into()),
-                ],
+                training: vec![("iterations".into(), "15".into()), ("solver".into(), "cholesky".into())],
             },
-            ids: vec![
-                "a".into(),
-                "bé".into(),
-                "".into(),
-                "item:42".into(),
-                "x".repeat(100),
-            ],
+            ids: vec!["a".into(), "bé".into(), "".into(), "item:42".into(), "x".repeat(100)],
             factors: Factors::encode(&values, f, dtype),
             biases: params.uses_biases().then(|| vec![0.1, -0.2, 0.3, 0.0, 1.5]),
             gram: (side == Side::Items).then(|| (0..f * f).map(|i| i as f32).collect()),
@@ -708,11 +597,7 @@ mod tests {
                     let file = sample(side, kind, dtype);
                     let bytes = file.to_bytes().unwrap();
                     assert_eq!(bytes.len() % ALIGN, 0);
-                    assert_eq!(
-                        FactorFile::from_bytes(&bytes).unwrap(),
-                        file,
-                        "{dtype} {kind} {side:?}"
-                    );
+                    assert_eq!(FactorFile::from_bytes(&bytes).unwrap(), file, "{dtype} {kind} {side:?}");
                 }
             }
         }
@@ -720,9 +605,7 @@ mod tests {
 
     #[test]
     fn factor_data_is_aligned_for_in_place_reads() {
-        let bytes = sample(Side::Items, ModelKind::Implicit, Dtype::F32)
-            .to_bytes()
-            .unwrap();
+        let bytes = sample(Side::Items, ModelKind::Implicit, Dtype::F32).to_bytes().unwrap();
         // The factor payload header is one aligned block; the data follows it.
         let fact = bytes.windows(4).position(|w| w == TAG_FACTORS).unwrap();
         assert_eq!(fact % ALIGN, 0);
@@ -731,23 +614,16 @@ mod tests {
 
     #[test]
     fn every_truncation_is_an_error() {
-        let bytes = sample(Side::Items, ModelKind::Explicit, Dtype::I8)
-            .to_bytes()
-            .unwrap();
+        let bytes = sample(Side::Items, ModelKind::Explicit, Dtype::I8).to_bytes().unwrap();
         for len in 0..bytes.len() {
-            assert!(
-                FactorFile::from_bytes(&bytes[..len]).is_err(),
-                "truncated to {len} bytes was accepted"
-            );
+            assert!(FactorFile::from_bytes(&bytes[..len]).is_err(), "truncated to {len} bytes was accepted");
         }
     }
 
     #[test]
     fn every_single_bit_flip_is_detected() {
         for dtype in [Dtype::F32, Dtype::I8] {
-            let bytes = sample(Side::Items, ModelKind::Implicit, dtype)
-                .to_bytes()
-                .unwrap();
+            let bytes = sample(Side::Items, ModelKind::Implicit, dtype).to_bytes().unwrap();
             for byte in 0..bytes.len() {
                 for bit in 0..8 {
                     let mut damaged = bytes.clone();
@@ -763,27 +639,13 @@ mod tests {
 
     #[test]
     fn newer_version_and_other_files_are_named_as_such() {
-        let mut bytes = sample(Side::Users, ModelKind::Explicit, Dtype::F32)
-            .to_bytes()
-            .unwrap();
+        let mut bytes = sample(Side::Users, ModelKind::Explicit, Dtype::F32).to_bytes().unwrap();
         bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
         let crc = crc32fast::hash(&bytes[..28]);
         bytes[28..32].copy_from_slice(&crc.to_le_bytes());
-        assert_eq!(
-            FactorFile::from_bytes(&bytes),
-            Err(FormatError::UnsupportedVersion {
-                found: 2,
-                supported: 1
-            })
-        );
-        assert_eq!(
-            FactorFile::from_bytes(b"\x89PNG\r\n\x1a\n0000"),
-            Err(FormatError::NotAFactorFile)
-        );
-        assert_eq!(
-            FactorFile::from_bytes(b""),
-            Err(FormatError::NotAFactorFile)
-        );
+        assert_eq!(FactorFile::from_bytes(&bytes), Err(FormatError::UnsupportedVersion { found: 2, supported: 1 }));
+        assert_eq!(FactorFile::from_bytes(b"\x89PNG\r\n\x1a\n0000"), Err(FormatError::NotAFactorFile));
+        assert_eq!(FactorFile::from_bytes(b""), Err(FormatError::NotAFactorFile));
     }
 
     #[test]

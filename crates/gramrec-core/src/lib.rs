@@ -13,6 +13,7 @@ pub mod model;
 pub mod normal_eq;
 pub mod params;
 pub mod quant;
+pub mod scoring;
 pub mod topk;
 
 pub use format::{FactorFile, FormatError, Metadata, Side};

@@ -115,11 +115,7 @@ pub fn gram_accumulate<M: Madd>(a: &mut [f32], d: usize, z: &[f32], w: &[f32]) {
             let s3 = w[k + 3] * z3[j];
             let row = &mut a[j * d..j * d + j + 1];
             for ((((r, &y0), &y1), &y2), &y3) in row.iter_mut().zip(z0).zip(z1).zip(z2).zip(z3) {
-                *r = M::madd(
-                    s3,
-                    y3,
-                    M::madd(s2, y2, M::madd(s1, y1, M::madd(s0, y0, *r))),
-                );
+                *r = M::madd(s3, y3, M::madd(s2, y2, M::madd(s1, y1, M::madd(s0, y0, *r))));
             }
         }
         k += 4;
@@ -283,9 +279,7 @@ mod tests {
     use super::*;
 
     fn lcg(seed: &mut u64) -> f32 {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
     }
 
@@ -394,15 +388,7 @@ mod tests {
         assert!(residual(&a, &x, &b) < 1e-3);
         // A few steps from zero reduce the residual but do not solve exactly.
         let mut x3 = vec![0.0f32; d];
-        conjugate_gradient::<Plain>(
-            &Dense::<Plain>(&a, Default::default()),
-            &b,
-            &mut x3,
-            1,
-            &mut r,
-            &mut p,
-            &mut ap,
-        );
+        conjugate_gradient::<Plain>(&Dense::<Plain>(&a, Default::default()), &b, &mut x3, 1, &mut r, &mut p, &mut ap);
         let r0 = residual(&a, &vec![0.0; d], &b);
         assert!(residual(&a, &x3, &b) < r0);
     }

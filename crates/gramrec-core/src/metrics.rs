@@ -50,15 +50,9 @@ pub fn at_k(ranked: &[usize], relevant: &[usize], k: usize) -> AtK {
 /// item's position among the candidates divided by (candidates − 1), 0 being
 /// the top, averaged over relevant items (0.5 is random; lower is better).
 /// `None` when there is no relevant candidate or no other candidate.
-pub fn auc_and_percentile(
-    scores: &[f32],
-    relevant: &[usize],
-    candidate: impl Fn(usize) -> bool,
-) -> Option<(f64, f64)> {
-    let mut cand: Vec<(f32, bool)> = (0..scores.len())
-        .filter(|&i| candidate(i))
-        .map(|i| (scores[i], relevant.binary_search(&i).is_ok()))
-        .collect();
+pub fn auc_and_percentile(scores: &[f32], relevant: &[usize], candidate: impl Fn(usize) -> bool) -> Option<(f64, f64)> {
+    let mut cand: Vec<(f32, bool)> =
+        (0..scores.len()).filter(|&i| candidate(i)).map(|i| (scores[i], relevant.binary_search(&i).is_ok())).collect();
     let n = cand.len();
     let pos = cand.iter().filter(|c| c.1).count();
     let neg = n - pos;
@@ -83,11 +77,7 @@ pub fn auc_and_percentile(
         below_neg += group_neg;
         i = j;
     }
-    let auc = if neg == 0 {
-        1.0
-    } else {
-        pairs / (pos as f64 * neg as f64)
-    };
+    let auc = if neg == 0 { 1.0 } else { pairs / (pos as f64 * neg as f64) };
     Some((auc, pct / pos as f64))
 }
 
@@ -164,11 +154,7 @@ mod tests {
         assert!(close(m.average_precision, 1.0));
         assert!(close(m.recall, 1.0));
         assert!(close(m.precision, 0.2));
-        assert_eq!(
-            at_k(&[1], &[], 5),
-            AtK::default(),
-            "a user without test items scores nothing"
-        );
+        assert_eq!(at_k(&[1], &[], 5), AtK::default(), "a user without test items scores nothing");
     }
 
     #[test]

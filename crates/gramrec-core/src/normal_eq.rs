@@ -125,12 +125,7 @@ impl RowSolver {
 
     /// Gathers z_i, w_i and t_i (see the module docs) for the row's interactions.
     #[inline(always)]
-    fn gather(
-        &mut self,
-        fixed: &FixedSide<'_>,
-        cols: &[u32],
-        vals: &[f32],
-    ) -> Result<(), SolveError> {
+    fn gather(&mut self, fixed: &FixedSide<'_>, cols: &[u32], vals: &[f32]) -> Result<(), SolveError> {
         let p = self.params;
         let (f, d) = (p.factors, p.dim());
         let n_fixed = fixed.factors.len() / d;
@@ -145,11 +140,7 @@ impl RowSolver {
             let y = &fixed.factors[c * d..(c + 1) * d];
             match p.kind {
                 ModelKind::Explicit => {
-                    let offset = if p.uses_biases() {
-                        fixed.global_mean + y[f]
-                    } else {
-                        0.0
-                    };
+                    let offset = if p.uses_biases() { fixed.global_mean + y[f] } else { 0.0 };
                     self.z.extend_from_slice(&y[..f]);
                     if p.uses_biases() {
                         self.z.push(1.0);
@@ -265,15 +256,7 @@ fn solve_row_generic<M: Madd>(
         }
         Solver::Cg => {
             on_phase(Phase::Built);
-            let op = RowOperator::<M> {
-                gram,
-                shift,
-                f,
-                d,
-                z: &s.z,
-                w: &s.w,
-                madd: PhantomData,
-            };
+            let op = RowOperator::<M> { gram, shift, f, d, z: &s.z, w: &s.w, madd: PhantomData };
             linalg::conjugate_gradient::<M>(&op, &s.b, x, cg_steps, &mut s.r, &mut s.p, &mut s.ap);
         }
     }
@@ -313,12 +296,7 @@ mod tests {
 
     /// Solves the row's problem densely in f64 from its definition, by
     /// Gaussian elimination on the full normal equations.
-    fn dense_reference(
-        p: &ModelParams,
-        fixed: &FixedSide<'_>,
-        cols: &[u32],
-        vals: &[f32],
-    ) -> Vec<f64> {
+    fn dense_reference(p: &ModelParams, fixed: &FixedSide<'_>, cols: &[u32], vals: &[f32]) -> Vec<f64> {
         let (f, d) = (p.factors, p.dim());
         let n_fixed = fixed.factors.len() / d;
         let mut a = vec![0.0f64; d * d];
@@ -343,11 +321,7 @@ mod tests {
             ModelKind::Explicit => {
                 for (&c, &r) in cols.iter().zip(vals) {
                     let y = &fixed.factors[c as usize * d..(c as usize + 1) * d];
-                    let off = if p.uses_biases() {
-                        fixed.global_mean as f64 + y[f] as f64
-                    } else {
-                        0.0
-                    };
+                    let off = if p.uses_biases() { fixed.global_mean as f64 + y[f] as f64 } else { 0.0 };
                     add(&row_z(c as usize), 1.0, r as f64 - off);
                 }
             }
@@ -356,11 +330,7 @@ mod tests {
                     cols.iter().copied().zip(vals.iter().copied()).collect();
                 for c in 0..n_fixed {
                     let r = interacted.get(&(c as u32)).copied().unwrap_or(0.0);
-                    let conf = if interacted.contains_key(&(c as u32)) {
-                        p.confidence_of(r) as f64
-                    } else {
-                        1.0
-                    };
+                    let conf = if interacted.contains_key(&(c as u32)) { p.confidence_of(r) as f64 } else { 1.0 };
                     add(&row_z(c), conf, if r > 0.0 { conf } else { 0.0 });
                 }
             }
@@ -370,9 +340,7 @@ mod tests {
         }
         // Gaussian elimination with partial pivoting.
         for col in 0..d {
-            let piv = (col..d)
-                .max_by(|&i, &j| a[i * d + col].abs().total_cmp(&a[j * d + col].abs()))
-                .unwrap();
+            let piv = (col..d).max_by(|&i, &j| a[i * d + col].abs().total_cmp(&a[j * d + col].abs())).unwrap();
             for j in 0..d {
                 a.swap(col * d + j, piv * d + j);
             }
@@ -412,26 +380,14 @@ mod tests {
         let mut seed = 42;
         let factors = random(30 * d, &mut seed);
         let gram = gram_of(&factors, d, f);
-        let fixed = FixedSide {
-            factors: &factors,
-            gram: Some(&gram),
-            global_mean: 3.5,
-        };
+        let fixed = FixedSide { factors: &factors, gram: Some(&gram), global_mean: 3.5 };
         let cols: Vec<u32> = vec![0, 3, 4, 9, 12, 17, 20, 21, 25, 29];
-        let vals: Vec<f32> = random(cols.len(), &mut seed)
-            .iter()
-            .map(|v| 3.0 + 4.0 * v)
-            .collect();
+        let vals: Vec<f32> = random(cols.len(), &mut seed).iter().map(|v| 3.0 + 4.0 * v).collect();
         let want = dense_reference(&p, &fixed, &cols, &vals);
         let mut x = vec![0.0f32; d];
-        RowSolver::new(p)
-            .solve(&fixed, &cols, &vals, solver, steps, &mut x)
-            .unwrap();
+        RowSolver::new(p).solve(&fixed, &cols, &vals, solver, steps, &mut x).unwrap();
         for (got, want) in x.iter().zip(&want) {
-            assert!(
-                (*got as f64 - want).abs() < tol * (1.0 + want.abs()),
-                "{kind} {solver}: {got} vs {want}"
-            );
+            assert!((*got as f64 - want).abs() < tol * (1.0 + want.abs()), "{kind} {solver}: {got} vs {want}");
         }
     }
 
@@ -452,31 +408,19 @@ mod tests {
     fn empty_row_gets_zero_vector_and_bad_index_is_an_error() {
         let p = params(ModelKind::Explicit, 3, true);
         let factors = vec![1.0; 2 * p.dim()];
-        let fixed = FixedSide {
-            factors: &factors,
-            gram: None,
-            global_mean: 0.0,
-        };
+        let fixed = FixedSide { factors: &factors, gram: None, global_mean: 0.0 };
         let mut x = vec![9.0; p.dim()];
         let mut s = RowSolver::new(p);
-        s.solve(&fixed, &[], &[], Solver::Cholesky, 0, &mut x)
-            .unwrap();
+        s.solve(&fixed, &[], &[], Solver::Cholesky, 0, &mut x).unwrap();
         assert!(x.iter().all(|&v| v == 0.0));
-        assert_eq!(
-            s.solve(&fixed, &[5], &[1.0], Solver::Cholesky, 0, &mut x),
-            Err(SolveError::IndexOutOfRange(5, 2))
-        );
+        assert_eq!(s.solve(&fixed, &[5], &[1.0], Solver::Cholesky, 0, &mut x), Err(SolveError::IndexOutOfRange(5, 2)));
     }
 
     #[test]
     fn implicit_without_gram_is_an_error() {
         let p = params(ModelKind::Implicit, 3, false);
         let factors = vec![1.0; 6];
-        let fixed = FixedSide {
-            factors: &factors,
-            gram: None,
-            global_mean: 0.0,
-        };
+        let fixed = FixedSide { factors: &factors, gram: None, global_mean: 0.0 };
         let mut x = vec![0.0; 3];
         assert_eq!(
             RowSolver::new(p).solve(&fixed, &[0], &[1.0], Solver::Cholesky, 0, &mut x),

@@ -26,12 +26,7 @@ impl Factors {
     pub fn encode(values: &[f32], cols: usize, dtype: Dtype) -> Self {
         match dtype {
             Dtype::F32 => Factors::F32(values.to_vec()),
-            Dtype::F16 => Factors::F16(
-                values
-                    .iter()
-                    .map(|&v| half::f16::from_f32(v).to_bits())
-                    .collect(),
-            ),
+            Dtype::F16 => Factors::F16(values.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect()),
             Dtype::I8 => {
                 let mut scales = Vec::with_capacity(values.len() / cols.max(1));
                 let mut out = Vec::with_capacity(values.len());
@@ -47,10 +42,7 @@ impl Factors {
                         }
                     }));
                 }
-                Factors::I8 {
-                    scales,
-                    values: out,
-                }
+                Factors::I8 { scales, values: out }
             }
         }
     }
@@ -82,10 +74,7 @@ impl Factors {
     pub fn to_f32(&self, cols: usize) -> Vec<f32> {
         match self {
             Factors::F32(v) => v.clone(),
-            Factors::F16(v) => v
-                .iter()
-                .map(|&b| half::f16::from_bits(b).to_f32())
-                .collect(),
+            Factors::F16(v) => v.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect(),
             Factors::I8 { scales, values } => values
                 .chunks(cols.max(1))
                 .zip(scales)
@@ -101,20 +90,11 @@ mod tests {
 
     #[test]
     fn each_dtype_round_trips_within_its_precision() {
-        let values: Vec<f32> = (0..40)
-            .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
-            .collect();
-        for (dtype, tol) in [
-            (Dtype::F32, 0.0),
-            (Dtype::F16, 1e-3),
-            (Dtype::I8, 0.5 / 127.0 * 11.0 / 7.0 + 1e-6),
-        ] {
+        let values: Vec<f32> = (0..40).map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0).collect();
+        for (dtype, tol) in [(Dtype::F32, 0.0), (Dtype::F16, 1e-3), (Dtype::I8, 0.5 / 127.0 * 11.0 / 7.0 + 1e-6)] {
             let back = Factors::encode(&values, 8, dtype).to_f32(8);
             for (a, b) in values.iter().zip(&back) {
-                assert!(
-                    (a - b).abs() <= tol * a.abs().max(1.0),
-                    "{dtype}: {a} vs {b}"
-                );
+                assert!((a - b).abs() <= tol * a.abs().max(1.0), "{dtype}: {a} vs {b}");
             }
         }
     }

@@ -78,25 +78,16 @@ impl TrainConfig {
         let p = &self.params;
         let bad = |m: String| Err(Error::Usage(m));
         if p.factors == 0 || p.factors > MAX_FACTORS {
-            return bad(format!(
-                "--factors must be between 1 and {MAX_FACTORS}, not {}",
-                p.factors
-            ));
+            return bad(format!("--factors must be between 1 and {MAX_FACTORS}, not {}", p.factors));
         }
         if !(p.reg >= 0.0 && p.reg.is_finite()) {
             return bad(format!("--reg must be a finite number ≥ 0, not {}", p.reg));
         }
         if !(p.alpha >= 0.0 && p.alpha.is_finite()) {
-            return bad(format!(
-                "--alpha must be a finite number ≥ 0, not {}",
-                p.alpha
-            ));
+            return bad(format!("--alpha must be a finite number ≥ 0, not {}", p.alpha));
         }
         if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
-            return bad(format!(
-                "--epsilon must be a finite number > 0, not {}",
-                p.epsilon
-            ));
+            return bad(format!("--epsilon must be a finite number > 0, not {}", p.epsilon));
         }
         if self.solver == Solver::Cg && self.cg_steps == 0 {
             return bad("--cg-steps must be at least 1".into());
@@ -127,12 +118,34 @@ pub fn global_mean(data: &Dataset, params: &ModelParams) -> f32 {
     }
 }
 
+/// The model as it stands after an iteration; its factors are fetched from
+/// the backend only if asked for (for a validation curve, say).
+pub struct Snapshot<'b> {
+    backend: &'b mut dyn Backend,
+    config: &'b TrainConfig,
+    global_mean: f32,
+}
+
+impl Snapshot<'_> {
+    /// The current model (with an empty history).
+    pub fn model(&mut self) -> Result<Trained> {
+        let (users, items) = self.backend.factors()?;
+        Ok(Trained {
+            config: *self.config,
+            users,
+            items,
+            global_mean: self.global_mean,
+            history: Vec::new(),
+            device: self.backend.describe(),
+        })
+    }
+}
+
+/// What [`train`] and [`run`] call after each iteration; an error stops training.
+pub type OnIteration<'a> = dyn FnMut(&IterationReport, Snapshot<'_>) -> Result<()> + 'a;
+
 /// Trains on the CPU backend. `on_iteration` sees each iteration's report.
-pub fn train(
-    data: &Dataset,
-    config: &TrainConfig,
-    on_iteration: &mut dyn FnMut(&IterationReport),
-) -> Result<Trained> {
+pub fn train(data: &Dataset, config: &TrainConfig, on_iteration: &mut OnIteration<'_>) -> Result<Trained> {
     config.validate()?;
     let params = config.params;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -154,7 +167,7 @@ pub fn run(
     backend: &mut dyn Backend,
     problem: Problem<'_>,
     config: &TrainConfig,
-    on_iteration: &mut dyn FnMut(&IterationReport),
+    on_iteration: &mut OnIteration<'_>,
 ) -> Result<Trained> {
     let mut history = Vec::with_capacity(config.iterations);
     for iteration in 1..=config.iterations {
@@ -169,25 +182,12 @@ pub fn run(
                 loss.total()
             )));
         }
-        let report = IterationReport {
-            iteration,
-            seconds,
-            loss,
-            users,
-            items,
-        };
-        on_iteration(&report);
+        let report = IterationReport { iteration, seconds, loss, users, items };
+        on_iteration(&report, Snapshot { backend: &mut *backend, config, global_mean: problem.global_mean })?;
         history.push(report);
     }
     let (users, items) = backend.factors()?;
-    Ok(Trained {
-        config: *config,
-        users,
-        items,
-        global_mean: problem.global_mean,
-        history,
-        device: backend.describe(),
-    })
+    Ok(Trained { config: *config, users, items, global_mean: problem.global_mean, history, device: backend.describe() })
 }
 
 /// Work per half-iteration in floating-point operations, by the yardstick of
@@ -203,16 +203,9 @@ pub fn half_iteration_flops(
     d: usize,
 ) -> (f64, f64) {
     let (rows, nnz, d) = (rows as f64, nnz as f64, d as f64);
-    let yty = if kind == ModelKind::Implicit {
-        fixed_rows as f64 * d * d
-    } else {
-        0.0
-    };
+    let yty = if kind == ModelKind::Implicit { fixed_rows as f64 * d * d } else { 0.0 };
     match solver {
         Solver::Cholesky => (2.0 * (nnz * d * d + yty), 2.0 * rows * d * d * d / 3.0),
-        Solver::Cg => (
-            2.0 * yty,
-            2.0 * cg_steps as f64 * (nnz * 2.0 * d + rows * d * d),
-        ),
+        Solver::Cg => (2.0 * yty, 2.0 * cg_steps as f64 * (nnz * 2.0 * d + rows * d * d)),
     }
 }

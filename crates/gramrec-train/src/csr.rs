@@ -59,12 +59,7 @@ impl Csr {
             values[at] = v;
             next[r as usize] += 1;
         }
-        Self {
-            indptr,
-            indices,
-            values,
-            cols,
-        }
+        Self { indptr, indices, values, cols }
     }
 
     /// The transpose. Rows of the result are sorted by column when this
@@ -85,11 +80,7 @@ mod tests {
     #[test]
     fn triples_transpose_and_back() {
         let m = Csr::from_triples(3, 4, &[2, 0, 2, 0], &[1, 3, 0, 0], &[1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(
-            m.row(0),
-            (&[3u32, 0][..], &[2.0f32, 4.0][..]),
-            "row keeps input order"
-        );
+        assert_eq!(m.row(0), (&[3u32, 0][..], &[2.0f32, 4.0][..]), "row keeps input order");
         assert_eq!(m.degree(1), 0);
         let t = m.transpose();
         assert_eq!(t.rows(), 4);
@@ -101,12 +92,7 @@ mod tests {
     #[test]
     fn offsets_are_64_bit() {
         // The arithmetic, not the allocation: offsets past 2³² must survive.
-        let m = Csr {
-            indptr: vec![0, 5_000_000_000, 5_000_000_003],
-            indices: vec![],
-            values: vec![],
-            cols: 1,
-        };
+        let m = Csr { indptr: vec![0, 5_000_000_000, 5_000_000_003], indices: vec![], values: vec![], cols: 1 };
         assert_eq!(m.degree(1), 3);
         assert_eq!(m.rows(), 2);
     }

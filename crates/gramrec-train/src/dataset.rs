@@ -29,9 +29,7 @@ impl FromStr for Duplicates {
             "last" => Ok(Duplicates::Last),
             "mean" => Ok(Duplicates::Mean),
             "error" => Ok(Duplicates::Error),
-            _ => Err(format!(
-                "duplicates must be sum, last, mean or error, not '{s}'"
-            )),
+            _ => Err(format!("duplicates must be sum, last, mean or error, not '{s}'")),
         }
     }
 }
@@ -51,12 +49,7 @@ pub struct DatasetOptions {
 
 impl Default for DatasetOptions {
     fn default() -> Self {
-        Self {
-            duplicates: Duplicates::Sum,
-            min_user_count: 1,
-            min_item_count: 1,
-            k_core: false,
-        }
+        Self { duplicates: Duplicates::Sum, min_user_count: 1, min_item_count: 1, k_core: false }
     }
 }
 
@@ -130,17 +123,14 @@ impl Dataset {
         }
         let kept = row.len();
         if kept == 0 {
-            return Err(Error::Usage("no interactions are left after filtering (lower --min-user-count / --min-item-count)".into()));
+            return Err(Error::Usage(
+                "no interactions are left after filtering (lower --min-user-count / --min-item-count)".into(),
+            ));
         }
         let by_user = Csr::from_triples(nu, ni, &row, &col, &val);
         let has_ratings = x.has_ratings;
         let ids = |ix: crate::index::IdIndex, keep: &[bool]| -> Vec<String> {
-            ix.into_ids()
-                .into_iter()
-                .zip(keep)
-                .filter(|(_, &k)| k)
-                .map(|(id, _)| id)
-                .collect()
+            ix.into_ids().into_iter().zip(keep).filter(|(_, &k)| k).map(|(id, _)| id).collect()
         };
         Ok(Self {
             users: ids(x.users, &keep_user),
@@ -148,11 +138,7 @@ impl Dataset {
             by_item: by_user.transpose(),
             by_user,
             has_ratings,
-            stats: DatasetStats {
-                read,
-                duplicates_merged: merged,
-                filtered_out: read - merged - kept,
-            },
+            stats: DatasetStats { read, duplicates_merged: merged, filtered_out: read - merged - kept },
         })
     }
 
@@ -180,10 +166,7 @@ impl Dataset {
         value: &[f32],
         has_ratings: bool,
     ) -> Result<Self> {
-        let mut x = Interactions {
-            has_ratings,
-            ..Default::default()
-        };
+        let mut x = Interactions { has_ratings, ..Default::default() };
         for u in 0..users {
             x.users.intern(&format!("u{u}"));
         }
@@ -208,12 +191,7 @@ fn merge_duplicates(mut m: Csr, policy: Duplicates, x: &Interactions) -> Result<
     for r in 0..m.rows() {
         let (a, b) = (m.indptr[r] as usize, m.indptr[r + 1] as usize);
         pairs.clear();
-        pairs.extend(
-            m.indices[a..b]
-                .iter()
-                .copied()
-                .zip(m.values[a..b].iter().copied()),
-        );
+        pairs.extend(m.indices[a..b].iter().copied().zip(m.values[a..b].iter().copied()));
         pairs.sort_by_key(|p| p.0);
         let mut k = 0;
         while k < pairs.len() {
@@ -294,17 +272,11 @@ mod tests {
     use crate::load::{load_bytes, LoadOptions};
 
     fn build(data: &str, opts: DatasetOptions) -> Result<Dataset> {
-        Dataset::build(
-            load_bytes("d.csv", data.as_bytes(), &LoadOptions::default()).unwrap(),
-            &opts,
-        )
+        Dataset::build(load_bytes("d.csv", data.as_bytes(), &LoadOptions::default()).unwrap(), &opts)
     }
 
     fn with(d: Duplicates) -> DatasetOptions {
-        DatasetOptions {
-            duplicates: d,
-            ..Default::default()
-        }
+        DatasetOptions { duplicates: d, ..Default::default() }
     }
 
     #[test]
@@ -319,55 +291,26 @@ mod tests {
         assert_eq!(value(Duplicates::Sum), 4.0);
         assert_eq!(value(Duplicates::Last), 3.0);
         assert_eq!(value(Duplicates::Mean), 2.0);
-        let e = build(data, with(Duplicates::Error))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("user 'u' and item 'a' appear together 2 times"),
-            "{e}"
-        );
+        let e = build(data, with(Duplicates::Error)).unwrap_err().to_string();
+        assert!(e.contains("user 'u' and item 'a' appear together 2 times"), "{e}");
     }
 
     #[test]
     fn min_counts_and_k_core() {
         // u1 rates a,b,c; u2 rates a,b; u3 rates a. Item c has one user.
         let data = "u1,a,1\nu1,b,1\nu1,c,1\nu2,a,1\nu2,b,1\nu3,a,1\n";
-        let once = build(
-            data,
-            DatasetOptions {
-                min_user_count: 2,
-                min_item_count: 2,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let once = build(data, DatasetOptions { min_user_count: 2, min_item_count: 2, ..Default::default() }).unwrap();
         // One pass: u3 and c go; u1 keeps a,b.
         assert_eq!(once.users, vec!["u1", "u2"]);
         assert_eq!(once.items, vec!["a", "b"]);
         assert_eq!(once.nnz(), 4);
         assert_eq!(once.stats.filtered_out, 2);
-        let core = build(
-            data,
-            DatasetOptions {
-                min_user_count: 3,
-                min_item_count: 1,
-                k_core: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let core =
+            build(data, DatasetOptions { min_user_count: 3, min_item_count: 1, k_core: true, ..Default::default() })
+                .unwrap();
         assert_eq!(core.users, vec!["u1"]);
-        let gone = build(
-            data,
-            DatasetOptions {
-                min_user_count: 9,
-                ..Default::default()
-            },
-        );
-        assert!(gone
-            .unwrap_err()
-            .to_string()
-            .contains("no interactions are left"));
+        let gone = build(data, DatasetOptions { min_user_count: 9, ..Default::default() });
+        assert!(gone.unwrap_err().to_string().contains("no interactions are left"));
     }
 
     #[test]

@@ -50,27 +50,17 @@ impl Error {
     /// Whether the error is the user's input or request (exit code 2) rather
     /// than a failure while working (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
-            Error::Input { .. } | Error::Usage(_) | Error::Model { .. }
-        )
+        matches!(self, Error::Input { .. } | Error::Usage(_) | Error::Model { .. })
     }
 
     /// An input error at a line of a file.
     pub fn input(path: &std::path::Path, line: Option<u64>, message: impl Into<String>) -> Self {
-        Error::Input {
-            path: path.to_path_buf(),
-            line,
-            message: message.into(),
-        }
+        Error::Input { path: path.to_path_buf(), line, message: message.into() }
     }
 
     /// An I/O error on a file.
     pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        Error::Io { path: path.to_path_buf(), source }
     }
 }
 

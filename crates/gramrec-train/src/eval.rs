@@ -4,6 +4,9 @@
 //! pairs whose user and item the model knows. Implicit models: ranking
 //! metrics at k over the full catalogue, each user's training items excluded
 //! from the ranking, averaged over users with at least one known test item.
+//! Both report catalogue coverage of the top-k lists, and a baseline that
+//! needs no model (popularity, or item mean ratings) beside the model's
+//! figures, so the user sees what the model adds.
 
 use std::collections::HashMap;
 
@@ -12,14 +15,111 @@ use gramrec_core::topk::top_k;
 use gramrec_core::ModelKind;
 use rayon::prelude::*;
 
-use crate::error::Result;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
 use crate::load::Interactions;
 use crate::output::Model;
+
+/// A figure to optimise or report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Root mean squared error (explicit).
+    Rmse,
+    /// Mean absolute error (explicit).
+    Mae,
+    /// Precision at k.
+    Precision(usize),
+    /// Recall at k.
+    Recall(usize),
+    /// Mean average precision at k.
+    Map(usize),
+    /// NDCG at k.
+    Ndcg(usize),
+    /// Area under the ROC curve.
+    Auc,
+    /// Mean percentile rank.
+    Mpr,
+}
+
+impl std::str::FromStr for Metric {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let lower = s.to_ascii_lowercase();
+        let (name, k) = match lower.split_once('@') {
+            Some((n, k)) => (n.to_string(), Some(k.parse::<usize>().map_err(|_| format!("'{k}' is not a cut-off"))?)),
+            None => (lower.clone(), None),
+        };
+        let k = k.unwrap_or(10);
+        match name.as_str() {
+            "rmse" => Ok(Metric::Rmse),
+            "mae" => Ok(Metric::Mae),
+            "precision" => Ok(Metric::Precision(k)),
+            "recall" => Ok(Metric::Recall(k)),
+            "map" => Ok(Metric::Map(k)),
+            "ndcg" => Ok(Metric::Ndcg(k)),
+            "auc" => Ok(Metric::Auc),
+            "mpr" => Ok(Metric::Mpr),
+            _ => Err(format!("unknown metric '{s}' (rmse, mae, precision@K, recall@K, map@K, ndcg@K, auc, mpr)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Metric::Rmse => write!(f, "RMSE"),
+            Metric::Mae => write!(f, "MAE"),
+            Metric::Precision(k) => write!(f, "precision@{k}"),
+            Metric::Recall(k) => write!(f, "recall@{k}"),
+            Metric::Map(k) => write!(f, "MAP@{k}"),
+            Metric::Ndcg(k) => write!(f, "NDCG@{k}"),
+            Metric::Auc => write!(f, "AUC"),
+            Metric::Mpr => write!(f, "MPR"),
+        }
+    }
+}
+
+impl Metric {
+    /// The default for a model kind: RMSE for explicit, NDCG@10 for implicit.
+    pub fn default_for(kind: ModelKind) -> Self {
+        match kind {
+            ModelKind::Explicit => Metric::Rmse,
+            ModelKind::Implicit => Metric::Ndcg(10),
+        }
+    }
+
+    /// Whether smaller values are better.
+    pub fn lower_is_better(self) -> bool {
+        matches!(self, Metric::Rmse | Metric::Mae | Metric::Mpr)
+    }
+
+    /// The ranking cut-off the metric needs (10 for metrics without one).
+    pub fn k(self) -> usize {
+        match self {
+            Metric::Precision(k) | Metric::Recall(k) | Metric::Map(k) | Metric::Ndcg(k) => k,
+            _ => 10,
+        }
+    }
+
+    /// The metric's value in an evaluation, if the model kind has it.
+    pub fn of(self, e: &Evaluation) -> Option<f64> {
+        match self {
+            Metric::Rmse => e.rmse,
+            Metric::Mae => e.mae,
+            Metric::Precision(_) => e.precision,
+            Metric::Recall(_) => e.recall,
+            Metric::Map(_) => e.map,
+            Metric::Ndcg(_) => e.ndcg,
+            Metric::Auc => e.auc,
+            Metric::Mpr => e.mpr,
+        }
+    }
+}
 
 /// Evaluation results; `None` for metrics that do not apply to the model kind.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Evaluation {
-    /// "explicit" or "implicit".
+    /// "explicit", "implicit", or the baseline's name.
     pub kind: String,
     /// The cut-off of the ranking metrics.
     pub k: usize,
@@ -47,121 +147,213 @@ pub struct Evaluation {
     pub auc: Option<f64>,
     /// Mean percentile rank (0 best, 0.5 random).
     pub mpr: Option<f64>,
+    /// Share of the catalogue in at least one evaluated user's top k.
+    pub coverage: Option<f64>,
+    /// The same figures for a baseline without a model.
+    pub baseline: Option<Box<Evaluation>>,
 }
 
-/// Evaluates `model` on `test`, excluding `train`'s items from each user's ranking.
-pub fn evaluate(
-    model: &Model,
-    train: Option<&Interactions>,
-    test: &Interactions,
-    k: usize,
-) -> Result<Evaluation> {
+/// Test pairs by model user row, and the counts of unknown users and items.
+struct TestSet {
+    users: Vec<(usize, Vec<(usize, f32)>)>,
+    unknown_user: usize,
+    unknown_item: usize,
+}
+
+fn test_set(model: &Model, test: &Interactions) -> TestSet {
     let items = &model.items;
-    let kind = items.meta().params.kind;
-    let mut ev = Evaluation {
-        kind: kind.to_string(),
-        k,
-        test_interactions: test.len(),
-        ..Default::default()
-    };
-    // Map the test file's users and items to model rows once.
-    let user_rows: Vec<Option<usize>> = (0..test.users.len())
-        .map(|u| model.user_row(test.users.id(u as u32)))
-        .collect();
-    let item_rows: Vec<Option<usize>> = (0..test.items.len())
-        .map(|i| items.index_of(test.items.id(i as u32)))
-        .collect();
+    let user_rows: Vec<Option<usize>> =
+        (0..test.users.len()).map(|u| model.user_row(test.users.id(u as u32))).collect();
+    let item_rows: Vec<Option<usize>> =
+        (0..test.items.len()).map(|i| items.index_of(test.items.id(i as u32))).collect();
+    let (mut unknown_user, mut unknown_item) = (0, 0);
     let mut per_user: HashMap<usize, Vec<(usize, f32)>> = HashMap::new();
     for ((&u, &i), &r) in test.user.iter().zip(&test.item).zip(&test.value) {
         match (user_rows[u as usize], item_rows[i as usize]) {
-            (None, _) => ev.unknown_user += 1,
-            (_, None) => ev.unknown_item += 1,
+            (None, _) => unknown_user += 1,
+            (_, None) => unknown_item += 1,
             (Some(u), Some(i)) => per_user.entry(u).or_default().push((i, r)),
         }
     }
-    let mut users: Vec<(usize, Vec<(usize, f32)>)> = per_user.into_iter().collect();
+    let mut users: Vec<_> = per_user.into_iter().collect();
     users.sort_unstable_by_key(|(u, _)| *u);
+    TestSet { users, unknown_user, unknown_item }
+}
 
-    match kind {
-        ModelKind::Explicit => {
-            let errors: Vec<f64> = users
-                .par_iter()
-                .map(|(u, pairs)| -> Result<Vec<f64>> {
-                    let x = model.user_at(*u);
-                    pairs
-                        .iter()
-                        .map(|&(i, r)| {
-                            Ok(
-                                (items.present(items.predict(&x, i).map_err(model_error)?) - r)
-                                    as f64,
-                            )
-                        })
-                        .collect()
-                })
-                .collect::<Result<Vec<_>>>()?
-                .into_iter()
-                .flatten()
-                .collect();
-            let n = errors.len().max(1) as f64;
-            ev.evaluated = errors.len();
-            ev.rmse = Some((errors.iter().map(|e| e * e).sum::<f64>() / n).sqrt());
-            ev.mae = Some(errors.iter().map(|e| e.abs()).sum::<f64>() / n);
-        }
-        ModelKind::Implicit => {
-            let mut seen: HashMap<usize, Vec<usize>> = HashMap::new();
-            if let Some(train) = train {
-                for (&u, &i) in train.user.iter().zip(&train.item) {
-                    if let (Some(u), Some(i)) = (
-                        model.user_row(train.users.id(u)),
-                        items.index_of(train.items.id(i)),
-                    ) {
-                        seen.entry(u).or_default().push(i);
-                    }
-                }
+/// What the evaluation needs to know of the training data: each model user's
+/// training items (excluded from their ranking) and each item's mean
+/// training rating (the explicit baseline).
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// Model item rows by model user row.
+    pub seen: HashMap<usize, Vec<usize>>,
+    /// Mean training rating by model item row.
+    pub item_means: Vec<f32>,
+}
+
+impl Known {
+    /// From a training file, matched to the model by ID (`None`: nothing known).
+    pub fn from_interactions(model: &Model, train: Option<&Interactions>) -> Self {
+        Self { seen: seen_items(model, train), item_means: item_means(model, train) }
+    }
+
+    /// From the dataset the model was trained on (rows are the model's rows).
+    pub fn from_dataset(data: &Dataset) -> Self {
+        let seen = (0..data.by_user.rows())
+            .map(|u| (u, data.by_user.row(u).0.iter().map(|&i| i as usize).collect()))
+            .collect();
+        let item_means = (0..data.by_item.rows())
+            .map(|i| {
+                let v = data.by_item.row(i).1;
+                v.iter().sum::<f32>() / v.len().max(1) as f32
+            })
+            .collect();
+        Self { seen, item_means }
+    }
+}
+
+/// Each model user's training items (model item rows).
+pub fn seen_items(model: &Model, train: Option<&Interactions>) -> HashMap<usize, Vec<usize>> {
+    let mut seen: HashMap<usize, Vec<usize>> = HashMap::new();
+    if let Some(train) = train {
+        for (&u, &i) in train.user.iter().zip(&train.item) {
+            if let (Some(u), Some(i)) = (model.user_row(train.users.id(u)), model.items.index_of(train.items.id(i))) {
+                seen.entry(u).or_default().push(i);
             }
-            let per_user: Vec<_> = users
-                .par_iter()
-                .map(|(u, pairs)| -> Result<Option<_>> {
-                    let mut relevant: Vec<usize> =
-                        pairs.iter().filter(|p| p.1 > 0.0).map(|p| p.0).collect();
-                    relevant.sort_unstable();
-                    relevant.dedup();
-                    let mut excluded = vec![false; items.len()];
-                    for &i in seen.get(u).map(Vec::as_slice).unwrap_or(&[]) {
-                        excluded[i] = true;
-                    }
-                    relevant.retain(|&i| !excluded[i]);
-                    if relevant.is_empty() {
-                        return Ok(None);
-                    }
-                    let scores = items.score_all(&model.user_at(*u)).map_err(model_error)?;
-                    let ranked: Vec<usize> = top_k(&scores, k, |i| excluded[i])
-                        .into_iter()
-                        .map(|(i, _)| i)
-                        .collect();
-                    Ok(Some((
-                        at_k(&ranked, &relevant, k),
-                        auc_and_percentile(&scores, &relevant, |i| !excluded[i]),
-                    )))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let mut totals = RankingTotals::default();
-            for (m, auc) in per_user.into_iter().flatten() {
-                totals.add(m, auc);
-            }
-            let (m, auc, mpr) = totals.mean();
-            ev.evaluated = totals.users;
-            ev.precision = Some(m.precision);
-            ev.recall = Some(m.recall);
-            ev.map = Some(m.average_precision);
-            ev.ndcg = Some(m.ndcg);
-            ev.auc = Some(auc);
-            ev.mpr = Some(mpr);
         }
     }
+    seen
+}
+
+/// Ranking metrics and coverage for scores from `score(user row)`.
+fn ranking(
+    set: &TestSet,
+    seen: &HashMap<usize, Vec<usize>>,
+    n_items: usize,
+    k: usize,
+    ev: &mut Evaluation,
+    score: impl Fn(usize) -> Result<Vec<f32>> + Sync,
+) -> Result<()> {
+    let per_user: Vec<_> = set
+        .users
+        .par_iter()
+        .map(|(u, pairs)| -> Result<Option<_>> {
+            let mut excluded = vec![false; n_items];
+            for &i in seen.get(u).map(Vec::as_slice).unwrap_or(&[]) {
+                excluded[i] = true;
+            }
+            let mut relevant: Vec<usize> = pairs.iter().filter(|p| p.1 > 0.0 && !excluded[p.0]).map(|p| p.0).collect();
+            relevant.sort_unstable();
+            relevant.dedup();
+            if relevant.is_empty() {
+                return Ok(None);
+            }
+            let scores = score(*u)?;
+            let ranked: Vec<usize> = top_k(&scores, k, |i| excluded[i]).into_iter().map(|(i, _)| i).collect();
+            let auc = auc_and_percentile(&scores, &relevant, |i| !excluded[i]);
+            Ok(Some((at_k(&ranked, &relevant, k), auc, ranked)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut totals = RankingTotals::default();
+    let mut covered = vec![false; n_items];
+    for (m, auc, ranked) in per_user.into_iter().flatten() {
+        totals.add(m, auc);
+        for i in ranked {
+            covered[i] = true;
+        }
+    }
+    let (m, auc, mpr) = totals.mean();
+    ev.evaluated = totals.users;
+    ev.precision = Some(m.precision);
+    ev.recall = Some(m.recall);
+    ev.map = Some(m.average_precision);
+    ev.ndcg = Some(m.ndcg);
+    ev.auc = Some(auc);
+    ev.mpr = Some(mpr);
+    ev.coverage = Some(covered.iter().filter(|&&c| c).count() as f64 / n_items.max(1) as f64);
+    Ok(())
+}
+
+/// RMSE and MAE of `predict(user row, item row)` over the test pairs.
+fn errors(set: &TestSet, ev: &mut Evaluation, predict: impl Fn(usize, usize) -> Result<f32> + Sync) -> Result<()> {
+    let errors: Vec<f64> = set
+        .users
+        .par_iter()
+        .map(|(u, pairs)| pairs.iter().map(|&(i, r)| Ok((predict(*u, i)? - r) as f64)).collect::<Result<Vec<_>>>())
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let n = errors.len().max(1) as f64;
+    ev.evaluated = errors.len();
+    ev.rmse = Some((errors.iter().map(|e| e * e).sum::<f64>() / n).sqrt());
+    ev.mae = Some(errors.iter().map(|e| e.abs()).sum::<f64>() / n);
+    Ok(())
+}
+
+/// Evaluates `model` on `test`, excluding `train`'s items from each user's
+/// ranking, with the baseline beside it.
+pub fn evaluate(model: &Model, train: Option<&Interactions>, test: &Interactions, k: usize) -> Result<Evaluation> {
+    evaluate_known(model, &Known::from_interactions(model, train), test, k)
+}
+
+/// [`evaluate`] with the training data already matched to the model.
+pub fn evaluate_known(model: &Model, known: &Known, test: &Interactions, k: usize) -> Result<Evaluation> {
+    let items = &model.items;
+    let kind = items.meta().params.kind;
+    let set = test_set(model, test);
+    let seen = &known.seen;
+    let blank = |name: &str| Evaluation {
+        kind: name.to_string(),
+        k,
+        test_interactions: test.len(),
+        unknown_user: set.unknown_user,
+        unknown_item: set.unknown_item,
+        ..Default::default()
+    };
+    let mut ev = blank(kind.name());
+    let mut base = blank(match kind {
+        ModelKind::Explicit => "item mean rating",
+        ModelKind::Implicit => "popularity",
+    });
+    let model_error = |e: gramrec_core::model::ModelError| Error::Usage(e.to_string());
+    let scores = |u: usize| items.score_all(&model.user_at(u)).map_err(model_error);
+    let popularity: Vec<f32> = items.popularity().iter().map(|&c| c as f32).collect();
+    match kind {
+        ModelKind::Explicit => {
+            errors(&set, &mut ev, |u, i| Ok(items.present(items.predict(&model.user_at(u), i).map_err(model_error)?)))?;
+            let means = &known.item_means;
+            errors(&set, &mut base, |_, i| Ok(means[i]))?;
+            // Coverage of explicit models: the top k by predicted rating.
+            let mut ranked = Evaluation::default();
+            ranking(&set, seen, items.len(), k, &mut ranked, scores)?;
+            ev.coverage = ranked.coverage;
+            let mut pop = Evaluation::default();
+            ranking(&set, seen, items.len(), k, &mut pop, |_| Ok(means.clone()))?;
+            base.coverage = pop.coverage;
+        }
+        ModelKind::Implicit => {
+            ranking(&set, seen, items.len(), k, &mut ev, scores)?;
+            ranking(&set, seen, items.len(), k, &mut base, |_| Ok(popularity.clone()))?;
+        }
+    }
+    ev.baseline = Some(Box::new(base));
     Ok(ev)
 }
 
-fn model_error(e: gramrec_core::model::ModelError) -> crate::error::Error {
-    crate::error::Error::Usage(e.to_string())
+/// Each model item's mean training rating (the model's μ where the training
+/// file has none, or is not given).
+fn item_means(model: &Model, train: Option<&Interactions>) -> Vec<f32> {
+    let meta = model.items.meta();
+    let fallback = if meta.params.uses_biases() { meta.global_mean } else { (meta.rating_min + meta.rating_max) / 2.0 };
+    let mut sums = vec![(0.0f64, 0usize); model.items.len()];
+    if let Some(train) = train {
+        for (&i, &r) in train.item.iter().zip(&train.value) {
+            if let Some(i) = model.items.index_of(train.items.id(i)) {
+                sums[i].0 += r as f64;
+                sums[i].1 += 1;
+            }
+        }
+    }
+    sums.iter().map(|&(s, n)| if n > 0 { (s / n as f64) as f32 } else { fallback }).collect()
 }

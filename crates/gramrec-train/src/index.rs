@@ -18,9 +18,7 @@ impl IdIndex {
         if let Some(&i) = self.map.get(id) {
             return Some(i);
         }
-        let i = u32::try_from(self.ids.len())
-            .ok()
-            .filter(|&i| i != u32::MAX)?;
+        let i = u32::try_from(self.ids.len()).ok().filter(|&i| i != u32::MAX)?;
         let boxed: Box<str> = id.into();
         self.map.insert(boxed.clone(), i);
         self.ids.push(boxed);

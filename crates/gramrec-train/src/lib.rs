@@ -18,6 +18,9 @@ pub mod fsutil;
 pub mod index;
 pub mod load;
 pub mod output;
+pub mod split;
 pub mod synth;
+pub mod topn;
+pub mod tune;
 
 pub use error::{Error, Result};

@@ -42,23 +42,14 @@ pub fn factor_files(data: &Dataset, model: &Trained, dtype: Dtype) -> (FactorFil
         training: training.clone(),
     };
     let split = |rows: &[f32]| -> (Vec<f32>, Option<Vec<f32>>) {
-        let factors = rows
-            .chunks_exact(d)
-            .flat_map(|r| &r[..f])
-            .copied()
-            .collect();
-        let biases = params
-            .uses_biases()
-            .then(|| rows.chunks_exact(d).map(|r| r[f]).collect());
+        let factors = rows.chunks_exact(d).flat_map(|r| &r[..f]).copied().collect();
+        let biases = params.uses_biases().then(|| rows.chunks_exact(d).map(|r| r[f]).collect());
         (factors, biases)
     };
     let (uf, ub) = split(&model.users);
     let (itf, ib) = split(&model.items);
-    let degrees = |csr: &crate::csr::Csr| {
-        (0..csr.rows())
-            .map(|r| csr.degree(r).min(u32::MAX as usize) as u32)
-            .collect()
-    };
+    let degrees =
+        |csr: &crate::csr::Csr| (0..csr.rows()).map(|r| csr.degree(r).min(u32::MAX as usize) as u32).collect();
     let users = FactorFile {
         meta: meta(Side::Users),
         ids: data.users.clone(),
@@ -88,8 +79,7 @@ pub fn write_model(dir: &Path, files: &(FactorFile, FactorFile)) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     // Validate both before writing either, so a bad model replaces nothing.
     for f in [&files.0, &files.1] {
-        f.validate()
-            .map_err(|e| Error::Usage(format!("refusing to write the model: {e}")))?;
+        f.validate().map_err(|e| Error::Usage(format!("refusing to write the model: {e}")))?;
     }
     write_factor_file(&dir.join(ITEMS_FILE), &files.1)?;
     write_factor_file(&dir.join(USERS_FILE), &files.0)
@@ -98,10 +88,7 @@ pub fn write_model(dir: &Path, files: &(FactorFile, FactorFile)) -> Result<()> {
 /// Reads and validates one factor file.
 pub fn read_factor_file(path: &Path) -> Result<FactorFile> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    FactorFile::from_bytes(&bytes).map_err(|e| Error::Model {
-        path: path.to_path_buf(),
-        source: e.into(),
-    })
+    FactorFile::from_bytes(&bytes).map_err(|e| Error::Model { path: path.to_path_buf(), source: e.into() })
 }
 
 /// A whole model: the item side ready to score, and the known users' rows.
@@ -109,6 +96,7 @@ pub fn read_factor_file(path: &Path) -> Result<FactorFile> {
 pub struct Model {
     /// The item side.
     pub items: ItemModel,
+    user_ids: Vec<String>,
     user_index: HashMap<String, usize>,
     user_rows: Vec<f32>,
 }
@@ -116,10 +104,7 @@ pub struct Model {
 impl Model {
     /// Builds a model from its two factor files.
     pub fn from_files(users: FactorFile, items: FactorFile, path: &Path) -> Result<Self> {
-        let model_err = |e| Error::Model {
-            path: path.to_path_buf(),
-            source: e,
-        };
+        let model_err = |e| Error::Model { path: path.to_path_buf(), source: e };
         let items = ItemModel::new(items).map_err(model_err)?;
         if users.meta.side != Side::Users || users.meta.params != items.meta().params {
             return Err(Error::Usage(format!(
@@ -128,17 +113,9 @@ impl Model {
             )));
         }
         let user_rows = users.rows_with_biases();
-        let user_index = users
-            .ids
-            .into_iter()
-            .enumerate()
-            .map(|(i, id)| (id, i))
-            .collect();
-        Ok(Self {
-            items,
-            user_index,
-            user_rows,
-        })
+        let user_ids = users.ids.clone();
+        let user_index = users.ids.into_iter().enumerate().map(|(i, id)| (id, i)).collect();
+        Ok(Self { items, user_ids, user_index, user_rows })
     }
 
     /// Reads `DIR/users.gramrec` and `DIR/items.gramrec`.
@@ -162,6 +139,11 @@ impl Model {
     /// A known user's vector.
     pub fn user(&self, id: &str) -> Option<UserVector> {
         self.user_row(id).map(|u| self.user_at(u))
+    }
+
+    /// Known users' IDs, by row.
+    pub fn user_ids(&self) -> &[String] {
+        &self.user_ids
     }
 
     /// Number of known users.

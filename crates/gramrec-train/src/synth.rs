@@ -5,7 +5,7 @@
 //! follows a power law over a random permutation of the items, and so do user
 //! activity levels. Explicit data rates the items a user meets with
 //! 3 + u·v/√r + user bias + item bias + noise. Implicit data keeps an item a
-//! user meets with probability σ(3·u·v/√r), so users mostly interact with
+//! user meets with probability σ(6·u·v/√r − 3), so users mostly interact with
 //! items they would like.
 
 use gramrec_core::ModelKind;
@@ -42,16 +42,7 @@ pub struct SynthSpec {
 impl SynthSpec {
     /// A spec with the usual shape: rank 8, noise 0.5, exponent 0.9.
     pub fn new(users: usize, items: usize, nnz: usize, kind: ModelKind, seed: u64) -> Self {
-        Self {
-            users,
-            items,
-            nnz,
-            rank: 8,
-            noise: 0.5,
-            kind,
-            skew: 0.9,
-            seed,
-        }
+        Self { users, items, nnz, rank: 8, noise: 0.5, kind, skew: 0.9, seed }
     }
 }
 
@@ -74,6 +65,12 @@ pub struct Synthetic {
     pub popularity: Vec<f64>,
 }
 
+/// The chance that a user keeps an item they meet, from the planted score s
+/// (standard normal): σ(6s − 3), so mostly items well above their average.
+fn preference(s: f32) -> f32 {
+    1.0 / (1.0 + (3.0 - 6.0 * s).exp())
+}
+
 /// Power-law weights (i+1)^(−skew), assigned to a random permutation.
 fn power_law(n: usize, skew: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
     let mut w: Vec<f64> = (0..n).map(|i| (i as f64 + 1.0).powf(-skew)).collect();
@@ -88,12 +85,7 @@ fn degrees(activity: &[f64], nnz: usize, cap: usize) -> Vec<usize> {
     let mut degrees = vec![0usize; activity.len()];
     for _ in 0..8 {
         let budget = nnz.saturating_sub(capped.iter().filter(|&&c| c).count() * cap) as f64;
-        let free: f64 = activity
-            .iter()
-            .zip(&capped)
-            .filter(|(_, &c)| !c)
-            .map(|(a, _)| a)
-            .sum();
+        let free: f64 = activity.iter().zip(&capped).filter(|(_, &c)| !c).map(|(a, _)| a).sum();
         let mut changed = false;
         for ((d, a), c) in degrees.iter_mut().zip(activity).zip(capped.iter_mut()) {
             if *c {
@@ -116,21 +108,11 @@ fn degrees(activity: &[f64], nnz: usize, cap: usize) -> Vec<usize> {
 impl Synthetic {
     /// Generates the data (in parallel; the result depends only on the spec).
     pub fn generate(spec: SynthSpec) -> Self {
-        let SynthSpec {
-            users,
-            items,
-            nnz,
-            rank,
-            ..
-        } = spec;
-        assert!(
-            users > 0 && items > 0 && rank > 0,
-            "synthetic data needs users, items and a rank"
-        );
+        let SynthSpec { users, items, nnz, rank, .. } = spec;
+        assert!(users > 0 && items > 0 && rank > 0, "synthetic data needs users, items and a rank");
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-        let normal = |rng: &mut ChaCha8Rng, n: usize| -> Vec<f32> {
-            (0..n).map(|_| StandardNormal.sample(rng)).collect()
-        };
+        let normal =
+            |rng: &mut ChaCha8Rng, n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(rng)).collect() };
         let user_vectors = normal(&mut rng, users * rank);
         let item_vectors = normal(&mut rng, items * rank);
         let item_bias: Vec<f32> = normal(&mut rng, items).iter().map(|b| b * 0.3).collect();
@@ -160,13 +142,10 @@ impl Synthetic {
                     let target = rng.random::<f64>() * acc;
                     let i = cumulative.partition_point(|&c| c < target).min(items - 1);
                     if spec.kind == ModelKind::Implicit {
-                        let s: f32 = uv
-                            .iter()
-                            .zip(&item_vectors[i * rank..(i + 1) * rank])
-                            .map(|(a, b)| a * b)
-                            .sum::<f32>()
-                            * scale;
-                        if rng.random::<f32>() > 1.0 / (1.0 + (-3.0 * s).exp()) {
+                        let s: f32 =
+                            uv.iter().zip(&item_vectors[i * rank..(i + 1) * rank]).map(|(a, b)| a * b).sum::<f32>()
+                                * scale;
+                        if rng.random::<f32>() > preference(s) {
                             continue;
                         }
                     }
@@ -184,11 +163,8 @@ impl Synthetic {
                         ModelKind::Implicit => 1.0,
                         ModelKind::Explicit => {
                             let i = i as usize;
-                            let s: f32 = uv
-                                .iter()
-                                .zip(&item_vectors[i * rank..(i + 1) * rank])
-                                .map(|(a, b)| a * b)
-                                .sum();
+                            let s: f32 =
+                                uv.iter().zip(&item_vectors[i * rank..(i + 1) * rank]).map(|(a, b)| a * b).sum();
                             3.0 + s * scale + user_bias + item_bias[i] + noise.sample(&mut rng)
                         }
                     })
@@ -227,7 +203,7 @@ impl Synthetic {
     pub fn interaction_weight(&self, user: usize, item: usize) -> f64 {
         let s = self.true_score(user, item) as f64;
         match self.spec.kind {
-            ModelKind::Implicit => self.popularity[item] / (1.0 + (-3.0 * s).exp()),
+            ModelKind::Implicit => self.popularity[item] * preference(s as f32) as f64,
             ModelKind::Explicit => s,
         }
     }
@@ -269,22 +245,13 @@ mod tests {
         let a = Synthetic::generate(spec);
         let b = Synthetic::generate(spec);
         assert_eq!(a.item, b.item);
-        assert!(
-            a.len() > 15_000 && a.len() <= 20_500,
-            "{} interactions",
-            a.len()
-        );
+        assert!(a.len() > 15_000 && a.len() <= 20_500, "{} interactions", a.len());
         let mut deg = vec![0usize; 300];
         for &i in &a.item {
             deg[i as usize] += 1;
         }
         deg.sort_unstable_by(|x, y| y.cmp(x));
-        assert!(
-            deg[0] > 5 * deg[150].max(1),
-            "item degrees are not skewed: {} vs {}",
-            deg[0],
-            deg[150]
-        );
+        assert!(deg[0] > 5 * deg[150].max(1), "item degrees are not skewed: {} vs {}", deg[0], deg[150]);
         let c = Synthetic::generate(SynthSpec { seed: 8, ..spec });
         assert_ne!(a.item, c.item);
     }
@@ -292,10 +259,8 @@ mod tests {
     #[test]
     fn implicit_interactions_favour_liked_items() {
         let s = Synthetic::generate(SynthSpec::new(200, 200, 8_000, ModelKind::Implicit, 1));
-        let mean: f32 = (0..s.len())
-            .map(|k| s.true_score(s.user[k] as usize, s.item[k] as usize))
-            .sum::<f32>()
-            / s.len() as f32;
+        let mean: f32 =
+            (0..s.len()).map(|k| s.true_score(s.user[k] as usize, s.item[k] as usize)).sum::<f32>() / s.len() as f32;
         assert!(mean > 0.4, "mean planted score of interactions is {mean}");
     }
 }

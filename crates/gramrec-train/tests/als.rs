@@ -12,11 +12,7 @@ fn params(kind: ModelKind, factors: usize, reg: f32) -> ModelParams {
         kind,
         factors,
         reg,
-        reg_scaling: if kind == ModelKind::Explicit {
-            RegScaling::Count
-        } else {
-            RegScaling::None
-        },
+        reg_scaling: if kind == ModelKind::Explicit { RegScaling::Count } else { RegScaling::None },
         alpha: 10.0,
         confidence: Confidence::Linear,
         epsilon: 1.0,
@@ -25,14 +21,7 @@ fn params(kind: ModelKind, factors: usize, reg: f32) -> ModelParams {
 }
 
 fn config(p: ModelParams, solver: Solver, iterations: usize) -> TrainConfig {
-    TrainConfig {
-        params: p,
-        iterations,
-        solver,
-        cg_steps: 3,
-        seed: 3,
-        threads: 2,
-    }
+    TrainConfig { params: p, iterations, solver, cg_steps: 3, seed: 3, threads: 2 }
 }
 
 /// Holds out every 5th interaction.
@@ -59,17 +48,9 @@ fn objective_never_increases_between_exact_half_iterations() {
         let mut b = CpuBackend::new(problem, users, items, 2).unwrap();
         let mut last = b.loss().unwrap().total();
         for half in 0..12 {
-            b.solve(if half % 2 == 0 {
-                Side::Users
-            } else {
-                Side::Items
-            })
-            .unwrap();
+            b.solve(if half % 2 == 0 { Side::Users } else { Side::Items }).unwrap();
             let now = b.loss().unwrap().total();
-            assert!(
-                now <= last * (1.0 + 1e-5),
-                "{kind}: objective rose from {last} to {now} at half-iteration {half}"
-            );
+            assert!(now <= last * (1.0 + 1e-5), "{kind}: objective rose from {last} to {now} at half-iteration {half}");
             last = now;
         }
     }
@@ -78,18 +59,11 @@ fn objective_never_increases_between_exact_half_iterations() {
 #[test]
 fn explicit_rmse_on_held_out_pairs_is_near_the_noise_level() {
     // Rank 4 plus biases and noise σ = 0.5, ~150 ratings per user.
-    let syn = Synthetic::generate(SynthSpec {
-        rank: 4,
-        ..SynthSpec::new(400, 300, 60_000, ModelKind::Explicit, 5)
-    });
+    let syn = Synthetic::generate(SynthSpec { rank: 4, ..SynthSpec::new(400, 300, 60_000, ModelKind::Explicit, 5) });
     let train = syn.dataset(|k| !held_out(k)).unwrap();
     for solver in [Solver::Cholesky, Solver::Cg] {
-        let model = als::train(
-            &train,
-            &config(params(ModelKind::Explicit, 4, 0.02), solver, 12),
-            &mut |_| {},
-        )
-        .unwrap();
+        let model =
+            als::train(&train, &config(params(ModelKind::Explicit, 4, 0.02), solver, 12), &mut |_, _| Ok(())).unwrap();
         let files = factor_files(&train, &model, Dtype::F32);
         let m = Model::from_files(files.0, files.1, std::path::Path::new("mem")).unwrap();
         let mut se = 0.0f64;
@@ -106,10 +80,7 @@ fn explicit_rmse_on_held_out_pairs_is_near_the_noise_level() {
         let rmse = (se / n as f64).sqrt();
         let noise = syn.spec.noise as f64;
         assert!(n > 11_000);
-        assert!(
-            rmse <= 1.10 * noise,
-            "{solver}: held-out RMSE {rmse:.4} is not within 10% of the noise {noise}"
-        );
+        assert!(rmse <= 1.10 * noise, "{solver}: held-out RMSE {rmse:.4} is not within 10% of the noise {noise}");
     }
 }
 
@@ -125,16 +96,10 @@ fn planted_hit_rate(syn: &Synthetic, m: &Model, seen: &[Vec<usize>]) -> f64 {
         let unseen = |i: &usize| !seen.contains(i);
         let best = (0..syn.spec.items)
             .filter(unseen)
-            .max_by(|&a, &b| {
-                syn.interaction_weight(u, a)
-                    .total_cmp(&syn.interaction_weight(u, b))
-            })
+            .max_by(|&a, &b| syn.interaction_weight(u, a).total_cmp(&syn.interaction_weight(u, b)))
             .unwrap();
         let best_row = m.items.index_of(&format!("i{best}"));
-        let exclude: Vec<usize> = seen
-            .iter()
-            .filter_map(|i| m.items.index_of(&format!("i{i}")))
-            .collect();
+        let exclude: Vec<usize> = seen.iter().filter_map(|i| m.items.index_of(&format!("i{i}"))).collect();
         let top = m.items.recommend(&x, 10, &exclude).unwrap();
         users += 1;
         if best_row.is_some_and(|b| top.iter().any(|r| m.items.index_of(&r.item) == Some(b))) {
@@ -148,10 +113,7 @@ fn planted_hit_rate(syn: &Synthetic, m: &Model, seen: &[Vec<usize>]) -> f64 {
 fn implicit_planted_preferences_rank_in_the_top_10() {
     // Uniform popularity (skew 0), so only the planted preferences tell items
     // apart: a popularity ranking finds the favourite for ~4% of users.
-    let syn = Synthetic::generate(SynthSpec {
-        skew: 0.0,
-        ..SynthSpec::new(500, 200, 25_000, ModelKind::Implicit, 9)
-    });
+    let syn = Synthetic::generate(SynthSpec { skew: 0.0, ..SynthSpec::new(500, 200, 25_000, ModelKind::Implicit, 9) });
     let data = syn.dataset(|_| true).unwrap();
     let mut seen = vec![Vec::new(); syn.spec.users];
     for k in 0..syn.len() {
@@ -160,16 +122,12 @@ fn implicit_planted_preferences_rank_in_the_top_10() {
     for solver in [Solver::Cholesky, Solver::Cg] {
         let mut p = params(ModelKind::Implicit, 8, 5.0);
         p.alpha = 5.0;
-        let model = als::train(&data, &config(p, solver, 10), &mut |_| {}).unwrap();
+        let model = als::train(&data, &config(p, solver, 10), &mut |_, _| Ok(())).unwrap();
         let files = factor_files(&data, &model, Dtype::F32);
         let m = Model::from_files(files.0, files.1, std::path::Path::new("mem")).unwrap();
         let rate = planted_hit_rate(&syn, &m, &seen);
         // A random top 10 of ~150 unseen items would hit ~7% of users.
-        assert!(
-            rate >= 0.6,
-            "{solver}: the planted favourite is in the top 10 for only {:.0}% of users",
-            rate * 100.0
-        );
+        assert!(rate >= 0.6, "{solver}: the planted favourite is in the top 10 for only {:.0}% of users", rate * 100.0);
     }
 }
 
@@ -178,19 +136,13 @@ fn result_does_not_depend_on_thread_count() {
     let syn = Synthetic::generate(SynthSpec::new(300, 200, 6_000, ModelKind::Implicit, 2));
     let data = syn.dataset(|_| true).unwrap();
     let run = |threads| {
-        let c = TrainConfig {
-            threads,
-            ..config(params(ModelKind::Implicit, 8, 0.1), Solver::Cg, 3)
-        };
-        als::train(&data, &c, &mut |_| {}).unwrap()
+        let c = TrainConfig { threads, ..config(params(ModelKind::Implicit, 8, 0.1), Solver::Cg, 3) };
+        als::train(&data, &c, &mut |_, _| Ok(())).unwrap()
     };
     let (one, two) = (run(1), run(2));
     assert_eq!(one.users, two.users);
     assert_eq!(one.items, two.items);
-    assert_eq!(
-        one.history.last().unwrap().loss,
-        two.history.last().unwrap().loss
-    );
+    assert_eq!(one.history.last().unwrap().loss, two.history.last().unwrap().loss);
 }
 
 #[test]
@@ -198,14 +150,8 @@ fn invalid_parameters_are_refused_with_the_flag_name() {
     let syn = Synthetic::generate(SynthSpec::new(20, 20, 100, ModelKind::Implicit, 2));
     let data = syn.dataset(|_| true).unwrap();
     let mut c = config(params(ModelKind::Implicit, 0, 0.1), Solver::Cg, 1);
-    assert!(als::train(&data, &c, &mut |_| {})
-        .unwrap_err()
-        .to_string()
-        .contains("--factors"));
+    assert!(als::train(&data, &c, &mut |_, _| Ok(())).unwrap_err().to_string().contains("--factors"));
     c.params.factors = 4;
     c.params.reg = -1.0;
-    assert!(als::train(&data, &c, &mut |_| {})
-        .unwrap_err()
-        .to_string()
-        .contains("--reg"));
+    assert!(als::train(&data, &c, &mut |_, _| Ok(())).unwrap_err().to_string().contains("--reg"));
 }

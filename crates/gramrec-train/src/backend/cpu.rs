@@ -32,12 +32,7 @@ impl<'a> CpuBackend<'a> {
             .num_threads(threads)
             .build()
             .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
-        Ok(Self {
-            p,
-            users,
-            items,
-            pool,
-        })
+        Ok(Self { p, users, items, pool })
     }
 }
 
@@ -71,30 +66,14 @@ impl Backend for CpuBackend<'_> {
         let p = self.p;
         let (f, d) = (p.params.factors, p.params.dim());
         let (target, fixed, csr, ids, name) = match side {
-            Side::Users => (
-                &mut self.users,
-                &self.items,
-                &p.data.by_user,
-                &p.data.users,
-                "user",
-            ),
-            Side::Items => (
-                &mut self.items,
-                &self.users,
-                &p.data.by_item,
-                &p.data.items,
-                "item",
-            ),
+            Side::Users => (&mut self.users, &self.items, &p.data.by_user, &p.data.users, "user"),
+            Side::Items => (&mut self.items, &self.users, &p.data.by_item, &p.data.items, "item"),
         };
         self.pool.install(|| {
             let start = Instant::now();
             let gram = (p.params.kind == ModelKind::Implicit).then(|| gram_parallel(fixed, f, d));
             let gram_seconds = start.elapsed().as_secs_f64();
-            let fixed = FixedSide {
-                factors: fixed,
-                gram: gram.as_deref(),
-                global_mean: p.global_mean,
-            };
+            let fixed = FixedSide { factors: fixed, gram: gram.as_deref(), global_mean: p.global_mean };
             let busy = target
                 .par_chunks_mut(d)
                 .enumerate()
@@ -105,29 +84,14 @@ impl Backend for CpuBackend<'_> {
                         let t0 = Instant::now();
                         let mut built = t0;
                         solver
-                            .solve_observed(
-                                &fixed,
-                                cols,
-                                vals,
-                                p.solver,
-                                p.cg_steps,
-                                x,
-                                &mut |phase| {
-                                    if phase == Phase::Built {
-                                        built = Instant::now();
-                                    }
-                                },
-                            )
-                            .map_err(|source| Error::Solve {
-                                side: name,
-                                id: ids[row].clone(),
-                                source,
-                            })?;
+                            .solve_observed(&fixed, cols, vals, p.solver, p.cg_steps, x, &mut |phase| {
+                                if phase == Phase::Built {
+                                    built = Instant::now();
+                                }
+                            })
+                            .map_err(|source| Error::Solve { side: name, id: ids[row].clone(), source })?;
                         let done = Instant::now();
-                        Ok(PhaseTimes {
-                            build: (built - t0).as_secs_f64(),
-                            solve: (done - built).as_secs_f64(),
-                        })
+                        Ok(PhaseTimes { build: (built - t0).as_secs_f64(), solve: (done - built).as_secs_f64() })
                     },
                 )
                 .try_reduce(PhaseTimes::default, |mut a, b| {
@@ -137,10 +101,7 @@ impl Backend for CpuBackend<'_> {
             let wall = start.elapsed().as_secs_f64() - gram_seconds;
             // Split the wall time by the share of busy thread-time in each phase.
             let total = (busy.build + busy.solve).max(f64::MIN_POSITIVE);
-            Ok(PhaseTimes {
-                build: gram_seconds + wall * busy.build / total,
-                solve: wall * busy.solve / total,
-            })
+            Ok(PhaseTimes { build: gram_seconds + wall * busy.build / total, solve: wall * busy.solve / total })
         })
     }
 
@@ -173,11 +134,8 @@ impl Backend for CpuBackend<'_> {
                             let s = dot_product(&x[..f], &y[..f]) as f64;
                             data += match params.kind {
                                 ModelKind::Explicit => {
-                                    let bias = if params.uses_biases() {
-                                        (p.global_mean + x[f] + y[f]) as f64
-                                    } else {
-                                        0.0
-                                    };
+                                    let bias =
+                                        if params.uses_biases() { (p.global_mean + x[f] + y[f]) as f64 } else { 0.0 };
                                     (r as f64 - s - bias).powi(2)
                                 }
                                 ModelKind::Implicit => {
@@ -204,13 +162,8 @@ impl Backend for CpuBackend<'_> {
                         .sum()
                 })
                 .collect();
-            let (data, user_reg) = partials
-                .iter()
-                .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-            Ok(Loss {
-                data,
-                reg: user_reg + item_reg.iter().sum::<f64>(),
-            })
+            let (data, user_reg) = partials.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+            Ok(Loss { data, reg: user_reg + item_reg.iter().sum::<f64>() })
         })
     }
 

@@ -6,8 +6,7 @@
 use std::io::BufRead;
 
 use super::{
-    normalise, Column, Header, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES,
-    USER_NAMES,
+    normalise, Column, Header, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES, TIMESTAMP_NAMES, USER_NAMES,
 };
 use crate::error::Result;
 
@@ -16,15 +15,11 @@ struct Layout {
     user: usize,
     item: usize,
     rating: Option<usize>,
+    timestamp: Option<usize>,
     needed: usize,
 }
 
-fn resolve(
-    sink: &Sink<'_>,
-    opts: &LoadOptions,
-    first: &[&str],
-    line: u64,
-) -> Result<(Layout, bool)> {
+fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Result<(Layout, bool)> {
     let by_name = |c: &Option<Column>| matches!(c, Some(Column::Name(_)));
     let rating_by_name = matches!(opts.rating, RatingColumn::Column(Column::Name(_)));
     let known = |field: &str| {
@@ -40,69 +35,56 @@ fn resolve(
                 || rating_by_name
                 || first.iter().take(2).any(|f| known(f))
                 || match &opts.rating {
-                    RatingColumn::Column(Column::Index(i)) => first
-                        .get(*i)
-                        .is_some_and(|f| f.trim().parse::<f32>().is_err()),
-                    RatingColumn::Auto => first
-                        .get(2)
-                        .is_some_and(|f| f.trim().parse::<f32>().is_err()),
+                    RatingColumn::Column(Column::Index(i)) => {
+                        first.get(*i).is_some_and(|f| f.trim().parse::<f32>().is_err())
+                    }
+                    RatingColumn::Auto => first.get(2).is_some_and(|f| f.trim().parse::<f32>().is_err()),
                     _ => false,
                 }
         }
     };
-    let find =
-        |col: &Option<Column>, names: &[&str], default: usize, what: &str| -> Result<usize> {
-            match col {
-                Some(Column::Index(i)) => Ok(*i),
-                Some(Column::Name(n)) => {
-                    if !header {
-                        return Err(sink.err(
-                            line,
-                            format!(
-                                "--{what}-col '{n}' names a column, but the file has no header"
-                            ),
-                        ));
-                    }
-                    first.iter().position(|f| f.trim() == n).ok_or_else(|| {
-                        sink.err(
-                            line,
-                            format!("no column named '{n}' in the header ({})", first.join(", ")),
-                        )
-                    })
+    let find = |col: &Option<Column>, names: &[&str], default: usize, what: &str| -> Result<usize> {
+        match col {
+            Some(Column::Index(i)) => Ok(*i),
+            Some(Column::Name(n)) => {
+                if !header {
+                    return Err(
+                        sink.err(line, format!("--{what}-col '{n}' names a column, but the file has no header"))
+                    );
                 }
-                None if header => Ok(first
-                    .iter()
-                    .position(|f| names.contains(&normalise(f.trim()).as_str()))
-                    .unwrap_or(default)),
-                None => Ok(default),
+                first.iter().position(|f| f.trim() == n).ok_or_else(|| {
+                    sink.err(line, format!("no column named '{n}' in the header ({})", first.join(", ")))
+                })
             }
-        };
+            None if header => {
+                Ok(first.iter().position(|f| names.contains(&normalise(f.trim()).as_str())).unwrap_or(default))
+            }
+            None => Ok(default),
+        }
+    };
     let user = find(&opts.user, USER_NAMES, 0, "user")?;
     let item = find(&opts.item, ITEM_NAMES, 1, "item")?;
     let rating = match &opts.rating {
         RatingColumn::Absent => None,
         RatingColumn::Column(c) => Some(find(&Some(c.clone()), RATING_NAMES, 2, "rating")?),
-        RatingColumn::Auto if header => first
-            .iter()
-            .position(|f| RATING_NAMES.contains(&normalise(f.trim()).as_str())),
+        RatingColumn::Auto if header => first.iter().position(|f| RATING_NAMES.contains(&normalise(f.trim()).as_str())),
         RatingColumn::Auto => (first.len() > 2).then_some(2),
     };
     if user == item || Some(user) == rating || Some(item) == rating {
-        return Err(sink.err(
-            line,
-            "the user, item and rating columns must be different columns",
-        ));
+        return Err(sink.err(line, "the user, item and rating columns must be different columns"));
     }
-    let needed = 1 + user.max(item).max(rating.unwrap_or(0));
-    Ok((
-        Layout {
-            user,
-            item,
-            rating,
-            needed,
-        },
-        header,
-    ))
+    let timestamp = if opts.timestamps {
+        let found = match &opts.timestamp {
+            Some(c) => Some(find(&Some(c.clone()), TIMESTAMP_NAMES, 3, "timestamp")?),
+            None if header => first.iter().position(|f| TIMESTAMP_NAMES.contains(&normalise(f.trim()).as_str())),
+            None => (first.len() > 3).then_some(3),
+        };
+        Some(found.ok_or_else(|| sink.err(line, "no timestamp column found: name it with --timestamp-col"))?)
+    } else {
+        None
+    };
+    let needed = 1 + user.max(item).max(rating.unwrap_or(0)).max(timestamp.unwrap_or(0));
+    Ok((Layout { user, item, rating, timestamp, needed }, header))
 }
 
 /// Handles one record's fields: the first record decides the layout.
@@ -128,36 +110,23 @@ impl Records<'_, '_> {
         }
         let layout = self.layout.as_ref().expect("set above");
         if fields.len() < layout.needed {
-            return Err(self.sink.err(
-                line,
-                format!(
-                    "expected at least {} columns, found {}",
-                    layout.needed,
-                    fields.len()
-                ),
-            ));
+            return Err(self
+                .sink
+                .err(line, format!("expected at least {} columns, found {}", layout.needed, fields.len())));
         }
         let value = match layout.rating {
             Some(r) => self.sink.rating(line, fields[r])?,
             None => 1.0,
         };
+        let time = layout.timestamp.map(|t| self.sink.timestamp(line, fields[t])).transpose()?;
         let (u, i) = (fields[layout.user].trim(), fields[layout.item].trim());
-        self.sink.push(line, u, i, value)
+        self.sink.push(line, u, i, value, time)
     }
 }
 
-pub(super) fn read(
-    reader: Box<dyn BufRead>,
-    delim: &[u8],
-    opts: &LoadOptions,
-    sink: &mut Sink<'_>,
-) -> Result<()> {
+pub(super) fn read(reader: Box<dyn BufRead>, delim: &[u8], opts: &LoadOptions, sink: &mut Sink<'_>) -> Result<()> {
     let path = sink.path;
-    let mut recs = Records {
-        sink,
-        opts,
-        layout: None,
-    };
+    let mut recs = Records { sink, opts, layout: None };
     // One allocation for the field list, reused across lines of different lifetimes.
     let mut spare: Vec<&'static str> = Vec::with_capacity(8);
     if delim.len() == 1 && delim[0] != b' ' {
@@ -176,22 +145,17 @@ pub(super) fn read(
                 Err(e) => return Err(csv_error(recs.sink, line, e)),
             }
             let line = rec.position().map_or(line, |p| p.line());
-            let text = std::str::from_utf8(rec.as_slice())
-                .map_err(|_| recs.sink.err(line, "the line is not valid UTF-8"))?;
+            let text =
+                std::str::from_utf8(rec.as_slice()).map_err(|_| recs.sink.err(line, "the line is not valid UTF-8"))?;
             let mut fields = recycle(std::mem::take(&mut spare));
-            fields.extend(
-                (0..rec.len())
-                    .filter_map(|i| rec.range(i))
-                    .map(|r| &text[r]),
-            );
+            fields.extend((0..rec.len()).filter_map(|i| rec.range(i)).map(|r| &text[r]));
             recs.record(line, &fields)?;
             spare = recycle(fields);
         }
     } else {
         let delim = std::str::from_utf8(delim).expect("delimiters are UTF-8");
         super::for_each_line(reader, path, |line, buf| {
-            let text = std::str::from_utf8(buf)
-                .map_err(|_| recs.sink.err(line, "the line is not valid UTF-8"))?;
+            let text = std::str::from_utf8(buf).map_err(|_| recs.sink.err(line, "the line is not valid UTF-8"))?;
             let text = text.trim_end_matches(['\n', '\r']);
             let mut fields = recycle(std::mem::take(&mut spare));
             if delim == " " {

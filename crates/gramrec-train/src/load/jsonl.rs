@@ -6,7 +6,7 @@ use std::io::BufRead;
 use serde_json::{Map, Value};
 
 use super::{
-    normalise, Column, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES, USER_NAMES,
+    normalise, Column, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES, TIMESTAMP_NAMES, USER_NAMES,
 };
 use crate::error::{Error, Result};
 
@@ -14,42 +14,24 @@ struct Fields {
     user: String,
     item: String,
     rating: Option<String>,
+    timestamp: Option<String>,
 }
 
-fn pick(
-    obj: &Map<String, Value>,
-    col: &Option<Column>,
-    names: &[&str],
-    what: &str,
-) -> Result<Option<String>> {
+fn pick(obj: &Map<String, Value>, col: &Option<Column>, names: &[&str], what: &str) -> Result<Option<String>> {
     match col {
         Some(Column::Name(n)) => Ok(Some(n.clone())),
-        Some(Column::Index(_)) => Err(Error::Usage(format!(
-            "--{what}-col must be a field name for JSON lines input"
-        ))),
-        None => Ok(obj
-            .keys()
-            .find(|k| names.contains(&normalise(k).as_str()))
-            .cloned()),
+        Some(Column::Index(_)) => Err(Error::Usage(format!("--{what}-col must be a field name for JSON lines input"))),
+        None => Ok(obj.keys().find(|k| names.contains(&normalise(k).as_str())).cloned()),
     }
 }
 
-fn id<'v>(
-    sink: &Sink<'_>,
-    line: u64,
-    obj: &'v Map<String, Value>,
-    field: &str,
-) -> Result<std::borrow::Cow<'v, str>> {
+fn id<'v>(sink: &Sink<'_>, line: u64, obj: &'v Map<String, Value>, field: &str) -> Result<std::borrow::Cow<'v, str>> {
     match obj.get(field) {
         Some(Value::String(s)) => Ok(s.as_str().into()),
         Some(Value::Number(n)) => Ok(n.to_string().into()),
-        Some(other) => Err(sink.err(
-            line,
-            format!(
-                "field '{field}' must be a string or a number, not {}",
-                kind(other)
-            ),
-        )),
+        Some(other) => {
+            Err(sink.err(line, format!("field '{field}' must be a string or a number, not {}", kind(other))))
+        }
         None => Err(sink.err(line, format!("missing field '{field}'"))),
     }
 }
@@ -65,11 +47,7 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-pub(super) fn read(
-    reader: Box<dyn BufRead>,
-    opts: &LoadOptions,
-    sink: &mut Sink<'_>,
-) -> Result<()> {
+pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink<'_>) -> Result<()> {
     let mut fields: Option<Fields> = None;
     let path = sink.path;
     super::for_each_line(reader, path, |line, buf| {
@@ -77,32 +55,27 @@ pub(super) fn read(
             return Ok(());
         }
         let obj: Map<String, Value> = serde_json::from_slice(buf).map_err(|e| {
-            sink.err(
-                line,
-                format!(
-                    "not a JSON object: {}",
-                    e.to_string().split(" at line").next().unwrap_or("")
-                ),
-            )
+            sink.err(line, format!("not a JSON object: {}", e.to_string().split(" at line").next().unwrap_or("")))
         })?;
         if fields.is_none() {
             let missing = |what: &str| {
-                sink.err(
-                    line,
-                    format!("cannot tell which field is the {what}: name it with --{what}-col"),
-                )
+                sink.err(line, format!("cannot tell which field is the {what}: name it with --{what}-col"))
             };
-            let user =
-                pick(&obj, &opts.user, USER_NAMES, "user")?.ok_or_else(|| missing("user"))?;
-            let item =
-                pick(&obj, &opts.item, ITEM_NAMES, "item")?.ok_or_else(|| missing("item"))?;
+            let user = pick(&obj, &opts.user, USER_NAMES, "user")?.ok_or_else(|| missing("user"))?;
+            let item = pick(&obj, &opts.item, ITEM_NAMES, "item")?.ok_or_else(|| missing("item"))?;
             let rating = match &opts.rating {
                 RatingColumn::Absent => None,
                 RatingColumn::Column(c) => pick(&obj, &Some(c.clone()), RATING_NAMES, "rating")?,
                 RatingColumn::Auto => pick(&obj, &None, RATING_NAMES, "rating")?,
             };
+            let timestamp = if opts.timestamps {
+                let t = pick(&obj, &opts.timestamp, TIMESTAMP_NAMES, "timestamp")?;
+                Some(t.ok_or_else(|| missing("timestamp"))?)
+            } else {
+                None
+            };
             sink.out.has_ratings = rating.is_some();
-            fields = Some(Fields { user, item, rating });
+            fields = Some(Fields { user, item, rating, timestamp });
         }
         let f = fields.as_ref().expect("set above");
         let value = match &f.rating {
@@ -114,17 +87,26 @@ pub(super) fn read(
                     .filter(|v| v.is_finite())
                     .ok_or_else(|| sink.err(line, format!("field '{r}' is not a finite number")))?,
                 Some(Value::String(s)) => sink.rating(line, s)?,
-                Some(other) => {
-                    return Err(sink.err(
-                        line,
-                        format!("field '{r}' must be a number, not {}", kind(other)),
-                    ))
-                }
+                Some(other) => return Err(sink.err(line, format!("field '{r}' must be a number, not {}", kind(other)))),
                 None => return Err(sink.err(line, format!("missing field '{r}'"))),
             },
         };
         let user = id(sink, line, &obj, &f.user)?;
         let item = id(sink, line, &obj, &f.item)?;
-        sink.push(line, user.trim(), item.trim(), value)
+        let time = match &f.timestamp {
+            None => None,
+            Some(t) => Some(match obj.get(t) {
+                Some(Value::Number(n)) => n
+                    .as_f64()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| sink.err(line, format!("field '{t}' is not a finite number")))?,
+                Some(Value::String(s)) => sink.timestamp(line, s)?,
+                Some(other) => {
+                    return Err(sink.err(line, format!("field '{t}' must be a number or a date, not {}", kind(other))))
+                }
+                None => return Err(sink.err(line, format!("missing field '{t}'"))),
+            }),
+        };
+        sink.push(line, user.trim(), item.trim(), value, time)
     })
 }

@@ -35,9 +35,7 @@ impl FromStr for Column {
         if s.is_empty() {
             return Err("a column is a 0-based number or a name".into());
         }
-        Ok(s.parse()
-            .map(Column::Index)
-            .unwrap_or_else(|_| Column::Name(s.to_string())))
+        Ok(s.parse().map(Column::Index).unwrap_or_else(|_| Column::Name(s.to_string())))
     }
 }
 
@@ -127,6 +125,13 @@ pub struct LoadOptions {
     pub item: Option<Column>,
     /// Rating column.
     pub rating: RatingColumn,
+    /// Read a timestamp per interaction (into [`Interactions::timestamp`]).
+    pub timestamps: bool,
+    /// Timestamp column; `None` finds it by name (timestamp, time, ts,
+    /// unixReviewTime…) or, without a header, takes the fourth column.
+    pub timestamp: Option<Column>,
+    /// Record each interaction's line number (into [`Interactions::line`]).
+    pub record_lines: bool,
 }
 
 /// Parsed, indexed interactions, in file order (duplicates not yet merged).
@@ -144,6 +149,10 @@ pub struct Interactions {
     pub value: Vec<f32>,
     /// Whether values came from a rating column (else all 1).
     pub has_ratings: bool,
+    /// Seconds (or the file's own unit) per interaction, when asked for.
+    pub timestamp: Vec<f64>,
+    /// 1-based line on which each interaction starts, when asked for.
+    pub line: Vec<u64>,
     /// Bytes of the file on disk.
     pub bytes: u64,
 }
@@ -161,53 +170,24 @@ impl Interactions {
 }
 
 /// Normalised header names that are recognised without flags.
-pub(crate) const USER_NAMES: &[&str] = &[
-    "user",
-    "userid",
-    "reviewerid",
-    "customerid",
-    "visitorid",
-    "uid",
-    "username",
-];
-pub(crate) const ITEM_NAMES: &[&str] = &[
-    "item",
-    "itemid",
-    "movieid",
-    "asin",
-    "productid",
-    "trackid",
-    "artistid",
-    "songid",
-    "iid",
-    "artist",
-    "track",
-];
-pub(crate) const RATING_NAMES: &[&str] = &[
-    "rating",
-    "overall",
-    "score",
-    "stars",
-    "count",
-    "plays",
-    "playcount",
-    "weight",
-    "value",
-    "quantity",
-];
+pub(crate) const USER_NAMES: &[&str] = &["user", "userid", "reviewerid", "customerid", "visitorid", "uid", "username"];
+pub(crate) const ITEM_NAMES: &[&str] =
+    &["item", "itemid", "movieid", "asin", "productid", "trackid", "artistid", "songid", "iid", "artist", "track"];
+pub(crate) const TIMESTAMP_NAMES: &[&str] =
+    &["timestamp", "time", "ts", "unixreviewtime", "datetime", "date", "eventtime", "createdat"];
+pub(crate) const RATING_NAMES: &[&str] =
+    &["rating", "overall", "score", "stars", "count", "plays", "playcount", "weight", "value", "quantity"];
 
 /// Lower-case and drop `_`, `-` and spaces, so `userId` = `user_id` = `User ID`.
 pub(crate) fn normalise(name: &str) -> String {
-    name.chars()
-        .filter(|c| !matches!(c, '_' | '-' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect()
+    name.chars().filter(|c| !matches!(c, '_' | '-' | ' ')).flat_map(char::to_lowercase).collect()
 }
 
 /// Receives records and interns them; shared by both parsers.
 pub(crate) struct Sink<'a> {
     pub path: &'a Path,
     pub out: Interactions,
+    pub opts: &'a LoadOptions,
 }
 
 impl Sink<'_> {
@@ -215,27 +195,35 @@ impl Sink<'_> {
         Error::input(self.path, Some(line), message)
     }
 
-    #[inline]
-    pub(crate) fn push(&mut self, line: u64, user: &str, item: &str, value: f32) -> Result<()> {
-        if user.is_empty() || item.is_empty() {
-            return Err(self.err(
-                line,
-                format!("empty {} ID", if user.is_empty() { "user" } else { "item" }),
-            ));
+    /// Parses a timestamp: a number, or an ISO 8601 date or date-time in UTC
+    /// (`2024-05-01`, `2024-05-01T12:30:00Z`), as seconds.
+    pub(crate) fn timestamp(&self, line: u64, text: &str) -> Result<f64> {
+        let t = text.trim();
+        if let Ok(v) = t.parse::<f64>() {
+            if v.is_finite() {
+                return Ok(v);
+            }
         }
-        let u = self
-            .out
-            .users
-            .intern(user)
-            .ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct users"))?;
-        let i = self
-            .out
-            .items
-            .intern(item)
-            .ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct items"))?;
+        parse_iso8601(t)
+            .ok_or_else(|| self.err(line, format!("timestamp '{t:.40}' is neither a number nor an ISO 8601 date")))
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, line: u64, user: &str, item: &str, value: f32, time: Option<f64>) -> Result<()> {
+        if user.is_empty() || item.is_empty() {
+            return Err(self.err(line, format!("empty {} ID", if user.is_empty() { "user" } else { "item" })));
+        }
+        let u = self.out.users.intern(user).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct users"))?;
+        let i = self.out.items.intern(item).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct items"))?;
         self.out.user.push(u);
         self.out.item.push(i);
         self.out.value.push(value);
+        if let Some(t) = time {
+            self.out.timestamp.push(t);
+        }
+        if self.opts.record_lines {
+            self.out.line.push(line);
+        }
         Ok(())
     }
 
@@ -253,86 +241,93 @@ impl Sink<'_> {
 
 /// Reads an interaction file.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Interactions> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut raw = BufReader::with_capacity(1 << 20, file);
-    let head = raw.fill_buf().map_err(|e| Error::io(path, e))?;
-    let gz = head.starts_with(&[0x1f, 0x8b]);
-    let mut reader: Box<dyn BufRead> = if gz {
-        Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(raw)))
-    } else {
-        Box::new(raw)
-    };
+    let (mut reader, bytes) = open(path)?;
     let head = reader.fill_buf().map_err(|e| read_error(path, e))?;
     if head.starts_with(&gramrec_core::format::MAGIC) {
-        return Err(Error::input(
-            path,
-            None,
-            "this is a gramrec factor file, not interaction data",
-        ));
+        return Err(Error::input(path, None, "this is a gramrec factor file, not interaction data"));
     }
     if head.starts_with(b"\xEF\xBB\xBF") {
         reader.consume(3);
     }
     let head = reader.fill_buf().map_err(|e| read_error(path, e))?.to_vec();
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     let name = name.strip_suffix(".gz").unwrap_or(&name).to_string();
     let format = match opts.format {
-        Format::Auto
-            if [".jsonl", ".json", ".ndjson"]
-                .iter()
-                .any(|e| name.ends_with(e)) =>
-        {
-            Format::JsonLines
-        }
-        Format::Auto if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => {
-            Format::JsonLines
-        }
+        Format::Auto if [".jsonl", ".json", ".ndjson"].iter().any(|e| name.ends_with(e)) => Format::JsonLines,
+        Format::Auto if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => Format::JsonLines,
         Format::Auto => Format::Delimited,
         f => f,
     };
-    let mut sink = Sink {
-        path,
-        out: Interactions {
-            bytes,
-            ..Default::default()
-        },
-    };
+    let mut sink = Sink { path, out: Interactions { bytes, ..Default::default() }, opts };
     match format {
         Format::JsonLines => jsonl::read(reader, opts, &mut sink)?,
         _ => {
             let delim = match &opts.delimiter {
-                Some(d) => {
-                    parse_delimiter(d).map_err(|m| Error::Usage(format!("--delimiter: {m}")))?
-                }
+                Some(d) => parse_delimiter(d).map_err(|m| Error::Usage(format!("--delimiter: {m}")))?,
                 None => sniff_delimiter(&name, &head),
             };
             delimited::read(reader, &delim, opts, &mut sink)?;
         }
     }
     if sink.out.is_empty() {
-        return Err(Error::input(
-            path,
-            None,
-            "no interactions found (the file is empty or holds only a header)",
-        ));
+        return Err(Error::input(path, None, "no interactions found (the file is empty or holds only a header)"));
     }
     Ok(sink.out)
+}
+
+/// Seconds since 1970 of `YYYY-MM-DD` with an optional `THH:MM[:SS[.fff]]`
+/// (or a space for `T`) and an optional `Z`.
+fn parse_iso8601(t: &str) -> Option<f64> {
+    let t = t.strip_suffix('Z').unwrap_or(t);
+    let (date, time) = match t.split_once(['T', ' ']) {
+        Some((d, tm)) => (d, Some(tm)),
+        None => (t, None),
+    };
+    let mut d = date.splitn(3, '-');
+    let (y, m, day): (i64, i64, i64) = (d.next()?.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || date.len() < 8 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut secs = days as f64 * 86_400.0;
+    if let Some(tm) = time {
+        let mut parts = tm.splitn(3, ':');
+        let h: f64 = parts.next()?.parse().ok()?;
+        let mi: f64 = parts.next()?.parse().ok()?;
+        let s: f64 = parts.next().map_or(Some(0.0), |s| s.parse().ok())?;
+        if !(0.0..24.0).contains(&h) || !(0.0..60.0).contains(&mi) || !(0.0..61.0).contains(&s) {
+            return None;
+        }
+        secs += h * 3600.0 + mi * 60.0 + s;
+    }
+    Some(secs)
+}
+
+/// Opens a file for reading lines, decompressing gzip (detected by its magic
+/// bytes); returns the reader and the file's size on disk.
+pub fn open(path: &Path) -> Result<(Box<dyn BufRead>, u64)> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut raw = BufReader::with_capacity(1 << 20, file);
+    let gz = raw.fill_buf().map_err(|e| Error::io(path, e))?.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn BufRead> =
+        if gz { Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(raw))) } else { Box::new(raw) };
+    Ok((reader, bytes))
 }
 
 /// A read failure: gzip damage is bad input, anything else an I/O error.
 pub(crate) fn read_error(path: &Path, e: std::io::Error) -> Error {
     match e.kind() {
-        std::io::ErrorKind::InvalidInput
-        | std::io::ErrorKind::InvalidData
-        | std::io::ErrorKind::UnexpectedEof => Error::input(
-            path,
-            None,
-            format!("cannot decompress: {e} (is the gzip file truncated or damaged?)"),
-        ),
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
+            Error::input(path, None, format!("cannot decompress: {e} (is the gzip file truncated or damaged?)"))
+        }
         _ => Error::io(path, e),
     }
 }
@@ -348,11 +343,7 @@ pub(crate) fn for_each_line(
     let mut line = 0u64;
     loop {
         buf.clear();
-        if reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| read_error(path, e))?
-            == 0
-        {
+        if reader.read_until(b'\n', &mut buf).map_err(|e| read_error(path, e))? == 0 {
             return Ok(());
         }
         line += 1;
@@ -368,9 +359,7 @@ pub fn parse_delimiter(d: &str) -> std::result::Result<Vec<u8>, String> {
         other => other,
     };
     if d.is_empty() || d.len() > 4 {
-        return Err(format!(
-            "'{d}' is not a delimiter (give one character, 'tab', or a short string like '::')"
-        ));
+        return Err(format!("'{d}' is not a delimiter (give one character, 'tab', or a short string like '::')"));
     }
     Ok(d.as_bytes().to_vec())
 }
@@ -405,11 +394,7 @@ pub(crate) fn load_bytes(name: &str, data: &[u8], opts: &LoadOptions) -> Result<
     let path = dir.path().join(name);
     std::fs::write(&path, data).unwrap();
     load(&path, opts).map_err(|e| match e {
-        Error::Input { line, message, .. } => Error::Input {
-            path: PathBuf::from(name),
-            line,
-            message,
-        },
+        Error::Input { line, message, .. } => Error::Input { path: PathBuf::from(name), line, message },
         other => other,
     })
 }

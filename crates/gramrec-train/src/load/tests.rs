@@ -7,12 +7,7 @@ fn ids(ix: &IdIndex, v: &[u32]) -> Vec<String> {
 }
 
 fn triples(x: &Interactions) -> Vec<(String, String, f32)> {
-    ids(&x.users, &x.user)
-        .into_iter()
-        .zip(ids(&x.items, &x.item))
-        .zip(&x.value)
-        .map(|((u, i), &v)| (u, i, v))
-        .collect()
+    ids(&x.users, &x.user).into_iter().zip(ids(&x.items, &x.item)).zip(&x.value).map(|((u, i), &v)| (u, i, v)).collect()
 }
 
 fn t(u: &str, i: &str, v: f32) -> (String, String, f32) {
@@ -25,39 +20,23 @@ fn err_text(r: Result<Interactions>) -> String {
 
 #[test]
 fn movielens_tab_file_without_header() {
-    let x = load_bytes(
-        "u.data",
-        b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n",
-        &LoadOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(
-        triples(&x),
-        vec![t("196", "242", 3.0), t("186", "302", 3.0)]
-    );
+    let x = load_bytes("u.data", b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n", &LoadOptions::default()).unwrap();
+    assert_eq!(triples(&x), vec![t("196", "242", 3.0), t("186", "302", 3.0)]);
     assert!(x.has_ratings);
 }
 
 #[test]
 fn movielens_double_colon_file() {
-    let x = load_bytes(
-        "ratings.dat",
-        b"1::1193::5::978300760\r\n1::661::3::978302109\r\n",
-        &LoadOptions::default(),
-    )
-    .unwrap();
+    let x = load_bytes("ratings.dat", b"1::1193::5::978300760\r\n1::661::3::978302109\r\n", &LoadOptions::default())
+        .unwrap();
     assert_eq!(triples(&x), vec![t("1", "1193", 5.0), t("1", "661", 3.0)]);
 }
 
 #[test]
 fn csv_with_header_quoting_and_string_ids() {
-    let data =
-        b"userId,movieId,rating,timestamp\n\"alice, a.\",\"m \"\"1\"\"\",4.5,1\nbob,m2,2,2\n";
+    let data = b"userId,movieId,rating,timestamp\n\"alice, a.\",\"m \"\"1\"\"\",4.5,1\nbob,m2,2,2\n";
     let x = load_bytes("ratings.csv", data, &LoadOptions::default()).unwrap();
-    assert_eq!(
-        triples(&x),
-        vec![t("alice, a.", "m \"1\"", 4.5), t("bob", "m2", 2.0)]
-    );
+    assert_eq!(triples(&x), vec![t("alice, a.", "m \"1\"", 4.5), t("bob", "m2", 2.0)]);
 }
 
 #[test]
@@ -84,34 +63,18 @@ fn json_lines_amazon_style() {
 {"reviewerID": "A1", "asin": "B01", "overall": 1}
 "#;
     let x = load_bytes("reviews.jsonl", data, &LoadOptions::default()).unwrap();
-    assert_eq!(
-        triples(&x),
-        vec![
-            t("A1", "B00", 5.0),
-            t("A2", "123", 3.0),
-            t("A1", "B01", 1.0)
-        ]
-    );
+    assert_eq!(triples(&x), vec![t("A1", "B00", 5.0), t("A2", "123", 3.0), t("A1", "B01", 1.0)]);
 }
 
 #[test]
 fn json_lines_errors_name_the_line() {
     let data = b"{\"user\": \"a\", \"item\": \"b\"}\n{\"user\": \"a\"}\n";
-    assert_eq!(
-        err_text(load_bytes("x.jsonl", data, &LoadOptions::default())),
-        "x.jsonl:2: missing field 'item'"
-    );
+    assert_eq!(err_text(load_bytes("x.jsonl", data, &LoadOptions::default())), "x.jsonl:2: missing field 'item'");
     let data = b"{\"user\": \"a\", \"item\": [1]}\n";
-    assert!(
-        err_text(load_bytes("x.jsonl", data, &LoadOptions::default()))
-            .contains("x.jsonl:1: field 'item' must be a string or a number")
-    );
-    assert!(err_text(load_bytes(
-        "x.jsonl",
-        b"{\"user\": 1, \"item\": 2}\nnot json\n",
-        &LoadOptions::default()
-    ))
-    .starts_with("x.jsonl:2: not a JSON object"));
+    assert!(err_text(load_bytes("x.jsonl", data, &LoadOptions::default()))
+        .contains("x.jsonl:1: field 'item' must be a string or a number"));
+    assert!(err_text(load_bytes("x.jsonl", b"{\"user\": 1, \"item\": 2}\nnot json\n", &LoadOptions::default()))
+        .starts_with("x.jsonl:2: not a JSON object"));
 }
 
 #[test]
@@ -124,59 +87,28 @@ fn gzip_is_read_transparently_and_truncation_is_reported() {
     let x = load_bytes("big.csv.gz", &gz, &LoadOptions::default()).unwrap();
     assert_eq!(x.len(), 2000);
     assert_eq!(x.users.len(), 17);
-    let e = err_text(load_bytes(
-        "big.csv.gz",
-        &gz[..gz.len() / 2],
-        &LoadOptions::default(),
-    ));
+    let e = err_text(load_bytes("big.csv.gz", &gz[..gz.len() / 2], &LoadOptions::default()));
     assert!(e.contains("gzip"), "{e}");
 }
 
 #[test]
 fn bad_values_are_errors_with_file_and_line() {
     let o = LoadOptions::default();
-    assert_eq!(
-        err_text(load_bytes("r.csv", b"a,b,1\nc,d,x\n", &o)),
-        "r.csv:2: rating 'x' is not a number"
-    );
-    assert_eq!(
-        err_text(load_bytes("r.csv", b"a,b,1\nc,d,NaN\n", &o)),
-        "r.csv:2: rating 'NaN' is not a finite number"
-    );
-    assert_eq!(
-        err_text(load_bytes("r.csv", b"a,b,1\nc,d,inf\n", &o)),
-        "r.csv:2: rating 'inf' is not a finite number"
-    );
-    assert_eq!(
-        err_text(load_bytes("r.csv", b"a,b,1\nc,d\n", &o)),
-        "r.csv:2: expected at least 3 columns, found 2"
-    );
-    assert_eq!(
-        err_text(load_bytes("r.csv", b"a,b,1\n,d,1\n", &o)),
-        "r.csv:2: empty user ID"
-    );
+    assert_eq!(err_text(load_bytes("r.csv", b"a,b,1\nc,d,x\n", &o)), "r.csv:2: rating 'x' is not a number");
+    assert_eq!(err_text(load_bytes("r.csv", b"a,b,1\nc,d,NaN\n", &o)), "r.csv:2: rating 'NaN' is not a finite number");
+    assert_eq!(err_text(load_bytes("r.csv", b"a,b,1\nc,d,inf\n", &o)), "r.csv:2: rating 'inf' is not a finite number");
+    assert_eq!(err_text(load_bytes("r.csv", b"a,b,1\nc,d\n", &o)), "r.csv:2: expected at least 3 columns, found 2");
+    assert_eq!(err_text(load_bytes("r.csv", b"a,b,1\n,d,1\n", &o)), "r.csv:2: empty user ID");
     assert!(err_text(load_bytes("r.csv", b"", &o)).contains("no interactions"));
     assert!(err_text(load_bytes("r.csv", b"user,item,rating\n", &o)).contains("no interactions"));
-    assert_eq!(
-        err_text(load_bytes("r.csv", b"a,b,1\nc,\xff,1\n", &o)),
-        "r.csv:2: the line is not valid UTF-8"
-    );
-    let named = LoadOptions {
-        user: Some(Column::Name("customer".into())),
-        ..Default::default()
-    };
-    assert!(err_text(load_bytes("r.csv", b"user,item\na,b\n", &named))
-        .contains("no column named 'customer'"));
+    assert_eq!(err_text(load_bytes("r.csv", b"a,b,1\nc,\xff,1\n", &o)), "r.csv:2: the line is not valid UTF-8");
+    let named = LoadOptions { user: Some(Column::Name("customer".into())), ..Default::default() };
+    assert!(err_text(load_bytes("r.csv", b"user,item\na,b\n", &named)).contains("no column named 'customer'"));
 }
 
 #[test]
 fn bom_and_crlf_are_handled() {
-    let x = load_bytes(
-        "r.csv",
-        b"\xEF\xBB\xBFuser,item,rating\r\nu,i,2\r\n",
-        &LoadOptions::default(),
-    )
-    .unwrap();
+    let x = load_bytes("r.csv", b"\xEF\xBB\xBFuser,item,rating\r\nu,i,2\r\n", &LoadOptions::default()).unwrap();
     assert_eq!(triples(&x), vec![t("u", "i", 2.0)]);
 }
 
@@ -184,8 +116,5 @@ fn bom_and_crlf_are_handled() {
 fn factor_file_as_input_is_named() {
     let mut data = gramrec_core::format::MAGIC.to_vec();
     data.extend_from_slice(&[0; 56]);
-    assert!(
-        err_text(load_bytes("items.gramrec", &data, &LoadOptions::default()))
-            .contains("factor file")
-    );
+    assert!(err_text(load_bytes("items.gramrec", &data, &LoadOptions::default())).contains("factor file"));
 }
