@@ -81,8 +81,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
          gramrec recommend --model {m} --history {item},i7,i42 --json\n  \
          gramrec similar --model {m} --item {item}\n  \
          gramrec evaluate --model {m} --train {t} --test {s}\n  \
+         gramrec recommend --model {m} --all --k 10 --train {t} --out {o}/top10.jsonl\n  \
+         gramrec tune --input {t} --factors 16,32,64 --reg 10,30 --folds 3 --out {o}/tuned\n  \
          gramrec inspect {m}/items.gramrec\n  \
-         gramrec train --input {t} --out {o}/model2 --factors 32 --reg 1\n",
+         gramrec train --input {t} --validate {s} --out {o}/model2 --factors 32\n",
         report(&ev),
         t = train_path.display(),
         s = test_path.display(),
