@@ -36,25 +36,47 @@ impl Madd for Fused {
 }
 
 /// Defines `$name(args) -> ret` that runs `$generic::<Fused>` compiled for
-/// AVX2+FMA when the CPU has them, and `$generic::<Plain>` otherwise.
+/// AVX2+FMA when the CPU has them, and `$generic::<Plain>` otherwise. With
+/// `wide` first, it also has an AVX-512 tier (32 vector registers): faster for
+/// the register-blocked scoring kernel, slower for the training kernels on the
+/// machines measured (BENCHMARKS.md). Fused multiply-adds round the same way
+/// in both tiers, so the tier never changes a result.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! simd_dispatch {
-    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty = $generic:ident) => {
+    (wide $(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty = $generic:ident) => {
         $(#[$m])*
         $vis fn $name($($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn fused($($arg: $ty),*) -> $ret {
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vl") {
+                #[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
+                unsafe fn fused512($($arg: $ty),*) -> $ret {
                     $generic::<$crate::linalg::Fused>($($arg),*)
                 }
-                // SAFETY: the CPU supports every feature `fused` was compiled for.
-                return unsafe { fused($($arg),*) };
+                // SAFETY: the CPU supports every feature `fused512` was compiled for.
+                return unsafe { fused512($($arg),*) };
             }
-            $generic::<$crate::linalg::Plain>($($arg),*)
+            $crate::simd_dispatch!(@avx2 $generic($($arg: $ty),*) -> $ret)
         }
     };
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty = $generic:ident) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) -> $ret {
+            $crate::simd_dispatch!(@avx2 $generic($($arg: $ty),*) -> $ret)
+        }
+    };
+    (@avx2 $generic:ident($($arg:ident : $ty:ty),*) -> $ret:ty) => {{
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn fused($($arg: $ty),*) -> $ret {
+                $generic::<$crate::linalg::Fused>($($arg),*)
+            }
+            // SAFETY: the CPU supports every feature `fused` was compiled for.
+            return unsafe { fused($($arg),*) };
+        }
+        $generic::<$crate::linalg::Plain>($($arg),*)
+    }};
 }
 
 const LANES: usize = 16;

@@ -244,11 +244,13 @@ fn top_k_block_generic<M: Madd>(
 }
 
 crate::simd_dispatch!(
+    wide
     /// Every item's score x·y_i + item offset + `constant` for one user.
     pub fn score_all(p: &ItemPanels, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) -> () = score_all_generic
 );
 
 crate::simd_dispatch!(
+    wide
     /// The k best (item, score) of each user, best first, skipping each user's
     /// sorted `excludes` and NaN scores. Blocks of about 64 users amortise
     /// reading the item factors best.
@@ -270,6 +272,24 @@ mod tests {
 
     fn rows(n: usize, f: usize) -> Vec<f32> {
         (0..n * f).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect()
+    }
+
+    #[test]
+    fn portable_and_fused_paths_agree() {
+        // This machine dispatches to a SIMD tier; check the portable path too.
+        let (n, f) = (70, 5);
+        let r = rows(n, f);
+        let p = ItemPanels::new(&r, f, f);
+        let user: Vec<f32> = (0..f).map(|k| k as f32 - 2.0).collect();
+        let (mut plain, mut fused) = (vec![0.0; n], vec![0.0; n]);
+        let none = Offsets { item: None };
+        score_all_generic::<crate::linalg::Plain>(&p, &user, none, 1.0, &mut plain);
+        score_all_generic::<crate::linalg::Fused>(&p, &user, none, 1.0, &mut fused);
+        for (a, b) in plain.iter().zip(&fused) {
+            assert!((a - b).abs() < 1e-5);
+        }
+        let top = top_k_block_generic::<crate::linalg::Plain>(&p, &[&user], &[1.0], &[&[]], none, 7);
+        assert_eq!(top[0], top_k(&plain, 7, |_| false));
     }
 
     #[test]
