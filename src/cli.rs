@@ -49,7 +49,8 @@ pub enum Command {
     )]
     Bench(BenchArgs),
     /// Generate, train, evaluate and save a model on built-in synthetic data.
-    #[command(after_help = "Example:\n  gramrec demo --out gramrec-demo")]
+    #[command(after_help = "Examples:\n  gramrec demo --out gramrec-demo\n  \
+        gramrec demo --web site && python3 -m http.server -d site 8000   # then open http://127.0.0.1:8000")]
     Demo(DemoArgs),
     /// Grid search with k-fold cross-validation; retrains the best setting on all data.
     #[command(
@@ -57,6 +58,9 @@ pub enum Command {
         gramrec tune --input clicks.csv --implicit --factors 32,64 --reg 10,30 --alpha 1,3 --metric ndcg@10 --results grid.csv --out best"
     )]
     Tune(TuneArgs),
+    /// Write a model's item file in another storage type (smaller files for the web).
+    #[command(after_help = "Example:\n  gramrec export --model model --dtype i8 --out web/items.gramrec")]
+    Export(ExportArgs),
     /// Split an interaction file into train and test files (random, per user, or by time).
     #[command(
         after_help = "Examples:\n  gramrec split --input u.data --out split --mode per-user --test-fraction 0.2\n  \
@@ -361,6 +365,10 @@ pub struct DemoArgs {
     /// Directory for the data, the model and the evaluation.
     #[arg(long, short, default_value = "gramrec-demo")]
     pub out: PathBuf,
+    /// Also write a ready-to-serve web page here (index.html, the JS and wasm module, the model, item names).
+    /// Needs the browser module built once: bash web/build.sh.
+    #[arg(long)]
+    pub web: Option<PathBuf>,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -411,6 +419,20 @@ pub struct TuneArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub als: AlsArgs,
+}
+
+/// `gramrec export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Model directory or item factor file.
+    #[arg(long, short)]
+    pub model: PathBuf,
+    /// Storage type: f32 (exact), f16 (half the size) or i8 (a quarter, one scale per item).
+    #[arg(long, default_value = "i8", value_parser = parse_from_str::<Dtype>)]
+    pub dtype: Dtype,
+    /// The item file to write.
+    #[arg(long, short)]
+    pub out: PathBuf,
 }
 
 /// `gramrec split`.

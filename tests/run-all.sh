@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs every test. CI runs exactly this.
+# Installs (each only when missing): rustfmt, clippy and the wasm32 target
+# (rustup); wasm-bindgen-cli at the version in Cargo.lock (cargo install, a
+# few minutes the first time); Chromium (Debian's package, apt-get); the npm
+# packages of web/ (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,13 +15,35 @@ if command -v rustup >/dev/null; then
   rustup component add rustfmt clippy
   rustup target add wasm32-unknown-unknown
 fi
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q && apt-get install -y -q chromium
+  else
+    sudo apt-get update -q && sudo apt-get install -y -q chromium
+  fi
+fi
+if ! command -v node >/dev/null; then
+  echo "node is missing: install Node.js 20 or newer" >&2
+  exit 1
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # gramrec-core must stay free of threads and filesystem: it runs in browsers.
 cargo build -p gramrec-core --target wasm32-unknown-unknown --release --locked
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked 2>&1 | tee "$log"
-# One closing line with the total over every test binary.
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "all tests: %d passed, %d failed\n", passed, failed }' "$log"
+cargo test --workspace --locked 2>&1 | tee -a "$log"
+
+# The browser module: build it, test its API in Node, then the page in Chromium.
+bash web/build.sh
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p gramrec-wasm --target wasm32-unknown-unknown --locked 2>&1 | tee -a "$log"
+cargo build --release --locked
+(cd web && npm ci --no-audit --no-fund && npm test) 2>&1 | tee -a "$log"
+
+# One closing line with the total over every test run above.
+awk '/^test result:/ { passed += $4; failed += $6 }
+     /^# pass / { passed += $3 } /^# fail / { failed += $3 }
+     END { printf "all tests: %d passed, %d failed\n", passed, failed }' "$log"

@@ -8,7 +8,7 @@ use gramrec_train::als::{self, TrainConfig};
 use gramrec_train::eval::evaluate;
 use gramrec_train::fsutil::write_atomic;
 use gramrec_train::load::{load, LoadOptions};
-use gramrec_train::output::{factor_files, write_model, Model};
+use gramrec_train::output::{factor_files, write_model, Model, ITEMS_FILE};
 use gramrec_train::synth::{SynthSpec, Synthetic};
 use rand::{Rng, SeedableRng};
 
@@ -72,6 +72,13 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let train = load(&train_path, &LoadOptions::default())?;
     let test = load(&test_path, &LoadOptions::default())?;
     let ev = evaluate(&loaded, Some(&train), &test, 10)?;
+    if let Some(web) = &a.web {
+        write_web(web, &model_dir, &data.items)?;
+        log.log(format!(
+            "wrote a web page to {0}/: serve it with `python3 -m http.server -d {0} 8000` and open http://127.0.0.1:8000",
+            web.display()
+        ));
+    }
     let user = data.users.first().cloned().unwrap_or_default();
     let item = loaded.items.popular(1).first().map(|r| r.item.clone()).unwrap_or_default();
     let m = model_dir.display();
@@ -90,6 +97,60 @@ pub fn run(a: DemoArgs) -> Result<()> {
         s = test_path.display(),
         o = display(out),
     ))
+}
+
+/// The browser module's source folder (web/ in this repository).
+const WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
+
+/// A ready-to-serve folder: the page, the JS and wasm module, the model and
+/// readable item names.
+fn write_web(dir: &Path, model_dir: &Path, items: &[String]) -> Result<()> {
+    let web = Path::new(WEB);
+    let pkg = web.join("pkg");
+    if !pkg.join("gramrec_wasm_bg.wasm").exists() {
+        return Err(gramrec_train::Error::Usage(format!(
+            "the browser module is not built yet: run `bash {}/build.sh` once, then `gramrec demo --web {}` again",
+            web.display(),
+            dir.display()
+        ))
+        .into());
+    }
+    std::fs::create_dir_all(dir.join("pkg")).map_err(|e| gramrec_train::Error::io(dir, e))?;
+    for name in ["index.html", "gramrec.js", "gramrec-element.js"] {
+        copy(&web.join(name), &dir.join(name))?;
+    }
+    for entry in std::fs::read_dir(&pkg).map_err(|e| gramrec_train::Error::io(&pkg, e))? {
+        let path = entry.map_err(|e| gramrec_train::Error::io(&pkg, e))?.path();
+        if path.is_file() {
+            copy(&path, &dir.join("pkg").join(path.file_name().expect("a file")))?;
+        }
+    }
+    copy(&model_dir.join(ITEMS_FILE), &dir.join(ITEMS_FILE))?;
+    let names: serde_json::Map<String, serde_json::Value> =
+        items.iter().map(|id| (id.clone(), serde_json::Value::String(item_name(id)))).collect();
+    write_atomic(&dir.join("items.json"), |w| writeln!(w, "{}", serde_json::Value::Object(names)))?;
+    Ok(())
+}
+
+/// Copies a file, atomically.
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    let bytes = std::fs::read(from).map_err(|e| gramrec_train::Error::io(from, e))?;
+    write_atomic(to, |w| w.write_all(&bytes))?;
+    Ok(())
+}
+
+/// A readable, stable name for a synthetic item ID.
+fn item_name(id: &str) -> String {
+    const ADJECTIVES: [&str; 16] = [
+        "Amber", "Brave", "Crimson", "Distant", "Electric", "Frozen", "Golden", "Hidden", "Iron", "Jade", "Quiet",
+        "Lunar", "Midnight", "Northern", "Silver", "Wild",
+    ];
+    const NOUNS: [&str; 16] = [
+        "Harbor", "Falcon", "Garden", "Signal", "River", "Lantern", "Orchard", "Voyage", "Canyon", "Echo", "Meadow",
+        "Tide", "Comet", "Forest", "Summit", "Atlas",
+    ];
+    let n: usize = id.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().unwrap_or(0);
+    format!("{} {} #{n}", ADJECTIVES[n % 16], NOUNS[(n / 16) % 16])
 }
 
 fn display(p: &Path) -> String {

@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod evaluate;
+mod export;
 mod generate;
 mod inspect;
 mod recommend;
@@ -36,6 +37,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Demo(a) => demo::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Split(a) => split::run(a),
+        Command::Export(a) => export::run(a),
         Command::Tune(a) => tune::run(a),
     }
 }
@@ -120,9 +122,18 @@ impl DataArgs {
     }
 }
 
+/// The item file of a model given as a directory or as the item file itself.
+fn item_file_path(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join(ITEMS_FILE)
+    } else {
+        path.to_path_buf()
+    }
+}
+
 /// The item side of a model given as a directory or as the item file itself.
 fn load_item_model(path: &Path) -> Result<ItemModel> {
-    let file: PathBuf = if path.is_dir() { path.join(ITEMS_FILE) } else { path.to_path_buf() };
+    let file = item_file_path(path);
     let factors = read_factor_file(&file)?;
     ItemModel::new(factors).map_err(|e| gramrec_train::Error::Model { path: file, source: e }.into())
 }

@@ -1,0 +1,183 @@
+//! gramrec in a web page: a [`Recommender`] built from the bytes of an item
+//! factor file scores recommendations for the visitor in the visitor's own
+//! browser, from their own history, with nothing sent to a server.
+//!
+//! Fold-in solves the visitor's row with the same normal equations training
+//! solves (gramrec-core's `RowSolver`), so a visitor gets what `gramrec
+//! recommend --history` gives on the command line. Unknown or malformed
+//! history entries are skipped and reported, never thrown.
+
+use gramrec_core::{ItemModel, ModelKind, Recommendation};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+/// An item ID as a page may give it: a string or a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Text(String),
+    Number(f64),
+}
+
+impl Id {
+    fn into_string(self) -> String {
+        match self {
+            Id::Text(s) => s,
+            Id::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", n as i64),
+            Id::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// One history entry: `{item, weight}`, or just an item ID (weight 1).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Entry {
+    Full { item: Id, weight: Option<f64> },
+    Bare(Id),
+    Malformed(serde::de::IgnoredAny),
+}
+
+#[derive(Serialize)]
+struct Item {
+    item: String,
+    score: f32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RecommendOut {
+    items: Vec<Item>,
+    cold_start: bool,
+    unknown: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ItemsOut {
+    items: Vec<Item>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unknown: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Metadata {
+    kind: &'static str,
+    items: usize,
+    factors: usize,
+    dtype: &'static str,
+    reg: f32,
+    reg_scaling: &'static str,
+    alpha: f32,
+    confidence: &'static str,
+    biases: bool,
+    rating_min: f32,
+    rating_max: f32,
+}
+
+fn items(recs: Vec<Recommendation>) -> Vec<Item> {
+    recs.into_iter().map(|r| Item { item: r.item, score: r.score }).collect()
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Recommendations from an item factor file (f32, f16 or i8).
+#[wasm_bindgen]
+pub struct Recommender {
+    model: ItemModel,
+    dtype: &'static str,
+}
+
+#[wasm_bindgen]
+impl Recommender {
+    /// Parses an item factor file (`items.gramrec` from `gramrec train`, or a
+    /// smaller one from `gramrec export`). Throws an Error saying what is wrong
+    /// with a corrupt, truncated, newer-version or user factor file.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<Recommender, JsError> {
+        let file = gramrec_core::FactorFile::from_bytes(bytes)
+            .map_err(|e| JsError::new(&format!("gramrec: cannot read the model: {e}")))?;
+        let dtype = file.factors.dtype().name();
+        let model = ItemModel::new(file).map_err(|e| JsError::new(&format!("gramrec: cannot use the model: {e}")))?;
+        Ok(Recommender { model, dtype })
+    }
+
+    /// The `k` best items for a visitor whose history is an array of
+    /// `{item, weight}` (weight: the rating for explicit models, a count or
+    /// strength for implicit ones; default 1) or of bare item IDs. Returns
+    /// `{items: [{item, score}], coldStart, unknown}`: the history's items are
+    /// excluded, an empty (or all-unknown) history gets the popular items with
+    /// `coldStart: true`, and unknown IDs are listed in `unknown`.
+    pub fn recommend(&self, history: JsValue, k: usize) -> Result<JsValue, JsError> {
+        let entries: Vec<Entry> = if history.is_undefined() || history.is_null() {
+            Vec::new()
+        } else {
+            serde_wasm_bindgen::from_value(history)
+                .map_err(|e| JsError::new(&format!("gramrec: the history must be an array: {e}")))?
+        };
+        let history: Vec<(String, f32)> = entries
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Full { item, weight } => {
+                    Some((item.into_string(), weight.unwrap_or(1.0) as f32)).filter(|(_, w)| w.is_finite())
+                }
+                Entry::Bare(item) => Some((item.into_string(), 1.0)),
+                Entry::Malformed(_) => None,
+            })
+            .collect();
+        let r = self.model.recommend_history(&history, k).map_err(|e| JsError::new(&format!("gramrec: {e}")))?;
+        to_js(&RecommendOut { items: items(r.items), cold_start: r.cold_start, unknown: r.unknown })
+    }
+
+    /// The `k` items most similar to `item` (cosine of the factors), as
+    /// `{items: [{item, score}]}`; an unknown item gives no items and
+    /// `unknown: [item]`.
+    pub fn similar(&self, item: &str, k: usize) -> Result<JsValue, JsError> {
+        match self.model.index_of(item) {
+            Some(i) => to_js(&ItemsOut { items: items(self.model.similar(i, k)), unknown: vec![] }),
+            None => to_js(&ItemsOut { items: vec![], unknown: vec![item.to_string()] }),
+        }
+    }
+
+    /// The `k` items with the most training interactions, as `{items: [{item, score}]}`.
+    pub fn popular(&self, k: usize) -> Result<JsValue, JsError> {
+        to_js(&ItemsOut { items: items(self.model.popular(k)), unknown: vec![] })
+    }
+
+    /// Every item ID, in the file's order.
+    #[wasm_bindgen(js_name = itemIds)]
+    pub fn item_ids(&self) -> Vec<String> {
+        self.model.ids().to_vec()
+    }
+
+    /// Whether the model knows an item.
+    #[wasm_bindgen(js_name = hasItem)]
+    pub fn has_item(&self, item: &str) -> bool {
+        self.model.index_of(item).is_some()
+    }
+
+    /// What the model is: `{kind, items, factors, dtype, reg, regScaling, alpha,
+    /// confidence, biases, ratingMin, ratingMax}`.
+    pub fn metadata(&self) -> Result<JsValue, JsError> {
+        let m = self.model.meta();
+        let p = m.params;
+        to_js(&Metadata {
+            kind: match p.kind {
+                ModelKind::Explicit => "explicit",
+                ModelKind::Implicit => "implicit",
+            },
+            items: self.model.len(),
+            factors: p.factors,
+            dtype: self.dtype,
+            reg: p.reg,
+            reg_scaling: p.reg_scaling.name(),
+            alpha: p.alpha,
+            confidence: p.confidence.name(),
+            biases: p.uses_biases(),
+            rating_min: m.rating_min,
+            rating_max: m.rating_max,
+        })
+    }
+}

@@ -1,0 +1,141 @@
+//! The JavaScript-facing API, run in Node by wasm-bindgen-test
+//! (`cargo test -p gramrec-wasm --target wasm32-unknown-unknown`).
+#![cfg(target_arch = "wasm32")]
+
+use gramrec_core::format::{FactorFile, Metadata, Side};
+use gramrec_core::quant::Factors;
+use gramrec_core::{Confidence, Dtype, ModelKind, ModelParams, RegScaling};
+use gramrec_wasm::Recommender;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+#[derive(Deserialize, Debug)]
+struct Item {
+    item: String,
+    score: f32,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Recs {
+    items: Vec<Item>,
+    cold_start: bool,
+    unknown: Vec<String>,
+}
+
+/// Six items in 2 factors: i0..i3 on the axes, i4 ≈ i0, i5 ≈ i1; popularity descending.
+fn model_bytes(dtype: Dtype) -> Vec<u8> {
+    let params = ModelParams {
+        kind: ModelKind::Implicit,
+        factors: 2,
+        reg: 0.1,
+        reg_scaling: RegScaling::None,
+        alpha: 1.0,
+        confidence: Confidence::Linear,
+        epsilon: 1.0,
+        biases: false,
+    };
+    let y = vec![1.0, 0.0, 0.0, 1.0, -1.0, 0.0, 0.0, -1.0, 0.9, 0.1, 0.1, 0.9];
+    FactorFile {
+        meta: Metadata {
+            side: Side::Items,
+            params,
+            global_mean: 0.0,
+            rating_min: 1.0,
+            rating_max: 1.0,
+            training: vec![],
+        },
+        ids: (0..6).map(|i| format!("i{i}")).collect(),
+        gram: Some(gramrec_core::linalg::gram_matrix(&y, 2)),
+        factors: Factors::encode(&y, 2, dtype),
+        biases: None,
+        popularity: Some(vec![60, 50, 40, 30, 20, 10]),
+    }
+    .to_bytes()
+    .unwrap()
+}
+
+#[derive(Deserialize, Debug)]
+struct Items {
+    items: Vec<Item>,
+    #[serde(default)]
+    unknown: Vec<String>,
+}
+
+fn recs(v: JsValue) -> Recs {
+    serde_wasm_bindgen::from_value(v).unwrap()
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// JavaScript's JSON.parse: histories as a page would pass them.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse)]
+    fn history(text: &str) -> JsValue;
+}
+
+#[wasm_bindgen_test]
+fn recommends_from_history_excluding_it() {
+    for dtype in [Dtype::F32, Dtype::F16, Dtype::I8] {
+        let r = Recommender::new(&model_bytes(dtype)).unwrap();
+        let out = recs(r.recommend(history(r#"[{"item": "i0", "weight": 3}]"#), 2).unwrap());
+        assert!(!out.cold_start);
+        assert_eq!(out.items.len(), 2);
+        assert_eq!(out.items[0].item, "i4", "{dtype:?}: the item closest to i0 comes first");
+        assert!(out.items.iter().all(|i| i.item != "i0"));
+        assert!(out.items[0].score >= out.items[1].score);
+    }
+}
+
+#[wasm_bindgen_test]
+fn unknown_and_malformed_entries_are_reported_not_thrown() {
+    let r = Recommender::new(&model_bytes(Dtype::F32)).unwrap();
+    let out = recs(
+        r.recommend(history(r#"[{"item": "nope"}, 42, null, {"weight": 2}, "i1", {"item": "i1", "weight": "x"}]"#), 3)
+            .unwrap(),
+    );
+    assert!(!out.cold_start, "the bare 'i1' entry is a real history item");
+    assert_eq!(out.unknown, vec!["nope".to_string(), "42".to_string()]);
+    assert_eq!(out.items[0].item, "i5");
+    let cold = recs(r.recommend(JsValue::UNDEFINED, 3).unwrap());
+    assert!(cold.cold_start);
+    assert_eq!(cold.items.iter().map(|i| i.item.as_str()).collect::<Vec<_>>(), vec!["i0", "i1", "i2"]);
+    assert!(r.recommend(history(r#"{"item": "i1"}"#), 3).is_err(), "a history that is not an array is an error");
+}
+
+#[wasm_bindgen_test]
+fn similar_popular_ids_and_metadata() {
+    let r = Recommender::new(&model_bytes(Dtype::F32)).unwrap();
+    let sim: Items = serde_wasm_bindgen::from_value(r.similar("i1", 1).unwrap()).unwrap();
+    assert_eq!(sim.items[0].item, "i5");
+    assert!(sim.unknown.is_empty());
+    let none: Items = serde_wasm_bindgen::from_value(r.similar("zz", 3).unwrap()).unwrap();
+    assert!(none.items.is_empty());
+    assert_eq!(none.unknown, vec!["zz".to_string()]);
+    let popular: Items = serde_wasm_bindgen::from_value(r.popular(2).unwrap()).unwrap();
+    assert_eq!(
+        popular.items.iter().map(|i| (i.item.as_str(), i.score)).collect::<Vec<_>>(),
+        vec![("i0", 60.0), ("i1", 50.0)]
+    );
+    assert!(r.has_item("i3") && !r.has_item("i9"));
+    assert_eq!(r.item_ids().len(), 6);
+    let meta: Meta = serde_wasm_bindgen::from_value(r.metadata().unwrap()).unwrap();
+    assert_eq!((meta.kind.as_str(), meta.items, meta.factors), ("implicit", 6, 2));
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    kind: String,
+    items: usize,
+    factors: usize,
+}
+
+#[wasm_bindgen_test]
+fn corrupt_files_give_errors_a_developer_can_act_on() {
+    let bytes = model_bytes(Dtype::F32);
+    assert!(Recommender::new(&bytes[..bytes.len() - 70]).is_err());
+    let mut flipped = bytes.clone();
+    flipped[200] ^= 1;
+    assert!(Recommender::new(&flipped).is_err());
+    assert!(Recommender::new(b"<!doctype html><p>404</p>").is_err());
+}

@@ -1,0 +1,127 @@
+// <gramrec-recommendations src="items.gramrec" k="10" storage-key="gramrec-history" names="items.json">
+//
+// Renders the visitor's recommendations from the history kept in
+// localStorage (an array of {item, weight}) and updates when the page reports
+// an interaction:
+//
+//   window.dispatchEvent(new CustomEvent('gramrec:interaction', { detail: { item: 'i42', weight: 1 } }));
+//
+// `names` (optional) is a JSON object mapping item IDs to display names.
+
+import { load } from './gramrec.js';
+
+const DEFAULT_KEY = 'gramrec-history';
+
+/** The visitor's history under `key`; malformed storage counts as empty. */
+export function readHistory(key = DEFAULT_KEY) {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(key) ?? '[]');
+    return Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Appends one interaction to the visitor's history and announces it. */
+export function addInteraction(item, weight = 1, key = DEFAULT_KEY) {
+  const history = readHistory(key);
+  history.push({ item, weight });
+  localStorage.setItem(key, JSON.stringify(history));
+  window.dispatchEvent(new CustomEvent('gramrec:interaction', { detail: { item, weight, key } }));
+}
+
+class GramrecRecommendations extends HTMLElement {
+  static observedAttributes = ['src', 'k', 'storage-key', 'names'];
+
+  constructor() {
+    super();
+    this.recommender = null;
+    this.names = {};
+    this.onInteraction = () => this.render();
+    this.onStorage = (event) => {
+      if (event.key === this.storageKey) this.render();
+    };
+  }
+
+  get storageKey() {
+    return this.getAttribute('storage-key') || DEFAULT_KEY;
+  }
+
+  get k() {
+    const k = Number.parseInt(this.getAttribute('k') ?? '10', 10);
+    return Number.isFinite(k) && k > 0 ? k : 10;
+  }
+
+  connectedCallback() {
+    window.addEventListener('gramrec:interaction', this.onInteraction);
+    window.addEventListener('storage', this.onStorage);
+    this.reload();
+  }
+
+  disconnectedCallback() {
+    window.removeEventListener('gramrec:interaction', this.onInteraction);
+    window.removeEventListener('storage', this.onStorage);
+  }
+
+  attributeChangedCallback(name, before, after) {
+    if (before === after || !this.isConnected) return;
+    if (name === 'src' || name === 'names') this.reload();
+    else this.render();
+  }
+
+  async reload() {
+    const src = this.getAttribute('src');
+    if (!src) return this.showError('no src attribute: point it at an items.gramrec file');
+    this.setAttribute('aria-busy', 'true');
+    try {
+      const names = this.getAttribute('names');
+      const [recommender, map] = await Promise.all([
+        load(new URL(src, document.baseURI)),
+        names ? fetch(new URL(names, document.baseURI)).then((r) => (r.ok ? r.json() : {})) : {},
+      ]);
+      this.recommender = recommender;
+      this.names = map ?? {};
+      this.render();
+    } catch (error) {
+      this.recommender = null;
+      this.showError(error?.message ?? String(error));
+    } finally {
+      this.removeAttribute('aria-busy');
+    }
+  }
+
+  /** The current recommendations (also rendered). */
+  render() {
+    if (!this.recommender) return null;
+    const result = this.recommender.recommend(readHistory(this.storageKey), this.k);
+    const list = document.createElement('ol');
+    list.className = 'gramrec-list';
+    for (const { item, score } of result.items) {
+      const li = document.createElement('li');
+      li.dataset.item = item;
+      li.textContent = this.names[item] ?? item;
+      li.title = `score ${score.toFixed(3)}`;
+      list.append(li);
+    }
+    const note = document.createElement('p');
+    note.className = 'gramrec-note';
+    note.textContent = result.coldStart
+      ? 'Popular right now (no history yet).'
+      : `Based on your ${readHistory(this.storageKey).length} interactions.`;
+    this.replaceChildren(note, list);
+    this.dispatchEvent(new CustomEvent('gramrec:rendered', { detail: result }));
+    return result;
+  }
+
+  showError(message) {
+    const p = document.createElement('p');
+    p.className = 'gramrec-error';
+    p.setAttribute('role', 'alert');
+    p.textContent = message;
+    this.replaceChildren(p);
+  }
+}
+
+if (!customElements.get('gramrec-recommendations')) {
+  customElements.define('gramrec-recommendations', GramrecRecommendations);
+}

@@ -1,0 +1,73 @@
+// The demo page in headless Chromium: it loads, shows recommendations, a
+// click changes them, and a corrupt model shows a visible error.
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { gramrec, serve, tempDir } from './helpers.mjs';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+let browser;
+let site;
+let server;
+
+before(async () => {
+  const dir = tempDir();
+  site = join(dir, 'site');
+  gramrec('demo', '--out', join(dir, 'demo'), '--web', site);
+  server = await serve(dir);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function recommendations(page) {
+  await page.waitForSelector('gramrec-recommendations li');
+  return page.$$eval('gramrec-recommendations li', (lis) => lis.map((li) => li.dataset.item));
+}
+
+test('the demo page recommends, and a click changes the recommendations at once', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}site/index.html`);
+  const before = await recommendations(page);
+  assert.equal(before.length, 10);
+  assert.match(await page.textContent('gramrec-recommendations .gramrec-note'), /Popular/);
+  const clicked = await page.getAttribute('#catalogue button:nth-child(3)', 'data-item');
+  await page.click('#catalogue button:nth-child(3)');
+  await page.waitForFunction((old) => {
+    const now = [...document.querySelectorAll('gramrec-recommendations li')].map((li) => li.dataset.item);
+    return now.length > 0 && now.join() !== old;
+  }, before.join());
+  const afterClick = await recommendations(page);
+  assert.ok(!afterClick.includes(clicked), 'the clicked item is not recommended back');
+  assert.match(await page.textContent('gramrec-recommendations .gramrec-note'), /1 interaction/);
+  const names = JSON.parse(readFileSync(join(site, 'items.json'), 'utf8'));
+  assert.equal(await page.textContent('gramrec-recommendations li:first-child'), names[afterClick[0]], 'readable names');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a corrupt model shows a readable error in the page', async () => {
+  const bad = `${site}-bad`;
+  cpSync(site, bad, { recursive: true });
+  const model = readFileSync(join(bad, 'items.gramrec'));
+  model[Math.floor(model.length / 2)] ^= 0xff;
+  writeFileSync(join(bad, 'items.gramrec'), model);
+  const page = await browser.newPage();
+  await page.goto(`${server.url}site-bad/index.html`);
+  const error = await page.waitForSelector('gramrec-recommendations .gramrec-error');
+  assert.match(await error.textContent(), /corrupt/);
+  assert.ok(await error.isVisible());
+  await page.close();
+});
