@@ -354,6 +354,10 @@ pub struct BenchArgs {
     /// With --recommend-all: items per user.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
+    /// With --recommend-all: also write the random item factors as an item file
+    /// (test data for the browser benchmarks).
+    #[arg(long, requires = "recommend_all")]
+    pub write_items: Option<PathBuf>,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

@@ -124,7 +124,11 @@ fn recommend_all(a: &BenchArgs) -> Result<()> {
             popularity: None,
         }
     };
-    let (users, items) = (file(Side::Users, a.users), file(Side::Items, a.items));
+    let (users, mut items) = (file(Side::Users, a.users), file(Side::Items, a.items));
+    items.popularity = Some((0..a.items as u32).map(|i| a.items as u32 - i).collect());
+    if let Some(path) = &a.write_items {
+        gramrec_train::output::write_factor_file(path, &items)?;
+    }
     let model = Model::from_files(users, items, std::path::Path::new("(random factors)"))?;
     let progress = Progress::bar(a.users as u64, "recommending", a.json);
     let start = Instant::now();
