@@ -90,6 +90,9 @@ pub struct InputArgs {
     /// Item column: index or name (default: item/itemId/movieId/asin…, else the second).
     #[arg(long, value_parser = parse_from_str::<Column>, help_heading = "Input")]
     pub item_col: Option<Column>,
+    /// Skip bad lines (counted by kind in a summary) instead of stopping at the first one.
+    #[arg(long, help_heading = "Input")]
+    pub skip_invalid: bool,
     /// Timestamp column for `split --mode time`: index or name (default: timestamp/time/unixReviewTime…, else the fourth column).
     #[arg(long, value_parser = parse_from_str::<Column>, help_heading = "Input")]
     pub timestamp_col: Option<Column>,

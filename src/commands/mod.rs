@@ -52,6 +52,7 @@ impl InputArgs {
             item: self.item_col.clone(),
             rating: self.rating_col.clone(),
             timestamp: self.timestamp_col.clone(),
+            skip_invalid: self.skip_invalid,
             ..Default::default()
         }
     }
@@ -65,6 +66,15 @@ impl InputArgs {
     fn load_with(&self, path: &Path, opts: LoadOptions) -> Result<(Interactions, f64)> {
         let start = Instant::now();
         let x = load::load(path, &opts)?;
+        if !x.skipped.is_empty() {
+            let total: u64 = x.skipped.values().sum();
+            let kinds: Vec<String> = x.skipped.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+            crate::progress::stderr_line(&format!(
+                "{}: skipped {total} bad lines ({})",
+                path.display(),
+                kinds.join(", ")
+            ));
+        }
         Ok((x, start.elapsed().as_secs_f64()))
     }
 }

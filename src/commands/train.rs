@@ -33,6 +33,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         a.input.display(),
         mb / load_seconds.max(1e-9)
     ));
+    let skipped = x.skipped.clone();
     let kind = a.als.kind(x.has_ratings);
     if !a.als.explicit && !a.als.implicit {
         log.log(match kind {
@@ -127,6 +128,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
             "items": data.items.len(),
             "interactions": data.nnz(),
             "read": s.read,
+            "skipped": skipped,
             "duplicatesMerged": s.duplicates_merged,
             "filteredOut": s.filtered_out,
             "loadSeconds": load_seconds,

@@ -14,6 +14,9 @@ pub enum Error {
         line: Option<u64>,
         /// What is wrong.
         message: String,
+        /// For a bad line that `--skip-invalid` may skip: the kind of problem,
+        /// as counted in the skip summary.
+        skippable: Option<&'static str>,
     },
     /// The request itself is invalid (bad parameter combination, empty data…).
     #[error("{0}")]
@@ -50,12 +53,12 @@ impl Error {
     /// Whether the error is the user's input or request (exit code 2) rather
     /// than a failure while working (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Input { .. } | Error::Usage(_) | Error::Model { .. })
+        matches!(self, Error::Input { .. } | Error::Usage(_) | Error::Model { .. } | Error::Solve { .. })
     }
 
     /// An input error at a line of a file.
     pub fn input(path: &std::path::Path, line: Option<u64>, message: impl Into<String>) -> Self {
-        Error::Input { path: path.to_path_buf(), line, message: message.into() }
+        Error::Input { path: path.to_path_buf(), line, message: message.into(), skippable: None }
     }
 
     /// An I/O error on a file.

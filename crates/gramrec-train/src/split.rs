@@ -161,6 +161,7 @@ pub fn subset(x: &Interactions, keep: impl Fn(usize) -> bool) -> Interactions {
         timestamp: if x.timestamp.is_empty() { Vec::new() } else { idx.iter().map(|&k| x.timestamp[k]).collect() },
         line: if x.line.is_empty() { Vec::new() } else { idx.iter().map(|&k| x.line[k]).collect() },
         bytes: 0,
+        skipped: Default::default(),
     }
 }
 

@@ -110,9 +110,8 @@ impl Records<'_, '_> {
         }
         let layout = self.layout.as_ref().expect("set above");
         if fields.len() < layout.needed {
-            return Err(self
-                .sink
-                .err(line, format!("expected at least {} columns, found {}", layout.needed, fields.len())));
+            let message = format!("expected at least {} columns, found {}", layout.needed, fields.len());
+            return Err(self.sink.reject(line, "too few columns", message));
         }
         let value = match layout.rating {
             Some(r) => self.sink.rating(line, fields[r])?,
@@ -142,20 +141,38 @@ pub(super) fn read(reader: Box<dyn BufRead>, delim: &[u8], opts: &LoadOptions, s
             match rdr.read_byte_record(&mut rec) {
                 Ok(false) => break,
                 Ok(true) => {}
-                Err(e) => return Err(csv_error(recs.sink, line, e)),
+                Err(e) => {
+                    let outcome = Err(csv_error(recs.sink, line, e));
+                    recs.sink.tolerate(outcome)?;
+                    continue;
+                }
             }
             let line = rec.position().map_or(line, |p| p.line());
-            let text =
-                std::str::from_utf8(rec.as_slice()).map_err(|_| recs.sink.err(line, "the line is not valid UTF-8"))?;
+            let text = std::str::from_utf8(rec.as_slice())
+                .map_err(|_| recs.sink.reject(line, "invalid UTF-8", "the line is not valid UTF-8"));
+            let Ok(text) = text else {
+                recs.sink.tolerate(text.map(|_| ()))?;
+                continue;
+            };
             let mut fields = recycle(std::mem::take(&mut spare));
             fields.extend((0..rec.len()).filter_map(|i| rec.range(i)).map(|r| &text[r]));
-            recs.record(line, &fields)?;
+            let outcome = recs.record(line, &fields);
+            recs.sink.tolerate(outcome)?;
             spare = recycle(fields);
         }
     } else {
         let delim = std::str::from_utf8(delim).expect("delimiters are UTF-8");
         super::for_each_line(reader, path, |line, buf| {
-            let text = std::str::from_utf8(buf).map_err(|_| recs.sink.err(line, "the line is not valid UTF-8"))?;
+            let text = match std::str::from_utf8(buf) {
+                Ok(t) => t,
+                Err(_) => {
+                    return recs.sink.tolerate(Err(recs.sink.reject(
+                        line,
+                        "invalid UTF-8",
+                        "the line is not valid UTF-8",
+                    )))
+                }
+            };
             let text = text.trim_end_matches(['\n', '\r']);
             let mut fields = recycle(std::mem::take(&mut spare));
             if delim == " " {
@@ -166,7 +183,8 @@ pub(super) fn read(reader: Box<dyn BufRead>, delim: &[u8], opts: &LoadOptions, s
             } else {
                 fields.extend(text.split(delim));
             }
-            recs.record(line, &fields)?;
+            let outcome = recs.record(line, &fields);
+            recs.sink.tolerate(outcome)?;
             spare = recycle(fields);
             Ok(())
         })?;
@@ -184,6 +202,6 @@ fn recycle<'b>(mut v: Vec<&str>) -> Vec<&'b str> {
 fn csv_error(sink: &Sink<'_>, line: u64, e: csv::Error) -> crate::error::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => super::read_error(sink.path, io),
-        other => sink.err(line.max(1), format!("{other:?}")),
+        other => sink.reject(line.max(1), "malformed CSV", format!("{other:?}")),
     }
 }

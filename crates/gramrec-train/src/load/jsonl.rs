@@ -29,10 +29,12 @@ fn id<'v>(sink: &Sink<'_>, line: u64, obj: &'v Map<String, Value>, field: &str) 
     match obj.get(field) {
         Some(Value::String(s)) => Ok(s.as_str().into()),
         Some(Value::Number(n)) => Ok(n.to_string().into()),
-        Some(other) => {
-            Err(sink.err(line, format!("field '{field}' must be a string or a number, not {}", kind(other))))
-        }
-        None => Err(sink.err(line, format!("missing field '{field}'"))),
+        Some(other) => Err(sink.reject(
+            line,
+            "wrong field type",
+            format!("field '{field}' must be a string or a number, not {}", kind(other)),
+        )),
+        None => Err(sink.reject(line, "missing field", format!("missing field '{field}'"))),
     }
 }
 
@@ -51,62 +53,78 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
     let mut fields: Option<Fields> = None;
     let path = sink.path;
     super::for_each_line(reader, path, |line, buf| {
-        if buf.iter().all(|b| b.is_ascii_whitespace()) {
-            return Ok(());
-        }
-        let obj: Map<String, Value> = serde_json::from_slice(buf).map_err(|e| {
-            sink.err(line, format!("not a JSON object: {}", e.to_string().split(" at line").next().unwrap_or("")))
-        })?;
-        if fields.is_none() {
-            let missing = |what: &str| {
-                sink.err(line, format!("cannot tell which field is the {what}: name it with --{what}-col"))
+        let outcome = (|| -> Result<()> {
+            if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                return Ok(());
+            }
+            let obj: Map<String, Value> = serde_json::from_slice(buf).map_err(|e| {
+                sink.reject(
+                    line,
+                    "not a JSON object",
+                    format!("not a JSON object: {}", e.to_string().split(" at line").next().unwrap_or("")),
+                )
+            })?;
+            if fields.is_none() {
+                let missing = |what: &str| {
+                    sink.err(line, format!("cannot tell which field is the {what}: name it with --{what}-col"))
+                };
+                let user = pick(&obj, &opts.user, USER_NAMES, "user")?.ok_or_else(|| missing("user"))?;
+                let item = pick(&obj, &opts.item, ITEM_NAMES, "item")?.ok_or_else(|| missing("item"))?;
+                let rating = match &opts.rating {
+                    RatingColumn::Absent => None,
+                    RatingColumn::Column(c) => pick(&obj, &Some(c.clone()), RATING_NAMES, "rating")?,
+                    RatingColumn::Auto => pick(&obj, &None, RATING_NAMES, "rating")?,
+                };
+                let timestamp = if opts.timestamps {
+                    let t = pick(&obj, &opts.timestamp, TIMESTAMP_NAMES, "timestamp")?;
+                    Some(t.ok_or_else(|| missing("timestamp"))?)
+                } else {
+                    None
+                };
+                sink.out.has_ratings = rating.is_some();
+                fields = Some(Fields { user, item, rating, timestamp });
+            }
+            let f = fields.as_ref().expect("set above");
+            let user = id(sink, line, &obj, &f.user)?;
+            let item = id(sink, line, &obj, &f.item)?;
+            let value = match &f.rating {
+                None => 1.0,
+                Some(r) => match obj.get(r) {
+                    Some(Value::Number(n)) => {
+                        n.as_f64().map(|v| v as f32).filter(|v| v.is_finite()).ok_or_else(|| {
+                            sink.reject(line, "rating not finite", format!("field '{r}' is not a finite number"))
+                        })?
+                    }
+                    Some(Value::String(s)) => sink.rating(line, s)?,
+                    Some(other) => {
+                        return Err(sink.reject(
+                            line,
+                            "wrong field type",
+                            format!("field '{r}' must be a number, not {}", kind(other)),
+                        ))
+                    }
+                    None => return Err(sink.reject(line, "missing field", format!("missing field '{r}'"))),
+                },
             };
-            let user = pick(&obj, &opts.user, USER_NAMES, "user")?.ok_or_else(|| missing("user"))?;
-            let item = pick(&obj, &opts.item, ITEM_NAMES, "item")?.ok_or_else(|| missing("item"))?;
-            let rating = match &opts.rating {
-                RatingColumn::Absent => None,
-                RatingColumn::Column(c) => pick(&obj, &Some(c.clone()), RATING_NAMES, "rating")?,
-                RatingColumn::Auto => pick(&obj, &None, RATING_NAMES, "rating")?,
+            let time = match &f.timestamp {
+                None => None,
+                Some(t) => Some(match obj.get(t) {
+                    Some(Value::Number(n)) => n.as_f64().filter(|v| v.is_finite()).ok_or_else(|| {
+                        sink.reject(line, "bad timestamp", format!("field '{t}' is not a finite number"))
+                    })?,
+                    Some(Value::String(s)) => sink.timestamp(line, s)?,
+                    Some(other) => {
+                        return Err(sink.reject(
+                            line,
+                            "bad timestamp",
+                            format!("field '{t}' must be a number or a date, not {}", kind(other)),
+                        ))
+                    }
+                    None => return Err(sink.reject(line, "missing field", format!("missing field '{t}'"))),
+                }),
             };
-            let timestamp = if opts.timestamps {
-                let t = pick(&obj, &opts.timestamp, TIMESTAMP_NAMES, "timestamp")?;
-                Some(t.ok_or_else(|| missing("timestamp"))?)
-            } else {
-                None
-            };
-            sink.out.has_ratings = rating.is_some();
-            fields = Some(Fields { user, item, rating, timestamp });
-        }
-        let f = fields.as_ref().expect("set above");
-        let value = match &f.rating {
-            None => 1.0,
-            Some(r) => match obj.get(r) {
-                Some(Value::Number(n)) => n
-                    .as_f64()
-                    .map(|v| v as f32)
-                    .filter(|v| v.is_finite())
-                    .ok_or_else(|| sink.err(line, format!("field '{r}' is not a finite number")))?,
-                Some(Value::String(s)) => sink.rating(line, s)?,
-                Some(other) => return Err(sink.err(line, format!("field '{r}' must be a number, not {}", kind(other)))),
-                None => return Err(sink.err(line, format!("missing field '{r}'"))),
-            },
-        };
-        let user = id(sink, line, &obj, &f.user)?;
-        let item = id(sink, line, &obj, &f.item)?;
-        let time = match &f.timestamp {
-            None => None,
-            Some(t) => Some(match obj.get(t) {
-                Some(Value::Number(n)) => n
-                    .as_f64()
-                    .filter(|v| v.is_finite())
-                    .ok_or_else(|| sink.err(line, format!("field '{t}' is not a finite number")))?,
-                Some(Value::String(s)) => sink.timestamp(line, s)?,
-                Some(other) => {
-                    return Err(sink.err(line, format!("field '{t}' must be a number or a date, not {}", kind(other))))
-                }
-                None => return Err(sink.err(line, format!("missing field '{t}'"))),
-            }),
-        };
-        sink.push(line, user.trim(), item.trim(), value, time)
+            sink.push(line, user.trim(), item.trim(), value, time)
+        })();
+        sink.tolerate(outcome)
     })
 }

@@ -132,6 +132,9 @@ pub struct LoadOptions {
     pub timestamp: Option<Column>,
     /// Record each interaction's line number (into [`Interactions::line`]).
     pub record_lines: bool,
+    /// Skip bad lines (counted by kind in [`Interactions::skipped`]) instead
+    /// of stopping at the first.
+    pub skip_invalid: bool,
 }
 
 /// Parsed, indexed interactions, in file order (duplicates not yet merged).
@@ -153,6 +156,8 @@ pub struct Interactions {
     pub timestamp: Vec<f64>,
     /// 1-based line on which each interaction starts, when asked for.
     pub line: Vec<u64>,
+    /// Lines skipped by `skip_invalid`, by kind of problem.
+    pub skipped: std::collections::BTreeMap<&'static str, u64>,
     /// Bytes of the file on disk.
     pub bytes: u64,
 }
@@ -195,6 +200,24 @@ impl Sink<'_> {
         Error::input(self.path, Some(line), message)
     }
 
+    /// A bad line: an error in strict mode, counted and skipped with
+    /// `skip_invalid` (see [`tolerate`](Self::tolerate)).
+    pub(crate) fn reject(&self, line: u64, kind: &'static str, message: impl Into<String>) -> Error {
+        Error::Input { path: self.path.to_path_buf(), line: Some(line), message: message.into(), skippable: Some(kind) }
+    }
+
+    /// Passes a line's outcome through, counting instead of failing on a
+    /// skippable problem when the options say so.
+    pub(crate) fn tolerate(&mut self, outcome: Result<()>) -> Result<()> {
+        match outcome {
+            Err(Error::Input { skippable: Some(kind), .. }) if self.opts.skip_invalid => {
+                *self.out.skipped.entry(kind).or_insert(0) += 1;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// Parses a timestamp: a number, or an ISO 8601 date or date-time in UTC
     /// (`2024-05-01`, `2024-05-01T12:30:00Z`), as seconds.
     pub(crate) fn timestamp(&self, line: u64, text: &str) -> Result<f64> {
@@ -204,14 +227,19 @@ impl Sink<'_> {
                 return Ok(v);
             }
         }
-        parse_iso8601(t)
-            .ok_or_else(|| self.err(line, format!("timestamp '{t:.40}' is neither a number nor an ISO 8601 date")))
+        parse_iso8601(t).ok_or_else(|| {
+            self.reject(line, "bad timestamp", format!("timestamp '{t:.40}' is neither a number nor an ISO 8601 date"))
+        })
     }
 
     #[inline]
     pub(crate) fn push(&mut self, line: u64, user: &str, item: &str, value: f32, time: Option<f64>) -> Result<()> {
         if user.is_empty() || item.is_empty() {
-            return Err(self.err(line, format!("empty {} ID", if user.is_empty() { "user" } else { "item" })));
+            return Err(self.reject(
+                line,
+                "empty ID",
+                format!("empty {} ID", if user.is_empty() { "user" } else { "item" }),
+            ));
         }
         let u = self.out.users.intern(user).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct users"))?;
         let i = self.out.items.intern(item).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct items"))?;
@@ -232,9 +260,9 @@ impl Sink<'_> {
         let t = text.trim();
         match t.parse::<f32>() {
             Ok(v) if v.is_finite() => Ok(v),
-            Ok(_) => Err(self.err(line, format!("rating '{t}' is not a finite number"))),
-            Err(_) if t.is_empty() => Err(self.err(line, "empty rating")),
-            Err(_) => Err(self.err(line, format!("rating '{:.40}' is not a number", t))),
+            Ok(_) => Err(self.reject(line, "rating not finite", format!("rating '{t}' is not a finite number"))),
+            Err(_) if t.is_empty() => Err(self.reject(line, "empty rating", "empty rating")),
+            Err(_) => Err(self.reject(line, "rating not a number", format!("rating '{:.40}' is not a number", t))),
         }
     }
 }
@@ -245,6 +273,9 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Interactions> {
     let head = reader.fill_buf().map_err(|e| read_error(path, e))?;
     if head.starts_with(&gramrec_core::format::MAGIC) {
         return Err(Error::input(path, None, "this is a gramrec factor file, not interaction data"));
+    }
+    if let Some(what) = binary_kind(&head[..head.len().min(4096)]) {
+        return Err(Error::input(path, None, format!("this is {what}, not interaction text")));
     }
     if head.starts_with(b"\xEF\xBB\xBF") {
         reader.consume(3);
@@ -332,6 +363,23 @@ pub(crate) fn read_error(path: &Path, e: std::io::Error) -> Error {
     }
 }
 
+/// Names a binary format by its first bytes (text never holds NUL bytes).
+fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 6] = [
+        (b"\x89PNG", "a PNG image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"PK\x03\x04", "a ZIP archive (unzip it first)"),
+        (b"%PDF", "a PDF document"),
+        (b"PAR1", "a Parquet file (not supported yet: export it as CSV)"),
+        (b"BZh", "a bzip2 file (decompress it first, or use gzip)"),
+    ];
+    MAGIC
+        .iter()
+        .find(|(m, _)| head.starts_with(m))
+        .map(|(_, what)| *what)
+        .or_else(|| head.contains(&0).then_some("a binary file"))
+}
+
 /// Calls `each(line number, line bytes)` for every line, the newline kept;
 /// read errors are reported against `path`.
 pub(crate) fn for_each_line(
@@ -394,7 +442,9 @@ pub(crate) fn load_bytes(name: &str, data: &[u8], opts: &LoadOptions) -> Result<
     let path = dir.path().join(name);
     std::fs::write(&path, data).unwrap();
     load(&path, opts).map_err(|e| match e {
-        Error::Input { line, message, .. } => Error::Input { path: PathBuf::from(name), line, message },
+        Error::Input { line, message, skippable, .. } => {
+            Error::Input { path: PathBuf::from(name), line, message, skippable }
+        }
         other => other,
     })
 }

@@ -118,3 +118,29 @@ fn factor_file_as_input_is_named() {
     data.extend_from_slice(&[0; 56]);
     assert!(err_text(load_bytes("items.gramrec", &data, &LoadOptions::default())).contains("factor file"));
 }
+
+#[test]
+fn skip_invalid_keeps_good_lines_and_counts_bad_ones_by_kind() {
+    let data = b"u1,i1,5\nu2,i2,x\nu3\nu4,i4,NaN\n,i5,1\nu6,i6,\xff\nu7,i7,2\n";
+    let opts = LoadOptions { skip_invalid: true, ..Default::default() };
+    let x = load_bytes("mixed.csv", data, &opts).unwrap();
+    assert_eq!(triples(&x), vec![t("u1", "i1", 5.0), t("u7", "i7", 2.0)]);
+    let skipped: Vec<(&str, u64)> = x.skipped.iter().map(|(k, n)| (*k, *n)).collect();
+    assert_eq!(
+        skipped,
+        vec![
+            ("empty ID", 1),
+            ("invalid UTF-8", 1),
+            ("rating not a number", 1),
+            ("rating not finite", 1),
+            ("too few columns", 1)
+        ]
+    );
+    let json = b"{\"user\": \"a\", \"item\": \"b\"}\n{oops\n{\"user\": \"c\"}\n{\"user\": \"d\", \"item\": \"e\"}\n";
+    let x = load_bytes("x.jsonl", json, &opts).unwrap();
+    assert_eq!(x.len(), 2);
+    assert_eq!(x.skipped.get("not a JSON object"), Some(&1));
+    assert_eq!(x.skipped.get("missing field"), Some(&1));
+    // Structural problems stay fatal.
+    assert!(load_bytes("x.csv", b"", &opts).is_err());
+}
