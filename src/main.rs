@@ -23,9 +23,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// 2 for bad usage or input, 1 for failures while working.
+/// 2 for bad usage or input, 130 for an interruption, 1 for failures while working.
 fn exit_code(e: &anyhow::Error) -> u8 {
     match e.downcast_ref::<gramrec_train::Error>() {
+        Some(gramrec_train::Error::Interrupted(_)) => 130,
         Some(t) if !t.is_bad_input() => 1,
         Some(_) => 2,
         None => 1,

@@ -491,3 +491,26 @@ fn tune_reports_every_setting_and_writes_the_best_model() {
     );
     assert_eq!(info["factors"].as_u64().unwrap(), best_factors, "the best setting is the one retrained");
 }
+
+#[test]
+fn files_from_different_runs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, _) = data(dir.path());
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for m in [&a, &b] {
+        gramrec()
+            .args(["train", "-q", "--factors", "4", "--iterations", "1", "--input"])
+            .arg(&train)
+            .arg("--out")
+            .arg(m)
+            .assert()
+            .success();
+    }
+    std::fs::copy(b.join("items.gramrec"), a.join("items.gramrec")).unwrap();
+    gramrec()
+        .args(["recommend", "--user", "u1", "--model"])
+        .arg(&a)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("come from different training runs"));
+}

@@ -1,6 +1,8 @@
 //! `gramrec train`.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -18,6 +20,24 @@ use super::{default_reg, emit_json, params_json};
 use crate::cli::TrainArgs;
 use crate::plot::learning_curve;
 use crate::progress::Progress;
+
+/// The first Ctrl-C sets the returned flag, so training stops after the
+/// iteration in flight and writes nothing; a second one exits at once (the
+/// atomic writes still leave no partial model).
+fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let installed = ctrlc::set_handler(move || {
+        if set.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        crate::progress::stderr_line("stopping after this iteration (Ctrl-C again to stop now)");
+    });
+    if let Err(e) = installed {
+        crate::progress::stderr_line(&format!("warning: Ctrl-C will stop training abruptly ({e})"));
+    }
+    flag
+}
 
 fn file_name(p: &Path) -> String {
     p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
@@ -80,9 +100,13 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let known = validation.as_ref().map(|_| Known::from_dataset(&data));
     let mut curve: Vec<serde_json::Value> = Vec::new();
     let mut metric_values: Vec<f64> = Vec::new();
+    let interrupted = stop_on_ctrl_c();
     let progress = Progress::bar(config.iterations as u64, "training", a.quiet);
     let start = Instant::now();
     let model = als::train(&data, &config, &mut |r, mut snapshot| {
+        if interrupted.load(Ordering::SeqCst) {
+            return Err(Error::Interrupted(r.iteration));
+        }
         let mut line = format!(
             "iteration {:>3}/{}  loss {:.6e}  {:.3} s",
             r.iteration,

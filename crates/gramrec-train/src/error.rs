@@ -39,6 +39,9 @@ pub enum Error {
         /// The solver's complaint.
         source: gramrec_core::SolveError,
     },
+    /// The user asked training to stop (Ctrl-C); nothing was written.
+    #[error("interrupted after iteration {0}; nothing was written (an existing model is untouched)")]
+    Interrupted(usize),
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -32,6 +32,7 @@ pub fn factor_files(data: &Dataset, model: &Trained, dtype: Dtype) -> (FactorFil
         ("interactions".to_string(), data.nnz().to_string()),
         ("device".to_string(), model.device.clone()),
         ("gramrec".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        ("run".to_string(), run_id()),
     ];
     let meta = |side| Metadata {
         side,
@@ -67,6 +68,18 @@ pub fn factor_files(data: &Dataset, model: &Trained, dtype: Dtype) -> (FactorFil
         popularity: Some(degrees(&data.by_item)),
     };
     (users, items)
+}
+
+/// Identifies one training run, so the two files of a model can be checked
+/// to belong together (a kill between their two renames could mix runs).
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{:x}-{:x}", nanos, std::process::id())
+}
+
+/// The value of a training fact in a file's metadata.
+fn training_fact<'f>(file: &'f FactorFile, key: &str) -> Option<&'f str> {
+    file.meta.training.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// Writes one factor file atomically.
@@ -105,6 +118,15 @@ impl Model {
     /// Builds a model from its two factor files.
     pub fn from_files(users: FactorFile, items: FactorFile, path: &Path) -> Result<Self> {
         let model_err = |e| Error::Model { path: path.to_path_buf(), source: e };
+        if let (Some(a), Some(b)) = (training_fact(&users, "run"), training_fact(&items, "run")) {
+            if a != b {
+                return Err(Error::Usage(format!(
+                    "{}: users.gramrec and items.gramrec come from different training runs \
+                     (was a run interrupted while writing?): train again",
+                    path.display()
+                )));
+            }
+        }
         let items = ItemModel::new(items).map_err(model_err)?;
         if users.meta.side != Side::Users || users.meta.params != items.meta().params {
             return Err(Error::Usage(format!(
