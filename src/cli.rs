@@ -182,6 +182,12 @@ pub struct TrainArgs {
     /// Storage type of the factors: f32, f16 or i8 (per-row scale).
     #[arg(long, default_value = "f32", value_parser = parse_from_str::<Dtype>)]
     pub dtype: Dtype,
+    /// Save a resumable checkpoint (OUT/checkpoint/) every N iterations.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub checkpoint_every: usize,
+    /// Continue from OUT/checkpoint/ (same data and settings): the result equals an uninterrupted run's.
+    #[arg(long)]
+    pub resume: bool,
     /// Held-out interactions to evaluate after every iteration: the learning
     /// curve, printed and written to OUT/report.json and OUT/report.svg.
     #[arg(long)]

@@ -514,3 +514,39 @@ fn files_from_different_runs_are_refused() {
         .code(2)
         .stderr(predicate::str::contains("come from different training runs"));
 }
+
+#[test]
+fn checkpoints_resume_to_the_same_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, _) = data(dir.path());
+    let (whole, parts) = (dir.path().join("whole"), dir.path().join("parts"));
+    let factors = |m: &Path, f: &str| {
+        let bytes = std::fs::read(m.join(f)).unwrap();
+        gramrec_core::FactorFile::from_bytes(&bytes).unwrap().factors_f32()
+    };
+    gramrec()
+        .args(["train", "-q", "--factors", "4", "--iterations", "4", "--input"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&whole)
+        .assert()
+        .success();
+    // Two iterations with a checkpoint after the second, as if stopped there...
+    gramrec()
+        .args(["train", "-q", "--factors", "4", "--iterations", "4", "--checkpoint-every", "2", "--input"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&parts)
+        .assert()
+        .success();
+    assert!(!parts.join("checkpoint").exists(), "the checkpoint is removed once the model is written");
+    gramrec()
+        .args(["train", "-q", "--factors", "4", "--iterations", "4", "--resume", "--input"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&parts)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("there is no checkpoint"));
+    assert_eq!(factors(&whole, "items.gramrec"), factors(&parts, "items.gramrec"));
+}

@@ -66,7 +66,7 @@ fn ctrl_c_stops_between_iterations_and_keeps_the_old_model() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "stderr: {rest:?}");
     let last = rest.last().unwrap();
-    assert!(last.contains("interrupted after iteration") && last.contains("nothing was written"), "{rest:?}");
+    assert!(last.contains("interrupted after iteration") && last.contains("the model was not written"), "{rest:?}");
     assert!(
         rest.iter().filter(|l| l.starts_with("iteration")).count() <= 2,
         "stopped within an iteration or two: {rest:?}"

@@ -9,6 +9,7 @@ use anyhow::Result;
 use gramrec_core::Dtype;
 use gramrec_core::ModelKind;
 use gramrec_train::als::{self, TrainConfig};
+use gramrec_train::checkpoint;
 use gramrec_train::dataset::Dataset;
 use gramrec_train::eval::{evaluate_known, Known, Metric};
 use gramrec_train::fsutil::write_atomic;
@@ -100,12 +101,22 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let known = validation.as_ref().map(|_| Known::from_dataset(&data));
     let mut curve: Vec<serde_json::Value> = Vec::new();
     let mut metric_values: Vec<f64> = Vec::new();
+    let start_from = if a.resume {
+        let start = checkpoint::read(&a.out, &data, &config)?;
+        log.log(format!("resuming after iteration {} of {}", start.iteration, config.iterations));
+        Some(start)
+    } else {
+        None
+    };
     let interrupted = stop_on_ctrl_c();
     let progress = Progress::bar(config.iterations as u64, "training", a.quiet);
     let start = Instant::now();
-    let model = als::train(&data, &config, &mut |r, mut snapshot| {
+    let model = als::train_from(&data, &config, start_from, &mut |r, mut snapshot| {
         if interrupted.load(Ordering::SeqCst) {
             return Err(Error::Interrupted(r.iteration));
+        }
+        if a.checkpoint_every > 0 && r.iteration % a.checkpoint_every == 0 && r.iteration < config.iterations {
+            checkpoint::write(&a.out, &data, &snapshot.model()?, r.iteration)?;
         }
         let mut line = format!(
             "iteration {:>3}/{}  loss {:.6e}  {:.3} s",
@@ -134,6 +145,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let train_seconds = start.elapsed().as_secs_f64();
     let files = factor_files(&data, &model, a.dtype);
     write_model(&a.out, &files)?;
+    checkpoint::remove(&a.out)?;
     if let Some(v) = &a.validate {
         let report = json!({"input": a.input, "validation": v, "metric": metric.to_string(), "iterations": curve});
         write_atomic(&a.out.join("report.json"), |w| writeln!(w, "{report:#}"))?;

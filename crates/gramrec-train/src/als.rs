@@ -144,13 +144,40 @@ impl Snapshot<'_> {
 /// What [`train`] and [`run`] call after each iteration; an error stops training.
 pub type OnIteration<'a> = dyn FnMut(&IterationReport, Snapshot<'_>) -> Result<()> + 'a;
 
+/// Where a resumed run starts: the factors after `iteration` iterations.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// Iterations already done.
+    pub iteration: usize,
+    /// User rows × `params.dim()`.
+    pub users: Vec<f32>,
+    /// Item rows × `params.dim()`.
+    pub items: Vec<f32>,
+}
+
 /// Trains on the CPU backend. `on_iteration` sees each iteration's report.
 pub fn train(data: &Dataset, config: &TrainConfig, on_iteration: &mut OnIteration<'_>) -> Result<Trained> {
+    train_from(data, config, None, on_iteration)
+}
+
+/// [`train`], optionally continuing from a checkpoint: the result is the one
+/// an uninterrupted run with the same data and settings gives.
+pub fn train_from(
+    data: &Dataset,
+    config: &TrainConfig,
+    start: Option<Start>,
+    on_iteration: &mut OnIteration<'_>,
+) -> Result<Trained> {
     config.validate()?;
     let params = config.params;
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let items = initial_factors(data.items.len(), &params, &mut rng);
-    let users = vec![0.0f32; data.users.len() * params.dim()];
+    let (first, users, items) = match start {
+        Some(s) => (s.iteration + 1, s.users, s.items),
+        None => {
+            let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+            let items = initial_factors(data.items.len(), &params, &mut rng);
+            (1, vec![0.0f32; data.users.len() * params.dim()], items)
+        }
+    };
     let problem = Problem {
         data,
         params,
@@ -159,18 +186,19 @@ pub fn train(data: &Dataset, config: &TrainConfig, on_iteration: &mut OnIteratio
         global_mean: global_mean(data, &params),
     };
     let mut backend = CpuBackend::new(problem, users, items, config.threads)?;
-    run(&mut backend, problem, config, on_iteration)
+    run(&mut backend, problem, config, first, on_iteration)
 }
 
-/// Runs the iterations on any backend.
+/// Runs iterations `first..=config.iterations` on any backend.
 pub fn run(
     backend: &mut dyn Backend,
     problem: Problem<'_>,
     config: &TrainConfig,
+    first: usize,
     on_iteration: &mut OnIteration<'_>,
 ) -> Result<Trained> {
     let mut history = Vec::with_capacity(config.iterations);
-    for iteration in 1..=config.iterations {
+    for iteration in first..=config.iterations {
         let start = Instant::now();
         let users = backend.solve(Side::Users)?;
         let items = backend.solve(Side::Items)?;

@@ -147,6 +147,22 @@ impl Dataset {
         self.by_user.nnz()
     }
 
+    /// A checksum of the training matrix (structure and values), to tell
+    /// whether a checkpoint was made from these data.
+    pub fn fingerprint(&self) -> u32 {
+        let m = &self.by_user;
+        let mut h = crc32fast::Hasher::new();
+        h.update(&(m.cols as u64).to_le_bytes());
+        for &p in &m.indptr {
+            h.update(&p.to_le_bytes());
+        }
+        for (&i, &v) in m.indices.iter().zip(&m.values) {
+            h.update(&i.to_le_bytes());
+            h.update(&v.to_le_bytes());
+        }
+        h.finalize()
+    }
+
     /// Smallest, largest and mean value.
     pub fn value_range(&self) -> (f32, f32, f64) {
         let v = &self.by_user.values;

@@ -40,7 +40,7 @@ pub enum Error {
         source: gramrec_core::SolveError,
     },
     /// The user asked training to stop (Ctrl-C); nothing was written.
-    #[error("interrupted after iteration {0}; nothing was written (an existing model is untouched)")]
+    #[error("interrupted after iteration {0}; the model was not written (an existing one is untouched; with --checkpoint-every, continue with --resume)")]
     Interrupted(usize),
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]

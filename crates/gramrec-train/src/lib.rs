@@ -10,6 +10,7 @@
 
 pub mod als;
 pub mod backend;
+pub mod checkpoint;
 pub mod csr;
 pub mod dataset;
 pub mod error;

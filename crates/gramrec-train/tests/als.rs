@@ -155,3 +155,40 @@ fn invalid_parameters_are_refused_with_the_flag_name() {
     c.params.reg = -1.0;
     assert!(als::train(&data, &c, &mut |_, _| Ok(())).unwrap_err().to_string().contains("--reg"));
 }
+
+#[test]
+fn resuming_from_a_checkpoint_gives_the_uninterrupted_result() {
+    use gramrec_train::{checkpoint, Error};
+    let syn = Synthetic::generate(SynthSpec::new(300, 200, 6_000, ModelKind::Explicit, 4));
+    let data = syn.dataset(|_| true).unwrap();
+    for solver in [Solver::Cg, Solver::Cholesky] {
+        let c = config(params(ModelKind::Explicit, 6, 0.1), solver, 6);
+        let whole = als::train(&data, &c, &mut |_, _| Ok(())).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let stopped = als::train(&data, &c, &mut |r, mut snap| {
+            if r.iteration == 3 {
+                checkpoint::write(out.path(), &data, &snap.model()?, 3)?;
+            }
+            if r.iteration == 4 {
+                return Err(Error::Interrupted(4));
+            }
+            Ok(())
+        });
+        assert!(matches!(stopped, Err(Error::Interrupted(4))));
+        let start = checkpoint::read(out.path(), &data, &c).unwrap();
+        assert_eq!(start.iteration, 3);
+        let resumed = als::train_from(&data, &c, Some(start), &mut |_, _| Ok(())).unwrap();
+        assert_eq!(resumed.history.len(), 3, "iterations 4, 5 and 6");
+        assert_eq!(resumed.users, whole.users, "{solver}: user factors differ after resuming");
+        assert_eq!(resumed.items, whole.items, "{solver}: item factors differ after resuming");
+
+        // A checkpoint is refused for other settings or other data.
+        let other = TrainConfig { seed: 99, ..c };
+        assert!(checkpoint::read(out.path(), &data, &other)
+            .unwrap_err()
+            .to_string()
+            .contains("other model or solver settings"));
+        let fewer = syn.dataset(|k| k % 10 != 0).unwrap();
+        assert!(checkpoint::read(out.path(), &fewer, &c).is_err());
+    }
+}
