@@ -550,3 +550,22 @@ fn checkpoints_resume_to_the_same_model() {
         .stderr(predicate::str::contains("there is no checkpoint"));
     assert_eq!(factors(&whole, "items.gramrec"), factors(&parts, "items.gramrec"));
 }
+
+#[test]
+fn training_that_would_not_fit_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, _) = data(dir.path());
+    gramrec()
+        .env("GRAMREC_MEMORY_LIMIT", "100000")
+        .args(["train", "-q", "--factors", "64", "--input"])
+        .arg(&train)
+        .arg("--out")
+        .arg(dir.path().join("m"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("training needs about")
+                .and(predicate::str::contains("but only 97.7 KiB is available")),
+        );
+    assert!(!dir.path().join("m").exists());
+}

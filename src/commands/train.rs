@@ -9,12 +9,12 @@ use anyhow::Result;
 use gramrec_core::Dtype;
 use gramrec_core::ModelKind;
 use gramrec_train::als::{self, TrainConfig};
-use gramrec_train::checkpoint;
 use gramrec_train::dataset::Dataset;
 use gramrec_train::eval::{evaluate_known, Known, Metric};
 use gramrec_train::fsutil::write_atomic;
 use gramrec_train::output::{factor_files, write_model, Model};
 use gramrec_train::Error;
+use gramrec_train::{checkpoint, memory};
 use serde_json::json;
 
 use super::{default_reg, emit_json, params_json};
@@ -82,6 +82,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
         threads: a.als.threads,
     };
     config.validate()?;
+    let threads =
+        if config.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.threads };
+    memory::check("training", memory::training_estimate(&data, &config, threads), memory::limit())?;
     let p = config.params;
     log.log(format!(
         "training {kind} ALS: {} factors, λ {} ({} scaling){}, {} iterations, {} solver",

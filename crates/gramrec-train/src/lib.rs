@@ -18,6 +18,7 @@ pub mod eval;
 pub mod fsutil;
 pub mod index;
 pub mod load;
+pub mod memory;
 pub mod output;
 pub mod split;
 pub mod synth;

@@ -148,15 +148,13 @@ pub(super) fn read(reader: Box<dyn BufRead>, delim: &[u8], opts: &LoadOptions, s
                 }
             }
             let line = rec.position().map_or(line, |p| p.line());
-            let text = std::str::from_utf8(rec.as_slice())
-                .map_err(|_| recs.sink.reject(line, "invalid UTF-8", "the line is not valid UTF-8"));
-            let Ok(text) = text else {
-                recs.sink.tolerate(text.map(|_| ()))?;
-                continue;
-            };
+            // Each field on its own: invalid fields can join into valid UTF-8.
             let mut fields = recycle(std::mem::take(&mut spare));
-            fields.extend((0..rec.len()).filter_map(|i| rec.range(i)).map(|r| &text[r]));
-            let outcome = recs.record(line, &fields);
+            let valid = rec.iter().try_for_each(|f| std::str::from_utf8(f).map(|f| fields.push(f)));
+            let outcome = match valid {
+                Ok(()) => recs.record(line, &fields),
+                Err(_) => Err(recs.sink.reject(line, "invalid UTF-8", "the line is not valid UTF-8")),
+            };
             recs.sink.tolerate(outcome)?;
             spare = recycle(fields);
         }

@@ -269,7 +269,14 @@ impl Sink<'_> {
 
 /// Reads an interaction file.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Interactions> {
-    let (mut reader, bytes) = open(path)?;
+    let (reader, bytes) = open(path)?;
+    load_reader(reader, path, bytes, opts)
+}
+
+/// Reads interactions from a reader (already decompressed, see [`decompress`]);
+/// `path` names the source in messages and by its extension picks the format,
+/// `bytes` is its size for statistics.
+pub fn load_reader(mut reader: Box<dyn BufRead>, path: &Path, bytes: u64, opts: &LoadOptions) -> Result<Interactions> {
     let head = reader.fill_buf().map_err(|e| read_error(path, e))?;
     if head.starts_with(&gramrec_core::format::MAGIC) {
         return Err(Error::input(path, None, "this is a gramrec factor file, not interaction data"));
@@ -346,11 +353,14 @@ fn parse_iso8601(t: &str) -> Option<f64> {
 pub fn open(path: &Path) -> Result<(Box<dyn BufRead>, u64)> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut raw = BufReader::with_capacity(1 << 20, file);
-    let gz = raw.fill_buf().map_err(|e| Error::io(path, e))?.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn BufRead> =
-        if gz { Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(raw))) } else { Box::new(raw) };
+    let reader = decompress(BufReader::with_capacity(1 << 20, file)).map_err(|e| Error::io(path, e))?;
     Ok((reader, bytes))
+}
+
+/// The stream itself, or its gzip decompression when it starts with gzip's magic bytes.
+pub fn decompress(mut raw: impl BufRead + 'static) -> std::io::Result<Box<dyn BufRead>> {
+    let gz = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz { Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(raw))) } else { Box::new(raw) })
 }
 
 /// A read failure: gzip damage is bad input, anything else an I/O error.

@@ -144,3 +144,14 @@ fn skip_invalid_keeps_good_lines_and_counts_bad_ones_by_kind() {
     // Structural problems stay fatal.
     assert!(load_bytes("x.csv", b"", &opts).is_err());
 }
+
+#[test]
+fn fields_that_are_invalid_utf8_apart_but_valid_together_are_rejected() {
+    // Found by the `interactions` fuzz target: "\xEF\xBB" + "\xBF" is a valid
+    // character only once the comma between them is gone.
+    let e = err_text(load_bytes("f.csv", b"u1,\xEF\xBB,\xBF1\n", &LoadOptions::default()));
+    assert_eq!(e, "f.csv:1: the line is not valid UTF-8");
+    // The artifact itself: mode byte 0x02 picks "x.dat" and default options.
+    let crash = b"\xef,\xbb\xbf\xef\xbb\xbfi,r\x05,i#ng,\x02\xef\xbb\xbfitem,item,r\x01,i2,3\n";
+    assert!(load_bytes("x.dat", crash, &LoadOptions::default()).is_err());
+}
