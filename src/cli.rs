@@ -23,6 +23,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Generate, train, evaluate and save a model on built-in synthetic data.
+    #[command(after_help = "Examples:\n  gramrec demo --out gramrec-demo\n  \
+        gramrec demo --web site && python3 -m http.server -d site 8000   # then open http://127.0.0.1:8000")]
+    Demo(DemoArgs),
     /// Train a model on an interaction file and write its factor files.
     #[command(after_help = "Examples:\n  gramrec train --input ratings.csv --out model\n  \
         gramrec train --input u.data --explicit --factors 64 --out model\n  \
@@ -32,6 +36,18 @@ pub enum Command {
     /// Measure a model on held-out interactions (RMSE/MAE, or ranking metrics at k).
     #[command(after_help = "Example:\n  gramrec evaluate --model model --train train.csv --test test.csv --k 10")]
     Evaluate(EvaluateArgs),
+    /// Grid search with k-fold cross-validation; retrains the best setting on all data.
+    #[command(
+        after_help = "Examples:\n  gramrec tune --input u.data --factors 16,32,64,128 --reg 0.05,0.1,0.2,0.5 --out best\n  \
+        gramrec tune --input clicks.csv --implicit --factors 32,64 --reg 10,30 --alpha 1,3 --metric ndcg@10 --results grid.csv --out best"
+    )]
+    Tune(TuneArgs),
+    /// Split an interaction file into train and test files (random, per user, or by time).
+    #[command(
+        after_help = "Examples:\n  gramrec split --input u.data --out split --mode per-user --test-fraction 0.2\n  \
+        gramrec split --input ratings.csv --out split --mode time"
+    )]
+    Split(SplitArgs),
     /// Recommend items for a known user, or for a history folded in on the spot.
     #[command(after_help = "Examples:\n  gramrec recommend --model model --user 196 --k 10\n  \
         gramrec recommend --model model --history 242:5,302:3,377 --json\n  \
@@ -40,33 +56,17 @@ pub enum Command {
     /// Items most similar to an item (cosine of the item factors).
     #[command(after_help = "Example:\n  gramrec similar --model model --item 50 --k 10")]
     Similar(SimilarArgs),
+    /// Write a model's item file in another storage type (smaller files for the web).
+    #[command(after_help = "Example:\n  gramrec export --model model --dtype i8 --out web/items.gramrec")]
+    Export(ExportArgs),
     /// Show what a factor file holds.
     #[command(after_help = "Example:\n  gramrec inspect model/items.gramrec")]
     Inspect(InspectArgs),
-    /// Time training on seeded synthetic power-law data (seconds per iteration, GFLOP/s).
+    /// Time training (or, with --recommend-all, top-N for every user) on seeded synthetic data.
     #[command(
         after_help = "Example:\n  gramrec bench --users 200000 --items 50000 --nnz 10000000 --factors 64 --iterations 3"
     )]
     Bench(BenchArgs),
-    /// Generate, train, evaluate and save a model on built-in synthetic data.
-    #[command(after_help = "Examples:\n  gramrec demo --out gramrec-demo\n  \
-        gramrec demo --web site && python3 -m http.server -d site 8000   # then open http://127.0.0.1:8000")]
-    Demo(DemoArgs),
-    /// Grid search with k-fold cross-validation; retrains the best setting on all data.
-    #[command(
-        after_help = "Examples:\n  gramrec tune --input u.data --factors 16,32,64,128 --reg 0.05,0.1,0.2,0.5 --out best\n  \
-        gramrec tune --input clicks.csv --implicit --factors 32,64 --reg 10,30 --alpha 1,3 --metric ndcg@10 --results grid.csv --out best"
-    )]
-    Tune(TuneArgs),
-    /// Write a model's item file in another storage type (smaller files for the web).
-    #[command(after_help = "Example:\n  gramrec export --model model --dtype i8 --out web/items.gramrec")]
-    Export(ExportArgs),
-    /// Split an interaction file into train and test files (random, per user, or by time).
-    #[command(
-        after_help = "Examples:\n  gramrec split --input u.data --out split --mode per-user --test-fraction 0.2\n  \
-        gramrec split --input ratings.csv --out split --mode time"
-    )]
-    Split(SplitArgs),
     /// Write a seeded synthetic interaction file (CSV, gzip if the name ends in .gz).
     #[command(after_help = "Example:\n  gramrec generate --users 10000 --items 2000 --nnz 500000 --out synthetic.csv")]
     Generate(GenerateArgs),
