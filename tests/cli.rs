@@ -14,6 +14,11 @@ fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).expect("stdout is one JSON object")
 }
 
+/// Runs the command, expects success, and parses its stdout as JSON.
+fn ok_json(cmd: &mut Command) -> serde_json::Value {
+    json(&cmd.assert().success().get_output().stdout)
+}
+
 /// Writes a small synthetic explicit data set and splits it 80/20 by line.
 fn data(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let all = dir.join("all.csv");
@@ -35,6 +40,20 @@ fn data(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     std::fs::write(&tr, train).unwrap();
     std::fs::write(&te, test).unwrap();
     (tr, te)
+}
+
+/// Synthetic data and a small explicit model trained on its training part.
+fn small_model(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (train, _) = data(dir);
+    let model = dir.join("model");
+    gramrec()
+        .args(["train", "-q", "--factors", "4", "--iterations", "2", "--input"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    (train, model)
 }
 
 #[test]
@@ -60,75 +79,39 @@ fn train_evaluate_recommend_similar_inspect() {
     assert!(losses.windows(2).all(|w| w[1] <= w[0] * (1.0 + 1e-6)), "loss rose: {losses:?}");
     assert!(model.join("items.gramrec").exists() && model.join("users.gramrec").exists());
 
-    let ev = json(
-        &gramrec()
+    let ev = ok_json(
+        gramrec()
             .args(["evaluate", "--json", "--model"])
             .arg(&model)
             .arg("--train")
             .arg(&train)
             .arg("--test")
-            .arg(&test)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+            .arg(&test),
     );
     let rmse = ev["rmse"].as_f64().unwrap();
     assert!(rmse > 0.3 && rmse < 0.8, "RMSE {rmse} on data with noise 0.5");
 
-    let rec = json(
-        &gramrec()
-            .args(["recommend", "--json", "--k", "5", "--user", "u1", "--model"])
-            .arg(&model)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let rec = ok_json(gramrec().args(["recommend", "--json", "--k", "5", "--user", "u1", "--model"]).arg(&model));
     assert_eq!(rec["items"].as_array().unwrap().len(), 5);
     assert_eq!(rec["coldStart"], false);
 
-    let folded = json(
-        &gramrec()
-            .args(["recommend", "--json", "--k", "3", "--history", "i1:5,i2:1,nope", "--model"])
-            .arg(&model)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+    let folded = ok_json(
+        gramrec().args(["recommend", "--json", "--k", "3", "--history", "i1:5,i2:1,nope", "--model"]).arg(&model),
     );
     assert_eq!(folded["unknown"], serde_json::json!(["nope"]));
     let items: Vec<&str> = folded["items"].as_array().unwrap().iter().map(|i| i["item"].as_str().unwrap()).collect();
     assert_eq!(items.len(), 3);
     assert!(!items.contains(&"i1") && !items.contains(&"i2"), "history items are excluded");
 
-    let cold = json(
-        &gramrec()
-            .args(["recommend", "--json", "--history", "zzz", "--model"])
-            .arg(&model)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let cold = ok_json(gramrec().args(["recommend", "--json", "--history", "zzz", "--model"]).arg(&model));
     assert_eq!(cold["coldStart"], true);
 
-    let sim = json(
-        &gramrec()
-            .args(["similar", "--json", "--item", "i3", "--k", "4", "--model"])
-            .arg(&model)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let sim = ok_json(gramrec().args(["similar", "--json", "--item", "i3", "--k", "4", "--model"]).arg(&model));
     let sims = sim["items"].as_array().unwrap();
     assert_eq!(sims.len(), 4);
     assert!(sims.iter().all(|s| s["item"] != "i3" && s["score"].as_f64().unwrap() <= 1.0 + 1e-6));
 
-    let info = json(
-        &gramrec().args(["inspect", "--json"]).arg(model.join("items.gramrec")).assert().success().get_output().stdout,
-    );
+    let info = ok_json(gramrec().args(["inspect", "--json"]).arg(model.join("items.gramrec")));
     assert_eq!(info["side"], "items");
     assert_eq!(info["factors"], 8);
     assert_eq!(info["sections"], serde_json::json!(["biases", "gram", "popularity"]));
@@ -171,9 +154,7 @@ fn implicit_training_with_cg_and_i8_files() {
         .assert()
         .success()
         .stderr(predicate::str::is_empty());
-    let info = json(
-        &gramrec().args(["inspect", "--json"]).arg(model.join("items.gramrec")).assert().success().get_output().stdout,
-    );
+    let info = ok_json(gramrec().args(["inspect", "--json"]).arg(model.join("items.gramrec")));
     assert_eq!(info["dtype"], "i8");
     assert_eq!(info["kind"], "implicit");
 }
@@ -209,15 +190,7 @@ fn bad_input_is_one_line_with_file_and_line_and_exit_2() {
 #[test]
 fn corrupt_model_is_a_clear_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, _) = data(dir.path());
-    let model = dir.path().join("model");
-    gramrec()
-        .args(["train", "-q", "--factors", "4", "--iterations", "2", "--input"])
-        .arg(&train)
-        .arg("--out")
-        .arg(&model)
-        .assert()
-        .success();
+    let (train, model) = small_model(dir.path());
     let items = model.join("items.gramrec");
     let mut bytes = std::fs::read(&items).unwrap();
     let mid = bytes.len() / 2;
@@ -307,18 +280,14 @@ fn evaluate_reports_coverage_and_a_baseline() {
         .arg(&model)
         .assert()
         .success();
-    let ev = json(
-        &gramrec()
+    let ev = ok_json(
+        gramrec()
             .args(["evaluate", "--json", "--model"])
             .arg(&model)
             .arg("--train")
             .arg(&train)
             .arg("--test")
-            .arg(&test)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+            .arg(&test),
     );
     let coverage = ev["coverage"].as_f64().unwrap();
     assert!(coverage > 0.0 && coverage <= 1.0);
@@ -363,16 +332,12 @@ fn recommend_all_equals_per_user_recommend_and_is_written_atomically() {
     assert_eq!(lines.len(), 40, "one line per user");
     for line in &lines {
         let user = line["user"].as_str().unwrap();
-        let one = json(
-            &gramrec()
+        let one = ok_json(
+            gramrec()
                 .args(["recommend", "--json", "--k", "5", "--user", user, "--model"])
                 .arg(&model)
                 .arg("--train")
-                .arg(&input)
-                .assert()
-                .success()
-                .get_output()
-                .stdout,
+                .arg(&input),
         );
         assert_eq!(line["items"], one["items"], "user {user}");
     }
@@ -401,34 +366,13 @@ fn recommend_all_equals_per_user_recommend_and_is_written_atomically() {
 #[test]
 fn cold_start_policies_for_unknown_users() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, _) = data(dir.path());
-    let model = dir.path().join("model");
-    gramrec()
-        .args(["train", "-q", "--factors", "4", "--iterations", "2", "--input"])
-        .arg(&train)
-        .arg("--out")
-        .arg(&model)
-        .assert()
-        .success();
-    let popular = json(
-        &gramrec()
-            .args(["recommend", "--json", "--k", "3", "--user", "nobody", "--model"])
-            .arg(&model)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    );
+    let (_, model) = small_model(dir.path());
+    let popular =
+        ok_json(gramrec().args(["recommend", "--json", "--k", "3", "--user", "nobody", "--model"]).arg(&model));
     assert_eq!(popular["coldStart"], true);
     assert_eq!(popular["items"].as_array().unwrap().len(), 3);
-    let skip = json(
-        &gramrec()
-            .args(["recommend", "--json", "--cold-start", "skip", "--user", "nobody", "--model"])
-            .arg(&model)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
+    let skip = ok_json(
+        gramrec().args(["recommend", "--json", "--cold-start", "skip", "--user", "nobody", "--model"]).arg(&model),
     );
     assert_eq!(skip["items"], serde_json::json!([]));
     gramrec()
@@ -486,9 +430,7 @@ fn tune_reports_every_setting_and_writes_the_best_model() {
     assert_eq!(settings.len(), 4);
     assert!(settings.iter().all(|s| s["folds"].as_array().unwrap().len() == 3));
     let best_factors = settings[0]["factors"].as_u64().unwrap();
-    let info = json(
-        &gramrec().args(["inspect", "--json"]).arg(best.join("items.gramrec")).assert().success().get_output().stdout,
-    );
+    let info = ok_json(gramrec().args(["inspect", "--json"]).arg(best.join("items.gramrec")));
     assert_eq!(info["factors"].as_u64().unwrap(), best_factors, "the best setting is the one retrained");
 }
 
