@@ -37,6 +37,8 @@ class GramrecRecommendations extends HTMLElement {
     super();
     this.recommender = null;
     this.names = {};
+    this.started = false;
+    this.generation = 0;
     this.onInteraction = () => this.render();
     this.onStorage = (event) => {
       if (event.key === this.storageKey) this.render();
@@ -55,6 +57,7 @@ class GramrecRecommendations extends HTMLElement {
   connectedCallback() {
     window.addEventListener('gramrec:interaction', this.onInteraction);
     window.addEventListener('storage', this.onStorage);
+    this.started = true;
     this.reload();
   }
 
@@ -64,12 +67,15 @@ class GramrecRecommendations extends HTMLElement {
   }
 
   attributeChangedCallback(name, before, after) {
-    if (before === after || !this.isConnected) return;
+    // The initial attributes are read when the element connects.
+    if (before === after || !this.started) return;
     if (name === 'src' || name === 'names') this.reload();
     else this.render();
   }
 
   async reload() {
+    // A newer load (src or names changed meanwhile) supersedes this one.
+    const generation = ++this.generation;
     const src = this.getAttribute('src');
     if (!src) return this.showError('no src attribute: point it at an items.gramrec file');
     this.setAttribute('aria-busy', 'true');
@@ -79,14 +85,17 @@ class GramrecRecommendations extends HTMLElement {
         load(new URL(src, document.baseURI)),
         names ? fetch(new URL(names, document.baseURI)).then((r) => (r.ok ? r.json() : {})) : {},
       ]);
+      if (generation !== this.generation) return recommender.free();
+      this.recommender?.free();
       this.recommender = recommender;
       this.names = map ?? {};
       this.render();
     } catch (error) {
+      if (generation !== this.generation) return;
       this.recommender = null;
       this.showError(error?.message ?? String(error));
     } finally {
-      this.removeAttribute('aria-busy');
+      if (generation === this.generation) this.removeAttribute('aria-busy');
     }
   }
 

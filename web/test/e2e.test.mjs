@@ -65,9 +65,13 @@ test('a corrupt model shows a readable error in the page', async () => {
   model[Math.floor(model.length / 2)] ^= 0xff;
   writeFileSync(join(bad, 'items.gramrec'), model);
   const page = await browser.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
   await page.goto(`${server.url}site-bad/index.html`);
-  const error = await page.waitForSelector('gramrec-recommendations .gramrec-error');
+  const error = page.locator('gramrec-recommendations .gramrec-error');
+  await error.waitFor({ state: 'visible' });
   assert.match(await error.textContent(), /corrupt/);
-  assert.ok(await error.isVisible());
+  // The page and the element each load the model once.
+  assert.equal(requests.filter((p) => p.endsWith('items.gramrec')).length, 2, requests.join(' '));
   await page.close();
 });
