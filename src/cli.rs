@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gramrec_core::{Confidence, Dtype, ModelKind, RegScaling, Solver};
+use gramrec_train::backend::Device;
 use gramrec_train::dataset::Duplicates;
 use gramrec_train::eval::Metric;
 use gramrec_train::load::{Column, Format, Header, RatingColumn};
@@ -168,6 +169,9 @@ pub struct AlsArgs {
     /// CPU threads (0 = one per core).
     #[arg(long, default_value_t = 0, help_heading = "Solver")]
     pub threads: usize,
+    /// Where to train: auto (a real GPU when there is one, else the CPU; a GPU failure restarts the run on the CPU), gpu (any GPU adapter, software ones included; failures are errors) or cpu.
+    #[arg(long, default_value = "auto", value_parser = parse_from_str::<Device>, help_heading = "Solver")]
+    pub device: Device,
 }
 
 /// `gramrec train`.
@@ -353,6 +357,9 @@ pub struct BenchArgs {
     /// CPU threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Where to train: auto, gpu or cpu (as for train).
+    #[arg(long, default_value = "auto", value_parser = parse_from_str::<Device>)]
+    pub device: Device,
     /// Data and initialisation seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

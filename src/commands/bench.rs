@@ -52,6 +52,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         cg_steps: a.cg_steps,
         seed: a.seed,
         threads: a.threads,
+        device: a.device,
     };
     let d = params.dim();
     let nnz = data.nnz();
@@ -65,7 +66,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         (build, solve, gflops(flops_users.0 + flops_items.0, build), gflops(flops_users.1 + flops_items.1, solve))
     };
     let progress = Progress::bar(a.iterations as u64, "bench", a.json);
-    let model = als::train(&data, &config, &mut |r, _| {
+    let model = als::train_from(&data, &config, None, &mut |line| progress.log(line), &mut |r, _| {
         let (build, solve, gb, gs) = row(r);
         progress.log(format!(
             "iteration {:>2}: {:.3} s  (build {build:.3} s, {gb:.1} GFLOP/s; solve {solve:.3} s, {gs:.1} GFLOP/s)",

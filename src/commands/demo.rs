@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use gramrec_core::{Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver};
 use gramrec_train::als::{self, TrainConfig};
+use gramrec_train::backend::Device;
 use gramrec_train::eval::evaluate;
 use gramrec_train::fsutil::write_atomic;
 use gramrec_train::load::{load, LoadOptions};
@@ -52,7 +53,15 @@ pub fn run(a: DemoArgs) -> Result<()> {
         epsilon: 1.0,
         biases: false,
     };
-    let config = TrainConfig { params, iterations: 15, solver: Solver::Cg, cg_steps: 3, seed: a.seed, threads: 0 };
+    let config = TrainConfig {
+        params,
+        iterations: 15,
+        solver: Solver::Cg,
+        cg_steps: 3,
+        seed: a.seed,
+        threads: 0,
+        device: Device::Auto,
+    };
     log.log(format!(
         "training implicit ALS on {} users × {} items, {} interactions: 64 factors, 15 iterations",
         data.users.len(),
@@ -60,7 +69,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         data.nnz()
     ));
     let progress = Progress::bar(15, "training", false);
-    let model = als::train(&data, &config, &mut |r, _| {
+    let model = als::train_from(&data, &config, None, &mut |line| progress.log(line), &mut |r, _| {
         progress.log(format!("iteration {:>2}/15  loss {:.6e}  {:.3} s", r.iteration, r.loss.total(), r.seconds));
         progress.step();
         Ok(())

@@ -80,6 +80,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         cg_steps: a.als.cg_steps,
         seed: a.als.seed,
         threads: a.als.threads,
+        device: a.als.device,
     };
     config.validate()?;
     let threads =
@@ -114,7 +115,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let interrupted = stop_on_ctrl_c();
     let progress = Progress::bar(config.iterations as u64, "training", a.quiet);
     let start = Instant::now();
-    let model = als::train_from(&data, &config, start_from, &mut |r, mut snapshot| {
+    let model = als::train_from(&data, &config, start_from, &mut |line| progress.log(line), &mut |r, mut snapshot| {
         if interrupted.load(Ordering::SeqCst) {
             return Err(Error::Interrupted(r.iteration));
         }

@@ -33,6 +33,14 @@ pub enum Side {
 }
 
 impl Side {
+    /// The opposite side: the one held fixed while this one is solved.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Users => Side::Items,
+            Side::Items => Side::Users,
+        }
+    }
+
     /// The name used in metadata.
     pub fn name(self) -> &'static str {
         match self {

@@ -16,7 +16,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
-use crate::backend::{Backend, CpuBackend, Loss, PhaseTimes, Problem};
+use crate::backend::gpu::GpuOptions;
+use crate::backend::{Backend, CpuBackend, Device, GpuBackend, Loss, PhaseTimes, Problem};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 
@@ -38,6 +39,8 @@ pub struct TrainConfig {
     pub seed: u64,
     /// CPU threads (0 = one per core).
     pub threads: usize,
+    /// Where to train.
+    pub device: Device,
 }
 
 /// What one iteration did.
@@ -155,17 +158,22 @@ pub struct Start {
     pub items: Vec<f32>,
 }
 
-/// Trains on the CPU backend. `on_iteration` sees each iteration's report.
+/// Trains on `config.device`. `on_iteration` sees each iteration's report.
 pub fn train(data: &Dataset, config: &TrainConfig, on_iteration: &mut OnIteration<'_>) -> Result<Trained> {
-    train_from(data, config, None, on_iteration)
+    train_from(data, config, None, &mut |_| {}, on_iteration)
 }
 
-/// [`train`], optionally continuing from a checkpoint: the result is the one
-/// an uninterrupted run with the same data and settings gives.
+/// [`train`], optionally continuing from a checkpoint (the result is the one
+/// an uninterrupted run with the same data and settings gives), telling
+/// `notice` which device runs it, or why the GPU is not used.
+///
+/// With [`Device::Auto`], a GPU that cannot be used gives the CPU, and a GPU
+/// that fails mid-run (device lost, out of memory) restarts the run on the CPU.
 pub fn train_from(
     data: &Dataset,
     config: &TrainConfig,
     start: Option<Start>,
+    notice: &mut dyn FnMut(String),
     on_iteration: &mut OnIteration<'_>,
 ) -> Result<Trained> {
     config.validate()?;
@@ -185,8 +193,29 @@ pub fn train_from(
         cg_steps: config.cg_steps,
         global_mean: global_mean(data, &params),
     };
-    let mut backend = CpuBackend::new(problem, users, items, config.threads)?;
-    run(&mut backend, problem, config, first, on_iteration)
+    let on_cpu = |users, items, on_iteration: &mut OnIteration<'_>| {
+        let mut backend = CpuBackend::new(problem, users, items, config.threads)?;
+        run(&mut backend, problem, config, first, on_iteration)
+    };
+    let started = std::cell::Cell::new(false);
+    let on_gpu = |software: bool, notice: &mut dyn FnMut(String), on_iteration: &mut OnIteration<'_>| {
+        let mut backend = GpuBackend::new(problem, &users, &items, GpuOptions::from_env(software))?;
+        started.set(true);
+        notice(format!("training on {}", backend.describe()));
+        run(&mut backend, problem, config, first, on_iteration)
+    };
+    match config.device {
+        Device::Cpu => on_cpu(users, items, on_iteration),
+        Device::Gpu => on_gpu(true, notice, on_iteration),
+        Device::Auto => match on_gpu(false, notice, on_iteration) {
+            Err(Error::Gpu(why)) => {
+                let then = if started.get() { "restarting the run on the CPU" } else { "training on the CPU" };
+                notice(format!("GPU: {why}; {then}"));
+                on_cpu(users, items, on_iteration)
+            }
+            other => other,
+        },
+    }
 }
 
 /// Runs iterations `first..=config.iterations` on any backend.

@@ -50,6 +50,10 @@ pub enum Error {
         /// The system's error.
         source: std::io::Error,
     },
+    /// The GPU could not be used, or failed while working (no adapter, a
+    /// limit, out of memory, device lost, a shader that did not compile).
+    #[error("GPU: {0}")]
+    Gpu(String),
 }
 
 impl Error {

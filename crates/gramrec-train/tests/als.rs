@@ -2,7 +2,7 @@
 
 use gramrec_core::{Confidence, Dtype, ModelKind, ModelParams, RegScaling, Side, Solver};
 use gramrec_train::als::{self, initial_factors, TrainConfig};
-use gramrec_train::backend::{Backend, CpuBackend, Problem};
+use gramrec_train::backend::{Backend, CpuBackend, Device, Problem};
 use gramrec_train::output::{factor_files, Model};
 use gramrec_train::synth::{SynthSpec, Synthetic};
 use rand::SeedableRng;
@@ -21,7 +21,7 @@ fn params(kind: ModelKind, factors: usize, reg: f32) -> ModelParams {
 }
 
 fn config(p: ModelParams, solver: Solver, iterations: usize) -> TrainConfig {
-    TrainConfig { params: p, iterations, solver, cg_steps: 3, seed: 3, threads: 2 }
+    TrainConfig { params: p, iterations, solver, cg_steps: 3, seed: 3, threads: 2, device: Device::Cpu }
 }
 
 /// Holds out every 5th interaction.

@@ -3,6 +3,7 @@
 
 use gramrec_core::{Confidence, Dtype, ItemModel, ModelKind, ModelParams, RegScaling, Solver};
 use gramrec_train::als::{self, TrainConfig};
+use gramrec_train::backend::Device;
 use gramrec_train::output::factor_files;
 use gramrec_train::synth::{SynthSpec, Synthetic};
 
@@ -44,7 +45,15 @@ fn i8_and_f16_top_10_overlap_the_f32_top_10() {
         epsilon: 1.0,
         biases: false,
     };
-    let config = TrainConfig { params, iterations: 10, solver: Solver::Cg, cg_steps: 3, seed: 1, threads: 2 };
+    let config = TrainConfig {
+        params,
+        iterations: 10,
+        solver: Solver::Cg,
+        cg_steps: 3,
+        seed: 1,
+        threads: 2,
+        device: Device::Cpu,
+    };
     let model = als::train(&data, &config, &mut |_, _| Ok(())).unwrap();
     let i8 = overlap(&syn, &model, &data, Dtype::I8);
     let f16 = overlap(&syn, &model, &data, Dtype::F16);

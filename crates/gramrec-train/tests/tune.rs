@@ -2,6 +2,7 @@
 
 use gramrec_core::{Confidence, ModelKind, ModelParams, RegScaling, Solver};
 use gramrec_train::als::TrainConfig;
+use gramrec_train::backend::Device;
 use gramrec_train::dataset::DatasetOptions;
 use gramrec_train::eval::Metric;
 use gramrec_train::load::Interactions;
@@ -43,6 +44,7 @@ fn the_grid_finds_the_planted_rank() {
         cg_steps: 3,
         seed: 1,
         threads: 2,
+        device: Device::Cpu,
     };
     let grid = Grid { factors: vec![1, 2, 4, 24], reg: vec![0.01], alpha: vec![1.0], iterations: vec![10] };
     let cv = CrossValidation {

@@ -7,13 +7,57 @@
 //! calls and hands them back once, at the end.
 
 mod cpu;
+pub mod gpu;
 
 pub use cpu::CpuBackend;
+pub use gpu::GpuBackend;
 
 use gramrec_core::{ModelParams, Side, Solver};
 
 use crate::dataset::Dataset;
 use crate::error::Result;
+
+/// Where to train (`--device`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// A real GPU when there is one, else the CPU; a GPU failure mid-run
+    /// restarts the run on the CPU.
+    #[default]
+    Auto,
+    /// The GPU, software adapters included; failures are errors.
+    Gpu,
+    /// The CPU.
+    Cpu,
+}
+
+impl Device {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Device::Auto => "auto",
+            Device::Gpu => "gpu",
+            Device::Cpu => "cpu",
+        }
+    }
+}
+
+impl std::str::FromStr for Device {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Device::Auto),
+            "gpu" => Ok(Device::Gpu),
+            "cpu" => Ok(Device::Cpu),
+            _ => Err(format!("unknown device '{s}' (expected one of: auto, gpu, cpu)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Everything a backend needs to know about the problem.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,187 @@
+// A few warm-started conjugate-gradient steps on each row's normal equations,
+// one workgroup per row, without forming the matrix:
+// A v = YᵀY v [implicit] + shift·v + Σ w (z·v) z. The steps and their stopping
+// rules are those of gramrec_core::linalg::conjugate_gradient.
+// Thread l owns elements l, l + 64, … of x, r, p and A p; the vector being
+// multiplied lives in workgroup memory. Interactions go 64 at a time: each
+// thread forms one w (z·v), then every thread adds those 64 terms to its
+// elements. A row without interactions gets the zero vector; a non-finite
+// result is reported through status[0] (the smallest such row).
+// Needs row_common.wgsl.
+
+override CG_STEPS: u32;
+
+const WG: u32 = 64u;
+const PER: u32 = 5u; // elements per thread: D ≤ 320
+const TINY: f32 = 1e-20;
+
+@group(0) @binding(8) var<storage, read_write> solved: array<f32>;
+@group(0) @binding(9) var<storage, read_write> status: array<atomic<u32>>;
+
+var<workgroup> v: array<f32, D>;
+var<workgroup> chunk_cols: array<u32, WG>;
+var<workgroup> chunk_scale: array<f32, WG>;
+var<workgroup> partial: array<f32, WG>;
+var<workgroup> range: vec2<u32>;
+
+// Σ over the workgroup of each thread's `x`, in a fixed order.
+fn workgroup_sum(li: u32, x: f32) -> f32 {
+    partial[li] = x;
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        workgroupBarrier();
+        if li < s {
+            partial[li] += partial[li + s];
+        }
+    }
+    let total = workgroupUniformLoad(&partial[0]);
+    workgroupBarrier();
+    return total;
+}
+
+// This thread's elements of A v, for v in workgroup memory.
+fn apply(li: u32, r: vec2<u32>, diagonal: f32) -> array<f32, PER> {
+    var out: array<f32, PER>;
+    for (var m = 0u; m < PER; m++) {
+        let k = li + m * WG;
+        if k < D {
+            var acc = diagonal * v[k];
+            if IMPLICIT && k < F {
+                for (var j = 0u; j < F; j++) {
+                    acc = fma(gram[j * F + k], v[j], acc);
+                }
+            }
+            out[m] = acc;
+        }
+    }
+    for (var s = r.x; s < r.y; s += WG) {
+        let idx = s + li;
+        var scale = 0.0;
+        var col = 0u;
+        if idx < r.y {
+            col = cols[idx];
+            var dot = 0.0;
+            for (var j = 0u; j < D; j++) {
+                dot = fma(z(col, j), v[j], dot);
+            }
+            scale = terms(col, vals[idx]).x * dot;
+        }
+        chunk_cols[li] = col;
+        chunk_scale[li] = scale;
+        workgroupBarrier();
+        let n = min(WG, r.y - s);
+        for (var t = 0u; t < n; t++) {
+            let c = chunk_cols[t];
+            let st = chunk_scale[t];
+            for (var m = 0u; m < PER; m++) {
+                let k = li + m * WG;
+                if k < D {
+                    out[m] = fma(st, z(c, k), out[m]);
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+    return out;
+}
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let slot = group_index(wg, groups);
+    if slot >= rows.count {
+        return;
+    }
+    let row = order[rows.first + slot];
+    if li == 0u {
+        range = vec2<u32>(indptr[row], indptr[row + 1u]);
+    }
+    let r = workgroupUniformLoad(&range);
+    if r.x == r.y {
+        for (var k = li; k < D; k += WG) {
+            solved[row * D + k] = 0.0;
+        }
+        return;
+    }
+    let diagonal = shift(r.y - r.x);
+
+    var x: array<f32, PER>;
+    var b: array<f32, PER>;
+    for (var m = 0u; m < PER; m++) {
+        let k = li + m * WG;
+        if k < D {
+            x[m] = solved[row * D + k];
+            v[k] = x[m];
+            var acc = 0.0;
+            for (var idx = r.x; idx < r.y; idx++) {
+                let col = cols[idx];
+                acc = fma(terms(col, vals[idx]).y, z(col, k), acc);
+            }
+            b[m] = acc;
+        }
+    }
+    workgroupBarrier();
+    var ap = apply(li, r, diagonal);
+    var res: array<f32, PER>;
+    var p: array<f32, PER>;
+    var own = 0.0;
+    for (var m = 0u; m < PER; m++) {
+        res[m] = b[m] - ap[m];
+        p[m] = res[m];
+        own = fma(res[m], res[m], own);
+    }
+    var rs_old = workgroup_sum(li, own);
+    for (var step = 0u; step < CG_STEPS; step++) {
+        if rs_old < TINY {
+            break;
+        }
+        for (var m = 0u; m < PER; m++) {
+            let k = li + m * WG;
+            if k < D {
+                v[k] = p[m];
+            }
+        }
+        workgroupBarrier();
+        ap = apply(li, r, diagonal);
+        own = 0.0;
+        for (var m = 0u; m < PER; m++) {
+            own = fma(p[m], ap[m], own);
+        }
+        let p_ap = workgroup_sum(li, own);
+        if !(p_ap > 0.0) {
+            break;
+        }
+        let alpha = rs_old / p_ap;
+        own = 0.0;
+        for (var m = 0u; m < PER; m++) {
+            x[m] = fma(alpha, p[m], x[m]);
+            res[m] = fma(-alpha, ap[m], res[m]);
+            own = fma(res[m], res[m], own);
+        }
+        let rs_new = workgroup_sum(li, own);
+        if rs_new < TINY {
+            break;
+        }
+        let beta = rs_new / rs_old;
+        for (var m = 0u; m < PER; m++) {
+            p[m] = fma(beta, p[m], res[m]);
+        }
+        rs_old = rs_new;
+    }
+    var finite = true;
+    for (var m = 0u; m < PER; m++) {
+        finite = finite && is_finite(x[m]);
+    }
+    if !finite {
+        atomicMin(&status[0], row);
+        return;
+    }
+    for (var m = 0u; m < PER; m++) {
+        let k = li + m * WG;
+        if k < D {
+            solved[row * D + k] = x[m];
+        }
+    }
+}

@@ -1,0 +1,118 @@
+// Solves a batch of rows' normal equations A x = b by Cholesky factorisation,
+// one workgroup per row: b = Σ t z is formed here, A comes from row_gram.wgsl
+// and is factorised in place (lower triangle), then two triangular solves.
+// A row without interactions gets the zero vector; a row whose matrix is not
+// positive definite, or whose solution is not finite, is reported through
+// status[0] (the smallest such row) and left unchanged.
+// Needs row_common.wgsl.
+
+const WG: u32 = 64u;
+
+@group(0) @binding(7) var<storage, read_write> systems: array<f32>;
+@group(0) @binding(8) var<storage, read_write> solved: array<f32>;
+@group(0) @binding(9) var<storage, read_write> status: array<atomic<u32>>;
+
+var<workgroup> rhs: array<f32, D>;
+var<workgroup> range: vec2<u32>;
+var<workgroup> failed: u32;
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let slot = group_index(wg, groups);
+    if slot >= rows.count {
+        return;
+    }
+    let row = order[rows.first + slot];
+    if li == 0u {
+        range = vec2<u32>(indptr[row], indptr[row + 1u]);
+    }
+    let r = workgroupUniformLoad(&range);
+    if r.x == r.y {
+        for (var k = li; k < D; k += WG) {
+            solved[row * D + k] = 0.0;
+        }
+        return;
+    }
+    for (var k = li; k < D; k += WG) {
+        var b = 0.0;
+        for (var idx = r.x; idx < r.y; idx++) {
+            let col = cols[idx];
+            b = fma(terms(col, vals[idx]).y, z(col, k), b);
+        }
+        rhs[k] = b;
+    }
+
+    let a = slot * D * D;
+    for (var k = 0u; k < D; k++) {
+        if li == 0u {
+            let pivot = systems[a + k * D + k];
+            if pivot > 0.0 && is_finite(pivot) {
+                systems[a + k * D + k] = sqrt(pivot);
+            } else {
+                failed = 1u;
+            }
+        }
+        if workgroupUniformLoad(&failed) != 0u {
+            break;
+        }
+        storageBarrier();
+        let lkk = systems[a + k * D + k];
+        for (var i = k + 1u + li; i < D; i += WG) {
+            systems[a + i * D + k] /= lkk;
+        }
+        storageBarrier();
+        for (var i = k + 1u + li; i < D; i += WG) {
+            let lik = systems[a + i * D + k];
+            for (var j = k + 1u; j <= i; j++) {
+                systems[a + i * D + j] = fma(-lik, systems[a + j * D + k], systems[a + i * D + j]);
+            }
+        }
+        storageBarrier();
+    }
+    if workgroupUniformLoad(&failed) != 0u {
+        if li == 0u {
+            atomicMin(&status[0], row);
+        }
+        return;
+    }
+
+    // L y = b, then Lᵀ x = y, in place in rhs.
+    for (var k = 0u; k < D; k++) {
+        if li == 0u {
+            rhs[k] /= systems[a + k * D + k];
+        }
+        workgroupBarrier();
+        let yk = rhs[k];
+        for (var i = k + 1u + li; i < D; i += WG) {
+            rhs[i] = fma(-systems[a + i * D + k], yk, rhs[i]);
+        }
+        workgroupBarrier();
+    }
+    for (var n = 0u; n < D; n++) {
+        let k = D - 1u - n;
+        if li == 0u {
+            rhs[k] /= systems[a + k * D + k];
+        }
+        workgroupBarrier();
+        let xk = rhs[k];
+        for (var i = li; i < k; i += WG) {
+            rhs[i] = fma(-systems[a + k * D + i], xk, rhs[i]);
+        }
+        workgroupBarrier();
+    }
+    var finite = true;
+    for (var k = li; k < D; k += WG) {
+        finite = finite && is_finite(rhs[k]);
+    }
+    if !finite {
+        atomicMin(&status[0], row);
+        return;
+    }
+    for (var k = li; k < D; k += WG) {
+        solved[row * D + k] = rhs[k];
+    }
+}

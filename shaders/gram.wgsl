@@ -1,0 +1,96 @@
+// YᵀY of the fixed side's factors (implicit models), F×F.
+//
+// `partial_gram` sums y yᵀ over one chunk of rows per workgroup layer (z) and
+// one 64×64 output tile per workgroup (x, y): 16×16 threads, 4×4 outputs
+// each, rows staged through workgroup memory 16 at a time. `reduce` then adds
+// the chunks in order, so the result does not depend on scheduling.
+
+override F: u32;
+override D: u32;
+
+const TILE: u32 = 64u;
+const STEP: u32 = 16u;
+
+struct Shape {
+    rows: u32,
+    chunk_rows: u32,
+    chunks: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> shape: Shape;
+@group(0) @binding(1) var<storage, read> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gram: array<f32>;
+
+var<workgroup> tile_a: array<f32, 1024>; // STEP × TILE
+var<workgroup> tile_b: array<f32, 1024>;
+
+@compute @workgroup_size(16, 16)
+fn partial_gram(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let i0 = wg.x * TILE;
+    let j0 = wg.y * TILE;
+    let begin = wg.z * shape.chunk_rows;
+    let end = min(begin + shape.chunk_rows, shape.rows);
+    var acc: array<f32, 16>;
+    for (var r = begin; r < end; r += STEP) {
+        for (var k = 0u; k < 4u; k++) {
+            let e = li + k * 256u;
+            let row = r + e / TILE;
+            let c = e % TILE;
+            var a = 0.0;
+            var b = 0.0;
+            if row < end {
+                if i0 + c < F {
+                    a = y[row * D + i0 + c];
+                }
+                if j0 + c < F {
+                    b = y[row * D + j0 + c];
+                }
+            }
+            tile_a[e] = a;
+            tile_b[e] = b;
+        }
+        workgroupBarrier();
+        for (var s = 0u; s < STEP; s++) {
+            var a: array<f32, 4>;
+            var b: array<f32, 4>;
+            for (var q = 0u; q < 4u; q++) {
+                a[q] = tile_a[s * TILE + lid.y * 4u + q];
+                b[q] = tile_b[s * TILE + lid.x * 4u + q];
+            }
+            for (var p = 0u; p < 4u; p++) {
+                for (var q = 0u; q < 4u; q++) {
+                    acc[p * 4u + q] = fma(a[p], b[q], acc[p * 4u + q]);
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+    for (var p = 0u; p < 4u; p++) {
+        for (var q = 0u; q < 4u; q++) {
+            let i = i0 + lid.y * 4u + p;
+            let j = j0 + lid.x * 4u + q;
+            if i < F && j < F {
+                partials[wg.z * F * F + i * F + j] = acc[p * 4u + q];
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(256)
+fn reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let e = gid.x;
+    if e >= F * F {
+        return;
+    }
+    var s = 0.0;
+    for (var z = 0u; z < shape.chunks; z++) {
+        s += partials[z * F * F + e];
+    }
+    gram[e] = s;
+}

@@ -1,0 +1,81 @@
+// The objective's terms, one thread per row, summed per workgroup in a fixed
+// order into partials[group] = (data, regulariser); the host adds the groups.
+// With rows.data_terms = 1 (the user side) a row adds its data terms:
+// * explicit: Σ (r − μ − b − c − xᵀy)² over its ratings;
+// * implicit: xᵀ(YᵀY)x + Σ [c (p − xᵀy)² − (xᵀy)²] over its interactions,
+//   which is Σ over all items of c (p − xᵀy)²;
+// and every row adds shift(n)·‖x‖² (bias included).
+// Needs row_common.wgsl.
+
+const WG: u32 = 256u;
+
+@group(0) @binding(8) var<storage, read_write> solved: array<f32>;
+@group(0) @binding(9) var<storage, read_write> partials: array<vec2<f32>>;
+
+var<workgroup> sums: array<vec2<f32>, WG>;
+
+fn row_terms(row: u32) -> vec2<f32> {
+    let begin = indptr[row];
+    let end = indptr[row + 1u];
+    let base = row * D;
+    var norm = 0.0;
+    for (var k = 0u; k < D; k++) {
+        norm = fma(solved[base + k], solved[base + k], norm);
+    }
+    var data = 0.0;
+    if rows.data_terms != 0u {
+        if IMPLICIT {
+            for (var i = 0u; i < F; i++) {
+                var gx = 0.0;
+                for (var j = 0u; j < F; j++) {
+                    gx = fma(gram[i * F + j], solved[base + j], gx);
+                }
+                data = fma(gx, solved[base + i], data);
+            }
+        }
+        for (var idx = begin; idx < end; idx++) {
+            let col = cols[idx];
+            let r = vals[idx];
+            var s = 0.0;
+            for (var k = 0u; k < F; k++) {
+                s = fma(solved[base + k], other[col * D + k], s);
+            }
+            if IMPLICIT {
+                let e = select(0.0, 1.0, r > 0.0) - s;
+                data += confidence(r) * e * e - s * s;
+            } else {
+                var bias = 0.0;
+                if BIASES {
+                    bias = GLOBAL_MEAN + solved[base + F] + other[col * D + F];
+                }
+                let e = r - s - bias;
+                data = fma(e, e, data);
+            }
+        }
+    }
+    return vec2<f32>(data, shift(end - begin) * norm);
+}
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let group = group_index(wg, groups);
+    let row = group * WG + li;
+    var t = vec2<f32>(0.0, 0.0);
+    if row < rows.count {
+        t = row_terms(row);
+    }
+    sums[li] = t;
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        workgroupBarrier();
+        if li < s {
+            sums[li] += sums[li + s];
+        }
+    }
+    if li == 0u {
+        partials[group] = sums[0];
+    }
+}

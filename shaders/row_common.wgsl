@@ -1,0 +1,87 @@
+// Shared by the per-row kernels (row_gram, cholesky, cg, loss): the model's
+// constants, the bindings they all read, and the terms each interaction adds
+// to a row's normal equations (the same as gramrec_core::normal_eq):
+//
+// * explicit: z = [y, 1] (the 1 only with biases), w = 1, t = r − μ − c;
+// * implicit: z = y, w = c − 1, t = c·[r > 0], with c the confidence of r.
+//
+// A row solves (YᵀY [implicit] + shift·I + Σ w z zᵀ) x = Σ t z.
+
+override F: u32;
+override D: u32;
+override IMPLICIT: bool;
+override BIASES: bool;
+override LOG_CONFIDENCE: bool;
+override REG_BY_COUNT: bool;
+override REG: f32;
+override ALPHA: f32;
+override EPSILON: f32;
+override GLOBAL_MEAN: f32;
+
+// Which rows a dispatch covers: order[first .. first + count].
+struct Rows {
+    count: u32,
+    first: u32,
+    // loss only: 1 when the data terms are wanted, 0 for the regulariser alone.
+    data_terms: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> rows: Rows;
+@group(0) @binding(1) var<storage, read> indptr: array<u32>;
+@group(0) @binding(2) var<storage, read> cols: array<u32>;
+@group(0) @binding(3) var<storage, read> vals: array<f32>;
+@group(0) @binding(4) var<storage, read> order: array<u32>;
+@group(0) @binding(5) var<storage, read> other: array<f32>;
+@group(0) @binding(6) var<storage, read> gram: array<f32>;
+// Bindings 7 (the batch's matrices), 8 (this side's factors) and 9 (status
+// or loss partials) are declared by the kernels that use them.
+
+// The dispatch is two-dimensional when it has more than 65,535 workgroups.
+fn group_index(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return wg.x + wg.y * groups.x;
+}
+
+fn confidence(r: f32) -> f32 {
+    if LOG_CONFIDENCE {
+        return 1.0 + ALPHA * log(1.0 + abs(r) / EPSILON);
+    }
+    return 1.0 + ALPHA * abs(r);
+}
+
+// The diagonal added for a row with n interactions.
+fn shift(n: u32) -> f32 {
+    if REG_BY_COUNT {
+        return REG * f32(n);
+    }
+    return REG;
+}
+
+// Element k of z for the other side's row c.
+fn z(c: u32, k: u32) -> f32 {
+    if k < F {
+        return other[c * D + k];
+    }
+    if BIASES && k == F {
+        return 1.0;
+    }
+    return 0.0;
+}
+
+// (w, t) of an interaction with the other side's row c and value r.
+fn terms(c: u32, r: f32) -> vec2<f32> {
+    if IMPLICIT {
+        let conf = confidence(r);
+        return vec2<f32>(conf - 1.0, select(0.0, conf, r > 0.0));
+    }
+    var offset = 0.0;
+    if BIASES {
+        offset = GLOBAL_MEAN + other[c * D + F];
+    }
+    return vec2<f32>(1.0, r - offset);
+}
+
+// False for NaN and ±∞.
+fn is_finite(v: f32) -> bool {
+    return abs(v) <= 3.4028235e38;
+}
