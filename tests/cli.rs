@@ -511,3 +511,59 @@ fn training_that_would_not_fit_is_refused_up_front() {
         );
     assert!(!dir.path().join("m").exists());
 }
+
+#[test]
+fn device_choice_falls_back_to_the_cpu_only_in_auto_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, _) = data(dir.path());
+    let factors = |m: &Path| {
+        let bytes = std::fs::read(m.join("items.gramrec")).unwrap();
+        gramrec_core::FactorFile::from_bytes(&bytes).unwrap().factors_f32()
+    };
+    let run = |name: &str, device: &str, env: &[(&str, &str)]| {
+        let mut cmd = gramrec();
+        cmd.envs(env.iter().copied())
+            .args(["train", "--factors", "4", "--iterations", "3", "--device", device, "--input"])
+            .arg(&train)
+            .arg("--out")
+            .arg(dir.path().join(name));
+        cmd.assert()
+    };
+    run("cpu", "cpu", &[]).success();
+    let cpu = factors(&dir.path().join("cpu"));
+
+    // No driver at all: a clear error when the GPU was asked for, the CPU in auto mode.
+    let no_driver = [("VK_DRIVER_FILES", "/nonexistent.json"), ("VK_ICD_FILENAMES", "/nonexistent.json")];
+    run("none-gpu", "gpu", &no_driver).code(1).stderr(predicate::str::contains("GPU: no GPU adapter found"));
+    assert!(!dir.path().join("none-gpu").exists());
+    run("none-auto", "auto", &no_driver)
+        .success()
+        .stderr(predicate::str::contains("no GPU adapter found").and(predicate::str::contains("training on the CPU")));
+    assert_eq!(factors(&dir.path().join("none-auto")), cpu);
+
+    // Auto mode passes over a software adapter unless allowed to use it.
+    run("soft", "auto", &[]).success().stderr(predicate::str::contains("training on the CPU"));
+
+    // A device lost mid-run: an error with --device gpu; auto restarts on the
+    // CPU and gives exactly the CPU's model.
+    let lost = [("GRAMREC_GPU_FAULT", "lose-device:3"), ("GRAMREC_GPU_ALLOW_SOFTWARE", "1")];
+    run("lost-gpu", "gpu", &lost).code(1).stderr(predicate::str::contains("GPU: the GPU device was lost"));
+    assert!(!dir.path().join("lost-gpu").exists());
+    run("lost-auto", "auto", &lost).success().stderr(
+        predicate::str::contains("training on gpu")
+            .and(predicate::str::contains("device was lost"))
+            .and(predicate::str::contains("restarting the run on the CPU")),
+    );
+    assert_eq!(factors(&dir.path().join("lost-auto")), cpu);
+
+    // A shader that does not compile, and a GPU memory limit too small.
+    run("shader", "gpu", &[("GRAMREC_GPU_FAULT", "shader")])
+        .code(1)
+        .stderr(predicate::str::contains("a compute shader failed to compile"));
+    run("small", "gpu", &[("GRAMREC_GPU_MEMORY_LIMIT", "1000")])
+        .code(1)
+        .stderr(predicate::str::contains("of GPU memory but GRAMREC_GPU_MEMORY_LIMIT allows 1000 B"));
+    run("small-auto", "auto", &[("GRAMREC_GPU_MEMORY_LIMIT", "1000"), ("GRAMREC_GPU_ALLOW_SOFTWARE", "1")])
+        .success()
+        .stderr(predicate::str::contains("training on the CPU"));
+}

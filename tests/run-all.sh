@@ -2,8 +2,9 @@
 # Installs what the tests need, then runs every test. CI runs exactly this.
 # Installs (each only when missing): rustfmt, clippy and the wasm32 target
 # (rustup); wasm-bindgen-cli at the version in Cargo.lock (cargo install, a
-# few minutes the first time); Chromium (Debian's package, apt-get); the npm
-# packages of web/ (npm ci).
+# few minutes the first time); Chromium and Mesa's software Vulkan driver
+# lavapipe, for the GPU tests (Debian's packages chromium and
+# mesa-vulkan-drivers, apt-get); the npm packages of web/ (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,13 +16,16 @@ if command -v rustup >/dev/null; then
   rustup component add rustfmt clippy
   rustup target add wasm32-unknown-unknown
 fi
-if ! command -v chromium >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -q && apt-get install -y -q chromium
-  else
-    sudo apt-get update -q && sudo apt-get install -y -q chromium
-  fi
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q && $sudo apt-get install -y -q "${missing[@]}"
 fi
+# The Vulkan loader complains without it; lavapipe does not need it.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 if ! command -v node >/dev/null; then
   echo "node is missing: install Node.js 20 or newer" >&2
   exit 1

@@ -381,14 +381,14 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 }
 
 fn f32s(p: &[u8], what: &str) -> Result<Vec<f32>, FormatError> {
-    if p.len() % 4 != 0 {
+    if !p.len().is_multiple_of(4) {
         return Err(corrupt(format!("section {what} is not a whole number of f32 values")));
     }
     Ok(bytemuck::pod_collect_to_vec(p))
 }
 
 fn u32s(p: &[u8], what: &str) -> Result<Vec<u32>, FormatError> {
-    if p.len() % 4 != 0 {
+    if !p.len().is_multiple_of(4) {
         return Err(corrupt(format!("section {what} is not a whole number of u32 values")));
     }
     Ok(bytemuck::pod_collect_to_vec(p))

@@ -26,7 +26,7 @@ fn config(p: ModelParams, solver: Solver, iterations: usize) -> TrainConfig {
 
 /// Holds out every 5th interaction.
 fn held_out(k: usize) -> bool {
-    k % 5 == 0
+    k.is_multiple_of(5)
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn resuming_from_a_checkpoint_gives_the_uninterrupted_result() {
         assert!(matches!(stopped, Err(Error::Interrupted(4))));
         let start = checkpoint::read(out.path(), &data, &c).unwrap();
         assert_eq!(start.iteration, 3);
-        let resumed = als::train_from(&data, &c, Some(start), &mut |_, _| Ok(())).unwrap();
+        let resumed = als::train_from(&data, &c, Some(start), &mut |_| {}, &mut |_, _| Ok(())).unwrap();
         assert_eq!(resumed.history.len(), 3, "iterations 4, 5 and 6");
         assert_eq!(resumed.users, whole.users, "{solver}: user factors differ after resuming");
         assert_eq!(resumed.items, whole.items, "{solver}: item factors differ after resuming");

@@ -181,7 +181,7 @@ fn held_out_metric(syn: &Synthetic, m: &Model, held_out: impl Fn(usize) -> bool)
 
 #[test]
 fn whole_trainings_agree_with_the_cpu_for_both_kinds_and_solvers() {
-    let held_out = |k: usize| k % 5 == 0;
+    let held_out = |k: usize| k.is_multiple_of(5);
     for kind in [ModelKind::Explicit, ModelKind::Implicit] {
         let syn = Synthetic::generate(SynthSpec { rank: 4, ..SynthSpec::new(300, 200, 9_000, kind, 12) });
         let data = syn.dataset(|k| !held_out(k)).unwrap();

@@ -232,11 +232,11 @@ impl Gpu {
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
         self.check()?;
-        let mapped = receiver
+        receiver
             .recv()
             .map_err(|_| Error::Gpu("reading back from the GPU did not complete".into()))?
             .map_err(|e| Error::Gpu(format!("reading back from the GPU failed: {e}")))?;
-        let _: () = mapped;
+        let _: () = ();
         let view = staging.get_mapped_range(..).map_err(|e| Error::Gpu(format!("reading back failed: {e}")))?;
         let values = bytemuck::cast_slice::<u8, T>(&view).to_vec();
         drop(view);
