@@ -201,7 +201,8 @@ pub fn train_from(
     let on_gpu = |software: bool, notice: &mut dyn FnMut(String), on_iteration: &mut OnIteration<'_>| {
         let mut backend = GpuBackend::new(problem, &users, &items, GpuOptions::from_env(software))?;
         started.set(true);
-        notice(format!("training on {}", backend.describe()));
+        let memory = crate::memory::human(backend.memory());
+        notice(format!("training on {}, {memory} of GPU memory", backend.describe()));
         run(&mut backend, problem, config, first, on_iteration)
     };
     match config.device {

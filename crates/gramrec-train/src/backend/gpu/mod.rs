@@ -143,6 +143,7 @@ pub struct GpuBackend<'a> {
     status: wgpu::Buffer,
     halves: usize,
     fault: Option<Fault>,
+    memory: u64,
 }
 
 /// Workgroups for `n` rows, two-dimensional past the per-dimension limit.
@@ -265,7 +266,12 @@ impl<'a> GpuBackend<'a> {
         };
         let plans = [plan(&users, &items, true)?, plan(&items, &users, false)?];
         gpu.check()?;
-        Ok(Self { p, gpu, kernels, users, items, plans, status, halves: 0, fault: options.fault })
+        Ok(Self { p, gpu, kernels, users, items, plans, status, halves: 0, fault: options.fault, memory: needed })
+    }
+
+    /// Device memory this run holds, in bytes (the up-front estimate).
+    pub fn memory(&self) -> u64 {
+        self.memory
     }
 
     /// The plan and buffers of one side.
