@@ -11,7 +11,7 @@
 
 override CG_STEPS: u32;
 
-const WG: u32 = 64u;
+const WG: u32 = ROW_THREADS;
 const PER: u32 = 5u; // elements per thread: D ≤ 320
 const TINY: f32 = 1e-20;
 
@@ -22,7 +22,6 @@ var<workgroup> v: array<f32, D>;
 var<workgroup> chunk_cols: array<u32, WG>;
 var<workgroup> chunk_scale: array<f32, WG>;
 var<workgroup> partial: array<f32, WG>;
-var<workgroup> range: vec2<u32>;
 
 // Σ over the workgroup of each thread's `x`, in a fixed order.
 fn workgroup_sum(li: u32, x: f32) -> f32 {
@@ -95,10 +94,7 @@ fn main(
         return;
     }
     let row = order[rows.first + slot];
-    if li == 0u {
-        range = vec2<u32>(indptr[row], indptr[row + 1u]);
-    }
-    let r = workgroupUniformLoad(&range);
+    let r = interactions_of(row, li);
     if r.x == r.y {
         for (var k = li; k < D; k += WG) {
             solved[row * D + k] = 0.0;

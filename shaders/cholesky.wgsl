@@ -6,14 +6,13 @@
 // status[0] (the smallest such row) and left unchanged.
 // Needs row_common.wgsl.
 
-const WG: u32 = 64u;
+const WG: u32 = ROW_THREADS;
 
 @group(0) @binding(7) var<storage, read_write> systems: array<f32>;
 @group(0) @binding(8) var<storage, read_write> solved: array<f32>;
 @group(0) @binding(9) var<storage, read_write> status: array<atomic<u32>>;
 
 var<workgroup> rhs: array<f32, D>;
-var<workgroup> range: vec2<u32>;
 var<workgroup> failed: u32;
 
 @compute @workgroup_size(64)
@@ -27,10 +26,7 @@ fn main(
         return;
     }
     let row = order[rows.first + slot];
-    if li == 0u {
-        range = vec2<u32>(indptr[row], indptr[row + 1u]);
-    }
-    let r = workgroupUniformLoad(&range);
+    let r = interactions_of(row, li);
     if r.x == r.y {
         for (var k = li; k < D; k += WG) {
             solved[row * D + k] = 0.0;

@@ -1,15 +1,12 @@
 // YᵀY of the fixed side's factors (implicit models), F×F.
 //
 // `partial_gram` sums y yᵀ over one chunk of rows per workgroup layer (z) and
-// one 64×64 output tile per workgroup (x, y): 16×16 threads, 4×4 outputs
-// each, rows staged through workgroup memory 16 at a time. `reduce` then adds
-// the chunks in order, so the result does not depend on scheduling.
+// one 64×64 output tile per workgroup (x, y), rows staged 16 at a time.
+// `reduce` then adds the chunks in order, so the result does not depend on
+// scheduling. Needs tile.wgsl.
 
 override F: u32;
 override D: u32;
-
-const TILE: u32 = 64u;
-const STEP: u32 = 16u;
 
 struct Shape {
     rows: u32,
@@ -22,9 +19,6 @@ struct Shape {
 @group(0) @binding(1) var<storage, read> y: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(3) var<storage, read_write> gram: array<f32>;
-
-var<workgroup> tile_a: array<f32, 1024>; // STEP × TILE
-var<workgroup> tile_b: array<f32, 1024>;
 
 @compute @workgroup_size(16, 16)
 fn partial_gram(
@@ -56,19 +50,7 @@ fn partial_gram(
             tile_b[e] = b;
         }
         workgroupBarrier();
-        for (var s = 0u; s < STEP; s++) {
-            var a: array<f32, 4>;
-            var b: array<f32, 4>;
-            for (var q = 0u; q < 4u; q++) {
-                a[q] = tile_a[s * TILE + lid.y * 4u + q];
-                b[q] = tile_b[s * TILE + lid.x * 4u + q];
-            }
-            for (var p = 0u; p < 4u; p++) {
-                for (var q = 0u; q < 4u; q++) {
-                    acc[p * 4u + q] = fma(a[p], b[q], acc[p * 4u + q]);
-                }
-            }
-        }
+        accumulate_tile(lid, &acc);
         workgroupBarrier();
     }
     for (var p = 0u; p < 4u; p++) {

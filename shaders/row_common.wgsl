@@ -37,9 +37,23 @@ struct Rows {
 // Bindings 7 (the batch's matrices), 8 (this side's factors) and 9 (status
 // or loss partials) are declared by the kernels that use them.
 
+// Threads per workgroup of the one-row-per-workgroup kernels (cholesky, cg).
+const ROW_THREADS: u32 = 64u;
+
+var<workgroup> row_span: vec2<u32>;
+
 // The dispatch is two-dimensional when it has more than 65,535 workgroups.
 fn group_index(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
     return wg.x + wg.y * groups.x;
+}
+
+// [begin, end) of `row`'s interactions, the same in every thread (so it may
+// bound loops that contain barriers). `li`: the thread's local index.
+fn interactions_of(row: u32, li: u32) -> vec2<u32> {
+    if li == 0u {
+        row_span = vec2<u32>(indptr[row], indptr[row + 1u]);
+    }
+    return workgroupUniformLoad(&row_span);
 }
 
 fn confidence(r: f32) -> f32 {

@@ -2,19 +2,11 @@
 // A = YᵀY [implicit] + shift·I + Σ w z zᵀ, D×D, into systems[slot].
 //
 // Workgroup (slot, tile i, tile j) builds one 64×64 tile of one row's matrix:
-// 16×16 threads with 4×4 outputs each; the row's interactions are staged
-// through workgroup memory 16 at a time, w folded into one side. Splitting a
-// row's matrix into tiles spreads a long row over several workgroups.
-// Needs row_common.wgsl.
-
-const TILE: u32 = 64u;
-const STEP: u32 = 16u;
+// the row's interactions are staged 16 at a time, w folded into one side.
+// Splitting a row's matrix into tiles spreads a long row over several
+// workgroups. Needs row_common.wgsl and tile.wgsl.
 
 @group(0) @binding(7) var<storage, read_write> systems: array<f32>;
-
-var<workgroup> za: array<f32, 1024>; // STEP × TILE, times w
-var<workgroup> zb: array<f32, 1024>;
-var<workgroup> range: vec2<u32>;
 
 @compute @workgroup_size(16, 16)
 fn main(
@@ -26,11 +18,7 @@ fn main(
     if slot >= rows.count {
         return;
     }
-    let row = order[rows.first + slot];
-    if li == 0u {
-        range = vec2<u32>(indptr[row], indptr[row + 1u]);
-    }
-    let r = workgroupUniformLoad(&range);
+    let r = interactions_of(order[rows.first + slot], li);
     let i0 = wg.y * TILE;
     let j0 = wg.z * TILE;
     var acc: array<f32, 16>;
@@ -46,23 +34,11 @@ fn main(
                 a = terms(col, vals[idx]).x * z(col, i0 + c);
                 b = z(col, j0 + c);
             }
-            za[e] = a;
-            zb[e] = b;
+            tile_a[e] = a;
+            tile_b[e] = b;
         }
         workgroupBarrier();
-        for (var t = 0u; t < STEP; t++) {
-            var a: array<f32, 4>;
-            var b: array<f32, 4>;
-            for (var q = 0u; q < 4u; q++) {
-                a[q] = za[t * TILE + lid.y * 4u + q];
-                b[q] = zb[t * TILE + lid.x * 4u + q];
-            }
-            for (var p = 0u; p < 4u; p++) {
-                for (var q = 0u; q < 4u; q++) {
-                    acc[p * 4u + q] = fma(a[p], b[q], acc[p * 4u + q]);
-                }
-            }
-        }
+        accumulate_tile(lid, &acc);
         workgroupBarrier();
     }
     let diagonal = shift(r.y - r.x);

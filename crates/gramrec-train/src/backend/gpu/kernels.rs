@@ -12,6 +12,8 @@ use crate::error::Result;
 
 /// The shader sources, embedded at build time.
 pub mod source {
+    /// Register tiling shared by the two Gram kernels.
+    pub const TILE: &str = include_str!("../../../../../shaders/tile.wgsl");
     /// YᵀY: partial sums per chunk of rows, then their reduction.
     pub const GRAM: &str = include_str!("../../../../../shaders/gram.wgsl");
     /// Constants, bindings and interaction terms shared by the row kernels.
@@ -142,18 +144,19 @@ impl Kernels {
         let row_layout =
             layout(gpu, "rows", &[Uniform, Read, Read, Read, Read, Read, Read, ReadWrite, ReadWrite, ReadWrite]);
         let values = constants(params, global_mean, cg_steps);
-        let row = |label: &str, kernel: &str| {
-            let source = format!("{}\n{kernel}", source::ROW_COMMON);
+        let gram = [source::TILE, source::GRAM].join("\n");
+        let row = |label: &str, parts: &[&str]| {
+            let source = [&[source::ROW_COMMON], parts].concat().join("\n");
             pipeline(gpu, label, &source, "main", &row_layout, &values)
         };
         let cg_source = if broken { "fn broken( {" } else { source::CG };
         let kernels = Self {
-            partial_gram: pipeline(gpu, "partial_gram", source::GRAM, "partial_gram", &gram_layout, &values),
-            reduce_gram: pipeline(gpu, "reduce_gram", source::GRAM, "reduce", &gram_layout, &values),
-            row_gram: row("row_gram", source::ROW_GRAM),
-            cholesky: row("cholesky", source::CHOLESKY),
-            cg: row("cg", cg_source),
-            loss: row("loss", source::LOSS),
+            partial_gram: pipeline(gpu, "partial_gram", &gram, "partial_gram", &gram_layout, &values),
+            reduce_gram: pipeline(gpu, "reduce_gram", &gram, "reduce", &gram_layout, &values),
+            row_gram: row("row_gram", &[source::TILE, source::ROW_GRAM]),
+            cholesky: row("cholesky", &[source::CHOLESKY]),
+            cg: row("cg", &[cg_source]),
+            loss: row("loss", &[source::LOSS]),
             gram_layout,
             row_layout,
         };
