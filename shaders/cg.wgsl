@@ -3,9 +3,9 @@
 // A v = YᵀY v [implicit] + shift·v + Σ w (z·v) z. The steps and their stopping
 // rules are those of gramrec_core::linalg::conjugate_gradient.
 // Thread l owns elements l, l + 64, … of x, r, p and A p; the vector being
-// multiplied lives in workgroup memory. Interactions go 64 at a time: each
-// thread forms one w (z·v), then every thread adds those 64 terms to its
-// elements. A row without interactions gets the zero vector; a non-finite
+// multiplied lives in workgroup memory. Interactions go PIECE at a time: their
+// z rows are staged in workgroup memory with coalesced reads, LANES threads
+// form each w (z·v), then every thread adds the PIECE terms to its elements. A row without interactions gets the zero vector; a non-finite
 // result is reported through status[0] (the smallest such row).
 // Needs row_common.wgsl.
 
@@ -18,9 +18,15 @@ const TINY: f32 = 1e-20;
 @group(0) @binding(8) var<storage, read_write> solved: array<f32>;
 @group(0) @binding(9) var<storage, read_write> status: array<atomic<u32>>;
 
+// Interactions staged in workgroup memory at a time, and threads per
+// interaction in the dot products z·v: 16 × 4 up to 128 unknowns, 8 × 8 above
+// (at most 10 KiB staged, within WebGPU's default 16 KiB).
+override PIECE: u32 = select(8u, 16u, D <= 128u);
+override LANES: u32 = WG / PIECE;
+
 var<workgroup> v: array<f32, D>;
-var<workgroup> chunk_cols: array<u32, WG>;
-var<workgroup> chunk_scale: array<f32, WG>;
+var<workgroup> staged: array<f32, PIECE * D>;
+var<workgroup> piece_scale: array<f32, 16>;
 var<workgroup> partial: array<f32, WG>;
 
 // Σ over the workgroup of each thread's `x`, in a fixed order.
@@ -52,29 +58,44 @@ fn apply(li: u32, r: vec2<u32>, diagonal: f32) -> array<f32, PER> {
             out[m] = acc;
         }
     }
-    for (var s = r.x; s < r.y; s += WG) {
-        let idx = s + li;
-        var scale = 0.0;
-        var col = 0u;
-        if idx < r.y {
-            col = cols[idx];
-            var dot = 0.0;
-            for (var j = 0u; j < D; j++) {
-                dot = fma(z(col, j), v[j], dot);
+    let t = li / LANES;
+    let lane = li % LANES;
+    for (var s = r.x; s < r.y; s += PIECE) {
+        // Stage the piece's z rows: consecutive threads read consecutive elements.
+        for (var e = li; e < PIECE * D; e += WG) {
+            let row = e / D;
+            var value = 0.0;
+            if s + row < r.y {
+                value = z(cols[s + row], e - row * D);
             }
-            scale = terms(col, vals[idx]).x * dot;
+            staged[e] = value;
         }
-        chunk_cols[li] = col;
-        chunk_scale[li] = scale;
         workgroupBarrier();
-        let n = min(WG, r.y - s);
-        for (var t = 0u; t < n; t++) {
-            let c = chunk_cols[t];
-            let st = chunk_scale[t];
+        var dot = 0.0;
+        for (var k = lane; k < D; k += LANES) {
+            dot = fma(staged[t * D + k], v[k], dot);
+        }
+        partial[li] = dot;
+        workgroupBarrier();
+        if lane == 0u {
+            var sum = 0.0;
+            for (var q = 0u; q < LANES; q++) {
+                sum += partial[li + q];
+            }
+            var w = 0.0;
+            if s + t < r.y {
+                w = terms(cols[s + t], vals[s + t]).x;
+            }
+            piece_scale[t] = w * sum;
+        }
+        workgroupBarrier();
+        let n = min(PIECE, r.y - s);
+        for (var i = 0u; i < n; i++) {
+            let scale = piece_scale[i];
             for (var m = 0u; m < PER; m++) {
                 let k = li + m * WG;
                 if k < D {
-                    out[m] = fma(st, z(c, k), out[m]);
+                    out[m] = fma(scale, staged[i * D + k], out[m]);
                 }
             }
         }

@@ -137,6 +137,8 @@ fn conjugate_gradient_kernel_matches_the_cpu() {
     compare_half_iterations(params(ModelKind::Explicit, 5, false), Solver::Cg, &data, software());
     // More than 64 unknowns: each thread owns two elements; YᵀY spans two tiles.
     compare_half_iterations(params(ModelKind::Implicit, 65, false), Solver::Cg, &data, software());
+    // More than 128 unknowns: interactions staged 8 at a time instead of 16.
+    compare_half_iterations(params(ModelKind::Explicit, 130, true), Solver::Cg, &data, software());
     let log = ModelParams { confidence: Confidence::Log, epsilon: 0.5, ..params(ModelKind::Implicit, 11, false) };
     compare_half_iterations(log, Solver::Cg, &data, software());
 }
