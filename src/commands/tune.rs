@@ -43,7 +43,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
         cg_steps: a.als.cg_steps,
         seed: a.als.seed,
         threads: a.als.threads,
-        device: a.als.device,
+        device: a.als.device.settle(&mut |line| log.log(line)),
     };
     let settings = grid.settings(&base);
     log.log(format!(

@@ -286,3 +286,24 @@ fn more_rows_than_one_dispatch_dimension_holds() {
     assert_eq!(untouched, 0, "{untouched} user factors were not solved");
     assert_close("70,000 users", &cu, &gu, 2e-4);
 }
+
+#[test]
+fn resuming_on_the_gpu_gives_the_uninterrupted_result() {
+    let syn = Synthetic::generate(SynthSpec::new(200, 150, 4_000, ModelKind::Explicit, 14));
+    let data = syn.dataset(|_| true).unwrap();
+    let config = |iterations| TrainConfig {
+        params: params(ModelKind::Explicit, 6, true),
+        iterations,
+        solver: Solver::Cholesky,
+        cg_steps: 3,
+        seed: 2,
+        threads: 2,
+        device: Device::Gpu,
+    };
+    let whole = als::train(&data, &config(4), &mut |_, _| Ok(())).unwrap();
+    let half = als::train(&data, &config(2), &mut |_, _| Ok(())).unwrap();
+    let start = als::Start { iteration: 2, users: half.users, items: half.items };
+    let resumed = als::train_from(&data, &config(4), Some(start), &mut |_| {}, &mut |_, _| Ok(())).unwrap();
+    assert_eq!(whole.users, resumed.users);
+    assert_eq!(whole.items, resumed.items);
+}

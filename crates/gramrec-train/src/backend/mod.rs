@@ -31,6 +31,25 @@ pub enum Device {
 }
 
 impl Device {
+    /// For many trainings in a row (tuning): `Auto` becomes `Cpu` when no
+    /// usable GPU is found, saying why once, so that each training does not
+    /// look again; otherwise the device is kept.
+    pub fn settle(self, notice: &mut dyn FnMut(String)) -> Device {
+        if self != Device::Auto {
+            return self;
+        }
+        match gpu::Gpu::open(gpu::GpuOptions::from_env(false).allow_software) {
+            Ok(gpu) => {
+                notice(format!("training on gpu {}", gpu.name()));
+                Device::Auto
+            }
+            Err(why) => {
+                notice(format!("GPU: {why}; training on the CPU"));
+                Device::Cpu
+            }
+        }
+    }
+
     /// The name on the command line.
     pub fn name(self) -> &'static str {
         match self {
