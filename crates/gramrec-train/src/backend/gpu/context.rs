@@ -236,9 +236,8 @@ impl Gpu {
             .recv()
             .map_err(|_| Error::Gpu("reading back from the GPU did not complete".into()))?
             .map_err(|e| Error::Gpu(format!("reading back from the GPU failed: {e}")))?;
-        let _: () = ();
         let view = staging.get_mapped_range(..).map_err(|e| Error::Gpu(format!("reading back failed: {e}")))?;
-        let values = bytemuck::cast_slice::<u8, T>(&view).to_vec();
+        let values = bytemuck::pod_collect_to_vec::<u8, T>(&view);
         drop(view);
         staging.unmap();
         Ok(values)

@@ -274,11 +274,11 @@ impl<'a> GpuBackend<'a> {
         self.memory
     }
 
-    /// The plan and buffers of one side.
-    fn side(&self, side: Side) -> (&SidePlan, &SideBuffers) {
+    /// The prepared dispatches of one side.
+    fn plan(&self, side: Side) -> &SidePlan {
         match side {
-            Side::Users => (&self.plans[0], &self.users),
-            Side::Items => (&self.plans[1], &self.items),
+            Side::Users => &self.plans[0],
+            Side::Items => &self.plans[1],
         }
     }
 
@@ -301,7 +301,7 @@ impl<'a> GpuBackend<'a> {
         if self.p.params.kind != ModelKind::Implicit {
             return Ok(());
         }
-        let (plan, _) = self.side(side);
+        let plan = self.plan(side);
         let f = self.p.params.factors as u64;
         let tiles = f.div_ceil(TILE) as u32;
         let mut encoder = self.gpu.encoder();
@@ -333,7 +333,7 @@ impl Backend for GpuBackend<'_> {
         self.gram_of(side.other())?;
         let mut times = PhaseTimes { build: start.elapsed().as_secs_f64(), solve: 0.0 };
         self.gpu.write(&self.status, &[NO_FAILURE]);
-        let (plan, _) = self.side(side);
+        let plan = self.plan(side);
         let tiles = (self.p.params.dim() as u64).div_ceil(TILE) as u32;
         for (group, rows) in &plan.batches {
             let t0 = Instant::now();
@@ -368,7 +368,7 @@ impl Backend for GpuBackend<'_> {
         self.gram_of(Side::Items)?;
         let mut loss = Loss::default();
         for side in [Side::Users, Side::Items] {
-            let (plan, _) = self.side(side);
+            let plan = self.plan(side);
             let (x, y) = plan.loss_groups;
             let mut encoder = self.gpu.encoder();
             self.dispatch(&mut encoder, &self.kernels.loss, &plan.loss, (x, y, 1));
