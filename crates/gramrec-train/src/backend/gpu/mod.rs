@@ -6,7 +6,7 @@
 //! one word (the first row that failed, if any) and the objective a few
 //! partial sums; the factors come back once, at the end.
 //!
-//! Work per half-iteration (kernels in `shaders/`, see [`kernels`]):
+//! Work per half-iteration (kernels in `shaders/`, described in docs/GPU.md):
 //! 1. implicit models: YᵀY of the fixed side (`gram.wgsl`);
 //! 2. CG: a few conjugate-gradient steps per row, one workgroup each
 //!    (`cg.wgsl`); Cholesky: in batches sized to the device's largest binding,
