@@ -153,12 +153,19 @@ impl Gpu {
 
     /// A storage buffer holding `data` (at least 4 bytes: bindings cannot be empty).
     pub fn upload<T: bytemuck::Pod>(&self, what: &str, data: &[T], usage: wgpu::BufferUsages) -> Result<wgpu::Buffer> {
-        let mut bytes = bytemuck::cast_slice::<T, u8>(data).to_vec();
-        bytes.resize(bytes.len().max(4).next_multiple_of(4), 0);
-        self.check_size(what, bytes.len() as u64)?;
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        let mut padded = Vec::new();
+        let contents = if bytes.len() >= 4 && bytes.len().is_multiple_of(4) {
+            bytes // the usual case: no copy
+        } else {
+            padded.extend_from_slice(bytes);
+            padded.resize(bytes.len().max(4).next_multiple_of(4), 0);
+            &padded
+        };
+        self.check_size(what, contents.len() as u64)?;
         Ok(self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(what),
-            contents: &bytes,
+            contents,
             usage: usage | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         }))
     }
