@@ -15,8 +15,8 @@ const WG: u32 = ROW_THREADS;
 const PER: u32 = 5u; // elements per thread: D ≤ 320
 const TINY: f32 = 1e-20;
 
-@group(0) @binding(8) var<storage, read_write> solved: array<f32>;
-@group(0) @binding(9) var<storage, read_write> status: array<atomic<u32>>;
+@group(0) @binding(7) var<storage, read_write> solved: array<f32>;
+@group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
 
 // Interactions staged in workgroup memory at a time, and threads per
 // interaction in the dot products z·v: 16 × 4 up to 128 unknowns, 8 × 8 above
@@ -114,7 +114,7 @@ fn main(
     if slot >= rows.count {
         return;
     }
-    let row = order[rows.first + slot];
+    let row = row_at(rows.first + slot);
     let r = interactions_of(row, li);
     if r.x == r.y {
         for (var k = li; k < D; k += WG) {

@@ -8,9 +8,9 @@
 
 const WG: u32 = ROW_THREADS;
 
-@group(0) @binding(7) var<storage, read_write> systems: array<f32>;
-@group(0) @binding(8) var<storage, read_write> solved: array<f32>;
-@group(0) @binding(9) var<storage, read_write> status: array<atomic<u32>>;
+@group(0) @binding(6) var<storage, read_write> systems: array<f32>;
+@group(0) @binding(7) var<storage, read_write> solved: array<f32>;
+@group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
 
 var<workgroup> rhs: array<f32, D>;
 var<workgroup> failed: u32;
@@ -25,7 +25,7 @@ fn main(
     if slot >= rows.count {
         return;
     }
-    let row = order[rows.first + slot];
+    let row = row_at(rows.first + slot);
     let r = interactions_of(row, li);
     if r.x == r.y {
         for (var k = li; k < D; k += WG) {

@@ -2,21 +2,22 @@
 // order into partials[group] = (data, regulariser); the host adds the groups.
 // With rows.data_terms = 1 (the user side) a row adds its data terms:
 // * explicit: Σ (r − μ − b − c − xᵀy)² over its ratings;
-// * implicit: xᵀ(YᵀY)x + Σ [c (p − xᵀy)² − (xᵀy)²] over its interactions,
-//   which is Σ over all items of c (p − xᵀy)²;
+// * implicit: Σ [c (p − xᵀy)² − (xᵀy)²] over its interactions; with
+//   xᵀ(YᵀY)x, which the host adds for all users at once as Σ (YᵀY)⊙(XᵀX),
+//   this is Σ over all items of c (p − xᵀy)²;
 // and every row adds shift(n)·‖x‖² (bias included).
 // Needs row_common.wgsl.
 
 const WG: u32 = 256u;
 
-@group(0) @binding(8) var<storage, read_write> solved: array<f32>;
-@group(0) @binding(9) var<storage, read_write> partials: array<vec2<f32>>;
+@group(0) @binding(7) var<storage, read_write> solved: array<f32>;
+@group(0) @binding(8) var<storage, read_write> partials: array<vec2<f32>>;
 
 var<workgroup> sums: array<vec2<f32>, WG>;
 
 fn row_terms(row: u32) -> vec2<f32> {
-    let begin = indptr[row];
-    let end = indptr[row + 1u];
+    let begin = row_index[row];
+    let end = row_index[row + 1u];
     let base = row * D;
     var norm = 0.0;
     for (var k = 0u; k < D; k++) {
@@ -24,15 +25,6 @@ fn row_terms(row: u32) -> vec2<f32> {
     }
     var data = 0.0;
     if rows.data_terms != 0u {
-        if IMPLICIT {
-            for (var i = 0u; i < F; i++) {
-                var gx = 0.0;
-                for (var j = 0u; j < F; j++) {
-                    gx = fma(gram[i * F + j], solved[base + j], gx);
-                }
-                data = fma(gx, solved[base + i], data);
-            }
-        }
         for (var idx = begin; idx < end; idx++) {
             let col = cols[idx];
             let r = vals[idx];

@@ -18,23 +18,26 @@ override ALPHA: f32;
 override EPSILON: f32;
 override GLOBAL_MEAN: f32;
 
-// Which rows a dispatch covers: order[first .. first + count].
+// Which rows a dispatch covers: positions first .. first + count of the
+// dispatch order.
 struct Rows {
     count: u32,
     first: u32,
     // loss only: 1 when the data terms are wanted, 0 for the regulariser alone.
     data_terms: u32,
-    _pad: u32,
+    // Rows of this side.
+    total: u32,
 }
 
 @group(0) @binding(0) var<uniform> rows: Rows;
-@group(0) @binding(1) var<storage, read> indptr: array<u32>;
+// The CSR's offsets (total + 1), then the rows in dispatch order (total): one
+// buffer, so that the row kernels bind 8 storage buffers, WebGPU's default.
+@group(0) @binding(1) var<storage, read> row_index: array<u32>;
 @group(0) @binding(2) var<storage, read> cols: array<u32>;
 @group(0) @binding(3) var<storage, read> vals: array<f32>;
-@group(0) @binding(4) var<storage, read> order: array<u32>;
-@group(0) @binding(5) var<storage, read> other: array<f32>;
-@group(0) @binding(6) var<storage, read> gram: array<f32>;
-// Bindings 7 (the batch's matrices), 8 (this side's factors) and 9 (status
+@group(0) @binding(4) var<storage, read> other: array<f32>;
+@group(0) @binding(5) var<storage, read> gram: array<f32>;
+// Bindings 6 (the batch's matrices), 7 (this side's factors) and 8 (status
 // or loss partials) are declared by the kernels that use them.
 
 // Threads per workgroup of the one-row-per-workgroup kernels (cholesky, cg).
@@ -47,11 +50,16 @@ fn group_index(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
     return wg.x + wg.y * groups.x;
 }
 
+// The row at `position` in the dispatch order.
+fn row_at(position: u32) -> u32 {
+    return row_index[rows.total + 1u + position];
+}
+
 // [begin, end) of `row`'s interactions, the same in every thread (so it may
 // bound loops that contain barriers). `li`: the thread's local index.
 fn interactions_of(row: u32, li: u32) -> vec2<u32> {
     if li == 0u {
-        row_span = vec2<u32>(indptr[row], indptr[row + 1u]);
+        row_span = vec2<u32>(row_index[row], row_index[row + 1u]);
     }
     return workgroupUniformLoad(&row_span);
 }

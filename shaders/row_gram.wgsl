@@ -6,7 +6,7 @@
 // Splitting a row's matrix into tiles spreads a long row over several
 // workgroups. Needs row_common.wgsl and tile.wgsl.
 
-@group(0) @binding(7) var<storage, read_write> systems: array<f32>;
+@group(0) @binding(6) var<storage, read_write> systems: array<f32>;
 
 @compute @workgroup_size(16, 16)
 fn main(
@@ -18,7 +18,7 @@ fn main(
     if slot >= rows.count {
         return;
     }
-    let r = interactions_of(order[rows.first + slot], li);
+    let r = interactions_of(row_at(rows.first + slot), li);
     let i0 = wg.y * TILE;
     let j0 = wg.z * TILE;
     var acc: array<f32, 16>;

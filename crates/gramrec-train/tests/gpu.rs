@@ -131,6 +131,21 @@ fn cholesky_kernels_match_the_cpu_in_one_batch_and_in_several() {
 }
 
 #[test]
+fn every_kernel_fits_webgpu_default_limits() {
+    // What the least capable adapter offers: 128 MiB bindings, 8 storage
+    // buffers per kernel, 16 KiB of workgroup memory, 256 threads.
+    let data = awkward_data(150, 90, 12, 7);
+    let webgpu = GpuOptions { webgpu_limits: true, ..software() };
+    for (p, solver) in [
+        (params(ModelKind::Implicit, 256, false), Solver::Cg),
+        (params(ModelKind::Explicit, 256, true), Solver::Cg),
+        (params(ModelKind::Explicit, 64, true), Solver::Cholesky),
+    ] {
+        compare_half_iterations(p, solver, &data, webgpu);
+    }
+}
+
+#[test]
 fn conjugate_gradient_kernel_matches_the_cpu() {
     let data = awkward_data(150, 90, 12, 2);
     compare_half_iterations(params(ModelKind::Explicit, 9, true), Solver::Cg, &data, software());
@@ -306,4 +321,46 @@ fn resuming_on_the_gpu_gives_the_uninterrupted_result() {
     let resumed = als::train_from(&data, &config(4), Some(start), &mut |_| {}, &mut |_, _| Ok(())).unwrap();
     assert_eq!(whole.users, resumed.users);
     assert_eq!(whole.items, resumed.items);
+}
+
+/// One user with `n` interactions (items repeat), 59 others with 5 each.
+fn one_long_row(n: u32) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let (mut u, mut i, mut v) = (Vec::new(), Vec::new(), Vec::new());
+    for k in 0..n {
+        u.push(0);
+        i.push(k % 40);
+        v.push(rng.random_range(1..=5) as f32);
+    }
+    for user in 1..60u32 {
+        for _ in 0..5 {
+            u.push(user);
+            i.push(rng.random_range(0..40));
+            v.push(rng.random_range(1..=5) as f32);
+        }
+    }
+    with_empty_rows(60, 40, &u, &i, &v)
+}
+
+#[test]
+fn a_long_row_matches_the_cpu() {
+    let data = one_long_row(2_000);
+    compare_half_iterations(params(ModelKind::Implicit, 16, false), Solver::Cg, &data, software());
+    compare_half_iterations(params(ModelKind::Explicit, 8, true), Solver::Cholesky, &data, software());
+}
+
+#[test]
+fn a_row_of_a_hundred_thousand_is_solved_on_a_gpu_and_refused_by_lavapipe() {
+    let data = one_long_row(100_000);
+    let p = params(ModelKind::Implicit, 16, false);
+    let software_driver = gramrec_train::backend::gpu::Gpu::open(true, false).unwrap().is_software();
+    if software_driver {
+        // lavapipe would cut the kernels' loops short and return wrong factors.
+        let problem = Problem { data: &data, params: p, solver: Solver::Cg, cg_steps: 3, global_mean: 0.0 };
+        let (users, items) = (vec![0.0; 60 * 16], vec![0.1; 40 * 16]);
+        let e = GpuBackend::new(problem, &users, &items, software()).err().unwrap().to_string();
+        assert!(e.contains("stops shader loops after 65535 iterations") && e.contains("100000 interactions"), "{e}");
+    } else {
+        compare_half_iterations(p, Solver::Cg, &data, software());
+    }
 }

@@ -38,7 +38,7 @@ impl Device {
         if self != Device::Auto {
             return self;
         }
-        match gpu::Gpu::open(gpu::GpuOptions::from_env(false).allow_software) {
+        match gpu::Gpu::open(gpu::GpuOptions::from_env(false).allow_software, false) {
             Ok(gpu) => {
                 notice(format!("training on gpu {}", gpu.name()));
                 Device::Auto

@@ -84,8 +84,10 @@ fn one_line(message: &str) -> String {
 impl Gpu {
     /// Opens the best adapter: a discrete GPU before an integrated one, and a
     /// software one only with `allow_software`. The device gets the adapter's
-    /// own limits (bigger buffers than WebGPU's defaults on real GPUs).
-    pub fn open(allow_software: bool) -> Result<Self, Unavailable> {
+    /// own limits (bigger buffers than WebGPU's defaults on real GPUs), or
+    /// with `webgpu_limits` only WebGPU's defaults, which every adapter offers
+    /// (the tests check that the kernels fit them).
+    pub fn open(allow_software: bool, webgpu_limits: bool) -> Result<Self, Unavailable> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
         let mut adapters: Vec<wgpu::Adapter> = pollster::block_on(instance.enumerate_adapters(backends))
@@ -98,7 +100,7 @@ impl Gpu {
         if info.device_type == wgpu::DeviceType::Cpu && !allow_software {
             return Err(Unavailable::SoftwareOnly(info.name));
         }
-        let limits = adapter.limits();
+        let limits = if webgpu_limits { wgpu::Limits::defaults() } else { adapter.limits() };
         let descriptor = wgpu::DeviceDescriptor {
             label: Some("gramrec"),
             required_limits: limits.clone(),
@@ -127,6 +129,11 @@ impl Gpu {
     /// "NVIDIA H100 (Vulkan)".
     pub fn name(&self) -> String {
         format!("{} ({:?})", self.info.name, self.info.backend)
+    }
+
+    /// Whether the adapter is a software rasteriser (lavapipe, llvmpipe, WARP).
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
     }
 
     /// The device's limits.

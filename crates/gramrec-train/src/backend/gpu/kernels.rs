@@ -141,8 +141,7 @@ impl Kernels {
     pub fn new(gpu: &Gpu, params: &ModelParams, global_mean: f32, cg_steps: usize, broken: bool) -> Result<Self> {
         use Access::*;
         let gram_layout = layout(gpu, "gram", &[Uniform, Read, ReadWrite, ReadWrite]);
-        let row_layout =
-            layout(gpu, "rows", &[Uniform, Read, Read, Read, Read, Read, Read, ReadWrite, ReadWrite, ReadWrite]);
+        let row_layout = layout(gpu, "rows", &[Uniform, Read, Read, Read, Read, Read, ReadWrite, ReadWrite, ReadWrite]);
         let values = constants(params, global_mean, cg_steps);
         let gram = [source::TILE, source::GRAM].join("\n");
         let row = |label: &str, parts: &[&str]| {

@@ -4,7 +4,8 @@
 //! Everything stays resident: both CSRs, both factor matrices, YᵀY and the
 //! scratch space are uploaded or allocated once. A half-iteration reads back
 //! one word (the first row that failed, if any) and the objective a few
-//! partial sums; the factors come back once, at the end.
+//! partial sums (and two f×f Gram matrices for implicit models); the factors
+//! come back once, at the end.
 //!
 //! Work per half-iteration (kernels in `shaders/`, described in docs/GPU.md):
 //! 1. implicit models: YᵀY of the fixed side (`gram.wgsl`);
@@ -44,6 +45,34 @@ const MIN_GRAM_CHUNK_ROWS: u64 = 1024;
 const TILE: u64 = 64;
 /// "No row failed" in the status word.
 const NO_FAILURE: u32 = u32::MAX;
+/// Mesa's llvmpipe (lavapipe) silently ends a shader invocation's loops once
+/// they have run this many iterations in all.
+const SOFTWARE_LOOP_LIMIT: u64 = 65_535;
+
+/// An upper bound on the loop iterations one invocation of the heaviest
+/// kernel runs for a row of `n` interactions (loops with small constant trip
+/// counts, which the driver unrolls, left out). Measured on lavapipe with 16
+/// factors and CG: rows of 8,000 interactions come out right and 9,000 wrong;
+/// this bound refuses from about 7,900.
+fn loop_iterations(p: &Problem<'_>, n: u64) -> u64 {
+    let (f, d, steps) = (p.params.factors as u64, p.params.dim() as u64, p.cg_steps as u64);
+    let per = d.div_ceil(64);
+    let loss = d + n * (f + 1);
+    let kernel = match p.solver {
+        Solver::Cg => {
+            let (piece, lanes) = if d <= 128 { (16, 4) } else { (8, 8) };
+            let per_piece = (piece * d).div_ceil(64) + d.div_ceil(lanes) + lanes + piece + 1;
+            let apply = per * f + n.div_ceil(piece) * per_piece;
+            per * n + (steps + 1) * apply + 20 * (steps + 1)
+        }
+        Solver::Cholesky => {
+            let row_gram = n.div_ceil(16) * 21 + 16;
+            let factor = d * 2 * per + d * d * d / 192 + d * d / 64;
+            (per * n + factor + 2 * d * (per + 1)).max(row_gram)
+        }
+    };
+    kernel.max(loss)
+}
 
 /// A failure injected into a GPU run, so tests can check how real ones are
 /// handled (set through `GRAMREC_GPU_FAULT`, see docs/ROBUSTNESS.md).
@@ -79,6 +108,10 @@ pub struct GpuOptions {
     /// At most this many rows per Cholesky batch (the tests force several
     /// batches with it; by default the device's largest binding decides).
     pub batch_rows: Option<u64>,
+    /// Ask the device for WebGPU's default limits only (128 MiB per binding,
+    /// 8 storage buffers per kernel, 16 KiB of workgroup memory) instead of
+    /// the adapter's: the tests check that the kernels fit them.
+    pub webgpu_limits: bool,
 }
 
 impl GpuOptions {
@@ -90,6 +123,7 @@ impl GpuOptions {
             memory_limit: std::env::var("GRAMREC_GPU_MEMORY_LIMIT").ok().and_then(|s| s.trim().parse().ok()),
             fault: Fault::from_env(),
             batch_rows: None,
+            webgpu_limits: false,
         }
     }
 }
@@ -97,10 +131,10 @@ impl GpuOptions {
 /// One side's data on the device.
 struct SideBuffers {
     rows: usize,
-    indptr: wgpu::Buffer,
+    /// The CSR offsets, then the rows in dispatch order.
+    index: wgpu::Buffer,
     cols: wgpu::Buffer,
     vals: wgpu::Buffer,
-    order: wgpu::Buffer,
     factors: wgpu::Buffer,
 }
 
@@ -140,6 +174,7 @@ pub struct GpuBackend<'a> {
     users: SideBuffers,
     items: SideBuffers,
     plans: [SidePlan; 2],
+    gram: wgpu::Buffer,
     status: wgpu::Buffer,
     halves: usize,
     fault: Option<Fault>,
@@ -181,7 +216,7 @@ impl<'a> GpuBackend<'a> {
                 p.data.nnz()
             )));
         }
-        let gpu = Gpu::open(options.allow_software).map_err(|e| Error::Gpu(e.to_string()))?;
+        let gpu = Gpu::open(options.allow_software, options.webgpu_limits).map_err(|e| Error::Gpu(e.to_string()))?;
         let d = p.params.dim() as u64;
         let batch_rows = if p.solver == Solver::Cholesky {
             let most = (p.data.users.len().max(p.data.items.len()) as u64).max(1);
@@ -190,6 +225,23 @@ impl<'a> GpuBackend<'a> {
         } else {
             0
         };
+        if gpu.is_software() {
+            let longest = (0..p.data.by_user.rows())
+                .map(|r| p.data.by_user.degree(r))
+                .chain((0..p.data.by_item.rows()).map(|r| p.data.by_item.degree(r)))
+                .max()
+                .unwrap_or(0) as u64;
+            let loops = loop_iterations(&p, longest);
+            if loops > SOFTWARE_LOOP_LIMIT {
+                return Err(Error::Gpu(format!(
+                    "{} is a software driver that stops shader loops after {SOFTWARE_LOOP_LIMIT} iterations, and \
+                     the longest row here ({longest} interactions, {} factors) needs about {loops}; use --device cpu \
+                     (real GPUs have no such limit)",
+                    gpu.name(),
+                    p.params.factors
+                )));
+            }
+        }
         let needed = memory_estimate(&p, batch_rows);
         if let Some(limit) = options.memory_limit.filter(|&l| needed > l) {
             return Err(Error::Gpu(format!(
@@ -202,16 +254,15 @@ impl<'a> GpuBackend<'a> {
         let kernels =
             Kernels::new(&gpu, &p.params, p.global_mean, p.cg_steps, options.fault == Some(Fault::BrokenShader))?;
         let side = |csr: &crate::csr::Csr, factors: &[f32], name: &str| -> Result<SideBuffers> {
-            let indptr: Vec<u32> = csr.indptr.iter().map(|&o| o as u32).collect();
             let mut order: Vec<u32> = (0..csr.rows() as u32).collect();
             order.sort_by_key(|&r| std::cmp::Reverse(csr.degree(r as usize)));
+            let index: Vec<u32> = csr.indptr.iter().map(|&o| o as u32).chain(order).collect();
             let storage = wgpu::BufferUsages::STORAGE;
             Ok(SideBuffers {
                 rows: csr.rows(),
-                indptr: gpu.upload(&format!("{name} offsets"), &indptr, storage)?,
+                index: gpu.upload(&format!("{name} offsets and order"), &index, storage)?,
                 cols: gpu.upload(&format!("{name} interactions"), &csr.indices, storage)?,
                 vals: gpu.upload(&format!("{name} values"), &csr.values, storage)?,
-                order: gpu.upload(&format!("{name} order"), &order, storage)?,
                 factors: gpu.upload(&format!("{name} factors"), factors, storage)?,
             })
         };
@@ -230,30 +281,20 @@ impl<'a> GpuBackend<'a> {
             let shape = uniform(&gpu, "YᵀY shape", [n as u32, chunk_rows as u32, gram_chunks as u32, 0])?;
             let gram_group = bind(&gpu, &kernels.gram_layout, &[&shape, &this.factors, &partials, &gram]);
             let rows_group = |rows: &wgpu::Buffer, out: &wgpu::Buffer| {
-                let buffers = [
-                    rows,
-                    &this.indptr,
-                    &this.cols,
-                    &this.vals,
-                    &this.order,
-                    &other.factors,
-                    &gram,
-                    &systems,
-                    &this.factors,
-                    out,
-                ];
+                let buffers =
+                    [rows, &this.index, &this.cols, &this.vals, &other.factors, &gram, &systems, &this.factors, out];
                 bind(&gpu, &kernels.row_layout, &buffers)
             };
             let per_batch = if p.solver == Solver::Cholesky { batch_rows } else { n.max(1) };
             let mut batches = Vec::new();
             for first in (0..n).step_by(per_batch as usize) {
                 let count = per_batch.min(n - first) as u32;
-                let words = uniform(&gpu, "batch", [count, first as u32, 0, 0])?;
+                let words = uniform(&gpu, "batch", [count, first as u32, 0, n as u32])?;
                 batches.push((rows_group(&words, &status), count));
             }
             let (gx, gy) = groups_2d((n as u32).div_ceil(LOSS_ROWS_PER_GROUP), max_dim);
             let loss_partials = gpu.scratch("loss partial sums", 8 * gx as u64 * gy as u64)?;
-            let words = uniform(&gpu, "loss rows", [n as u32, 0, u32::from(is_users), 0])?;
+            let words = uniform(&gpu, "loss rows", [n as u32, 0, u32::from(is_users), n as u32])?;
             let loss = rows_group(&words, &loss_partials);
             Ok(SidePlan {
                 gram: gram_group,
@@ -266,7 +307,7 @@ impl<'a> GpuBackend<'a> {
         };
         let plans = [plan(&users, &items, true)?, plan(&items, &users, false)?];
         gpu.check()?;
-        Ok(Self { p, gpu, kernels, users, items, plans, status, halves: 0, fault: options.fault, memory: needed })
+        Ok(Self { p, gpu, kernels, users, items, plans, gram, status, halves: 0, fault: options.fault, memory: needed })
     }
 
     /// Device memory this run holds, in bytes (the up-front estimate).
@@ -365,8 +406,17 @@ impl Backend for GpuBackend<'_> {
     }
 
     fn loss(&mut self) -> Result<Loss> {
-        self.gram_of(Side::Items)?;
         let mut loss = Loss::default();
+        if self.p.params.kind == ModelKind::Implicit {
+            // Σ_u x_uᵀ(YᵀY)x_u = Σ_jk (YᵀY)_jk (XᵀX)_jk: two f×f matrices instead
+            // of f² work per user.
+            let ff = self.p.params.factors * self.p.params.factors;
+            self.gram_of(Side::Items)?;
+            let yty = self.gpu.read::<f32>(&self.gram, 0, ff)?;
+            self.gram_of(Side::Users)?;
+            let xtx = self.gpu.read::<f32>(&self.gram, 0, ff)?;
+            loss.data += yty.iter().zip(&xtx).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>();
+        }
         for side in [Side::Users, Side::Items] {
             let plan = self.plan(side);
             let (x, y) = plan.loss_groups;
