@@ -1,6 +1,8 @@
-// The objective's terms, one thread per row, summed per workgroup in a fixed
-// order into partials[group] = (data, regulariser); the host adds the groups.
-// With rows.data_terms = 1 (the user side) a row adds its data terms:
+// The objective's terms, one workgroup per 64 consecutive rows: the threads
+// share each row's interactions and factor elements, and the workgroup's sum
+// goes to partials[group] = (data, regulariser) in a fixed order; the host
+// adds the groups. With rows.data_terms = 1 (the user side) a row adds its
+// data terms:
 // * explicit: Σ (r − μ − b − c − xᵀy)² over its ratings;
 // * implicit: Σ [c (p − xᵀy)² − (xᵀy)²] over its interactions; with
 //   xᵀ(YᵀY)x, which the host adds for all users at once as Σ (YᵀY)⊙(XᵀX),
@@ -8,24 +10,26 @@
 // and every row adds shift(n)·‖x‖² (bias included).
 // Needs row_common.wgsl.
 
-const WG: u32 = 256u;
+const WG: u32 = ROW_THREADS;
+const ROWS_PER_GROUP: u32 = 64u;
 
 @group(0) @binding(7) var<storage, read_write> solved: array<f32>;
 @group(0) @binding(8) var<storage, read_write> partials: array<vec2<f32>>;
 
 var<workgroup> sums: array<vec2<f32>, WG>;
 
-fn row_terms(row: u32) -> vec2<f32> {
+// This thread's share of a row's (data, regulariser) terms.
+fn row_terms(row: u32, li: u32) -> vec2<f32> {
     let begin = row_index[row];
     let end = row_index[row + 1u];
     let base = row * D;
     var norm = 0.0;
-    for (var k = 0u; k < D; k++) {
+    for (var k = li; k < D; k += WG) {
         norm = fma(solved[base + k], solved[base + k], norm);
     }
     var data = 0.0;
     if rows.data_terms != 0u {
-        for (var idx = begin; idx < end; idx++) {
+        for (var idx = begin + li; idx < end; idx += WG) {
             let col = cols[idx];
             let r = vals[idx];
             var s = 0.0;
@@ -48,17 +52,18 @@ fn row_terms(row: u32) -> vec2<f32> {
     return vec2<f32>(data, shift(end - begin) * norm);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
     let group = group_index(wg, groups);
-    let row = group * WG + li;
+    let first = group * ROWS_PER_GROUP;
+    let last = min(first + ROWS_PER_GROUP, rows.count);
     var t = vec2<f32>(0.0, 0.0);
-    if row < rows.count {
-        t = row_terms(row);
+    for (var row = first; row < last; row++) {
+        t += row_terms(row, li);
     }
     sums[li] = t;
     for (var s = WG / 2u; s > 0u; s >>= 1u) {

@@ -40,6 +40,11 @@ impl Csr {
         (self.indptr[r + 1] - self.indptr[r]) as usize
     }
 
+    /// The largest row degree (0 without rows).
+    pub fn max_degree(&self) -> usize {
+        (0..self.rows()).map(|r| self.degree(r)).max().unwrap_or(0)
+    }
+
     /// Builds a matrix from (row, col, value) triples, keeping for each row the
     /// triples' order (a stable counting sort by row).
     pub fn from_triples(rows: usize, cols: usize, row: &[u32], col: &[u32], val: &[f32]) -> Self {

@@ -13,11 +13,7 @@ use crate::error::{Error, Result};
 pub fn training_estimate(data: &Dataset, config: &TrainConfig, threads: usize) -> u64 {
     let d = config.params.dim() as u64;
     let rows = (data.users.len() + data.items.len()) as u64;
-    let longest = (0..data.by_user.rows())
-        .map(|r| data.by_user.degree(r))
-        .chain((0..data.by_item.rows()).map(|r| data.by_item.degree(r)))
-        .max()
-        .unwrap_or(0) as u64;
+    let longest = data.by_user.max_degree().max(data.by_item.max_degree()) as u64;
     let factors = rows * d * 4;
     let scratch = (longest * (d + 2) + d * d + 4 * d) * 4;
     let files = rows * d * 4 + d * d * 4 + rows * 24;

@@ -33,7 +33,7 @@ pub mod source {
 pub const MAX_FACTORS: usize = 256;
 
 /// Rows per workgroup of the loss kernel.
-pub const LOSS_ROWS_PER_GROUP: u32 = 256;
+pub const LOSS_ROWS_PER_GROUP: u32 = 64;
 
 /// Compiled pipelines for one model.
 pub struct Kernels {

@@ -49,16 +49,32 @@ const NO_FAILURE: u32 = u32::MAX;
 /// they have run this many iterations in all.
 const SOFTWARE_LOOP_LIMIT: u64 = 65_535;
 
-/// An upper bound on the loop iterations one invocation of the heaviest
-/// kernel runs for a row of `n` interactions (loops with small constant trip
-/// counts, which the driver unrolls, left out). Measured on lavapipe with 16
-/// factors and CG: rows of 8,000 interactions come out right and 9,000 wrong;
-/// this bound refuses from about 7,900.
-fn loop_iterations(p: &Problem<'_>, n: u64) -> u64 {
+/// An upper bound on the loop iterations one invocation runs, in the solve
+/// kernels for the longest row and in the loss kernel for the heaviest group
+/// of rows (loops with small constant trip counts, which the driver unrolls,
+/// left out). Measured on lavapipe with 16 factors and CG: rows of 8,000
+/// interactions come out right and 9,000 wrong; this bound refuses from about
+/// 7,900.
+fn loop_iterations(p: &Problem<'_>) -> u64 {
+    let (f, d) = (p.params.factors as u64, p.params.dim() as u64);
+    let degrees = |csr: &crate::csr::Csr| (0..csr.rows()).map(|r| csr.degree(r) as u64).collect::<Vec<_>>();
+    let (by_user, by_item) = (degrees(&p.data.by_user), degrees(&p.data.by_item));
+    let longest = by_user.iter().chain(&by_item).copied().max().unwrap_or(0);
+    let group = LOSS_ROWS_PER_GROUP as usize;
+    let loss = by_user
+        .chunks(group)
+        .chain(by_item.chunks(group))
+        .map(|rows| rows.iter().map(|&n| n.div_ceil(64) * (f + 1) + d.div_ceil(64) + 2).sum::<u64>())
+        .max()
+        .unwrap_or(0);
+    solve_loop_iterations(p, longest).max(loss)
+}
+
+/// [`loop_iterations`] of the solve kernels for a row of `n` interactions.
+fn solve_loop_iterations(p: &Problem<'_>, n: u64) -> u64 {
     let (f, d, steps) = (p.params.factors as u64, p.params.dim() as u64, p.cg_steps as u64);
     let per = d.div_ceil(64);
-    let loss = d + n * (f + 1);
-    let kernel = match p.solver {
+    match p.solver {
         Solver::Cg => {
             let (piece, lanes) = if d <= 128 { (16, 4) } else { (8, 8) };
             let per_piece = (piece * d).div_ceil(64) + d.div_ceil(lanes) + lanes + piece + 1;
@@ -70,8 +86,7 @@ fn loop_iterations(p: &Problem<'_>, n: u64) -> u64 {
             let factor = d * 2 * per + d * d * d / 192 + d * d / 64;
             (per * n + factor + 2 * d * (per + 1)).max(row_gram)
         }
-    };
-    kernel.max(loss)
+    }
 }
 
 /// A failure injected into a GPU run, so tests can check how real ones are
@@ -226,12 +241,8 @@ impl<'a> GpuBackend<'a> {
             0
         };
         if gpu.is_software() {
-            let longest = (0..p.data.by_user.rows())
-                .map(|r| p.data.by_user.degree(r))
-                .chain((0..p.data.by_item.rows()).map(|r| p.data.by_item.degree(r)))
-                .max()
-                .unwrap_or(0) as u64;
-            let loops = loop_iterations(&p, longest);
+            let longest = p.data.by_user.max_degree().max(p.data.by_item.max_degree());
+            let loops = loop_iterations(&p);
             if loops > SOFTWARE_LOOP_LIMIT {
                 return Err(Error::Gpu(format!(
                     "{} is a software driver that stops shader loops after {SOFTWARE_LOOP_LIMIT} iterations, and \
