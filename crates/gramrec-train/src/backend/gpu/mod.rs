@@ -240,6 +240,15 @@ impl<'a> GpuBackend<'a> {
         } else {
             0
         };
+        let needed = memory_estimate(&p, batch_rows);
+        if let Some(limit) = options.memory_limit.filter(|&l| needed > l) {
+            return Err(Error::Gpu(format!(
+                "training needs about {} of GPU memory but GRAMREC_GPU_MEMORY_LIMIT allows {}; use fewer \
+                 --factors, filter rare users and items, or --device cpu",
+                human(needed),
+                human(limit)
+            )));
+        }
         if gpu.is_software() {
             let longest = p.data.by_user.max_degree().max(p.data.by_item.max_degree());
             let loops = loop_iterations(&p);
@@ -252,15 +261,6 @@ impl<'a> GpuBackend<'a> {
                     p.params.factors
                 )));
             }
-        }
-        let needed = memory_estimate(&p, batch_rows);
-        if let Some(limit) = options.memory_limit.filter(|&l| needed > l) {
-            return Err(Error::Gpu(format!(
-                "training needs about {} of GPU memory but GRAMREC_GPU_MEMORY_LIMIT allows {}; use fewer \
-                 --factors, filter rare users and items, or --device cpu",
-                human(needed),
-                human(limit)
-            )));
         }
         let kernels =
             Kernels::new(&gpu, &p.params, p.global_mean, p.cg_steps, options.fault == Some(Fault::BrokenShader))?;
