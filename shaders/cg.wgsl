@@ -15,7 +15,6 @@ const WG: u32 = ROW_THREADS;
 const PER: u32 = 5u; // elements per thread: D ≤ 320
 const TINY: f32 = 1e-20;
 
-@group(0) @binding(7) var<storage, read_write> solved: array<f32>;
 @group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
 
 // Interactions staged in workgroup memory at a time, and threads per
@@ -117,9 +116,7 @@ fn main(
     let row = row_at(rows.first + slot);
     let r = interactions_of(row, li);
     if r.x == r.y {
-        for (var k = li; k < D; k += WG) {
-            solved[row * D + k] = 0.0;
-        }
+        clear_row(row, li);
         return;
     }
     let diagonal = shift(r.y - r.x);

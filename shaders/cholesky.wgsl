@@ -9,7 +9,6 @@
 const WG: u32 = ROW_THREADS;
 
 @group(0) @binding(6) var<storage, read_write> systems: array<f32>;
-@group(0) @binding(7) var<storage, read_write> solved: array<f32>;
 @group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
 
 var<workgroup> rhs: array<f32, D>;
@@ -28,9 +27,7 @@ fn main(
     let row = row_at(rows.first + slot);
     let r = interactions_of(row, li);
     if r.x == r.y {
-        for (var k = li; k < D; k += WG) {
-            solved[row * D + k] = 0.0;
-        }
+        clear_row(row, li);
         return;
     }
     for (var k = li; k < D; k += WG) {

@@ -13,7 +13,6 @@
 const WG: u32 = ROW_THREADS;
 const ROWS_PER_GROUP: u32 = 64u;
 
-@group(0) @binding(7) var<storage, read_write> solved: array<f32>;
 @group(0) @binding(8) var<storage, read_write> partials: array<vec2<f32>>;
 
 var<workgroup> sums: array<vec2<f32>, WG>;

@@ -37,8 +37,10 @@ struct Rows {
 @group(0) @binding(3) var<storage, read> vals: array<f32>;
 @group(0) @binding(4) var<storage, read> other: array<f32>;
 @group(0) @binding(5) var<storage, read> gram: array<f32>;
-// Bindings 6 (the batch's matrices), 7 (this side's factors) and 8 (status
-// or loss partials) are declared by the kernels that use them.
+// This side's factors (read by the loss, written by the solves).
+@group(0) @binding(7) var<storage, read_write> solved: array<f32>;
+// Bindings 6 (the batch's matrices) and 8 (status or loss partials) are
+// declared by the kernels that use them.
 
 // Threads per workgroup of the one-row-per-workgroup kernels (cholesky, cg).
 const ROW_THREADS: u32 = 64u;
@@ -53,6 +55,13 @@ fn group_index(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
 // The row at `position` in the dispatch order.
 fn row_at(position: u32) -> u32 {
     return row_index[rows.total + 1u + position];
+}
+
+// A row without interactions gets the zero vector (as on the CPU).
+fn clear_row(row: u32, li: u32) {
+    for (var k = li; k < D; k += ROW_THREADS) {
+        solved[row * D + k] = 0.0;
+    }
 }
 
 // [begin, end) of `row`'s interactions, the same in every thread (so it may

@@ -168,7 +168,7 @@ struct SidePlan {
 
 /// Bytes of device memory a run needs: the estimate checked against
 /// `GRAMREC_GPU_MEMORY_LIMIT` before anything is allocated.
-pub fn memory_estimate(p: &Problem<'_>, batch_rows: u64) -> u64 {
+fn memory_estimate(p: &Problem<'_>, batch_rows: u64) -> u64 {
     let (f, d) = (p.params.factors as u64, p.params.dim() as u64);
     let data = p.data;
     let rows = (data.users.len() + data.items.len()) as u64;
