@@ -9,8 +9,6 @@
 // result is reported through status[0] (the smallest such row).
 // Needs row_common.wgsl.
 
-override CG_STEPS: u32;
-
 const WG: u32 = ROW_THREADS;
 const PER: u32 = 5u; // elements per thread: D ≤ 320
 const TINY: f32 = 1e-20;
@@ -109,16 +107,12 @@ fn main(
     @builtin(num_workgroups) groups: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let slot = group_index(wg, groups);
-    if slot >= rows.count {
+    let work = row_work(wg, groups, li);
+    if !work.solve {
         return;
     }
-    let row = row_at(rows.first + slot);
-    let r = interactions_of(row, li);
-    if r.x == r.y {
-        clear_row(row, li);
-        return;
-    }
+    let row = work.row;
+    let r = work.span;
     let diagonal = shift(r.y - r.x);
 
     var x: array<f32, PER>;

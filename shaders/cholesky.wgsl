@@ -20,16 +20,13 @@ fn main(
     @builtin(num_workgroups) groups: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let slot = group_index(wg, groups);
-    if slot >= rows.count {
+    let work = row_work(wg, groups, li);
+    if !work.solve {
         return;
     }
-    let row = row_at(rows.first + slot);
-    let r = interactions_of(row, li);
-    if r.x == r.y {
-        clear_row(row, li);
-        return;
-    }
+    let slot = work.slot;
+    let row = work.row;
+    let r = work.span;
     for (var k = li; k < D; k += WG) {
         var b = 0.0;
         for (var idx = r.x; idx < r.y; idx++) {

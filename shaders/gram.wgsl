@@ -3,10 +3,7 @@
 // `partial_gram` sums y yᵀ over one chunk of rows per workgroup layer (z) and
 // one 64×64 output tile per workgroup (x, y), rows staged 16 at a time.
 // `reduce` then adds the chunks in order, so the result does not depend on
-// scheduling. Needs tile.wgsl.
-
-override F: u32;
-override D: u32;
+// scheduling. Needs constants.wgsl and tile.wgsl.
 
 struct Shape {
     rows: u32,

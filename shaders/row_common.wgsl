@@ -1,22 +1,12 @@
-// Shared by the per-row kernels (row_gram, cholesky, cg, loss): the model's
-// constants, the bindings they all read, and the terms each interaction adds
+// Shared by the per-row kernels (row_gram, cholesky, cg, loss): the bindings
+// they all read, and the terms each interaction adds
 // to a row's normal equations (the same as gramrec_core::normal_eq):
 //
 // * explicit: z = [y, 1] (the 1 only with biases), w = 1, t = r − μ − c;
 // * implicit: z = y, w = c − 1, t = c·[r > 0], with c the confidence of r.
 //
 // A row solves (YᵀY [implicit] + shift·I + Σ w z zᵀ) x = Σ t z.
-
-override F: u32;
-override D: u32;
-override IMPLICIT: bool;
-override BIASES: bool;
-override LOG_CONFIDENCE: bool;
-override REG_BY_COUNT: bool;
-override REG: f32;
-override ALPHA: f32;
-override EPSILON: f32;
-override GLOBAL_MEAN: f32;
+// Needs constants.wgsl.
 
 // Which rows a dispatch covers: positions first .. first + count of the
 // dispatch order.
@@ -62,6 +52,32 @@ fn clear_row(row: u32, li: u32) {
     for (var k = li; k < D; k += ROW_THREADS) {
         solved[row * D + k] = 0.0;
     }
+}
+
+// What a one-row-per-workgroup kernel works on: the workgroup's slot in the
+// dispatch, its row, and the row's interactions [span.x, span.y). `solve` is
+// false past the dispatch's rows, and for a row without interactions, which
+// is given the zero vector here (as on the CPU).
+struct RowWork {
+    slot: u32,
+    row: u32,
+    span: vec2<u32>,
+    solve: bool,
+}
+
+fn row_work(wg: vec3<u32>, groups: vec3<u32>, li: u32) -> RowWork {
+    var work = RowWork(group_index(wg, groups), 0u, vec2<u32>(0u, 0u), false);
+    if work.slot >= rows.count {
+        return work;
+    }
+    work.row = row_at(rows.first + work.slot);
+    work.span = interactions_of(work.row, li);
+    if work.span.x == work.span.y {
+        clear_row(work.row, li);
+        return work;
+    }
+    work.solve = true;
+    return work;
 }
 
 // [begin, end) of `row`'s interactions, the same in every thread (so it may

@@ -1,14 +1,18 @@
 //! Command-line definitions.
 
+use std::ffi::OsStr;
+use std::marker::PhantomData;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use gramrec_core::{Confidence, Dtype, ModelKind, RegScaling, Solver};
-use gramrec_train::backend::Device;
-use gramrec_train::dataset::Duplicates;
-use gramrec_train::eval::Metric;
-use gramrec_train::load::{Column, Format, Header, RatingColumn};
-use gramrec_train::split::SplitMode;
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use gramrec_als::Device;
+use gramrec_core::params::{DEFAULT_ALPHA, DEFAULT_EPSILON, DEFAULT_FACTORS, DEFAULT_ITERATIONS};
+use gramrec_core::{named_enum, Confidence, Dtype, ModelKind, Named, RegScaling, Solver, SolverOptions};
+use gramrec_data::load::{Column, Format, Header, RatingColumn};
+use gramrec_data::split::SplitMode;
+use gramrec_data::Duplicates;
+use gramrec_eval::Metric;
 
 /// Fast alternating-least-squares recommenders: train on interaction logs,
 /// evaluate, recommend, and ship item factors to web pages.
@@ -77,28 +81,28 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
     /// File format: auto (from the extension or content), csv (any delimited text) or jsonl.
-    #[arg(long, default_value = "auto", value_parser = parse_from_str::<Format>, help_heading = "Input")]
+    #[arg(long, default_value = "auto", value_parser = named::<Format>(), help_heading = "Input")]
     pub format: Format,
     /// Delimiter of text files: one character, "tab", or "::" (default: from the extension or first line).
     #[arg(long, help_heading = "Input")]
     pub delimiter: Option<String>,
     /// Whether the first line is a header: auto, yes or no.
-    #[arg(long, default_value = "auto", value_parser = parse_from_str::<Header>, help_heading = "Input")]
+    #[arg(long, default_value = "auto", value_parser = named::<Header>(), help_heading = "Input")]
     pub header: Header,
     /// User column: 0-based index or header/field name (default: a column named like user/userId/reviewerID, else the first).
-    #[arg(long, value_parser = parse_from_str::<Column>, help_heading = "Input")]
+    #[arg(long, value_parser = parsed::<Column>(), help_heading = "Input")]
     pub user_col: Option<Column>,
     /// Item column: index or name (default: item/itemId/movieId/asin…, else the second).
-    #[arg(long, value_parser = parse_from_str::<Column>, help_heading = "Input")]
+    #[arg(long, value_parser = parsed::<Column>(), help_heading = "Input")]
     pub item_col: Option<Column>,
     /// Skip bad lines (counted by kind in a summary) instead of stopping at the first one.
     #[arg(long, help_heading = "Input")]
     pub skip_invalid: bool,
     /// Timestamp column for `split --mode time`: index or name (default: timestamp/time/unixReviewTime…, else the fourth column).
-    #[arg(long, value_parser = parse_from_str::<Column>, help_heading = "Input")]
+    #[arg(long, value_parser = parsed::<Column>(), help_heading = "Input")]
     pub timestamp_col: Option<Column>,
     /// Rating column: index, name, "auto" (rating/overall/count…, else the third if present) or "none" (every interaction counts 1).
-    #[arg(long, default_value = "auto", value_parser = parse_from_str::<RatingColumn>, help_heading = "Input")]
+    #[arg(long, default_value = "auto", value_parser = parsed::<RatingColumn>(), help_heading = "Input")]
     pub rating_col: RatingColumn,
 }
 
@@ -106,7 +110,7 @@ pub struct InputArgs {
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
     /// Repeated (user, item) pairs: sum, last, mean or error [default: sum for implicit models, last for explicit ones].
-    #[arg(long, value_parser = parse_from_str::<Duplicates>, help_heading = "Data")]
+    #[arg(long, value_parser = named::<Duplicates>(), help_heading = "Data")]
     pub duplicates: Option<Duplicates>,
     /// Drop users with fewer distinct items.
     #[arg(long, default_value_t = 1, help_heading = "Data")]
@@ -123,16 +127,16 @@ pub struct DataArgs {
 #[derive(Args, Debug, Clone)]
 pub struct HyperArgs {
     /// Number of latent factors.
-    #[arg(long, default_value_t = 64, help_heading = "Model")]
+    #[arg(long, default_value_t = DEFAULT_FACTORS, help_heading = "Model")]
     pub factors: usize,
     /// Full iterations (one user and one item half-iteration each).
-    #[arg(long, default_value_t = 15, help_heading = "Model")]
+    #[arg(long, default_value_t = DEFAULT_ITERATIONS, help_heading = "Model")]
     pub iterations: usize,
     /// Regularisation λ [default: 0.1 explicit (scaled by count), 30 implicit (unscaled); measured on MovieLens 100K].
     #[arg(long, help_heading = "Model")]
     pub reg: Option<f32>,
     /// Confidence slope α of implicit models.
-    #[arg(long, default_value_t = 1.0, help_heading = "Model")]
+    #[arg(long, default_value_t = DEFAULT_ALPHA, help_heading = "Model")]
     pub alpha: f32,
 }
 
@@ -146,45 +150,82 @@ pub struct AlsArgs {
     #[arg(long, help_heading = "Model")]
     pub implicit: bool,
     /// Scale λ by each row's interaction count (count, as Spark) or not (none, as implicit) [default: count explicit, none implicit].
-    #[arg(long, value_parser = parse_from_str::<RegScaling>, help_heading = "Model")]
+    #[arg(long, value_parser = named::<RegScaling>(), help_heading = "Model")]
     pub reg_scaling: Option<RegScaling>,
     /// Confidence curve of implicit models: linear (1 + α·r) or log (1 + α·ln(1 + r/ε), for play counts).
-    #[arg(long, default_value = "linear", value_parser = parse_from_str::<Confidence>, help_heading = "Model")]
+    #[arg(long, default_value = "linear", value_parser = named::<Confidence>(), help_heading = "Model")]
     pub confidence: Confidence,
     /// ε of the log confidence curve.
-    #[arg(long, default_value_t = 1.0, help_heading = "Model")]
+    #[arg(long, default_value_t = DEFAULT_EPSILON, help_heading = "Model")]
     pub epsilon: f32,
     /// Explicit models without the global mean and user/item biases (Spark's model).
     #[arg(long, help_heading = "Model")]
     pub no_biases: bool,
-    /// Per-row solver: cg (a few warm-started conjugate-gradient steps: same quality, 3-6× faster, measured) or cholesky (exact).
-    #[arg(long, default_value = "cg", value_parser = parse_from_str::<Solver>, help_heading = "Solver")]
-    pub solver: Solver,
-    /// Conjugate-gradient steps per row and half-iteration.
-    #[arg(long, default_value_t = 3, help_heading = "Solver")]
-    pub cg_steps: usize,
+    #[command(flatten)]
+    pub solver: SolverArgs,
     /// Seed of the initial factors: the same data and seed give the same model.
     #[arg(long, default_value_t = 42, help_heading = "Solver")]
     pub seed: u64,
+    #[command(flatten)]
+    pub device: DeviceArgs,
+}
+
+/// The per-row solver.
+#[derive(Args, Debug, Clone)]
+pub struct SolverArgs {
+    /// Per-row solver: cg (a few warm-started conjugate-gradient steps: same quality, 3-6× faster, measured) or cholesky (exact).
+    #[arg(long, default_value = "cg", value_parser = named::<Solver>(), help_heading = "Solver")]
+    pub solver: Solver,
+    /// Conjugate-gradient steps per row and half-iteration.
+    #[arg(long, default_value_t = SolverOptions::DEFAULT.cg_steps, help_heading = "Solver")]
+    pub cg_steps: usize,
+}
+
+impl SolverArgs {
+    /// The solver as one value.
+    pub fn options(&self) -> SolverOptions {
+        SolverOptions { solver: self.solver, cg_steps: self.cg_steps }
+    }
+}
+
+/// Where training runs.
+#[derive(Args, Debug, Clone)]
+pub struct DeviceArgs {
     /// CPU threads (0 = one per core).
     #[arg(long, default_value_t = 0, help_heading = "Solver")]
     pub threads: usize,
     /// Where to train: auto (a real GPU when there is one, else the CPU; a GPU failure restarts the run on the CPU), gpu (any GPU adapter, software ones included; failures are errors) or cpu.
-    #[arg(long, default_value = "auto", value_parser = parse_from_str::<Device>, help_heading = "Solver")]
+    #[arg(long, default_value = "auto", value_parser = named::<Device>(), help_heading = "Solver")]
     pub device: Device,
+}
+
+/// What a training command reads and writes, and how it trains (`train`, `tune`).
+#[derive(Args, Debug)]
+pub struct TrainingArgs {
+    /// Interaction file: CSV/TSV/delimited text or JSON lines, optionally .gz.
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// Model directory to write (items.gramrec and users.gramrec); for tune, the best setting retrained on all data.
+    #[arg(long, short, default_value = "model")]
+    pub out: PathBuf,
+    /// No progress or log lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub input_args: InputArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub als: AlsArgs,
 }
 
 /// `gramrec train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Interaction file: CSV/TSV/delimited text or JSON lines, optionally .gz.
-    #[arg(long, short)]
-    pub input: PathBuf,
-    /// Output directory for items.gramrec and users.gramrec.
-    #[arg(long, short, default_value = "model")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub run: TrainingArgs,
     /// Storage type of the factors: f32, f16 or i8 (per-row scale).
-    #[arg(long, default_value = "f32", value_parser = parse_from_str::<Dtype>)]
+    #[arg(long, default_value = "f32", value_parser = named::<Dtype>())]
     pub dtype: Dtype,
     /// Save a resumable checkpoint (OUT/checkpoint/) every N iterations.
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -197,22 +238,13 @@ pub struct TrainArgs {
     #[arg(long)]
     pub validate: Option<PathBuf>,
     /// Validation metric [default: rmse for explicit models, ndcg@10 for implicit ones].
-    #[arg(long, value_parser = parse_from_str::<Metric>)]
+    #[arg(long, value_parser = parsed::<Metric>())]
     pub metric: Option<Metric>,
-    /// Print one JSON object with counts, parameters and per-iteration figures on stdout.
+    /// Print one JSON object with counts, parameters and per-iteration figures on stdout (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
-    /// No progress or log lines on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-    #[command(flatten)]
-    pub input_args: InputArgs,
-    #[command(flatten)]
-    pub data: DataArgs,
     #[command(flatten)]
     pub hyper: HyperArgs,
-    #[command(flatten)]
-    pub als: AlsArgs,
 }
 
 /// `gramrec evaluate`.
@@ -230,7 +262,7 @@ pub struct EvaluateArgs {
     /// Cut-off of the ranking metrics.
     #[arg(long, short, default_value_t = 10)]
     pub k: usize,
-    /// Print one JSON object.
+    /// Print one JSON object (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -262,9 +294,9 @@ pub struct RecommendArgs {
     #[arg(long)]
     pub train: Option<PathBuf>,
     /// A --user the model does not know: popular (the most popular items, marked coldStart), skip (no items) or error.
-    #[arg(long, value_enum, default_value_t = ColdStart::Popular)]
+    #[arg(long, default_value = "popular", value_parser = named::<ColdStart>())]
     pub cold_start: ColdStart,
-    /// Print {"items": [{"item", "score"}], "coldStart", "unknown"}.
+    /// Print {"items": [{"item", "score"}], "coldStart", "unknown"} (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -272,7 +304,7 @@ pub struct RecommendArgs {
 }
 
 /// What an unknown user gets.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColdStart {
     /// The most popular items, marked as such.
     Popular,
@@ -281,6 +313,8 @@ pub enum ColdStart {
     /// An error (exit code 2).
     Error,
 }
+
+named_enum!(ColdStart, "--cold-start" { Popular => "popular", Skip => "skip", Error => "error" });
 
 /// `gramrec similar`.
 #[derive(Args, Debug)]
@@ -294,7 +328,7 @@ pub struct SimilarArgs {
     /// Number of items.
     #[arg(long, short, default_value_t = 10)]
     pub k: usize,
-    /// Print {"items": [{"item", "score"}]}.
+    /// Print {"items": [{"item", "score"}]} (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
 }
@@ -304,27 +338,9 @@ pub struct SimilarArgs {
 pub struct InspectArgs {
     /// A factor file (items.gramrec or users.gramrec).
     pub file: PathBuf,
-    /// Print one JSON object.
+    /// Print one JSON object (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
-}
-
-/// Explicit or implicit synthetic data.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Ratings.
-    Explicit,
-    /// Interactions.
-    Implicit,
-}
-
-impl From<Kind> for ModelKind {
-    fn from(k: Kind) -> Self {
-        match k {
-            Kind::Explicit => ModelKind::Explicit,
-            Kind::Implicit => ModelKind::Implicit,
-        }
-    }
 }
 
 /// `gramrec bench`.
@@ -339,27 +355,19 @@ pub struct BenchArgs {
     /// Synthetic interactions.
     #[arg(long, default_value_t = 10_000_000)]
     pub nnz: usize,
-    /// Model kind.
-    #[arg(long, value_enum, default_value_t = Kind::Implicit)]
-    pub kind: Kind,
+    /// Model kind: explicit or implicit.
+    #[arg(long, default_value = "implicit", value_parser = named::<ModelKind>())]
+    pub kind: ModelKind,
     /// Latent factors.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = DEFAULT_FACTORS)]
     pub factors: usize,
     /// Iterations to time.
     #[arg(long, default_value_t = 3)]
     pub iterations: usize,
-    /// Per-row solver: cg or cholesky.
-    #[arg(long, default_value = "cg", value_parser = parse_from_str::<Solver>)]
-    pub solver: Solver,
-    /// CG steps.
-    #[arg(long, default_value_t = 3)]
-    pub cg_steps: usize,
-    /// CPU threads (0 = one per core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Where to train: auto, gpu or cpu (as for train).
-    #[arg(long, default_value = "auto", value_parser = parse_from_str::<Device>)]
-    pub device: Device,
+    #[command(flatten)]
+    pub solver: SolverArgs,
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Data and initialisation seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -374,7 +382,7 @@ pub struct BenchArgs {
     /// (test data for the browser benchmarks).
     #[arg(long, requires = "recommend_all")]
     pub write_items: Option<PathBuf>,
-    /// Print one JSON object.
+    /// Print one JSON object (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
 }
@@ -397,20 +405,16 @@ pub struct DemoArgs {
 /// `gramrec tune`.
 #[derive(Args, Debug)]
 pub struct TuneArgs {
-    /// Interaction file.
-    #[arg(long, short)]
-    pub input: PathBuf,
-    /// Where the best setting, retrained on all data, is written.
-    #[arg(long, short, default_value = "model")]
-    pub out: PathBuf,
-    /// Also write every setting's scores: CSV, or JSON when the name ends in .json.
+    #[command(flatten)]
+    pub run: TrainingArgs,
+    /// Also write every setting's scores: CSV, or JSON when the name ends in .json (docs/JSON.md).
     #[arg(long)]
     pub results: Option<PathBuf>,
     /// Number of cross-validation folds.
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
     /// How folds are drawn: random (over interactions) or per-user (every user's interactions spread over the folds).
-    #[arg(long, default_value = "random", value_parser = parse_from_str::<SplitMode>)]
+    #[arg(long, default_value = "random", value_parser = named::<SplitMode>())]
     pub mode: SplitMode,
     /// Factor counts to try (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "16,32,64,128")]
@@ -425,20 +429,11 @@ pub struct TuneArgs {
     #[arg(long, value_delimiter = ',', default_value = "15")]
     pub iterations: Vec<usize>,
     /// The figure that ranks settings: rmse, mae, ndcg@K, precision@K, recall@K, map@K, auc, mpr [default: rmse explicit, ndcg@10 implicit].
-    #[arg(long, value_parser = parse_from_str::<Metric>)]
+    #[arg(long, value_parser = parsed::<Metric>())]
     pub metric: Option<Metric>,
     /// Seed of the folds (the model seed is --seed).
     #[arg(long, default_value_t = 42)]
     pub fold_seed: u64,
-    /// No progress or log lines on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-    #[command(flatten)]
-    pub input_args: InputArgs,
-    #[command(flatten)]
-    pub data: DataArgs,
-    #[command(flatten)]
-    pub als: AlsArgs,
 }
 
 /// `gramrec export`.
@@ -448,7 +443,7 @@ pub struct ExportArgs {
     #[arg(long, short)]
     pub model: PathBuf,
     /// Storage type: f32 (exact), f16 (half the size) or i8 (a quarter, one scale per item).
-    #[arg(long, default_value = "i8", value_parser = parse_from_str::<Dtype>)]
+    #[arg(long, default_value = "i8", value_parser = named::<Dtype>())]
     pub dtype: Dtype,
     /// The item file to write.
     #[arg(long, short)]
@@ -465,7 +460,7 @@ pub struct SplitArgs {
     #[arg(long, short)]
     pub out: PathBuf,
     /// random: over all interactions; per-user: the same share of each user's; time: each user's latest.
-    #[arg(long, default_value = "random", value_parser = parse_from_str::<SplitMode>)]
+    #[arg(long, default_value = "random", value_parser = named::<SplitMode>())]
     pub mode: SplitMode,
     /// Share of interactions held out for testing.
     #[arg(long, default_value_t = 0.2)]
@@ -493,8 +488,8 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 500_000)]
     pub nnz: usize,
     /// Ratings (explicit) or interactions (implicit).
-    #[arg(long, value_enum, default_value_t = Kind::Explicit)]
-    pub kind: Kind,
+    #[arg(long, default_value = "explicit", value_parser = named::<ModelKind>())]
+    pub kind: ModelKind,
     /// Seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -503,6 +498,49 @@ pub struct GenerateArgs {
     pub out: PathBuf,
 }
 
-fn parse_from_str<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
-    s.parse()
+/// Parses a [`Named`] value: a bad one is reported in gramrec's one form
+/// (`unknown --solver 'x' (expected cg or cholesky)`), and `--help` lists
+/// the names.
+#[derive(Clone)]
+pub struct NamedParser<T>(PhantomData<T>);
+
+fn named<T>() -> NamedParser<T> {
+    NamedParser(PhantomData)
+}
+
+impl<T: Named + Send + Sync> TypedValueParser for NamedParser<T> {
+    type Value = T;
+
+    fn parse_ref(&self, cmd: &clap::Command, _: Option<&clap::Arg>, value: &OsStr) -> Result<T, clap::Error> {
+        T::from_name(&value.to_string_lossy()).map_err(|e| invalid(cmd, e))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(T::ALL.iter().map(|v| PossibleValue::new(v.name()))))
+    }
+}
+
+/// Parses a value through its `FromStr`, reporting a bad one in the same form.
+#[derive(Clone)]
+pub struct FromStrParser<T>(PhantomData<T>);
+
+fn parsed<T>() -> FromStrParser<T> {
+    FromStrParser(PhantomData)
+}
+
+impl<T> TypedValueParser for FromStrParser<T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Display,
+{
+    type Value = T;
+
+    fn parse_ref(&self, cmd: &clap::Command, _: Option<&clap::Arg>, value: &OsStr) -> Result<T, clap::Error> {
+        value.to_string_lossy().parse().map_err(|e| invalid(cmd, e))
+    }
+}
+
+/// clap's error for an invalid value, with gramrec's message.
+fn invalid(cmd: &clap::Command, e: impl std::fmt::Display) -> clap::Error {
+    clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
 }

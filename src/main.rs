@@ -2,6 +2,8 @@
 
 mod cli;
 mod commands;
+mod env;
+mod output;
 mod plot;
 mod progress;
 
@@ -10,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    env::quiet_gpu_drivers();
     std::panic::set_hook(Box::new(|info| {
         progress::stderr_line(&format!("gramrec: internal error: {info} (this is a bug; please report it)"));
     }));
@@ -23,12 +26,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// 2 for bad usage or input, 130 for an interruption, 1 for failures while working.
+/// The exit code of the error's class (docs/ROBUSTNESS.md): 2 for bad input
+/// or usage, 1 for failures while working, 130 for an interruption.
 fn exit_code(e: &anyhow::Error) -> u8 {
-    match e.downcast_ref::<gramrec_train::Error>() {
-        Some(gramrec_train::Error::Interrupted(_)) => 130,
-        Some(t) if !t.is_bad_input() => 1,
-        Some(_) => 2,
-        None => 1,
-    }
+    e.downcast_ref::<gramrec_core::Error>().map_or(1, |e| e.class().exit_code())
 }

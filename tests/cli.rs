@@ -1,60 +1,10 @@
 //! The `gramrec` binary end to end: generate → train → evaluate → recommend →
 //! similar → inspect, and the errors a user sees.
 
-use std::path::Path;
+mod common;
 
-use assert_cmd::Command;
+use common::{data, factors, generate, gramrec, json, ok_json, small_model, train};
 use predicates::prelude::*;
-
-fn gramrec() -> Command {
-    Command::cargo_bin("gramrec").unwrap()
-}
-
-fn json(out: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(out).expect("stdout is one JSON object")
-}
-
-/// Runs the command, expects success, and parses its stdout as JSON.
-fn ok_json(cmd: &mut Command) -> serde_json::Value {
-    json(&cmd.assert().success().get_output().stdout)
-}
-
-/// Writes a small synthetic explicit data set and splits it 80/20 by line.
-fn data(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let all = dir.join("all.csv");
-    gramrec()
-        .args(["generate", "--users", "300", "--items", "200", "--nnz", "12000", "--out"])
-        .arg(&all)
-        .assert()
-        .success();
-    let text = std::fs::read_to_string(&all).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let (mut train, mut test) = (format!("{header}\n"), format!("{header}\n"));
-    for (n, l) in lines.enumerate() {
-        let dst = if n % 5 == 0 { &mut test } else { &mut train };
-        dst.push_str(l);
-        dst.push('\n');
-    }
-    let (tr, te) = (dir.join("train.csv"), dir.join("test.csv"));
-    std::fs::write(&tr, train).unwrap();
-    std::fs::write(&te, test).unwrap();
-    (tr, te)
-}
-
-/// Synthetic data and a small explicit model trained on its training part.
-fn small_model(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let (train, _) = data(dir);
-    let model = dir.join("model");
-    gramrec()
-        .args(["train", "-q", "--factors", "4", "--iterations", "2", "--input"])
-        .arg(&train)
-        .arg("--out")
-        .arg(&model)
-        .assert()
-        .success();
-    (train, model)
-}
 
 #[test]
 fn train_evaluate_recommend_similar_inspect() {
@@ -120,18 +70,14 @@ fn train_evaluate_recommend_similar_inspect() {
         .arg(model.join("users.gramrec"))
         .assert()
         .success()
-        .stdout(predicate::str::contains("users factors of a explicit model"));
+        .stdout(predicate::str::contains("users factors of an explicit model"));
 }
 
 #[test]
 fn implicit_training_with_cg_and_i8_files() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("clicks.csv.gz");
-    gramrec()
-        .args(["generate", "--kind", "implicit", "--users", "200", "--items", "100", "--nnz", "4000", "--out"])
-        .arg(&input)
-        .assert()
-        .success();
+    generate(&input, "implicit", 200, 100, 4000);
     let model = dir.path().join("m");
     gramrec()
         .args([
@@ -265,11 +211,7 @@ fn split_partitions_lines_and_keeps_the_layout() {
 fn evaluate_reports_coverage_and_a_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("clicks.csv");
-    gramrec()
-        .args(["generate", "--kind", "implicit", "--users", "300", "--items", "150", "--nnz", "9000", "--out"])
-        .arg(&input)
-        .assert()
-        .success();
+    generate(&input, "implicit", 300, 150, 9000);
     let split = dir.path().join("split");
     gramrec().args(["split", "--mode", "per-user", "--input"]).arg(&input).arg("--out").arg(&split).assert().success();
     let (train, test, model) = (split.join("train.csv"), split.join("test.csv"), dir.path().join("m"));
@@ -304,11 +246,7 @@ fn evaluate_reports_coverage_and_a_baseline() {
 fn recommend_all_equals_per_user_recommend_and_is_written_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("clicks.csv");
-    gramrec()
-        .args(["generate", "--kind", "implicit", "--users", "40", "--items", "70", "--nnz", "1200", "--out"])
-        .arg(&input)
-        .assert()
-        .success();
+    generate(&input, "implicit", 40, 70, 1200);
     let model = dir.path().join("m");
     gramrec()
         .args(["train", "-q", "--factors", "8", "--input"])
@@ -437,16 +375,10 @@ fn tune_reports_every_setting_and_writes_the_best_model() {
 #[test]
 fn files_from_different_runs_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, _) = data(dir.path());
+    let (train_file, _) = data(dir.path());
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for m in [&a, &b] {
-        gramrec()
-            .args(["train", "-q", "--factors", "4", "--iterations", "1", "--input"])
-            .arg(&train)
-            .arg("--out")
-            .arg(m)
-            .assert()
-            .success();
+        train(&train_file, m, &[]);
     }
     std::fs::copy(b.join("items.gramrec"), a.join("items.gramrec")).unwrap();
     gramrec()
@@ -462,10 +394,6 @@ fn checkpoints_resume_to_the_same_model() {
     let dir = tempfile::tempdir().unwrap();
     let (train, _) = data(dir.path());
     let (whole, parts) = (dir.path().join("whole"), dir.path().join("parts"));
-    let factors = |m: &Path, f: &str| {
-        let bytes = std::fs::read(m.join(f)).unwrap();
-        gramrec_core::FactorFile::from_bytes(&bytes).unwrap().factors_f32()
-    };
     gramrec()
         .args(["train", "-q", "--factors", "4", "--iterations", "4", "--input"])
         .arg(&train)
@@ -512,14 +440,13 @@ fn training_that_would_not_fit_is_refused_up_front() {
     assert!(!dir.path().join("m").exists());
 }
 
+/// Needs a GPU adapter (lavapipe in CI): compiled with the `gpu-tests` feature.
+#[cfg(feature = "gpu-tests")]
 #[test]
 fn device_choice_falls_back_to_the_cpu_only_in_auto_mode() {
     let dir = tempfile::tempdir().unwrap();
     let (train, _) = data(dir.path());
-    let factors = |m: &Path| {
-        let bytes = std::fs::read(m.join("items.gramrec")).unwrap();
-        gramrec_core::FactorFile::from_bytes(&bytes).unwrap().factors_f32()
-    };
+    let factors = |m: &std::path::Path| factors(m, "items.gramrec");
     let run = |name: &str, device: &str, env: &[(&str, &str)]| {
         let mut cmd = gramrec();
         cmd.envs(env.iter().copied())
@@ -566,4 +493,25 @@ fn device_choice_falls_back_to_the_cpu_only_in_auto_mode() {
     run("small-auto", "auto", &[("GRAMREC_GPU_MEMORY_LIMIT", "1000"), ("GRAMREC_GPU_ALLOW_SOFTWARE", "1")])
         .success()
         .stderr(predicate::str::contains("training on the CPU"));
+}
+
+/// A build without the `gpu` feature (`cargo test --no-default-features`,
+/// run by tests/run-all.sh) trains on the CPU and says why it cannot use a GPU.
+#[cfg(not(feature = "gpu"))]
+#[test]
+fn a_build_without_gpu_support_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train_file, _) = data(dir.path());
+    let run = |device: &str| {
+        let mut cmd = gramrec();
+        cmd.args(["train", "--factors", "4", "--iterations", "2", "--device", device, "--input"])
+            .arg(&train_file)
+            .arg("--out")
+            .arg(dir.path().join(device));
+        cmd.assert()
+    };
+    run("gpu").code(1).stderr(predicate::str::contains("built without GPU support"));
+    run("auto").success().stderr(
+        predicate::str::contains("built without GPU support").and(predicate::str::contains("training on the CPU")),
+    );
 }

@@ -3,25 +3,25 @@
 use std::path::Path;
 
 use anyhow::Result;
-use gramrec_core::{Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver};
-use gramrec_train::als::{self, TrainConfig};
-use gramrec_train::backend::Device;
-use gramrec_train::eval::evaluate;
-use gramrec_train::fsutil::write_atomic;
-use gramrec_train::load::{load, LoadOptions};
-use gramrec_train::output::{factor_files, write_model, Model, ITEMS_FILE};
-use gramrec_train::synth::{SynthSpec, Synthetic};
+use gramrec_als::output::factor_files;
+use gramrec_als::TrainConfig;
+use gramrec_core::{Dtype, Error, ModelKind};
+use gramrec_data::load::{load, LoadOptions};
+use gramrec_data::synth::{SynthSpec, Synthetic};
+use gramrec_data::Dataset;
+use gramrec_eval::evaluate;
+use gramrec_store::{load_model, write_atomic, write_model, ITEMS_FILE};
 use rand::{Rng, SeedableRng};
 
 use super::evaluate::report;
 use super::generate::write_csv;
-use super::{default_reg, emit};
 use crate::cli::DemoArgs;
+use crate::output::emit;
 use crate::progress::Progress;
 
 pub fn run(a: DemoArgs) -> Result<()> {
     let out = &a.out;
-    std::fs::create_dir_all(out).map_err(|e| gramrec_train::Error::io(out, e))?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let log = Progress::lines(false);
     // Clicks of 5,000 visitors on 1,000 items, power-law popular, with planted tastes.
     let syn = Synthetic::generate(SynthSpec::new(5_000, 1_000, 150_000, ModelKind::Implicit, a.seed));
@@ -41,43 +41,31 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let test_path = write_part("test.csv", true)?;
     log.log(format!("wrote synthetic clicks: {} and {}", train_path.display(), test_path.display()));
 
-    let data =
-        gramrec_train::dataset::Dataset::build(load(&train_path, &LoadOptions::default())?, &Default::default())?;
-    let params = ModelParams {
-        kind: ModelKind::Implicit,
-        factors: 64,
-        reg: default_reg(ModelKind::Implicit),
-        reg_scaling: RegScaling::None,
-        alpha: 1.0,
-        confidence: Confidence::Linear,
-        epsilon: 1.0,
-        biases: false,
-    };
-    let config = TrainConfig {
-        params,
-        iterations: 15,
-        solver: Solver::Cg,
-        cg_steps: 3,
-        seed: a.seed,
-        threads: 0,
-        device: Device::Auto,
-    };
+    let data = Dataset::build(load(&train_path, &LoadOptions::default())?, &Default::default())?;
+    let config =
+        TrainConfig { seed: a.seed, gpu: crate::env::gpu_options()?, ..TrainConfig::for_kind(ModelKind::Implicit) };
+    let (factors, iterations) = (config.params.factors, config.iterations);
     log.log(format!(
-        "training implicit ALS on {} users × {} items, {} interactions: 64 factors, 15 iterations",
+        "training implicit ALS on {} users × {} items, {} interactions: {factors} factors, {iterations} iterations",
         data.users.len(),
         data.items.len(),
         data.nnz()
     ));
-    let progress = Progress::bar(15, "training", false);
-    let model = als::train_from(&data, &config, None, &mut |line| progress.log(line), &mut |r, _| {
-        progress.log(format!("iteration {:>2}/15  loss {:.6e}  {:.3} s", r.iteration, r.loss.total(), r.seconds));
+    let progress = Progress::bar(iterations as u64, "training", false);
+    let model = gramrec_als::train_from(&data, &config, None, &mut |line| progress.log(line), &mut |r, _| {
+        progress.log(format!(
+            "iteration {:>2}/{iterations}  loss {:.6e}  {:.3} s",
+            r.iteration,
+            r.loss.total(),
+            r.seconds
+        ));
         progress.step();
         Ok(())
     })?;
     progress.finish();
     let model_dir = out.join("model");
     write_model(&model_dir, &factor_files(&data, &model, Dtype::F32))?;
-    let loaded = Model::load(&model_dir)?;
+    let loaded = load_model(&model_dir)?;
     let train = load(&train_path, &LoadOptions::default())?;
     let test = load(&test_path, &LoadOptions::default())?;
     let ev = evaluate(&loaded, Some(&train), &test, 10)?;
@@ -117,19 +105,19 @@ fn write_web(dir: &Path, model_dir: &Path, items: &[String]) -> Result<()> {
     let web = Path::new(WEB);
     let pkg = web.join("pkg");
     if !pkg.join("gramrec_wasm_bg.wasm").exists() {
-        return Err(gramrec_train::Error::Usage(format!(
+        return Err(Error::Argument(format!(
             "the browser module is not built yet: run `bash {}/build.sh` once, then `gramrec demo --web {}` again",
             web.display(),
             dir.display()
         ))
         .into());
     }
-    std::fs::create_dir_all(dir.join("pkg")).map_err(|e| gramrec_train::Error::io(dir, e))?;
+    std::fs::create_dir_all(dir.join("pkg")).map_err(|e| Error::io(dir, e))?;
     for name in ["index.html", "gramrec.js", "gramrec-element.js"] {
         copy(&web.join(name), &dir.join(name))?;
     }
-    for entry in std::fs::read_dir(&pkg).map_err(|e| gramrec_train::Error::io(&pkg, e))? {
-        let path = entry.map_err(|e| gramrec_train::Error::io(&pkg, e))?.path();
+    for entry in std::fs::read_dir(&pkg).map_err(|e| Error::io(&pkg, e))? {
+        let path = entry.map_err(|e| Error::io(&pkg, e))?.path();
         if path.is_file() {
             copy(&path, &dir.join("pkg").join(path.file_name().expect("a file")))?;
         }
@@ -143,7 +131,7 @@ fn write_web(dir: &Path, model_dir: &Path, items: &[String]) -> Result<()> {
 
 /// Copies a file, atomically.
 fn copy(from: &Path, to: &Path) -> Result<()> {
-    let bytes = std::fs::read(from).map_err(|e| gramrec_train::Error::io(from, e))?;
+    let bytes = std::fs::read(from).map_err(|e| Error::io(from, e))?;
     write_atomic(to, |w| w.write_all(&bytes))?;
     Ok(())
 }

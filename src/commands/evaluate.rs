@@ -1,19 +1,20 @@
 //! `gramrec evaluate`.
 
 use anyhow::Result;
-use gramrec_train::eval::{evaluate, Evaluation, Metric};
-use gramrec_train::output::Model;
+use gramrec_eval::evaluate::Figures;
+use gramrec_eval::{evaluate, Evaluation, Metric};
+use gramrec_store::load_model;
 
-use super::{emit, emit_json};
 use crate::cli::EvaluateArgs;
+use crate::output::{emit, emit_json};
 
 pub fn run(a: EvaluateArgs) -> Result<()> {
-    let model = Model::load(&a.model)?;
+    let model = load_model(&a.model)?;
     let train = a.train.as_ref().map(|t| a.input_args.load(t)).transpose()?.map(|(x, _)| x);
     let (test, _) = a.input_args.load(&a.test)?;
     let ev = evaluate(&model, train.as_ref(), &test, a.k)?;
     if a.json {
-        emit_json(&serde_json::to_value(&ev)?)
+        emit_json(&ev)
     } else {
         emit(&report(&ev))
     }
@@ -47,8 +48,11 @@ pub fn report(ev: &Evaluation) -> String {
     for m in metrics {
         row(m.to_string(), m.of(ev), base.and_then(|b| m.of(b)));
     }
-    row(format!("coverage@{k}"), ev.coverage, base.and_then(|b| b.coverage));
-    let unit = if ev.rmse.is_some() { "pairs" } else { "users" };
+    row(format!("coverage@{k}"), Some(ev.figures.coverage()), base.map(|b| b.figures.coverage()));
+    let unit = match ev.figures {
+        Figures::Ratings { .. } => "pairs",
+        Figures::Ranking(_) => "users",
+    };
     s.push_str(&format!("  over {} {unit}\n", ev.evaluated));
     s
 }

@@ -1,9 +1,9 @@
 //! `gramrec export`.
 
 use anyhow::Result;
-use gramrec_train::output::{read_factor_file, write_factor_file};
+use gramrec_store::model_dir::item_file_path;
+use gramrec_store::{read_factor_file, write_factor_file};
 
-use super::item_file_path;
 use crate::cli::ExportArgs;
 use crate::progress::stderr_line;
 

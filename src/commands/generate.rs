@@ -5,13 +5,13 @@ use std::io::Write;
 use anyhow::Result;
 use flate2::write::GzEncoder;
 use gramrec_core::ModelKind;
-use gramrec_train::fsutil::write_atomic;
-use gramrec_train::synth::{SynthSpec, Synthetic};
+use gramrec_data::synth::{SynthSpec, Synthetic};
+use gramrec_store::write_atomic;
 
 use crate::cli::GenerateArgs;
 
 pub fn run(a: GenerateArgs) -> Result<()> {
-    let kind: ModelKind = a.kind.into();
+    let kind = a.kind;
     let syn = Synthetic::generate(SynthSpec::new(a.users, a.items, a.nnz, kind, a.seed));
     let gz = a.out.extension().is_some_and(|e| e == "gz");
     write_atomic(&a.out, |w| {
@@ -27,11 +27,23 @@ pub fn run(a: GenerateArgs) -> Result<()> {
     Ok(())
 }
 
-/// `user,item,rating` lines with a header; ratings rounded to 2 decimals.
+/// CSV with a header: `user,item,rating` for explicit data (ratings rounded
+/// to 2 decimals), `user,item` for implicit data, so that training the file
+/// picks the model kind it was generated for.
 pub fn write_csv(syn: &Synthetic, w: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(w, "user,item,rating")?;
-    for k in 0..syn.len() {
-        writeln!(w, "u{},i{},{}", syn.user[k], syn.item[k], (syn.value[k] * 100.0).round() / 100.0)?;
+    match syn.spec.kind {
+        ModelKind::Explicit => {
+            writeln!(w, "user,item,rating")?;
+            for k in 0..syn.len() {
+                writeln!(w, "u{},i{},{}", syn.user[k], syn.item[k], (syn.value[k] * 100.0).round() / 100.0)?;
+            }
+        }
+        ModelKind::Implicit => {
+            writeln!(w, "user,item")?;
+            for k in 0..syn.len() {
+                writeln!(w, "u{},i{}", syn.user[k], syn.item[k])?;
+            }
+        }
     }
     Ok(())
 }

@@ -2,11 +2,12 @@
 
 use anyhow::Result;
 use gramrec_core::format::VERSION;
-use gramrec_train::output::read_factor_file;
-use serde_json::json;
+use gramrec_core::text::escape_controls;
+use gramrec_core::ModelKind;
+use gramrec_store::read_factor_file;
 
-use super::{emit, emit_json, params_json};
 use crate::cli::InspectArgs;
+use crate::output::{emit, emit_json, InspectReport};
 
 pub fn run(a: InspectArgs) -> Result<()> {
     let file = read_factor_file(&a.file)?;
@@ -18,34 +19,34 @@ pub fn run(a: InspectArgs) -> Result<()> {
     let norms: Vec<f32> = values.chunks_exact(f).map(|r| r.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
     let mean_norm = norms.iter().sum::<f32>() / norms.len().max(1) as f32;
     let max_norm = norms.iter().copied().fold(0.0, f32::max);
-    let sections: Vec<&str> =
+    let sections: Vec<&'static str> =
         [("biases", file.biases.is_some()), ("gram", file.gram.is_some()), ("popularity", file.popularity.is_some())]
             .iter()
             .filter(|(_, present)| *present)
             .map(|(name, _)| *name)
             .collect();
-    let mut v = json!({
-        "file": a.file,
-        "bytes": bytes,
-        "version": VERSION,
-        "side": m.side.name(),
-        "rows": file.rows(),
-        "dtype": file.factors.dtype().name(),
-        "globalMean": m.global_mean,
-        "ratingRange": [m.rating_min, m.rating_max],
-        "sections": sections,
-        "meanNorm": mean_norm,
-        "maxNorm": max_norm,
-        "firstIds": file.ids.iter().take(5).collect::<Vec<_>>(),
-        "training": m.training.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
-    });
-    v.as_object_mut().expect("an object").extend(params_json(p));
+    let report = InspectReport {
+        file: a.file.clone(),
+        bytes,
+        version: VERSION,
+        side: m.side.name(),
+        rows: file.rows(),
+        dtype: file.factors.dtype(),
+        params: *p,
+        global_mean: m.global_mean,
+        rating_range: [m.rating_min, m.rating_max],
+        sections: sections.clone(),
+        mean_norm,
+        max_norm,
+        first_ids: file.ids.iter().take(5).cloned().collect(),
+        training: m.training.pairs().into_iter().collect(),
+    };
     if a.json {
-        return emit_json(&v);
+        return emit_json(&report);
     }
     let mut s = format!("{} ({} bytes, format version {VERSION}, checksums OK)\n", a.file.display(), bytes);
     s.push_str(&format!(
-        "  {} factors of a {} model: {} rows × {} factors, {}\n",
+        "  {} factors of an {} model: {} rows × {} factors, {}\n",
         m.side.name(),
         p.kind,
         file.rows(),
@@ -54,10 +55,8 @@ pub fn run(a: InspectArgs) -> Result<()> {
     ));
     s.push_str(&format!("  λ {} ({} scaling)", p.reg, p.reg_scaling));
     match p.kind {
-        gramrec_core::ModelKind::Implicit => {
-            s.push_str(&format!(", α {} ({} confidence, ε {})\n", p.alpha, p.confidence, p.epsilon))
-        }
-        gramrec_core::ModelKind::Explicit => s.push_str(&format!(
+        ModelKind::Implicit => s.push_str(&format!(", α {} ({} confidence, ε {})\n", p.alpha, p.confidence, p.epsilon)),
+        ModelKind::Explicit => s.push_str(&format!(
             ", biases {}, global mean {:.4}, ratings {}..{}\n",
             if p.uses_biases() { "yes" } else { "no" },
             m.global_mean,
@@ -67,9 +66,10 @@ pub fn run(a: InspectArgs) -> Result<()> {
     }
     s.push_str(&format!("  sections: factors, ids{}\n", sections.iter().map(|x| format!(", {x}")).collect::<String>()));
     s.push_str(&format!("  factor norms: mean {mean_norm:.4}, max {max_norm:.4}\n"));
-    s.push_str(&format!("  first IDs: {}\n", file.ids.iter().take(5).cloned().collect::<Vec<_>>().join(", ")));
-    for (k, val) in &m.training {
-        s.push_str(&format!("  {k}: {val}\n"));
+    let first: Vec<String> = file.ids.iter().take(5).map(|id| escape_controls(id).into_owned()).collect();
+    s.push_str(&format!("  first IDs: {}\n", first.join(", ")));
+    for (k, val) in m.training.pairs() {
+        s.push_str(&format!("  {}: {}\n", escape_controls(&k), escape_controls(&val)));
     }
     emit(&s)
 }

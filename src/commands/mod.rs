@@ -1,5 +1,6 @@
-//! One module per subcommand, and what they share: reading input files,
-//! resolving model parameters, writing to stdout.
+//! One module per subcommand, and what they share: reading input files and
+//! turning flags into the libraries' option values (with the per-kind
+//! defaults of gramrec-core, never numbers of their own).
 
 mod bench;
 mod demo;
@@ -13,15 +14,15 @@ mod split;
 mod train;
 mod tune;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Result;
-use gramrec_core::{ItemModel, ModelKind, ModelParams, RegScaling};
-use gramrec_train::dataset::{DatasetOptions, Duplicates};
-use gramrec_train::load::{self, Interactions, LoadOptions};
-use gramrec_train::output::{read_factor_file, ITEMS_FILE};
+use gramrec_als::TrainConfig;
+use gramrec_core::text::escape_controls;
+use gramrec_core::{ModelKind, ModelParams, Recommendation};
+use gramrec_data::load::{self, Interactions, LoadOptions};
+use gramrec_data::{DatasetOptions, Duplicates};
 
 use crate::cli::{AlsArgs, Command, DataArgs, InputArgs};
 
@@ -79,14 +80,6 @@ impl InputArgs {
     }
 }
 
-/// Default λ per model kind: measured on MovieLens 100K (BENCHMARKS.md).
-pub fn default_reg(kind: ModelKind) -> f32 {
-    match kind {
-        ModelKind::Explicit => 0.1,
-        ModelKind::Implicit => 30.0,
-    }
-}
-
 impl AlsArgs {
     /// The model kind: as asked, else explicit when the data has ratings.
     fn kind(&self, has_ratings: bool) -> ModelKind {
@@ -99,21 +92,36 @@ impl AlsArgs {
         }
     }
 
-    /// The model parameters, with the searchable ones given.
-    fn params(&self, kind: ModelKind, factors: usize, reg: f32, alpha: f32) -> ModelParams {
-        ModelParams {
+    /// The training configuration for `kind`: core's defaults, with these
+    /// flags and the searchable parameters given (`reg` None: the kind's default).
+    fn config(
+        &self,
+        kind: ModelKind,
+        factors: usize,
+        iterations: usize,
+        reg: Option<f32>,
+        alpha: f32,
+    ) -> Result<TrainConfig> {
+        let defaults = ModelParams::for_kind(kind);
+        let params = ModelParams {
             kind,
             factors,
-            reg,
-            reg_scaling: self.reg_scaling.unwrap_or(match kind {
-                ModelKind::Explicit => RegScaling::Count,
-                ModelKind::Implicit => RegScaling::None,
-            }),
+            reg: reg.unwrap_or(defaults.reg),
+            reg_scaling: self.reg_scaling.unwrap_or(defaults.reg_scaling),
             alpha,
             confidence: self.confidence,
             epsilon: self.epsilon,
             biases: !self.no_biases,
-        }
+        };
+        Ok(TrainConfig {
+            params,
+            iterations,
+            solver: self.solver.options(),
+            seed: self.seed,
+            threads: self.device.threads,
+            device: self.device.device,
+            gpu: crate::env::gpu_options()?,
+        })
     }
 }
 
@@ -121,10 +129,7 @@ impl DataArgs {
     /// Dataset options, with the duplicate policy's per-kind default.
     fn options(&self, kind: ModelKind) -> DatasetOptions {
         DatasetOptions {
-            duplicates: self.duplicates.unwrap_or(match kind {
-                ModelKind::Explicit => Duplicates::Last,
-                ModelKind::Implicit => Duplicates::Sum,
-            }),
+            duplicates: self.duplicates.unwrap_or(Duplicates::default_for(kind)),
             min_user_count: self.min_user_count,
             min_item_count: self.min_item_count,
             k_core: self.k_core,
@@ -132,65 +137,13 @@ impl DataArgs {
     }
 }
 
-/// The item file of a model given as a directory or as the item file itself.
-fn item_file_path(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join(ITEMS_FILE)
-    } else {
-        path.to_path_buf()
-    }
-}
-
-/// The item side of a model given as a directory or as the item file itself.
-fn load_item_model(path: &Path) -> Result<ItemModel> {
-    let file = item_file_path(path);
-    let factors = read_factor_file(&file)?;
-    ItemModel::new(factors).map_err(|e| gramrec_train::Error::Model { path: file, source: e }.into())
-}
-
-/// Writes to stdout; a closed pipe (`| head`) ends quietly.
-fn emit(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
-}
-
-/// A JSON value on one line.
-fn emit_json(v: &serde_json::Value) -> Result<()> {
-    emit(&format!("{v}\n"))
-}
-
-/// A model's objective as JSON fields (for `train --json` and `inspect --json`).
-fn params_json(p: &ModelParams) -> serde_json::Map<String, serde_json::Value> {
-    let v = serde_json::json!({
-        "kind": p.kind.name(),
-        "factors": p.factors,
-        "reg": p.reg,
-        "regScaling": p.reg_scaling.name(),
-        "alpha": p.alpha,
-        "confidence": p.confidence.name(),
-        "epsilon": p.epsilon,
-        "biases": p.uses_biases(),
-    });
-    match v {
-        serde_json::Value::Object(m) => m,
-        _ => unreachable!("json! of an object literal"),
-    }
-}
-
-/// Items as `[{"item", "score"}]`.
-fn items_json(items: &[gramrec_core::Recommendation]) -> serde_json::Value {
-    items.iter().map(|r| serde_json::json!({"item": r.item, "score": r.score})).collect()
-}
-
-/// Items as a numbered table.
-fn items_table(items: &[gramrec_core::Recommendation], score: &str) -> String {
-    let width = items.iter().map(|r| r.item.chars().count()).max().unwrap_or(4).max(4);
+/// Items as a numbered table, IDs escaped for the terminal.
+fn items_table(items: &[Recommendation], score: &str) -> String {
+    let ids: Vec<String> = items.iter().map(|r| escape_controls(&r.item).into_owned()).collect();
+    let width = ids.iter().map(|id| id.chars().count()).max().unwrap_or(4).clamp(4, 60);
     let mut s = format!("{:>4}  {:<width$}  {score}\n", "rank", "item");
-    for (n, r) in items.iter().enumerate() {
-        s.push_str(&format!("{:>4}  {:<width$}  {:.4}\n", n + 1, r.item, r.score));
+    for (n, (r, id)) in items.iter().zip(&ids).enumerate() {
+        s.push_str(&format!("{:>4}  {id:<width$}  {:.4}\n", n + 1, r.score));
     }
     s
 }

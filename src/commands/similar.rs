@@ -1,19 +1,22 @@
 //! `gramrec similar`.
 
 use anyhow::Result;
-use serde_json::json;
+use gramrec_core::text::escape_controls;
+use gramrec_core::{Error, ItemList};
+use gramrec_store::load_item_model;
 
-use super::{emit, emit_json, items_json, items_table, load_item_model};
+use super::items_table;
 use crate::cli::SimilarArgs;
+use crate::output::{emit, emit_json};
 
 pub fn run(a: SimilarArgs) -> Result<()> {
     let model = load_item_model(&a.model)?;
     let item = model
         .index_of(&a.item)
-        .ok_or_else(|| gramrec_train::Error::Usage(format!("item '{}' is not in the model", a.item)))?;
+        .ok_or_else(|| Error::Data(format!("item '{}' is not in the model", escape_controls(&a.item))))?;
     let items = model.similar(item, a.k);
     if a.json {
-        emit_json(&json!({"items": items_json(&items)}))
+        emit_json(&ItemList { items, unknown: vec![] })
     } else {
         emit(&items_table(&items, "cosine"))
     }

@@ -1,8 +1,8 @@
 //! `gramrec split`.
 
 use anyhow::Result;
-use gramrec_train::load::LoadOptions;
-use gramrec_train::split::{assign, write_split, SplitMode, SplitOptions};
+use gramrec_data::split::{assign, write_split, SplitMode, SplitOptions};
+use gramrec_data::LoadOptions;
 
 use crate::cli::SplitArgs;
 use crate::progress::stderr_line;

@@ -3,48 +3,33 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use gramrec_core::ModelKind;
-use gramrec_train::als::{self, TrainConfig};
-use gramrec_train::dataset::Dataset;
-use gramrec_train::eval::Metric;
-use gramrec_train::fsutil::write_atomic;
-use gramrec_train::output::{factor_files, write_model};
-use gramrec_train::tune::{cross_validate, CrossValidation, Grid, SettingResult};
-use serde_json::json;
+use gramrec_als::output::factor_files;
+use gramrec_als::{backend, TrainConfig};
+use gramrec_core::{Dtype, ModelKind, DEFAULT_ITERATIONS};
+use gramrec_data::split::SplitMode;
+use gramrec_data::Dataset;
+use gramrec_eval::tune::{cross_validate, CrossValidation, Grid};
+use gramrec_eval::Metric;
+use gramrec_store::{write_atomic, write_model};
 
-use super::{default_reg, emit};
 use crate::cli::TuneArgs;
+use crate::output::{emit, TuneResults, TuneSetting};
 use crate::progress::Progress;
 
-/// The λ grid when none is given: around the measured default.
-fn default_regs(kind: ModelKind) -> Vec<f32> {
-    match kind {
-        ModelKind::Explicit => vec![0.05, 0.1, 0.2, 0.5],
-        ModelKind::Implicit => vec![5.0, 10.0, 30.0, 60.0],
-    }
-}
-
 pub fn run(a: TuneArgs) -> Result<()> {
-    let log = Progress::lines(a.quiet);
+    let log = Progress::lines(a.run.quiet);
     let start = Instant::now();
-    let (x, _) = a.input_args.load(&a.input)?;
-    let kind = a.als.kind(x.has_ratings);
+    let (x, _) = a.run.input_args.load(&a.run.input)?;
+    let kind = a.run.als.kind(x.has_ratings);
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let grid = Grid {
         factors: a.factors.clone(),
-        reg: if a.reg.is_empty() { default_regs(kind) } else { a.reg.clone() },
+        reg: if a.reg.is_empty() { Grid::default_regs(kind) } else { a.reg.clone() },
         alpha: a.alpha.clone(),
         iterations: a.iterations.clone(),
     };
-    let base = TrainConfig {
-        params: a.als.params(kind, 64, default_reg(kind), 1.0),
-        iterations: 15,
-        solver: a.als.solver,
-        cg_steps: a.als.cg_steps,
-        seed: a.als.seed,
-        threads: a.als.threads,
-        device: a.als.device.settle(&mut |line| log.log(line)),
-    };
+    let mut base = a.run.als.config(kind, 1, DEFAULT_ITERATIONS, None, 1.0)?;
+    base.device = backend::settle(base.device, base.gpu, &mut |line| log.log(line));
     let settings = grid.settings(&base);
     log.log(format!(
         "{} interactions; {} {kind} settings × {} folds ({}), ranked by {metric}",
@@ -52,12 +37,13 @@ pub fn run(a: TuneArgs) -> Result<()> {
         settings.len(),
         a.folds,
         match a.mode {
-            gramrec_train::split::SplitMode::PerUser => "per user",
+            SplitMode::PerUser => "per user",
             _ => "random",
         }
     ));
-    let cv = CrossValidation { folds: a.folds, mode: a.mode, seed: a.fold_seed, metric, data: a.data.options(kind) };
-    let progress = Progress::bar((settings.len() * a.folds) as u64, "tuning", a.quiet);
+    let cv =
+        CrossValidation { folds: a.folds, mode: a.mode, seed: a.fold_seed, metric, data: a.run.data.options(kind) };
+    let progress = Progress::bar((settings.len() * a.folds) as u64, "tuning", a.run.quiet);
     let results = cross_validate(&x, &settings, &cv, |c, fold, score| {
         progress.log(format!("{}  fold {}  {metric} {score:.4}", describe(c), fold + 1));
         progress.step();
@@ -69,8 +55,24 @@ pub fn run(a: TuneArgs) -> Result<()> {
         let json_out = path.extension().is_some_and(|e| e == "json");
         write_atomic(path, |w| {
             if json_out {
-                let rows: Vec<_> = results.iter().map(|r| row_json(r, metric)).collect();
-                writeln!(w, "{:#}", json!({"metric": metric.to_string(), "folds": a.folds, "settings": rows}))
+                let settings = results
+                    .iter()
+                    .map(|r| TuneSetting {
+                        factors: r.config.params.factors,
+                        reg: r.config.params.reg,
+                        alpha: r.config.params.alpha,
+                        iterations: r.config.iterations,
+                        metric: metric.to_string(),
+                        mean: r.mean,
+                        std: r.std,
+                        folds: r.scores.clone(),
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(
+                    &mut *w,
+                    &TuneResults { metric: metric.to_string(), folds: a.folds, settings },
+                )?;
+                writeln!(w)
             } else {
                 writeln!(w, "factors,reg,alpha,iterations,{metric}_mean,{metric}_std,folds")?;
                 for r in &results {
@@ -94,9 +96,9 @@ pub fn run(a: TuneArgs) -> Result<()> {
     }
 
     let best = results.first().expect("the grid is never empty");
-    let data = Dataset::build(x, &a.data.options(kind))?;
-    let model = als::train(&data, &best.config, &mut |_, _| Ok(()))?;
-    write_model(&a.out, &factor_files(&data, &model, gramrec_core::Dtype::F32))?;
+    let data = Dataset::build(x, &a.run.data.options(kind))?;
+    let model = gramrec_als::train(&data, &best.config, &mut |_, _| Ok(()))?;
+    write_model(&a.run.out, &factor_files(&data, &model, Dtype::F32))?;
     let mut table = format!(
         "{:>8} {:>9} {:>6} {:>10}  {:>9} {:>8}\n",
         "factors",
@@ -119,7 +121,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
         best.mean,
         best.std,
         a.folds,
-        a.out.display(),
+        a.run.out.display(),
         start.elapsed().as_secs_f64()
     ));
     emit(&table)
@@ -133,10 +135,4 @@ fn describe(c: &TrainConfig) -> String {
         }
         ModelKind::Explicit => format!("factors {} reg {} iterations {}", p.factors, p.reg, c.iterations),
     }
-}
-
-fn row_json(r: &SettingResult, metric: Metric) -> serde_json::Value {
-    let p = r.config.params;
-    json!({"factors": p.factors, "reg": p.reg, "alpha": p.alpha, "iterations": r.config.iterations,
-           "metric": metric.to_string(), "mean": r.mean, "std": r.std, "folds": r.scores})
 }

@@ -13,7 +13,7 @@
 
 use std::io::{self, Write};
 
-use crate::params::{Confidence, Dtype, ModelKind, ModelParams, RegScaling};
+use crate::params::{Dtype, ModelKind, ModelParams, SolverOptions};
 use crate::quant::Factors;
 
 /// The first eight bytes of every factor file.
@@ -63,8 +63,86 @@ pub struct Metadata {
     pub rating_min: f32,
     /// Largest rating seen in training.
     pub rating_max: f32,
-    /// Free-form training facts (iterations, solver, seed, …) kept for `inspect`.
-    pub training: Vec<(String, String)>,
+    /// How the model was trained (`train.*` keys).
+    pub training: TrainingFacts,
+}
+
+/// How a model was trained, recorded in both of its files as `train.*`
+/// metadata keys: for `inspect`, for checking that a model's two files (or a
+/// checkpoint and its run) belong together, and for resuming.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrainingFacts {
+    /// Iterations asked for.
+    pub iterations: Option<usize>,
+    /// The solver and its CG steps.
+    pub solver: Option<SolverOptions>,
+    /// Seed of the initial factors.
+    pub seed: Option<u64>,
+    /// Training interactions.
+    pub interactions: Option<u64>,
+    /// What trained it ("cpu (2 threads)", "gpu NVIDIA …").
+    pub device: Option<String>,
+    /// The gramrec version that wrote it.
+    pub version: Option<String>,
+    /// One ID per training run, the same in both files of a model.
+    pub run: Option<String>,
+    /// Checkpoints: iterations done so far.
+    pub completed_iterations: Option<usize>,
+    /// Checkpoints: a checksum of the training data.
+    pub data: Option<u32>,
+    /// Any other `train.*` keys, kept as they are (written by other tools or versions).
+    pub other: Vec<(String, String)>,
+}
+
+impl TrainingFacts {
+    /// Every fact as (key, value) text, in a fixed order: what the file stores
+    /// and `inspect` shows.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push((k.to_string(), v));
+            }
+        };
+        put("iterations", self.iterations.map(|v| v.to_string()));
+        put("solver", self.solver.map(|s| s.solver.to_string()));
+        put("cg_steps", self.solver.map(|s| s.cg_steps.to_string()));
+        put("seed", self.seed.map(|v| v.to_string()));
+        put("interactions", self.interactions.map(|v| v.to_string()));
+        put("device", self.device.clone());
+        put("gramrec", self.version.clone());
+        put("run", self.run.clone());
+        put("completed_iterations", self.completed_iterations.map(|v| v.to_string()));
+        put("data", self.data.map(|v| format!("{v:08x}")));
+        out.extend(self.other.iter().cloned());
+        out
+    }
+
+    /// The facts from (key, value) text, as [`pairs`](Self::pairs) writes them.
+    fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, FormatError> {
+        let mut facts = TrainingFacts::default();
+        let (mut solver, mut cg_steps) = (None, None);
+        for &(k, v) in pairs {
+            let key = format!("train.{k}");
+            match k {
+                "iterations" => facts.iterations = Some(parse(&key, v)?),
+                "solver" => solver = Some(parse(&key, v)?),
+                "cg_steps" => cg_steps = Some(parse(&key, v)?),
+                "seed" => facts.seed = Some(parse(&key, v)?),
+                "interactions" => facts.interactions = Some(parse(&key, v)?),
+                "device" => facts.device = Some(v.to_string()),
+                "gramrec" => facts.version = Some(v.to_string()),
+                "run" => facts.run = Some(v.to_string()),
+                "completed_iterations" => facts.completed_iterations = Some(parse(&key, v)?),
+                "data" => {
+                    facts.data = Some(u32::from_str_radix(v, 16).map_err(|_| invalid_value(&key, v))?);
+                }
+                _ => facts.other.push((k.to_string(), v.to_string())),
+            }
+        }
+        facts.solver = solver.map(|solver| SolverOptions { solver, cg_steps: cg_steps.unwrap_or(0) });
+        Ok(facts)
+    }
 }
 
 /// A whole factor file in memory.
@@ -508,7 +586,7 @@ impl Metadata {
         kv("global_mean", &self.global_mean);
         kv("rating_min", &self.rating_min);
         kv("rating_max", &self.rating_max);
-        for (k, v) in &self.training {
+        for (k, v) in self.training.pairs() {
             kv(&format!("train.{}", k.replace(['=', '\n'], "_")), &v.replace('\n', " "));
         }
         s
@@ -529,55 +607,58 @@ impl Metadata {
                 .map(|(_, v)| *v)
                 .ok_or_else(|| corrupt(format!("metadata has no '{key}'")))
         };
-        fn parse<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, FormatError> {
-            v.parse().map_err(|_| corrupt(format!("metadata '{key}' has an invalid value '{v:.40}'")))
-        }
-        let field = |key: &str| get(key);
-        let side = match field("side")? {
+        let side = match get("side")? {
             "users" => Side::Users,
             "items" => Side::Items,
-            other => return Err(corrupt(format!("metadata 'side' is '{other:.20}'"))),
+            other => return Err(invalid_value("side", other)),
         };
         let params = ModelParams {
-            kind: field("kind")?.parse::<ModelKind>().map_err(corrupt)?,
-            factors: parse("factors", field("factors")?)?,
-            reg: parse("reg", field("reg")?)?,
-            reg_scaling: field("reg_scaling")?.parse::<RegScaling>().map_err(corrupt)?,
-            alpha: parse("alpha", field("alpha")?)?,
-            confidence: field("confidence")?.parse::<Confidence>().map_err(corrupt)?,
-            epsilon: parse("epsilon", field("epsilon")?)?,
-            biases: parse("biases", field("biases")?)?,
+            kind: parse("kind", get("kind")?)?,
+            factors: parse("factors", get("factors")?)?,
+            reg: parse("reg", get("reg")?)?,
+            reg_scaling: parse("reg_scaling", get("reg_scaling")?)?,
+            alpha: parse("alpha", get("alpha")?)?,
+            confidence: parse("confidence", get("confidence")?)?,
+            epsilon: parse("epsilon", get("epsilon")?)?,
+            biases: parse("biases", get("biases")?)?,
         };
+        let training: Vec<(&str, &str)> =
+            pairs.iter().filter_map(|(k, v)| k.strip_prefix("train.").map(|k| (k, *v))).collect();
         let meta = Metadata {
             side,
             params,
-            global_mean: parse("global_mean", field("global_mean")?)?,
-            rating_min: parse("rating_min", field("rating_min")?)?,
-            rating_max: parse("rating_max", field("rating_max")?)?,
-            training: pairs
-                .iter()
-                .filter_map(|(k, v)| k.strip_prefix("train.").map(|k| (k.to_string(), v.to_string())))
-                .collect(),
+            global_mean: parse("global_mean", get("global_mean")?)?,
+            rating_min: parse("rating_min", get("rating_min")?)?,
+            rating_max: parse("rating_max", get("rating_max")?)?,
+            training: TrainingFacts::from_pairs(&training)?,
         };
-        Ok((meta, parse("rows", field("rows")?)?))
+        Ok((meta, parse("rows", get("rows")?)?))
     }
+}
+
+fn invalid_value(key: &str, v: &str) -> FormatError {
+    corrupt(format!("metadata '{key}' has an invalid value '{}'", crate::text::excerpt(v, 40)))
+}
+
+/// A metadata value of any type that parses from text.
+fn parse<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, FormatError> {
+    v.parse().map_err(|_| invalid_value(key, v))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::{Confidence, RegScaling};
 
     pub(crate) fn sample(side: Side, kind: ModelKind, dtype: Dtype) -> FactorFile {
         let (rows, f) = (5, 3);
         let params = ModelParams {
-            kind,
             factors: f,
             reg: 0.05,
             reg_scaling: RegScaling::Count,
             alpha: 4.0,
             confidence: Confidence::Log,
-            epsilon: 1.0,
-            biases: kind == ModelKind::Explicit,
+            ..ModelParams::for_kind(kind)
         };
         let values: Vec<f32> = (0..rows * f).map(|i| (i as f32 - 7.0) / 3.0).collect();
         FactorFile {
@@ -587,7 +668,13 @@ mod tests {
                 global_mean: 3.5,
                 rating_min: 1.0,
                 rating_max: 5.0,
-                training: vec![("iterations".into(), "15".into()), ("solver".into(), "cholesky".into())],
+                training: TrainingFacts {
+                    iterations: Some(15),
+                    solver: Some(SolverOptions::cholesky()),
+                    run: Some("r1".into()),
+                    other: vec![("source".into(), "a test".into())],
+                    ..Default::default()
+                },
             },
             ids: vec!["a".into(), "bé".into(), "".into(), "item:42".into(), "x".repeat(100)],
             factors: Factors::encode(&values, f, dtype),
@@ -668,19 +755,11 @@ mod tests {
 #[cfg(test)]
 pub(crate) mod tests_support {
     use super::*;
+    use crate::params::RegScaling;
 
     /// Five items with 2 factors: i0=(1,0) i1=(0,1) i2=(-1,0) i3=(0,-1) i4=(2,0.1).
     pub(crate) fn item_file(kind: ModelKind) -> FactorFile {
-        let params = ModelParams {
-            kind,
-            factors: 2,
-            reg: 0.1,
-            reg_scaling: RegScaling::None,
-            alpha: 1.0,
-            confidence: Confidence::Linear,
-            epsilon: 1.0,
-            biases: kind == ModelKind::Explicit,
-        };
+        let params = ModelParams { factors: 2, reg: 0.1, reg_scaling: RegScaling::None, ..ModelParams::for_kind(kind) };
         let y = vec![1.0, 0.0, 0.0, 1.0, -1.0, 0.0, 0.0, -1.0, 2.0, 0.1];
         let mut gram = vec![0.0; 4];
         for r in y.chunks(2) {
@@ -697,7 +776,7 @@ pub(crate) mod tests_support {
                 global_mean: 3.0,
                 rating_min: 1.0,
                 rating_max: 5.0,
-                training: vec![],
+                training: TrainingFacts::default(),
             },
             ids: (0..5).map(|i| format!("i{i}")).collect(),
             factors: Factors::F32(y),

@@ -1,22 +1,34 @@
-//! gramrec-core: everything a trained ALS model needs at scoring time.
+//! gramrec-core: everything a trained ALS model needs at scoring time, and
+//! the vocabulary the other crates share.
 //!
-//! This crate holds the factor-file format, the per-row normal-equation solve
-//! (shared by training and by fold-in, so a visitor folded in at scoring time
-//! gets exactly the vector training would have given them), top-k selection and
-//! ranking metrics. It has no threads, no GPU and no filesystem in its API, so
-//! the same code runs in the trainer, the CLI and the browser (wasm32).
+//! This crate holds the model parameters and their defaults, the factor-file
+//! format, the per-row normal-equation solve (shared by training and by
+//! fold-in, so a visitor folded in at scoring time gets exactly the vector
+//! training would have given them), scoring, top-k selection, ranking
+//! metrics, and the error taxonomy. It has no threads, no GPU and no
+//! filesystem in its API, so the same code runs in the trainer, the CLI, the
+//! server and the browser (wasm32).
 
+pub mod error;
 pub mod format;
 pub mod linalg;
 pub mod metrics;
 pub mod model;
+pub mod named;
 pub mod normal_eq;
 pub mod params;
 pub mod quant;
 pub mod scoring;
+pub mod text;
 pub mod topk;
 
-pub use format::{FactorFile, FormatError, Metadata, Side};
-pub use model::{ItemModel, Recommendation, Recommendations, UserVector};
-pub use normal_eq::{FixedSide, RowSolver, SolveError};
-pub use params::{Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver};
+/// Re-exported for [`named_enum!`]: the macro implements `Serialize`.
+#[doc(hidden)]
+pub use serde;
+
+pub use error::{Error, ErrorClass, Result};
+pub use format::{FactorFile, FormatError, Metadata, Side, TrainingFacts};
+pub use model::{ItemList, ItemModel, Model, ModelError, Recommendation, Recommendations, UserFactors, UserVector};
+pub use named::{Named, UnknownName};
+pub use normal_eq::{FixedSide, Row, RowSolver, SolveError};
+pub use params::{Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, DEFAULT_ITERATIONS};

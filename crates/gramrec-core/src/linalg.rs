@@ -35,48 +35,57 @@ impl Madd for Fused {
     }
 }
 
-/// Defines `$name(args) -> ret` that runs `$generic::<Fused>` compiled for
-/// AVX2+FMA when the CPU has them, and `$generic::<Plain>` otherwise. With
-/// `wide` first, it also has an AVX-512 tier (32 vector registers): faster for
-/// the register-blocked scoring kernel, slower for the training kernels on the
-/// machines measured (BENCHMARKS.md). Fused multiply-adds round the same way
-/// in both tiers, so the tier never changes a result.
+/// Defines `$name(args) -> ret` that runs a function generic over [`Madd`]
+/// as `::<Fused>` compiled for AVX2+FMA when the CPU has them, and as
+/// `::<Plain>` otherwise. The generic function is either named (`= generic`,
+/// for one that exists already) or defined in the same invocation
+/// (`fn name / generic<M>(args) -> ret { body }`), so its signature is written
+/// once. With `wide` first, there is also an AVX-512 tier (32 vector
+/// registers): faster for the register-blocked scoring kernel, slower for the
+/// training kernels on the machines measured (BENCHMARKS.md). Fused
+/// multiply-adds round the same way in both tiers, so the tier never changes
+/// a result.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! simd_dispatch {
+    ($(#[$m:meta])* $vis:vis fn $name:ident / $generic:ident <$M:ident> ($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        #[inline(always)]
+        fn $generic<$M: $crate::linalg::Madd>($($arg: $ty),*) -> $ret $body
+        $crate::simd_dispatch!($(#[$m])* $vis fn $name($($arg: $ty),*) -> $ret = $generic);
+    };
+    (wide $(#[$m:meta])* $vis:vis fn $name:ident / $generic:ident <$M:ident> ($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        #[inline(always)]
+        fn $generic<$M: $crate::linalg::Madd>($($arg: $ty),*) -> $ret $body
+        $crate::simd_dispatch!(wide $(#[$m])* $vis fn $name($($arg: $ty),*) -> $ret = $generic);
+    };
     (wide $(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty = $generic:ident) => {
         $(#[$m])*
         $vis fn $name($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vl") {
-                #[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
-                unsafe fn fused512($($arg: $ty),*) -> $ret {
-                    $generic::<$crate::linalg::Fused>($($arg),*)
-                }
-                // SAFETY: the CPU supports every feature `fused512` was compiled for.
-                return unsafe { fused512($($arg),*) };
-            }
-            $crate::simd_dispatch!(@avx2 $generic($($arg: $ty),*) -> $ret)
+            $crate::simd_dispatch!(@tier "avx2,fma,avx512f,avx512vl", ["avx512f", "avx512vl"] $generic($($arg: $ty),*) -> $ret);
+            $crate::simd_dispatch!(@tier "avx2,fma", ["avx2", "fma"] $generic($($arg: $ty),*) -> $ret);
+            $generic::<$crate::linalg::Plain>($($arg),*)
         }
     };
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty = $generic:ident) => {
         $(#[$m])*
         $vis fn $name($($arg: $ty),*) -> $ret {
-            $crate::simd_dispatch!(@avx2 $generic($($arg: $ty),*) -> $ret)
+            $crate::simd_dispatch!(@tier "avx2,fma", ["avx2", "fma"] $generic($($arg: $ty),*) -> $ret);
+            $generic::<$crate::linalg::Plain>($($arg),*)
         }
     };
-    (@avx2 $generic:ident($($arg:ident : $ty:ty),*) -> $ret:ty) => {{
+    // Returns from the caller through `$generic::<Fused>` compiled with
+    // `$features` when the CPU has every feature of `$detect`.
+    (@tier $features:literal, [$($detect:tt),+] $generic:ident($($arg:ident : $ty:ty),*) -> $ret:ty) => {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            #[target_feature(enable = "avx2,fma")]
+        if $(std::arch::is_x86_feature_detected!($detect))&&+ {
+            #[target_feature(enable = $features)]
             unsafe fn fused($($arg: $ty),*) -> $ret {
                 $generic::<$crate::linalg::Fused>($($arg),*)
             }
             // SAFETY: the CPU supports every feature `fused` was compiled for.
             return unsafe { fused($($arg),*) };
         }
-        $generic::<$crate::linalg::Plain>($($arg),*)
-    }};
+    };
 }
 
 const LANES: usize = 16;

@@ -19,7 +19,7 @@
 use std::marker::PhantomData;
 
 use crate::linalg::{self, Madd};
-use crate::params::{ModelKind, ModelParams, Solver};
+use crate::params::{ModelKind, ModelParams, Solver, SolverOptions};
 
 /// The fixed side of a half-iteration.
 #[derive(Debug, Clone, Copy)]
@@ -47,8 +47,17 @@ pub enum SolveError {
     IndexOutOfRange(usize, usize),
 }
 
-/// Milestones of one row solve, reported to the observer of
-/// [`RowSolver::solve_observed`] (the CPU backend times its phases with them).
+/// One row's interactions: the other side's rows and the values.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    /// Rows of the fixed side.
+    pub cols: &'a [u32],
+    /// The interaction values, one per entry of `cols`.
+    pub vals: &'a [f32],
+}
+
+/// Milestones of one row solve, reported to the observer of [`solve_row`]
+/// (the CPU backend times its phases with them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     /// The normal equations are built (for CG: the row is gathered and the
@@ -92,47 +101,23 @@ impl RowSolver {
         &self.params
     }
 
-    /// Solves one row whose interactions are (`cols[k]`, `vals[k]`) against
-    /// `fixed`. `x` (length `params.dim()`) is the starting point for
-    /// conjugate gradient and receives the solution. A row without
-    /// interactions gets the zero vector.
-    pub fn solve(
-        &mut self,
-        fixed: &FixedSide<'_>,
-        cols: &[u32],
-        vals: &[f32],
-        solver: Solver,
-        cg_steps: usize,
-        x: &mut [f32],
-    ) -> Result<(), SolveError> {
-        solve_row(self, fixed, cols, vals, solver, cg_steps, x, &mut |_| {})
-    }
-
-    /// [`solve`](Self::solve), calling `on_phase` at each [`Phase`].
-    #[allow(clippy::too_many_arguments)]
-    pub fn solve_observed(
-        &mut self,
-        fixed: &FixedSide<'_>,
-        cols: &[u32],
-        vals: &[f32],
-        solver: Solver,
-        cg_steps: usize,
-        x: &mut [f32],
-        on_phase: &mut dyn FnMut(Phase),
-    ) -> Result<(), SolveError> {
-        solve_row(self, fixed, cols, vals, solver, cg_steps, x, on_phase)
+    /// Solves one row against `fixed`. `x` (length `params.dim()`) is the
+    /// starting point for conjugate gradient and receives the solution. A row
+    /// without interactions gets the zero vector.
+    pub fn solve(&mut self, fixed: &FixedSide<'_>, row: Row<'_>, solver: SolverOptions, x: &mut [f32]) -> Solved {
+        solve_row(self, fixed, row, solver, x, &mut |_| {})
     }
 
     /// Gathers z_i, w_i and t_i (see the module docs) for the row's interactions.
     #[inline(always)]
-    fn gather(&mut self, fixed: &FixedSide<'_>, cols: &[u32], vals: &[f32]) -> Result<(), SolveError> {
+    fn gather(&mut self, fixed: &FixedSide<'_>, row: Row<'_>) -> Result<(), SolveError> {
         let p = self.params;
         let (f, d) = (p.factors, p.dim());
         let n_fixed = fixed.factors.len() / d;
         self.z.clear();
         self.w.clear();
         self.t.clear();
-        for (&c, &r) in cols.iter().zip(vals) {
+        for (&c, &r) in row.cols.iter().zip(row.vals) {
             let c = c as usize;
             if c >= n_fixed {
                 return Err(SolveError::IndexOutOfRange(c, n_fixed));
@@ -193,95 +178,81 @@ impl<M: Madd> linalg::LinearOperator for RowOperator<'_, M> {
     }
 }
 
+/// The outcome of a row solve.
+pub type Solved = Result<(), SolveError>;
+
 crate::simd_dispatch!(
-    #[allow(clippy::too_many_arguments)]
-    fn solve_row(
+    /// [`RowSolver::solve`], calling `on_phase` at each [`Phase`].
+    pub fn solve_row / solve_row_generic<M>(
         s: &mut RowSolver,
         fixed: &FixedSide<'_>,
-        cols: &[u32],
-        vals: &[f32],
-        solver: Solver,
-        cg_steps: usize,
+        row: Row<'_>,
+        solver: SolverOptions,
         x: &mut [f32],
         on_phase: &mut dyn FnMut(Phase),
-    ) -> Result<(), SolveError> = solve_row_generic
+    ) -> Solved {
+        let p = s.params;
+        let (f, d) = (p.factors, p.dim());
+        if row.cols.is_empty() {
+            x.fill(0.0);
+            on_phase(Phase::Built);
+            return Ok(());
+        }
+        let gram = match p.kind {
+            ModelKind::Implicit => Some(fixed.gram.ok_or(SolveError::MissingGram)?),
+            ModelKind::Explicit => None,
+        };
+        s.gather(fixed, row)?;
+        let shift = p.shift(row.cols.len());
+
+        // Right-hand side b = Σ t_i z_i.
+        s.b.fill(0.0);
+        for (zi, &ti) in s.z.chunks_exact(d).zip(&s.t) {
+            linalg::axpy::<M>(ti, zi, &mut s.b);
+        }
+
+        match solver.solver {
+            Solver::Cholesky => {
+                match gram {
+                    Some(g) => s.a.copy_from_slice(g),
+                    None => s.a.fill(0.0),
+                }
+                linalg::gram_accumulate::<M>(&mut s.a, d, &s.z, &s.w);
+                for i in 0..d {
+                    s.a[i * d + i] += shift;
+                }
+                on_phase(Phase::Built);
+                linalg::cholesky::<M>(&mut s.a, d).map_err(|_| SolveError::NotPositiveDefinite)?;
+                linalg::cholesky_solve::<M>(&s.a, d, &mut s.b);
+                x.copy_from_slice(&s.b);
+            }
+            Solver::Cg => {
+                on_phase(Phase::Built);
+                let op = RowOperator::<M> { gram, shift, f, d, z: &s.z, w: &s.w, madd: PhantomData };
+                linalg::conjugate_gradient::<M>(&op, &s.b, x, solver.cg_steps, &mut s.r, &mut s.p, &mut s.ap);
+            }
+        }
+        if x.iter().all(|v| v.is_finite()) {
+            Ok(())
+        } else {
+            Err(SolveError::NotPositiveDefinite)
+        }
+    }
 );
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn solve_row_generic<M: Madd>(
-    s: &mut RowSolver,
-    fixed: &FixedSide<'_>,
-    cols: &[u32],
-    vals: &[f32],
-    solver: Solver,
-    cg_steps: usize,
-    x: &mut [f32],
-    on_phase: &mut dyn FnMut(Phase),
-) -> Result<(), SolveError> {
-    let p = s.params;
-    let (f, d) = (p.factors, p.dim());
-    if cols.is_empty() {
-        x.fill(0.0);
-        on_phase(Phase::Built);
-        return Ok(());
-    }
-    let gram = match p.kind {
-        ModelKind::Implicit => Some(fixed.gram.ok_or(SolveError::MissingGram)?),
-        ModelKind::Explicit => None,
-    };
-    s.gather(fixed, cols, vals)?;
-    let shift = p.shift(cols.len());
-
-    // Right-hand side b = Σ t_i z_i.
-    s.b.fill(0.0);
-    for (zi, &ti) in s.z.chunks_exact(d).zip(&s.t) {
-        linalg::axpy::<M>(ti, zi, &mut s.b);
-    }
-
-    match solver {
-        Solver::Cholesky => {
-            match gram {
-                Some(g) => s.a.copy_from_slice(g),
-                None => s.a.fill(0.0),
-            }
-            linalg::gram_accumulate::<M>(&mut s.a, d, &s.z, &s.w);
-            for i in 0..d {
-                s.a[i * d + i] += shift;
-            }
-            on_phase(Phase::Built);
-            linalg::cholesky::<M>(&mut s.a, d).map_err(|_| SolveError::NotPositiveDefinite)?;
-            linalg::cholesky_solve::<M>(&s.a, d, &mut s.b);
-            x.copy_from_slice(&s.b);
-        }
-        Solver::Cg => {
-            on_phase(Phase::Built);
-            let op = RowOperator::<M> { gram, shift, f, d, z: &s.z, w: &s.w, madd: PhantomData };
-            linalg::conjugate_gradient::<M>(&op, &s.b, x, cg_steps, &mut s.r, &mut s.p, &mut s.ap);
-        }
-    }
-    if x.iter().all(|v| v.is_finite()) {
-        Ok(())
-    } else {
-        Err(SolveError::NotPositiveDefinite)
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::{Confidence, RegScaling};
+    use crate::params::RegScaling;
 
     fn params(kind: ModelKind, f: usize, biases: bool) -> ModelParams {
         ModelParams {
-            kind,
             factors: f,
             reg: 0.1,
             reg_scaling: RegScaling::Count,
             alpha: 2.0,
-            confidence: Confidence::Linear,
-            epsilon: 1.0,
             biases,
+            ..ModelParams::for_kind(kind)
         }
     }
 
@@ -373,7 +344,7 @@ mod tests {
         g
     }
 
-    fn check(kind: ModelKind, biases: bool, solver: Solver, steps: usize, tol: f64) {
+    fn check(kind: ModelKind, biases: bool, solver: SolverOptions, tol: f64) {
         let f = 7;
         let p = params(kind, f, biases);
         let d = p.dim();
@@ -385,23 +356,23 @@ mod tests {
         let vals: Vec<f32> = random(cols.len(), &mut seed).iter().map(|v| 3.0 + 4.0 * v).collect();
         let want = dense_reference(&p, &fixed, &cols, &vals);
         let mut x = vec![0.0f32; d];
-        RowSolver::new(p).solve(&fixed, &cols, &vals, solver, steps, &mut x).unwrap();
+        RowSolver::new(p).solve(&fixed, Row { cols: &cols, vals: &vals }, solver, &mut x).unwrap();
         for (got, want) in x.iter().zip(&want) {
-            assert!((*got as f64 - want).abs() < tol * (1.0 + want.abs()), "{kind} {solver}: {got} vs {want}");
+            assert!((*got as f64 - want).abs() < tol * (1.0 + want.abs()), "{kind} {}: {got} vs {want}", solver.solver);
         }
     }
 
     #[test]
     fn cholesky_matches_dense_least_squares() {
-        check(ModelKind::Explicit, true, Solver::Cholesky, 0, 1e-4);
-        check(ModelKind::Explicit, false, Solver::Cholesky, 0, 1e-4);
-        check(ModelKind::Implicit, false, Solver::Cholesky, 0, 1e-4);
+        check(ModelKind::Explicit, true, SolverOptions::cholesky(), 1e-4);
+        check(ModelKind::Explicit, false, SolverOptions::cholesky(), 1e-4);
+        check(ModelKind::Implicit, false, SolverOptions::cholesky(), 1e-4);
     }
 
     #[test]
     fn conjugate_gradient_with_enough_steps_matches_dense_least_squares() {
-        check(ModelKind::Explicit, true, Solver::Cg, 40, 1e-3);
-        check(ModelKind::Implicit, false, Solver::Cg, 40, 1e-3);
+        check(ModelKind::Explicit, true, SolverOptions::cg(40), 1e-3);
+        check(ModelKind::Implicit, false, SolverOptions::cg(40), 1e-3);
     }
 
     #[test]
@@ -411,9 +382,12 @@ mod tests {
         let fixed = FixedSide { factors: &factors, gram: None, global_mean: 0.0 };
         let mut x = vec![9.0; p.dim()];
         let mut s = RowSolver::new(p);
-        s.solve(&fixed, &[], &[], Solver::Cholesky, 0, &mut x).unwrap();
+        s.solve(&fixed, Row { cols: &[], vals: &[] }, SolverOptions::cholesky(), &mut x).unwrap();
         assert!(x.iter().all(|&v| v == 0.0));
-        assert_eq!(s.solve(&fixed, &[5], &[1.0], Solver::Cholesky, 0, &mut x), Err(SolveError::IndexOutOfRange(5, 2)));
+        assert_eq!(
+            s.solve(&fixed, Row { cols: &[5], vals: &[1.0] }, SolverOptions::cholesky(), &mut x),
+            Err(SolveError::IndexOutOfRange(5, 2))
+        );
     }
 
     #[test]
@@ -423,7 +397,7 @@ mod tests {
         let fixed = FixedSide { factors: &factors, gram: None, global_mean: 0.0 };
         let mut x = vec![0.0; 3];
         assert_eq!(
-            RowSolver::new(p).solve(&fixed, &[0], &[1.0], Solver::Cholesky, 0, &mut x),
+            RowSolver::new(p).solve(&fixed, Row { cols: &[0], vals: &[1.0] }, SolverOptions::cholesky(), &mut x),
             Err(SolveError::MissingGram)
         );
     }

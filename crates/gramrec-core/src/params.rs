@@ -1,10 +1,13 @@
-//! The parameters that define an ALS model's objective and how it is solved.
+//! The parameters that define an ALS model's objective and how it is solved,
+//! with the defaults for each model kind.
 //!
 //! These travel inside factor files, so that a model read back (in the CLI or
 //! the browser) folds new users in with the same objective it was trained on.
+//! The defaults live here, once, so the CLI, benchmarks and tests agree.
 
-use std::fmt;
-use std::str::FromStr;
+use serde::Serialize;
+
+use crate::named_enum;
 
 /// Which loss the model minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,10 +40,10 @@ pub enum Confidence {
 /// The per-row linear solver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Solver {
-    /// Exact Cholesky factorisation of the row's normal equations.
-    Cholesky,
     /// A few warm-started conjugate-gradient steps (what benfred/implicit does).
     Cg,
+    /// Exact Cholesky factorisation of the row's normal equations.
+    Cholesky,
 }
 
 /// Storage type of the factors in a factor file.
@@ -53,6 +56,54 @@ pub enum Dtype {
     /// 1 byte per value with one f32 scale per row.
     I8,
 }
+
+named_enum!(ModelKind, "--kind" { Explicit => "explicit", Implicit => "implicit" });
+named_enum!(RegScaling, "--reg-scaling" { Count => "count", None => "none" });
+named_enum!(Confidence, "--confidence" { Linear => "linear", Log => "log" });
+named_enum!(Solver, "--solver" { Cg => "cg", Cholesky => "cholesky" });
+named_enum!(Dtype, "--dtype" { F32 => "f32", F16 => "f16", I8 => "i8" });
+
+/// How each row's normal equations are solved: the method and, for
+/// conjugate gradient, how many steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SolverOptions {
+    /// The method.
+    pub solver: Solver,
+    /// Conjugate-gradient steps per row and half-iteration (ignored by Cholesky).
+    pub cg_steps: usize,
+}
+
+impl SolverOptions {
+    /// Three warm-started CG steps: on MovieLens 100K as good as the exact
+    /// solve at a quarter of its time (BENCHMARKS.md).
+    pub const DEFAULT: Self = Self { solver: Solver::Cg, cg_steps: 3 };
+
+    /// The exact solve.
+    pub fn cholesky() -> Self {
+        Self { solver: Solver::Cholesky, ..Self::DEFAULT }
+    }
+
+    /// Conjugate gradient with `steps` steps.
+    pub fn cg(steps: usize) -> Self {
+        Self { solver: Solver::Cg, cg_steps: steps }
+    }
+}
+
+impl Default for SolverOptions {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Full iterations when none are asked for.
+pub const DEFAULT_ITERATIONS: usize = 15;
+/// Latent factors when none are asked for.
+pub const DEFAULT_FACTORS: usize = 64;
+/// Confidence slope α of implicit models when none is asked for.
+pub const DEFAULT_ALPHA: f32 = 1.0;
+/// ε of the log confidence curve when none is asked for.
+pub const DEFAULT_EPSILON: f32 = 1.0;
 
 /// Everything that defines the objective a row solve minimises.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,6 +127,27 @@ pub struct ModelParams {
 }
 
 impl ModelParams {
+    /// The defaults of a model kind, chosen by measurement on MovieLens 100K
+    /// (BENCHMARKS.md): 64 factors; explicit λ = 0.1 scaled by each row's
+    /// count, with biases (ALS-WR, as Spark); implicit λ = 30 unscaled, α = 1,
+    /// linear confidence (as benfred/implicit scales λ).
+    pub fn for_kind(kind: ModelKind) -> Self {
+        let (reg, reg_scaling) = match kind {
+            ModelKind::Explicit => (0.1, RegScaling::Count),
+            ModelKind::Implicit => (30.0, RegScaling::None),
+        };
+        Self {
+            kind,
+            factors: DEFAULT_FACTORS,
+            reg,
+            reg_scaling,
+            alpha: DEFAULT_ALPHA,
+            confidence: Confidence::Linear,
+            epsilon: DEFAULT_EPSILON,
+            biases: true,
+        }
+    }
+
     /// The number of unknowns per row: the factors, plus one for the bias.
     pub fn dim(&self) -> usize {
         self.factors + usize::from(self.uses_biases())
@@ -105,36 +177,32 @@ impl ModelParams {
     }
 }
 
-macro_rules! named_enum {
-    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
-        impl $ty {
-            /// The name used on the command line and in factor files.
-            pub fn name(self) -> &'static str {
-                match self { $($ty::$variant => $name),+ }
-            }
+/// The objective as JSON (`train --json`, `inspect --json`): `biases` is
+/// whether the model has them (never for implicit models).
+impl Serialize for ModelParams {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct View {
+            kind: ModelKind,
+            factors: usize,
+            reg: f32,
+            reg_scaling: RegScaling,
+            alpha: f32,
+            confidence: Confidence,
+            epsilon: f32,
+            biases: bool,
         }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.name())
-            }
+        View {
+            kind: self.kind,
+            factors: self.factors,
+            reg: self.reg,
+            reg_scaling: self.reg_scaling,
+            alpha: self.alpha,
+            confidence: self.confidence,
+            epsilon: self.epsilon,
+            biases: self.uses_biases(),
         }
-        impl FromStr for $ty {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($name => Ok($ty::$variant),)+
-                    _ => Err(format!(
-                        "unknown {} '{}' (expected one of: {})",
-                        stringify!($ty), s, [$($name),+].join(", ")
-                    )),
-                }
-            }
-        }
-    };
+        .serialize(s)
+    }
 }
-
-named_enum!(ModelKind { Explicit => "explicit", Implicit => "implicit" });
-named_enum!(RegScaling { Count => "count", None => "none" });
-named_enum!(Confidence { Linear => "linear", Log => "log" });
-named_enum!(Solver { Cholesky => "cholesky", Cg => "cg" });
-named_enum!(Dtype { F32 => "f32", F16 => "f16", I8 => "i8" });

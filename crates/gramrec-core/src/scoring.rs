@@ -178,71 +178,6 @@ fn finish(raw: f32, i: usize, offsets: Offsets<'_>, constant: f32) -> f32 {
 /// in L2 while every user of a block is scored against it.
 const TILE_PANELS: usize = 32;
 
-/// The top k of a block of users, streaming over tiles of panels.
-#[inline(always)]
-fn top_k_block_generic<M: Madd>(
-    p: &ItemPanels,
-    users: &[&[f32]],
-    constants: &[f32],
-    excludes: &[&[usize]],
-    offsets: Offsets<'_>,
-    k: usize,
-) -> Vec<Vec<(usize, f32)>> {
-    if k == 0 {
-        return vec![Vec::new(); users.len()];
-    }
-    let mut tops: Vec<TopK<'_>> = excludes.iter().map(|e| TopK::new(k, e)).collect();
-    let panel_len = PANEL * p.factors.max(1);
-    let mut acc = [[0.0f32; PANEL]; USERS_PER_BLOCK];
-    for (ti, tile) in p.data.chunks(panel_len * TILE_PANELS).enumerate() {
-        for (g, group_users) in users.chunks(USERS_PER_BLOCK).enumerate() {
-            let xs = group(group_users);
-            for (pj, panel) in tile.chunks_exact(panel_len).enumerate() {
-                panel_scores::<M>(panel, xs, &mut acc);
-                let first = (ti * TILE_PANELS + pj) * PANEL;
-                let valid = PANEL.min(p.items - first);
-                for (u, a) in acc.iter().enumerate().take(group_users.len()) {
-                    let user = g * USERS_PER_BLOCK + u;
-                    let top = &mut tops[user];
-                    let mut scores = [f32::NEG_INFINITY; PANEL];
-                    let c = constants[user];
-                    match offsets.item {
-                        Some(b) if valid == PANEL => {
-                            let b: &[f32; PANEL] = b[first..first + PANEL].try_into().expect("a panel of offsets");
-                            for j in 0..PANEL {
-                                scores[j] = a[j] + b[j] + c;
-                            }
-                        }
-                        None if valid == PANEL => {
-                            for j in 0..PANEL {
-                                scores[j] = a[j] + c;
-                            }
-                        }
-                        _ => {
-                            for (j, s) in scores.iter_mut().enumerate().take(valid) {
-                                *s = finish(a[j], first + j, offsets, c);
-                            }
-                        }
-                    }
-                    if top.heap.len() == k {
-                        let mut any = false;
-                        for s in scores {
-                            any |= s > top.threshold;
-                        }
-                        if !any {
-                            continue;
-                        }
-                    }
-                    for (j, &s) in scores.iter().enumerate().take(valid) {
-                        top.offer(first + j, s);
-                    }
-                }
-            }
-        }
-    }
-    tops.into_iter().map(TopK::into_sorted).collect()
-}
-
 crate::simd_dispatch!(
     wide
     /// Every item's score x·y_i + item offset + `constant` for one user.
@@ -252,17 +187,71 @@ crate::simd_dispatch!(
 crate::simd_dispatch!(
     wide
     /// The k best (item, score) of each user, best first, skipping each user's
-    /// sorted `excludes` and NaN scores. Blocks of about 64 users amortise
-    /// reading the item factors best.
+    /// sorted `excludes` and NaN scores, streaming over tiles of panels. Blocks
+    /// of about 64 users amortise reading the item factors best.
     /// Equal to [`score_all`] followed by [`top_k`](crate::topk::top_k).
-    pub fn top_k_block(
+    pub fn top_k_block / top_k_block_generic<M>(
         p: &ItemPanels,
         users: &[&[f32]],
         constants: &[f32],
         excludes: &[&[usize]],
         offsets: Offsets<'_>,
         k: usize,
-    ) -> Vec<Vec<(usize, f32)>> = top_k_block_generic
+    ) -> Vec<Vec<(usize, f32)>> {
+        if k == 0 {
+            return vec![Vec::new(); users.len()];
+        }
+        let mut tops: Vec<TopK<'_>> = excludes.iter().map(|e| TopK::new(k, e)).collect();
+        let panel_len = PANEL * p.factors.max(1);
+        let mut acc = [[0.0f32; PANEL]; USERS_PER_BLOCK];
+        for (ti, tile) in p.data.chunks(panel_len * TILE_PANELS).enumerate() {
+            for (g, group_users) in users.chunks(USERS_PER_BLOCK).enumerate() {
+                let xs = group(group_users);
+                for (pj, panel) in tile.chunks_exact(panel_len).enumerate() {
+                    panel_scores::<M>(panel, xs, &mut acc);
+                    let first = (ti * TILE_PANELS + pj) * PANEL;
+                    let valid = PANEL.min(p.items - first);
+                    for (u, a) in acc.iter().enumerate().take(group_users.len()) {
+                        let user = g * USERS_PER_BLOCK + u;
+                        let top = &mut tops[user];
+                        let mut scores = [f32::NEG_INFINITY; PANEL];
+                        let c = constants[user];
+                        match offsets.item {
+                            Some(b) if valid == PANEL => {
+                                let b: &[f32; PANEL] = b[first..first + PANEL].try_into().expect("a panel of offsets");
+                                for j in 0..PANEL {
+                                    scores[j] = a[j] + b[j] + c;
+                                }
+                            }
+                            None if valid == PANEL => {
+                                for j in 0..PANEL {
+                                    scores[j] = a[j] + c;
+                                }
+                            }
+                            _ => {
+                                for (j, s) in scores.iter_mut().enumerate().take(valid) {
+                                    *s = finish(a[j], first + j, offsets, c);
+                                }
+                            }
+                        }
+                        if top.heap.len() == k {
+                            let mut any = false;
+                            for s in scores {
+                                any |= s > top.threshold;
+                            }
+                            if !any {
+                                continue;
+                            }
+                        }
+                        for (j, &s) in scores.iter().enumerate().take(valid) {
+                            top.offer(first + j, s);
+                        }
+                    }
+                }
+            }
+        }
+        tops.into_iter().map(TopK::into_sorted).collect()
+    }
 );
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! recommend --history` gives on the command line. Unknown or malformed
 //! history entries are skipped and reported, never thrown.
 
-use gramrec_core::{ItemModel, ModelKind, Recommendation};
+use gramrec_core::{ItemList, ItemModel};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -38,45 +38,17 @@ enum Entry {
     Malformed(serde::de::IgnoredAny),
 }
 
-#[derive(Serialize)]
-struct Item {
-    item: String,
-    score: f32,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RecommendOut {
-    items: Vec<Item>,
-    cold_start: bool,
-    unknown: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct ItemsOut {
-    items: Vec<Item>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    unknown: Vec<String>,
-}
-
+/// What `metadata()` returns: the objective (kind, factors, reg, regScaling,
+/// alpha, confidence, epsilon, biases) and the file's shape.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Metadata {
-    kind: &'static str,
+    #[serde(flatten)]
+    params: gramrec_core::ModelParams,
     items: usize,
-    factors: usize,
-    dtype: &'static str,
-    reg: f32,
-    reg_scaling: &'static str,
-    alpha: f32,
-    confidence: &'static str,
-    biases: bool,
+    dtype: gramrec_core::Dtype,
     rating_min: f32,
     rating_max: f32,
-}
-
-fn items(recs: Vec<Recommendation>) -> Vec<Item> {
-    recs.into_iter().map(|r| Item { item: r.item, score: r.score }).collect()
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
@@ -87,7 +59,7 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub struct Recommender {
     model: ItemModel,
-    dtype: &'static str,
+    dtype: gramrec_core::Dtype,
 }
 
 #[wasm_bindgen]
@@ -99,7 +71,7 @@ impl Recommender {
     pub fn new(bytes: &[u8]) -> Result<Recommender, JsError> {
         let file = gramrec_core::FactorFile::from_bytes(bytes)
             .map_err(|e| JsError::new(&format!("gramrec: cannot read the model: {e}")))?;
-        let dtype = file.factors.dtype().name();
+        let dtype = file.factors.dtype();
         let model = ItemModel::new(file).map_err(|e| JsError::new(&format!("gramrec: cannot use the model: {e}")))?;
         Ok(Recommender { model, dtype })
     }
@@ -128,7 +100,7 @@ impl Recommender {
             })
             .collect();
         let r = self.model.recommend_history(&history, k).map_err(|e| JsError::new(&format!("gramrec: {e}")))?;
-        to_js(&RecommendOut { items: items(r.items), cold_start: r.cold_start, unknown: r.unknown })
+        to_js(&r)
     }
 
     /// The `k` items most similar to `item` (cosine of the factors), as
@@ -136,14 +108,14 @@ impl Recommender {
     /// `unknown: [item]`.
     pub fn similar(&self, item: &str, k: usize) -> Result<JsValue, JsError> {
         match self.model.index_of(item) {
-            Some(i) => to_js(&ItemsOut { items: items(self.model.similar(i, k)), unknown: vec![] }),
-            None => to_js(&ItemsOut { items: vec![], unknown: vec![item.to_string()] }),
+            Some(i) => to_js(&ItemList { items: self.model.similar(i, k), unknown: vec![] }),
+            None => to_js(&ItemList { items: vec![], unknown: vec![item.to_string()] }),
         }
     }
 
     /// The `k` items with the most training interactions, as `{items: [{item, score}]}`.
     pub fn popular(&self, k: usize) -> Result<JsValue, JsError> {
-        to_js(&ItemsOut { items: items(self.model.popular(k)), unknown: vec![] })
+        to_js(&ItemList { items: self.model.popular(k), unknown: vec![] })
     }
 
     /// Every item ID, in the file's order.
@@ -159,23 +131,13 @@ impl Recommender {
     }
 
     /// What the model is: `{kind, items, factors, dtype, reg, regScaling, alpha,
-    /// confidence, biases, ratingMin, ratingMax}`.
+    /// confidence, epsilon, biases, ratingMin, ratingMax}`.
     pub fn metadata(&self) -> Result<JsValue, JsError> {
         let m = self.model.meta();
-        let p = m.params;
         to_js(&Metadata {
-            kind: match p.kind {
-                ModelKind::Explicit => "explicit",
-                ModelKind::Implicit => "implicit",
-            },
+            params: m.params,
             items: self.model.len(),
-            factors: p.factors,
             dtype: self.dtype,
-            reg: p.reg,
-            reg_scaling: p.reg_scaling.name(),
-            alpha: p.alpha,
-            confidence: p.confidence.name(),
-            biases: p.uses_biases(),
             rating_min: m.rating_min,
             rating_max: m.rating_max,
         })

@@ -4,7 +4,7 @@
 
 use gramrec_core::format::{FactorFile, Metadata, Side};
 use gramrec_core::quant::Factors;
-use gramrec_core::{Confidence, Dtype, ModelKind, ModelParams, RegScaling};
+use gramrec_core::{Dtype, ModelKind, ModelParams};
 use gramrec_wasm::Recommender;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -26,16 +26,7 @@ struct Recs {
 
 /// Six items in 2 factors: i0..i3 on the axes, i4 ≈ i0, i5 ≈ i1; popularity descending.
 fn model_bytes(dtype: Dtype) -> Vec<u8> {
-    let params = ModelParams {
-        kind: ModelKind::Implicit,
-        factors: 2,
-        reg: 0.1,
-        reg_scaling: RegScaling::None,
-        alpha: 1.0,
-        confidence: Confidence::Linear,
-        epsilon: 1.0,
-        biases: false,
-    };
+    let params = ModelParams { factors: 2, reg: 0.1, ..ModelParams::for_kind(ModelKind::Implicit) };
     let y = vec![1.0, 0.0, 0.0, 1.0, -1.0, 0.0, 0.0, -1.0, 0.9, 0.1, 0.1, 0.9];
     FactorFile {
         meta: Metadata {
@@ -44,7 +35,7 @@ fn model_bytes(dtype: Dtype) -> Vec<u8> {
             global_mean: 0.0,
             rating_min: 1.0,
             rating_max: 1.0,
-            training: vec![],
+            training: Default::default(),
         },
         ids: (0..6).map(|i| format!("i{i}")).collect(),
         gram: Some(gramrec_core::linalg::gram_matrix(&y, 2)),

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use gramrec_train::load::{decompress, load_reader, LoadOptions};
+use gramrec_data::load::{decompress, load_reader, LoadOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -20,6 +20,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let Ok(reader) = decompress(Cursor::new(body.to_vec())) else { return };
     if let Ok(x) = load_reader(reader, Path::new(name), body.len() as u64, &opts) {
-        let _ = gramrec_train::dataset::Dataset::build(x, &Default::default());
+        let _ = gramrec_data::Dataset::build(x, &Default::default());
     }
 });

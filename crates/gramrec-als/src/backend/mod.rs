@@ -1,0 +1,133 @@
+//! Compute backends: "given the fixed side's factors and the CSR, solve every
+//! row of the other side", plus the objective.
+//!
+//! The ALS loop in [`crate::driver`] drives a [`Backend`] and owns everything
+//! else (initialisation, logging, timing, outputs), so backends differ only
+//! where they must. A backend keeps both sides' factors resident between
+//! calls and hands them back once, at the end. The GPU backend exists only
+//! with the `gpu` feature; [`open_gpu`] says so without it.
+
+mod cpu;
+#[cfg(feature = "gpu")]
+pub mod gpu;
+
+pub use cpu::CpuBackend;
+
+use gramrec_core::{Error, ModelParams, Result, Side, SolverOptions};
+use gramrec_data::Dataset;
+
+use crate::config::{Device, GpuOptions};
+
+/// Everything a backend needs to know about the problem.
+#[derive(Debug, Clone, Copy)]
+pub struct Problem<'a> {
+    /// The data: both CSRs and the IDs (for error messages).
+    pub data: &'a Dataset,
+    /// The objective.
+    pub params: ModelParams,
+    /// The per-row solver.
+    pub solver: SolverOptions,
+    /// μ of explicit models with biases, else 0.
+    pub global_mean: f32,
+}
+
+/// Where a half-iteration's time went, in seconds of wall time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PhaseTimes {
+    /// Building the normal equations: YᵀY, then each row's Gram matrix and
+    /// right-hand side (for CG: gathering the row and its right-hand side).
+    pub build: f64,
+    /// Solving them (Cholesky, or the CG steps).
+    pub solve: f64,
+}
+
+impl std::ops::AddAssign for PhaseTimes {
+    fn add_assign(&mut self, o: Self) {
+        self.build += o.build;
+        self.solve += o.solve;
+    }
+}
+
+/// The objective's two parts: data fit and regularisation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Loss {
+    /// Weighted squared error.
+    pub data: f64,
+    /// λ-weighted squared norms.
+    pub reg: f64,
+}
+
+impl Loss {
+    /// The whole objective.
+    pub fn total(&self) -> f64 {
+        self.data + self.reg
+    }
+}
+
+/// A place where ALS half-iterations run.
+pub trait Backend {
+    /// What runs the work, for logs ("cpu (8 threads)").
+    fn describe(&self) -> String;
+    /// [`describe`](Self::describe) with what the run holds there, for the
+    /// line that announces it ("gpu NVIDIA … (Vulkan), 517.8 MiB of GPU memory").
+    fn summary(&self) -> String {
+        self.describe()
+    }
+    /// Solves every row of `side` with the other side fixed.
+    fn solve(&mut self, side: Side) -> Result<PhaseTimes>;
+    /// The objective for the current factors.
+    fn loss(&mut self) -> Result<Loss>;
+    /// The current factors of (users, items), rows × `params.dim()`.
+    fn factors(&mut self) -> Result<(Vec<f32>, Vec<f32>)>;
+}
+
+/// The message of a build without the GPU backend.
+#[cfg(not(feature = "gpu"))]
+const NO_GPU_SUPPORT: &str = "this gramrec was built without GPU support (the `gpu` cargo feature); use --device cpu";
+
+/// A GPU backend for the problem, starting from the given factors
+/// (rows × `params.dim()`).
+pub fn open_gpu<'a>(
+    problem: Problem<'a>,
+    users: &[f32],
+    items: &[f32],
+    options: GpuOptions,
+) -> Result<Box<dyn Backend + 'a>> {
+    #[cfg(feature = "gpu")]
+    return Ok(Box::new(gpu::GpuBackend::new(problem, users, items, options)?));
+    #[cfg(not(feature = "gpu"))]
+    {
+        let _ = (problem, users, items, options);
+        Err(Error::Gpu(NO_GPU_SUPPORT.into()))
+    }
+}
+
+/// The adapter `--device auto` would train on ("NVIDIA … (Vulkan)"), or why none.
+pub fn probe_gpu(options: GpuOptions) -> Result<String> {
+    #[cfg(feature = "gpu")]
+    return gpu::Gpu::open(options).map(|g| g.name()).map_err(|e| Error::Gpu(e.to_string()));
+    #[cfg(not(feature = "gpu"))]
+    {
+        let _ = options;
+        Err(Error::Gpu(NO_GPU_SUPPORT.into()))
+    }
+}
+
+/// For many trainings in a row (tuning): [`Device::Auto`] becomes
+/// [`Device::Cpu`] when no usable GPU is found, saying why once, so that each
+/// training does not look again; otherwise the device is kept.
+pub fn settle(device: Device, options: GpuOptions, notice: &mut dyn FnMut(String)) -> Device {
+    if device != Device::Auto {
+        return device;
+    }
+    match probe_gpu(options) {
+        Ok(name) => {
+            notice(format!("training on gpu {name}"));
+            Device::Auto
+        }
+        Err(why) => {
+            notice(format!("{why}; training on the CPU"));
+            Device::Cpu
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! How to train: the model, the solver, the iterations, and where — every
+//! option a value the caller passes in (the CLI builds them from its flags
+//! and the environment).
+
+use gramrec_core::{named_enum, Error, ModelKind, ModelParams, Result, Solver, SolverOptions, DEFAULT_ITERATIONS};
+
+/// The largest supported factor count.
+pub const MAX_FACTORS: usize = 1024;
+
+/// Where to train (`--device`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// A real GPU when there is one, else the CPU; a GPU failure mid-run
+    /// restarts the run on the CPU.
+    #[default]
+    Auto,
+    /// The GPU, software adapters included; failures are errors.
+    Gpu,
+    /// The CPU.
+    Cpu,
+}
+
+named_enum!(Device, "--device" { Auto => "auto", Gpu => "gpu", Cpu => "cpu" });
+
+/// A failure injected into a GPU run, so tests can check how real ones are
+/// handled (the CLI takes it from `GRAMREC_GPU_FAULT`, see docs/ROBUSTNESS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Destroy the device after this many half-iterations.
+    LoseDevice(usize),
+    /// Compile a CG kernel that is not valid WGSL.
+    BrokenShader,
+}
+
+impl Fault {
+    /// `lose-device:N` or `shader`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.split_once(':') {
+            Some(("lose-device", n)) => n.parse().ok().map(Fault::LoseDevice),
+            _ if s == "shader" => Some(Fault::BrokenShader),
+            _ => None,
+        }
+    }
+}
+
+/// The graphics APIs searched for a GPU adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GpuApis {
+    /// Vulkan (Linux, Windows, Android).
+    pub vulkan: bool,
+    /// Metal (macOS, iOS).
+    pub metal: bool,
+    /// Direct3D 12 (Windows).
+    pub dx12: bool,
+}
+
+impl GpuApis {
+    /// Every API gramrec is built for.
+    pub const ALL: Self = Self { vulkan: true, metal: true, dx12: true };
+
+    /// A comma-separated list as wgpu's `WGPU_BACKEND` takes it (`vulkan,metal`);
+    /// unknown names are ignored.
+    pub fn from_list(list: &str) -> Self {
+        let names: Vec<String> = list.split(',').map(|n| n.trim().to_ascii_lowercase()).collect();
+        let has = |n: &[&str]| names.iter().any(|x| n.contains(&x.as_str()));
+        Self { vulkan: has(&["vulkan", "vk"]), metal: has(&["metal", "mtl"]), dx12: has(&["dx12", "d3d12"]) }
+    }
+}
+
+/// How to open and use the GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GpuOptions {
+    /// Let `--device auto` use a software adapter (lavapipe); `--device gpu`
+    /// always may.
+    pub allow_software: bool,
+    /// Device memory the run may use, in bytes: more is refused up front.
+    pub memory_limit: Option<u64>,
+    /// A failure to inject (tests).
+    pub fault: Option<Fault>,
+    /// At most this many rows per Cholesky batch (the tests force several
+    /// batches with it; by default the device's largest binding decides).
+    pub batch_rows: Option<u64>,
+    /// Ask the device for WebGPU's default limits only (128 MiB per binding,
+    /// 8 storage buffers per kernel, 16 KiB of workgroup memory) instead of
+    /// the adapter's: the tests check that the kernels fit them.
+    pub webgpu_limits: bool,
+    /// The graphics APIs to search.
+    pub apis: GpuApis,
+}
+
+impl Default for GpuOptions {
+    fn default() -> Self {
+        Self {
+            allow_software: false,
+            memory_limit: None,
+            fault: None,
+            batch_rows: None,
+            webgpu_limits: false,
+            apis: GpuApis::ALL,
+        }
+    }
+}
+
+/// How to train.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainConfig {
+    /// The objective.
+    pub params: ModelParams,
+    /// Full iterations (a user half and an item half each).
+    pub iterations: usize,
+    /// Per-row solver.
+    pub solver: SolverOptions,
+    /// Seed of the initial factors.
+    pub seed: u64,
+    /// CPU threads (0 = one per core).
+    pub threads: usize,
+    /// Where to train.
+    pub device: Device,
+    /// How to use the GPU, when one is used.
+    pub gpu: GpuOptions,
+}
+
+impl TrainConfig {
+    /// The defaults of a model kind: [`ModelParams::for_kind`], 15 iterations,
+    /// 3 CG steps, seed 42, every core, the GPU when there is a real one.
+    pub fn for_kind(kind: ModelKind) -> Self {
+        Self {
+            params: ModelParams::for_kind(kind),
+            iterations: DEFAULT_ITERATIONS,
+            solver: SolverOptions::DEFAULT,
+            seed: 42,
+            threads: 0,
+            device: Device::Auto,
+            gpu: GpuOptions::default(),
+        }
+    }
+
+    /// Checks the parameters, with messages naming the flag and the range.
+    pub fn validate(&self) -> Result<()> {
+        let p = &self.params;
+        let bad = |m: String| Err(Error::Argument(m));
+        if p.factors == 0 || p.factors > MAX_FACTORS {
+            return bad(format!("--factors must be between 1 and {MAX_FACTORS}, not {}", p.factors));
+        }
+        if !(p.reg >= 0.0 && p.reg.is_finite()) {
+            return bad(format!("--reg must be a finite number ≥ 0, not {}", p.reg));
+        }
+        if !(p.alpha >= 0.0 && p.alpha.is_finite()) {
+            return bad(format!("--alpha must be a finite number ≥ 0, not {}", p.alpha));
+        }
+        if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
+            return bad(format!("--epsilon must be a finite number > 0, not {}", p.epsilon));
+        }
+        if self.solver.solver == Solver::Cg && self.solver.cg_steps == 0 {
+            return bad("--cg-steps must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_and_api_lists_parse() {
+        assert_eq!(Fault::parse("lose-device:3"), Some(Fault::LoseDevice(3)));
+        assert_eq!(Fault::parse("shader"), Some(Fault::BrokenShader));
+        assert_eq!(Fault::parse("nonsense"), None);
+        assert_eq!(GpuApis::from_list("Vulkan"), GpuApis { vulkan: true, metal: false, dx12: false });
+        assert_eq!(GpuApis::from_list("metal, dx12"), GpuApis { vulkan: false, metal: true, dx12: true });
+    }
+}

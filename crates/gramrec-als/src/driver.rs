@@ -1,0 +1,212 @@
+//! The ALS loop: initialise, alternate user and item half-iterations on a
+//! backend, measure the objective after each iteration.
+//!
+//! The objective (see `docs/ALGORITHM.md` and [`gramrec_core::normal_eq`]):
+//! * explicit: Σ_(u,i)∈R (r_ui − μ − b_u − c_i − x_uᵀy_i)² + Σ_u λ_u(‖x_u‖² + b_u²) + Σ_i λ_i(‖y_i‖² + c_i²);
+//! * implicit: Σ_(u,i) c_ui (p_ui − x_uᵀy_i)² + Σ_u λ_u‖x_u‖² + Σ_i λ_i‖y_i‖², over all pairs;
+//!
+//! with λ_u = λ·n_u (ALS-WR, the explicit default) or λ (the implicit default).
+//! Each exact half-iteration minimises it over one side, so with the Cholesky
+//! solver it never increases.
+
+use std::time::Instant;
+
+use gramrec_core::{Error, ModelKind, ModelParams, Result, Side, Solver, SolverOptions};
+use gramrec_data::Dataset;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+
+use crate::backend::{self, Backend, CpuBackend, Loss, PhaseTimes, Problem};
+use crate::config::{Device, TrainConfig};
+
+/// What one iteration did.
+#[derive(Debug, Clone, Copy)]
+pub struct IterationReport {
+    /// 1-based.
+    pub iteration: usize,
+    /// Wall time of both half-iterations.
+    pub seconds: f64,
+    /// The objective afterwards.
+    pub loss: Loss,
+    /// Time of the user half.
+    pub users: PhaseTimes,
+    /// Time of the item half.
+    pub items: PhaseTimes,
+}
+
+/// A trained model in memory.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// How it was trained.
+    pub config: TrainConfig,
+    /// User rows × `params.dim()` (factors, then bias).
+    pub users: Vec<f32>,
+    /// Item rows × `params.dim()`.
+    pub items: Vec<f32>,
+    /// μ (explicit models with biases).
+    pub global_mean: f32,
+    /// Per-iteration figures.
+    pub history: Vec<IterationReport>,
+    /// Which backend ran it.
+    pub device: String,
+}
+
+/// Seeded random initial factors: N(0, 0.1²/f) per value, bias column 0.
+pub fn initial_factors(rows: usize, params: &ModelParams, rng: &mut ChaCha8Rng) -> Vec<f32> {
+    let (f, d) = (params.factors, params.dim());
+    let normal = Normal::new(0.0f32, 0.1 / (f as f32).sqrt()).expect("valid normal");
+    let mut v = vec![0.0f32; rows * d];
+    for row in v.chunks_exact_mut(d) {
+        for x in &mut row[..f] {
+            *x = normal.sample(rng);
+        }
+    }
+    v
+}
+
+/// μ for the model: the mean rating when the model has biases, else 0.
+pub fn global_mean(data: &Dataset, params: &ModelParams) -> f32 {
+    if params.uses_biases() {
+        data.value_range().2 as f32
+    } else {
+        0.0
+    }
+}
+
+/// The model as it stands after an iteration; its factors are fetched from
+/// the backend only if asked for (for a validation curve, say).
+pub struct Snapshot<'b> {
+    backend: &'b mut dyn Backend,
+    config: &'b TrainConfig,
+    global_mean: f32,
+}
+
+impl Snapshot<'_> {
+    /// The current model (with an empty history).
+    pub fn model(&mut self) -> Result<Trained> {
+        let (users, items) = self.backend.factors()?;
+        Ok(Trained {
+            config: *self.config,
+            users,
+            items,
+            global_mean: self.global_mean,
+            history: Vec::new(),
+            device: self.backend.describe(),
+        })
+    }
+}
+
+/// What [`train`] and [`run`] call after each iteration; an error stops training.
+pub type OnIteration<'a> = dyn FnMut(&IterationReport, Snapshot<'_>) -> Result<()> + 'a;
+
+/// Where a resumed run starts: the factors after `iteration` iterations.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// Iterations already done.
+    pub iteration: usize,
+    /// User rows × `params.dim()`.
+    pub users: Vec<f32>,
+    /// Item rows × `params.dim()`.
+    pub items: Vec<f32>,
+}
+
+/// Trains on `config.device`. `on_iteration` sees each iteration's report.
+pub fn train(data: &Dataset, config: &TrainConfig, on_iteration: &mut OnIteration<'_>) -> Result<Trained> {
+    train_from(data, config, None, &mut |_| {}, on_iteration)
+}
+
+/// [`train`], optionally continuing from a checkpoint (the result is the one
+/// an uninterrupted run with the same data and settings gives), telling
+/// `notice` which device runs it, or why the GPU is not used.
+///
+/// With [`Device::Auto`], a GPU that cannot be used gives the CPU, and a GPU
+/// that fails mid-run (device lost, out of memory) restarts the run on the CPU.
+pub fn train_from(
+    data: &Dataset,
+    config: &TrainConfig,
+    start: Option<Start>,
+    notice: &mut dyn FnMut(String),
+    on_iteration: &mut OnIteration<'_>,
+) -> Result<Trained> {
+    config.validate()?;
+    let params = config.params;
+    let (first, users, items) = match start {
+        Some(s) => (s.iteration + 1, s.users, s.items),
+        None => {
+            let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+            let items = initial_factors(data.items.len(), &params, &mut rng);
+            (1, vec![0.0f32; data.users.len() * params.dim()], items)
+        }
+    };
+    let problem = Problem { data, params, solver: config.solver, global_mean: global_mean(data, &params) };
+    let on_cpu = |users, items, on_iteration: &mut OnIteration<'_>| {
+        let mut backend = CpuBackend::new(problem, users, items, config.threads)?;
+        run(&mut backend, problem, config, first, on_iteration)
+    };
+    let started = std::cell::Cell::new(false);
+    let on_gpu = |software: bool, notice: &mut dyn FnMut(String), on_iteration: &mut OnIteration<'_>| {
+        let options = crate::config::GpuOptions { allow_software: software || config.gpu.allow_software, ..config.gpu };
+        let mut backend = backend::open_gpu(problem, &users, &items, options)?;
+        started.set(true);
+        notice(format!("training on {}", backend.summary()));
+        run(backend.as_mut(), problem, config, first, on_iteration)
+    };
+    match config.device {
+        Device::Cpu => on_cpu(users, items, on_iteration),
+        Device::Gpu => on_gpu(true, notice, on_iteration),
+        Device::Auto => match on_gpu(false, notice, on_iteration) {
+            Err(Error::Gpu(why)) => {
+                let then = if started.get() { "restarting the run on the CPU" } else { "training on the CPU" };
+                notice(format!("GPU: {why}; {then}"));
+                on_cpu(users, items, on_iteration)
+            }
+            other => other,
+        },
+    }
+}
+
+/// Runs iterations `first..=config.iterations` on any backend.
+pub fn run(
+    backend: &mut dyn Backend,
+    problem: Problem<'_>,
+    config: &TrainConfig,
+    first: usize,
+    on_iteration: &mut OnIteration<'_>,
+) -> Result<Trained> {
+    let mut history = Vec::with_capacity(config.iterations.saturating_sub(first - 1).min(1 << 16));
+    for iteration in first..=config.iterations {
+        let start = Instant::now();
+        let users = backend.solve(Side::Users)?;
+        let items = backend.solve(Side::Items)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let loss = backend.loss()?;
+        if !loss.total().is_finite() {
+            return Err(Error::Diverged { iteration, objective: loss.total() });
+        }
+        let report = IterationReport { iteration, seconds, loss, users, items };
+        on_iteration(&report, Snapshot { backend: &mut *backend, config, global_mean: problem.global_mean })?;
+        history.push(report);
+    }
+    let (users, items) = backend.factors()?;
+    Ok(Trained { config: *config, users, items, global_mean: problem.global_mean, history, device: backend.describe() })
+}
+
+/// Work per half-iteration in floating-point operations (2 per
+/// multiply-add), as `docs/ALGORITHM.md` counts it: (Gram build, solve) for
+/// `rows` rows with `nnz` interactions and `d` unknowns each.
+pub fn half_iteration_flops(
+    kind: ModelKind,
+    solver: SolverOptions,
+    rows: usize,
+    fixed_rows: usize,
+    nnz: usize,
+    d: usize,
+) -> (f64, f64) {
+    let (rows, nnz, d) = (rows as f64, nnz as f64, d as f64);
+    let yty = if kind == ModelKind::Implicit { fixed_rows as f64 * d * d } else { 0.0 };
+    match solver.solver {
+        Solver::Cholesky => (2.0 * (nnz * d * d + yty), 2.0 * rows * d * d * d / 3.0),
+        Solver::Cg => (2.0 * yty, 2.0 * solver.cg_steps as f64 * (nnz * 2.0 * d + rows * d * d)),
+    }
+}

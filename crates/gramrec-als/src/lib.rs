@@ -1,0 +1,23 @@
+//! gramrec-als: the alternating-least-squares trainer.
+//!
+//! [`driver`] runs the loop — initialise, alternate user and item
+//! half-iterations on a [`backend`], measure the objective — configured by a
+//! [`TrainConfig`](config::TrainConfig) that the caller builds (every option,
+//! GPU ones included, is a value passed in: this crate never reads the
+//! environment). [`output`] turns the result into factor files,
+//! [`checkpoint`] saves and resumes runs, and [`memory`] refuses work that
+//! would not fit before it starts.
+//!
+//! The GPU backend (WGSL kernels from the top-level `shaders/` folder, run
+//! through wgpu) is behind the `gpu` cargo feature; without it,
+//! [`Device::Gpu`](config::Device::Gpu) is an error that says so.
+
+pub mod backend;
+pub mod checkpoint;
+pub mod config;
+pub mod driver;
+pub mod memory;
+pub mod output;
+
+pub use config::{Device, Fault, GpuOptions, TrainConfig, MAX_FACTORS};
+pub use driver::{train, train_from, IterationReport, Start, Trained};

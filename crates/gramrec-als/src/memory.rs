@@ -1,0 +1,48 @@
+//! Refusing work that would not fit in memory, before starting it, with a
+//! message that names the estimate and the limit (instead of being killed by
+//! the operating system half-way). The limit is the caller's to find (the CLI
+//! reads the system's available memory, or `GRAMREC_MEMORY_LIMIT`).
+
+use gramrec_core::text::bytes;
+use gramrec_core::{Error, ModelParams, Result};
+use gramrec_data::Dataset;
+
+/// Bytes training needs beyond the loaded data: both factor matrices twice
+/// (the backend's and the copy taken for the output), each thread's scratch
+/// (the longest row gathered, its Gram matrix, CG vectors), YᵀY, and the
+/// factor files built in memory before writing.
+pub fn training_estimate(data: &Dataset, params: &ModelParams, threads: usize) -> u64 {
+    let d = params.dim() as u64;
+    let rows = (data.users.len() + data.items.len()) as u64;
+    let longest = data.by_user.max_degree().max(data.by_item.max_degree()) as u64;
+    let factors = rows * d * 4;
+    let scratch = (longest * (d + 2) + d * d + 4 * d) * 4;
+    let files = rows * d * 4 + d * d * 4 + rows * 24;
+    2 * factors + threads.max(1) as u64 * scratch + d * d * 4 + files
+}
+
+/// Fails when `needed` bytes exceed `limit`, saying what to change.
+pub fn check(what: &str, needed: u64, limit: Option<u64>) -> Result<()> {
+    match limit {
+        Some(limit) if needed > limit => Err(Error::TooLarge(format!(
+            "{what} needs about {} but only {} is available; use fewer --factors, filter rare users and items \
+             (--min-user-count, --min-item-count), or raise GRAMREC_MEMORY_LIMIT",
+            bytes(needed),
+            bytes(limit)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_check_names_estimate_and_limit() {
+        assert!(check("training", 10, Some(100)).is_ok());
+        assert!(check("training", 10, None).is_ok());
+        let e = check("training", 3 << 30, Some(1 << 30)).unwrap_err().to_string();
+        assert!(e.contains("needs about 3.0 GiB but only 1.0 GiB is available"), "{e}");
+    }
+}

@@ -1,0 +1,274 @@
+//! The item side of a model, ready to score: recommendations for known
+//! users and for visitors folded in from their history, similar items and
+//! popular items.
+//!
+//! [`ItemModel`] needs only the item factor file, which is what a web page
+//! downloads: fold-in solves the visitor's row with the same [`RowSolver`]
+//! that training uses, against the item factors (and YᵀY for implicit models).
+
+use std::collections::HashMap;
+
+use super::{ModelError, Recommendation, Recommendations, UserVector};
+use crate::format::{FactorFile, Metadata, Side};
+use crate::linalg;
+use crate::normal_eq::{FixedSide, Row, RowSolver, SolveError};
+use crate::params::{ModelKind, SolverOptions};
+use crate::scoring::{self, ItemPanels, Offsets};
+use crate::topk::top_k;
+
+/// The item side of a model, ready to score.
+#[derive(Debug, Clone)]
+pub struct ItemModel {
+    meta: Metadata,
+    ids: Vec<String>,
+    index: HashMap<String, u32>,
+    panels: ItemPanels,
+    biases: Option<Vec<f32>>,
+    norms: Vec<f32>,
+    gram: Option<Vec<f32>>,
+    popularity: Vec<u32>,
+}
+
+impl ItemModel {
+    /// Builds the model from an item factor file (any storage type).
+    pub fn new(file: FactorFile) -> Result<Self, ModelError> {
+        if file.meta.side != Side::Items {
+            return Err(ModelError::NotItems);
+        }
+        let f = file.meta.params.factors;
+        let factors = file.factors_f32();
+        let norms = factors.chunks_exact(f).map(|y| y.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
+        let panels = ItemPanels::new(&factors, f, f);
+        let biases = if file.meta.params.uses_biases() { file.biases.clone() } else { None };
+        let mut index = HashMap::with_capacity(file.rows());
+        for (i, id) in file.ids.iter().enumerate() {
+            if index.insert(id.clone(), i as u32).is_some() {
+                return Err(ModelError::DuplicateId(id.clone()));
+            }
+        }
+        let popularity = file.popularity.clone().unwrap_or_else(|| vec![0; file.rows()]);
+        Ok(Self { meta: file.meta, ids: file.ids, index, panels, biases, norms, gram: file.gram, popularity })
+    }
+
+    /// Parses an item factor file from bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        Self::new(FactorFile::from_bytes(bytes)?)
+    }
+
+    /// The file's metadata.
+    pub fn meta(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the model has no items.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Item IDs in row order.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// The row of an item ID.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.index.get(id).map(|&i| i as usize)
+    }
+
+    /// Training interactions per item.
+    pub fn popularity(&self) -> &[u32] {
+        &self.popularity
+    }
+
+    /// Solves a visitor's row from (item row, weight) pairs: weight is the
+    /// rating for explicit models and the interaction strength for implicit
+    /// ones. Repeated items are merged as training merges duplicates by
+    /// default (summed for implicit models, last value for explicit ones).
+    pub fn fold_in(&self, history: &[(usize, f32)]) -> Result<UserVector, ModelError> {
+        let p = self.meta.params;
+        if let Some(&(i, _)) = history.iter().find(|(i, _)| *i >= self.len()) {
+            return Err(SolveError::IndexOutOfRange(i, self.len()).into());
+        }
+        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(history.len());
+        for &(i, w) in history {
+            match merged.iter_mut().find(|(c, _)| *c as usize == i) {
+                Some(e) if p.kind == ModelKind::Implicit => e.1 += w,
+                Some(e) => e.1 = w,
+                None => merged.push((i as u32, w)),
+            }
+        }
+        // The fixed side needs only the history's rows: gather them.
+        let mut rows = Vec::with_capacity(merged.len() * p.dim());
+        for &(i, _) in &merged {
+            rows.extend(self.panels.row(i as usize));
+            if let Some(b) = &self.biases {
+                rows.push(b[i as usize]);
+            }
+        }
+        let cols: Vec<u32> = (0..merged.len() as u32).collect();
+        let vals: Vec<f32> = merged.iter().map(|&(_, w)| w).collect();
+        let fixed = FixedSide { factors: &rows, gram: self.gram.as_deref(), global_mean: self.meta.global_mean };
+        let mut x = vec![0.0; p.dim()];
+        RowSolver::new(p).solve(&fixed, Row { cols: &cols, vals: &vals }, SolverOptions::cholesky(), &mut x)?;
+        Ok(UserVector(x))
+    }
+
+    /// Checks a user vector's length and returns the constant its scores
+    /// share (μ + b_u for explicit models with biases, else 0).
+    fn user_constant(&self, user: &UserVector) -> Result<f32, ModelError> {
+        let p = self.meta.params;
+        if user.0.len() != p.dim() {
+            return Err(ModelError::Dimension(user.0.len(), p.dim()));
+        }
+        Ok(if p.uses_biases() { self.meta.global_mean + user.0[p.factors] } else { 0.0 })
+    }
+
+    fn offsets(&self) -> Offsets<'_> {
+        Offsets { item: self.biases.as_deref() }
+    }
+
+    /// Scores every item for `user` (unclipped), in row order.
+    pub fn score_all(&self, user: &UserVector) -> Result<Vec<f32>, ModelError> {
+        let constant = self.user_constant(user)?;
+        let mut out = vec![0.0; self.len()];
+        scoring::score_all(&self.panels, &user.0[..self.meta.params.factors], self.offsets(), constant, &mut out);
+        Ok(out)
+    }
+
+    /// The unclipped score of one item for `user` (see [`present`](Self::present)).
+    pub fn predict(&self, user: &UserVector, item: usize) -> Result<f32, ModelError> {
+        let constant = self.user_constant(user)?;
+        let y = self.panels.row(item);
+        let bias = self.biases.as_ref().map_or(0.0, |b| b[item]);
+        Ok(linalg::dot_product(&user.0[..self.meta.params.factors], &y) + bias + constant)
+    }
+
+    /// Clips an explicit model's prediction to the training rating range.
+    pub fn present(&self, score: f32) -> f32 {
+        match self.meta.params.kind {
+            ModelKind::Explicit => score.clamp(self.meta.rating_min, self.meta.rating_max),
+            ModelKind::Implicit => score,
+        }
+    }
+
+    /// The `k` best items for `user`, never one of `exclude` (item rows).
+    pub fn recommend(&self, user: &UserVector, k: usize, exclude: &[usize]) -> Result<Vec<Recommendation>, ModelError> {
+        Ok(self.recommend_block(&[user], k, &[exclude])?.pop().unwrap_or_default())
+    }
+
+    /// [`recommend`](Self::recommend) for a block of users at once: the same
+    /// results, faster per user, as the item factors are read once per block.
+    pub fn recommend_block(
+        &self,
+        users: &[&UserVector],
+        k: usize,
+        excludes: &[&[usize]],
+    ) -> Result<Vec<Vec<Recommendation>>, ModelError> {
+        assert_eq!(users.len(), excludes.len(), "one exclusion list per user");
+        let constants = users.iter().map(|u| self.user_constant(u)).collect::<Result<Vec<_>, _>>()?;
+        let f = self.meta.params.factors;
+        let vectors: Vec<&[f32]> = users.iter().map(|u| &u.0[..f]).collect();
+        let sorted: Vec<Vec<usize>> = excludes
+            .iter()
+            .map(|e| {
+                let mut e = e.to_vec();
+                e.sort_unstable();
+                e
+            })
+            .collect();
+        let sorted: Vec<&[usize]> = sorted.iter().map(Vec::as_slice).collect();
+        let tops = scoring::top_k_block(&self.panels, &vectors, &constants, &sorted, self.offsets(), k);
+        Ok(tops.into_iter().map(|top| self.named(top, |s| self.present(s))).collect())
+    }
+
+    /// Recommendations for a visitor given their history of (item ID, weight):
+    /// unknown IDs are reported, not fatal; with no known item the visitor gets
+    /// the popular items (`cold_start`).
+    pub fn recommend_history(&self, history: &[(String, f32)], k: usize) -> Result<Recommendations, ModelError> {
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for (id, w) in history {
+            match self.index_of(id) {
+                Some(i) => known.push((i, *w)),
+                None if !unknown.contains(id) => unknown.push(id.clone()),
+                None => {}
+            }
+        }
+        if known.is_empty() {
+            return Ok(Recommendations { items: self.popular(k), cold_start: true, unknown });
+        }
+        let user = self.fold_in(&known)?;
+        let exclude: Vec<usize> = known.iter().map(|&(i, _)| i).collect();
+        Ok(Recommendations { items: self.recommend(&user, k, &exclude)?, cold_start: false, unknown })
+    }
+
+    /// The `k` items most similar to `item` (cosine of the factor vectors).
+    pub fn similar(&self, item: usize, k: usize) -> Vec<Recommendation> {
+        let q = self.panels.row(item);
+        let mut scores = vec![0.0; self.len()];
+        scoring::score_all(&self.panels, &q, Offsets { item: None }, 0.0, &mut scores);
+        let qn = self.norms[item];
+        for (s, &n) in scores.iter_mut().zip(&self.norms) {
+            *s = if qn > 0.0 && n > 0.0 { *s / (qn * n) } else { 0.0 };
+        }
+        self.named(top_k(&scores, k, |i| i == item), |s| s)
+    }
+
+    /// The `k` items with the most training interactions.
+    pub fn popular(&self, k: usize) -> Vec<Recommendation> {
+        let counts: Vec<f32> = self.popularity.iter().map(|&c| c as f32).collect();
+        self.named(top_k(&counts, k, |_| false), |s| s)
+    }
+
+    fn named(&self, top: Vec<(usize, f32)>, present: impl Fn(f32) -> f32) -> Vec<Recommendation> {
+        top.into_iter().map(|(i, s)| Recommendation { item: self.ids[i].clone(), score: present(s) }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::tests_support::item_file;
+
+    #[test]
+    fn cold_start_and_unknown_items_are_reported() {
+        let m = ItemModel::new(item_file(ModelKind::Implicit)).unwrap();
+        let r = m.recommend_history(&[("nope".into(), 1.0)], 2).unwrap();
+        assert!(r.cold_start);
+        assert_eq!(r.unknown, vec!["nope".to_string()]);
+        assert_eq!(r.items.iter().map(|x| x.item.as_str()).collect::<Vec<_>>(), vec!["i0", "i2"]);
+    }
+
+    #[test]
+    fn history_items_are_excluded_and_scores_descend() {
+        for kind in [ModelKind::Implicit, ModelKind::Explicit] {
+            let m = ItemModel::new(item_file(kind)).unwrap();
+            let r = m.recommend_history(&[("i1".into(), 5.0), ("i3".into(), 4.0)], 10).unwrap();
+            assert!(!r.cold_start);
+            assert_eq!(r.items.len(), m.len() - 2);
+            assert!(r.items.iter().all(|x| x.item != "i1" && x.item != "i3"));
+            assert!(r.items.windows(2).all(|w| w[0].score >= w[1].score));
+        }
+    }
+
+    #[test]
+    fn similar_ranks_parallel_vectors_first() {
+        let m = ItemModel::new(item_file(ModelKind::Implicit)).unwrap();
+        // i0 = (1, 0), i4 = (2, 0.1): nearly parallel.
+        let s = m.similar(0, 1);
+        assert_eq!(s[0].item, "i4");
+        assert!(s[0].score > 0.99 && s[0].score <= 1.0 + 1e-6);
+    }
+
+    #[test]
+    fn user_file_is_rejected() {
+        let mut f = item_file(ModelKind::Implicit);
+        f.meta.side = Side::Users;
+        assert_eq!(ItemModel::new(f).unwrap_err(), ModelError::NotItems);
+    }
+}

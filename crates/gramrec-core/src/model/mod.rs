@@ -1,0 +1,135 @@
+//! Scoring with a trained model: its item side ([`ItemModel`], all a web
+//! page needs), its known users ([`UserFactors`]), and both together
+//! ([`Model`]), with the answers they give ([`Recommendations`], [`ItemList`])
+//! in the one JSON shape every output uses.
+
+mod items;
+mod users;
+
+use serde::Serialize;
+
+pub use items::ItemModel;
+pub use users::UserFactors;
+
+use crate::format::{FactorFile, FormatError, Side};
+use crate::normal_eq::SolveError;
+
+/// A user's row: the factors, then the bias when the model has biases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserVector(pub Vec<f32>);
+
+/// One recommended item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    /// The item's original ID.
+    pub item: String,
+    /// Predicted rating (explicit, clipped to the training range), preference
+    /// (implicit), cosine similarity (`similar`) or interaction count (`popular`).
+    pub score: f32,
+}
+
+/// The answer to a recommendation request: `{items, coldStart, unknown}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendations {
+    /// Best first.
+    pub items: Vec<Recommendation>,
+    /// True when the history held no known item (or the user is unknown), so
+    /// these are the popular items.
+    pub cold_start: bool,
+    /// History entries whose item the model does not know (ignored).
+    pub unknown: Vec<String>,
+}
+
+/// Items without a user: similar or popular items, `{items}` (and, when an
+/// item asked about is not in the model, `unknown`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemList {
+    /// Best first.
+    pub items: Vec<Recommendation>,
+    /// Items asked about that the model does not know.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+}
+
+/// Why factor files cannot serve as a model, or scoring failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// The bytes are not a valid factor file.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// A user file was given where an item file was expected.
+    #[error("this is a user factor file; recommendations need the item factor file (items.gramrec)")]
+    NotItems,
+    /// An item file was given where a user file was expected.
+    #[error("this is an item factor file where the user factor file (users.gramrec) was expected")]
+    NotUsers,
+    /// Two rows share an ID.
+    #[error("the ID '{}' appears twice", crate::text::excerpt(.0, 80))]
+    DuplicateId(String),
+    /// The two files of a model come from different training runs.
+    #[error("users.gramrec and items.gramrec come from different training runs (was a run interrupted while writing?): train again")]
+    MixedRuns,
+    /// The two files disagree on the model's parameters.
+    #[error("the user and item files are not from the same model")]
+    Mismatch,
+    /// A user row has the wrong length for this model.
+    #[error("user vector has {0} values, the model needs {1}")]
+    Dimension(usize, usize),
+    /// Fold-in failed.
+    #[error("fold-in failed: {0}")]
+    Solve(#[from] SolveError),
+}
+
+/// A whole model: the item side ready to score, and the known users' rows.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The item side.
+    pub items: ItemModel,
+    /// The users the model was trained on.
+    pub users: UserFactors,
+}
+
+impl Model {
+    /// Builds a model from its two factor files, checking that they belong
+    /// together (same training run, same parameters).
+    pub fn new(users: FactorFile, items: FactorFile) -> Result<Self, ModelError> {
+        if users.meta.side != Side::Users {
+            return Err(ModelError::NotUsers);
+        }
+        let (a, b) = (&users.meta.training.run, &items.meta.training.run);
+        if a.is_some() && b.is_some() && a != b {
+            return Err(ModelError::MixedRuns);
+        }
+        let items = ItemModel::new(items)?;
+        if users.meta.params != items.meta().params {
+            return Err(ModelError::Mismatch);
+        }
+        Ok(Self { items, users: UserFactors::new(users)? })
+    }
+
+    /// The row of a known user.
+    pub fn user_row(&self, id: &str) -> Option<usize> {
+        self.users.row_of(id)
+    }
+
+    /// The vector of the user at `row`.
+    pub fn user_at(&self, row: usize) -> UserVector {
+        self.users.vector(row)
+    }
+
+    /// A known user's vector.
+    pub fn user(&self, id: &str) -> Option<UserVector> {
+        self.user_row(id).map(|u| self.user_at(u))
+    }
+
+    /// Known users' IDs, by row.
+    pub fn user_ids(&self) -> &[String] {
+        self.users.ids()
+    }
+
+    /// Number of known users.
+    pub fn user_count(&self) -> usize {
+        self.users.len()
+    }
+}

@@ -1,0 +1,55 @@
+//! The users a model was trained on: their IDs and rows.
+
+use std::collections::HashMap;
+
+use super::{ModelError, UserVector};
+use crate::format::FactorFile;
+
+/// Known users' vectors (factors, then bias when the model has biases), by ID.
+#[derive(Debug, Clone)]
+pub struct UserFactors {
+    ids: Vec<String>,
+    index: HashMap<String, usize>,
+    rows: Vec<f32>,
+    dim: usize,
+}
+
+impl UserFactors {
+    /// From a user factor file.
+    pub fn new(file: FactorFile) -> Result<Self, ModelError> {
+        let rows = file.rows_with_biases();
+        let dim = file.meta.params.dim();
+        let mut index = HashMap::with_capacity(file.ids.len());
+        for (i, id) in file.ids.iter().enumerate() {
+            if index.insert(id.clone(), i).is_some() {
+                return Err(ModelError::DuplicateId(id.clone()));
+            }
+        }
+        Ok(Self { ids: file.ids, index, rows, dim })
+    }
+
+    /// The row of a user ID.
+    pub fn row_of(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The vector of the user at `row`.
+    pub fn vector(&self, row: usize) -> UserVector {
+        UserVector(self.rows[row * self.dim..(row + 1) * self.dim].to_vec())
+    }
+
+    /// IDs by row.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// Number of users.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}

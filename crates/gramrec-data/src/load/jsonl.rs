@@ -1,0 +1,149 @@
+//! JSON lines: one object per line, fields chosen by name. IDs may be
+//! strings or numbers; the rating must be a number.
+
+use std::io::BufRead;
+
+use serde_json::{Map, Value};
+
+use super::{
+    normalise, Column, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES, TIMESTAMP_NAMES, USER_NAMES,
+};
+use gramrec_core::{Error, Result};
+
+struct Fields {
+    user: String,
+    item: String,
+    rating: Option<String>,
+    timestamp: Option<String>,
+}
+
+fn pick(obj: &Map<String, Value>, col: &Option<Column>, names: &[&str], what: &str) -> Result<Option<String>> {
+    match col {
+        Some(Column::Name(n)) => Ok(Some(n.clone())),
+        Some(Column::Index(_)) => {
+            Err(Error::Argument(format!("--{what}-col must be a field name for JSON lines input")))
+        }
+        None => Ok(obj.keys().find(|k| names.contains(&normalise(k).as_str())).cloned()),
+    }
+}
+
+fn id<'v>(sink: &Sink<'_>, line: u64, obj: &'v Map<String, Value>, field: &str) -> Result<std::borrow::Cow<'v, str>> {
+    match obj.get(field) {
+        Some(Value::String(s)) => Ok(s.as_str().into()),
+        Some(Value::Number(n)) => Ok(n.to_string().into()),
+        Some(other) => Err(sink.reject(
+            line,
+            "wrong field type",
+            format!("field '{field}' must be a string or a number, not {}", kind(other)),
+        )),
+        None => Err(sink.reject(line, "missing field", format!("missing field '{field}'"))),
+    }
+}
+
+/// How a numeric field is read and what its problems are called.
+struct NumberField {
+    /// The kind of problem for a value that is not a usable number.
+    bad: &'static str,
+    /// The kind of problem for a value of another JSON type.
+    wrong_type: &'static str,
+    /// What the field must be, for messages.
+    expected: &'static str,
+    /// Reads the field's text when it is a string.
+    text: fn(&Sink<'_>, u64, &str) -> Result<f64>,
+}
+
+const RATING: NumberField = NumberField {
+    bad: "rating not finite",
+    wrong_type: "wrong field type",
+    expected: "a number",
+    text: |sink, line, s| sink.rating(line, s).map(f64::from),
+};
+
+const TIMESTAMP: NumberField = NumberField {
+    bad: "bad timestamp",
+    wrong_type: "bad timestamp",
+    expected: "a number or a date",
+    text: |sink, line, s| sink.timestamp(line, s),
+};
+
+/// The number in `field` of `obj`: a finite JSON number, or a string the
+/// field's `text` reads.
+fn number(sink: &Sink<'_>, line: u64, obj: &Map<String, Value>, field: &str, how: &NumberField) -> Result<f64> {
+    match obj.get(field) {
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| sink.reject(line, how.bad, format!("field '{field}' is not a finite number"))),
+        Some(Value::String(s)) => (how.text)(sink, line, s),
+        Some(other) => Err(sink.reject(
+            line,
+            how.wrong_type,
+            format!("field '{field}' must be {}, not {}", how.expected, kind(other)),
+        )),
+        None => Err(sink.reject(line, "missing field", format!("missing field '{field}'"))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink<'_>) -> Result<()> {
+    let mut fields: Option<Fields> = None;
+    let path = sink.path;
+    super::for_each_line(reader, path, |line, buf| {
+        let outcome = (|| -> Result<()> {
+            if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                return Ok(());
+            }
+            let obj: Map<String, Value> = serde_json::from_slice(buf).map_err(|e| {
+                sink.reject(
+                    line,
+                    "not a JSON object",
+                    format!("not a JSON object: {}", e.to_string().split(" at line").next().unwrap_or("")),
+                )
+            })?;
+            if fields.is_none() {
+                let missing = |what: &str| {
+                    sink.err(line, format!("cannot tell which field is the {what}: name it with --{what}-col"))
+                };
+                let user = pick(&obj, &opts.user, USER_NAMES, "user")?.ok_or_else(|| missing("user"))?;
+                let item = pick(&obj, &opts.item, ITEM_NAMES, "item")?.ok_or_else(|| missing("item"))?;
+                let rating = match &opts.rating {
+                    RatingColumn::Absent => None,
+                    RatingColumn::Column(c) => pick(&obj, &Some(c.clone()), RATING_NAMES, "rating")?,
+                    RatingColumn::Auto => pick(&obj, &None, RATING_NAMES, "rating")?,
+                };
+                let timestamp = if opts.timestamps {
+                    let t = pick(&obj, &opts.timestamp, TIMESTAMP_NAMES, "timestamp")?;
+                    Some(t.ok_or_else(|| missing("timestamp"))?)
+                } else {
+                    None
+                };
+                sink.out.has_ratings = rating.is_some();
+                fields = Some(Fields { user, item, rating, timestamp });
+            }
+            let f = fields.as_ref().expect("set above");
+            let user = id(sink, line, &obj, &f.user)?;
+            let item = id(sink, line, &obj, &f.item)?;
+            let value = match &f.rating {
+                None => 1.0,
+                Some(r) => {
+                    Some(number(sink, line, &obj, r, &RATING)? as f32).filter(|v| v.is_finite()).ok_or_else(|| {
+                        sink.reject(line, RATING.bad, format!("field '{r}' is not a finite number (as 32-bit float)"))
+                    })?
+                }
+            };
+            let time = f.timestamp.as_ref().map(|t| number(sink, line, &obj, t, &TIMESTAMP)).transpose()?;
+            sink.push(line, user.trim(), item.trim(), value, time)
+        })();
+        sink.tolerate(outcome)
+    })
+}

@@ -1,0 +1,450 @@
+//! Reading interaction files: delimited text (CSV, TSV, any single-byte
+//! delimiter, MovieLens `::`) and JSON lines, optionally gzip-compressed.
+//!
+//! Every record becomes (user, item, value): IDs are interned as they are
+//! read, and a missing rating column means an implicit count of 1. Errors
+//! name the file and the line.
+
+mod delimited;
+mod jsonl;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+#[cfg(test)]
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use flate2::read::MultiGzDecoder;
+use gramrec_core::{named_enum, Error, Result};
+
+use crate::index::IdIndex;
+
+/// Which column (or JSON field) holds a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    /// 0-based column position.
+    Index(usize),
+    /// Header name or JSON field name.
+    Name(String),
+}
+
+impl FromStr for Column {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        if s.is_empty() {
+            return Err(Error::Argument("a column is a 0-based number or a name, not ''".into()));
+        }
+        Ok(s.parse().map(Column::Index).unwrap_or_else(|_| Column::Name(s.to_string())))
+    }
+}
+
+/// The rating column: found automatically, a given column, or absent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RatingColumn {
+    /// By header name if there is a header, else the third column if present.
+    #[default]
+    Auto,
+    /// This column.
+    Column(Column),
+    /// No rating: every interaction counts 1.
+    Absent,
+}
+
+impl FromStr for RatingColumn {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "none" => Ok(RatingColumn::Absent),
+            "auto" => Ok(RatingColumn::Auto),
+            _ => s.parse().map(RatingColumn::Column),
+        }
+    }
+}
+
+/// Whether the first line is a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Header {
+    /// A header if a column is chosen by name or the first rating is not a number.
+    #[default]
+    Auto,
+    /// The first line is a header.
+    Yes,
+    /// The first line is data.
+    No,
+}
+
+named_enum!(Header, "--header" { Auto => "auto", Yes => "yes" | "true", No => "no" | "false" });
+
+/// The file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// From the extension (`.jsonl`, `.json`, `.ndjson`) or the first byte.
+    #[default]
+    Auto,
+    /// Delimited text.
+    Delimited,
+    /// One JSON object per line.
+    JsonLines,
+}
+
+named_enum!(Format, "--format" {
+    Auto => "auto",
+    Delimited => "csv" | "tsv" | "delimited" | "text",
+    JsonLines => "jsonl" | "json" | "ndjson",
+});
+
+/// How to read an interaction file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The format.
+    pub format: Format,
+    /// The delimiter (`,`, `\t`, `::`, …); `None` detects it.
+    pub delimiter: Option<String>,
+    /// Header handling.
+    pub header: Header,
+    /// User column; `None` finds it by name or takes the first.
+    pub user: Option<Column>,
+    /// Item column; `None` finds it by name or takes the second.
+    pub item: Option<Column>,
+    /// Rating column.
+    pub rating: RatingColumn,
+    /// Read a timestamp per interaction (into [`Interactions::timestamp`]).
+    pub timestamps: bool,
+    /// Timestamp column; `None` finds it by name (timestamp, time, ts,
+    /// unixReviewTime…) or, without a header, takes the fourth column.
+    pub timestamp: Option<Column>,
+    /// Record each interaction's line number (into [`Interactions::line`]).
+    pub record_lines: bool,
+    /// Skip bad lines (counted by kind in [`Interactions::skipped`]) instead
+    /// of stopping at the first.
+    pub skip_invalid: bool,
+}
+
+/// Parsed, indexed interactions, in file order (duplicates not yet merged).
+#[derive(Debug, Default)]
+pub struct Interactions {
+    /// User IDs.
+    pub users: IdIndex,
+    /// Item IDs.
+    pub items: IdIndex,
+    /// User index per interaction.
+    pub user: Vec<u32>,
+    /// Item index per interaction.
+    pub item: Vec<u32>,
+    /// Rating or count per interaction.
+    pub value: Vec<f32>,
+    /// Whether values came from a rating column (else all 1).
+    pub has_ratings: bool,
+    /// Seconds (or the file's own unit) per interaction, when asked for.
+    pub timestamp: Vec<f64>,
+    /// 1-based line on which each interaction starts, when asked for.
+    pub line: Vec<u64>,
+    /// Lines skipped by `skip_invalid`, by kind of problem.
+    pub skipped: std::collections::BTreeMap<&'static str, u64>,
+    /// Bytes of the file on disk.
+    pub bytes: u64,
+}
+
+impl Interactions {
+    /// Number of interactions.
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+}
+
+/// Normalised header names that are recognised without flags.
+pub(crate) const USER_NAMES: &[&str] = &["user", "userid", "reviewerid", "customerid", "visitorid", "uid", "username"];
+pub(crate) const ITEM_NAMES: &[&str] =
+    &["item", "itemid", "movieid", "asin", "productid", "trackid", "artistid", "songid", "iid", "artist", "track"];
+pub(crate) const TIMESTAMP_NAMES: &[&str] =
+    &["timestamp", "time", "ts", "unixreviewtime", "datetime", "date", "eventtime", "createdat"];
+pub(crate) const RATING_NAMES: &[&str] =
+    &["rating", "overall", "score", "stars", "count", "plays", "playcount", "weight", "value", "quantity"];
+
+/// Lower-case and drop `_`, `-` and spaces, so `userId` = `user_id` = `User ID`.
+pub(crate) fn normalise(name: &str) -> String {
+    name.chars().filter(|c| !matches!(c, '_' | '-' | ' ')).flat_map(char::to_lowercase).collect()
+}
+
+/// Receives records and interns them; shared by both parsers.
+pub(crate) struct Sink<'a> {
+    pub path: &'a Path,
+    pub out: Interactions,
+    pub opts: &'a LoadOptions,
+}
+
+impl Sink<'_> {
+    pub(crate) fn err(&self, line: u64, message: impl Into<String>) -> Error {
+        Error::input(self.path, Some(line), message)
+    }
+
+    /// A bad line: an error in strict mode, counted and skipped with
+    /// `skip_invalid` (see [`tolerate`](Self::tolerate)).
+    pub(crate) fn reject(&self, line: u64, kind: &'static str, message: impl Into<String>) -> Error {
+        Error::Input { path: self.path.to_path_buf(), line: Some(line), message: message.into(), skippable: Some(kind) }
+    }
+
+    /// Passes a line's outcome through, counting instead of failing on a
+    /// skippable problem when the options say so.
+    pub(crate) fn tolerate(&mut self, outcome: Result<()>) -> Result<()> {
+        match outcome {
+            Err(Error::Input { skippable: Some(kind), .. }) if self.opts.skip_invalid => {
+                *self.out.skipped.entry(kind).or_insert(0) += 1;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Parses a timestamp: a number, or an ISO 8601 date or date-time in UTC
+    /// (`2024-05-01`, `2024-05-01T12:30:00Z`), as seconds.
+    pub(crate) fn timestamp(&self, line: u64, text: &str) -> Result<f64> {
+        let t = text.trim();
+        if let Ok(v) = t.parse::<f64>() {
+            if v.is_finite() {
+                return Ok(v);
+            }
+        }
+        parse_iso8601(t).ok_or_else(|| {
+            self.reject(line, "bad timestamp", format!("timestamp '{t:.40}' is neither a number nor an ISO 8601 date"))
+        })
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, line: u64, user: &str, item: &str, value: f32, time: Option<f64>) -> Result<()> {
+        if user.is_empty() || item.is_empty() {
+            return Err(self.reject(
+                line,
+                "empty ID",
+                format!("empty {} ID", if user.is_empty() { "user" } else { "item" }),
+            ));
+        }
+        let u = self.out.users.intern(user).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct users"))?;
+        let i = self.out.items.intern(item).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct items"))?;
+        self.out.user.push(u);
+        self.out.item.push(i);
+        self.out.value.push(value);
+        if let Some(t) = time {
+            self.out.timestamp.push(t);
+        }
+        if self.opts.record_lines {
+            self.out.line.push(line);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn rating(&self, line: u64, text: &str) -> Result<f32> {
+        let t = text.trim();
+        match t.parse::<f32>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            Ok(_) => Err(self.reject(line, "rating not finite", format!("rating '{t}' is not a finite number"))),
+            Err(_) if t.is_empty() => Err(self.reject(line, "empty rating", "empty rating")),
+            Err(_) => Err(self.reject(line, "rating not a number", format!("rating '{:.40}' is not a number", t))),
+        }
+    }
+}
+
+/// Reads an interaction file.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Interactions> {
+    let (reader, bytes) = open(path)?;
+    load_reader(reader, path, bytes, opts)
+}
+
+/// Reads interactions from a reader (already decompressed, see [`decompress`]);
+/// `path` names the source in messages and by its extension picks the format,
+/// `bytes` is its size for statistics.
+pub fn load_reader(mut reader: Box<dyn BufRead>, path: &Path, bytes: u64, opts: &LoadOptions) -> Result<Interactions> {
+    let head = reader.fill_buf().map_err(|e| read_error(path, e))?;
+    if head.starts_with(&gramrec_core::format::MAGIC) {
+        return Err(Error::input(path, None, "this is a gramrec factor file, not interaction data"));
+    }
+    if let Some(what) = binary_kind(&head[..head.len().min(4096)]) {
+        return Err(Error::input(path, None, format!("this is {what}, not interaction text")));
+    }
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    let head = reader.fill_buf().map_err(|e| read_error(path, e))?.to_vec();
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name).to_string();
+    let format = match opts.format {
+        Format::Auto if [".jsonl", ".json", ".ndjson"].iter().any(|e| name.ends_with(e)) => Format::JsonLines,
+        Format::Auto if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => Format::JsonLines,
+        Format::Auto => Format::Delimited,
+        f => f,
+    };
+    let mut sink = Sink { path, out: Interactions { bytes, ..Default::default() }, opts };
+    match format {
+        Format::JsonLines => jsonl::read(reader, opts, &mut sink)?,
+        _ => {
+            let delim = match &opts.delimiter {
+                Some(d) => parse_delimiter(d)?,
+                None => sniff_delimiter(&name, &head),
+            };
+            delimited::read(reader, &delim, opts, &mut sink)?;
+        }
+    }
+    if sink.out.is_empty() {
+        return Err(Error::input(path, None, "no interactions found (the file is empty or holds only a header)"));
+    }
+    Ok(sink.out)
+}
+
+/// Seconds since 1970 of `YYYY-MM-DD` with an optional `THH:MM[:SS[.fff]]`
+/// (or a space for `T`) and an optional `Z`.
+fn parse_iso8601(t: &str) -> Option<f64> {
+    let t = t.strip_suffix('Z').unwrap_or(t);
+    let (date, time) = match t.split_once(['T', ' ']) {
+        Some((d, tm)) => (d, Some(tm)),
+        None => (t, None),
+    };
+    let mut d = date.splitn(3, '-');
+    let (y, m, day): (i64, i64, i64) = (d.next()?.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || date.len() < 8 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut secs = days as f64 * 86_400.0;
+    if let Some(tm) = time {
+        let mut parts = tm.splitn(3, ':');
+        let h: f64 = parts.next()?.parse().ok()?;
+        let mi: f64 = parts.next()?.parse().ok()?;
+        let s: f64 = parts.next().map_or(Some(0.0), |s| s.parse().ok())?;
+        if !(0.0..24.0).contains(&h) || !(0.0..60.0).contains(&mi) || !(0.0..61.0).contains(&s) {
+            return None;
+        }
+        secs += h * 3600.0 + mi * 60.0 + s;
+    }
+    Some(secs)
+}
+
+/// Opens a file for reading lines, decompressing gzip (detected by its magic
+/// bytes); returns the reader and the file's size on disk.
+pub fn open(path: &Path) -> Result<(Box<dyn BufRead>, u64)> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let reader = decompress(BufReader::with_capacity(1 << 20, file)).map_err(|e| Error::io(path, e))?;
+    Ok((reader, bytes))
+}
+
+/// The stream itself, or its gzip decompression when it starts with gzip's magic bytes.
+pub fn decompress(mut raw: impl BufRead + 'static) -> std::io::Result<Box<dyn BufRead>> {
+    let gz = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz { Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(raw))) } else { Box::new(raw) })
+}
+
+/// A read failure: gzip damage is bad input, anything else an I/O error.
+pub(crate) fn read_error(path: &Path, e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
+            Error::input(path, None, format!("cannot decompress: {e} (is the gzip file truncated or damaged?)"))
+        }
+        _ => Error::io(path, e),
+    }
+}
+
+/// Names a binary format by its first bytes (text never holds NUL bytes).
+fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 6] = [
+        (b"\x89PNG", "a PNG image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"PK\x03\x04", "a ZIP archive (unzip it first)"),
+        (b"%PDF", "a PDF document"),
+        (b"PAR1", "a Parquet file (not supported yet: export it as CSV)"),
+        (b"BZh", "a bzip2 file (decompress it first, or use gzip)"),
+    ];
+    MAGIC
+        .iter()
+        .find(|(m, _)| head.starts_with(m))
+        .map(|(_, what)| *what)
+        .or_else(|| head.contains(&0).then_some("a binary file"))
+}
+
+/// Calls `each(line number, line bytes)` for every line, the newline kept;
+/// read errors are reported against `path`.
+pub(crate) fn for_each_line(
+    mut reader: Box<dyn BufRead>,
+    path: &Path,
+    mut each: impl FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).map_err(|e| read_error(path, e))? == 0 {
+            return Ok(());
+        }
+        line += 1;
+        each(line, &buf)?;
+    }
+}
+
+/// Parses a delimiter option: one character, `\t`/`tab`, or `::`.
+pub fn parse_delimiter(d: &str) -> Result<Vec<u8>> {
+    let d = match d {
+        "\\t" | "tab" | "\t" => "\t",
+        "space" => " ",
+        other => other,
+    };
+    if d.is_empty() || d.len() > 4 {
+        return Err(Error::Argument(format!(
+            "--delimiter '{}' is not a delimiter (give one character, 'tab', or a short string like '::')",
+            gramrec_core::text::excerpt(d, 20)
+        )));
+    }
+    Ok(d.as_bytes().to_vec())
+}
+
+/// Picks the delimiter from the extension, else from the first line.
+fn sniff_delimiter(name: &str, head: &[u8]) -> Vec<u8> {
+    if name.ends_with(".csv") {
+        return b",".to_vec();
+    }
+    if name.ends_with(".tsv") {
+        return b"\t".to_vec();
+    }
+    let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    if first.windows(2).any(|w| w == b"::") {
+        return b"::".to_vec();
+    }
+    for d in [b'\t', b',', b';', b'|'] {
+        if first.contains(&d) {
+            return vec![d];
+        }
+    }
+    if first.contains(&b' ') {
+        return b" ".to_vec();
+    }
+    b",".to_vec()
+}
+
+/// Reads a whole small stream, for tests.
+#[cfg(test)]
+pub(crate) fn load_bytes(name: &str, data: &[u8], opts: &LoadOptions) -> Result<Interactions> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, data).unwrap();
+    load(&path, opts).map_err(|e| match e {
+        Error::Input { line, message, skippable, .. } => {
+            Error::Input { path: PathBuf::from(name), line, message, skippable }
+        }
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+//! Top-N recommendations for every user of a model (Spark's
+//! `recommendForAllUsers`), written as JSON lines or CSV.
+//!
+//! Users are scored in parallel blocks by the blocked kernel of
+//! [`gramrec_core::scoring`] and written in user order, so the output does
+//! not depend on the thread count. The file appears only when complete.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use gramrec_core::{Error, Model, Recommendation, Result, UserVector};
+use gramrec_store::write_atomic;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Users per parallel task: enough to reuse each tile of item factors.
+const BLOCK: usize = 64;
+/// Users per batch written before the next is scored (bounds memory).
+const BATCH: usize = 16 * 1024;
+
+/// The output format, from the file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopNFormat {
+    /// `{"user": …, "items": [{"item": …, "score": …}]}` per line.
+    JsonLines,
+    /// `user,rank,item,score` with a header.
+    Csv,
+}
+
+impl TopNFormat {
+    /// `.csv` or `.tsv` is CSV, anything else JSON lines.
+    pub fn from_path(path: &Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("csv") | Some("tsv") => TopNFormat::Csv,
+            _ => TopNFormat::JsonLines,
+        }
+    }
+}
+
+/// Computes the `k` best items of every user, excluding each user's `seen`
+/// items (model item rows by user row), and hands them to `each` in user order.
+pub fn for_all_users(
+    model: &Model,
+    k: usize,
+    seen: &HashMap<usize, Vec<usize>>,
+    mut each: impl FnMut(usize, &[Recommendation]) -> Result<()>,
+    mut progress: impl FnMut(usize),
+) -> Result<()> {
+    let n = model.user_count();
+    let empty: Vec<usize> = Vec::new();
+    for start in (0..n).step_by(BATCH) {
+        let end = (start + BATCH).min(n);
+        let blocks: Vec<Vec<Vec<Recommendation>>> = (start..end)
+            .collect::<Vec<_>>()
+            .par_chunks(BLOCK)
+            .map(|rows| {
+                let users: Vec<UserVector> = rows.iter().map(|&u| model.user_at(u)).collect();
+                let refs: Vec<&UserVector> = users.iter().collect();
+                let excludes: Vec<&[usize]> = rows.iter().map(|u| seen.get(u).unwrap_or(&empty).as_slice()).collect();
+                model.items.recommend_block(&refs, k, &excludes).map_err(Error::Scoring)
+            })
+            .collect::<Result<_>>()?;
+        for (u, recs) in (start..end).zip(blocks.iter().flatten()) {
+            each(u, recs)?;
+        }
+        progress(end - start);
+    }
+    Ok(())
+}
+
+/// Writes every user's top `k` to `path` (format by extension), atomically.
+pub fn write_all_users(
+    model: &Model,
+    k: usize,
+    seen: &HashMap<usize, Vec<usize>>,
+    path: &Path,
+    progress: impl FnMut(usize),
+) -> Result<()> {
+    let format = TopNFormat::from_path(path);
+    let mut failure = None;
+    write_atomic(path, |w| {
+        if format == TopNFormat::Csv {
+            writeln!(w, "user,rank,item,score")?;
+        }
+        let written = for_all_users(
+            model,
+            k,
+            seen,
+            |u, recs| write_user(w, format, &model.user_ids()[u], recs).map_err(|e| Error::io(path, e)),
+            progress,
+        );
+        written.map_err(|e| {
+            let io = std::io::Error::other(e.to_string());
+            failure = Some(e);
+            io
+        })
+    })
+    .map_err(|e| failure.take().unwrap_or(e))
+}
+
+/// One line of the JSON-lines output.
+#[derive(Serialize)]
+struct UserTopN<'a> {
+    user: &'a str,
+    items: &'a [Recommendation],
+}
+
+fn write_user(w: &mut dyn Write, format: TopNFormat, user: &str, recs: &[Recommendation]) -> std::io::Result<()> {
+    match format {
+        TopNFormat::JsonLines => {
+            serde_json::to_writer(&mut *w, &UserTopN { user, items: recs })?;
+            writeln!(w)
+        }
+        TopNFormat::Csv => {
+            for (rank, r) in recs.iter().enumerate() {
+                writeln!(w, "{},{},{},{}", csv_field(user), rank + 1, csv_field(&r.item), r.score)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Quotes a CSV field when it holds a comma, quote or line break.
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn format_follows_the_extension() {
+        assert_eq!(TopNFormat::from_path(Path::new("top.csv")), TopNFormat::Csv);
+        assert_eq!(TopNFormat::from_path(Path::new("top.jsonl")), TopNFormat::JsonLines);
+    }
+}

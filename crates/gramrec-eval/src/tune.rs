@@ -1,0 +1,138 @@
+//! Hyperparameter search: a grid of settings, each scored by k-fold
+//! cross-validation (the folds built as [`crate::split`] builds holdouts).
+//!
+//! Work is shared across the grid where that is correct: the input is parsed
+//! once, each fold's training CSR and its evaluation bookkeeping are built
+//! once, and every setting reuses them.
+
+use gramrec_als::output::factor_files;
+use gramrec_als::TrainConfig;
+use gramrec_core::{Dtype, Error, Model, ModelKind, Result};
+use gramrec_data::split::{folds, subset, SplitMode};
+use gramrec_data::{Dataset, DatasetOptions, Interactions};
+
+use crate::evaluate::{evaluate_known, Known, Metric};
+
+/// The values to try; every combination is one setting.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    /// Factor counts.
+    pub factors: Vec<usize>,
+    /// Regularisation strengths.
+    pub reg: Vec<f32>,
+    /// Confidence slopes (implicit models; ignored by explicit ones).
+    pub alpha: Vec<f32>,
+    /// Iteration counts.
+    pub iterations: Vec<usize>,
+}
+
+impl Grid {
+    /// The λ values to try for a model kind when none are given: around the
+    /// measured default (BENCHMARKS.md).
+    pub fn default_regs(kind: ModelKind) -> Vec<f32> {
+        match kind {
+            ModelKind::Explicit => vec![0.05, 0.1, 0.2, 0.5],
+            ModelKind::Implicit => vec![5.0, 10.0, 30.0, 60.0],
+        }
+    }
+
+    /// Every setting: `base` with each combination of the grid's values.
+    pub fn settings(&self, base: &TrainConfig) -> Vec<TrainConfig> {
+        let implicit = base.params.kind == ModelKind::Implicit;
+        let alphas = if implicit { self.alpha.clone() } else { vec![base.params.alpha] };
+        let mut out = Vec::new();
+        for &factors in &self.factors {
+            for &reg in &self.reg {
+                for &alpha in &alphas {
+                    for &iterations in &self.iterations {
+                        let mut c = *base;
+                        c.params.factors = factors;
+                        c.params.reg = reg;
+                        c.params.alpha = alpha;
+                        c.iterations = iterations;
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// How to cross-validate.
+#[derive(Debug, Clone, Copy)]
+pub struct CrossValidation {
+    /// Number of folds.
+    pub folds: usize,
+    /// How folds are drawn (random or per-user).
+    pub mode: SplitMode,
+    /// Seed of the folds.
+    pub seed: u64,
+    /// The figure that ranks settings.
+    pub metric: Metric,
+    /// How each fold's training part becomes a dataset.
+    pub data: DatasetOptions,
+}
+
+/// One setting's scores.
+#[derive(Debug, Clone)]
+pub struct SettingResult {
+    /// The setting.
+    pub config: TrainConfig,
+    /// The metric on each fold.
+    pub scores: Vec<f64>,
+    /// Their mean.
+    pub mean: f64,
+    /// Their sample standard deviation.
+    pub std: f64,
+}
+
+/// One fold, prepared once for the whole grid.
+struct Fold {
+    train: Dataset,
+    known: Known,
+    test: Interactions,
+}
+
+/// Scores every setting by cross-validation; results best first.
+/// `progress` is called after each (setting, fold) training.
+pub fn cross_validate(
+    x: &Interactions,
+    settings: &[TrainConfig],
+    cv: &CrossValidation,
+    mut progress: impl FnMut(&TrainConfig, usize, f64),
+) -> Result<Vec<SettingResult>> {
+    for c in settings {
+        c.validate()?;
+    }
+    let assignment = folds(x, cv.folds, cv.mode, cv.seed)?;
+    let prepared: Vec<Fold> = (0..cv.folds as u32)
+        .map(|f| {
+            let train = Dataset::build(subset(x, |k| assignment[k] != f), &cv.data)?;
+            let known = Known::from_dataset(&train);
+            Ok(Fold { train, known, test: subset(x, |k| assignment[k] == f) })
+        })
+        .collect::<Result<_>>()?;
+    let mut results = Vec::with_capacity(settings.len());
+    for config in settings {
+        let mut scores = Vec::with_capacity(cv.folds);
+        for (f, fold) in prepared.iter().enumerate() {
+            let trained = gramrec_als::train(&fold.train, config, &mut |_, _| Ok(()))?;
+            let files = factor_files(&fold.train, &trained, Dtype::F32);
+            let model = Model::new(files.0, files.1).map_err(Error::Scoring)?;
+            let ev = evaluate_known(&model, &fold.known, &fold.test, cv.metric.k())?;
+            let score = cv.metric.of(&ev).ok_or_else(|| {
+                Error::Argument(format!("--metric {} does not apply to {} models", cv.metric, config.params.kind))
+            })?;
+            progress(config, f, score);
+            scores.push(score);
+        }
+        let n = scores.len() as f64;
+        let mean = scores.iter().sum::<f64>() / n;
+        let std = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+        results.push(SettingResult { config: *config, scores, mean, std });
+    }
+    let lower = cv.metric.lower_is_better();
+    results.sort_by(|a, b| if lower { a.mean.total_cmp(&b.mean) } else { b.mean.total_cmp(&a.mean) });
+    Ok(results)
+}

@@ -1,0 +1,78 @@
+//! What the end-to-end tests share: the binary, its JSON output, and small
+//! synthetic data sets and models made through it.
+#![allow(dead_code)] // each test binary uses a part
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The `gramrec` binary under test.
+pub fn gramrec() -> Command {
+    Command::cargo_bin("gramrec").unwrap()
+}
+
+/// stdout parsed as one JSON value.
+pub fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out).expect("stdout is one JSON object")
+}
+
+/// Runs the command, expects success, and parses its stdout as JSON.
+pub fn ok_json(cmd: &mut Command) -> serde_json::Value {
+    json(&cmd.assert().success().get_output().stdout)
+}
+
+/// Writes `gramrec generate` data of `kind` to `path`.
+pub fn generate(path: &Path, kind: &str, users: u32, items: u32, nnz: u32) {
+    gramrec()
+        .args(["generate", "--kind", kind, "--users", &users.to_string(), "--items", &items.to_string()])
+        .args(["--nnz", &nnz.to_string(), "--out"])
+        .arg(path)
+        .assert()
+        .success();
+}
+
+/// Writes a small synthetic explicit data set and splits it 80/20 by line.
+pub fn data(dir: &Path) -> (PathBuf, PathBuf) {
+    let all = dir.join("all.csv");
+    generate(&all, "explicit", 300, 200, 12000);
+    let text = std::fs::read_to_string(&all).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let (mut train, mut test) = (format!("{header}\n"), format!("{header}\n"));
+    for (n, l) in lines.enumerate() {
+        let dst = if n % 5 == 0 { &mut test } else { &mut train };
+        dst.push_str(l);
+        dst.push('\n');
+    }
+    let (tr, te) = (dir.join("train.csv"), dir.join("test.csv"));
+    std::fs::write(&tr, train).unwrap();
+    std::fs::write(&te, test).unwrap();
+    (tr, te)
+}
+
+/// Trains a model on `input` into `out` with a few factors and iterations.
+pub fn train(input: &Path, out: &Path, extra: &[&str]) {
+    gramrec()
+        .args(["train", "-q", "--factors", "4", "--iterations", "2"])
+        .args(extra)
+        .arg("--input")
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
+
+/// Synthetic data and a small explicit model trained on its training part.
+pub fn small_model(dir: &Path) -> (PathBuf, PathBuf) {
+    let (train_file, _) = data(dir);
+    let model = dir.join("model");
+    train(&train_file, &model, &[]);
+    (train_file, model)
+}
+
+/// A factor file's factors as f32.
+pub fn factors(model: &Path, file: &str) -> Vec<f32> {
+    let bytes = std::fs::read(model.join(file)).unwrap();
+    gramrec_core::FactorFile::from_bytes(&bytes).unwrap().factors_f32()
+}

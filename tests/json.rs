@@ -1,0 +1,107 @@
+//! Every `--json` output (and every JSON file a command writes) against its
+//! schema in docs/schema/: one camelCase convention, no field undocumented.
+
+mod common;
+
+use std::path::Path;
+
+use common::{data, generate, gramrec, ok_json, train};
+use jsonschema::{Registry, Validator};
+use serde_json::Value;
+
+fn schema(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema").join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// A validator for docs/schema/NAME.json, the evaluation schema it may refer to registered.
+fn validator(name: &str) -> Validator {
+    let registry = Registry::new().add("urn:gramrec:evaluate", schema("evaluate")).unwrap().prepare().unwrap();
+    jsonschema::options().with_registry(&registry).build(&schema(name)).unwrap()
+}
+
+fn check(name: &str, value: &Value) {
+    let v = validator(name);
+    let errors: Vec<String> = v.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}\n{value:#}");
+}
+
+fn file_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn every_json_output_matches_its_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (train_file, test_file) = data(d);
+    let model = d.join("m");
+    let t = ok_json(
+        gramrec()
+            .args(["train", "-q", "--json", "--factors", "4", "--iterations", "2", "--validate"])
+            .arg(&test_file)
+            .arg("--input")
+            .arg(&train_file)
+            .arg("--out")
+            .arg(&model),
+    );
+    check("train", &t);
+    check("validation-report", &file_json(&model.join("report.json")));
+
+    let ev = ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&model).arg("--test").arg(&test_file));
+    check("evaluate", &ev);
+    assert!(ev["rmse"].is_f64() && ev["baseline"]["rmse"].is_f64());
+
+    check("recommendations", &ok_json(gramrec().args(["recommend", "--json", "--user", "u1", "--model"]).arg(&model)));
+    check(
+        "recommendations",
+        &ok_json(gramrec().args(["recommend", "--json", "--history", "i1:4,nope", "--model"]).arg(&model)),
+    );
+    check("item-list", &ok_json(gramrec().args(["similar", "--json", "--item", "i3", "--model"]).arg(&model)));
+    for file in ["items.gramrec", "users.gramrec"] {
+        check("inspect", &ok_json(gramrec().args(["inspect", "--json"]).arg(model.join(file))));
+    }
+
+    let top = d.join("top.jsonl");
+    gramrec().args(["recommend", "--all", "--k", "3", "--model"]).arg(&model).arg("--out").arg(&top).assert().success();
+    for line in std::fs::read_to_string(&top).unwrap().lines() {
+        check("top-n", &serde_json::from_str(line).unwrap());
+    }
+
+    // An implicit model: ranking metrics in the evaluation.
+    let clicks = d.join("clicks.csv");
+    generate(&clicks, "implicit", 100, 60, 2000);
+    let implicit = d.join("implicit");
+    train(&clicks, &implicit, &[]);
+    let ev = ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&implicit).arg("--test").arg(&clicks));
+    check("evaluate", &ev);
+    assert!(ev["ndcg"].is_f64() && ev["baseline"]["ndcg"].is_f64());
+
+    let results = d.join("grid.json");
+    gramrec()
+        .args(["tune", "-q", "--folds", "2", "--factors", "2,4", "--reg", "0.1", "--iterations", "2", "--input"])
+        .arg(&train_file)
+        .arg("--results")
+        .arg(&results)
+        .arg("--out")
+        .arg(d.join("best"))
+        .assert()
+        .success();
+    check("tune-results", &file_json(&results));
+
+    let small = ["--users", "200", "--items", "100", "--nnz", "3000", "--factors", "4", "--iterations", "2"];
+    check("bench", &ok_json(gramrec().args(["bench", "--json", "--device", "cpu"]).args(small)));
+    check(
+        "bench-recommend-all",
+        &ok_json(gramrec().args(["bench", "--json", "--recommend-all", "--users", "50", "--items", "40"])),
+    );
+}
+
+#[test]
+fn the_schemas_refuse_other_conventions() {
+    // The same recommendation with a snake_case field, and with a field left out.
+    let snake = serde_json::json!({"items": [], "cold_start": false, "unknown": []});
+    assert!(!validator("recommendations").is_valid(&snake));
+    let missing = serde_json::json!({"items": [{"item": "a"}], "coldStart": false, "unknown": []});
+    assert!(!validator("recommendations").is_valid(&missing));
+}
