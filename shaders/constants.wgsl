@@ -13,3 +13,4 @@ override ALPHA: f32;
 override EPSILON: f32;
 override GLOBAL_MEAN: f32;
 override CG_STEPS: u32;
+override MAX_CONFIDENCE: f32;

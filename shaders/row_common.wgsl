@@ -89,11 +89,13 @@ fn interactions_of(row: u32, li: u32) -> vec2<u32> {
     return workgroupUniformLoad(&row_span);
 }
 
+// The confidence of a value, capped as gramrec_core::params::MAX_CONFIDENCE.
 fn confidence(r: f32) -> f32 {
+    var c = 1.0 + ALPHA * abs(r);
     if LOG_CONFIDENCE {
-        return 1.0 + ALPHA * log(1.0 + abs(r) / EPSILON);
+        c = 1.0 + ALPHA * log(1.0 + abs(r) / EPSILON);
     }
-    return 1.0 + ALPHA * abs(r);
+    return min(c, MAX_CONFIDENCE);
 }
 
 // The diagonal added for a row with n interactions.

@@ -293,6 +293,9 @@ pub struct RecommendArgs {
     /// Exclude each user's items in this training file (with --user and --all).
     #[arg(long)]
     pub train: Option<PathBuf>,
+    /// With --all and a .csv output: IDs a spreadsheet would run as a formula (starting with =, +, -, @) get a leading '.
+    #[arg(long, requires = "all")]
+    pub csv_safe: bool,
     /// A --user the model does not know: popular (the most popular items, marked coldStart), skip (no items) or error.
     #[arg(long, default_value = "popular", value_parser = named::<ColdStart>())]
     pub cold_start: ColdStart,

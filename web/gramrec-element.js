@@ -22,12 +22,52 @@ export function readHistory(key = DEFAULT_KEY) {
   }
 }
 
+/**
+ * Stores the history. When the browser's storage is full, the older half is
+ * dropped until it fits (the most recent interactions matter most); when it
+ * still does not fit, the history is left as it was. Never throws.
+ */
+function writeHistory(history, key) {
+  let kept = history;
+  for (;;) {
+    try {
+      localStorage.setItem(key, JSON.stringify(kept));
+      return true;
+    } catch {
+      if (kept.length <= 1) return false;
+      kept = kept.slice(Math.ceil(kept.length / 2));
+    }
+  }
+}
+
 /** Appends one interaction to the visitor's history and announces it. */
 export function addInteraction(item, weight = 1, key = DEFAULT_KEY) {
   const history = readHistory(key);
   history.push({ item, weight });
-  localStorage.setItem(key, JSON.stringify(history));
+  writeHistory(history, key);
   window.dispatchEvent(new CustomEvent('gramrec:interaction', { detail: { item, weight, key } }));
+}
+
+/** The display names of a names file: own string properties only. */
+function namesFrom(json) {
+  const names = new Map();
+  if (json && typeof json === 'object' && !Array.isArray(json)) {
+    for (const [id, name] of Object.entries(json)) {
+      if (typeof name === 'string') names.set(id, name);
+    }
+  }
+  return names;
+}
+
+/** A names file as a Map, or an empty one when it is missing or malformed (the IDs are shown). */
+export async function fetchNames(url) {
+  try {
+    const response = await fetch(url);
+    return namesFrom(response.ok ? await response.json() : null);
+  } catch (error) {
+    console.warn(`gramrec: ignoring the names file ${url}: ${error?.message ?? error}`);
+    return new Map();
+  }
 }
 
 class GramrecRecommendations extends HTMLElement {
@@ -36,7 +76,7 @@ class GramrecRecommendations extends HTMLElement {
   constructor() {
     super();
     this.recommender = null;
-    this.names = {};
+    this.names = new Map();
     this.started = false;
     this.generation = 0;
     this.onInteraction = () => this.render();
@@ -83,12 +123,12 @@ class GramrecRecommendations extends HTMLElement {
       const names = this.getAttribute('names');
       const [recommender, map] = await Promise.all([
         load(new URL(src, document.baseURI)),
-        names ? fetch(new URL(names, document.baseURI)).then((r) => (r.ok ? r.json() : {})) : {},
+        names ? fetchNames(new URL(names, document.baseURI)) : new Map(),
       ]);
       if (generation !== this.generation) return recommender.free();
       this.recommender?.free();
       this.recommender = recommender;
-      this.names = map ?? {};
+      this.names = map;
       this.render();
     } catch (error) {
       if (generation !== this.generation) return;
@@ -102,13 +142,20 @@ class GramrecRecommendations extends HTMLElement {
   /** The current recommendations (also rendered). */
   render() {
     if (!this.recommender) return null;
-    const result = this.recommender.recommend(readHistory(this.storageKey), this.k);
+    let result;
+    try {
+      result = this.recommender.recommend(readHistory(this.storageKey), this.k);
+    } catch (error) {
+      // Never stuck on a history the model cannot use: popular items instead.
+      console.warn(`gramrec: ${error?.message ?? error}`);
+      result = { ...this.recommender.popular(this.k), coldStart: true, unknown: [] };
+    }
     const list = document.createElement('ol');
     list.className = 'gramrec-list';
     for (const { item, score } of result.items) {
       const li = document.createElement('li');
       li.dataset.item = item;
-      li.textContent = this.names[item] ?? item;
+      li.textContent = this.names.get(item) ?? item;
       li.title = `score ${score.toFixed(3)}`;
       list.append(li);
     }

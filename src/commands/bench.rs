@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use gramrec_als::driver::{half_iteration_flops, IterationReport};
-use gramrec_als::TrainConfig;
+use gramrec_als::{memory, TrainConfig};
 use gramrec_core::quant::Factors;
 use gramrec_core::{FactorFile, Metadata, Model, ModelKind, ModelParams, Side};
 use gramrec_data::synth::{SynthSpec, Synthetic};
@@ -24,7 +24,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
     let kind = a.kind;
     let log = Progress::lines(a.json);
     let start = Instant::now();
-    let syn = Synthetic::generate(SynthSpec::new(a.users, a.items, a.nnz, kind, a.seed));
+    let spec = SynthSpec::new(a.users, a.items, a.nnz, kind, a.seed);
+    spec.validate()?;
+    memory::check("generating the data", spec.memory_estimate(), crate::env::memory_limit()?)?;
+    let syn = Synthetic::generate(spec);
     let data = syn.dataset(|_| true)?;
     let gen_seconds = start.elapsed().as_secs_f64();
     log.log(format!(
@@ -94,6 +97,21 @@ pub fn run(a: BenchArgs) -> Result<()> {
 
 /// Times top-k for every user on random factors.
 fn recommend_all(a: &BenchArgs) -> Result<()> {
+    super::at_least_one("--k", a.k)?;
+    for (flag, n) in [("--users", a.users), ("--items", a.items), ("--factors", a.factors)] {
+        super::at_least_one(flag, n)?;
+    }
+    if a.factors > gramrec_core::MAX_FACTORS {
+        return Err(gramrec_core::Error::Argument(format!(
+            "--factors must be between 1 and {}, not {}",
+            gramrec_core::MAX_FACTORS,
+            a.factors
+        ))
+        .into());
+    }
+    // Both sides' factors, twice (the files and the scoring panels).
+    let bytes = (a.users as u64 + a.items as u64).saturating_mul(a.factors as u64).saturating_mul(8);
+    memory::check("the random factors", bytes, crate::env::memory_limit()?)?;
     let params = ModelParams { factors: a.factors, reg: 1.0, ..ModelParams::for_kind(ModelKind::Implicit) };
     let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
     let mut file = |side, rows: usize| {

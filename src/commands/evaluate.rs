@@ -9,6 +9,7 @@ use crate::cli::EvaluateArgs;
 use crate::output::{emit, emit_json};
 
 pub fn run(a: EvaluateArgs) -> Result<()> {
+    super::at_least_one("--k", a.k)?;
     let model = load_model(&a.model)?;
     let train = a.train.as_ref().map(|t| a.input_args.load(t)).transpose()?.map(|(x, _)| x);
     let (test, _) = a.input_args.load(&a.test)?;

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use flate2::write::GzEncoder;
+use gramrec_als::memory;
 use gramrec_core::ModelKind;
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_store::write_atomic;
@@ -12,7 +13,10 @@ use crate::cli::GenerateArgs;
 
 pub fn run(a: GenerateArgs) -> Result<()> {
     let kind = a.kind;
-    let syn = Synthetic::generate(SynthSpec::new(a.users, a.items, a.nnz, kind, a.seed));
+    let spec = SynthSpec::new(a.users, a.items, a.nnz, kind, a.seed);
+    spec.validate()?;
+    memory::check("generating the data", spec.memory_estimate(), crate::env::memory_limit()?)?;
+    let syn = Synthetic::generate(spec);
     let gz = a.out.extension().is_some_and(|e| e == "gz");
     write_atomic(&a.out, |w| {
         if gz {

@@ -137,6 +137,14 @@ impl DataArgs {
     }
 }
 
+/// Refuses 0 for a count flag such as `--k` (0 would silently do nothing).
+fn at_least_one(flag: &str, n: usize) -> Result<(), gramrec_core::Error> {
+    if n == 0 {
+        return Err(gramrec_core::Error::Argument(format!("{flag} must be at least 1")));
+    }
+    Ok(())
+}
+
 /// Items as a numbered table, IDs escaped for the terminal.
 fn items_table(items: &[Recommendation], score: &str) -> String {
     let ids: Vec<String> = items.iter().map(|r| escape_controls(&r.item).into_owned()).collect();

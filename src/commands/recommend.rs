@@ -6,15 +6,16 @@ use anyhow::Result;
 use gramrec_core::text::escape_controls;
 use gramrec_core::{Error, Model, Recommendations};
 use gramrec_eval::evaluate::seen_items;
-use gramrec_eval::topn::write_all_users;
-use gramrec_store::{load_item_model, load_model};
+use gramrec_eval::topn::{write_all_users, TopNFormat};
+use gramrec_store::{load_item_model, load_model, model_files, refuse_overwriting};
 
-use super::items_table;
+use super::{at_least_one, items_table};
 use crate::cli::{ColdStart, RecommendArgs};
 use crate::output::{emit, emit_json};
 use crate::progress::Progress;
 
 pub fn run(a: RecommendArgs) -> Result<()> {
+    at_least_one("--k", a.k)?;
     let recs = match (&a.user, &a.history) {
         (_, Some(h)) => {
             load_item_model(&a.model)?.recommend_history(&parse_history(h)?, a.k).map_err(Error::Scoring)?
@@ -67,10 +68,13 @@ fn for_user(a: &RecommendArgs, user: &str) -> Result<Recommendations> {
 
 fn all_users(a: &RecommendArgs) -> Result<()> {
     let out = a.out.as_ref().expect("clap requires --out with --all");
+    let mut inputs = model_files(&a.model);
+    inputs.extend(a.train.clone());
+    refuse_overwriting(std::slice::from_ref(out), &inputs)?;
     let (model, seen) = model_and_seen(a)?;
     let progress = Progress::bar(model.user_count() as u64, "recommending", false);
     progress.log(format!("top {} for {} users × {} items", a.k, model.user_count(), model.items.len()));
-    write_all_users(&model, a.k, &seen, out, |n| progress.inc(n as u64))?;
+    write_all_users(&model, a.k, &seen, out, TopNFormat::from_path(out, a.csv_safe), |n| progress.inc(n as u64))?;
     progress.finish();
     progress.log(format!("wrote {}", out.display()));
     Ok(())

@@ -5,11 +5,12 @@ use gramrec_core::text::escape_controls;
 use gramrec_core::{Error, ItemList};
 use gramrec_store::load_item_model;
 
-use super::items_table;
+use super::{at_least_one, items_table};
 use crate::cli::SimilarArgs;
 use crate::output::{emit, emit_json};
 
 pub fn run(a: SimilarArgs) -> Result<()> {
+    at_least_one("--k", a.k)?;
     let model = load_item_model(&a.model)?;
     let item = model
         .index_of(&a.item)

@@ -11,7 +11,7 @@ use gramrec_als::{checkpoint, memory};
 use gramrec_core::{Dtype, Error, Model, ModelKind};
 use gramrec_data::Dataset;
 use gramrec_eval::{evaluate_known, Known, Metric};
-use gramrec_store::{write_atomic, write_model};
+use gramrec_store::{refuse_overwriting, write_atomic, write_model, ITEMS_FILE, USERS_FILE};
 
 use crate::cli::TrainArgs;
 use crate::output::{emit_json, Iteration, TrainReport, TrainingParams, ValidationPoint, ValidationReport};
@@ -41,6 +41,12 @@ fn file_name(p: &Path) -> String {
 }
 
 pub fn run(a: TrainArgs) -> Result<()> {
+    let outputs: Vec<_> = [ITEMS_FILE, USERS_FILE, "report.json", "report.svg"].map(|f| a.run.out.join(f)).into();
+    let inputs: Vec<_> = std::iter::once(a.run.input.clone()).chain(a.validate.clone()).collect();
+    refuse_overwriting(&outputs, &inputs)?;
+    // The flags are checked before a (perhaps large) file is read.
+    let (h, als) = (&a.hyper, &a.run.als);
+    als.config(ModelKind::Explicit, h.factors, h.iterations, h.reg, h.alpha)?.validate()?;
     let log = Progress::lines(a.run.quiet);
     let (x, load_seconds) = a.run.input_args.load(&a.run.input)?;
     let mb = x.bytes as f64 / 1e6;

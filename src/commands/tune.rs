@@ -5,29 +5,42 @@ use std::time::Instant;
 use anyhow::Result;
 use gramrec_als::output::factor_files;
 use gramrec_als::{backend, TrainConfig};
-use gramrec_core::{Dtype, ModelKind, DEFAULT_ITERATIONS};
+use gramrec_core::{Dtype, Error, ModelKind, DEFAULT_ITERATIONS};
 use gramrec_data::split::SplitMode;
 use gramrec_data::Dataset;
-use gramrec_eval::tune::{cross_validate, CrossValidation, Grid};
+use gramrec_eval::tune::{cross_validate, CrossValidation, Grid, MAX_FOLDS};
 use gramrec_eval::Metric;
-use gramrec_store::{write_atomic, write_model};
+use gramrec_store::{refuse_overwriting, write_atomic, write_model, ITEMS_FILE, USERS_FILE};
 
 use crate::cli::TuneArgs;
 use crate::output::{emit, TuneResults, TuneSetting};
 use crate::progress::Progress;
 
 pub fn run(a: TuneArgs) -> Result<()> {
-    let log = Progress::lines(a.run.quiet);
-    let start = Instant::now();
-    let (x, _) = a.run.input_args.load(&a.run.input)?;
-    let kind = a.run.als.kind(x.has_ratings);
-    let metric = a.metric.unwrap_or(Metric::default_for(kind));
-    let grid = Grid {
+    let outputs: Vec<_> =
+        [ITEMS_FILE, USERS_FILE].map(|f| a.run.out.join(f)).into_iter().chain(a.results.clone()).collect();
+    refuse_overwriting(&outputs, std::slice::from_ref(&a.run.input))?;
+    let grid = |kind| Grid {
         factors: a.factors.clone(),
         reg: if a.reg.is_empty() { Grid::default_regs(kind) } else { a.reg.clone() },
         alpha: a.alpha.clone(),
         iterations: a.iterations.clone(),
     };
+    // The flags are checked before a (perhaps large) file is read.
+    for kind in [ModelKind::Explicit, ModelKind::Implicit] {
+        for setting in grid(kind).settings(&a.run.als.config(kind, 1, DEFAULT_ITERATIONS, None, 1.0)?) {
+            setting.validate()?;
+        }
+    }
+    if !(2..=MAX_FOLDS).contains(&a.folds) {
+        return Err(Error::Argument(format!("--folds must be between 2 and {MAX_FOLDS}, not {}", a.folds)).into());
+    }
+    let log = Progress::lines(a.run.quiet);
+    let start = Instant::now();
+    let (x, _) = a.run.input_args.load(&a.run.input)?;
+    let kind = a.run.als.kind(x.has_ratings);
+    let metric = a.metric.unwrap_or(Metric::default_for(kind));
+    let grid = grid(kind);
     let mut base = a.run.als.config(kind, 1, DEFAULT_ITERATIONS, None, 1.0)?;
     base.device = backend::settle(base.device, base.gpu, &mut |line| log.log(line));
     let settings = grid.settings(&base);

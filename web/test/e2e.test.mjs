@@ -1,21 +1,22 @@
 // The demo page in headless Chromium: it loads, shows recommendations, a
 // click changes them, and a corrupt model shows a visible error.
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { gramrec, serve, tempDir } from './helpers.mjs';
+import { gramrec, root, serve, tempDir } from './helpers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let browser;
 let site;
 let server;
+let dir;
 
 before(async () => {
-  const dir = tempDir();
+  dir = tempDir();
   site = join(dir, 'site');
   gramrec('demo', '--out', join(dir, 'demo'), '--web', site);
   server = await serve(dir);
@@ -73,5 +74,48 @@ test('a corrupt model shows a readable error in the page', async () => {
   assert.match(await error.textContent(), /corrupt/);
   // The page and the element each load the model once.
   assert.equal(requests.filter((p) => p.endsWith('items.gramrec')).length, 2, requests.join(' '));
+  await page.close();
+});
+
+test('hostile IDs, a malformed names file and a full localStorage do not break the element', async () => {
+  // Item IDs that are Object.prototype properties, and one that is HTML.
+  const odd = join(dir, 'odd');
+  const ids = ['constructor', 'toString', '__proto__', '<img src=x onerror="window.pwned=1">', 'plain'];
+  let csv = 'user,item\n';
+  for (let u = 0; u < 40; u++) for (let k = 0; k < 3; k++) csv += `u${u},"${ids[(u + k) % ids.length].replaceAll('"', '""')}"\n`;
+  mkdirSync(odd, { recursive: true });
+  writeFileSync(join(odd, 'clicks.csv'), csv);
+  gramrec('train', '-q', '--implicit', '--factors', '4', '--input', join(odd, 'clicks.csv'), '--out', join(odd, 'model'));
+  cpSync(join(odd, 'model', 'items.gramrec'), join(odd, 'items.gramrec'));
+  for (const f of ['gramrec.js', 'gramrec-element.js']) cpSync(join(root, 'web', f), join(odd, f));
+  cpSync(join(root, 'web', 'pkg'), join(odd, 'pkg'), { recursive: true });
+  writeFileSync(join(odd, 'names.json'), '{"plain": "Plain item", ');
+  writeFileSync(join(odd, 'index.html'), `<!doctype html><meta charset="utf-8">
+    <script type="module" src="gramrec-element.js"></script>
+    <gramrec-recommendations src="items.gramrec" names="names.json" k="5"></gramrec-recommendations>`);
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}odd/index.html`);
+  await page.waitForSelector('gramrec-recommendations li');
+  const shown = await page.$$eval('gramrec-recommendations li', (lis) => lis.map((li) => li.textContent));
+  assert.deepEqual([...shown].sort(), [...ids].sort(), 'every ID shown as text, none looked up on the prototype');
+  assert.equal(await page.locator('gramrec-recommendations .gramrec-error').count(), 0);
+  assert.equal(await page.locator('gramrec-recommendations img').count(), 0, 'HTML in an ID is text, not markup');
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  // localStorage full: the interaction is not stored, nothing throws, the element still renders.
+  const threw = await page.evaluate(async () => {
+    const { addInteraction } = await import('./gramrec-element.js');
+    Storage.prototype.setItem = () => { throw new DOMException('full', 'QuotaExceededError'); };
+    try {
+      addInteraction('plain', 1);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  assert.equal(threw, false);
+  await page.waitForSelector('gramrec-recommendations li');
+  assert.deepEqual(errors, []);
   await page.close();
 });

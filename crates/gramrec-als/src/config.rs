@@ -2,10 +2,13 @@
 //! option a value the caller passes in (the CLI builds them from its flags
 //! and the environment).
 
+pub use gramrec_core::MAX_FACTORS;
 use gramrec_core::{named_enum, Error, ModelKind, ModelParams, Result, Solver, SolverOptions, DEFAULT_ITERATIONS};
 
-/// The largest supported factor count.
-pub const MAX_FACTORS: usize = 1024;
+/// The most iterations a run may ask for.
+pub const MAX_ITERATIONS: usize = 100_000;
+/// The most CPU threads a run may ask for.
+pub const MAX_THREADS: usize = 1024;
 
 /// Where to train (`--device`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -151,8 +154,14 @@ impl TrainConfig {
         if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
             return bad(format!("--epsilon must be a finite number > 0, not {}", p.epsilon));
         }
-        if self.solver.solver == Solver::Cg && self.solver.cg_steps == 0 {
-            return bad("--cg-steps must be at least 1".into());
+        if self.solver.solver == Solver::Cg && !(1..=1000).contains(&self.solver.cg_steps) {
+            return bad(format!("--cg-steps must be between 1 and 1000, not {}", self.solver.cg_steps));
+        }
+        if !(1..=MAX_ITERATIONS).contains(&self.iterations) {
+            return bad(format!("--iterations must be between 1 and {MAX_ITERATIONS}, not {}", self.iterations));
+        }
+        if self.threads > MAX_THREADS {
+            return bad(format!("--threads must be between 0 (one per core) and {MAX_THREADS}, not {}", self.threads));
         }
         Ok(())
     }

@@ -13,7 +13,7 @@
 
 use std::io::{self, Write};
 
-use crate::params::{Dtype, ModelKind, ModelParams, SolverOptions};
+use crate::params::{Dtype, ModelKind, ModelParams, SolverOptions, MAX_FACTORS};
 use crate::quant::Factors;
 
 /// The first eight bytes of every factor file.
@@ -203,13 +203,20 @@ fn pad_to(n: usize) -> usize {
     n.div_ceil(ALIGN) * ALIGN
 }
 
-const TAG_META: [u8; 4] = *b"META";
-const TAG_IDS: [u8; 4] = *b"IDS\0";
-const TAG_FACTORS: [u8; 4] = *b"FACT";
-const TAG_BIASES: [u8; 4] = *b"BIAS";
-const TAG_GRAM: [u8; 4] = *b"GRAM";
-const TAG_POPULARITY: [u8; 4] = *b"POPU";
-const TAG_END: [u8; 4] = *b"END\0";
+/// Section tag: the metadata text.
+pub const TAG_META: [u8; 4] = *b"META";
+/// Section tag: the row IDs.
+pub const TAG_IDS: [u8; 4] = *b"IDS\0";
+/// Section tag: the factors.
+pub const TAG_FACTORS: [u8; 4] = *b"FACT";
+/// Section tag: the rows' biases.
+pub const TAG_BIASES: [u8; 4] = *b"BIAS";
+/// Section tag: YᵀY.
+pub const TAG_GRAM: [u8; 4] = *b"GRAM";
+/// Section tag: training interactions per row.
+pub const TAG_POPULARITY: [u8; 4] = *b"POPU";
+/// Section tag: the end of the file.
+pub const TAG_END: [u8; 4] = *b"END\0";
 
 fn tag_name(tag: [u8; 4]) -> String {
     String::from_utf8_lossy(&tag).trim_end_matches('\0').to_string()
@@ -274,28 +281,7 @@ impl FactorFile {
             sections.push((TAG_POPULARITY, bytemuck::cast_slice(p).to_vec()));
         }
         sections.push((TAG_END, Vec::new()));
-        let total = HEADER_LEN + sections.iter().map(|(_, p)| ALIGN + pad_to(p.len())).sum::<usize>();
-
-        let mut header = [0u8; HEADER_LEN];
-        header[..8].copy_from_slice(&MAGIC);
-        header[8..12].copy_from_slice(&VERSION.to_le_bytes());
-        header[16..24].copy_from_slice(&(total as u64).to_le_bytes());
-        header[24..28].copy_from_slice(&(sections.len() as u32).to_le_bytes());
-        let crc = crc32fast::hash(&header[..28]);
-        header[28..32].copy_from_slice(&crc.to_le_bytes());
-        out.write_all(&header)?;
-        for (tag, payload) in &sections {
-            let mut sh = [0u8; ALIGN];
-            sh[..4].copy_from_slice(tag);
-            sh[8..16].copy_from_slice(&(payload.len() as u64).to_le_bytes());
-            sh[16..20].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
-            let hcrc = crc32fast::hash(&sh[..20]);
-            sh[20..24].copy_from_slice(&hcrc.to_le_bytes());
-            out.write_all(&sh)?;
-            out.write_all(payload)?;
-            out.write_all(&[0u8; ALIGN][..pad_to(payload.len()) - payload.len()])?;
-        }
-        Ok(())
+        write_frame(out, &sections)
     }
 
     /// The serialised file.
@@ -393,9 +379,7 @@ impl FactorFile {
     /// Checks that the sections agree with each other and hold finite numbers.
     pub fn validate(&self) -> Result<(), FormatError> {
         let (rows, f) = (self.rows(), self.factors_per_row());
-        if f == 0 {
-            return Err(corrupt("factor count is 0"));
-        }
+        self.meta.check_limits()?;
         if rows.checked_mul(f) != Some(self.factors.len()) {
             return Err(corrupt(format!("{} factor values for {rows} rows × {f} factors", self.factors.len())));
         }
@@ -436,10 +420,6 @@ impl FactorFile {
             return Err(corrupt("popularity does not match the row count"));
         }
         let m = &self.meta;
-        finite(
-            &[m.global_mean, m.rating_min, m.rating_max, m.params.reg, m.params.alpha, m.params.epsilon],
-            "the metadata",
-        )?;
         if m.params.uses_biases() && self.biases.is_none() {
             return Err(FormatError::MissingSection("BIAS"));
         }
@@ -448,6 +428,46 @@ impl FactorFile {
         }
         Ok(())
     }
+}
+
+/// Writes a file of these sections (the last one `END`) with a valid header,
+/// checksums and padding, whatever the payloads hold.
+fn write_frame(out: &mut (impl Write + ?Sized), sections: &[([u8; 4], Vec<u8>)]) -> io::Result<()> {
+    let total = HEADER_LEN + sections.iter().map(|(_, p)| ALIGN + pad_to(p.len())).sum::<usize>();
+    let mut header = [0u8; HEADER_LEN];
+    header[..8].copy_from_slice(&MAGIC);
+    header[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    header[16..24].copy_from_slice(&(total as u64).to_le_bytes());
+    header[24..28].copy_from_slice(&(sections.len() as u32).to_le_bytes());
+    let crc = crc32fast::hash(&header[..28]);
+    header[28..32].copy_from_slice(&crc.to_le_bytes());
+    out.write_all(&header)?;
+    for (tag, payload) in sections {
+        let mut sh = [0u8; ALIGN];
+        sh[..4].copy_from_slice(tag);
+        sh[8..16].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+        sh[16..20].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        let hcrc = crc32fast::hash(&sh[..20]);
+        sh[20..24].copy_from_slice(&hcrc.to_le_bytes());
+        out.write_all(&sh)?;
+        out.write_all(payload)?;
+        out.write_all(&[0u8; ALIGN][..pad_to(payload.len()) - payload.len()])?;
+    }
+    Ok(())
+}
+
+/// A file of these (tag, payload) sections, framed with a valid header,
+/// checksums and padding and ended by an `END` section, whatever the
+/// payloads hold: for tools and the fuzz target that build files section by
+/// section (the `TAG_*` constants name the sections).
+pub fn frame(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+    let mut all = sections.to_vec();
+    if all.last().map(|(t, _)| *t) != Some(TAG_END) {
+        all.push((TAG_END, Vec::new()));
+    }
+    let mut out = Vec::new();
+    write_frame(&mut out, &all).expect("writing to memory");
+    out
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -632,7 +652,36 @@ impl Metadata {
             rating_max: parse("rating_max", get("rating_max")?)?,
             training: TrainingFacts::from_pairs(&training)?,
         };
+        meta.check_limits()?;
         Ok((meta, parse("rows", get("rows")?)?))
+    }
+}
+
+impl Metadata {
+    /// Checks every field against the format's limits (docs/FORMAT.md), so
+    /// that nothing is sized or computed from a value no writer produces.
+    fn check_limits(&self) -> Result<(), FormatError> {
+        let p = &self.params;
+        let bad = |what: String| Err(corrupt(what));
+        if p.factors == 0 || p.factors > MAX_FACTORS {
+            return bad(format!("metadata 'factors' is {}, outside 1..={MAX_FACTORS}", p.factors));
+        }
+        if !(p.reg >= 0.0 && p.reg.is_finite()) || !(p.alpha >= 0.0 && p.alpha.is_finite()) {
+            return bad("metadata 'reg' and 'alpha' must be finite and ≥ 0".into());
+        }
+        if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
+            return bad("metadata 'epsilon' must be finite and > 0".into());
+        }
+        if !self.global_mean.is_finite() {
+            return bad("metadata 'global_mean' is not finite".into());
+        }
+        if !(self.rating_min.is_finite() && self.rating_max.is_finite() && self.rating_min <= self.rating_max) {
+            return bad(format!(
+                "metadata 'rating_min' {} and 'rating_max' {} are not a range",
+                self.rating_min, self.rating_max
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -741,6 +790,47 @@ mod tests {
         assert_eq!(FactorFile::from_bytes(&bytes), Err(FormatError::UnsupportedVersion { found: 2, supported: 1 }));
         assert_eq!(FactorFile::from_bytes(b"\x89PNG\r\n\x1a\n0000"), Err(FormatError::NotAFactorFile));
         assert_eq!(FactorFile::from_bytes(b""), Err(FormatError::NotAFactorFile));
+    }
+
+    /// A file with valid checksums whose metadata says `key=value`.
+    fn with_meta(file: &FactorFile, key: &str, value: &str) -> Vec<u8> {
+        let bytes = file.to_bytes().unwrap();
+        let text = file.meta.encode(file.rows());
+        let changed: String = text
+            .lines()
+            .map(|l| if l.split('=').next() == Some(key) { format!("{key}={value}\n") } else { format!("{l}\n") })
+            .collect();
+        let mut sections = vec![(TAG_META, changed.into_bytes())];
+        let mut pos = HEADER_LEN;
+        loop {
+            let sh = &bytes[pos..pos + ALIGN];
+            let tag: [u8; 4] = sh[..4].try_into().unwrap();
+            let len = u64_at(sh, 8) as usize;
+            if tag != TAG_META {
+                sections.push((tag, bytes[pos + ALIGN..pos + ALIGN + len].to_vec()));
+            }
+            pos += ALIGN + pad_to(len);
+            if tag == TAG_END {
+                return frame(&sections);
+            }
+        }
+    }
+
+    #[test]
+    fn crafted_headers_with_valid_checksums_are_refused() {
+        let file = sample(Side::Items, ModelKind::Explicit, Dtype::F32);
+        assert!(FactorFile::from_bytes(&with_meta(&file, "iterations", "15")).is_ok(), "the helper keeps files valid");
+        for (key, value, why) in [
+            ("rating_min", "9", "not a range"),
+            ("factors", "200000", "outside 1..=1024"),
+            ("factors", "0", "outside 1..=1024"),
+            ("epsilon", "0", "epsilon"),
+            ("reg", "-1", "reg"),
+            ("global_mean", "inf", "global_mean"),
+        ] {
+            let e = FactorFile::from_bytes(&with_meta(&file, key, value)).unwrap_err().to_string();
+            assert!(e.contains(why), "{key}={value}: {e}");
+        }
     }
 
     #[test]

@@ -31,4 +31,6 @@ pub use format::{FactorFile, FormatError, Metadata, Side, TrainingFacts};
 pub use model::{ItemList, ItemModel, Model, ModelError, Recommendation, Recommendations, UserFactors, UserVector};
 pub use named::{Named, UnknownName};
 pub use normal_eq::{FixedSide, Row, RowSolver, SolveError};
-pub use params::{Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, DEFAULT_ITERATIONS};
+pub use params::{
+    Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, DEFAULT_ITERATIONS, MAX_FACTORS,
+};

@@ -36,9 +36,14 @@ pub struct FixedSide<'a> {
 /// A row's normal equations could not be solved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SolveError {
-    /// The system is singular or indefinite.
-    #[error("the normal equations are not positive definite (is the regularisation 0 with fewer interactions than factors?)")]
+    /// The system is singular: no regularisation, and too few interactions to
+    /// determine every factor.
+    #[error("the normal equations are not positive definite (the regularisation is 0 and the row has too few interactions for its factors; raise --reg)")]
     NotPositiveDefinite,
+    /// The system has a unique solution, but too ill-conditioned a matrix for
+    /// 32-bit floats to find it.
+    #[error("the normal equations are too ill-conditioned for 32-bit floats (values or factors of very different magnitudes; scale the values down, or use --confidence log for large counts)")]
+    Precision,
     /// An implicit model was solved without the fixed side's Gram matrix.
     #[error("an implicit model needs the fixed side's Gram matrix YᵀY")]
     MissingGram,
@@ -54,6 +59,18 @@ pub struct Row<'a> {
     pub cols: &'a [u32],
     /// The interaction values, one per entry of `cols`.
     pub vals: &'a [f32],
+}
+
+impl SolveError {
+    /// Why a solve with diagonal `shift` failed: with regularisation the
+    /// system is positive definite, so only precision can have failed.
+    pub fn failed(shift: f32) -> Self {
+        if shift > 0.0 {
+            SolveError::Precision
+        } else {
+            SolveError::NotPositiveDefinite
+        }
+    }
 }
 
 /// Milestones of one row solve, reported to the observer of [`solve_row`]
@@ -222,7 +239,7 @@ crate::simd_dispatch!(
                     s.a[i * d + i] += shift;
                 }
                 on_phase(Phase::Built);
-                linalg::cholesky::<M>(&mut s.a, d).map_err(|_| SolveError::NotPositiveDefinite)?;
+                linalg::cholesky::<M>(&mut s.a, d).map_err(|_| SolveError::failed(shift))?;
                 linalg::cholesky_solve::<M>(&s.a, d, &mut s.b);
                 x.copy_from_slice(&s.b);
             }
@@ -235,7 +252,7 @@ crate::simd_dispatch!(
         if x.iter().all(|v| v.is_finite()) {
             Ok(())
         } else {
-            Err(SolveError::NotPositiveDefinite)
+            Err(SolveError::failed(shift))
         }
     }
 );

@@ -96,6 +96,16 @@ impl Default for SolverOptions {
     }
 }
 
+/// The most factors a model may have: the trainer's limit and the factor
+/// file's (a file claiming more is refused before anything is allocated).
+pub const MAX_FACTORS: usize = 1024;
+
+/// The largest confidence an interaction gets: 32-bit solves cannot use
+/// larger ones next to the unit weights of the unobserved pairs (a weight of
+/// 10¹⁰ made the normal equations unsolvable), so larger ones are capped here,
+/// in training and fold-in alike (docs/ALGORITHM.md).
+pub const MAX_CONFIDENCE: f32 = 1e6;
+
 /// Full iterations when none are asked for.
 pub const DEFAULT_ITERATIONS: usize = 15;
 /// Latent factors when none are asked for.
@@ -158,13 +168,15 @@ impl ModelParams {
         self.kind == ModelKind::Explicit && self.biases
     }
 
-    /// The confidence c for an implicit interaction of strength r.
+    /// The confidence c for an implicit interaction of strength r, at most
+    /// [`MAX_CONFIDENCE`].
     #[inline]
     pub fn confidence_of(&self, r: f32) -> f32 {
-        match self.confidence {
+        let c = match self.confidence {
             Confidence::Linear => 1.0 + self.alpha * r.abs(),
             Confidence::Log => 1.0 + self.alpha * (r.abs() / self.epsilon).ln_1p(),
-        }
+        };
+        c.min(MAX_CONFIDENCE)
     }
 
     /// The diagonal added to a row's Gram matrix for a row with `n` interactions.

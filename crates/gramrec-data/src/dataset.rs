@@ -2,6 +2,7 @@
 //! pairs merged, sparse users and items filtered out, IDs re-indexed densely,
 //! and the user × item CSR built with its transpose.
 
+use gramrec_core::text::excerpt;
 use gramrec_core::{named_enum, Error, ModelKind, Result};
 
 use crate::csr::Csr;
@@ -201,8 +202,8 @@ fn merge_duplicates(mut m: Csr, policy: Duplicates, x: &Interactions) -> Result<
                 Duplicates::Error => {
                     return Err(Error::Data(format!(
                         "user '{}' and item '{}' appear together {} times (choose --duplicates sum, last or mean)",
-                        x.users.id(r as u32),
-                        x.items.id(c),
+                        excerpt(x.users.id(r as u32), 80),
+                        excerpt(x.items.id(c), 80),
                         run.len()
                     )))
                 }

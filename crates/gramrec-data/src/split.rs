@@ -183,6 +183,7 @@ pub fn write_split(input: &Path, x: &Interactions, test: &[bool], dir: &Path) ->
     let ext = name.split_once('.').map(|(_, e)| format!(".{e}")).unwrap_or_default();
     let gz = ext.ends_with(".gz");
     let (train_path, test_path) = (dir.join(format!("train{ext}")), dir.join(format!("test{ext}")));
+    gramrec_store::refuse_overwriting(&[train_path.clone(), test_path.clone()], &[input.to_path_buf()])?;
     // Both parts are produced in one pass, so the test part is buffered.
     let mut test_text: Vec<u8> = Vec::new();
     let (reader, _) = load::open(input)?;

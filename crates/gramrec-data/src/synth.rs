@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
-use gramrec_core::Result;
+use gramrec_core::{Error, Result};
 
 use crate::dataset::Dataset;
 use crate::load::Interactions;
@@ -45,6 +45,31 @@ impl SynthSpec {
     /// A spec with the usual shape: rank 8, noise 0.5, exponent 0.9.
     pub fn new(users: usize, items: usize, nnz: usize, kind: ModelKind, seed: u64) -> Self {
         Self { users, items, nnz, rank: 8, noise: 0.5, kind, skew: 0.9, seed }
+    }
+
+    /// Checks the shape (flags named as `generate` and `bench` take them).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Argument(m));
+        for (flag, n) in [("--users", self.users), ("--items", self.items), ("--nnz", self.nnz)] {
+            if n == 0 {
+                return bad(format!("{flag} must be at least 1"));
+            }
+        }
+        let most = (self.items * 3 / 4).max(1).saturating_mul(self.users);
+        if self.nnz > most {
+            return bad(format!(
+                "--nnz {} is more than {most} distinct interactions: users meet at most three quarters of the items",
+                self.nnz
+            ));
+        }
+        Ok(())
+    }
+
+    /// Bytes generating the data takes: the hidden vectors, and the
+    /// interactions a few times over while they are grouped.
+    pub fn memory_estimate(&self) -> u64 {
+        let vectors = (self.users + self.items) as u64 * (self.rank as u64 + 2) * 4;
+        vectors + self.nnz as u64 * 12 * 3
     }
 }
 
@@ -81,24 +106,36 @@ fn power_law(n: usize, skew: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
 }
 
 /// Per-user degrees proportional to `activity`, summing to about `nnz`, each
-/// in 1..=cap: the share cut off by the cap goes to the uncapped users.
+/// at most `cap` (the share cut off by the cap goes to the uncapped users).
+/// With at least one interaction per user, every user gets one or more;
+/// with fewer, shares are rounded cumulatively, so that they still add up to
+/// `nnz` although most are below one.
 fn degrees(activity: &[f64], nnz: usize, cap: usize) -> Vec<usize> {
+    let sparse = nnz < activity.len();
     let mut capped = vec![false; activity.len()];
     let mut degrees = vec![0usize; activity.len()];
     for _ in 0..8 {
         let budget = nnz.saturating_sub(capped.iter().filter(|&&c| c).count() * cap) as f64;
         let free: f64 = activity.iter().zip(&capped).filter(|(_, &c)| !c).map(|(a, _)| a).sum();
         let mut changed = false;
+        let mut cumulative = 0.0f64;
         for ((d, a), c) in degrees.iter_mut().zip(activity).zip(capped.iter_mut()) {
             if *c {
                 continue;
             }
-            let want = (a / free * budget).round() as usize;
+            let share = a / free * budget;
+            let want = if sparse {
+                let before = cumulative.round();
+                cumulative += share;
+                (cumulative.round() - before) as usize
+            } else {
+                share.round() as usize
+            };
             if want >= cap {
                 *c = true;
                 changed = true;
             }
-            *d = want.clamp(1, cap);
+            *d = want.clamp(usize::from(!sparse), cap);
         }
         if !changed {
             break;
@@ -263,6 +300,18 @@ mod tests {
         assert!(deg[0] > 5 * deg[150].max(1), "item degrees are not skewed: {} vs {}", deg[0], deg[150]);
         let c = Synthetic::generate(SynthSpec { seed: 8, ..spec });
         assert_ne!(a.item, c.item);
+    }
+
+    #[test]
+    fn fewer_interactions_than_users_gives_about_that_many() {
+        let s = Synthetic::generate(SynthSpec::new(10_000, 2_000, 100, ModelKind::Explicit, 3));
+        assert!((50..=150).contains(&s.len()), "{} interactions for --nnz 100", s.len());
+        assert!(SynthSpec::new(0, 5, 5, ModelKind::Explicit, 1)
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--users"));
+        assert!(SynthSpec::new(2, 4, 100, ModelKind::Explicit, 1).validate().is_err(), "more than can be distinct");
     }
 
     #[test]

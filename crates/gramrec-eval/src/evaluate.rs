@@ -374,6 +374,19 @@ pub fn evaluate_known(model: &Model, known: &Known, test: &Interactions, k: usiz
             (blank(kind.name(), users, Figures::Ranking(r)), blank("popularity", users, Figures::Ranking(b)))
         }
     };
+    if ev.evaluated == 0 {
+        return Err(Error::Data(format!(
+            "none of the {} test interactions could be evaluated ({} with a user the model does not know, {} with \
+             an item it does not know{})",
+            test.len(),
+            set.unknown_user,
+            set.unknown_item,
+            match kind {
+                ModelKind::Implicit => "; the rest are not positive or are the user's training items",
+                ModelKind::Explicit => "",
+            }
+        )));
+    }
     ev.baseline = Some(Box::new(base));
     Ok(ev)
 }

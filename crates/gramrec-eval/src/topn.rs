@@ -24,15 +24,20 @@ const BATCH: usize = 16 * 1024;
 pub enum TopNFormat {
     /// `{"user": …, "items": [{"item": …, "score": …}]}` per line.
     JsonLines,
-    /// `user,rank,item,score` with a header.
-    Csv,
+    /// `user,rank,item,score` with a header; with `safe`, IDs a spreadsheet
+    /// would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a
+    /// carriage return) are written with a leading `'`.
+    Csv {
+        /// Neutralise formula-like IDs.
+        safe: bool,
+    },
 }
 
 impl TopNFormat {
     /// `.csv` or `.tsv` is CSV, anything else JSON lines.
-    pub fn from_path(path: &Path) -> Self {
+    pub fn from_path(path: &Path, csv_safe: bool) -> Self {
         match path.extension().and_then(|e| e.to_str()) {
-            Some("csv") | Some("tsv") => TopNFormat::Csv,
+            Some("csv") | Some("tsv") => TopNFormat::Csv { safe: csv_safe },
             _ => TopNFormat::JsonLines,
         }
     }
@@ -69,18 +74,18 @@ pub fn for_all_users(
     Ok(())
 }
 
-/// Writes every user's top `k` to `path` (format by extension), atomically.
+/// Writes every user's top `k` to `path` in `format`, atomically.
 pub fn write_all_users(
     model: &Model,
     k: usize,
     seen: &HashMap<usize, Vec<usize>>,
     path: &Path,
+    format: TopNFormat,
     progress: impl FnMut(usize),
 ) -> Result<()> {
-    let format = TopNFormat::from_path(path);
     let mut failure = None;
     write_atomic(path, |w| {
-        if format == TopNFormat::Csv {
+        if let TopNFormat::Csv { .. } = format {
             writeln!(w, "user,rank,item,score")?;
         }
         let written = for_all_users(
@@ -112,21 +117,24 @@ fn write_user(w: &mut dyn Write, format: TopNFormat, user: &str, recs: &[Recomme
             serde_json::to_writer(&mut *w, &UserTopN { user, items: recs })?;
             writeln!(w)
         }
-        TopNFormat::Csv => {
+        TopNFormat::Csv { safe } => {
             for (rank, r) in recs.iter().enumerate() {
-                writeln!(w, "{},{},{},{}", csv_field(user), rank + 1, csv_field(&r.item), r.score)?;
+                writeln!(w, "{},{},{},{}", csv_field(user, safe), rank + 1, csv_field(&r.item, safe), r.score)?;
             }
             Ok(())
         }
     }
 }
 
-/// Quotes a CSV field when it holds a comma, quote or line break.
-fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+/// Quotes a CSV field when it holds a comma, quote or line break; with
+/// `safe`, a field a spreadsheet would evaluate gets a leading `'`.
+fn csv_field(s: &str, safe: bool) -> std::borrow::Cow<'_, str> {
+    let formula = safe && s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let s: std::borrow::Cow<'_, str> = if formula { format!("'{s}").into() } else { s.into() };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
-        s.into()
+        s
     }
 }
 
@@ -136,14 +144,18 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("plain", false), "plain");
+        assert_eq!(csv_field("a,b", false), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\"", false), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)", false), "=HYPERLINK(1)");
+        assert_eq!(csv_field("=HYPERLINK(1)", true), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("-2+3,x", true), "\"'-2+3,x\"");
+        assert_eq!(csv_field("u-1", true), "u-1");
     }
 
     #[test]
     fn format_follows_the_extension() {
-        assert_eq!(TopNFormat::from_path(Path::new("top.csv")), TopNFormat::Csv);
-        assert_eq!(TopNFormat::from_path(Path::new("top.jsonl")), TopNFormat::JsonLines);
+        assert_eq!(TopNFormat::from_path(Path::new("top.csv"), true), TopNFormat::Csv { safe: true });
+        assert_eq!(TopNFormat::from_path(Path::new("top.jsonl"), true), TopNFormat::JsonLines);
     }
 }

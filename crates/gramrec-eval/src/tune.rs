@@ -13,6 +13,10 @@ use gramrec_data::{Dataset, DatasetOptions, Interactions};
 
 use crate::evaluate::{evaluate_known, Known, Metric};
 
+/// The most cross-validation folds: every fold's training set is built once
+/// and kept for the whole grid.
+pub const MAX_FOLDS: usize = 100;
+
 /// The values to try; every combination is one setting.
 #[derive(Debug, Clone)]
 pub struct Grid {
@@ -105,6 +109,14 @@ pub fn cross_validate(
     for c in settings {
         c.validate()?;
     }
+    if !(2..=MAX_FOLDS.min(x.len())).contains(&cv.folds) {
+        return Err(Error::Argument(format!(
+            "--folds must be between 2 and {} (and at most the {} interactions), not {}",
+            MAX_FOLDS,
+            x.len(),
+            cv.folds
+        )));
+    }
     let assignment = folds(x, cv.folds, cv.mode, cv.seed)?;
     let prepared: Vec<Fold> = (0..cv.folds as u32)
         .map(|f| {
@@ -120,7 +132,10 @@ pub fn cross_validate(
             let trained = gramrec_als::train(&fold.train, config, &mut |_, _| Ok(()))?;
             let files = factor_files(&fold.train, &trained, Dtype::F32);
             let model = Model::new(files.0, files.1).map_err(Error::Scoring)?;
-            let ev = evaluate_known(&model, &fold.known, &fold.test, cv.metric.k())?;
+            let ev = evaluate_known(&model, &fold.known, &fold.test, cv.metric.k()).map_err(|e| match e {
+                Error::Data(why) => Error::Data(format!("fold {}: {why}; use fewer --folds", f + 1)),
+                e => e,
+            })?;
             let score = cv.metric.of(&ev).ok_or_else(|| {
                 Error::Argument(format!("--metric {} does not apply to {} models", cv.metric, config.params.kind))
             })?;

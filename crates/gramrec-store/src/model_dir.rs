@@ -1,20 +1,35 @@
 //! Model directories: `DIR/users.gramrec` and `DIR/items.gramrec`, read and
-//! checked as a pair, written together.
+//! checked as a pair, written as one unit.
+//!
+//! A commit holds `DIR/.gramrec.lock` (so concurrent writers take turns and
+//! each leaves a whole pair), writes and syncs both new files under temporary
+//! names, keeps the old item file as `DIR/.items.gramrec.prev`, renames the
+//! new item file and then the new user file into place, and only then drops
+//! the kept file. Any failure before the last rename restores the old pair;
+//! a crash between the two renames leaves the old item file beside the old
+//! user file, and readers use it ([`load_model`]): the old model stays whole
+//! until the new one is.
 
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use gramrec_core::{Error, FactorFile, ItemModel, Model, Result};
+use gramrec_core::{Error, FactorFile, ItemModel, Model, ModelError, Result};
 
-use crate::write::write_atomic;
+use crate::write::{sync_dir, write_atomic, Staged};
 
 /// File name of the item factors inside a model directory.
 pub const ITEMS_FILE: &str = "items.gramrec";
 /// File name of the user factors inside a model directory.
 pub const USERS_FILE: &str = "users.gramrec";
+/// The previous item file, kept while a commit is under way.
+const PREVIOUS_ITEMS: &str = ".items.gramrec.prev";
+/// Held by whoever writes the directory.
+const LOCK_FILE: &str = ".gramrec.lock";
 
 /// Reads and validates one factor file.
 pub fn read_factor_file(path: &Path) -> Result<FactorFile> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
     FactorFile::from_bytes(&bytes).map_err(|e| Error::model(path, e))
 }
 
@@ -23,23 +38,85 @@ pub fn write_factor_file(path: &Path, file: &FactorFile) -> Result<()> {
     write_atomic(path, |w| file.write_to(w))
 }
 
-/// Writes `DIR/users.gramrec` and `DIR/items.gramrec` (users, items),
-/// creating DIR. Both are validated before either is written, so a broken
-/// model replaces nothing.
+/// Writes `DIR/users.gramrec` and `DIR/items.gramrec` (users, items) as one
+/// unit (see the module docs), creating DIR. Both are validated first, so a
+/// broken model replaces nothing.
 pub fn write_model(dir: &Path, files: &(FactorFile, FactorFile)) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     for (f, name) in [(&files.0, USERS_FILE), (&files.1, ITEMS_FILE)] {
         f.validate().map_err(|e| Error::model(&dir.join(name), e))?;
     }
-    write_factor_file(&dir.join(ITEMS_FILE), &files.1)?;
-    write_factor_file(&dir.join(USERS_FILE), &files.0)
+    let _lock = lock(dir)?;
+    commit(dir, |w| files.0.write_to(w), |w| files.1.write_to(w))
+}
+
+/// Writes one file's content.
+type Content<'a> = dyn FnOnce(&mut dyn io::Write) -> io::Result<()> + 'a;
+
+/// The commit of a pair, under the lock.
+fn commit(
+    dir: &Path,
+    users: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    items: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> Result<()> {
+    let (items_path, users_path) = (dir.join(ITEMS_FILE), dir.join(USERS_FILE));
+    let stage = |path: &Path, content: Box<Content<'_>>| {
+        Staged::create(path).and_then(|s| s.fill(content)).map_err(|e| Error::io(path, e))
+    };
+    let items = stage(&items_path, Box::new(items))?;
+    let users = stage(&users_path, Box::new(users))?;
+    let previous = dir.join(PREVIOUS_ITEMS);
+    let kept = keep(&items_path, &previous).map_err(|e| Error::io(&previous, e))?;
+    items.commit().map_err(|e| Error::io(&items_path, e))?;
+    if let Err(e) = users.commit() {
+        if kept {
+            let _ = fs::rename(&previous, &items_path);
+        }
+        return Err(Error::io(&users_path, e));
+    }
+    if kept {
+        let _ = fs::remove_file(&previous);
+    }
+    sync_dir(&items_path).map_err(|e| Error::io(dir, e))
+}
+
+/// Keeps `file` as `kept` (a hard link, else a copy); false when there is no file.
+fn keep(file: &Path, kept: &Path) -> io::Result<bool> {
+    if !file.exists() {
+        return Ok(false);
+    }
+    let _ = fs::remove_file(kept);
+    if fs::hard_link(file, kept).is_err() {
+        fs::copy(file, kept)?;
+    }
+    sync_dir(kept)?;
+    Ok(true)
+}
+
+/// Takes the directory's write lock, waiting for another writer to finish.
+fn lock(dir: &Path) -> Result<File> {
+    let path = dir.join(LOCK_FILE);
+    let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(|e| Error::io(&path, e))?;
+    file.lock().map_err(|e| Error::io(&path, e))?;
+    Ok(file)
 }
 
 /// Reads a model directory, checking that its two files belong together.
+/// When a commit was cut short between its two renames, the previous item
+/// file is used with the previous user file: the old model, whole.
 pub fn load_model(dir: &Path) -> Result<Model> {
     let users = read_factor_file(&dir.join(USERS_FILE))?;
     let items = read_factor_file(&dir.join(ITEMS_FILE))?;
-    Model::new(users, items).map_err(|e| Error::model(dir, e))
+    let mixed = users.meta.training.run.is_some() && users.meta.training.run != items.meta.training.run;
+    let previous = dir.join(PREVIOUS_ITEMS);
+    let items = match read_factor_file(&previous) {
+        Ok(old) if mixed && old.meta.training.run == users.meta.training.run => old,
+        _ => items,
+    };
+    Model::new(users, items).map_err(|e| match e {
+        ModelError::MixedRuns => Error::Conflict(format!("{}: {e}", dir.display())),
+        e => Error::model(dir, e),
+    })
 }
 
 /// The item file of a model given as a directory or as the item file itself.
@@ -55,4 +132,58 @@ pub fn item_file_path(path: &Path) -> PathBuf {
 pub fn load_item_model(path: &Path) -> Result<ItemModel> {
     let file = item_file_path(path);
     ItemModel::new(read_factor_file(&file)?).map_err(|e| Error::model(&file, e))
+}
+
+/// The files a model given as a directory or an item file consists of:
+/// what a command reading it must not overwrite.
+pub fn model_files(path: &Path) -> Vec<PathBuf> {
+    if path.is_dir() {
+        vec![path.join(ITEMS_FILE), path.join(USERS_FILE)]
+    } else {
+        vec![path.to_path_buf()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_failure_while_writing_the_second_file_keeps_the_old_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        commit(d, |w| w.write_all(b"old users"), |w| w.write_all(b"old items")).unwrap();
+        // Disk full while writing users.gramrec: nothing is renamed.
+        let failed = commit(d, |_| Err(io::Error::other("No space left on device")), |w| w.write_all(b"new items"));
+        assert!(failed.unwrap_err().to_string().contains("No space left"));
+        assert_eq!(fs::read(d.join(ITEMS_FILE)).unwrap(), b"old items");
+        assert_eq!(fs::read(d.join(USERS_FILE)).unwrap(), b"old users");
+        assert_eq!(names(d), [ITEMS_FILE, USERS_FILE], "no temporary or kept file is left");
+        commit(d, |w| w.write_all(b"new users"), |w| w.write_all(b"new items")).unwrap();
+        assert_eq!(fs::read(d.join(USERS_FILE)).unwrap(), b"new users");
+        assert_eq!(names(d), [ITEMS_FILE, USERS_FILE]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_second_rename_restores_the_old_item_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        commit(d, |w| w.write_all(b"old users"), |w| w.write_all(b"old items")).unwrap();
+        // users.gramrec becomes a directory: renaming a file over it fails
+        // after items.gramrec was renamed.
+        fs::remove_file(d.join(USERS_FILE)).unwrap();
+        fs::create_dir(d.join(USERS_FILE)).unwrap();
+        fs::write(d.join(USERS_FILE).join("x"), "").unwrap();
+        let e = commit(d, |w| w.write_all(b"new users"), |w| w.write_all(b"new items"));
+        assert!(e.is_err());
+        assert_eq!(fs::read(d.join(ITEMS_FILE)).unwrap(), b"old items", "the old item file is back");
+    }
 }

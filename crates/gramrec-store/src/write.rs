@@ -1,39 +1,181 @@
-//! Writing files so that an interrupted run never leaves a half-written one.
+//! Writing an output so that no failure or interruption leaves a
+//! half-written file, and so that the output's path is honoured as it is:
+//!
+//! * a regular file (or a new one) is written to a temporary file beside it —
+//!   created exclusively under an unpredictable name, so nothing planted
+//!   there is followed — synced, and renamed over it; it keeps the old file's
+//!   permissions;
+//! * a symbolic link is followed to its target, which is replaced the same
+//!   way, so the link stays a link;
+//! * a device, FIFO or socket (`/dev/stdout`, `/dev/null`, a named pipe), and
+//!   `-` for standard output, are written in place: they cannot be renamed
+//!   over, and replacing them by a regular file would destroy them.
 
-use std::fs;
-use std::io::{BufWriter, Write};
+use std::collections::hash_map::RandomState;
+use std::fs::{self, File, OpenOptions};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use gramrec_core::{Error, Result};
 
-/// Writes `path` through `write` into a temporary file beside it, then renames
-/// it into place: readers see the old file or the complete new one, never a
-/// partial one. The temporary file is removed if `write` fails.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+/// Symbolic links followed at most, as the kernel does (ELOOP past it).
+const MAX_LINKS: usize = 40;
+
+/// Writes `path` through `write`, as the module describes. On failure the
+/// previous file is untouched and no temporary file is left.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    match destination(path).map_err(|e| Error::io(path, e))? {
+        Destination::Stream => write_stream(path, write).map_err(|e| Error::io(path, e)),
+        Destination::File(target) => {
+            let staged = Staged::create(&target).map_err(|e| Error::io(path, e))?;
+            staged.fill(write).and_then(|s| s.commit()).map_err(|e| Error::io(path, e))
+        }
+    }
+}
+
+/// Where an output goes.
+enum Destination {
+    /// Written in place: standard output, a device, a FIFO, a socket.
+    Stream,
+    /// A regular file (existing or not), symbolic links resolved.
+    File(PathBuf),
+}
+
+fn destination(path: &Path) -> io::Result<Destination> {
+    if path.as_os_str() == "-" {
+        return Ok(Destination::Stream);
+    }
+    match fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory")),
+        // /dev/stdout and /proc/self/fd/N lead to whatever the descriptor is;
+        // even a regular file behind them is written through the descriptor.
+        Ok(m) if !m.is_file() || is_descriptor_path(path) => Ok(Destination::Stream),
+        Ok(_) => Ok(Destination::File(fs::canonicalize(path)?)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Destination::File(resolve_links(path)?)),
+        Err(e) => Err(e),
+    }
+}
+
+fn is_descriptor_path(path: &Path) -> bool {
+    ["/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/"].iter().any(|p| path.starts_with(p))
+}
+
+/// `path` with every symbolic link along it followed (a dangling link gives
+/// the path it points to, which will be created).
+fn resolve_links(path: &Path) -> io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(io::Error::other(format!("more than {MAX_LINKS} symbolic links to follow")))
+}
+
+fn write_stream(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let mut out: Box<dyn Write> = if path.as_os_str() == "-" {
+        Box::new(BufWriter::new(io::stdout().lock()))
+    } else {
+        Box::new(BufWriter::new(OpenOptions::new().write(true).open(path)?))
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let file = fs::File::create(&tmp)?;
+    write(&mut out)?;
+    out.flush()
+}
+
+/// A temporary file beside its target, removed unless committed.
+pub(crate) struct Staged {
+    target: PathBuf,
+    tmp: PathBuf,
+    file: Option<File>,
+}
+
+impl Staged {
+    /// Creates the temporary file for `target` (whose symbolic links are
+    /// already resolved), exclusively, under an unpredictable name.
+    pub(crate) fn create(target: &Path) -> io::Result<Self> {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let keys = RandomState::new();
+        for attempt in 0u64.. {
+            let mut h = keys.build_hasher();
+            h.write_u64(attempt);
+            h.write_u32(std::process::id());
+            let tmp = dir.join(format!(".{name}.{:016x}.tmp", h.finish()));
+            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                Ok(file) => {
+                    if let Ok(m) = fs::metadata(target) {
+                        // Keep the replaced file's permissions (a 0600 file stays 0600).
+                        let _ = file.set_permissions(m.permissions());
+                    }
+                    return Ok(Self { target: target.to_path_buf(), tmp, file: Some(file) });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// Writes the content through `write`, then syncs it to disk.
+    pub(crate) fn fill(mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<Self> {
+        let file = self.file.take().expect("filled once");
         let mut out = BufWriter::new(file);
         write(&mut out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+        self.file = Some(file);
+        Ok(self)
     }
+
+    /// Renames the temporary file over the target and syncs the directory, so
+    /// the new file survives a crash once this returns.
+    pub(crate) fn commit(mut self) -> io::Result<()> {
+        fs::rename(&self.tmp, &self.target)?;
+        self.file = None;
+        self.tmp = PathBuf::new();
+        sync_dir(&self.target)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Syncs the directory holding `path`, making renames in it durable.
+pub(crate) fn sync_dir(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        File::open(dir)?.sync_all()?;
+    }
+    let _ = path;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
 
     #[test]
     fn failed_write_keeps_old_file_and_leaves_no_temporary() {
@@ -42,10 +184,64 @@ mod tests {
         write_atomic(&path, |w| w.write_all(b"old")).unwrap();
         let err = write_atomic(&path, |w| {
             w.write_all(b"partial")?;
-            Err(std::io::Error::other("disk full"))
+            Err(io::Error::other("disk full"))
         });
-        assert!(err.is_err());
+        assert_eq!(err.unwrap_err().to_string(), format!("{}: disk full", path.display()));
         assert_eq!(fs::read(&path).unwrap(), b"old");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temporary file left behind");
+        assert_eq!(entries(dir.path()), ["model.bin"], "temporary file left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_stays_a_link_to_the_new_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.csv");
+        let link = dir.path().join("link.csv");
+        fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink("real.csv", &link).unwrap();
+        write_atomic(&link, |w| w.write_all(b"new")).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"new");
+        // A dangling link: its target is created.
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink("made.csv", &dangling).unwrap();
+        write_atomic(&dangling, |w| w.write_all(b"x")).unwrap();
+        assert_eq!(fs::read(dir.path().join("made.csv")).unwrap(), b"x");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn permissions_are_kept_and_temporary_names_differ() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        write_atomic(&path, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let (a, b) = (Staged::create(&path).unwrap(), Staged::create(&path).unwrap());
+        assert_ne!(a.tmp, b.tmp, "temporary names are not predictable");
+        drop((a, b));
+        assert_eq!(entries(dir.path()), ["secret"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_in_place_not_replaced() {
+        write_atomic(Path::new("/dev/null"), |w| w.write_all(b"gone")).unwrap();
+        assert!(!fs::metadata("/dev/null").unwrap().is_file(), "/dev/null is still a device");
+        let full = Path::new("/dev/full");
+        if full.exists() {
+            let e = write_atomic(full, |w| w.write_all(&[0; 1 << 16])).unwrap_err().to_string();
+            assert!(e.contains("No space left"), "{e}");
+            assert!(!fs::metadata(full).unwrap().is_file());
+        }
+    }
+
+    #[test]
+    fn a_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = write_atomic(dir.path(), |w| w.write_all(b"x")).unwrap_err().to_string();
+        assert!(e.contains("is a directory"), "{e}");
     }
 }

@@ -94,12 +94,17 @@ impl ItemModel {
         if let Some(&(i, _)) = history.iter().find(|(i, _)| *i >= self.len()) {
             return Err(SolveError::IndexOutOfRange(i, self.len()).into());
         }
+        // Merged in first-seen order, in linear time.
         let mut merged: Vec<(u32, f32)> = Vec::with_capacity(history.len());
+        let mut position: HashMap<usize, usize> = HashMap::with_capacity(history.len());
         for &(i, w) in history {
-            match merged.iter_mut().find(|(c, _)| *c as usize == i) {
-                Some(e) if p.kind == ModelKind::Implicit => e.1 += w,
-                Some(e) => e.1 = w,
-                None => merged.push((i as u32, w)),
+            match position.get(&i) {
+                Some(&at) if p.kind == ModelKind::Implicit => merged[at].1 += w,
+                Some(&at) => merged[at].1 = w,
+                None => {
+                    position.insert(i, merged.len());
+                    merged.push((i as u32, w));
+                }
             }
         }
         // The fixed side needs only the history's rows: gather them.
@@ -170,6 +175,8 @@ impl ItemModel {
         excludes: &[&[usize]],
     ) -> Result<Vec<Vec<Recommendation>>, ModelError> {
         assert_eq!(users.len(), excludes.len(), "one exclusion list per user");
+        // No list is longer than the catalogue: k bounds nothing else.
+        let k = k.min(self.len());
         let constants = users.iter().map(|u| self.user_constant(u)).collect::<Result<Vec<_>, _>>()?;
         let f = self.meta.params.factors;
         let vectors: Vec<&[f32]> = users.iter().map(|u| &u.0[..f]).collect();
@@ -192,10 +199,11 @@ impl ItemModel {
     pub fn recommend_history(&self, history: &[(String, f32)], k: usize) -> Result<Recommendations, ModelError> {
         let mut known = Vec::new();
         let mut unknown = Vec::new();
+        let mut seen_unknown = std::collections::HashSet::new();
         for (id, w) in history {
             match self.index_of(id) {
                 Some(i) => known.push((i, *w)),
-                None if !unknown.contains(id) => unknown.push(id.clone()),
+                None if seen_unknown.insert(id.as_str()) => unknown.push(id.clone()),
                 None => {}
             }
         }
@@ -209,6 +217,7 @@ impl ItemModel {
 
     /// The `k` items most similar to `item` (cosine of the factor vectors).
     pub fn similar(&self, item: usize, k: usize) -> Vec<Recommendation> {
+        let k = k.min(self.len());
         let q = self.panels.row(item);
         let mut scores = vec![0.0; self.len()];
         scoring::score_all(&self.panels, &q, Offsets { item: None }, 0.0, &mut scores);
@@ -221,6 +230,7 @@ impl ItemModel {
 
     /// The `k` items with the most training interactions.
     pub fn popular(&self, k: usize) -> Vec<Recommendation> {
+        let k = k.min(self.len());
         let counts: Vec<f32> = self.popularity.iter().map(|&c| c as f32).collect();
         self.named(top_k(&counts, k, |_| false), |s| s)
     }

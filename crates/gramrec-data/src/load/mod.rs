@@ -9,13 +9,14 @@ mod delimited;
 mod jsonl;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 #[cfg(test)]
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use flate2::read::MultiGzDecoder;
+use gramrec_core::text::excerpt;
 use gramrec_core::{named_enum, Error, Result};
 
 use crate::index::IdIndex;
@@ -212,7 +213,11 @@ impl Sink<'_> {
             }
         }
         parse_iso8601(t).ok_or_else(|| {
-            self.reject(line, "bad timestamp", format!("timestamp '{t:.40}' is neither a number nor an ISO 8601 date"))
+            self.reject(
+                line,
+                "bad timestamp",
+                format!("timestamp '{}' is neither a number nor an ISO 8601 date", excerpt(t, 40)),
+            )
         })
     }
 
@@ -244,9 +249,15 @@ impl Sink<'_> {
         let t = text.trim();
         match t.parse::<f32>() {
             Ok(v) if v.is_finite() => Ok(v),
-            Ok(_) => Err(self.reject(line, "rating not finite", format!("rating '{t}' is not a finite number"))),
+            Ok(_) => Err(self.reject(
+                line,
+                "rating not finite",
+                format!("rating '{}' is not a finite number", excerpt(t, 40)),
+            )),
             Err(_) if t.is_empty() => Err(self.reject(line, "empty rating", "empty rating")),
-            Err(_) => Err(self.reject(line, "rating not a number", format!("rating '{:.40}' is not a number", t))),
+            Err(_) => {
+                Err(self.reject(line, "rating not a number", format!("rating '{}' is not a number", excerpt(t, 40))))
+            }
         }
     }
 }
@@ -341,14 +352,69 @@ pub fn open(path: &Path) -> Result<(Box<dyn BufRead>, u64)> {
     Ok((reader, bytes))
 }
 
-/// The stream itself, or its gzip decompression when it starts with gzip's magic bytes.
+/// The stream itself, or its gzip decompression when it starts with gzip's
+/// magic bytes, with lines bounded to [`MAX_LINE_BYTES`].
 pub fn decompress(mut raw: impl BufRead + 'static) -> std::io::Result<Box<dyn BufRead>> {
     let gz = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    Ok(if gz { Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(raw))) } else { Box::new(raw) })
+    let inner: Box<dyn Read> = if gz { Box::new(MultiGzDecoder::new(raw)) } else { Box::new(raw) };
+    Ok(Box::new(BufReader::with_capacity(1 << 20, LineLimit { inner, line: 1, run: 0 })))
 }
 
-/// A read failure: gzip damage is bad input, anything else an I/O error.
+/// The longest line read: past it a file is refused (a sign of the wrong
+/// delimiter or file type), before the line is held in memory.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// Passes bytes through, failing once a line grows past [`MAX_LINE_BYTES`].
+struct LineLimit<R> {
+    inner: R,
+    /// 1-based line of the next byte.
+    line: u64,
+    /// Bytes of that line so far.
+    run: usize,
+}
+
+/// The error a [`LineLimit`] reports, carried inside an `io::Error`.
+#[derive(Debug)]
+struct LineTooLong(u64);
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} is longer than {} MiB", self.0, MAX_LINE_BYTES >> 20)
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (k, piece) in buf[..n].split(|&b| b == b'\n').enumerate() {
+            if k > 0 {
+                self.line += 1;
+                self.run = 0;
+            }
+            self.run += piece.len();
+            if self.run > MAX_LINE_BYTES {
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, LineTooLong(self.line)));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// A read failure: an overlong line or gzip damage is bad input, anything
+/// else an I/O error.
 pub(crate) fn read_error(path: &Path, e: std::io::Error) -> Error {
+    if let Some(LineTooLong(line)) = e.get_ref().and_then(|inner| inner.downcast_ref::<LineTooLong>()) {
+        return Error::input(
+            path,
+            Some(*line),
+            format!(
+                "the line is longer than {} MiB (is the delimiter or the file's format right?)",
+                MAX_LINE_BYTES >> 20
+            ),
+        );
+    }
     match e.kind() {
         std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
             Error::input(path, None, format!("cannot decompress: {e} (is the gzip file truncated or damaged?)"))

@@ -117,6 +117,17 @@ fn bad_values_are_errors_with_file_and_line() {
 }
 
 #[test]
+fn a_line_past_the_limit_is_refused_before_it_is_held_even_inside_gzip() {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    writeln!(enc, "u1,i1,5").unwrap();
+    enc.write_all(&vec![b'x'; MAX_LINE_BYTES + 10]).unwrap();
+    let gz = enc.finish().unwrap();
+    assert!(gz.len() < 1 << 20, "the compressed file is small");
+    let e = err_text(load_bytes("one-line.csv.gz", &gz, &LoadOptions::default()));
+    assert_eq!(e, "one-line.csv.gz:2: the line is longer than 16 MiB (is the delimiter or the file's format right?)");
+}
+
+#[test]
 fn bom_and_crlf_are_handled() {
     let x = load_bytes("r.csv", b"\xEF\xBB\xBFuser,item,rating\r\nu,i,2\r\n", &LoadOptions::default()).unwrap();
     assert_eq!(triples(&x), vec![t("u", "i", 2.0)]);

@@ -81,6 +81,7 @@ fn constants(params: &ModelParams, global_mean: f32, cg_steps: usize) -> Vec<(&'
         ("EPSILON", params.epsilon as f64),
         ("GLOBAL_MEAN", global_mean as f64),
         ("CG_STEPS", cg_steps as f64),
+        ("MAX_CONFIDENCE", gramrec_core::params::MAX_CONFIDENCE as f64),
     ]
 }
 

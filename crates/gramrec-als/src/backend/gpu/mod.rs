@@ -362,7 +362,7 @@ impl Backend for GpuBackend<'_> {
                 Side::Items => ("item", &self.p.data.items),
             };
             let id = ids.get(failed as usize).cloned().unwrap_or_else(|| failed.to_string());
-            return Err(Error::Solve { side: name, id, cause: SolveError::NotPositiveDefinite });
+            return Err(Error::Solve { side: name, id, cause: SolveError::failed(self.p.params.reg) });
         }
         Ok(times)
     }
