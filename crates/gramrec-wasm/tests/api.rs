@@ -130,3 +130,13 @@ fn corrupt_files_give_errors_a_developer_can_act_on() {
     assert!(Recommender::new(&flipped).is_err());
     assert!(Recommender::new(b"<!doctype html><p>404</p>").is_err());
 }
+
+#[wasm_bindgen_test]
+fn a_huge_k_is_the_catalogue_and_a_huge_weight_still_recommends() {
+    let r = Recommender::new(&model_bytes(Dtype::F32)).unwrap();
+    let out = recs(r.recommend(history(r#"[{"item": "i0", "weight": 1e10}]"#), 1_000_000_000).unwrap());
+    assert!(!out.cold_start);
+    assert_eq!(out.items.len(), 5, "every item but the history's");
+    let popular: Items = serde_wasm_bindgen::from_value(r.popular(usize::MAX).unwrap()).unwrap();
+    assert_eq!(popular.items.len(), 6);
+}

@@ -255,6 +255,17 @@ mod tests {
     }
 
     #[test]
+    fn many_unknown_items_are_each_reported_once() {
+        let m = ItemModel::new(item_file(ModelKind::Implicit)).unwrap();
+        let mut history: Vec<(String, f32)> = (0..100_000).map(|i| (format!("nope{}", i % 50_000), 1.0)).collect();
+        history.push(("i1".into(), 1.0));
+        let r = m.recommend_history(&history, 2).unwrap();
+        assert!(!r.cold_start);
+        assert_eq!(r.unknown.len(), 50_000);
+        assert_eq!(r.unknown[..2], ["nope0".to_string(), "nope1".to_string()], "in first-seen order");
+    }
+
+    #[test]
     fn history_items_are_excluded_and_scores_descend() {
         for kind in [ModelKind::Implicit, ModelKind::Explicit] {
             let m = ItemModel::new(item_file(kind)).unwrap();
