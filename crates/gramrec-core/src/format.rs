@@ -666,7 +666,7 @@ impl Metadata {
         if p.factors == 0 || p.factors > MAX_FACTORS {
             return bad(format!("metadata 'factors' is {}, outside 1..={MAX_FACTORS}", p.factors));
         }
-        if !(p.reg >= 0.0 && p.reg.is_finite()) || !(p.alpha >= 0.0 && p.alpha.is_finite()) {
+        if !(p.reg >= 0.0 && p.reg.is_finite() && p.alpha >= 0.0 && p.alpha.is_finite()) {
             return bad("metadata 'reg' and 'alpha' must be finite and ≥ 0".into());
         }
         if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {

@@ -51,7 +51,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let e = refuse_overwriting(&[other], std::slice::from_ref(&input)).unwrap_err().to_string();
         assert!(e.contains("is also an input"), "{e}");
-        assert!(refuse_overwriting(&[dir.path().join("new.csv")], &[input.clone()]).is_ok());
+        assert!(refuse_overwriting(&[dir.path().join("new.csv")], std::slice::from_ref(&input)).is_ok());
         // Not yet existing inputs and outputs are fine; so is standard output.
         assert!(refuse_overwriting(&[PathBuf::from("-")], &[input]).is_ok());
     }
