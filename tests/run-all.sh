@@ -29,6 +29,11 @@ if ! command -v node >/dev/null; then
   exit 1
 fi
 
+# The GPU library tests open wgpu in-process, and the Wayland client library
+# the Vulkan drivers load complains without this (the gramrec binary sets it
+# itself; tests/cli.rs checks that with the variable removed).
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
