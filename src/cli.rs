@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use gramrec_als::Device;
 use gramrec_core::params::{DEFAULT_ALPHA, DEFAULT_EPSILON, DEFAULT_FACTORS, DEFAULT_ITERATIONS};
 use gramrec_core::{named_enum, Confidence, Dtype, ModelKind, Named, RegScaling, Solver, SolverOptions};
-use gramrec_data::load::{Column, Format, Header, RatingColumn};
+use gramrec_data::load::{Column, Encoding, Format, Header, RatingColumn};
 use gramrec_data::split::SplitMode;
 use gramrec_data::Duplicates;
 use gramrec_eval::Metric;
@@ -80,12 +80,18 @@ pub enum Command {
 /// How to read an interaction file.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// File format: auto (from the extension or content), csv (any delimited text) or jsonl.
+    /// File format: auto (from the extension or content), csv (any delimited text), jsonl, baskets (one basket of items per line) or parquet (a file, or a folder of parts as Spark and Hive write them).
     #[arg(long, default_value = "auto", value_parser = named::<Format>(), help_heading = "Input")]
     pub format: Format,
-    /// Delimiter of text files: one character, "tab", or "::" (default: from the extension or first line).
+    /// Delimiter of text files: one character, "tab", "space" (runs of spaces) or "::" (default: detected from the first lines: comma, tab, ';', '|', '::' or spaces).
     #[arg(long, help_heading = "Input")]
     pub delimiter: Option<String>,
+    /// Text encoding: auto (UTF-8, UTF-16 by its byte-order mark, and a file that is not UTF-8 read as Windows-1252, saying so), utf-8 (strict), latin1, windows-1252 or utf-16.
+    #[arg(long, default_value = "auto", value_parser = named::<Encoding>(), help_heading = "Input")]
+    pub encoding: Encoding,
+    /// With --format baskets: the column holding each basket's ID, by index or header name (default: the basket's line number).
+    #[arg(long, value_parser = parsed::<Column>(), help_heading = "Input")]
+    pub basket_col: Option<Column>,
     /// Whether the first line is a header: auto, yes or no.
     #[arg(long, default_value = "auto", value_parser = named::<Header>(), help_heading = "Input")]
     pub header: Header,
@@ -202,7 +208,7 @@ pub struct DeviceArgs {
 /// What a training command reads and writes, and how it trains (`train`, `tune`).
 #[derive(Args, Debug)]
 pub struct TrainingArgs {
-    /// Interaction file: CSV/TSV/delimited text or JSON lines, optionally .gz.
+    /// Interactions: delimited text, JSON lines or baskets (optionally .gz), a Parquet file or folder, or - for standard input.
     #[arg(long, short)]
     pub input: PathBuf,
     /// Model directory to write (items.gramrec and users.gramrec); for tune, the best setting retrained on all data.

@@ -224,13 +224,21 @@ fn data_cannot_drive_the_terminal_or_break_tables() {
             text.push_str(&format!("u{u},i{}\n", (u * 3 + i) % 30));
         }
     }
-    // An ID of 70,000 characters (a table once panicked formatting it) and
-    // IDs with terminal escape sequences.
-    text.push_str(&format!("u0,{}\n", "w".repeat(70_000)));
+    // IDs with terminal escape sequences, and one the loader refuses for its length.
     text.push_str("u1,\x1b[31mred\nu2,\x1b]0;title\x07\n");
-    std::fs::write(&input, text).unwrap();
+    std::fs::write(&input, &text).unwrap();
     let model = d.join("m");
     train(&input, &model, &[]);
+    let long = d.join("long.csv");
+    std::fs::write(&long, format!("{text}u0,{}\n", "w".repeat(70_000))).unwrap();
+    let err = one_line_error(gramrec().args(["train", "--input"]).arg(&long).arg("--out").arg(d.join("l")).assert(), 2);
+    assert!(err.contains("item ID of 70000 bytes, more than 4 KiB"), "{err}");
+    // A model may still hold an ID of 70,000 characters (a table once
+    // panicked formatting it): written into the item file here.
+    let items_path = model.join("items.gramrec");
+    let mut items = gramrec_core::FactorFile::from_bytes(&std::fs::read(&items_path).unwrap()).unwrap();
+    items.ids[0] = "w".repeat(70_000);
+    std::fs::write(&items_path, items.to_bytes().unwrap()).unwrap();
     for user in ["u0", "u1", "u2", "u3"] {
         let a = gramrec().args(["recommend", "--k", "40", "--user", user, "--model"]).arg(&model).assert().success();
         let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();

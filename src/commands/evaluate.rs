@@ -11,8 +11,8 @@ use crate::output::{emit, emit_json};
 pub fn run(a: EvaluateArgs) -> Result<()> {
     super::at_least_one("--k", a.k)?;
     let model = load_model(&a.model)?;
-    let train = a.train.as_ref().map(|t| a.input_args.load(t)).transpose()?.map(|(x, _)| x);
-    let (test, _) = a.input_args.load(&a.test)?;
+    let train = a.train.as_ref().map(|t| a.input_args.load(t, true)).transpose()?.map(|(x, _)| x);
+    let (test, _) = a.input_args.load(&a.test, true)?;
     let ev = evaluate(&model, train.as_ref(), &test, a.k)?;
     if a.json {
         emit_json(&ev)

@@ -49,6 +49,8 @@ impl InputArgs {
             format: self.format,
             delimiter: self.delimiter.clone(),
             header: self.header,
+            encoding: self.encoding,
+            basket: self.basket_col.clone(),
             user: self.user_col.clone(),
             item: self.item_col.clone(),
             rating: self.rating_col.clone(),
@@ -58,15 +60,21 @@ impl InputArgs {
         }
     }
 
-    /// Reads an interaction file; returns it with the seconds it took.
-    fn load(&self, path: &Path) -> Result<(Interactions, f64)> {
-        self.load_with(path, self.options())
+    /// Reads an interaction file; returns it with the seconds it took. How
+    /// it was read (a detected delimiter, an encoding) is logged unless `quiet`.
+    fn load(&self, path: &Path, quiet: bool) -> Result<(Interactions, f64)> {
+        self.load_with(path, self.options(), quiet)
     }
 
     /// [`load`](Self::load) with adjusted options.
-    fn load_with(&self, path: &Path, opts: LoadOptions) -> Result<(Interactions, f64)> {
+    fn load_with(&self, path: &Path, opts: LoadOptions, quiet: bool) -> Result<(Interactions, f64)> {
         let start = Instant::now();
         let x = load::load(path, &opts)?;
+        if !quiet {
+            for note in &x.notes {
+                crate::progress::stderr_line(&format!("{}: {note}", path.display()));
+            }
+        }
         if !x.skipped.is_empty() {
             let total: u64 = x.skipped.values().sum();
             let kinds: Vec<String> = x.skipped.iter().map(|(kind, n)| format!("{n} {kind}")).collect();

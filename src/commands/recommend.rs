@@ -41,7 +41,7 @@ pub fn run(a: RecommendArgs) -> Result<()> {
 /// The model and each user's training items (empty without --train).
 fn model_and_seen(a: &RecommendArgs) -> Result<(Model, HashMap<usize, Vec<usize>>)> {
     let model = load_model(&a.model)?;
-    let train = a.train.as_ref().map(|t| a.input_args.load(t)).transpose()?.map(|(x, _)| x);
+    let train = a.train.as_ref().map(|t| a.input_args.load(t, true)).transpose()?.map(|(x, _)| x);
     let seen = seen_items(&model, train.as_ref());
     Ok((model, seen))
 }

@@ -9,7 +9,7 @@ use crate::progress::stderr_line;
 
 pub fn run(a: SplitArgs) -> Result<()> {
     let opts = LoadOptions { record_lines: true, timestamps: a.mode == SplitMode::Time, ..a.input_args.options() };
-    let (x, _) = a.input_args.load_with(&a.input, opts)?;
+    let (x, _) = a.input_args.load_with(&a.input, opts, false)?;
     let test = assign(
         &x,
         &SplitOptions {

@@ -48,7 +48,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let (h, als) = (&a.hyper, &a.run.als);
     als.config(ModelKind::Explicit, h.factors, h.iterations, h.reg, h.alpha)?.validate()?;
     let log = Progress::lines(a.run.quiet);
-    let (x, load_seconds) = a.run.input_args.load(&a.run.input)?;
+    let (x, load_seconds) = a.run.input_args.load(&a.run.input, a.run.quiet)?;
     let mb = x.bytes as f64 / 1e6;
     log.log(format!(
         "read {} interactions from {} ({mb:.1} MB) in {load_seconds:.2} s ({:.0} MB/s)",
@@ -93,7 +93,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         config.iterations,
         config.solver.solver,
     ));
-    let validation = a.validate.as_ref().map(|v| a.run.input_args.load(v)).transpose()?.map(|(x, _)| x);
+    let validation = a.validate.as_ref().map(|v| a.run.input_args.load(v, a.run.quiet)).transpose()?.map(|(x, _)| x);
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let known = validation.as_ref().map(|_| Known::from_dataset(&data));
     let mut curve: Vec<ValidationPoint> = Vec::new();

@@ -37,7 +37,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     }
     let log = Progress::lines(a.run.quiet);
     let start = Instant::now();
-    let (x, _) = a.run.input_args.load(&a.run.input)?;
+    let (x, _) = a.run.input_args.load(&a.run.input, a.run.quiet)?;
     let kind = a.run.als.kind(x.has_ratings);
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let grid = grid(kind);

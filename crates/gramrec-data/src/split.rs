@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use gramrec_core::{named_enum, Error, Result};
-use gramrec_store::write_atomic;
+use gramrec_store::write_atomic_many;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -156,6 +156,7 @@ pub fn subset(x: &Interactions, keep: impl Fn(usize) -> bool) -> Interactions {
         line: if x.line.is_empty() { Vec::new() } else { idx.iter().map(|&k| x.line[k]).collect() },
         bytes: 0,
         skipped: Default::default(),
+        notes: Vec::new(),
     }
 }
 
@@ -175,27 +176,80 @@ pub struct SplitFiles {
 /// Writes `DIR/train.EXT` and `DIR/test.EXT` (EXT as the input's, `.gz`
 /// included) by copying the input's lines: lines before the first record (a
 /// header) go to both, every other line follows the record it belongs to.
-/// `x` must have been loaded with `record_lines`.
+/// A Parquet input gives `train.parquet` and `test.parquet`. Both files
+/// appear together, once complete. `x` must have been loaded with
+/// `record_lines`.
 pub fn write_split(input: &Path, x: &Interactions, test: &[bool], dir: &Path) -> Result<SplitFiles> {
     assert_eq!(x.line.len(), x.len(), "interactions were loaded without line numbers");
+    if input.as_os_str() == "-" {
+        return Err(Error::Argument("split copies its input's lines, so it needs a file, not standard input".into()));
+    }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    if load::is_parquet(input) {
+        return write_parquet_split(input, x, test, dir);
+    }
     let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let ext = name.split_once('.').map(|(_, e)| format!(".{e}")).unwrap_or_default();
     let gz = ext.ends_with(".gz");
     let (train_path, test_path) = (dir.join(format!("train{ext}")), dir.join(format!("test{ext}")));
     gramrec_store::refuse_overwriting(&[train_path.clone(), test_path.clone()], &[input.to_path_buf()])?;
-    // Both parts are produced in one pass, so the test part is buffered.
-    let mut test_text: Vec<u8> = Vec::new();
-    let (reader, _) = load::open(input)?;
-    write_atomic(&train_path, |train_out| {
-        let mut train_out = compressor(train_out, gz);
-        let mut test_out = compressor(&mut test_text, gz);
-        copy_lines(reader, x, test, &mut *train_out, &mut *test_out)?;
-        test_out.flush()?;
-        drop(test_out);
-        train_out.flush()
+    let reader = load::open(input)?;
+    write_atomic_many(&[train_path.clone(), test_path.clone()], |outs| {
+        let [train_out, test_out] = outs else { unreachable!("two outputs") };
+        let (mut train_out, mut test_out) = (compressor(*train_out, gz), compressor(*test_out, gz));
+        copy_lines(reader, x, test, &mut *train_out, &mut *test_out)
+            .and_then(|()| train_out.flush())
+            .and_then(|()| test_out.flush())
+            .map_err(|e| Error::io(dir, e))
     })?;
-    write_atomic(&test_path, |w| w.write_all(&test_text))?;
+    let test_count = test.iter().filter(|&&t| t).count();
+    Ok(SplitFiles { train: train_path, test: test_path, train_count: x.len() - test_count, test_count })
+}
+
+/// [`write_split`] of a Parquet file or folder: `train.parquet` and
+/// `test.parquet` (snappy-compressed, as Spark writes), every row of the
+/// input (its partition values as columns) in the part its interaction went
+/// to; rows that were skipped go to neither.
+fn write_parquet_split(input: &Path, x: &Interactions, test: &[bool], dir: &Path) -> Result<SplitFiles> {
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::Compression;
+    use parquet::file::properties::WriterProperties;
+
+    let (train_path, test_path) = (dir.join("train.parquet"), dir.join("test.parquet"));
+    gramrec_store::refuse_overwriting(&[train_path.clone(), test_path.clone()], &load::parquet_files(input)?)?;
+    // Global row number → output (0 train, 1 test).
+    let part: std::collections::HashMap<u64, usize> =
+        x.line.iter().zip(test).map(|(&row, &t)| (row, usize::from(t))).collect();
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let paths = [train_path.clone(), test_path.clone()];
+    let failed = |k: usize, e: parquet::errors::ParquetError| Error::io(&paths[k], std::io::Error::other(e));
+    write_atomic_many(&[train_path.clone(), test_path.clone()], |outs| {
+        let [train_out, test_out] = outs else { unreachable!("two outputs") };
+        let mut outs = [Some(&mut **train_out), Some(&mut **test_out)];
+        let mut writers: [Option<ArrowWriter<&mut (dyn Write + Send)>>; 2] = [None, None];
+        let schema = load::write_parts(
+            input,
+            &mut |k, batch| {
+                if writers[k].is_none() {
+                    let out = outs[k].take().expect("an output per writer");
+                    writers[k] =
+                        Some(ArrowWriter::try_new(out, batch.schema(), Some(props.clone())).map_err(|e| failed(k, e))?);
+                }
+                writers[k].as_mut().expect("opened").write(batch).map_err(|e| failed(k, e))
+            },
+            |row| part.get(&row).copied(),
+        )?;
+        for (k, w) in writers.into_iter().enumerate() {
+            let w = match w {
+                Some(w) => w,
+                // No row went here: the file still holds the schema.
+                None => ArrowWriter::try_new(outs[k].take().expect("unused"), schema.clone(), Some(props.clone()))
+                    .map_err(|e| failed(k, e))?,
+            };
+            w.close().map_err(|e| failed(k, e))?;
+        }
+        Ok(())
+    })?;
     let test_count = test.iter().filter(|&&t| t).count();
     Ok(SplitFiles { train: train_path, test: test_path, train_count: x.len() - test_count, test_count })
 }

@@ -14,4 +14,4 @@ pub use guard::refuse_overwriting;
 pub use model_dir::{
     load_item_model, load_model, model_files, read_factor_file, write_factor_file, write_model, ITEMS_FILE, USERS_FILE,
 };
-pub use write::write_atomic;
+pub use write::{write_atomic, write_atomic_many};

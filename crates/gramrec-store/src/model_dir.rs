@@ -51,13 +51,13 @@ pub fn write_model(dir: &Path, files: &(FactorFile, FactorFile)) -> Result<()> {
 }
 
 /// Writes one file's content.
-type Content<'a> = dyn FnOnce(&mut dyn io::Write) -> io::Result<()> + 'a;
+type Content<'a> = dyn FnOnce(&mut (dyn io::Write + Send)) -> io::Result<()> + 'a;
 
 /// The commit of a pair, under the lock.
 fn commit(
     dir: &Path,
-    users: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
-    items: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    users: impl FnOnce(&mut (dyn io::Write + Send)) -> io::Result<()>,
+    items: impl FnOnce(&mut (dyn io::Write + Send)) -> io::Result<()>,
 ) -> Result<()> {
     let (items_path, users_path) = (dir.join(ITEMS_FILE), dir.join(USERS_FILE));
     let stage = |path: &Path, content: Box<Content<'_>>| {

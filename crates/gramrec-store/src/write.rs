@@ -24,7 +24,7 @@ const MAX_LINKS: usize = 40;
 
 /// Writes `path` through `write`, as the module describes. On failure the
 /// previous file is untouched and no temporary file is left.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>) -> Result<()> {
     match destination(path).map_err(|e| Error::io(path, e))? {
         Destination::Stream => write_stream(path, write).map_err(|e| Error::io(path, e)),
         Destination::File(target) => {
@@ -32,6 +32,66 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Resul
             staged.fill(write).and_then(|s| s.commit()).map_err(|e| Error::io(path, e))
         }
     }
+}
+
+/// Writes several outputs through one `write`, which gets a writer for each
+/// path in order: each is written as [`write_atomic`] writes one, and none is
+/// renamed into place before all are complete. `write` maps its own I/O
+/// errors (it knows which output failed).
+pub fn write_atomic_many(
+    paths: &[PathBuf],
+    write: impl FnOnce(&mut [&mut (dyn Write + Send)]) -> Result<()>,
+) -> Result<()> {
+    enum Out {
+        Stream(BufWriter<Box<dyn Write + Send>>),
+        Staged(Staged, Option<BufWriter<File>>),
+    }
+    let mut outs = Vec::with_capacity(paths.len());
+    for path in paths {
+        let out = match destination(path).map_err(|e| Error::io(path, e))? {
+            Destination::Stream => {
+                let w: Box<dyn Write + Send> = if path.as_os_str() == "-" {
+                    Box::new(io::stdout())
+                } else {
+                    Box::new(OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?)
+                };
+                Out::Stream(BufWriter::new(w))
+            }
+            Destination::File(target) => {
+                let mut staged = Staged::create(&target).map_err(|e| Error::io(path, e))?;
+                let file = staged.file.take().expect("a new staged file");
+                Out::Staged(staged, Some(BufWriter::new(file)))
+            }
+        };
+        outs.push(out);
+    }
+    {
+        let mut writers: Vec<&mut (dyn Write + Send)> = outs
+            .iter_mut()
+            .map(|o| -> &mut (dyn Write + Send) {
+                match o {
+                    Out::Stream(w) => w,
+                    Out::Staged(_, w) => w.as_mut().expect("open"),
+                }
+            })
+            .collect();
+        write(&mut writers)?;
+    }
+    let mut staged = Vec::new();
+    for (out, path) in outs.into_iter().zip(paths) {
+        match out {
+            Out::Stream(mut w) => w.flush().map_err(|e| Error::io(path, e))?,
+            Out::Staged(s, w) => {
+                let file = w.expect("open").into_inner().map_err(|e| Error::io(path, e.into_error()))?;
+                file.sync_all().map_err(|e| Error::io(path, e))?;
+                staged.push((s, path));
+            }
+        }
+    }
+    for (s, path) in staged {
+        s.commit().map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
 }
 
 /// Where an output goes.
@@ -80,9 +140,9 @@ fn resolve_links(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other(format!("more than {MAX_LINKS} symbolic links to follow")))
 }
 
-fn write_stream(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
-    let mut out: Box<dyn Write> = if path.as_os_str() == "-" {
-        Box::new(BufWriter::new(io::stdout().lock()))
+fn write_stream(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>) -> io::Result<()> {
+    let mut out: Box<dyn Write + Send> = if path.as_os_str() == "-" {
+        Box::new(BufWriter::new(io::stdout()))
     } else {
         Box::new(BufWriter::new(OpenOptions::new().write(true).open(path)?))
     };
@@ -128,7 +188,7 @@ impl Staged {
     }
 
     /// Writes the content through `write`, then syncs it to disk.
-    pub(crate) fn fill(mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<Self> {
+    pub(crate) fn fill(mut self, write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>) -> io::Result<Self> {
         let file = self.file.take().expect("filled once");
         let mut out = BufWriter::new(file);
         write(&mut out)?;
@@ -236,6 +296,26 @@ mod tests {
             assert!(e.contains("No space left"), "{e}");
             assert!(!fs::metadata(full).unwrap().is_file());
         }
+    }
+
+    #[test]
+    fn several_outputs_appear_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        write_atomic_many(&[a.clone(), b.clone()], |w| {
+            w[0].write_all(b"first").unwrap();
+            w[1].write_all(b"second").unwrap();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((fs::read(&a).unwrap(), fs::read(&b).unwrap()), (b"first".to_vec(), b"second".to_vec()));
+        let failed = write_atomic_many(&[a.clone(), b.clone()], |w| {
+            w[0].write_all(b"new").unwrap();
+            Err(Error::Data("no".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(fs::read(&a).unwrap(), b"first", "nothing is renamed when writing fails");
+        assert_eq!(entries(dir.path()), ["a", "b"]);
     }
 
     #[test]

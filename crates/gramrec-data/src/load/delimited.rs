@@ -88,21 +88,20 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
 }
 
 /// Handles one record's fields: the first record decides the layout.
-struct Records<'s, 'p> {
-    sink: &'s mut Sink<'p>,
+struct Records<'s> {
     opts: &'s LoadOptions,
     layout: Option<Layout>,
 }
 
-impl Records<'_, '_> {
+impl Records<'_> {
     #[inline]
-    fn record(&mut self, line: u64, fields: &[&str]) -> Result<()> {
+    fn record(&mut self, sink: &mut Sink<'_>, line: u64, fields: &[&str]) -> Result<()> {
         if fields.len() == 1 && fields[0].trim().is_empty() {
             return Ok(()); // blank line
         }
         if self.layout.is_none() {
-            let (layout, header) = resolve(self.sink, self.opts, fields, line)?;
-            self.sink.out.has_ratings = layout.rating.is_some();
+            let (layout, header) = resolve(sink, self.opts, fields, line)?;
+            sink.out.has_ratings = layout.rating.is_some();
             self.layout = Some(layout);
             if header {
                 return Ok(());
@@ -111,39 +110,225 @@ impl Records<'_, '_> {
         let layout = self.layout.as_ref().expect("set above");
         if fields.len() < layout.needed {
             let message = format!("expected at least {} columns, found {}", layout.needed, fields.len());
-            return Err(self.sink.reject(line, "too few columns", message));
+            return Err(sink.reject(line, "too few columns", message));
         }
         let value = match layout.rating {
-            Some(r) => self.sink.rating(line, fields[r])?,
+            Some(r) => sink.rating(line, fields[r])?,
             None => 1.0,
         };
-        let time = layout.timestamp.map(|t| self.sink.timestamp(line, fields[t])).transpose()?;
+        let time = layout.timestamp.map(|t| sink.timestamp(line, fields[t])).transpose()?;
         let (u, i) = (fields[layout.user].trim(), fields[layout.item].trim());
-        self.sink.push(line, u, i, value, time)
+        sink.push(line, u, i, value, time)
     }
 }
 
-pub(super) fn read(reader: Box<dyn BufRead>, delim: &[u8], opts: &LoadOptions, sink: &mut Sink<'_>) -> Result<()> {
-    let path = sink.path;
-    let mut recs = Records { sink, opts, layout: None };
+/// Reads delimited text: the delimiter given, or detected from the first
+/// lines (`head`) and the file name.
+pub(super) fn read(
+    text: Box<dyn BufRead>,
+    name: &str,
+    head: &[u8],
+    opts: &LoadOptions,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    let (delim, quoting) = choose(name, head, opts, sink, Candidates::Columns)?;
+    let mut recs = Records { opts, layout: None };
+    for_each_record(text, &delim, quoting, sink, |sink, line, fields| recs.record(sink, line, fields))
+}
+
+/// A delimiter between fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Delimiter {
+    /// One byte: `,`, `\t`, `;`, `|`, …
+    Byte(u8),
+    /// Several: MovieLens' `::`.
+    Text(String),
+    /// Runs of spaces (Audioscrobbler's `user artist count`).
+    Spaces,
+}
+
+impl Delimiter {
+    /// How the log names it.
+    fn describe(&self) -> String {
+        match self {
+            Delimiter::Byte(b'\t') => "tab".into(),
+            Delimiter::Byte(b) => format!("'{}'", *b as char),
+            Delimiter::Text(t) => format!("'{t}'"),
+            Delimiter::Spaces => "runs of spaces".into(),
+        }
+    }
+}
+
+/// Parses a delimiter option: one character, `tab`, `space`, or a short
+/// string such as `::`.
+pub(super) fn parse_delimiter(d: &str) -> Result<Delimiter> {
+    match d {
+        "\\t" | "tab" | "\t" => Ok(Delimiter::Byte(b'\t')),
+        "space" | "spaces" | " " => Ok(Delimiter::Spaces),
+        _ if d.len() == 1 => Ok(Delimiter::Byte(d.as_bytes()[0])),
+        _ if !d.is_empty() && d.len() <= 4 => Ok(Delimiter::Text(d.to_string())),
+        _ => Err(gramrec_core::Error::Argument(format!(
+            "--delimiter '{}' is not a delimiter (give one character, 'tab', 'space', or a short string like '::')",
+            gramrec_core::text::excerpt(d, 20)
+        ))),
+    }
+}
+
+/// What a detected delimiter must split a file into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Candidates {
+    /// The same number of columns (two or more) on nearly every line.
+    Columns,
+    /// Baskets: items, as many as each line has (items may hold spaces).
+    Items,
+}
+
+/// The delimiter and whether quotes are honoured: as given, else detected
+/// (and noted). Quotes (RFC 4180) are honoured for `,`, `;` and `|`, and for
+/// any other delimiter when the first lines hold a quoted field.
+pub(super) fn choose(
+    name: &str,
+    head: &[u8],
+    opts: &LoadOptions,
+    sink: &mut Sink<'_>,
+    kind: Candidates,
+) -> Result<(Delimiter, bool)> {
+    let lines = sample(head);
+    let delim = match &opts.delimiter {
+        Some(d) => parse_delimiter(d)?,
+        None => {
+            let d = detect(name, &lines, kind);
+            // Said when the extension would not have told.
+            let expected = [(".csv", Delimiter::Byte(b',')), (".tsv", Delimiter::Byte(b'\t'))];
+            if !expected.iter().any(|(ext, e)| name.ends_with(ext) && *e == d) {
+                sink.out.notes.push(format!("delimiter: {} (detected)", d.describe()));
+            }
+            d
+        }
+    };
+    let quoted = lines.iter().any(|l| {
+        let l = String::from_utf8_lossy(l);
+        let mut fields = Vec::new();
+        split(&l, &delim, false, &mut fields);
+        fields.iter().any(|f| f.trim_start().starts_with('"'))
+    });
+    let quoting = matches!(delim, Delimiter::Byte(b',' | b';' | b'|')) || quoted;
+    Ok((delim, quoting))
+}
+
+/// The first whole lines of `head` (at most 50), blank ones left out.
+fn sample(head: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
+    if !head.ends_with(b"\n") && lines.len() > 1 {
+        lines.pop(); // cut off by the end of the buffer
+    }
+    lines
+        .into_iter()
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(50)
+        .collect()
+}
+
+/// Fields of `line` split by `delim`, quotes respected: for detection only.
+fn count_fields(line: &[u8], delim: &Delimiter) -> usize {
+    let mut count = 1;
+    let mut quoted = false;
+    let mut i = 0;
+    let mut in_spaces = false;
+    let trimmed = if *delim == Delimiter::Spaces { line.trim_ascii() } else { line };
+    while i < trimmed.len() {
+        let b = trimmed[i];
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            match delim {
+                Delimiter::Byte(d) if b == *d => count += 1,
+                Delimiter::Text(t) if trimmed[i..].starts_with(t.as_bytes()) => {
+                    count += 1;
+                    i += t.len() - 1;
+                }
+                Delimiter::Spaces if b == b' ' => {
+                    if !in_spaces {
+                        count += 1;
+                    }
+                    in_spaces = true;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        in_spaces = false;
+        i += 1;
+    }
+    count
+}
+
+/// The delimiter of a file: `.tsv` is tab-separated; otherwise the candidate
+/// that splits the sample lines most consistently into the most columns
+/// (for baskets: the first that appears), else a comma.
+fn detect(name: &str, lines: &[&[u8]], kind: Candidates) -> Delimiter {
+    if name.ends_with(".tsv") {
+        return Delimiter::Byte(b'\t');
+    }
+    let candidates = [
+        Delimiter::Text("::".into()),
+        Delimiter::Byte(b'\t'),
+        Delimiter::Byte(b','),
+        Delimiter::Byte(b';'),
+        Delimiter::Byte(b'|'),
+        Delimiter::Spaces,
+    ];
+    if kind == Candidates::Items {
+        let found = candidates[..5].iter().find(|d| lines.iter().any(|l| count_fields(l, d) > 1));
+        return found.cloned().unwrap_or(Delimiter::Byte(b','));
+    }
+    let mut best: Option<(usize, &Delimiter)> = None;
+    for d in &candidates {
+        let counts: Vec<usize> = lines.iter().map(|l| count_fields(l, d)).collect();
+        let mut freq = std::collections::BTreeMap::new();
+        for &c in &counts {
+            *freq.entry(c).or_insert(0usize) += 1;
+        }
+        let Some((&columns, &n)) = freq.iter().max_by_key(|(&c, &n)| (n, c)) else { continue };
+        let consistent = columns >= 2 && n * 10 >= counts.len() * 8;
+        if consistent && best.is_none_or(|(b, _)| columns > b) {
+            best = Some((columns, d));
+        }
+    }
+    best.map_or(Delimiter::Byte(b','), |(_, d)| d.clone())
+}
+
+/// Calls `each(sink, line, fields)` for every record of `text`, fields
+/// split by `delim` (quotes honoured when `quoting`), each field checked to
+/// be UTF-8 on its own; bad records are rejected through the sink (so
+/// `--skip-invalid` counts them).
+pub(super) fn for_each_record(
+    text: Box<dyn BufRead>,
+    delim: &Delimiter,
+    quoting: bool,
+    sink: &mut Sink<'_>,
+    mut each: impl FnMut(&mut Sink<'_>, u64, &[&str]) -> Result<()>,
+) -> Result<()> {
     // One allocation for the field list, reused across lines of different lifetimes.
     let mut spare: Vec<&'static str> = Vec::with_capacity(8);
-    if delim.len() == 1 && delim[0] != b' ' {
+    if let Delimiter::Byte(d) = delim {
         let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(delim[0])
+            .delimiter(*d)
             .has_headers(false)
             .flexible(true)
-            .quoting(delim[0] != b'\t')
-            .from_reader(reader);
+            .quoting(quoting)
+            .from_reader(text);
         let mut rec = csv::ByteRecord::new();
         loop {
             let line = rdr.position().line();
             match rdr.read_byte_record(&mut rec) {
-                Ok(false) => break,
+                Ok(false) => return Ok(()),
                 Ok(true) => {}
                 Err(e) => {
-                    let outcome = Err(csv_error(recs.sink, line, e));
-                    recs.sink.tolerate(outcome)?;
+                    let outcome = Err(csv_error(sink, line, e));
+                    sink.tolerate(outcome)?;
                     continue;
                 }
             }
@@ -152,42 +337,88 @@ pub(super) fn read(reader: Box<dyn BufRead>, delim: &[u8], opts: &LoadOptions, s
             let mut fields = recycle(std::mem::take(&mut spare));
             let valid = rec.iter().try_for_each(|f| std::str::from_utf8(f).map(|f| fields.push(f)));
             let outcome = match valid {
-                Ok(()) => recs.record(line, &fields),
-                Err(_) => Err(recs.sink.reject(line, "invalid UTF-8", "the line is not valid UTF-8")),
+                Ok(()) => each(sink, line, &fields),
+                Err(_) => Err(sink.reject(line, "invalid UTF-8", "the line is not valid UTF-8")),
             };
-            recs.sink.tolerate(outcome)?;
+            sink.tolerate(outcome)?;
             spare = recycle(fields);
         }
-    } else {
-        let delim = std::str::from_utf8(delim).expect("delimiters are UTF-8");
-        super::for_each_line(reader, path, |line, buf| {
-            let text = match std::str::from_utf8(buf) {
-                Ok(t) => t,
-                Err(_) => {
-                    return recs.sink.tolerate(Err(recs.sink.reject(
-                        line,
-                        "invalid UTF-8",
-                        "the line is not valid UTF-8",
-                    )))
-                }
-            };
-            let text = text.trim_end_matches(['\n', '\r']);
-            let mut fields = recycle(std::mem::take(&mut spare));
-            if delim == " " {
-                fields.extend(text.split_whitespace());
-                if fields.is_empty() {
-                    fields.push("");
-                }
-            } else {
-                fields.extend(text.split(delim));
-            }
-            let outcome = recs.record(line, &fields);
-            recs.sink.tolerate(outcome)?;
-            spare = recycle(fields);
-            Ok(())
-        })?;
     }
-    Ok(())
+    let path = sink.path;
+    let mut owned: Vec<String> = Vec::new();
+    super::for_each_line(text, path, |line, buf| {
+        let Ok(text) = std::str::from_utf8(buf) else {
+            return sink.tolerate(Err(sink.reject(line, "invalid UTF-8", "the line is not valid UTF-8")));
+        };
+        let text = text.trim_end_matches(['\n', '\r']);
+        split(text, delim, quoting, &mut owned);
+        let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let outcome = each(sink, line, &fields);
+        sink.tolerate(outcome)
+    })
+}
+
+/// Splits one line by a multi-byte delimiter or runs of spaces into `out`,
+/// a field starting with `"` running to its closing quote (`""` inside is one `"`).
+fn split(line: &str, delim: &Delimiter, quoting: bool, out: &mut Vec<String>) {
+    out.clear();
+    let line = if *delim == Delimiter::Spaces { line.trim_matches(' ') } else { line };
+    let mut rest = line;
+    loop {
+        let mut field = String::new();
+        if quoting && rest.starts_with('"') {
+            let mut chars = rest[1..].char_indices();
+            let mut end = rest.len();
+            while let Some((i, c)) = chars.next() {
+                if c == '"' {
+                    if rest[1 + i + 1..].starts_with('"') {
+                        field.push('"');
+                        chars.next();
+                    } else {
+                        end = 1 + i + 1;
+                        break;
+                    }
+                } else {
+                    field.push(c);
+                }
+            }
+            rest = &rest[end..];
+            // Anything up to the next delimiter belongs to the field.
+            let next = next_delimiter(rest, delim);
+            field.push_str(&rest[..next.map_or(rest.len(), |(at, _)| at)]);
+            rest = next.map_or("", |(at, len)| &rest[at + len..]);
+            out.push(field);
+            if next.is_none() {
+                return;
+            }
+            continue;
+        }
+        match next_delimiter(rest, delim) {
+            Some((at, len)) => {
+                field.push_str(&rest[..at]);
+                out.push(field);
+                rest = &rest[at + len..];
+            }
+            None => {
+                field.push_str(rest);
+                out.push(field);
+                return;
+            }
+        }
+    }
+}
+
+/// Where the next delimiter starts in `s`, and how long it is.
+fn next_delimiter(s: &str, delim: &Delimiter) -> Option<(usize, usize)> {
+    match delim {
+        Delimiter::Byte(b) => s.bytes().position(|x| x == *b).map(|at| (at, 1)),
+        Delimiter::Text(t) => s.find(t.as_str()).map(|at| (at, t.len())),
+        Delimiter::Spaces => {
+            let at = s.find(' ')?;
+            let len = s[at..].bytes().take_while(|&b| b == b' ').count();
+            Some((at, len))
+        }
+    }
 }
 
 /// Empties a vector of string slices and hands its allocation to a vector of
@@ -201,5 +432,43 @@ fn csv_error(sink: &Sink<'_>, line: u64, e: csv::Error) -> gramrec_core::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => super::read_error(sink.path, io),
         other => sink.reject(line.max(1), "malformed CSV", format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detected(text: &str) -> Delimiter {
+        detect("x.txt", &sample(text.as_bytes()), Candidates::Columns)
+    }
+
+    #[test]
+    fn delimiters_are_detected_from_the_first_lines() {
+        assert_eq!(detected("u,i,1\nv,j,2\n"), Delimiter::Byte(b','));
+        assert_eq!(detected("\"43842\";\"0739432540\";\"0\"\n\"1\";\"2\";\"3\"\n"), Delimiter::Byte(b';'));
+        assert_eq!(
+            detected("u;i;4,5\nv;j;3,0\n"),
+            Delimiter::Byte(b';'),
+            "decimal commas do not make it comma-separated"
+        );
+        assert_eq!(detected("u|i|1\n"), Delimiter::Byte(b'|'));
+        assert_eq!(detected("1::1193::5::978300760\n"), Delimiter::Text("::".into()));
+        assert_eq!(detected("1000002 1 55\n1000002 1000006 33\n"), Delimiter::Spaces);
+        assert_eq!(detected("196\t242\t3\t881250949\n"), Delimiter::Byte(b'\t'));
+        assert_eq!(detected("only\n"), Delimiter::Byte(b','));
+        assert_eq!(detect("x.tsv", &sample(b"a,b\tc\n"), Candidates::Columns), Delimiter::Byte(b'\t'));
+        assert_eq!(detect("b.csv", &sample(b"milk\nbread,butter\n"), Candidates::Items), Delimiter::Byte(b','));
+    }
+
+    #[test]
+    fn multi_byte_and_space_delimiters_honour_quotes() {
+        let mut out = Vec::new();
+        split("1::\"a::b\"::5", &Delimiter::Text("::".into()), true, &mut out);
+        assert_eq!(out, ["1", "a::b", "5"]);
+        split("  u1   \"Daft \"\"Punk\"\"\"  7 ", &Delimiter::Spaces, true, &mut out);
+        assert_eq!(out, ["u1", "Daft \"Punk\"", "7"]);
+        split("u\t\"x\"\t3", &Delimiter::Byte(b'\t'), false, &mut out);
+        assert_eq!(out, ["u", "\"x\"", "3"], "without quoting, quotes are kept");
     }
 }

@@ -1,25 +1,36 @@
-//! Reading interaction files: delimited text (CSV, TSV, any single-byte
-//! delimiter, MovieLens `::`) and JSON lines, optionally gzip-compressed.
+//! Reading interaction files: delimited text (any delimiter, detected),
+//! JSON lines, baskets (one per line) and Parquet (a file or a folder of
+//! parts, as Spark, Hive and pandas write them); text optionally
+//! gzip-compressed, in any of the usual encodings, from a file or standard
+//! input.
 //!
 //! Every record becomes (user, item, value): IDs are interned as they are
 //! read, and a missing rating column means an implicit count of 1. Errors
-//! name the file and the line.
+//! name the file and the line (or, in Parquet, the row group and row).
 
+mod baskets;
 mod delimited;
 mod jsonl;
+mod parquet;
+pub mod stream;
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::Path;
 #[cfg(test)]
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use flate2::read::MultiGzDecoder;
 use gramrec_core::text::excerpt;
 use gramrec_core::{named_enum, Error, Result};
 
+pub use self::parquet::{is_parquet, parquet_files, write_parts};
+pub use stream::{decompress, Encoding, MAX_LINE_BYTES};
+
 use crate::index::IdIndex;
+
+/// The longest ID accepted: longer ones are a sign of the wrong column or
+/// delimiter (the 1,000-character IDs of real exports pass).
+pub const MAX_ID_BYTES: usize = 4096;
 
 /// Which column (or JSON field) holds a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,19 +91,27 @@ named_enum!(Header, "--header" { Auto => "auto", Yes => "yes" | "true", No => "n
 /// The file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
-    /// From the extension (`.jsonl`, `.json`, `.ndjson`) or the first byte.
+    /// A folder or `PAR1` bytes are Parquet; `.jsonl`, `.json`, `.ndjson` or a
+    /// first `{` are JSON lines; anything else is delimited text.
     #[default]
     Auto,
     /// Delimited text.
     Delimited,
     /// One JSON object per line.
     JsonLines,
+    /// One basket per line: its items, delimited; the line (or `--basket-col`)
+    /// is the "user", and every item counts 1.
+    Baskets,
+    /// Apache Parquet: a file, or a folder of parts and `key=value` partitions.
+    Parquet,
 }
 
 named_enum!(Format, "--format" {
     Auto => "auto",
     Delimited => "csv" | "tsv" | "delimited" | "text",
     JsonLines => "jsonl" | "json" | "ndjson",
+    Baskets => "baskets",
+    Parquet => "parquet",
 });
 
 /// How to read an interaction file.
@@ -104,6 +123,10 @@ pub struct LoadOptions {
     pub delimiter: Option<String>,
     /// Header handling.
     pub header: Header,
+    /// The text encoding.
+    pub encoding: Encoding,
+    /// Baskets: the column holding the basket's ID (`None`: the line number).
+    pub basket: Option<Column>,
     /// User column; `None` finds it by name or takes the first.
     pub user: Option<Column>,
     /// Item column; `None` finds it by name or takes the second.
@@ -139,12 +162,16 @@ pub struct Interactions {
     pub has_ratings: bool,
     /// Seconds (or the file's own unit) per interaction, when asked for.
     pub timestamp: Vec<f64>,
-    /// 1-based line on which each interaction starts, when asked for.
+    /// 1-based line on which each interaction starts (Parquet: its row,
+    /// counted over the files in order), when asked for.
     pub line: Vec<u64>,
     /// Lines skipped by `skip_invalid`, by kind of problem.
     pub skipped: std::collections::BTreeMap<&'static str, u64>,
-    /// Bytes of the file on disk.
+    /// Bytes of the file (or files) on disk; 0 for a pipe.
     pub bytes: u64,
+    /// How the input was read, where it is worth a log line: the delimiter
+    /// detected, an encoding other than UTF-8, the Parquet parts.
+    pub notes: Vec<String>,
 }
 
 impl Interactions {
@@ -230,6 +257,18 @@ impl Sink<'_> {
                 format!("empty {} ID", if user.is_empty() { "user" } else { "item" }),
             ));
         }
+        if let Some((what, id)) = [("user", user), ("item", item)].into_iter().find(|(_, id)| id.len() > MAX_ID_BYTES) {
+            return Err(self.reject(
+                line,
+                "ID too long",
+                format!(
+                    "{what} ID of {} bytes, more than {} KiB ('{}'): is the column or the delimiter right?",
+                    id.len(),
+                    MAX_ID_BYTES >> 10,
+                    excerpt(id, 40)
+                ),
+            ));
+        }
         let u = self.out.users.intern(user).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct users"))?;
         let i = self.out.items.intern(item).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct items"))?;
         self.out.user.push(u);
@@ -255,34 +294,44 @@ impl Sink<'_> {
                 format!("rating '{}' is not a finite number", excerpt(t, 40)),
             )),
             Err(_) if t.is_empty() => Err(self.reject(line, "empty rating", "empty rating")),
-            Err(_) => {
-                Err(self.reject(line, "rating not a number", format!("rating '{}' is not a number", excerpt(t, 40))))
-            }
+            Err(_) => Err(self.reject(
+                line,
+                "rating not a number",
+                format!("rating '{}' is not a number{}", excerpt(t, 40), number_hint(t)),
+            )),
         }
     }
 }
 
-/// Reads an interaction file.
+/// Reads an interaction file, a Parquet folder, or standard input (`-`).
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Interactions> {
-    let (reader, bytes) = open(path)?;
-    load_reader(reader, path, bytes, opts)
+    if opts.format == Format::Parquet || (opts.format == Format::Auto && is_parquet(path)) {
+        return parquet::read(path, opts);
+    }
+    if path.is_dir() {
+        return Err(Error::input(path, None, "is a folder, and holds no Parquet files"));
+    }
+    let (raw, bytes) = stream::open_raw(path)?;
+    let shown = if path.as_os_str() == "-" { Path::new("standard input") } else { path };
+    let reader = decompress(raw).map_err(|e| read_error(shown, e))?;
+    load_reader(reader, shown, bytes, opts)
 }
 
-/// Reads interactions from a reader (already decompressed, see [`decompress`]);
-/// `path` names the source in messages and by its extension picks the format,
-/// `bytes` is its size for statistics.
+/// Reads interactions from a decompressed byte stream (see [`decompress`]);
+/// `path` names the source in messages and by its extension picks the
+/// format, `bytes` is its size on disk for statistics.
 pub fn load_reader(mut reader: Box<dyn BufRead>, path: &Path, bytes: u64, opts: &LoadOptions) -> Result<Interactions> {
     let head = reader.fill_buf().map_err(|e| read_error(path, e))?;
     if head.starts_with(&gramrec_core::format::MAGIC) {
         return Err(Error::input(path, None, "this is a gramrec factor file, not interaction data"));
     }
-    if let Some(what) = binary_kind(&head[..head.len().min(4096)]) {
+    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) || opts.encoding == Encoding::Utf16;
+    if let Some(what) = binary_kind(&head[..head.len().min(4096)]).filter(|_| !utf16) {
         return Err(Error::input(path, None, format!("this is {what}, not interaction text")));
     }
-    if head.starts_with(b"\xEF\xBB\xBF") {
-        reader.consume(3);
-    }
-    let head = reader.fill_buf().map_err(|e| read_error(path, e))?.to_vec();
+    let (mut text, observed) =
+        stream::text(reader, opts.encoding, opts.skip_invalid).map_err(|e| read_error(path, e))?;
+    let head = text.fill_buf().map_err(|e| read_error(path, e))?.to_vec();
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     let name = name.strip_suffix(".gz").unwrap_or(&name).to_string();
     let format = match opts.format {
@@ -293,15 +342,15 @@ pub fn load_reader(mut reader: Box<dyn BufRead>, path: &Path, bytes: u64, opts: 
     };
     let mut sink = Sink { path, out: Interactions { bytes, ..Default::default() }, opts };
     match format {
-        Format::JsonLines => jsonl::read(reader, opts, &mut sink)?,
-        _ => {
-            let delim = match &opts.delimiter {
-                Some(d) => parse_delimiter(d)?,
-                None => sniff_delimiter(&name, &head),
-            };
-            delimited::read(reader, &delim, opts, &mut sink)?;
-        }
+        Format::JsonLines => jsonl::read(text, opts, &mut sink)?,
+        Format::Baskets => baskets::read(text, &name, &head, opts, &mut sink)?,
+        _ => delimited::read(text, &name, &head, opts, &mut sink)?,
     }
+    let observed = observed.borrow();
+    if observed.long_lines > 0 {
+        *sink.out.skipped.entry("line too long").or_insert(0) += observed.long_lines;
+    }
+    sink.out.notes.splice(0..0, observed.notes.iter().cloned());
     if sink.out.is_empty() {
         return Err(Error::input(path, None, "no interactions found (the file is empty or holds only a header)"));
     }
@@ -343,69 +392,21 @@ fn parse_iso8601(t: &str) -> Option<f64> {
     Some(secs)
 }
 
-/// Opens a file for reading lines, decompressing gzip (detected by its magic
-/// bytes); returns the reader and the file's size on disk.
-pub fn open(path: &Path) -> Result<(Box<dyn BufRead>, u64)> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let reader = decompress(BufReader::with_capacity(1 << 20, file)).map_err(|e| Error::io(path, e))?;
-    Ok((reader, bytes))
-}
-
-/// The stream itself, or its gzip decompression when it starts with gzip's
-/// magic bytes, with lines bounded to [`MAX_LINE_BYTES`].
-pub fn decompress(mut raw: impl BufRead + 'static) -> std::io::Result<Box<dyn BufRead>> {
-    let gz = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let inner: Box<dyn Read> = if gz { Box::new(MultiGzDecoder::new(raw)) } else { Box::new(raw) };
-    Ok(Box::new(BufReader::with_capacity(1 << 20, LineLimit { inner, line: 1, run: 0 })))
-}
-
-/// The longest line read: past it a file is refused (a sign of the wrong
-/// delimiter or file type), before the line is held in memory.
-pub const MAX_LINE_BYTES: usize = 16 << 20;
-
-/// Passes bytes through, failing once a line grows past [`MAX_LINE_BYTES`].
-struct LineLimit<R> {
-    inner: R,
-    /// 1-based line of the next byte.
-    line: u64,
-    /// Bytes of that line so far.
-    run: usize,
-}
-
-/// The error a [`LineLimit`] reports, carried inside an `io::Error`.
-#[derive(Debug)]
-struct LineTooLong(u64);
-
-impl std::fmt::Display for LineTooLong {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {} is longer than {} MiB", self.0, MAX_LINE_BYTES >> 20)
-    }
-}
-
-impl std::error::Error for LineTooLong {}
-
-impl<R: Read> Read for LineLimit<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for (k, piece) in buf[..n].split(|&b| b == b'\n').enumerate() {
-            if k > 0 {
-                self.line += 1;
-                self.run = 0;
-            }
-            self.run += piece.len();
-            if self.run > MAX_LINE_BYTES {
-                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, LineTooLong(self.line)));
-            }
-        }
-        Ok(n)
+/// What a number that does not parse looks like it is, for the message.
+fn number_hint(t: &str) -> &'static str {
+    if t.contains([',', '\'', '\u{a0}', ' ']) && t.chars().any(|c| c.is_ascii_digit()) {
+        " (thousands separators and decimal commas are not read: clean the column first)"
+    } else if t.contains(['$', '€', '£', '¥', '%']) {
+        " (currency and percent signs are not read: clean the column first)"
+    } else {
+        ""
     }
 }
 
 /// A read failure: an overlong line or gzip damage is bad input, anything
 /// else an I/O error.
 pub(crate) fn read_error(path: &Path, e: std::io::Error) -> Error {
-    if let Some(LineTooLong(line)) = e.get_ref().and_then(|inner| inner.downcast_ref::<LineTooLong>()) {
+    if let Some(stream::LineTooLong(line)) = e.get_ref().and_then(|inner| inner.downcast_ref()) {
         return Error::input(
             path,
             Some(*line),
@@ -423,6 +424,12 @@ pub(crate) fn read_error(path: &Path, e: std::io::Error) -> Error {
     }
 }
 
+/// The raw bytes of an input, decompressed: for copying its lines (split).
+pub fn open(path: &Path) -> Result<Box<dyn BufRead>> {
+    let (raw, _) = stream::open_raw(path)?;
+    decompress(raw).map_err(|e| read_error(path, e))
+}
+
 /// Names a binary format by its first bytes (text never holds NUL bytes).
 fn binary_kind(head: &[u8]) -> Option<&'static str> {
     const MAGIC: [(&[u8], &str); 6] = [
@@ -430,7 +437,7 @@ fn binary_kind(head: &[u8]) -> Option<&'static str> {
         (b"\xFF\xD8\xFF", "a JPEG image"),
         (b"PK\x03\x04", "a ZIP archive (unzip it first)"),
         (b"%PDF", "a PDF document"),
-        (b"PAR1", "a Parquet file (not supported yet: export it as CSV)"),
+        (b"PAR1", "a gzip-compressed Parquet file (decompress it: Parquet compresses itself)"),
         (b"BZh", "a bzip2 file (decompress it first, or use gzip)"),
     ];
     MAGIC
@@ -457,45 +464,6 @@ pub(crate) fn for_each_line(
         line += 1;
         each(line, &buf)?;
     }
-}
-
-/// Parses a delimiter option: one character, `\t`/`tab`, or `::`.
-pub fn parse_delimiter(d: &str) -> Result<Vec<u8>> {
-    let d = match d {
-        "\\t" | "tab" | "\t" => "\t",
-        "space" => " ",
-        other => other,
-    };
-    if d.is_empty() || d.len() > 4 {
-        return Err(Error::Argument(format!(
-            "--delimiter '{}' is not a delimiter (give one character, 'tab', or a short string like '::')",
-            gramrec_core::text::excerpt(d, 20)
-        )));
-    }
-    Ok(d.as_bytes().to_vec())
-}
-
-/// Picks the delimiter from the extension, else from the first line.
-fn sniff_delimiter(name: &str, head: &[u8]) -> Vec<u8> {
-    if name.ends_with(".csv") {
-        return b",".to_vec();
-    }
-    if name.ends_with(".tsv") {
-        return b"\t".to_vec();
-    }
-    let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    if first.windows(2).any(|w| w == b"::") {
-        return b"::".to_vec();
-    }
-    for d in [b'\t', b',', b';', b'|'] {
-        if first.contains(&d) {
-            return vec![d];
-        }
-    }
-    if first.contains(&b' ') {
-        return b" ".to_vec();
-    }
-    b",".to_vec()
 }
 
 /// Reads a whole small stream, for tests.
