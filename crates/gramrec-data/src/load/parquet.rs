@@ -399,11 +399,12 @@ fn intern(sink: &mut Sink<'_>, o: &Opened, task: &Task, batch: &RecordBatch, fir
     let rows_before = first_row - task.first_row;
     for row in 0..batch.num_rows() {
         let line = first_row + row as u64;
-        let at = format!("row group {}, row {}", task.row_group, rows_before + row as u64);
+        // Where the row is, for messages: made only when there is one.
+        let at = || format!("row group {}, row {}", task.row_group, rows_before + row as u64);
         let reject = |kind: &'static str, message: String| Error::Input {
             path: path.to_path_buf(),
             line: None,
-            message: format!("{at}: {message}"),
+            message: format!("{}: {message}", at()),
             skippable: Some(kind),
         };
         let outcome = (|| -> Result<()> {
@@ -439,7 +440,7 @@ fn intern(sink: &mut Sink<'_>, o: &Opened, task: &Task, batch: &RecordBatch, fir
                     Cell::Number(n) => {
                         return Err(reject("rating not finite", format!("rating {n} is not a finite number")))
                     }
-                    Cell::Text(t) => sink.rating(line, t).map_err(|e| relocate(e, path, &at))?,
+                    Cell::Text(t) => sink.rating(line, t).map_err(|e| relocate(e, path, &at()))?,
                 },
             };
             let time = match &time {
@@ -447,14 +448,14 @@ fn intern(sink: &mut Sink<'_>, o: &Opened, task: &Task, batch: &RecordBatch, fir
                 Some(t) => Some(match cell(t, row).map_err(|m| reject("bad timestamp", m))? {
                     Cell::Null => return Err(reject("bad timestamp", "empty timestamp".into())),
                     Cell::Number(n) => n,
-                    Cell::Text(s) => sink.timestamp(line, s).map_err(|e| relocate(e, path, &at))?,
+                    Cell::Text(s) => sink.timestamp(line, s).map_err(|e| relocate(e, path, &at()))?,
                 }),
             };
             if ubuf.is_empty() || ibuf.is_empty() {
                 let what = if ubuf.is_empty() { "user" } else { "item" };
                 return Err(reject("empty ID", format!("empty {what} ID")));
             }
-            sink.push(line, &ubuf, &ibuf, value, time).map_err(|e| relocate(e, path, &at))
+            sink.push(line, &ubuf, &ibuf, value, time).map_err(|e| relocate(e, path, &at()))
         })();
         sink.tolerate(outcome)?;
     }

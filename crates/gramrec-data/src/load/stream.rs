@@ -214,6 +214,27 @@ impl std::fmt::Display for LineTooLong {
 impl std::error::Error for LineTooLong {}
 
 impl<R: Read> Lines<R> {
+    /// Appends whole raw lines to `ready`, decoded: at once while they are
+    /// what the mode expects, line by line around a line that is not.
+    fn emit_lines(&mut self, lines: &[u8]) {
+        let count = memchr::memchr_iter(b'\n', lines).count() as u64;
+        match self.mode {
+            Mode::Utf8 { .. } if std::str::from_utf8(lines).is_ok() => {
+                self.ascii_only &= lines.is_ascii();
+                self.ready.extend_from_slice(lines);
+            }
+            Mode::Utf8 { .. } => {
+                for line in lines.split_inclusive(|&b| b == b'\n') {
+                    self.emit(line);
+                    self.line += 1;
+                }
+                return;
+            }
+            _ => self.emit(lines),
+        }
+        self.line += count;
+    }
+
     /// Appends one whole raw line to `ready`, decoded.
     fn emit(&mut self, line: &[u8]) {
         match self.mode {
@@ -277,15 +298,14 @@ impl<R: Read> Lines<R> {
                 return Ok(!self.ready.is_empty());
             }
             let mut piece = &chunk[..n];
-            while let Some(nl) = memchr::memchr(b'\n', piece) {
+            // The line that the last read left unfinished, or that is being dropped.
+            if let Some(nl) = memchr::memchr(b'\n', piece).filter(|_| self.dropping || !self.partial.is_empty()) {
                 if !self.dropping && self.partial.len() + nl > MAX_LINE_BYTES {
                     self.too_long()?;
                 }
                 if self.dropping {
                     self.dropping = false;
                     self.ready.push(b'\n');
-                } else if self.partial.is_empty() {
-                    self.emit(&piece[..=nl]);
                 } else {
                     let mut whole = std::mem::take(&mut self.partial);
                     whole.extend_from_slice(&piece[..=nl]);
@@ -293,6 +313,13 @@ impl<R: Read> Lines<R> {
                 }
                 self.line += 1;
                 piece = &piece[nl + 1..];
+            }
+            // Whole lines, at once (none is longer than the read).
+            if !self.dropping && self.partial.is_empty() {
+                if let Some(last) = memchr::memrchr(b'\n', piece) {
+                    self.emit_lines(&piece[..=last]);
+                    piece = &piece[last + 1..];
+                }
             }
             if !self.dropping {
                 self.partial.extend_from_slice(piece);
