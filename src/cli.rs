@@ -36,7 +36,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  gramrec train --input ratings.csv --out model\n  \
         gramrec train --input u.data --explicit --factors 64 --out model\n  \
         gramrec train --input reviews.jsonl.gz --user-col reviewerID --item-col asin --implicit --out model\n  \
-        gramrec train --input train.csv --validate test.csv --out model   # learning curve in model/report.svg")]
+        gramrec train --input train.csv --validate test.csv --out model   # learning curve in model/report.svg\n  \
+        gramrec train --input ratings.csv --items movies.csv --out model   # item names from MovieLens' movies.csv\n  \
+        gramrec train --input retail.csv --user-col CustomerID --item-col StockCode --item-name-col Description --out model")]
     Train(TrainArgs),
     /// Measure a model on held-out interactions (RMSE/MAE, or ranking metrics at k).
     #[command(after_help = "Example:\n  gramrec evaluate --model model --train train.csv --test test.csv --k 10")]
@@ -56,13 +58,16 @@ pub enum Command {
     /// Recommend items for a known user, or for a history folded in on the spot.
     #[command(after_help = "Examples:\n  gramrec recommend --model model --user 196 --k 10\n  \
         gramrec recommend --model model --history 242:5,302:3,377 --json\n  \
-        gramrec recommend --model model --all --k 20 --train train.csv --out top20.jsonl")]
+        gramrec recommend --model model --all --k 20 --out top20.jsonl   # training items left out\n  \
+        gramrec recommend --model model --user 196 --include-seen")]
     Recommend(RecommendArgs),
     /// Items most similar to an item (cosine of the item factors).
     #[command(after_help = "Example:\n  gramrec similar --model model --item 50 --k 10")]
     Similar(SimilarArgs),
-    /// Write a model's item file in another storage type (smaller files for the web).
-    #[command(after_help = "Example:\n  gramrec export --model model --dtype i8 --out web/items.gramrec")]
+    /// Write a model's item file in another storage type (smaller files for the web), with or without item details.
+    #[command(after_help = "Examples:\n  gramrec export --model model --dtype i8 --out web/items.gramrec\n  \
+        gramrec export --model model --items catalogue.csv --out web/items.gramrec   # names, links, images added\n  \
+        gramrec export --model model --no-metadata --out web/items.gramrec")]
     Export(ExportArgs),
     /// Show what a factor file holds.
     #[command(after_help = "Example:\n  gramrec inspect model/items.gramrec")]
@@ -110,6 +115,24 @@ pub struct InputArgs {
     /// Rating column: index, name, "auto" (rating/overall/count…, else the third if present) or "none" (every interaction counts 1).
     #[arg(long, default_value = "auto", value_parser = parsed::<RatingColumn>(), help_heading = "Input")]
     pub rating_col: RatingColumn,
+}
+
+/// Items' names, links and images, stored in the model (items.gramrec) so
+/// that every list can show them.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DetailArgs {
+    /// A file of item details (CSV, JSON lines or Parquet: an ID column, and name/title, url/link, image/imUrl columns found by their headers), such as MovieLens' movies.csv or a product catalogue. Without it, the --item-*-col flags name columns of the interaction file.
+    #[arg(long, value_name = "FILE", help_heading = "Item details")]
+    pub items: Option<PathBuf>,
+    /// The column holding each item's display name (index or name), e.g. --item-name-col Description.
+    #[arg(long, value_parser = parsed::<Column>(), help_heading = "Item details")]
+    pub item_name_col: Option<Column>,
+    /// The column holding a link to each item's page (http(s) or relative).
+    #[arg(long, value_parser = parsed::<Column>(), help_heading = "Item details")]
+    pub item_url_col: Option<Column>,
+    /// The column holding a link to each item's image (http(s) or relative).
+    #[arg(long, value_parser = parsed::<Column>(), help_heading = "Item details")]
+    pub item_image_col: Option<Column>,
 }
 
 /// What to train on.
@@ -220,6 +243,8 @@ pub struct TrainingArgs {
     #[command(flatten)]
     pub input_args: InputArgs,
     #[command(flatten)]
+    pub details: DetailArgs,
+    #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
     pub als: AlsArgs,
@@ -296,16 +321,19 @@ pub struct RecommendArgs {
     /// Number of items.
     #[arg(long, short, default_value_t = 10)]
     pub k: usize,
-    /// Exclude each user's items in this training file (with --user and --all).
+    /// Exclude each user's items in this training file (with --user and --all) instead of the training items the model records.
     #[arg(long)]
     pub train: Option<PathBuf>,
+    /// Keep items the user had in training (by default --user and --all leave them out).
+    #[arg(long, conflicts_with = "train")]
+    pub include_seen: bool,
     /// With --all and a .csv output: IDs a spreadsheet would run as a formula (starting with =, +, -, @) get a leading '.
     #[arg(long, requires = "all")]
     pub csv_safe: bool,
     /// A --user the model does not know: popular (the most popular items, marked coldStart), skip (no items) or error.
     #[arg(long, default_value = "popular", value_parser = named::<ColdStart>())]
     pub cold_start: ColdStart,
-    /// Print {"items": [{"item", "score"}], "coldStart", "unknown"} (docs/JSON.md).
+    /// Print {"items": [{"item", "score", "name"?, "url"?, "image"?}], "coldStart", "unknown"} (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -337,7 +365,7 @@ pub struct SimilarArgs {
     /// Number of items.
     #[arg(long, short, default_value_t = 10)]
     pub k: usize,
-    /// Print {"items": [{"item", "score"}]} (docs/JSON.md).
+    /// Print {"items": [{"item", "score", "name"?, "url"?, "image"?}]} (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
 }
@@ -457,6 +485,11 @@ pub struct ExportArgs {
     /// The item file to write.
     #[arg(long, short)]
     pub out: PathBuf,
+    /// Leave the items' names, links and images out (the smallest file).
+    #[arg(long, conflicts_with = "items")]
+    pub no_metadata: bool,
+    #[command(flatten)]
+    pub details: DetailArgs,
 }
 
 /// `gramrec split`.

@@ -156,6 +156,15 @@ pub struct InspectReport {
     pub max_norm: f32,
     /// The first few IDs.
     pub first_ids: Vec<String>,
+    /// Item files with details: how many items have a name, link or image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub described: Option<usize>,
+    /// Which details the item file holds (`name`, `url`, `image`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub detail_fields: Vec<&'static str>,
+    /// User files with seen items: the training interactions recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_interactions: Option<usize>,
     /// How it was trained (`train.*` facts).
     pub training: BTreeMap<String, String>,
 }

@@ -174,38 +174,21 @@ fn generated_data_has_the_size_and_kind_asked_for() {
 /// factors (which made fold-in allocate 160 GB).
 #[test]
 fn crafted_factor_files_with_valid_checksums_are_refused() {
-    use gramrec_core::format::{frame, TAG_META};
+    use gramrec_core::format::{frame, sections, TAG_META};
     let dir = tempfile::tempdir().unwrap();
     let (_, model) = small_model(dir.path());
     let good = std::fs::read(model.join("items.gramrec")).unwrap();
     for (key, value, why) in [("rating_min", "100", "not a range"), ("factors", "200000", "outside 1..=1024")] {
         // Re-frame the sections, the metadata changed.
-        let mut sections = Vec::new();
-        let mut pos = 64;
-        loop {
-            let len = u64::from_le_bytes(good[pos + 8..pos + 16].try_into().unwrap()) as usize;
-            let tag: [u8; 4] = good[pos..pos + 4].try_into().unwrap();
-            let mut payload = good[pos + 64..pos + 64 + len].to_vec();
-            if tag == TAG_META {
-                let text = String::from_utf8(payload).unwrap();
-                payload =
-                    text.lines()
-                        .map(|l| {
-                            if l.starts_with(&format!("{key}=")) {
-                                format!("{key}={value}\n")
-                            } else {
-                                format!("{l}\n")
-                            }
-                        })
-                        .collect::<String>()
-                        .into_bytes();
-            }
-            sections.push((tag, payload));
-            pos += 64 + len.div_ceil(64) * 64;
-            if pos >= good.len() {
-                break;
-            }
-        }
+        let mut all = sections(&good).unwrap();
+        let meta = &mut all.iter_mut().find(|(t, _)| *t == TAG_META).unwrap().1;
+        let text = String::from_utf8(meta.clone()).unwrap();
+        *meta = text
+            .lines()
+            .map(|l| if l.starts_with(&format!("{key}=")) { format!("{key}={value}\n") } else { format!("{l}\n") })
+            .collect::<String>()
+            .into_bytes();
+        let sections = all;
         let crafted = dir.path().join(format!("{key}.gramrec"));
         std::fs::write(&crafted, frame(&sections)).unwrap();
         let err = one_line_error(gramrec().args(["recommend", "--history", "i1", "--model"]).arg(&crafted).assert(), 2);

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{data, generate, gramrec, ok_json, train};
+use common::{data, generate, gramrec, ok_json, split_lines, train};
 use jsonschema::{Registry, Validator};
 use serde_json::Value;
 
@@ -14,9 +14,15 @@ fn schema(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
-/// A validator for docs/schema/NAME.json, the evaluation schema it may refer to registered.
+/// A validator for docs/schema/NAME.json, the schemas it may refer to registered.
 fn validator(name: &str) -> Validator {
-    let registry = Registry::new().add("urn:gramrec:evaluate", schema("evaluate")).unwrap().prepare().unwrap();
+    let registry = Registry::new()
+        .add("urn:gramrec:evaluate", schema("evaluate"))
+        .unwrap()
+        .add("urn:gramrec:recommendation", schema("recommendation"))
+        .unwrap()
+        .prepare()
+        .unwrap();
     jsonschema::options().with_registry(&registry).build(&schema(name)).unwrap()
 }
 
@@ -71,9 +77,10 @@ fn every_json_output_matches_its_schema() {
     // An implicit model: ranking metrics in the evaluation.
     let clicks = d.join("clicks.csv");
     generate(&clicks, "implicit", 100, 60, 2000);
+    let (clicks_train, clicks_test) = split_lines(&clicks, &d.join("clicks-train.csv"), &d.join("clicks-test.csv"));
     let implicit = d.join("implicit");
-    train(&clicks, &implicit, &[]);
-    let ev = ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&implicit).arg("--test").arg(&clicks));
+    train(&clicks_train, &implicit, &[]);
+    let ev = ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&implicit).arg("--test").arg(&clicks_test));
     check("evaluate", &ev);
     assert!(ev["ndcg"].is_f64() && ev["baseline"]["ndcg"].is_f64());
 

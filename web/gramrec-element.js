@@ -1,22 +1,46 @@
-// <gramrec-recommendations src="items.gramrec" k="10" storage-key="gramrec-history" names="items.json">
+// <gramrec-recommendations src="items.gramrec" k="10" storage-key="gramrec-history" history-limit="200">
 //
 // Renders the visitor's recommendations from the history kept in
 // localStorage (an array of {item, weight}) and updates when the page reports
 // an interaction:
 //
-//   window.dispatchEvent(new CustomEvent('gramrec:interaction', { detail: { item: 'i42', weight: 1 } }));
+//   addInteraction('i42', 1);   // or dispatch a 'gramrec:interaction' event
 //
-// `names` (optional) is a JSON object mapping item IDs to display names.
+// Items show the names, links and images the model holds (`gramrec train
+// --items movies.csv`, `--item-name-col …`); `names` (optional) is a JSON
+// object mapping item IDs to display names that takes precedence. A
+// <template> child renders each item as the page likes: elements marked
+// data-gramrec="name", "item", "score", "link" (its href) or "image" (its
+// src and alt) are filled in, as text or as attributes only — never as HTML —
+// and a link or image that is not http(s) or relative is left out.
 
 import { load } from './gramrec.js';
 
 const DEFAULT_KEY = 'gramrec-history';
+/** How many of the most recent distinct items a history keeps. */
+export const DEFAULT_HISTORY_LIMIT = 200;
 
-/** The visitor's history under `key`; malformed storage counts as empty. */
-export function readHistory(key = DEFAULT_KEY) {
+/**
+ * The most recent `limit` distinct items of a history, oldest first: a
+ * repeated item keeps its latest weight and moves to its latest place.
+ */
+export function normaliseHistory(history, limit = DEFAULT_HISTORY_LIMIT) {
+  const latest = new Map();
+  for (const entry of history) {
+    const item = entry && typeof entry === 'object' ? entry.item : entry;
+    if (typeof item !== 'string' && typeof item !== 'number') continue;
+    const key = String(item);
+    latest.delete(key);
+    latest.set(key, entry && typeof entry === 'object' ? entry : { item, weight: 1 });
+  }
+  return [...latest.values()].slice(-Math.max(1, limit));
+}
+
+/** The visitor's history under `key`, normalised; malformed storage counts as empty. */
+export function readHistory(key = DEFAULT_KEY, limit = DEFAULT_HISTORY_LIMIT) {
   try {
     const parsed = JSON.parse(localStorage.getItem(key) ?? '[]');
-    return Array.isArray(parsed) ? parsed : [];
+    return Array.isArray(parsed) ? normaliseHistory(parsed, limit) : [];
   } catch {
     return [];
   }
@@ -40,12 +64,27 @@ function writeHistory(history, key) {
   }
 }
 
-/** Appends one interaction to the visitor's history and announces it. */
-export function addInteraction(item, weight = 1, key = DEFAULT_KEY) {
-  const history = readHistory(key);
+/**
+ * Adds one interaction to the visitor's history (the item's earlier entry,
+ * if any, replaced; at most `limit` distinct items kept, the most recent)
+ * and announces it.
+ */
+export function addInteraction(item, weight = 1, key = DEFAULT_KEY, limit = DEFAULT_HISTORY_LIMIT) {
+  const history = readHistory(key, limit);
   history.push({ item, weight });
-  writeHistory(history, key);
+  writeHistory(normaliseHistory(history, limit), key);
   window.dispatchEvent(new CustomEvent('gramrec:interaction', { detail: { item, weight, key } }));
+}
+
+/** `url` when a page may follow it (http, https, or relative to the page), else null. */
+export function safeUrl(url) {
+  if (typeof url !== 'string' || url === '') return null;
+  try {
+    const parsed = new URL(url, document.baseURI);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The display names of a names file: own string properties only. */
@@ -71,7 +110,7 @@ export async function fetchNames(url) {
 }
 
 class GramrecRecommendations extends HTMLElement {
-  static observedAttributes = ['src', 'k', 'storage-key', 'names'];
+  static observedAttributes = ['src', 'k', 'storage-key', 'names', 'history-limit'];
 
   constructor() {
     super();
@@ -90,8 +129,16 @@ class GramrecRecommendations extends HTMLElement {
   }
 
   get k() {
-    const k = Number.parseInt(this.getAttribute('k') ?? '10', 10);
-    return Number.isFinite(k) && k > 0 ? k : 10;
+    return positive(this.getAttribute('k'), 10);
+  }
+
+  get historyLimit() {
+    return positive(this.getAttribute('history-limit'), DEFAULT_HISTORY_LIMIT);
+  }
+
+  /** The visitor's history as this element reads it. */
+  history() {
+    return readHistory(this.storageKey, this.historyLimit);
   }
 
   connectedCallback() {
@@ -143,28 +190,32 @@ class GramrecRecommendations extends HTMLElement {
   render() {
     if (!this.recommender) return null;
     let result;
+    const history = this.history();
     try {
-      result = this.recommender.recommend(readHistory(this.storageKey), this.k);
+      result = this.recommender.recommend(history, this.k);
     } catch (error) {
       // Never stuck on a history the model cannot use: popular items instead.
       console.warn(`gramrec: ${error?.message ?? error}`);
       result = { ...this.recommender.popular(this.k), coldStart: true, unknown: [] };
     }
+    const template = this.querySelector(':scope > template');
     const list = document.createElement('ol');
     list.className = 'gramrec-list';
-    for (const { item, score } of result.items) {
+    for (const rec of result.items) {
       const li = document.createElement('li');
-      li.dataset.item = item;
-      li.textContent = this.names.get(item) ?? item;
-      li.title = `score ${score.toFixed(3)}`;
+      li.dataset.item = rec.item;
+      const shown = { ...rec, name: this.names.get(rec.item) ?? rec.name ?? rec.item };
+      li.append(template ? fromTemplate(template, shown) : card(shown));
+      li.title = `score ${rec.score.toFixed(3)}`;
       list.append(li);
     }
     const note = document.createElement('p');
     note.className = 'gramrec-note';
     note.textContent = result.coldStart
       ? 'Popular right now (no history yet).'
-      : `Based on your ${readHistory(this.storageKey).length} interactions.`;
-    this.replaceChildren(note, list);
+      : `Based on your ${history.length} interactions.`;
+    // The template stays, for the next render.
+    this.replaceChildren(...(template ? [template] : []), note, list);
     this.dispatchEvent(new CustomEvent('gramrec:rendered', { detail: result }));
     return result;
   }
@@ -174,8 +225,56 @@ class GramrecRecommendations extends HTMLElement {
     p.className = 'gramrec-error';
     p.setAttribute('role', 'alert');
     p.textContent = message;
-    this.replaceChildren(p);
+    const template = this.querySelector(':scope > template');
+    this.replaceChildren(...(template ? [template] : []), p);
   }
+}
+
+/** A positive integer attribute, or `fallback`. */
+function positive(value, fallback) {
+  const n = Number.parseInt(value ?? '', 10);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+/** The default rendering: the name, as a link when the item has a safe one, after its image. */
+function card({ name, url, image }) {
+  const href = safeUrl(url);
+  const box = document.createElement(href ? 'a' : 'span');
+  if (href) box.href = href;
+  const src = safeUrl(image);
+  if (src) {
+    const img = document.createElement('img');
+    img.src = src;
+    img.alt = '';
+    img.loading = 'lazy';
+    box.append(img, ' ');
+  }
+  box.append(name);
+  return box;
+}
+
+/** The page's template filled in for one item: text and attributes only. */
+function fromTemplate(template, rec) {
+  const node = template.content.cloneNode(true);
+  for (const el of node.querySelectorAll('[data-gramrec]')) {
+    const field = el.dataset.gramrec;
+    if (field === 'link') {
+      const href = safeUrl(rec.url);
+      if (href) el.setAttribute('href', href);
+      else el.removeAttribute('href');
+    } else if (field === 'image') {
+      const src = safeUrl(rec.image);
+      if (src) {
+        el.setAttribute('src', src);
+        el.setAttribute('alt', rec.name);
+      } else el.remove();
+    } else if (field === 'score') {
+      el.textContent = rec.score.toFixed(3);
+    } else if (field === 'name' || field === 'item') {
+      el.textContent = rec[field];
+    }
+  }
+  return node;
 }
 
 if (!customElements.get('gramrec-recommendations')) {

@@ -130,6 +130,8 @@ fn recommend_all(a: &BenchArgs) -> Result<()> {
             factors: Factors::F32(values),
             biases: None,
             popularity: None,
+            info: None,
+            seen: None,
         }
     };
     let (users, mut items) = (file(Side::Users, a.users), file(Side::Items, a.items));

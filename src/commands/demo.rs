@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use gramrec_als::output::factor_files;
 use gramrec_als::TrainConfig;
-use gramrec_core::{Dtype, Error, ModelKind};
+use gramrec_core::{Dtype, Error, ItemInfo, ModelKind};
 use gramrec_data::load::{load, LoadOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_data::Dataset;
@@ -64,13 +64,16 @@ pub fn run(a: DemoArgs) -> Result<()> {
     })?;
     progress.finish();
     let model_dir = out.join("model");
-    write_model(&model_dir, &factor_files(&data, &model, Dtype::F32))?;
+    let mut files = factor_files(&data, &model, Dtype::F32);
+    // Readable names in the model itself, so every list (and the page) shows them.
+    files.1.info = Some(ItemInfo { names: data.items.iter().map(|id| item_name(id)).collect(), ..Default::default() });
+    write_model(&model_dir, &files)?;
     let loaded = load_model(&model_dir)?;
     let train = load(&train_path, &LoadOptions::default())?;
     let test = load(&test_path, &LoadOptions::default())?;
     let ev = evaluate(&loaded, Some(&train), &test, 10)?;
     if let Some(web) = &a.web {
-        write_web(web, &model_dir, &data.items)?;
+        write_web(web, &model_dir)?;
         log.log(format!(
             "wrote a web page to {0}/: serve it with `python3 -m http.server -d {0} 8000` and open http://127.0.0.1:8000",
             web.display()
@@ -81,11 +84,11 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let m = model_dir.display();
     emit(&format!(
         "{}\nmodel written to {m}/ (items.gramrec, users.gramrec)\n\nNext:\n  \
-         gramrec recommend --model {m} --user {user} --train {t}\n  \
+         gramrec recommend --model {m} --user {user}\n  \
          gramrec recommend --model {m} --history {item},i7,i42 --json\n  \
          gramrec similar --model {m} --item {item}\n  \
-         gramrec evaluate --model {m} --train {t} --test {s}\n  \
-         gramrec recommend --model {m} --all --k 10 --train {t} --out {o}/top10.jsonl\n  \
+         gramrec evaluate --model {m} --test {s}\n  \
+         gramrec recommend --model {m} --all --k 10 --out {o}/top10.jsonl\n  \
          gramrec tune --input {t} --factors 16,32,64 --reg 10,30 --folds 3 --out {o}/tuned\n  \
          gramrec inspect {m}/items.gramrec\n  \
          gramrec train --input {t} --validate {s} --out {o}/model2 --factors 32\n",
@@ -99,9 +102,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
 /// The browser module's source folder (web/ in this repository).
 const WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
 
-/// A ready-to-serve folder: the page, the JS and wasm module, the model and
-/// readable item names.
-fn write_web(dir: &Path, model_dir: &Path, items: &[String]) -> Result<()> {
+/// A ready-to-serve folder: the page, the JS and wasm module, and the model
+/// (which names its items).
+fn write_web(dir: &Path, model_dir: &Path) -> Result<()> {
     let web = Path::new(WEB);
     let pkg = web.join("pkg");
     if !pkg.join("gramrec_wasm_bg.wasm").exists() {
@@ -123,9 +126,6 @@ fn write_web(dir: &Path, model_dir: &Path, items: &[String]) -> Result<()> {
         }
     }
     copy(&model_dir.join(ITEMS_FILE), &dir.join(ITEMS_FILE))?;
-    let names: serde_json::Map<String, serde_json::Value> =
-        items.iter().map(|id| (id.clone(), serde_json::Value::String(item_name(id)))).collect();
-    write_atomic(&dir.join("items.json"), |w| writeln!(w, "{}", serde_json::Value::Object(names)))?;
     Ok(())
 }
 

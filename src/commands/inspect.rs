@@ -1,7 +1,6 @@
 //! `gramrec inspect`.
 
 use anyhow::Result;
-use gramrec_core::format::VERSION;
 use gramrec_core::text::escape_controls;
 use gramrec_core::ModelKind;
 use gramrec_store::read_factor_file;
@@ -12,6 +11,11 @@ use crate::output::{emit, emit_json, InspectReport};
 pub fn run(a: InspectArgs) -> Result<()> {
     let file = read_factor_file(&a.file)?;
     let bytes = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
+    let mut head = [0u8; 12];
+    std::fs::File::open(&a.file)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .map_err(|e| gramrec_core::Error::io(&a.file, e))?;
+    let version = gramrec_core::format::version(&head).unwrap_or(0);
     let m = &file.meta;
     let p = &m.params;
     let f = p.factors;
@@ -19,16 +23,30 @@ pub fn run(a: InspectArgs) -> Result<()> {
     let norms: Vec<f32> = values.chunks_exact(f).map(|r| r.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
     let mean_norm = norms.iter().sum::<f32>() / norms.len().max(1) as f32;
     let max_norm = norms.iter().copied().fold(0.0, f32::max);
-    let sections: Vec<&'static str> =
-        [("biases", file.biases.is_some()), ("gram", file.gram.is_some()), ("popularity", file.popularity.is_some())]
-            .iter()
-            .filter(|(_, present)| *present)
-            .map(|(name, _)| *name)
-            .collect();
+    let sections: Vec<&'static str> = [
+        ("biases", file.biases.is_some()),
+        ("gram", file.gram.is_some()),
+        ("popularity", file.popularity.is_some()),
+        ("details", file.info.is_some()),
+        ("seen", file.seen.is_some()),
+    ]
+    .iter()
+    .filter(|(_, present)| *present)
+    .map(|(name, _)| *name)
+    .collect();
+    let detail_fields: Vec<&'static str> = file.info.as_ref().map_or(Vec::new(), |i| {
+        [("name", &i.names), ("url", &i.urls), ("image", &i.images)]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(n, _)| n)
+            .collect()
+    });
+    let described = file.info.as_ref().map(|i| i.described());
+    let seen = file.seen.as_ref().map(|s| s.len());
     let report = InspectReport {
         file: a.file.clone(),
         bytes,
-        version: VERSION,
+        version,
         side: m.side.name(),
         rows: file.rows(),
         dtype: file.factors.dtype(),
@@ -39,12 +57,15 @@ pub fn run(a: InspectArgs) -> Result<()> {
         mean_norm,
         max_norm,
         first_ids: file.ids.iter().take(5).cloned().collect(),
+        described,
+        detail_fields: detail_fields.clone(),
+        seen_interactions: seen,
         training: m.training.pairs().into_iter().collect(),
     };
     if a.json {
         return emit_json(&report);
     }
-    let mut s = format!("{} ({} bytes, format version {VERSION}, checksums OK)\n", a.file.display(), bytes);
+    let mut s = format!("{} ({} bytes, format version {version}, checksums OK)\n", a.file.display(), bytes);
     s.push_str(&format!(
         "  {} factors of an {} model: {} rows × {} factors, {}\n",
         m.side.name(),
@@ -66,6 +87,16 @@ pub fn run(a: InspectArgs) -> Result<()> {
     }
     s.push_str(&format!("  sections: factors, ids{}\n", sections.iter().map(|x| format!(", {x}")).collect::<String>()));
     s.push_str(&format!("  factor norms: mean {mean_norm:.4}, max {max_norm:.4}\n"));
+    match described {
+        Some(n) => {
+            s.push_str(&format!("  item details ({}): {n} of {} items\n", detail_fields.join(", "), file.rows()))
+        }
+        None if m.side == gramrec_core::Side::Items => s.push_str("  item details: none\n"),
+        None => {}
+    }
+    if let Some(n) = seen {
+        s.push_str(&format!("  seen items: {n} training interactions recorded\n"));
+    }
     let first: Vec<String> = file.ids.iter().take(5).map(|id| escape_controls(id).into_owned()).collect();
     s.push_str(&format!("  first IDs: {}\n", first.join(", ")));
     for (k, val) in m.training.pairs() {

@@ -20,11 +20,11 @@ use std::time::Instant;
 use anyhow::Result;
 use gramrec_als::TrainConfig;
 use gramrec_core::text::escape_controls;
-use gramrec_core::{ModelKind, ModelParams, Recommendation};
-use gramrec_data::load::{self, Interactions, LoadOptions};
-use gramrec_data::{DatasetOptions, Duplicates};
+use gramrec_core::{FactorFile, ModelKind, ModelParams, Recommendation};
+use gramrec_data::load::{self, Interactions, ItemField, LoadOptions};
+use gramrec_data::{DatasetOptions, DetailColumns, DetailTable, Duplicates};
 
-use crate::cli::{AlsArgs, Command, DataArgs, InputArgs};
+use crate::cli::{AlsArgs, Command, DataArgs, DetailArgs, InputArgs, TrainingArgs};
 
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
@@ -44,6 +44,7 @@ pub fn run(command: Command) -> Result<()> {
 }
 
 impl InputArgs {
+    /// The loader's options for these flags.
     fn options(&self) -> LoadOptions {
         LoadOptions {
             format: self.format,
@@ -86,6 +87,68 @@ impl InputArgs {
         }
         Ok((x, start.elapsed().as_secs_f64()))
     }
+}
+
+impl DetailArgs {
+    fn columns(&self) -> DetailColumns {
+        DetailColumns {
+            name: self.item_name_col.clone(),
+            url: self.item_url_col.clone(),
+            image: self.item_image_col.clone(),
+        }
+    }
+
+    /// The detail columns to read with the interactions: those named, when
+    /// no --items file is given (none otherwise, so loading costs nothing).
+    fn interaction_fields(&self) -> Vec<ItemField> {
+        let columns = self.columns();
+        if self.items.is_some() || !columns.any() {
+            return Vec::new();
+        }
+        columns.fields(false)
+    }
+
+    /// The details to store: from --items, or from the interaction file's
+    /// own columns (`x`, loaded with [`interaction_fields`](Self::interaction_fields));
+    /// `None` when neither is asked for. `base` gives the item file's
+    /// encoding and bad-line handling.
+    fn table(&self, x: Option<&Interactions>, base: &LoadOptions) -> Result<Option<DetailTable>> {
+        Ok(match &self.items {
+            Some(path) => {
+                // The ID column is found by its header (item, itemId, movieId, asin…), else the first.
+                let opts =
+                    LoadOptions { encoding: base.encoding, skip_invalid: base.skip_invalid, ..Default::default() };
+                Some(DetailTable::load(path, &opts, &self.columns())?)
+            }
+            None if self.columns().any() => x.map(DetailTable::from_interactions),
+            None => None,
+        })
+    }
+}
+
+impl TrainingArgs {
+    /// Reads the training input (with the detail columns asked for), with
+    /// the seconds it took and the item details to store in the model.
+    fn load(&self) -> Result<(Interactions, f64, Option<DetailTable>)> {
+        let base = self.input_args.options();
+        let opts = LoadOptions { item_fields: self.details.interaction_fields(), ..base.clone() };
+        let (x, seconds) = self.input_args.load_with(&self.input, opts, self.quiet)?;
+        let details = self.details.table(Some(&x), &base)?;
+        Ok((x, seconds, details))
+    }
+}
+
+/// Stores a table's details in an item file, saying how many items it names.
+fn attach_details(items: &mut FactorFile, table: &DetailTable, quiet: bool) {
+    let (info, described) = table.for_items(&items.ids);
+    if !quiet {
+        crate::progress::stderr_line(&format!(
+            "item details ({}): {described} of {} items described",
+            table.found().join(", "),
+            items.rows()
+        ));
+    }
+    items.info = Some(info);
 }
 
 impl AlsArgs {
@@ -153,13 +216,29 @@ fn at_least_one(flag: &str, n: usize) -> Result<(), gramrec_core::Error> {
     Ok(())
 }
 
-/// Items as a numbered table, IDs escaped for the terminal.
+/// Items as a numbered table, IDs (and names, when the model has them)
+/// escaped for the terminal.
 fn items_table(items: &[Recommendation], score: &str) -> String {
     let ids: Vec<String> = items.iter().map(|r| escape_controls(&r.item).into_owned()).collect();
-    let width = ids.iter().map(|id| id.chars().count()).max().unwrap_or(4).clamp(4, 60);
-    let mut s = format!("{:>4}  {:<width$}  {score}\n", "rank", "item");
+    // Names are shortened to 60 characters (IDs are shown whole).
+    let names: Option<Vec<String>> = items
+        .iter()
+        .any(|r| r.name.is_some())
+        .then(|| items.iter().map(|r| gramrec_core::text::excerpt(r.name.as_deref().unwrap_or(""), 60)).collect());
+    let width = |v: &[String]| v.iter().map(|s| s.chars().count()).max().unwrap_or(4).clamp(4, 61);
+    let iw = width(&ids);
+    let nw = names.as_deref().map_or(0, width);
+    let mut s = format!("{:>4}  {:<iw$}  ", "rank", "item");
+    if names.is_some() {
+        s.push_str(&format!("{:<nw$}  ", "name"));
+    }
+    s.push_str(&format!("{score}\n"));
     for (n, (r, id)) in items.iter().zip(&ids).enumerate() {
-        s.push_str(&format!("{:>4}  {id:<width$}  {:.4}\n", n + 1, r.score));
+        s.push_str(&format!("{:>4}  {id:<iw$}  ", n + 1));
+        if let Some(names) = &names {
+            s.push_str(&format!("{:<nw$}  ", names[n]));
+        }
+        s.push_str(&format!("{:.4}\n", r.score));
     }
     s
 }

@@ -38,16 +38,31 @@ pub fn run(a: RecommendArgs) -> Result<()> {
     emit(&s)
 }
 
-/// The model and each user's training items (empty without --train).
+/// The training file's interactions, when --train is given; says so when
+/// there is nothing to leave out (an older model without --train).
+fn train_file(a: &RecommendArgs, model: &Model) -> Result<Option<gramrec_data::Interactions>> {
+    if a.include_seen {
+        return Ok(None);
+    }
+    if a.train.is_none() && model.users.seen().is_none() {
+        crate::progress::stderr_line(
+            "note: this model does not record its users' training items (written before factor-file version 2): \
+             give --train FILE to leave them out",
+        );
+    }
+    Ok(a.train.as_ref().map(|t| a.input_args.load(t, true)).transpose()?.map(|(x, _)| x))
+}
+
+/// The model and each user's training items, to leave out (none with --include-seen).
 fn model_and_seen(a: &RecommendArgs) -> Result<(Model, HashMap<usize, Vec<usize>>)> {
     let model = load_model(&a.model)?;
-    let train = a.train.as_ref().map(|t| a.input_args.load(t, true)).transpose()?.map(|(x, _)| x);
-    let seen = seen_items(&model, train.as_ref());
+    let train = train_file(a, &model)?;
+    let seen = if a.include_seen { HashMap::new() } else { seen_items(&model, train.as_ref()) };
     Ok((model, seen))
 }
 
 fn for_user(a: &RecommendArgs, user: &str) -> Result<Recommendations> {
-    let (model, seen) = model_and_seen(a)?;
+    let model = load_model(&a.model)?;
     let Some(row) = model.user_row(user) else {
         let items = match a.cold_start {
             ColdStart::Popular => model.items.popular(a.k),
@@ -58,9 +73,14 @@ fn for_user(a: &RecommendArgs, user: &str) -> Result<Recommendations> {
         };
         return Ok(Recommendations { items, cold_start: true, unknown: vec![] });
     };
-    let seen = seen.get(&row).map(Vec::as_slice).unwrap_or(&[]);
+    let train = train_file(a, &model)?;
+    let seen: Vec<usize> = match (&train, model.seen(row)) {
+        _ if a.include_seen => Vec::new(),
+        (None, Some(recorded)) => recorded.iter().map(|&i| i as usize).collect(),
+        (train, _) => seen_items(&model, train.as_ref()).remove(&row).unwrap_or_default(),
+    };
     Ok(Recommendations {
-        items: model.items.recommend(&model.user_at(row), a.k, seen).map_err(Error::Scoring)?,
+        items: model.items.recommend(&model.user_at(row), a.k, &seen).map_err(Error::Scoring)?,
         cold_start: false,
         unknown: vec![],
     })

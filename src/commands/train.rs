@@ -48,7 +48,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let (h, als) = (&a.hyper, &a.run.als);
     als.config(ModelKind::Explicit, h.factors, h.iterations, h.reg, h.alpha)?.validate()?;
     let log = Progress::lines(a.run.quiet);
-    let (x, load_seconds) = a.run.input_args.load(&a.run.input, a.run.quiet)?;
+    let (x, load_seconds, details) = a.run.load()?;
     let mb = x.bytes as f64 / 1e6;
     log.log(format!(
         "read {} interactions from {} ({mb:.1} MB) in {load_seconds:.2} s ({:.0} MB/s)",
@@ -138,7 +138,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
         })?;
     progress.finish();
     let train_seconds = start.elapsed().as_secs_f64();
-    let files = factor_files(&data, &model, a.dtype);
+    let mut files = factor_files(&data, &model, a.dtype);
+    if let Some(table) = &details {
+        super::attach_details(&mut files.1, table, a.run.quiet);
+    }
     write_model(&a.run.out, &files)?;
     checkpoint::remove(&a.run.out)?;
     if let Some(v) = &a.validate {

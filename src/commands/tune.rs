@@ -37,7 +37,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     }
     let log = Progress::lines(a.run.quiet);
     let start = Instant::now();
-    let (x, _) = a.run.input_args.load(&a.run.input, a.run.quiet)?;
+    let (x, _, details) = a.run.load()?;
     let kind = a.run.als.kind(x.has_ratings);
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let grid = grid(kind);
@@ -111,7 +111,11 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let best = results.first().expect("the grid is never empty");
     let data = Dataset::build(x, &a.run.data.options(kind))?;
     let model = gramrec_als::train(&data, &best.config, &mut |_, _| Ok(()))?;
-    write_model(&a.run.out, &factor_files(&data, &model, Dtype::F32))?;
+    let mut files = factor_files(&data, &model, Dtype::F32);
+    if let Some(table) = &details {
+        super::attach_details(&mut files.1, table, a.run.quiet);
+    }
+    write_model(&a.run.out, &files)?;
     let mut table = format!(
         "{:>8} {:>9} {:>6} {:>10}  {:>9} {:>8}\n",
         "factors",

@@ -35,19 +35,23 @@ pub fn generate(path: &Path, kind: &str, users: u32, items: u32, nnz: u32) {
 pub fn data(dir: &Path) -> (PathBuf, PathBuf) {
     let all = dir.join("all.csv");
     generate(&all, "explicit", 300, 200, 12000);
-    let text = std::fs::read_to_string(&all).unwrap();
+    split_lines(&all, &dir.join("train.csv"), &dir.join("test.csv"))
+}
+
+/// Splits a CSV file with a header into `train` and `test` (every fifth line).
+pub fn split_lines(all: &Path, train: &Path, test: &Path) -> (PathBuf, PathBuf) {
+    let text = std::fs::read_to_string(all).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    let (mut train, mut test) = (format!("{header}\n"), format!("{header}\n"));
+    let (mut tr, mut te) = (format!("{header}\n"), format!("{header}\n"));
     for (n, l) in lines.enumerate() {
-        let dst = if n % 5 == 0 { &mut test } else { &mut train };
+        let dst = if n % 5 == 0 { &mut te } else { &mut tr };
         dst.push_str(l);
         dst.push('\n');
     }
-    let (tr, te) = (dir.join("train.csv"), dir.join("test.csv"));
-    std::fs::write(&tr, train).unwrap();
-    std::fs::write(&te, test).unwrap();
-    (tr, te)
+    std::fs::write(train, tr).unwrap();
+    std::fs::write(test, te).unwrap();
+    (train.to_path_buf(), test.to_path_buf())
 }
 
 /// Trains a model on `input` into `out` with a few factors and iterations.

@@ -53,8 +53,11 @@ test('the demo page recommends, and a click changes the recommendations at once'
   const afterClick = await recommendations(page);
   assert.ok(!afterClick.includes(clicked), 'the clicked item is not recommended back');
   assert.match(await page.textContent('gramrec-recommendations .gramrec-note'), /1 interaction/);
-  const names = JSON.parse(readFileSync(join(site, 'items.json'), 'utf8'));
-  assert.equal(await page.textContent('gramrec-recommendations li:first-child'), names[afterClick[0]], 'readable names');
+  // The names come from the model itself, as the CLI gives them.
+  const cli = JSON.parse(gramrec('recommend', '--model', join(site, 'items.gramrec'), '--history', clicked, '--k', '10', '--json'));
+  assert.deepEqual(afterClick, cli.items.map((r) => r.item), 'the CLI\'s list');
+  assert.equal(await page.textContent('gramrec-recommendations li:first-child'), cli.items[0].name, 'readable names');
+  assert.notEqual(cli.items[0].name, cli.items[0].item);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -117,5 +120,118 @@ test('hostile IDs, a malformed names file and a full localStorage do not break t
   assert.equal(threw, false);
   await page.waitForSelector('gramrec-recommendations li');
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** A site with a model trained on synthetic clicks with `details` (CSV text) as its item file, and `body` as its page. */
+function siteWithDetails(name, details, body) {
+  const at = join(dir, name);
+  mkdirSync(at, { recursive: true });
+  let csv = 'user,item\n';
+  for (let u = 0; u < 60; u++) for (let k = 0; k < 4; k++) csv += `u${u},i${(u * 3 + k * 7) % 12}\n`;
+  writeFileSync(join(at, 'clicks.csv'), csv);
+  writeFileSync(join(at, 'details.csv'), details);
+  gramrec('train', '-q', '--implicit', '--factors', '4', '--input', join(at, 'clicks.csv'), '--items', join(at, 'details.csv'), '--out', join(at, 'model'));
+  cpSync(join(at, 'model', 'items.gramrec'), join(at, 'items.gramrec'));
+  for (const f of ['gramrec.js', 'gramrec-element.js']) cpSync(join(root, 'web', f), join(at, f));
+  cpSync(join(root, 'web', 'pkg'), join(at, 'pkg'), { recursive: true });
+  writeFileSync(join(at, 'index.html'), `<!doctype html><meta charset="utf-8"><script type="module" src="gramrec-element.js"></script>${body}`);
+  return at;
+}
+
+const LONG = 'Ω'.repeat(5000);
+const DETAILS = [
+  'item,title,url,image',
+  'i0,"Crème brûlée ""deluxe""",https://shop.example/p/0,/img/0.png',
+  'i1,<script>window.pwned = 1</script>,/p/1,',
+  'i2,"<img src=x onerror=""window.pwned=2"">",,https://cdn.example/2.jpg',
+  `i3,${LONG},p/3.html,`,
+  'i4,日本語の本,,',
+  'i5,,,',
+].join('\n') + '\n';
+
+test('names, links and images come from the model alone, as text and safe attributes', async () => {
+  siteWithDetails('details', DETAILS, '<gramrec-recommendations src="items.gramrec" k="12"></gramrec-recommendations>');
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}details/index.html`);
+  await page.waitForSelector('gramrec-recommendations li');
+  const shown = await page.$$eval('gramrec-recommendations li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.item, {
+    text: li.textContent.trim(),
+    href: li.querySelector('a')?.getAttribute('href') ?? null,
+    img: li.querySelector('img')?.getAttribute('src') ?? null,
+  }])));
+  const base = `${server.url}details/`;
+  assert.deepEqual(shown.i0, { text: 'Crème brûlée "deluxe"', href: 'https://shop.example/p/0', img: `${server.url}img/0.png` });
+  assert.deepEqual(shown.i1, { text: '<script>window.pwned = 1</script>', href: `${server.url}p/1`, img: null });
+  assert.deepEqual(shown.i2, { text: '<img src=x onerror="window.pwned=2">', href: null, img: 'https://cdn.example/2.jpg' });
+  assert.deepEqual(shown.i3, { text: LONG, href: `${base}p/3.html`, img: null });
+  assert.equal(shown.i4.text, '日本語の本');
+  assert.equal(shown.i5.text, 'i5', 'an item without details shows its ID');
+  assert.equal(shown.i6.text, 'i6', 'an item missing from the details file shows its ID');
+  assert.equal(await page.evaluate(() => window.pwned), undefined, 'no script from the model ran');
+  assert.equal(await page.locator('gramrec-recommendations script').count(), 0);
+  assert.equal(await page.locator('gramrec-recommendations img').count(), 2, 'only the two real images');
+  const unsafe = await page.evaluate(async () => {
+    const { safeUrl } = await import('./gramrec-element.js');
+    return ['javascript:alert(1)', ' java\tscript:alert(1)', 'data:text/html,x', '/ok'].map(safeUrl);
+  });
+  assert.deepEqual(unsafe, [null, null, null, `${server.url}ok`]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a page template renders each item as the page likes', async () => {
+  siteWithDetails('template', DETAILS, `<gramrec-recommendations src="items.gramrec" k="12">
+    <template><div class="card"><a data-gramrec="link"><img data-gramrec="image"><b data-gramrec="name"></b></a>
+      <small data-gramrec="item"></small> <i data-gramrec="score"></i></div></template>
+  </gramrec-recommendations>`);
+  const page = await browser.newPage();
+  await page.goto(`${server.url}template/index.html`);
+  await page.waitForSelector('gramrec-recommendations .card');
+  const cards = await page.$$eval('gramrec-recommendations .card', (cs) => cs.map((c) => ({
+    name: c.querySelector('b').textContent,
+    item: c.querySelector('small').textContent,
+    href: c.querySelector('a').getAttribute('href'),
+    img: c.querySelector('img')?.getAttribute('src') ?? null,
+    alt: c.querySelector('img')?.getAttribute('alt') ?? null,
+    score: Number(c.querySelector('i').textContent),
+  })));
+  assert.equal(cards.length, 12);
+  const byItem = Object.fromEntries(cards.map((c) => [c.item, c]));
+  assert.equal(byItem.i0.name, 'Crème brûlée "deluxe"');
+  assert.equal(byItem.i0.href, 'https://shop.example/p/0');
+  assert.equal(byItem.i0.alt, 'Crème brûlée "deluxe"');
+  assert.equal(byItem.i1.name, '<script>window.pwned = 1</script>');
+  assert.equal(byItem.i1.img, null, 'an item without an image drops the img element');
+  assert.equal(byItem.i5.href, null, 'no link without a URL');
+  assert.ok(cards.every((c) => Number.isFinite(c.score)));
+  assert.equal(await page.locator('gramrec-recommendations > template').count(), 1, 'the template stays for the next render');
+  await page.evaluate(async () => (await import('./gramrec-element.js')).addInteraction('i0', 1));
+  await page.waitForFunction(() => !document.querySelector('gramrec-recommendations li[data-item="i0"]'));
+  assert.equal(await page.locator('gramrec-recommendations .card').count(), 11, 'rendered again from the template');
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  await page.close();
+});
+
+test('the stored history keeps the 200 most recent distinct items, or as many as history-limit says', async () => {
+  siteWithDetails('history', DETAILS, '<gramrec-recommendations src="items.gramrec" k="3" history-limit="4"></gramrec-recommendations>');
+  const page = await browser.newPage();
+  await page.goto(`${server.url}history/index.html`);
+  await page.waitForSelector('gramrec-recommendations li');
+  const stored = await page.evaluate(async () => {
+    const { addInteraction } = await import('./gramrec-element.js');
+    for (let n = 0; n < 260; n++) addInteraction(`x${n}`, 1);
+    addInteraction('x100', 5); // seen again: moves to the end with its new weight
+    for (const i of ['i1', 'i2', 'i1']) addInteraction(i, 1);
+    return JSON.parse(localStorage.getItem('gramrec-history'));
+  });
+  assert.equal(stored.length, 200);
+  assert.equal(new Set(stored.map((e) => e.item)).size, 200, 'one entry per item');
+  assert.deepEqual(stored.slice(-3).map((e) => e.item), ['x100', 'i2', 'i1']);
+  assert.equal(stored.at(-3).weight, 5);
+  assert.ok(!stored.some((e) => e.item === 'x0'), 'the oldest items dropped');
+  await page.waitForFunction(() => /Based on your 4 interactions/.test(document.querySelector('gramrec-recommendations .gramrec-note')?.textContent));
   await page.close();
 });

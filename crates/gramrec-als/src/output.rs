@@ -1,9 +1,10 @@
 //! A trained model as factor files: the user and item sides with their IDs,
-//! biases, YᵀY and popularity, and the facts of the run.
+//! biases, YᵀY, popularity and each user's training items, and the facts of
+//! the run.
 
 use gramrec_core::linalg::gram_matrix;
 use gramrec_core::quant::Factors;
-use gramrec_core::{Dtype, FactorFile, Metadata, Side, TrainingFacts};
+use gramrec_core::{Dtype, FactorFile, Metadata, SeenItems, Side, TrainingFacts};
 use gramrec_data::{Csr, Dataset};
 
 use crate::driver::Trained;
@@ -47,6 +48,8 @@ pub fn factor_files(data: &Dataset, model: &Trained, dtype: Dtype) -> (FactorFil
         biases: ub,
         gram: None,
         popularity: Some(degrees(&data.by_user)),
+        info: None,
+        seen: Some(SeenItems::from_rows(data.items.len(), (0..data.by_user.rows()).map(|u| data.by_user.row(u).0))),
     };
     let items = FactorFile {
         meta: meta(Side::Items),
@@ -55,6 +58,8 @@ pub fn factor_files(data: &Dataset, model: &Trained, dtype: Dtype) -> (FactorFil
         factors: Factors::encode(&itf, f, dtype),
         biases: ib,
         popularity: Some(degrees(&data.by_item)),
+        info: None,
+        seen: None,
     };
     (users, items)
 }

@@ -27,7 +27,7 @@ pub mod topk;
 pub use serde;
 
 pub use error::{Error, ErrorClass, Result};
-pub use format::{FactorFile, FormatError, Metadata, Side, TrainingFacts};
+pub use format::{FactorFile, FormatError, ItemDetails, ItemInfo, Metadata, SeenItems, Side, TrainingFacts};
 pub use model::{ItemList, ItemModel, Model, ModelError, Recommendation, Recommendations, UserFactors, UserVector};
 pub use named::{Named, UnknownName};
 pub use normal_eq::{FixedSide, Row, RowSolver, SolveError};

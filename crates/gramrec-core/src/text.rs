@@ -39,6 +39,25 @@ pub fn excerpt(s: &str, max: usize) -> String {
     out
 }
 
+/// Whether a page may put `url` in an `href` or `src`: `http:` and `https:`
+/// links, `//host/…`, and relative paths; never `javascript:`, `data:` or
+/// another scheme, and nothing with control characters or leading or
+/// trailing spaces (which browsers strip, so `java\tscript:` would still
+/// run). Spaces inside are allowed: browsers encode them, and real
+/// catalogues (MovieLens' IMDb links) have them.
+pub fn is_safe_url(url: &str) -> bool {
+    if url.is_empty() || url.trim() != url || url.chars().any(needs_escape) {
+        return false;
+    }
+    match url.find([':', '/', '?', '#']) {
+        Some(at) if url.as_bytes()[at] == b':' => {
+            let scheme = &url[..at];
+            scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+        }
+        _ => true,
+    }
+}
+
 /// Bytes in binary units: `512 B`, `1.5 GiB`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -67,6 +86,35 @@ mod tests {
         assert_eq!(excerpt("abcdef", 3), "abc…");
         assert_eq!(excerpt("abc", 3), "abc");
         assert_eq!(excerpt("\x1b\x1b\x1b\x1b", 2), "\\u{1b}\\u{1b}…");
+    }
+
+    #[test]
+    fn only_web_and_relative_links_are_safe() {
+        for ok in [
+            "https://a.example/p?q=1",
+            "HTTP://a",
+            "//cdn.example/x.png",
+            "/img/1.png",
+            "p/2.html",
+            "?id=3",
+            "http://x/a b",
+        ] {
+            assert!(is_safe_url(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:x",
+            "java\tscript:x",
+            " javascript:x",
+            "javascript:x ",
+            "java script:x",
+            "data:text/html,x",
+            "vbscript:x",
+            "a:b/c",
+            "",
+        ] {
+            assert!(!is_safe_url(bad), "{bad}");
+        }
     }
 
     #[test]

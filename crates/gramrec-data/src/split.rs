@@ -154,9 +154,9 @@ pub fn subset(x: &Interactions, keep: impl Fn(usize) -> bool) -> Interactions {
         has_ratings: x.has_ratings,
         timestamp: if x.timestamp.is_empty() { Vec::new() } else { idx.iter().map(|&k| x.timestamp[k]).collect() },
         line: if x.line.is_empty() { Vec::new() } else { idx.iter().map(|&k| x.line[k]).collect() },
-        bytes: 0,
-        skipped: Default::default(),
-        notes: Vec::new(),
+        item_fields: x.item_fields.clone(),
+        item_fields_found: x.item_fields_found.clone(),
+        ..Default::default()
     }
 }
 

@@ -226,7 +226,8 @@ pub struct Known {
 }
 
 impl Known {
-    /// From a training file, matched to the model by ID (`None`: nothing known).
+    /// From a training file, matched to the model by ID (`None`: what the
+    /// model records, see [`seen_items`]).
     pub fn from_interactions(model: &Model, train: Option<&Interactions>) -> Self {
         Self { seen: seen_items(model, train), item_means: item_means(model, train) }
     }
@@ -246,9 +247,19 @@ impl Known {
     }
 }
 
-/// Each model user's training items (model item rows).
+/// Each model user's training items (model item rows): those of the
+/// training file when one is given, else those the model records (models
+/// written from format version 2 on), else none.
 pub fn seen_items(model: &Model, train: Option<&Interactions>) -> HashMap<usize, Vec<usize>> {
     let mut seen: HashMap<usize, Vec<usize>> = HashMap::new();
+    if let (None, Some(recorded)) = (train, model.users.seen()) {
+        for u in 0..recorded.rows() {
+            let row = recorded.row(u);
+            if !row.is_empty() {
+                seen.insert(u, row.iter().map(|&i| i as usize).collect());
+            }
+        }
+    }
     if let Some(train) = train {
         for (&u, &i) in train.user.iter().zip(&train.item) {
             if let (Some(u), Some(i)) = (model.user_row(train.users.id(u)), model.items.index_of(train.items.id(i))) {

@@ -39,7 +39,8 @@ enum Entry {
 }
 
 /// What `metadata()` returns: the objective (kind, factors, reg, regScaling,
-/// alpha, confidence, epsilon, biases) and the file's shape.
+/// alpha, confidence, epsilon, biases), the file's shape and how many items
+/// it names.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Metadata {
@@ -49,6 +50,19 @@ struct Metadata {
     dtype: gramrec_core::Dtype,
     rating_min: f32,
     rating_max: f32,
+    described: usize,
+}
+
+/// What `details()` returns: `{item, name?, url?, image?}`.
+#[derive(Serialize)]
+struct Details<'a> {
+    item: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
@@ -79,7 +93,8 @@ impl Recommender {
     /// The `k` best items for a visitor whose history is an array of
     /// `{item, weight}` (weight: the rating for explicit models, a count or
     /// strength for implicit ones; default 1) or of bare item IDs. Returns
-    /// `{items: [{item, score}], coldStart, unknown}`: the history's items are
+    /// `{items: [{item, score, name?, url?, image?}], coldStart, unknown}`
+    /// (the details where the model has them): the history's items are
     /// excluded, an empty (or all-unknown) history gets the popular items with
     /// `coldStart: true`, and unknown IDs are listed in `unknown`.
     pub fn recommend(&self, history: JsValue, k: usize) -> Result<JsValue, JsError> {
@@ -131,7 +146,8 @@ impl Recommender {
     }
 
     /// What the model is: `{kind, items, factors, dtype, reg, regScaling, alpha,
-    /// confidence, epsilon, biases, ratingMin, ratingMax}`.
+    /// confidence, epsilon, biases, ratingMin, ratingMax, described}`
+    /// (`described`: items with a name, link or image).
     pub fn metadata(&self) -> Result<JsValue, JsError> {
         let m = self.model.meta();
         to_js(&Metadata {
@@ -140,6 +156,16 @@ impl Recommender {
             dtype: self.dtype,
             rating_min: m.rating_min,
             rating_max: m.rating_max,
+            described: self.model.info().described(),
         })
+    }
+
+    /// An item's `{item, name, url, image}` (each detail only when the model
+    /// has it), or `null` for an item the model does not know: to show a
+    /// visitor's history as the model names it.
+    pub fn details(&self, item: &str) -> Result<JsValue, JsError> {
+        let Some(row) = self.model.index_of(item) else { return Ok(JsValue::NULL) };
+        let d = self.model.details(row);
+        to_js(&Details { item: &self.model.ids()[row], name: d.name, url: d.url, image: d.image })
     }
 }

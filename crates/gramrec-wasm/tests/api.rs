@@ -42,6 +42,8 @@ fn model_bytes(dtype: Dtype) -> Vec<u8> {
         factors: Factors::encode(&y, 2, dtype),
         biases: None,
         popularity: Some(vec![60, 50, 40, 30, 20, 10]),
+        info: None,
+        seen: None,
     }
     .to_bytes()
     .unwrap()

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::{ModelError, Recommendation, Recommendations, UserVector};
-use crate::format::{FactorFile, Metadata, Side};
+use crate::format::{FactorFile, ItemDetails, ItemInfo, Metadata, Side};
 use crate::linalg;
 use crate::normal_eq::{FixedSide, Row, RowSolver, SolveError};
 use crate::params::{ModelKind, SolverOptions};
@@ -27,6 +27,7 @@ pub struct ItemModel {
     norms: Vec<f32>,
     gram: Option<Vec<f32>>,
     popularity: Vec<u32>,
+    info: ItemInfo,
 }
 
 impl ItemModel {
@@ -47,7 +48,8 @@ impl ItemModel {
             }
         }
         let popularity = file.popularity.clone().unwrap_or_else(|| vec![0; file.rows()]);
-        Ok(Self { meta: file.meta, ids: file.ids, index, panels, biases, norms, gram: file.gram, popularity })
+        let info = file.info.unwrap_or_default();
+        Ok(Self { meta: file.meta, ids: file.ids, index, panels, biases, norms, gram: file.gram, popularity, info })
     }
 
     /// Parses an item factor file from bytes.
@@ -78,6 +80,16 @@ impl ItemModel {
     /// The row of an item ID.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.index.get(id).map(|&i| i as usize)
+    }
+
+    /// The name, link and image of the item at `row`, where the model has them.
+    pub fn details(&self, row: usize) -> ItemDetails<'_> {
+        self.info.get(row)
+    }
+
+    /// All items' details (empty when the model has none).
+    pub fn info(&self) -> &ItemInfo {
+        &self.info
     }
 
     /// Training interactions per item.
@@ -236,7 +248,19 @@ impl ItemModel {
     }
 
     fn named(&self, top: Vec<(usize, f32)>, present: impl Fn(f32) -> f32) -> Vec<Recommendation> {
-        top.into_iter().map(|(i, s)| Recommendation { item: self.ids[i].clone(), score: present(s) }).collect()
+        top.into_iter().map(|(i, s)| self.recommendation(i, present(s))).collect()
+    }
+
+    /// The item at `row` with `score`, named as the model names it.
+    pub fn recommendation(&self, row: usize, score: f32) -> Recommendation {
+        let d = self.info.get(row);
+        Recommendation {
+            item: self.ids[row].clone(),
+            score,
+            name: d.name.map(str::to_string),
+            url: d.url.map(str::to_string),
+            image: d.image.map(str::to_string),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use crate::normal_eq::SolveError;
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserVector(pub Vec<f32>);
 
-/// One recommended item.
+/// One recommended item, with its name, link and image when the model has them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
     /// The item's original ID.
@@ -26,6 +26,15 @@ pub struct Recommendation {
     /// Predicted rating (explicit, clipped to the training range), preference
     /// (implicit), cosine similarity (`similar`) or interaction count (`popular`).
     pub score: f32,
+    /// Its display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its page (`http(s)` or relative: safe in an `href`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Its image (`http(s)` or relative: safe in a `src`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 /// The answer to a recommendation request: `{items, coldStart, unknown}`.
@@ -73,6 +82,9 @@ pub enum ModelError {
     /// The two files disagree on the model's parameters.
     #[error("the user and item files are not from the same model")]
     Mismatch,
+    /// The user file's seen items index another item count.
+    #[error("the user file's seen items refer to {0} items but the item file has {1}")]
+    SeenMismatch(usize, usize),
     /// A user row has the wrong length for this model.
     #[error("user vector has {0} values, the model needs {1}")]
     Dimension(usize, usize),
@@ -105,7 +117,17 @@ impl Model {
         if users.meta.params != items.meta().params {
             return Err(ModelError::Mismatch);
         }
+        if let Some(seen) = users.seen.as_ref().filter(|s| s.item_count() != items.len()) {
+            return Err(ModelError::SeenMismatch(seen.item_count(), items.len()));
+        }
         Ok(Self { items, users: UserFactors::new(users)? })
+    }
+
+    /// The item rows the user at `row` had in training, ascending, when the
+    /// model records them (`None` for a version-1 model or one exported
+    /// without them).
+    pub fn seen(&self, row: usize) -> Option<&[u32]> {
+        self.users.seen().map(|s| s.row(row))
     }
 
     /// The row of a known user.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{ModelError, UserVector};
-use crate::format::FactorFile;
+use crate::format::{FactorFile, SeenItems};
 
 /// Known users' vectors (factors, then bias when the model has biases), by ID.
 #[derive(Debug, Clone)]
@@ -12,6 +12,7 @@ pub struct UserFactors {
     index: HashMap<String, usize>,
     rows: Vec<f32>,
     dim: usize,
+    seen: Option<SeenItems>,
 }
 
 impl UserFactors {
@@ -25,7 +26,7 @@ impl UserFactors {
                 return Err(ModelError::DuplicateId(id.clone()));
             }
         }
-        Ok(Self { ids: file.ids, index, rows, dim })
+        Ok(Self { ids: file.ids, index, rows, dim, seen: file.seen })
     }
 
     /// The row of a user ID.
@@ -36,6 +37,11 @@ impl UserFactors {
     /// The vector of the user at `row`.
     pub fn vector(&self, row: usize) -> UserVector {
         UserVector(self.rows[row * self.dim..(row + 1) * self.dim].to_vec())
+    }
+
+    /// Each user's training items, when the file records them.
+    pub fn seen(&self) -> Option<&SeenItems> {
+        self.seen.as_ref()
     }
 
     /// IDs by row.

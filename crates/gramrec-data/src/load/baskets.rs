@@ -23,6 +23,11 @@ pub(super) fn read(
     opts: &LoadOptions,
     sink: &mut Sink<'_>,
 ) -> Result<()> {
+    if !opts.item_fields.is_empty() || opts.items_only {
+        return Err(Error::Argument(
+            "item names, links and images cannot come from a basket file: give them with --items FILE".into(),
+        ));
+    }
     if opts.user.is_some() || opts.item.is_some() || !matches!(opts.rating, RatingColumn::Auto | RatingColumn::Absent) {
         return Err(Error::Argument(
             "--user-col, --item-col and --rating-col do not apply to --format baskets (a basket's items are its \

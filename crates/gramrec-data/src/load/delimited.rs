@@ -12,10 +12,13 @@ use gramrec_core::Result;
 
 /// Column positions, resolved against the header (or its absence).
 struct Layout {
-    user: usize,
+    /// None for an items-only file.
+    user: Option<usize>,
     item: usize,
     rating: Option<usize>,
     timestamp: Option<usize>,
+    /// The item fields', where found.
+    fields: Vec<Option<usize>>,
     needed: usize,
 }
 
@@ -32,6 +35,9 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
         Header::Auto => {
             by_name(&opts.user)
                 || by_name(&opts.item)
+                || opts.item_fields.iter().any(|f| by_name(&f.column))
+                || (opts.items_only
+                    && first.iter().any(|f| opts.item_fields.iter().any(|k| k.known.contains(&normalise(f).as_str()))))
                 || rating_by_name
                 || first.iter().take(2).any(|f| known(f))
                 || match &opts.rating {
@@ -62,15 +68,25 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
             None => Ok(default),
         }
     };
-    let user = find(&opts.user, USER_NAMES, 0, "user")?;
-    let item = find(&opts.item, ITEM_NAMES, 1, "item")?;
+    let user = if opts.items_only { None } else { Some(find(&opts.user, USER_NAMES, 0, "user")?) };
+    let item = find(&opts.item, ITEM_NAMES, usize::from(!opts.items_only), "item")?;
+    let fields = opts
+        .item_fields
+        .iter()
+        .map(|f| match &f.column {
+            Some(c) => find(&Some(c.clone()), f.known, 0, f.flag).map(Some),
+            None if header => Ok(first.iter().position(|h| f.known.contains(&normalise(h.trim()).as_str()))),
+            None => Ok(None),
+        })
+        .collect::<Result<Vec<_>>>()?;
     let rating = match &opts.rating {
+        _ if opts.items_only => None,
         RatingColumn::Absent => None,
         RatingColumn::Column(c) => Some(find(&Some(c.clone()), RATING_NAMES, 2, "rating")?),
         RatingColumn::Auto if header => first.iter().position(|f| RATING_NAMES.contains(&normalise(f.trim()).as_str())),
         RatingColumn::Auto => (first.len() > 2).then_some(2),
     };
-    if user == item || Some(user) == rating || Some(item) == rating {
+    if user == Some(item) || (user.is_some() && user == rating) || Some(item) == rating {
         return Err(sink.err(line, "the user, item and rating columns must be different columns"));
     }
     let timestamp = if opts.timestamps {
@@ -83,8 +99,13 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
     } else {
         None
     };
-    let needed = 1 + user.max(item).max(rating.unwrap_or(0)).max(timestamp.unwrap_or(0));
-    Ok((Layout { user, item, rating, timestamp, needed }, header))
+    let needed = 1 + [user, Some(item), rating, timestamp]
+        .into_iter()
+        .chain(fields.iter().copied())
+        .flatten()
+        .max()
+        .unwrap_or(0);
+    Ok((Layout { user, item, rating, timestamp, fields, needed }, header))
 }
 
 /// Handles one record's fields: the first record decides the layout.
@@ -102,6 +123,7 @@ impl Records<'_> {
         if self.layout.is_none() {
             let (layout, header) = resolve(sink, self.opts, fields, line)?;
             sink.out.has_ratings = layout.rating.is_some();
+            sink.out.item_fields_found = layout.fields.iter().map(Option::is_some).collect();
             self.layout = Some(layout);
             if header {
                 return Ok(());
@@ -117,8 +139,16 @@ impl Records<'_> {
             None => 1.0,
         };
         let time = layout.timestamp.map(|t| sink.timestamp(line, fields[t])).transpose()?;
-        let (u, i) = (fields[layout.user].trim(), fields[layout.item].trim());
-        sink.push(line, u, i, value, time)
+        let i = fields[layout.item].trim();
+        if layout.fields.is_empty() {
+            return sink.push(line, fields[layout.user.expect("interactions have users")].trim(), i, value, time);
+        }
+        let details: Vec<&str> = layout.fields.iter().map(|f| f.map_or("", |at| fields[at])).collect();
+        sink.check_details(line, &details)?;
+        if let Some(u) = layout.user {
+            sink.push(line, fields[u].trim(), i, value, time)?;
+        }
+        sink.details(line, i, &details)
     }
 }
 

@@ -11,10 +11,13 @@ use super::{
 use gramrec_core::{Error, Result};
 
 struct Fields {
-    user: String,
+    /// None for an items-only file.
+    user: Option<String>,
     item: String,
     rating: Option<String>,
     timestamp: Option<String>,
+    /// The item fields' names, where found.
+    details: Vec<Option<String>>,
 }
 
 fn pick(obj: &Map<String, Value>, col: &Option<Column>, names: &[&str], what: &str) -> Result<Option<String>> {
@@ -84,6 +87,22 @@ fn number(sink: &Sink<'_>, line: u64, obj: &Map<String, Value>, field: &str, how
     }
 }
 
+/// The text of each item-detail field of `obj` ("" where absent or null).
+fn detail_values<'v>(
+    sink: &Sink<'_>,
+    line: u64,
+    obj: &'v Map<String, Value>,
+    fields: &[Option<String>],
+) -> Result<Vec<std::borrow::Cow<'v, str>>> {
+    fields
+        .iter()
+        .map(|f| match f.as_deref().and_then(|f| obj.get(f).map(|v| (f, v))) {
+            None | Some((_, Value::Null)) => Ok("".into()),
+            Some((f, _)) => id(sink, line, obj, f),
+        })
+        .collect()
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -114,9 +133,19 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
                 let missing = |what: &str| {
                     sink.err(line, format!("cannot tell which field is the {what}: name it with --{what}-col"))
                 };
-                let user = pick(&obj, &opts.user, USER_NAMES, "user")?.ok_or_else(|| missing("user"))?;
+                let user = if opts.items_only {
+                    None
+                } else {
+                    Some(pick(&obj, &opts.user, USER_NAMES, "user")?.ok_or_else(|| missing("user"))?)
+                };
                 let item = pick(&obj, &opts.item, ITEM_NAMES, "item")?.ok_or_else(|| missing("item"))?;
+                let details = opts
+                    .item_fields
+                    .iter()
+                    .map(|f| pick(&obj, &f.column, f.known, f.flag))
+                    .collect::<Result<Vec<_>>>()?;
                 let rating = match &opts.rating {
+                    _ if opts.items_only => None,
                     RatingColumn::Absent => None,
                     RatingColumn::Column(c) => pick(&obj, &Some(c.clone()), RATING_NAMES, "rating")?,
                     RatingColumn::Auto => pick(&obj, &None, RATING_NAMES, "rating")?,
@@ -128,11 +157,18 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
                     None
                 };
                 sink.out.has_ratings = rating.is_some();
-                fields = Some(Fields { user, item, rating, timestamp });
+                sink.out.item_fields_found = details.iter().map(Option::is_some).collect();
+                fields = Some(Fields { user, item, rating, timestamp, details });
             }
             let f = fields.as_ref().expect("set above");
-            let user = id(sink, line, &obj, &f.user)?;
             let item = id(sink, line, &obj, &f.item)?;
+            let Some(user) = &f.user else {
+                let details = detail_values(sink, line, &obj, &f.details)?;
+                let details: Vec<&str> = details.iter().map(|d| d.as_ref()).collect();
+                sink.check_details(line, &details)?;
+                return sink.details(line, item.trim(), &details);
+            };
+            let user = id(sink, line, &obj, user)?;
             let value = match &f.rating {
                 None => 1.0,
                 Some(r) => {
@@ -142,7 +178,14 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
                 }
             };
             let time = f.timestamp.as_ref().map(|t| number(sink, line, &obj, t, &TIMESTAMP)).transpose()?;
-            sink.push(line, user.trim(), item.trim(), value, time)
+            if f.details.is_empty() {
+                return sink.push(line, user.trim(), item.trim(), value, time);
+            }
+            let details = detail_values(sink, line, &obj, &f.details)?;
+            let details: Vec<&str> = details.iter().map(|d| d.as_ref()).collect();
+            sink.check_details(line, &details)?;
+            sink.push(line, user.trim(), item.trim(), value, time)?;
+            sink.details(line, item.trim(), &details)
         })();
         sink.tolerate(outcome)
     })

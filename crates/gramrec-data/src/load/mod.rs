@@ -32,6 +32,25 @@ use crate::index::IdIndex;
 /// delimiter (the 1,000-character IDs of real exports pass).
 pub const MAX_ID_BYTES: usize = 4096;
 
+/// The longest item name, link or image link accepted (64 KiB).
+pub const MAX_DETAIL_BYTES: usize = 64 << 10;
+
+/// A per-item text column read beside the interactions (a name, a link, an
+/// image): the column given, else the first whose header is one of `known`,
+/// else none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemField {
+    /// The column, when given.
+    pub column: Option<Column>,
+    /// Normalised header names that identify it when no column is given.
+    pub known: &'static [&'static str],
+    /// A link: only `http(s)` and relative links are accepted, never
+    /// `javascript:` (it will end up in an `href`).
+    pub link: bool,
+    /// What messages call it (`item-name`, as in `--item-name-col`).
+    pub flag: &'static str,
+}
+
 /// Which column (or JSON field) holds a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Column {
@@ -143,6 +162,13 @@ pub struct LoadOptions {
     /// Skip bad lines (counted by kind in [`Interactions::skipped`]) instead
     /// of stopping at the first.
     pub skip_invalid: bool,
+    /// Per-item text columns to read (into [`Interactions::item_fields`]);
+    /// none by default.
+    pub item_fields: Vec<ItemField>,
+    /// The file lists items, not interactions (an item details file such as
+    /// MovieLens' `movies.csv`): only the item column (the first, unless
+    /// named) and `item_fields` are read.
+    pub items_only: bool,
 }
 
 /// Parsed, indexed interactions, in file order (duplicates not yet merged).
@@ -172,6 +198,12 @@ pub struct Interactions {
     /// How the input was read, where it is worth a log line: the delimiter
     /// detected, an encoding other than UTF-8, the Parquet parts.
     pub notes: Vec<String>,
+    /// One vector per [`LoadOptions::item_fields`] entry, by item index:
+    /// each item's first non-empty value ("" for none; shorter when the
+    /// last items have none).
+    pub item_fields: Vec<Vec<String>>,
+    /// Which of [`LoadOptions::item_fields`] were found in the file.
+    pub item_fields_found: Vec<bool>,
 }
 
 impl Interactions {
@@ -248,16 +280,13 @@ impl Sink<'_> {
         })
     }
 
+    /// Refuses an empty or overlong ID.
     #[inline]
-    pub(crate) fn push(&mut self, line: u64, user: &str, item: &str, value: f32, time: Option<f64>) -> Result<()> {
-        if user.is_empty() || item.is_empty() {
-            return Err(self.reject(
-                line,
-                "empty ID",
-                format!("empty {} ID", if user.is_empty() { "user" } else { "item" }),
-            ));
+    fn check_id(&self, line: u64, what: &str, id: &str) -> Result<()> {
+        if id.is_empty() {
+            return Err(self.reject(line, "empty ID", format!("empty {what} ID")));
         }
-        if let Some((what, id)) = [("user", user), ("item", item)].into_iter().find(|(_, id)| id.len() > MAX_ID_BYTES) {
+        if id.len() > MAX_ID_BYTES {
             return Err(self.reject(
                 line,
                 "ID too long",
@@ -269,8 +298,74 @@ impl Sink<'_> {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    fn intern_item(&mut self, line: u64, item: &str) -> Result<u32> {
+        self.out.items.intern(item).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct items"))
+    }
+
+    /// The item details of a record (values in [`LoadOptions::item_fields`]
+    /// order), checked: call before [`push`](Self::push) so a bad value
+    /// rejects the whole line.
+    pub(crate) fn check_details(&self, line: u64, values: &[&str]) -> Result<()> {
+        for (v, field) in values.iter().map(|v| v.trim()).zip(&self.opts.item_fields) {
+            if v.len() > MAX_DETAIL_BYTES {
+                return Err(self.reject(
+                    line,
+                    "detail too long",
+                    format!(
+                        "an item detail of {} bytes, more than {} KiB ('{}')",
+                        v.len(),
+                        MAX_DETAIL_BYTES >> 10,
+                        excerpt(v, 40)
+                    ),
+                ));
+            }
+            if field.link && !v.is_empty() && !gramrec_core::text::is_safe_url(v) {
+                return Err(self.reject(
+                    line,
+                    "unsafe link",
+                    format!(
+                        "the link '{}' is not http(s) or relative, or has control characters or outer spaces",
+                        excerpt(v, 40)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps the details of the item just pushed (or, for an items-only
+    /// file, of `item`), where the item has none yet.
+    pub(crate) fn details(&mut self, line: u64, item: &str, values: &[&str]) -> Result<()> {
+        let i = if self.opts.items_only {
+            self.check_id(line, "item", item)?;
+            self.intern_item(line, item)?
+        } else {
+            *self.out.item.last().expect("called after push")
+        } as usize;
+        self.out.item_fields.resize(values.len(), Vec::new());
+        for (column, v) in self.out.item_fields.iter_mut().zip(values.iter().map(|v| v.trim())) {
+            if v.is_empty() {
+                continue;
+            }
+            if column.len() <= i {
+                column.resize(i + 1, String::new());
+            }
+            if column[i].is_empty() {
+                column[i] = v.to_string();
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, line: u64, user: &str, item: &str, value: f32, time: Option<f64>) -> Result<()> {
+        self.check_id(line, "user", user)?;
+        self.check_id(line, "item", item)?;
         let u = self.out.users.intern(user).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct users"))?;
-        let i = self.out.items.intern(item).ok_or_else(|| self.err(line, "more than 4,294,967,294 distinct items"))?;
+        let i = self.intern_item(line, item)?;
         self.out.user.push(u);
         self.out.item.push(i);
         self.out.value.push(value);
@@ -351,10 +446,18 @@ pub fn load_reader(mut reader: Box<dyn BufRead>, path: &Path, bytes: u64, opts: 
         *sink.out.skipped.entry("line too long").or_insert(0) += observed.long_lines;
     }
     sink.out.notes.splice(0..0, observed.notes.iter().cloned());
-    if sink.out.is_empty() {
-        return Err(Error::input(path, None, "no interactions found (the file is empty or holds only a header)"));
-    }
+    no_records(&sink, "the file is empty or holds only a header")?;
     Ok(sink.out)
+}
+
+/// The error for an input without a single record.
+pub(crate) fn no_records(sink: &Sink<'_>, why: &str) -> Result<()> {
+    let (none, what) =
+        if sink.opts.items_only { (sink.out.items.is_empty(), "items") } else { (sink.out.is_empty(), "interactions") };
+    if none {
+        return Err(Error::input(sink.path, None, format!("no {what} found ({why})")));
+    }
+    Ok(())
 }
 
 /// Seconds since 1970 of `YYYY-MM-DD` with an optional `THH:MM[:SS[.fff]]`

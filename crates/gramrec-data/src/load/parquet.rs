@@ -134,16 +134,20 @@ enum Source {
 /// The columns an input's rows are read from.
 #[derive(Debug, Clone)]
 struct Layout {
-    user: Source,
+    /// None for an items-only file.
+    user: Option<Source>,
     item: Source,
     rating: Option<Source>,
     timestamp: Option<Source>,
+    /// The item fields', where found.
+    details: Vec<Option<Source>>,
 }
 
 impl Layout {
     fn fields(&self) -> Vec<usize> {
-        let mut v: Vec<usize> = [Some(&self.user), Some(&self.item), self.rating.as_ref(), self.timestamp.as_ref()]
+        let mut v: Vec<usize> = [self.user.as_ref(), Some(&self.item), self.rating.as_ref(), self.timestamp.as_ref()]
             .into_iter()
+            .chain(self.details.iter().map(Option::as_ref))
             .flatten()
             .filter_map(|s| match s {
                 Source::Field(i) => Some(*i),
@@ -179,14 +183,18 @@ fn resolve(schema: &Schema, partitions: &[(String, String)], opts: &LoadOptions,
         };
         Ok(at.map(source))
     };
-    let user = find(&opts.user, USER_NAMES, Some(0), "user")?.expect("a default");
-    let item = find(&opts.item, ITEM_NAMES, Some(1.min(names.len().saturating_sub(1))), "item")?.expect("a default");
+    let user = if opts.items_only { None } else { find(&opts.user, USER_NAMES, Some(0), "user")? };
+    let second = if opts.items_only { 0 } else { 1.min(names.len().saturating_sub(1)) };
+    let item = find(&opts.item, ITEM_NAMES, Some(second), "item")?.expect("a default");
+    let details =
+        opts.item_fields.iter().map(|f| find(&f.column, f.known, None, f.flag)).collect::<Result<Vec<_>>>()?;
     let rating = match &opts.rating {
+        _ if opts.items_only => None,
         RatingColumn::Absent => None,
         RatingColumn::Column(c) => find(&Some(c.clone()), RATING_NAMES, None, "rating")?,
         RatingColumn::Auto => find(&None, RATING_NAMES, None, "rating")?,
     };
-    if user == item || Some(&user) == rating.as_ref() || Some(&item) == rating.as_ref() {
+    if user.as_ref() == Some(&item) || (user.is_some() && user == rating) || Some(&item) == rating.as_ref() {
         return Err(Error::input(path, None, "the user, item and rating columns must be different columns"));
     }
     let timestamp = if opts.timestamps {
@@ -197,7 +205,7 @@ fn resolve(schema: &Schema, partitions: &[(String, String)], opts: &LoadOptions,
     } else {
         None
     };
-    Ok(Layout { user, item, rating, timestamp })
+    Ok(Layout { user, item, rating, timestamp, details })
 }
 
 /// A row group to read.
@@ -253,6 +261,7 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
     }
     let mut sink = Sink { path: root, out: Interactions { bytes, ..Default::default() }, opts };
     sink.out.has_ratings = opened[0].layout.rating.is_some();
+    sink.out.item_fields_found = opened[0].layout.details.iter().map(Option::is_some).collect();
     if opened.len() > 1 {
         sink.out.notes.push(format!("Parquet: {} files, {} row groups, {} rows", opened.len(), tasks.len(), row - 1));
     }
@@ -268,9 +277,7 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
             }
         }
     }
-    if sink.out.is_empty() {
-        return Err(Error::input(root, None, "no interactions found (the Parquet data has no rows)"));
-    }
+    super::no_records(&sink, "the Parquet data has no rows")?;
     Ok(sink.out)
 }
 
@@ -392,10 +399,14 @@ fn integer_text(v: &Values<'_>, row: usize, buf: &mut String) -> bool {
 /// Appends a batch's rows to the interactions, in order.
 fn intern(sink: &mut Sink<'_>, o: &Opened, task: &Task, batch: &RecordBatch, first_row: u64) -> Result<()> {
     let path = o.part.path.as_path();
-    let (user, item) = (values(o, batch, &o.layout.user), values(o, batch, &o.layout.item));
+    let user = o.layout.user.as_ref().map(|s| values(o, batch, s));
+    let item = values(o, batch, &o.layout.item);
     let rating = o.layout.rating.as_ref().map(|s| values(o, batch, s));
     let time = o.layout.timestamp.as_ref().map(|s| values(o, batch, s));
+    let details: Vec<Option<Values<'_>>> =
+        o.layout.details.iter().map(|d| d.as_ref().map(|s| values(o, batch, s))).collect();
     let (mut ubuf, mut ibuf) = (String::new(), String::new());
+    let mut dbufs = vec![String::new(); details.len()];
     let rows_before = first_row - task.first_row;
     for row in 0..batch.num_rows() {
         let line = first_row + row as u64;
@@ -430,8 +441,22 @@ fn intern(sink: &mut Sink<'_>, o: &Opened, task: &Task, batch: &RecordBatch, fir
                     }
                 }
             };
-            id(&user, &mut ubuf, "user")?;
+            if let Some(user) = &user {
+                id(user, &mut ubuf, "user")?;
+            }
             id(&item, &mut ibuf, "item")?;
+            for (d, buf) in details.iter().zip(&mut dbufs) {
+                buf.clear();
+                match d {
+                    Some(v) if !matches!(cell(v, row), Ok(Cell::Null)) => id(v, buf, "detail")?,
+                    _ => {}
+                }
+            }
+            let texts: Vec<&str> = dbufs.iter().map(String::as_str).collect();
+            if user.is_none() {
+                sink.check_details(line, &texts).map_err(|e| relocate(e, path, &at()))?;
+                return sink.details(line, &ibuf, &texts).map_err(|e| relocate(e, path, &at()));
+            }
             let value = match &rating {
                 None => 1.0,
                 Some(r) => match cell(r, row).map_err(|m| reject("wrong field type", m))? {
@@ -455,7 +480,12 @@ fn intern(sink: &mut Sink<'_>, o: &Opened, task: &Task, batch: &RecordBatch, fir
                 let what = if ubuf.is_empty() { "user" } else { "item" };
                 return Err(reject("empty ID", format!("empty {what} ID")));
             }
-            sink.push(line, &ubuf, &ibuf, value, time).map_err(|e| relocate(e, path, &at()))
+            if texts.is_empty() {
+                return sink.push(line, &ubuf, &ibuf, value, time).map_err(|e| relocate(e, path, &at()));
+            }
+            sink.check_details(line, &texts).map_err(|e| relocate(e, path, &at()))?;
+            sink.push(line, &ubuf, &ibuf, value, time).map_err(|e| relocate(e, path, &at()))?;
+            sink.details(line, &ibuf, &texts).map_err(|e| relocate(e, path, &at()))
         })();
         sink.tolerate(outcome)?;
     }
