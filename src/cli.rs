@@ -13,6 +13,7 @@ use gramrec_data::load::{Column, Encoding, Format, Header, RatingColumn};
 use gramrec_data::split::SplitMode;
 use gramrec_data::Duplicates;
 use gramrec_eval::Metric;
+use gramrec_rules::Support;
 
 /// Fast alternating-least-squares recommenders: train on interaction logs,
 /// evaluate, recommend, and ship item factors to web pages.
@@ -67,8 +68,24 @@ pub enum Command {
     /// Write a model's item file in another storage type (smaller files for the web), with or without item details.
     #[command(after_help = "Examples:\n  gramrec export --model model --dtype i8 --out web/items.gramrec\n  \
         gramrec export --model model --items catalogue.csv --out web/items.gramrec   # names, links, images added\n  \
-        gramrec export --model model --no-metadata --out web/items.gramrec")]
+        gramrec export --model model --no-metadata --out web/items.gramrec\n  \
+        gramrec export --to spark --model model --out als-model     # pyspark: ALSModel.load('als-model')\n  \
+        gramrec export --to implicit --model model --out als.npz    # implicit: AlternatingLeastSquares.load('als.npz')\n  \
+        gramrec export --to npy --model model --out arrays")]
     Export(ExportArgs),
+    /// Read a model another tool trained (a Spark ALSModel folder, an implicit .npz) into a gramrec model directory.
+    #[command(after_help = "Examples:\n  gramrec import --from spark als-model --kind explicit --out model\n  \
+        gramrec import --from spark als-model --kind implicit --user-ids user-indexer --item-ids item-indexer --out model\n  \
+        gramrec import --from implicit als.npz --train plays.csv --out model   # popularity and seen items from the data\n\n\
+        docs/INTEROP.md walks through the Spark and implicit paths.")]
+    Import(ImportArgs),
+    /// Association rules for baskets ("bought together"): FP-growth as Spark's FPGrowth defines it.
+    #[command(
+        after_help = "Examples:\n  gramrec rules --input groceries.csv --format baskets --min-support 0.01 --min-confidence 0.2 --out rules.jsonl\n  \
+        gramrec rules --input orders.csv --basket-col InvoiceNo --item-col StockCode --min-support 50 --out web/rules.gramrec --model model\n  \
+        gramrec rules --rules web/rules.gramrec --show 85123A --model model   # what goes with an item"
+    )]
+    Rules(RulesArgs),
     /// Show what a factor file holds.
     #[command(after_help = "Example:\n  gramrec inspect model/items.gramrec")]
     Inspect(InspectArgs),
@@ -476,13 +493,16 @@ pub struct TuneArgs {
 /// `gramrec export`.
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    /// Model directory or item factor file.
+    /// Model directory (or, with --to gramrec, an item factor file).
     #[arg(long, short)]
     pub model: PathBuf,
-    /// Storage type: f32 (exact), f16 (half the size) or i8 (a quarter, one scale per item).
+    /// What to write: gramrec (an item factor file for the web), spark (an ALSModel folder), implicit (an .npz for AlternatingLeastSquares.load, IDs beside it) or npy (a folder of NumPy arrays and ID lists). Biases become two extra factor columns outside gramrec.
+    #[arg(long, default_value = "gramrec", value_parser = named::<ExportTo>())]
+    pub to: ExportTo,
+    /// With --to gramrec, the storage type: f32 (exact), f16 (half the size) or i8 (a quarter, one scale per item). Other tools get f32.
     #[arg(long, default_value = "i8", value_parser = named::<Dtype>())]
     pub dtype: Dtype,
-    /// The item file to write.
+    /// The item file, folder (spark, npy) or .npz (implicit) to write.
     #[arg(long, short)]
     pub out: PathBuf,
     /// Leave the items' names, links and images out (the smallest file).
@@ -490,6 +510,111 @@ pub struct ExportArgs {
     pub no_metadata: bool,
     #[command(flatten)]
     pub details: DetailArgs,
+}
+
+/// Where `export` writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportTo {
+    /// A gramrec item factor file.
+    Gramrec,
+    /// A Spark MLlib ALSModel folder.
+    Spark,
+    /// A benfred/implicit .npz model file.
+    Implicit,
+    /// NumPy arrays.
+    Npy,
+}
+
+named_enum!(ExportTo, "--to" { Gramrec => "gramrec", Spark => "spark", Implicit => "implicit", Npy => "npy" });
+
+/// Which tool wrote a model `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFrom {
+    /// A folder saved by Spark's `ALSModel.save`.
+    Spark,
+    /// An .npz saved by implicit's `AlternatingLeastSquares.save`.
+    Implicit,
+}
+
+named_enum!(ImportFrom, "--from" { Spark => "spark", Implicit => "implicit" });
+
+/// `gramrec import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// What wrote the model: spark (a folder from ALSModel.save) or implicit (an .npz from AlternatingLeastSquares.save).
+    #[arg(long, value_parser = named::<ImportFrom>())]
+    pub from: ImportFrom,
+    /// The ALSModel folder or .npz file.
+    pub path: PathBuf,
+    /// Model directory to write.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Spark: explicit or implicit (Spark's implicitPrefs), which an ALSModel does not record; needed unless the folder is gramrec's own export.
+    #[arg(long, value_parser = named::<ModelKind>())]
+    pub kind: Option<ModelKind>,
+    /// The regularisation the model was trained with (Spark's regParam, default 0.1, scaled per row; implicit's regularization, from the file): used to fold new users in.
+    #[arg(long)]
+    pub reg: Option<f32>,
+    /// The confidence slope the model was trained with (Spark's or implicit's alpha), for fold-in.
+    #[arg(long)]
+    pub alpha: Option<f32>,
+    /// The original user IDs: a text file (line n holds the ID of index n), a Parquet table with int `id` and string `label` columns, or a saved Spark StringIndexerModel folder (default: userIds/ in a Spark folder, NAME.user_ids.txt beside an .npz, else the integers).
+    #[arg(long)]
+    pub user_ids: Option<PathBuf>,
+    /// The original item IDs, in the same forms as --user-ids.
+    #[arg(long)]
+    pub item_ids: Option<PathBuf>,
+    /// Storage type of the factor files.
+    #[arg(long, default_value = "f32", value_parser = named::<Dtype>())]
+    pub dtype: Dtype,
+    /// The training interactions (optional): they give the items' popularity (the cold-start order; without them, the mean user's scores) and each user's seen items (left out of recommendations; without them, nothing is).
+    #[arg(long)]
+    pub train: Option<PathBuf>,
+    #[command(flatten)]
+    pub input_args: InputArgs,
+}
+
+/// `gramrec rules`.
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// Baskets: a basket file (--format baskets, one basket a line) or a transaction log (--basket-col and --item-col).
+    #[arg(long, short, required_unless_present = "rules", conflicts_with = "rules")]
+    pub input: Option<PathBuf>,
+    /// The least support of an itemset: a share of the baskets with a decimal point (0.01, as Spark's minSupport) or a number of baskets (50).
+    #[arg(long, default_value = "0.01", value_parser = parsed::<Support>())]
+    pub min_support: Support,
+    /// The least confidence of a rule (Spark's minConfidence).
+    #[arg(long, default_value_t = 0.5)]
+    pub min_confidence: f64,
+    /// The most items in an itemset (default: any number, as Spark).
+    #[arg(long)]
+    pub max_len: Option<usize>,
+    /// Stop with an error past this many frequent itemsets, before memory runs out.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_itemsets: usize,
+    /// The rules: .jsonl, .csv, .parquet, or .gramrec (the rules file the page and the server read), sorted by confidence then lift.
+    #[arg(long, short, required_unless_present_any = ["show", "rules"])]
+    pub out: Option<PathBuf>,
+    /// Also write the frequent itemsets with their counts (.jsonl, .csv or .parquet).
+    #[arg(long)]
+    pub itemsets: Option<PathBuf>,
+    /// A rules file to read instead of mining (with --show).
+    #[arg(long, requires = "show")]
+    pub rules: Option<PathBuf>,
+    /// Print what goes with this item: the rules from it alone, best first.
+    #[arg(long)]
+    pub show: Option<String>,
+    /// With --show, how many items.
+    #[arg(long, short, default_value_t = 10)]
+    pub k: usize,
+    /// A model whose item names (and links, images) name the items: printed by --show, stored in a .gramrec output.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// With --show, print {"item", "items": [{"item", "confidence", "lift", "support", "name"?}]} (docs/JSON.md).
+    #[arg(long, requires = "show")]
+    pub json: bool,
+    #[command(flatten)]
+    pub input_args: InputArgs,
 }
 
 /// `gramrec split`.

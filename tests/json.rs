@@ -102,6 +102,32 @@ fn every_json_output_matches_its_schema() {
         "bench-recommend-all",
         &ok_json(gramrec().args(["bench", "--json", "--recommend-all", "--users", "50", "--items", "40"])),
     );
+
+    // Association rules: the rules and itemsets files, and --show.
+    let baskets = d.join("baskets.txt");
+    std::fs::write(&baskets, "a,b\na,b,c\nb,c\na,b\n").unwrap();
+    let (rules, sets, bin) = (d.join("rules.jsonl"), d.join("sets.jsonl"), d.join("rules.gramrec"));
+    for out in [&rules, &bin] {
+        gramrec()
+            .args(["rules", "--format", "baskets", "--min-support", "1", "--min-confidence", "0.1", "--input"])
+            .arg(&baskets)
+            .arg("--out")
+            .arg(out)
+            .arg("--itemsets")
+            .arg(&sets)
+            .assert()
+            .success();
+    }
+    for (file, name) in [(&rules, "rule"), (&sets, "itemset")] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.lines().count() > 3);
+        for line in text.lines() {
+            check(name, &serde_json::from_str(line).unwrap());
+        }
+    }
+    let shown = ok_json(gramrec().args(["rules", "--show", "a", "--json", "--rules"]).arg(&bin));
+    assert!(!shown["items"].as_array().unwrap().is_empty());
+    check("associations", &shown);
 }
 
 #[test]

@@ -4,7 +4,11 @@
 # (rustup); wasm-bindgen-cli at the version in Cargo.lock (cargo install, a
 # few minutes the first time); Chromium and Mesa's software Vulkan driver
 # lavapipe, for the GPU tests (Debian's packages chromium and
-# mesa-vulkan-drivers, apt-get); the npm packages of web/ (npm ci).
+# mesa-vulkan-drivers, apt-get); the npm packages of web/ (npm ci); a JRE
+# and Python's venv for the interop tests (default-jre-headless,
+# python3-venv), and the pinned pyspark and implicit of
+# tests/interop/requirements.txt in target/interop-venv (pip, a few minutes
+# the first time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +23,8 @@ fi
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
+command -v java >/dev/null || missing+=(default-jre-headless)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3 python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
@@ -28,6 +34,18 @@ if ! command -v node >/dev/null; then
   echo "node is missing: install Node.js 20 or newer" >&2
   exit 1
 fi
+
+# The real Spark and implicit for tests/interop.rs, pinned; rebuilt when the
+# pins change.
+venv=target/interop-venv
+requirements=tests/interop/requirements.txt
+if ! cmp -s "$requirements" "$venv/requirements.txt"; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/requirements.txt"
+fi
+export GRAMREC_TEST_PYTHON="$PWD/$venv/bin/python"
 
 # The GPU library tests open wgpu in-process, and the Wayland client library
 # the Vulkan drivers load complains without this (the gramrec binary sets it
@@ -39,13 +57,14 @@ trap 'rm -f "$log"' EXIT
 
 # The GPU tests are compiled in by these features (without them, `cargo test`
 # passes on a machine with no Vulkan driver); here lavapipe runs them.
-gpu_tests=(--features gpu-tests,gramrec-als/gpu-tests)
+# The interop tests, likewise, are compiled in by interop-tests.
+test_features=(--features gpu-tests,gramrec-als/gpu-tests,interop-tests)
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked "${gpu_tests[@]}" -- -D warnings
+cargo clippy --workspace --all-targets --locked "${test_features[@]}" -- -D warnings
 cargo clippy -p gramrec-als --all-targets --no-default-features --locked -- -D warnings
 # gramrec-core must stay free of threads and filesystem: it runs in browsers.
 cargo build -p gramrec-core --target wasm32-unknown-unknown --release --locked
-cargo test --workspace --locked "${gpu_tests[@]}" 2>&1 | tee -a "$log"
+cargo test --workspace --locked "${test_features[@]}" 2>&1 | tee -a "$log"
 # A CLI built without the GPU backend.
 cargo test --no-default-features --locked --test cli 2>&1 | tee -a "$log"
 

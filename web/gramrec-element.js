@@ -13,8 +13,15 @@
 // data-gramrec="name", "item", "score", "link" (its href) or "image" (its
 // src and alt) are filled in, as text or as attributes only — never as HTML —
 // and a link or image that is not http(s) or relative is left out.
+//
+// <gramrec-bought-together item="i42" src="rules.gramrec" k="5">
+//
+// Renders what goes with an item, from a rules file (`gramrec rules --out
+// rules.gramrec --model model`, which stores the names): the rules from that
+// item alone, best first, rendered as above (data-gramrec="score" is the
+// confidence). Changing `item` re-renders without reloading the file.
 
-import { load } from './gramrec.js';
+import { load, loadRules } from './gramrec.js';
 
 const DEFAULT_KEY = 'gramrec-history';
 /** How many of the most recent distinct items a history keeps. */
@@ -164,7 +171,7 @@ class GramrecRecommendations extends HTMLElement {
     // A newer load (src or names changed meanwhile) supersedes this one.
     const generation = ++this.generation;
     const src = this.getAttribute('src');
-    if (!src) return this.showError('no src attribute: point it at an items.gramrec file');
+    if (!src) return showError(this, 'no src attribute: point it at an items.gramrec file');
     this.setAttribute('aria-busy', 'true');
     try {
       const names = this.getAttribute('names');
@@ -180,7 +187,7 @@ class GramrecRecommendations extends HTMLElement {
     } catch (error) {
       if (generation !== this.generation) return;
       this.recommender = null;
-      this.showError(error?.message ?? String(error));
+      showError(this, error?.message ?? String(error));
     } finally {
       if (generation === this.generation) this.removeAttribute('aria-busy');
     }
@@ -198,36 +205,100 @@ class GramrecRecommendations extends HTMLElement {
       console.warn(`gramrec: ${error?.message ?? error}`);
       result = { ...this.recommender.popular(this.k), coldStart: true, unknown: [] };
     }
-    const template = this.querySelector(':scope > template');
-    const list = document.createElement('ol');
-    list.className = 'gramrec-list';
-    for (const rec of result.items) {
-      const li = document.createElement('li');
-      li.dataset.item = rec.item;
-      const shown = { ...rec, name: this.names.get(rec.item) ?? rec.name ?? rec.item };
-      li.append(template ? fromTemplate(template, shown) : card(shown));
-      li.title = `score ${rec.score.toFixed(3)}`;
-      list.append(li);
-    }
-    const note = document.createElement('p');
-    note.className = 'gramrec-note';
-    note.textContent = result.coldStart
+    const items = result.items.map((rec) => ({ ...rec, name: this.names.get(rec.item) ?? rec.name ?? rec.item }));
+    const note = result.coldStart
       ? 'Popular right now (no history yet).'
       : `Based on your ${history.length} interactions.`;
-    // The template stays, for the next render.
-    this.replaceChildren(...(template ? [template] : []), note, list);
+    showItems(this, items, note, (rec) => `score ${rec.score.toFixed(3)}`);
     this.dispatchEvent(new CustomEvent('gramrec:rendered', { detail: result }));
     return result;
   }
+}
 
-  showError(message) {
-    const p = document.createElement('p');
-    p.className = 'gramrec-error';
-    p.setAttribute('role', 'alert');
-    p.textContent = message;
-    const template = this.querySelector(':scope > template');
-    this.replaceChildren(...(template ? [template] : []), p);
+class GramrecBoughtTogether extends HTMLElement {
+  static observedAttributes = ['src', 'item', 'k'];
+
+  constructor() {
+    super();
+    this.rules = null;
+    this.started = false;
+    this.generation = 0;
   }
+
+  get k() {
+    return positive(this.getAttribute('k'), 5);
+  }
+
+  connectedCallback() {
+    this.started = true;
+    this.reload();
+  }
+
+  attributeChangedCallback(name, before, after) {
+    if (before === after || !this.started) return;
+    if (name === 'src') this.reload();
+    else this.render();
+  }
+
+  async reload() {
+    const generation = ++this.generation;
+    const src = this.getAttribute('src');
+    if (!src) return showError(this, 'no src attribute: point it at a rules.gramrec file');
+    this.setAttribute('aria-busy', 'true');
+    try {
+      const rules = await loadRules(new URL(src, document.baseURI));
+      if (generation !== this.generation) return rules.free();
+      this.rules?.free();
+      this.rules = rules;
+      this.render();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.rules = null;
+      showError(this, error?.message ?? String(error));
+    } finally {
+      if (generation === this.generation) this.removeAttribute('aria-busy');
+    }
+  }
+
+  /** What goes with the item (also rendered). */
+  render() {
+    if (!this.rules) return null;
+    const item = this.getAttribute('item') ?? '';
+    const result = this.rules.rulesFor(item, this.k);
+    const items = result.items.map((a) => ({ ...a, name: a.name ?? a.item, score: a.confidence }));
+    const note = items.length ? 'Often bought together.' : 'Nothing is often bought with this item yet.';
+    showItems(this, items, note, (a) => `confidence ${a.confidence.toFixed(3)}, lift ${a.lift.toFixed(2)}`);
+    this.dispatchEvent(new CustomEvent('gramrec:rendered', { detail: result }));
+    return result;
+  }
+}
+
+/** Replaces an element's content with a note and the list of items (its template kept). */
+function showItems(element, items, noteText, titleOf) {
+  const template = element.querySelector(':scope > template');
+  const list = document.createElement('ol');
+  list.className = 'gramrec-list';
+  for (const rec of items) {
+    const li = document.createElement('li');
+    li.dataset.item = rec.item;
+    li.append(template ? fromTemplate(template, rec) : card(rec));
+    li.title = titleOf(rec);
+    list.append(li);
+  }
+  const note = document.createElement('p');
+  note.className = 'gramrec-note';
+  note.textContent = noteText;
+  element.replaceChildren(...(template ? [template] : []), note, list);
+}
+
+/** Shows an error in place of an element's content (its template kept). */
+function showError(element, message) {
+  const p = document.createElement('p');
+  p.className = 'gramrec-error';
+  p.setAttribute('role', 'alert');
+  p.textContent = message;
+  const template = element.querySelector(':scope > template');
+  element.replaceChildren(...(template ? [template] : []), p);
 }
 
 /** A positive integer attribute, or `fallback`. */
@@ -279,4 +350,7 @@ function fromTemplate(template, rec) {
 
 if (!customElements.get('gramrec-recommendations')) {
   customElements.define('gramrec-recommendations', GramrecRecommendations);
+}
+if (!customElements.get('gramrec-bought-together')) {
+  customElements.define('gramrec-bought-together', GramrecBoughtTogether);
 }

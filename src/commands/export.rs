@@ -1,14 +1,24 @@
-//! `gramrec export`.
+//! `gramrec export`: an item file for the web, or the whole model for
+//! Spark, implicit or NumPy.
 
 use anyhow::Result;
+use gramrec_interop::{implicit, npy, spark, DenseModel};
 use gramrec_store::model_dir::item_file_path;
-use gramrec_store::{model_files, read_factor_file, refuse_overwriting, write_factor_file};
+use gramrec_store::{
+    model_files, read_factor_file, read_model_files, refuse_overwriting, write_dir_atomic, write_factor_file,
+    ITEMS_FILE, USERS_FILE,
+};
 
-use crate::cli::ExportArgs;
+use crate::cli::{ExportArgs, ExportTo};
 use crate::progress::stderr_line;
 
 pub fn run(a: ExportArgs) -> Result<()> {
-    refuse_overwriting(std::slice::from_ref(&a.out), &model_files(&a.model))?;
+    let mut inputs = model_files(&a.model);
+    inputs.push(a.model.clone());
+    refuse_overwriting(std::slice::from_ref(&a.out), &inputs)?;
+    if a.to != ExportTo::Gramrec {
+        return to_other_tool(&a);
+    }
     let input = item_file_path(&a.model);
     let mut file = read_factor_file(&input)?.with_dtype(a.dtype);
     if a.no_metadata {
@@ -31,5 +41,61 @@ pub fn run(a: ExportArgs) -> Result<()> {
         a.dtype,
         100.0 * after as f64 / before.max(1) as f64
     ));
+    Ok(())
+}
+
+/// `--to spark|implicit|npy`: both sides of the model, f32.
+fn to_other_tool(a: &ExportArgs) -> Result<()> {
+    if !a.model.join(USERS_FILE).is_file() {
+        return Err(gramrec_core::Error::Argument(format!(
+            "--to {} needs a model directory with {USERS_FILE} and {ITEMS_FILE}; {} is not one",
+            a.to,
+            a.model.display()
+        ))
+        .into());
+    }
+    let (users, items) = read_model_files(&a.model)?;
+    let dense = DenseModel::from_factor_files(&users, &items);
+    drop((users, items));
+    let shape = format!(
+        "{} users × {} items, rank {}{}",
+        dense.user_ids.len(),
+        dense.item_ids.len(),
+        dense.rank,
+        if dense.bias_columns { format!(": {} factors and two bias columns", dense.rank - 2) } else { String::new() }
+    );
+    match a.to {
+        ExportTo::Spark => {
+            let mut exported = None;
+            write_dir_atomic(&a.out, |dir| {
+                exported = Some(spark::write(dir, &dense)?);
+                Ok(())
+            })?;
+            let exported = exported.expect("written");
+            stderr_line(&format!("wrote Spark ALSModel {} ({shape})", a.out.display()));
+            for (mapped, side) in [(exported.mapped_users, "user"), (exported.mapped_items, "item")] {
+                if mapped {
+                    stderr_line(&format!(
+                        "the {side} IDs are not all integers: Spark gets indices 0..n, and {}/{side}Ids/ maps them back (columns id, label)",
+                        a.out.display()
+                    ));
+                }
+            }
+        }
+        ExportTo::Implicit => {
+            let (u, i) = implicit::write(&a.out, &dense)?;
+            stderr_line(&format!(
+                "wrote implicit model {} ({shape}); row IDs in {} and {}",
+                a.out.display(),
+                u.display(),
+                i.display()
+            ));
+        }
+        ExportTo::Npy => {
+            write_dir_atomic(&a.out, |dir| npy::write_folder(dir, &dense))?;
+            stderr_line(&format!("wrote NumPy arrays and ID lists to {} ({shape})", a.out.display()));
+        }
+        ExportTo::Gramrec => unreachable!("handled by run"),
+    }
     Ok(())
 }

@@ -7,8 +7,10 @@ mod demo;
 mod evaluate;
 mod export;
 mod generate;
+mod import;
 mod inspect;
 mod recommend;
+mod rules;
 mod similar;
 mod split;
 mod train;
@@ -39,6 +41,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Generate(a) => generate::run(a),
         Command::Split(a) => split::run(a),
         Command::Export(a) => export::run(a),
+        Command::Import(a) => import::run(a),
+        Command::Rules(a) => rules::run(a),
         Command::Tune(a) => tune::run(a),
     }
 }

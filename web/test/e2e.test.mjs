@@ -235,3 +235,40 @@ test('the stored history keeps the 200 most recent distinct items, or as many as
   await page.waitForFunction(() => /Based on your 4 interactions/.test(document.querySelector('gramrec-recommendations .gramrec-note')?.textContent));
   await page.close();
 });
+
+test('<gramrec-bought-together> renders the rules for an item, as the CLI gives them, safely', async () => {
+  const at = siteWithDetails('rules', DETAILS, '<gramrec-bought-together item="i0" src="rules.gramrec" k="3"></gramrec-bought-together>');
+  // i0 always comes with i1, often with i2; i3 with i4.
+  const baskets = [];
+  for (let b = 0; b < 40; b++) {
+    const basket = ['i0', 'i1'];
+    if (b % 3 !== 0) basket.push('i2');
+    if (b % 5 === 0) basket.push('i5');
+    baskets.push(basket.join(','), 'i3,i4', 'i6');
+  }
+  writeFileSync(join(at, 'baskets.txt'), `${baskets.join('\n')}\n`);
+  gramrec('rules', '--format', 'baskets', '--input', join(at, 'baskets.txt'), '--min-support', '2', '--min-confidence', '0.1',
+    '--model', join(at, 'model'), '--out', join(at, 'rules.gramrec'));
+  const cli = (item) => JSON.parse(gramrec('rules', '--rules', join(at, 'rules.gramrec'), '--show', item, '--k', '3', '--json'));
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}rules/index.html`);
+  await page.waitForSelector('gramrec-bought-together li');
+  const shown = () => page.$$eval('gramrec-bought-together li', (lis) => lis.map((li) => [li.dataset.item, li.textContent.trim()]));
+  const want = cli('i0');
+  assert.deepEqual((await shown()).map(([item]) => item), want.items.map((a) => a.item));
+  assert.deepEqual((await shown())[0], ['i1', '<script>window.pwned = 1</script>'], 'names as text');
+  assert.match(await page.getAttribute('gramrec-bought-together li:first-child', 'title'), /^confidence 1\.000, lift/);
+  // Another item: re-rendered from the same file.
+  await page.evaluate(() => document.querySelector('gramrec-bought-together').setAttribute('item', 'i3'));
+  await page.waitForFunction(() => document.querySelector('gramrec-bought-together li')?.dataset.item === 'i4');
+  assert.deepEqual((await shown()).map(([item]) => item), cli('i3').items.map((a) => a.item));
+  // An item no rule starts from: a note, no list items.
+  await page.evaluate(() => document.querySelector('gramrec-bought-together').setAttribute('item', 'nothing'));
+  await page.waitForFunction(() => document.querySelectorAll('gramrec-bought-together li').length === 0);
+  assert.match(await page.textContent('gramrec-bought-together .gramrec-note'), /Nothing/);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -22,7 +22,7 @@ pub fn factor_files(data: &Dataset, model: &Trained, dtype: Dtype) -> (FactorFil
         interactions: Some(data.nnz() as u64),
         device: Some(model.device.clone()),
         version: Some(env!("CARGO_PKG_VERSION").to_string()),
-        run: Some(run_id()),
+        run: Some(gramrec_store::model_dir::new_run_id()),
         ..Default::default()
     };
     let meta = |side| Metadata {
@@ -62,11 +62,4 @@ pub fn factor_files(data: &Dataset, model: &Trained, dtype: Dtype) -> (FactorFil
         seen: None,
     };
     (users, items)
-}
-
-/// Identifies one training run, so the two files of a model can be checked
-/// to belong together.
-fn run_id() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("{:x}-{:x}", nanos, std::process::id())
 }

@@ -2,7 +2,7 @@
 //! the vocabulary the other crates share.
 //!
 //! This crate holds the model parameters and their defaults, the factor-file
-//! format, the per-row normal-equation solve (shared by training and by
+//! format, association rules and their file, the per-row normal-equation solve (shared by training and by
 //! fold-in, so a visitor folded in at scoring time gets exactly the vector
 //! training would have given them), scoring, top-k selection, ranking
 //! metrics, and the error taxonomy. It has no threads, no GPU and no
@@ -18,6 +18,7 @@ pub mod named;
 pub mod normal_eq;
 pub mod params;
 pub mod quant;
+pub mod rules;
 pub mod scoring;
 pub mod text;
 pub mod topk;
@@ -34,3 +35,4 @@ pub use normal_eq::{FixedSide, Row, RowSolver, SolveError};
 pub use params::{
     Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, DEFAULT_ITERATIONS, MAX_FACTORS,
 };
+pub use rules::{Association, Rule, RuleIndex, RuleSet, RuleView};

@@ -10,7 +10,7 @@ use gramrec_core::{Error, Result};
 /// each is spelled: through links, `..`, or another name of the same file).
 pub fn refuse_overwriting(outputs: &[PathBuf], inputs: &[PathBuf]) -> Result<()> {
     for out in outputs {
-        if let Some(input) = inputs.iter().find(|i| same_file(out, i)) {
+        if let Some(input) = inputs.iter().find(|i| same_file(out, i) || inside(i, out)) {
             return Err(Error::Conflict(format!(
                 "{} is also an input of this command ({}); write the output somewhere else",
                 out.display(),
@@ -19,6 +19,15 @@ pub fn refuse_overwriting(outputs: &[PathBuf], inputs: &[PathBuf]) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// Whether `input` lies inside the existing folder `out` (a folder output
+/// replaces everything in it).
+fn inside(input: &Path, out: &Path) -> bool {
+    match (std::fs::canonicalize(input), std::fs::canonicalize(out)) {
+        (Ok(i), Ok(o)) => o.is_dir() && i.starts_with(&o),
+        _ => false,
+    }
 }
 
 #[cfg(unix)]

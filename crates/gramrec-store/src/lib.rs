@@ -12,6 +12,7 @@ pub mod write;
 
 pub use guard::refuse_overwriting;
 pub use model_dir::{
-    load_item_model, load_model, model_files, read_factor_file, write_factor_file, write_model, ITEMS_FILE, USERS_FILE,
+    load_item_model, load_model, model_files, read_factor_file, read_model_files, write_factor_file, write_model,
+    ITEMS_FILE, USERS_FILE,
 };
-pub use write::{write_atomic, write_atomic_many};
+pub use write::{write_atomic, write_atomic_many, write_dir_atomic};

@@ -101,10 +101,27 @@ fn lock(dir: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// A new ID for the pair of files one run writes (`train.run`), so that a
+/// model's two files can be checked to belong together.
+pub fn new_run_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{:x}-{:x}", nanos, std::process::id())
+}
+
 /// Reads a model directory, checking that its two files belong together.
 /// When a commit was cut short between its two renames, the previous item
 /// file is used with the previous user file: the old model, whole.
 pub fn load_model(dir: &Path) -> Result<Model> {
+    let (users, items) = read_model_files(dir)?;
+    Model::new(users, items).map_err(|e| match e {
+        ModelError::MixedRuns => Error::Conflict(format!("{}: {e}", dir.display())),
+        e => Error::model(dir, e),
+    })
+}
+
+/// The (users, items) factor files of a model directory, as [`load_model`]
+/// picks them (the files themselves, for exports).
+pub fn read_model_files(dir: &Path) -> Result<(FactorFile, FactorFile)> {
     let users = read_factor_file(&dir.join(USERS_FILE))?;
     let items = read_factor_file(&dir.join(ITEMS_FILE))?;
     let mixed = users.meta.training.run.is_some() && users.meta.training.run != items.meta.training.run;
@@ -113,10 +130,10 @@ pub fn load_model(dir: &Path) -> Result<Model> {
         Ok(old) if mixed && old.meta.training.run == users.meta.training.run => old,
         _ => items,
     };
-    Model::new(users, items).map_err(|e| match e {
-        ModelError::MixedRuns => Error::Conflict(format!("{}: {e}", dir.display())),
-        e => Error::model(dir, e),
-    })
+    if mixed && users.meta.training.run != items.meta.training.run {
+        return Err(Error::Conflict(format!("{}: {}", dir.display(), ModelError::MixedRuns)));
+    }
+    Ok((users, items))
 }
 
 /// The item file of a model given as a directory or as the item file itself.

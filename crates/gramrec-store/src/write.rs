@@ -150,6 +150,81 @@ fn write_stream(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> io::
     out.flush()
 }
 
+/// Writes a folder output (a Spark model, a set of NumPy arrays): `fill`
+/// writes the folder's files into a new temporary folder beside `dir`; they
+/// are synced, and the folder is renamed into place, replacing an earlier
+/// `dir` only once the new one is complete. On failure nothing is left.
+pub fn write_dir_atomic(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(Error::io(dir, io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a folder")));
+    }
+    let staged = StagedDir(unique_sibling(dir, "tmp", |p| fs::create_dir(p)).map_err(|e| Error::io(dir, e))?);
+    fill(&staged.0)?;
+    sync_tree(&staged.0).map_err(|e| Error::io(dir, e))?;
+    let old = if dir.exists() {
+        let old = unique_sibling(dir, "old", |p| fs::rename(dir, p)).map_err(|e| Error::io(dir, e))?;
+        Some(StagedDir(old))
+    } else {
+        None
+    };
+    if let Err(e) = fs::rename(&staged.0, dir) {
+        if let Some(old) = &old {
+            let _ = fs::rename(&old.0, dir);
+        }
+        return Err(Error::io(dir, e));
+    }
+    std::mem::forget(staged);
+    drop(old);
+    sync_dir(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// A temporary folder, removed with its content unless renamed away.
+struct StagedDir(PathBuf);
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Syncs every file under `dir`, and the folders themselves.
+fn sync_tree(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            File::open(&path)?.sync_all()?;
+        }
+    }
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// `.NAME.XXXXXXXXXXXXXXXX.KIND` beside `target`, under an unpredictable
+/// name, made by `make` (which fails if the name exists).
+fn unique_sibling(target: &Path, kind: &str, make: impl Fn(&Path) -> io::Result<()>) -> io::Result<PathBuf> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let keys = RandomState::new();
+    for attempt in 0u64.. {
+        let mut h = keys.build_hasher();
+        h.write_u64(attempt);
+        h.write_u32(std::process::id());
+        let path = dir.join(format!(".{name}.{:016x}.{kind}", h.finish()));
+        match make(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
 /// A temporary file beside its target, removed unless committed.
 pub(crate) struct Staged {
     target: PathBuf,
@@ -161,30 +236,17 @@ impl Staged {
     /// Creates the temporary file for `target` (whose symbolic links are
     /// already resolved), exclusively, under an unpredictable name.
     pub(crate) fn create(target: &Path) -> io::Result<Self> {
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let keys = RandomState::new();
-        for attempt in 0u64.. {
-            let mut h = keys.build_hasher();
-            h.write_u64(attempt);
-            h.write_u32(std::process::id());
-            let tmp = dir.join(format!(".{name}.{:016x}.tmp", h.finish()));
-            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-                Ok(file) => {
-                    if let Ok(m) = fs::metadata(target) {
-                        // Keep the replaced file's permissions (a 0600 file stays 0600).
-                        let _ = file.set_permissions(m.permissions());
-                    }
-                    return Ok(Self { target: target.to_path_buf(), tmp, file: Some(file) });
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => continue,
-                Err(e) => return Err(e),
-            }
+        let file = std::cell::RefCell::new(None);
+        let tmp = unique_sibling(target, "tmp", |p| {
+            *file.borrow_mut() = Some(OpenOptions::new().write(true).create_new(true).open(p)?);
+            Ok(())
+        })?;
+        let file = file.into_inner().expect("created");
+        if let Ok(m) = fs::metadata(target) {
+            // Keep the replaced file's permissions (a 0600 file stays 0600).
+            let _ = file.set_permissions(m.permissions());
         }
-        unreachable!("the loop returns")
+        Ok(Self { target: target.to_path_buf(), tmp, file: Some(file) })
     }
 
     /// Writes the content through `write`, then syncs it to disk.
@@ -323,5 +385,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = write_atomic(dir.path(), |w| w.write_all(b"x")).unwrap_err().to_string();
         assert!(e.contains("is a directory"), "{e}");
+    }
+
+    #[test]
+    fn folders_replace_the_old_one_only_when_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("model");
+        let fill = |files: &'static [&'static str]| {
+            move |d: &Path| -> Result<()> {
+                for f in files {
+                    fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
+                    fs::write(d.join(f), f.as_bytes()).unwrap();
+                }
+                Ok(())
+            }
+        };
+        write_dir_atomic(&out, fill(&["metadata/part-00000", "a"])).unwrap();
+        assert_eq!(entries(&out), ["a", "metadata"]);
+        let failed = write_dir_atomic(&out, |d| {
+            fs::write(d.join("half"), b"x").unwrap();
+            Err(Error::Data("no".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(entries(&out), ["a", "metadata"], "a failed write leaves the old folder");
+        write_dir_atomic(&out, fill(&["b"])).unwrap();
+        assert_eq!(entries(&out), ["b"], "the new folder replaces the old one whole");
+        assert_eq!(entries(dir.path()), ["model"], "no temporary folder is left");
+        fs::write(dir.path().join("file"), b"x").unwrap();
+        assert!(write_dir_atomic(&dir.path().join("file"), fill(&["c"])).is_err());
     }
 }

@@ -6,8 +6,11 @@
 //! solves (gramrec-core's `RowSolver`), so a visitor gets what `gramrec
 //! recommend --history` gives on the command line. Unknown or malformed
 //! history entries are skipped and reported, never thrown.
+//!
+//! [`Rules`] answers "bought together" from a rules file (`gramrec rules
+//! --out rules.gramrec`), with the figures the CLI prints.
 
-use gramrec_core::{ItemList, ItemModel};
+use gramrec_core::{Association, ItemList, ItemModel, RuleIndex, RuleSet};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -167,5 +170,49 @@ impl Recommender {
         let Some(row) = self.model.index_of(item) else { return Ok(JsValue::NULL) };
         let d = self.model.details(row);
         to_js(&Details { item: &self.model.ids()[row], name: d.name, url: d.url, image: d.image })
+    }
+}
+
+/// What `rulesFor()` returns: `{items: [{item, confidence, lift, support, name?, url?, image?}], unknown}`.
+#[derive(Serialize)]
+struct Associations {
+    items: Vec<Association>,
+    unknown: Vec<String>,
+}
+
+/// "Bought together": association rules from a rules file.
+#[wasm_bindgen]
+pub struct Rules {
+    set: RuleSet,
+    index: RuleIndex,
+}
+
+#[wasm_bindgen]
+impl Rules {
+    /// Parses a rules file (`gramrec rules --out rules.gramrec`). Throws an
+    /// Error saying what is wrong with a corrupt, truncated or newer file.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<Rules, JsError> {
+        let set =
+            RuleSet::from_bytes(bytes).map_err(|e| JsError::new(&format!("gramrec: cannot read the rules: {e}")))?;
+        let index = RuleIndex::new(&set);
+        Ok(Rules { set, index })
+    }
+
+    /// The `k` items that go best with `item` (the rules from it alone, by
+    /// confidence then lift); an item in no basket gives no items and
+    /// `unknown: [item]`.
+    #[wasm_bindgen(js_name = rulesFor)]
+    pub fn rules_for(&self, item: &str, k: usize) -> Result<JsValue, JsError> {
+        match self.index.item(item) {
+            Some(i) => to_js(&Associations { items: self.index.for_item(&self.set, i, k), unknown: vec![] }),
+            None => to_js(&Associations { items: vec![], unknown: vec![item.to_string()] }),
+        }
+    }
+
+    /// How many rules the file holds.
+    #[wasm_bindgen(js_name = ruleCount)]
+    pub fn rule_count(&self) -> usize {
+        self.set.rules.len()
     }
 }

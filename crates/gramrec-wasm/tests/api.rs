@@ -142,3 +142,45 @@ fn a_huge_k_is_the_catalogue_and_a_huge_weight_still_recommends() {
     let popular: Items = serde_wasm_bindgen::from_value(r.popular(usize::MAX).unwrap()).unwrap();
     assert_eq!(popular.items.len(), 6);
 }
+
+#[derive(Deserialize, Debug)]
+struct Goes {
+    item: String,
+    confidence: f64,
+    lift: f64,
+}
+
+#[derive(Deserialize, Debug)]
+struct Associations {
+    items: Vec<Goes>,
+    unknown: Vec<String>,
+}
+
+#[wasm_bindgen_test]
+fn rules_answer_what_goes_with_an_item_and_report_unknown_items() {
+    use gramrec_core::{Rule, RuleSet};
+    let set = RuleSet {
+        items: vec!["tea".into(), "milk".into(), "sugar".into()],
+        item_counts: vec![4, 3, 2],
+        baskets: 6,
+        min_count: 1,
+        min_confidence: 0.1,
+        max_len: None,
+        rules: vec![
+            Rule { antecedent: vec![0], consequent: 1, count: 3, antecedent_count: 4 },
+            Rule { antecedent: vec![0], consequent: 2, count: 2, antecedent_count: 4 },
+            Rule { antecedent: vec![0, 1], consequent: 2, count: 2, antecedent_count: 3 },
+        ],
+        info: None,
+    };
+    let rules = gramrec_wasm::Rules::new(&set.to_bytes().unwrap()).unwrap();
+    assert_eq!(rules.rule_count(), 3);
+    let got: Associations = serde_wasm_bindgen::from_value(rules.rules_for("tea", 5).unwrap()).unwrap();
+    let items: Vec<&str> = got.items.iter().map(|g| g.item.as_str()).collect();
+    assert_eq!(items, ["milk", "sugar"], "single-item antecedents only, best first");
+    assert_eq!(got.items[0].confidence, 0.75);
+    assert_eq!(got.items[0].lift, 0.75 / 0.5);
+    let none: Associations = serde_wasm_bindgen::from_value(rules.rules_for("coffee", 5).unwrap()).unwrap();
+    assert!(none.items.is_empty() && none.unknown == ["coffee"]);
+    assert!(gramrec_wasm::Rules::new(b"GRRULES\0 not really").is_err());
+}

@@ -109,9 +109,25 @@ fn header_crc(sh: &[u8], version: u32) -> u32 {
     h.finalize()
 }
 
+/// What a framed file is: its magic bytes and the newest version read.
+/// Factor files and rules files share the frame (the version 2 layout).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FileKind {
+    pub magic: [u8; 8],
+    pub version: u32,
+}
+
+/// Factor files.
+pub(super) const FACTOR_FILE: FileKind = FileKind { magic: MAGIC, version: VERSION };
+
 /// Writes a file of these sections (the last one `END`) with a valid header,
 /// checksums and padding, whatever the payloads hold.
 pub(super) fn write_frame(out: &mut (impl Write + ?Sized), sections: &[Section]) -> io::Result<()> {
+    write_frame_as(out, FACTOR_FILE, sections)
+}
+
+/// [`write_frame`] for a file of `kind`.
+pub(super) fn write_frame_as(out: &mut (impl Write + ?Sized), kind: FileKind, sections: &[Section]) -> io::Result<()> {
     let stored: Vec<ToWrite<'_>> = sections
         .iter()
         .map(|(tag, p)| {
@@ -121,8 +137,8 @@ pub(super) fn write_frame(out: &mut (impl Write + ?Sized), sections: &[Section])
         .collect();
     let total = HEADER_LEN + stored.iter().map(|s| ALIGN + pad_to(s.bytes.len())).sum::<usize>();
     let mut header = [0u8; HEADER_LEN];
-    header[..8].copy_from_slice(&MAGIC);
-    header[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    header[..8].copy_from_slice(&kind.magic);
+    header[8..12].copy_from_slice(&kind.version.to_le_bytes());
     header[16..24].copy_from_slice(&(total as u64).to_le_bytes());
     header[24..28].copy_from_slice(&(sections.len() as u32).to_le_bytes());
     let crc = crc32fast::hash(&header[..28]);
@@ -137,7 +153,7 @@ pub(super) fn write_frame(out: &mut (impl Write + ?Sized), sections: &[Section])
         if *how != Stored::Raw {
             sh[24..32].copy_from_slice(&(*decoded as u64).to_le_bytes());
         }
-        let hcrc = header_crc(&sh, VERSION);
+        let hcrc = header_crc(&sh, VERSION); // the version 2 layout
         sh[20..24].copy_from_slice(&hcrc.to_le_bytes());
         out.write_all(&sh)?;
         out.write_all(payload)?;
@@ -171,7 +187,13 @@ pub fn sections(bytes: &[u8]) -> Result<Vec<Section>, FormatError> {
 /// The sections of a file, checked (header, checksums, padding, no tag
 /// twice, `END` last) and decoded to their payloads, with the version.
 pub(super) fn read_frame(bytes: &[u8]) -> Result<(u32, Vec<ReadSection<'_>>), FormatError> {
-    if bytes.len() < 8 || bytes[..8] != MAGIC {
+    read_frame_as(bytes, FACTOR_FILE)
+}
+
+/// [`read_frame`] for a file of `kind`: [`FormatError::NotAFactorFile`] when
+/// the magic bytes are not `kind`'s (callers name their kind).
+pub(super) fn read_frame_as(bytes: &[u8], kind: FileKind) -> Result<(u32, Vec<ReadSection<'_>>), FormatError> {
+    if bytes.len() < 8 || bytes[..8] != kind.magic {
         return Err(FormatError::NotAFactorFile);
     }
     if bytes.len() < HEADER_LEN {
@@ -182,9 +204,11 @@ pub(super) fn read_frame(bytes: &[u8]) -> Result<(u32, Vec<ReadSection<'_>>), Fo
         return Err(FormatError::Checksum("the file header".into()));
     }
     let version = u32_at(header, 8);
-    if version > VERSION || version == 0 {
-        return Err(FormatError::UnsupportedVersion { found: version, supported: VERSION });
+    if version > kind.version || version == 0 {
+        return Err(FormatError::UnsupportedVersion { found: version, supported: kind.version });
     }
+    // Only factor files had a version 1 layout; every other kind uses version 2's.
+    let layout = if kind.magic == MAGIC { version } else { VERSION };
     let total = u64_at(header, 16);
     if total != bytes.len() as u64 {
         return Err(FormatError::Truncated { expected: total, actual: bytes.len() as u64 });
@@ -198,13 +222,13 @@ pub(super) fn read_frame(bytes: &[u8]) -> Result<(u32, Vec<ReadSection<'_>>), Fo
     let mut found: Vec<ReadSection<'_>> = Vec::new();
     for i in 0..count {
         let sh = bytes.get(pos..pos + ALIGN).ok_or_else(|| corrupt(format!("section {i} starts past the end")))?;
-        if u32_at(sh, 20) != header_crc(sh, version) {
+        if u32_at(sh, 20) != header_crc(sh, layout) {
             return Err(FormatError::Checksum(format!("the header of section {i}")));
         }
         let tag: [u8; 4] = sh[..4].try_into().expect("4 bytes");
         let name = || tag_name(tag);
-        let reserved = if version == VERSION_1 { &sh[24..] } else { &sh[32..] };
-        if reserved.iter().any(|&b| b != 0) || (version == VERSION_1 && u32_at(sh, 4) != 0) {
+        let reserved = if layout == VERSION_1 { &sh[24..] } else { &sh[32..] };
+        if reserved.iter().any(|&b| b != 0) || (layout == VERSION_1 && u32_at(sh, 4) != 0) {
             return Err(corrupt(format!("reserved bytes of section {} are not zero", name())));
         }
         let len = usize::try_from(u64_at(sh, 8)).map_err(|_| corrupt("section length overflows"))?;

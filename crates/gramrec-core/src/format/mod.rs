@@ -19,6 +19,7 @@ mod frame;
 mod ids;
 mod info;
 mod meta;
+mod rules_file;
 mod seen;
 mod varint;
 
@@ -30,6 +31,7 @@ use crate::quant::Factors;
 pub use frame::{frame, sections, Section};
 pub use info::{ItemDetails, ItemInfo};
 pub use meta::{Metadata, TrainingFacts};
+pub use rules_file::{RULES_MAGIC, RULES_VERSION, TAG_ITEM_COUNTS, TAG_RULES};
 pub use seen::SeenItems;
 
 /// The first eight bytes of every factor file.
@@ -121,6 +123,9 @@ pub enum FormatError {
     /// A required section is absent.
     #[error("factor file has no {0} section")]
     MissingSection(&'static str),
+    /// A rules file's problem: any of the above, said of a rules file.
+    #[error("{0}")]
+    RulesFile(String),
 }
 
 fn corrupt(msg: impl Into<String>) -> FormatError {
