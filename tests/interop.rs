@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{generate, gramrec};
+use common::{generate, gramrec, train_small as train};
 
 /// Each user's list of (item, score), from `recommend --all` JSON lines (or
 /// the same shape written by the Python side).
@@ -72,18 +72,6 @@ fn data(dir: &Path) -> (PathBuf, PathBuf) {
     generate(&explicit, "explicit", 150, 50, 2500);
     generate(&implicit, "implicit", 150, 50, 2500);
     (explicit, implicit)
-}
-
-fn train(input: &Path, out: &Path, extra: &[&str]) -> PathBuf {
-    gramrec()
-        .args(["train", "-q", "--factors", "6", "--iterations", "4", "--input"])
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .assert()
-        .success();
-    out.to_path_buf()
 }
 
 fn export(to: &str, model: &Path, out: &Path) {

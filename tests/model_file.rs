@@ -7,19 +7,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use common::{generate, gramrec, ok_json};
-
-/// Trains a small deterministic model on `input`.
-fn train(input: &Path, out: &Path, extra: &[&str]) {
-    gramrec()
-        .args(["train", "-q", "--factors", "6", "--iterations", "4", "--threads", "1", "--device", "cpu", "--input"])
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .assert()
-        .success();
-}
+use common::{generate, gramrec, ok_json, train_small as train};
 
 /// Each user's items in a `user,item[,rating]` CSV with a header.
 fn items_by_user(csv: &Path) -> HashMap<String, HashSet<String>> {

@@ -67,6 +67,20 @@ pub fn train(input: &Path, out: &Path, extra: &[&str]) {
         .success();
 }
 
+/// Trains a small deterministic model (6 factors, 4 iterations, one CPU
+/// thread) on `input` into `out`; returns `out`.
+pub fn train_small(input: &Path, out: &Path, extra: &[&str]) -> PathBuf {
+    gramrec()
+        .args(["train", "-q", "--factors", "6", "--iterations", "4", "--threads", "1", "--device", "cpu", "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+    out.to_path_buf()
+}
+
 /// Synthetic data and a small explicit model trained on its training part.
 pub fn small_model(dir: &Path) -> (PathBuf, PathBuf) {
     let (train_file, _) = data(dir);
