@@ -86,6 +86,15 @@ pub enum Command {
         gramrec rules --rules web/rules.gramrec --show 85123A --model model   # what goes with an item"
     )]
     Rules(RulesArgs),
+    /// Serve a model over HTTP: recommendations, fold-in, similar, popular and associated items, and live events that lose nothing.
+    #[cfg(feature = "serve")]
+    #[command(
+        after_help = "Examples:\n  gramrec serve --model model   # http://127.0.0.1:8080/v1/users/196/recommendations?k=10\n  \
+        gramrec serve --model model --listen 0.0.0.0:8080 --web site --rules site/rules.gramrec\n  \
+        GRAMREC_ADMIN_TOKEN=secret gramrec serve --model model   # POST /v1/admin/reload; or kill -HUP\n\n\
+        docs/SERVE.md lists every endpoint with a curl example."
+    )]
+    Serve(ServeArgs),
     /// Show what a factor file holds.
     #[command(after_help = "Example:\n  gramrec inspect model/items.gramrec")]
     Inspect(InspectArgs),
@@ -248,9 +257,9 @@ pub struct DeviceArgs {
 /// What a training command reads and writes, and how it trains (`train`, `tune`).
 #[derive(Args, Debug)]
 pub struct TrainingArgs {
-    /// Interactions: delimited text, JSON lines or baskets (optionally .gz), a Parquet file or folder, or - for standard input.
-    #[arg(long, short)]
-    pub input: PathBuf,
+    /// Interactions: delimited text, JSON lines or baskets (optionally .gz), a Parquet file or folder, or - for standard input. Repeat it to train on several files as one (a base file and `serve`'s events.jsonl): each is read with the same input flags.
+    #[arg(long, short, required = true)]
+    pub input: Vec<PathBuf>,
     /// Model directory to write (items.gramrec and users.gramrec); for tune, the best setting retrained on all data.
     #[arg(long, short, default_value = "model")]
     pub out: PathBuf,
@@ -615,6 +624,51 @@ pub struct RulesArgs {
     pub json: bool,
     #[command(flatten)]
     pub input_args: InputArgs,
+}
+
+/// `gramrec serve`.
+#[cfg(feature = "serve")]
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The model directory (items.gramrec and users.gramrec), read again on SIGHUP or POST /v1/admin/reload.
+    #[arg(long, short)]
+    pub model: PathBuf,
+    /// Address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The event log: every accepted event is appended here and synced before it is acknowledged, and replayed on start (default: MODEL/events.jsonl).
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// An association-rules file (`gramrec rules --out rules.gramrec`) for GET /v1/items/{id}/associations.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Also serve this folder's files at / (the page, the WASM module, the item file).
+    #[arg(long)]
+    pub web: Option<PathBuf>,
+    /// Let pages from this origin call the API (e.g. https://shop.example; * for any).
+    #[arg(long)]
+    pub cors: Option<String>,
+    /// Turn on POST /v1/admin/reload with this token (Authorization: Bearer TOKEN; 16 characters or more). GRAMREC_ADMIN_TOKEN does the same without showing it to `ps`.
+    #[arg(long)]
+    pub admin_token: Option<String>,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub max_body: usize,
+    /// Most history entries in a fold-in request, and events in one post.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_history: usize,
+    /// Most concurrent top-k requests scored in one pass over the item factors (1: each alone).
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Longest a top-k request waits for others to share its pass, in microseconds (at most 1000).
+    #[arg(long, default_value_t = 200)]
+    pub batch_wait_us: u64,
+    /// Scoring threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// No log lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `gramrec split`.

@@ -7,6 +7,7 @@
 //! | `GRAMREC_GPU_MEMORY_LIMIT` | bytes of GPU memory a run may use |
 //! | `GRAMREC_GPU_ALLOW_SOFTWARE` | let `--device auto` use a software GPU adapter (lavapipe) |
 //! | `GRAMREC_GPU_FAULT` | tests only: `lose-device:N` or `shader` injects a GPU failure |
+//! | `GRAMREC_ADMIN_TOKEN` | `serve`: the token `POST /v1/admin/reload` needs (unset: that route is off) |
 //! | `WGPU_BACKEND` | the graphics APIs searched (`vulkan`, `metal`, `dx12`), as in wgpu |
 //! | `XDG_RUNTIME_DIR` | set to the temporary directory when missing (see [`quiet_gpu_drivers`]) |
 
@@ -43,6 +44,19 @@ fn bytes(name: &str) -> Result<Option<u64>> {
                 Error::Argument(format!("{name} must be a number of bytes, not '{}'", v.to_string_lossy()))
             })
         }
+    }
+}
+
+/// `serve`'s admin token, kept out of the command line (where `ps` shows
+/// it); an empty value is refused rather than taken as "any token".
+#[cfg(feature = "serve")]
+pub fn admin_token() -> Result<Option<String>> {
+    match var("GRAMREC_ADMIN_TOKEN") {
+        None => Ok(None),
+        Some(v) => match v.into_string() {
+            Ok(t) if t.len() >= 16 => Ok(Some(t)),
+            _ => Err(Error::Argument("GRAMREC_ADMIN_TOKEN must be text of at least 16 characters".into())),
+        },
     }
 }
 

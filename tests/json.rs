@@ -5,32 +5,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{data, generate, gramrec, ok_json, split_lines, train};
-use jsonschema::{Registry, Validator};
+use common::{check, data, generate, gramrec, ok_json, split_lines, train, validator};
 use serde_json::Value;
-
-fn schema(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema").join(format!("{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-/// A validator for docs/schema/NAME.json, the schemas it may refer to registered.
-fn validator(name: &str) -> Validator {
-    let registry = Registry::new()
-        .add("urn:gramrec:evaluate", schema("evaluate"))
-        .unwrap()
-        .add("urn:gramrec:recommendation", schema("recommendation"))
-        .unwrap()
-        .prepare()
-        .unwrap();
-    jsonschema::options().with_registry(&registry).build(&schema(name)).unwrap()
-}
-
-fn check(name: &str, value: &Value) {
-    let v = validator(name);
-    let errors: Vec<String> = v.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{name}: {errors:#?}\n{value:#}");
-}
 
 fn file_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

@@ -64,16 +64,18 @@ cargo clippy --workspace --all-targets --locked "${test_features[@]}" -- -D warn
 cargo clippy -p gramrec-als --all-targets --no-default-features --locked -- -D warnings
 # gramrec-core must stay free of threads and filesystem: it runs in browsers.
 cargo build -p gramrec-core --target wasm32-unknown-unknown --release --locked
+# A CLI built without the GPU backend (its own profile and folder, so the
+# binary the web tests use below stays the full one).
+cargo test --profile no-gpu --no-default-features --locked --test cli a_build_without_gpu 2>&1 | tee -a "$log"
 cargo test --workspace --locked "${test_features[@]}" 2>&1 | tee -a "$log"
-# A CLI built without the GPU backend.
-cargo test --no-default-features --locked --test cli 2>&1 | tee -a "$log"
 
 # The browser module: build it, test its API in Node, then the page in Chromium.
 bash web/build.sh
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p gramrec-wasm --target wasm32-unknown-unknown --locked 2>&1 | tee -a "$log"
-cargo build --release --locked
-(cd web && npm ci --no-audit --no-fund && npm test) 2>&1 | tee -a "$log"
+# The page tests run the binary `cargo test` built (optimised, all
+# features) rather than a release build: the same code, one build less.
+(cd web && npm ci --no-audit --no-fund && GRAMREC_BIN="$PWD/../target/debug/gramrec" npm test) 2>&1 | tee -a "$log"
 
 # One closing line with the total over every test run above.
 awk '/^test result:/ { passed += $4; failed += $6 }

@@ -29,6 +29,7 @@ pub fn run(a: InspectArgs) -> Result<()> {
         ("popularity", file.popularity.is_some()),
         ("details", file.info.is_some()),
         ("seen", file.seen.is_some()),
+        ("seenValues", file.seen.as_ref().is_some_and(|s| s.has_values())),
     ]
     .iter()
     .filter(|(_, present)| *present)

@@ -11,6 +11,8 @@ mod import;
 mod inspect;
 mod recommend;
 mod rules;
+#[cfg(feature = "serve")]
+mod serve;
 mod similar;
 mod split;
 mod train;
@@ -44,6 +46,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Import(a) => import::run(a),
         Command::Rules(a) => rules::run(a),
         Command::Tune(a) => tune::run(a),
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => serve::run(a),
     }
 }
 
@@ -136,10 +140,28 @@ impl TrainingArgs {
     fn load(&self) -> Result<(Interactions, f64, Option<DetailTable>)> {
         let base = self.input_args.options();
         let opts = LoadOptions { item_fields: self.details.interaction_fields(), ..base.clone() };
-        let (x, seconds) = self.input_args.load_with(&self.input, opts, self.quiet)?;
+        let (first, rest) = self.input.split_first().expect("clap requires --input");
+        let (mut x, mut seconds) = self.input_args.load_with(first, opts.clone(), self.quiet)?;
+        for path in rest {
+            let (more, s) = self.input_args.load_with(path, opts.clone(), self.quiet)?;
+            x.append(more)?;
+            seconds += s;
+        }
         let details = self.details.table(Some(&x), &base)?;
         Ok((x, seconds, details))
     }
+}
+
+/// Now, in Unix seconds: when a training command starts reading its data.
+fn unix_now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Records in both files of a model when its training data was read
+/// (`train.read_at`), so that `serve` knows which logged events it lacks.
+fn stamp_read_at(files: &mut (FactorFile, FactorFile), read_at: f64) {
+    files.0.meta.training.read_at = Some(read_at);
+    files.1.meta.training.read_at = Some(read_at);
 }
 
 /// Stores a table's details in an item file, saying how many items it names.

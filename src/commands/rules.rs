@@ -2,7 +2,7 @@
 //! shown for one item.
 
 use anyhow::Result;
-use gramrec_core::{Error, ItemInfo, ItemModel, RuleSet};
+use gramrec_core::{Error, RuleSet};
 use gramrec_data::load::{Format, RatingColumn};
 use gramrec_rules::output::{write_itemsets, write_rules};
 use gramrec_rules::RulesOptions;
@@ -26,7 +26,7 @@ pub fn run(a: RulesArgs) -> Result<()> {
         (None, None) => unreachable!("clap requires --input or --rules"),
     };
     if let Some(model) = &model {
-        set.info = Some(names_from(model, &set.items));
+        set.info = Some(model.info_for(&set.items));
     }
     if let (Some(out), Some(_)) = (&a.out, &a.input) {
         write_rules(out, &set)?;
@@ -83,23 +83,6 @@ fn mine(a: &RulesArgs, input: &std::path::Path) -> Result<RuleSet> {
         stderr_line(&format!("wrote {} itemsets to {}", mined.itemsets.len(), path.display()));
     }
     Ok(set)
-}
-
-/// The names, links and images `model` gives the rules' items.
-fn names_from(model: &ItemModel, items: &[String]) -> ItemInfo {
-    let mut info = ItemInfo::default();
-    for id in items {
-        let d = model.index_of(id).map(|row| model.details(row)).unwrap_or_default();
-        info.names.push(d.name.unwrap_or("").to_string());
-        info.urls.push(d.url.unwrap_or("").to_string());
-        info.images.push(d.image.unwrap_or("").to_string());
-    }
-    for field in [&mut info.names, &mut info.urls, &mut info.images] {
-        if field.iter().all(String::is_empty) {
-            field.clear();
-        }
-    }
-    info
 }
 
 /// `--show ITEM --json`.

@@ -42,18 +42,19 @@ fn file_name(p: &Path) -> String {
 
 pub fn run(a: TrainArgs) -> Result<()> {
     let outputs: Vec<_> = [ITEMS_FILE, USERS_FILE, "report.json", "report.svg"].map(|f| a.run.out.join(f)).into();
-    let inputs: Vec<_> = std::iter::once(a.run.input.clone()).chain(a.validate.clone()).collect();
+    let inputs: Vec<_> = a.run.input.iter().cloned().chain(a.validate.clone()).collect();
     refuse_overwriting(&outputs, &inputs)?;
     // The flags are checked before a (perhaps large) file is read.
     let (h, als) = (&a.hyper, &a.run.als);
     als.config(ModelKind::Explicit, h.factors, h.iterations, h.reg, h.alpha)?.validate()?;
     let log = Progress::lines(a.run.quiet);
+    let read_at = super::unix_now();
     let (x, load_seconds, details) = a.run.load()?;
     let mb = x.bytes as f64 / 1e6;
     log.log(format!(
         "read {} interactions from {} ({mb:.1} MB) in {load_seconds:.2} s ({:.0} MB/s)",
         x.len(),
-        a.run.input.display(),
+        a.run.input.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + "),
         mb / load_seconds.max(1e-9)
     ));
     let skipped = x.skipped.clone();
@@ -139,6 +140,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     progress.finish();
     let train_seconds = start.elapsed().as_secs_f64();
     let mut files = factor_files(&data, &model, a.dtype);
+    super::stamp_read_at(&mut files, read_at);
     if let Some(table) = &details {
         super::attach_details(&mut files.1, table, a.run.quiet);
     }
@@ -147,7 +149,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     if let Some(v) = &a.validate {
         let values: Vec<f64> = curve.iter().filter_map(|p| metric.of(&p.validation)).collect();
         let report = ValidationReport {
-            input: a.run.input.clone(),
+            input: a.run.input[0].clone(),
             validation: v.clone(),
             metric: metric.to_string(),
             iterations: curve,
@@ -156,7 +158,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
             serde_json::to_writer_pretty(&mut *w, &report)?;
             writeln!(w)
         })?;
-        let title = format!("{kind} ALS on {}: validation on {}", file_name(&a.run.input), file_name(v));
+        let title = format!("{kind} ALS on {}: validation on {}", file_name(&a.run.input[0]), file_name(v));
         let losses = model.history.iter().map(|r| r.loss.total()).collect();
         let svg = learning_curve(&title, &[("loss (objective)".into(), losses), (metric.to_string(), values)]);
         write_atomic(&a.run.out.join("report.svg"), |w| w.write_all(svg.as_bytes()))?;
@@ -165,7 +167,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     log.log(format!("trained on {} in {train_seconds:.2} s; wrote {}", model.device, a.run.out.display()));
     if a.json {
         emit_json(&TrainReport {
-            input: a.run.input.clone(),
+            input: a.run.input[0].clone(),
             out: a.run.out.clone(),
             users: data.users.len(),
             items: data.items.len(),

@@ -19,7 +19,7 @@ use crate::progress::Progress;
 pub fn run(a: TuneArgs) -> Result<()> {
     let outputs: Vec<_> =
         [ITEMS_FILE, USERS_FILE].map(|f| a.run.out.join(f)).into_iter().chain(a.results.clone()).collect();
-    refuse_overwriting(&outputs, std::slice::from_ref(&a.run.input))?;
+    refuse_overwriting(&outputs, &a.run.input)?;
     let grid = |kind| Grid {
         factors: a.factors.clone(),
         reg: if a.reg.is_empty() { Grid::default_regs(kind) } else { a.reg.clone() },
@@ -37,6 +37,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     }
     let log = Progress::lines(a.run.quiet);
     let start = Instant::now();
+    let read_at = super::unix_now();
     let (x, _, details) = a.run.load()?;
     let kind = a.run.als.kind(x.has_ratings);
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
@@ -112,6 +113,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let data = Dataset::build(x, &a.run.data.options(kind))?;
     let model = gramrec_als::train(&data, &best.config, &mut |_, _| Ok(()))?;
     let mut files = factor_files(&data, &model, Dtype::F32);
+    super::stamp_read_at(&mut files, read_at);
     if let Some(table) = &details {
         super::attach_details(&mut files.1, table, a.run.quiet);
     }

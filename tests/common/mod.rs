@@ -94,3 +94,27 @@ pub fn factors(model: &Path, file: &str) -> Vec<f32> {
     let bytes = std::fs::read(model.join(file)).unwrap();
     gramrec_core::FactorFile::from_bytes(&bytes).unwrap().factors_f32()
 }
+
+fn schema(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema").join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// A validator for docs/schema/NAME.json, the schemas it may refer to registered.
+pub fn validator(name: &str) -> jsonschema::Validator {
+    let registry = jsonschema::Registry::new()
+        .add("urn:gramrec:evaluate", schema("evaluate"))
+        .unwrap()
+        .add("urn:gramrec:recommendation", schema("recommendation"))
+        .unwrap()
+        .prepare()
+        .unwrap();
+    jsonschema::options().with_registry(&registry).build(&schema(name)).unwrap()
+}
+
+/// Checks `value` against docs/schema/NAME.json.
+pub fn check(name: &str, value: &serde_json::Value) {
+    let v = validator(name);
+    let errors: Vec<String> = v.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}\n{value:#}");
+}

@@ -49,7 +49,10 @@ pub fn factor_files(data: &Dataset, model: &Trained, dtype: Dtype) -> (FactorFil
         gram: None,
         popularity: Some(degrees(&data.by_user)),
         info: None,
-        seen: Some(SeenItems::from_rows(data.items.len(), (0..data.by_user.rows()).map(|u| data.by_user.row(u).0))),
+        seen: Some(SeenItems::from_rows_with_values(
+            data.items.len(),
+            (0..data.by_user.rows()).map(|u| data.by_user.row(u)),
+        )),
     };
     let items = FactorFile {
         meta: meta(Side::Items),

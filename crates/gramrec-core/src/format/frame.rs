@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::{corrupt, FormatError, ALIGN, MAGIC, TAG_END, TAG_FACTORS, TAG_GRAM, TAG_POPULARITY, VERSION};
-use super::{TAG_BIASES, TAG_META, VERSION_1};
+use super::{TAG_BIASES, TAG_META, TAG_SEEN_VALUES, VERSION_1};
 
 /// Bytes of the file header and of each section header.
 pub(super) const HEADER_LEN: usize = 64;
@@ -19,7 +19,7 @@ const MAX_EXPANSION: usize = 1032;
 /// Sections of 4-byte numbers: stored byte-shuffled (every value's first
 /// bytes, then every second byte, …) before deflate, which groups the
 /// mostly-zero high bytes of counts and the exponents of floats.
-const FOUR_BYTE_SECTIONS: [[u8; 4]; 3] = [TAG_POPULARITY, TAG_BIASES, TAG_GRAM];
+const FOUR_BYTE_SECTIONS: [[u8; 4]; 4] = [TAG_POPULARITY, TAG_BIASES, TAG_GRAM, TAG_SEEN_VALUES];
 
 /// A section as tools see it: its tag and its (decoded) payload.
 pub type Section = ([u8; 4], Vec<u8>);

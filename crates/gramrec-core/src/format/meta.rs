@@ -44,6 +44,10 @@ pub struct TrainingFacts {
     pub completed_iterations: Option<usize>,
     /// Checkpoints: a checksum of the training data.
     pub data: Option<u32>,
+    /// When the training data was read, in Unix seconds: `serve` re-applies
+    /// the events it logged after this to a model it loads, as the model
+    /// cannot hold them.
+    pub read_at: Option<f64>,
     /// Any other `train.*` keys, kept as they are (written by other tools or versions).
     pub other: Vec<(String, String)>,
 }
@@ -68,6 +72,7 @@ impl TrainingFacts {
         put("run", self.run.clone());
         put("completed_iterations", self.completed_iterations.map(|v| v.to_string()));
         put("data", self.data.map(|v| format!("{v:08x}")));
+        put("read_at", self.read_at.map(|v| format!("{v:.3}")));
         out.extend(self.other.iter().cloned());
         out
     }
@@ -88,6 +93,12 @@ impl TrainingFacts {
                 "gramrec" => facts.version = Some(v.to_string()),
                 "run" => facts.run = Some(v.to_string()),
                 "completed_iterations" => facts.completed_iterations = Some(parse(&key, v)?),
+                "read_at" => {
+                    facts.read_at = Some(parse::<f64>(&key, v)?).filter(|t| t.is_finite());
+                    if facts.read_at.is_none() {
+                        return Err(invalid_value(&key, v));
+                    }
+                }
                 "data" => {
                     facts.data = Some(u32::from_str_radix(v, 16).map_err(|_| invalid_value(&key, v))?);
                 }

@@ -150,6 +150,8 @@ pub const TAG_POPULARITY: [u8; 4] = *b"POPU";
 pub const TAG_INFO: [u8; 4] = *b"INFO";
 /// Section tag: each user's training items.
 pub const TAG_SEEN: [u8; 4] = *b"SEEN";
+/// Section tag: each user's training values, entry by entry of `SEEN`.
+pub const TAG_SEEN_VALUES: [u8; 4] = *b"SEEV";
 /// Section tag: the end of the file.
 pub const TAG_END: [u8; 4] = *b"END\0";
 
@@ -231,6 +233,9 @@ impl FactorFile {
         }
         if let Some(seen) = &self.seen {
             sections.push((TAG_SEEN, seen.encode()));
+            if let Some(values) = seen.encode_values() {
+                sections.push((TAG_SEEN_VALUES, values));
+            }
         }
         sections.push((TAG_END, Vec::new()));
         sections
@@ -248,7 +253,7 @@ impl FactorFile {
         let (version, found) = frame::read_frame(bytes)?;
         let get = |tag: [u8; 4]| found.iter().find(|(t, _)| *t == tag).map(|(_, p)| p.as_ref());
         let need = |tag: [u8; 4], name: &'static str| get(tag).ok_or(FormatError::MissingSection(name));
-        let v2_only = [(TAG_IDS_V2, "IDS2"), (TAG_INFO, "INFO"), (TAG_SEEN, "SEEN")];
+        let v2_only = [(TAG_IDS_V2, "IDS2"), (TAG_INFO, "INFO"), (TAG_SEEN, "SEEN"), (TAG_SEEN_VALUES, "SEEV")];
         if let Some((_, name)) = v2_only.iter().find(|(t, _)| version == VERSION_1 && get(*t).is_some()) {
             return Err(corrupt(format!("a version-1 file holds a {name} section")));
         }
@@ -271,7 +276,11 @@ impl FactorFile {
             popularity: get(TAG_POPULARITY).map(|p| u32s(p, "POPU")).transpose()?,
             // Details that name nothing are no details (the writer leaves them out).
             info: get(TAG_INFO).map(ItemInfo::decode).transpose()?.filter(|i| !i.is_empty()),
-            seen: get(TAG_SEEN).map(SeenItems::decode).transpose()?,
+            seen: match (get(TAG_SEEN).map(SeenItems::decode).transpose()?, get(TAG_SEEN_VALUES)) {
+                (Some(seen), Some(values)) => Some(seen.with_values(values)?),
+                (None, Some(_)) => return Err(corrupt("a SEEV section without SEEN")),
+                (seen, None) => seen,
+            },
             meta,
         };
         file.validate()?;

@@ -1,6 +1,8 @@
 //! Each user's training items (the `SEEN` section of user files), so that
 //! `recommend --user` leaves out what a user already has without the
-//! training data at hand, as benfred/implicit's `filter_already_liked_items`.
+//! training data at hand, as benfred/implicit's `filter_already_liked_items`;
+//! and their training values (the `SEEV` section), so that `serve` can solve
+//! a user's row again when new events arrive, exactly as training did.
 
 use super::varint::{self, Reader};
 use super::{corrupt, FormatError};
@@ -13,19 +15,71 @@ pub struct SeenItems {
     /// `offsets[u]..offsets[u + 1]` are user u's entries of `indices`.
     offsets: Vec<usize>,
     indices: Vec<u32>,
+    /// The merged training value (rating or count) of each entry of `indices`.
+    values: Option<Vec<f32>>,
 }
 
 impl SeenItems {
     /// From each user's item rows (each ascending, no repeats, all below
     /// `items`): a training matrix's rows.
     pub fn from_rows<'a>(items: usize, rows: impl IntoIterator<Item = &'a [u32]>) -> Self {
-        let mut seen = SeenItems { items, offsets: vec![0], indices: Vec::new() };
+        let mut seen = SeenItems { items, offsets: vec![0], indices: Vec::new(), values: None };
         for row in rows {
             debug_assert!(row.windows(2).all(|w| w[0] < w[1]), "rows are ascending");
             seen.indices.extend_from_slice(row);
             seen.offsets.push(seen.indices.len());
         }
         seen
+    }
+
+    /// [`from_rows`](Self::from_rows) with each entry's training value: a
+    /// training matrix's rows as (item rows, values).
+    pub fn from_rows_with_values<'a>(items: usize, rows: impl IntoIterator<Item = (&'a [u32], &'a [f32])>) -> Self {
+        let mut values = Vec::new();
+        let mut seen = Self::from_rows(
+            items,
+            rows.into_iter().map(|(cols, vals)| {
+                debug_assert_eq!(cols.len(), vals.len());
+                values.extend_from_slice(vals);
+                cols
+            }),
+        );
+        seen.values = Some(values);
+        seen
+    }
+
+    /// The training values of user `row`'s items, in [`row`](Self::row)'s
+    /// order, when the file records them (`None` for files written before
+    /// they were, or by tools that know only which items a user had).
+    pub fn row_values(&self, row: usize) -> Option<&[f32]> {
+        let values = self.values.as_ref()?;
+        match (self.offsets.get(row), self.offsets.get(row + 1)) {
+            (Some(&a), Some(&b)) => Some(&values[a..b]),
+            _ => Some(&[]),
+        }
+    }
+
+    /// Whether each entry's training value is recorded.
+    pub fn has_values(&self) -> bool {
+        self.values.is_some()
+    }
+
+    /// The `SEEV` payload: f32 per entry, in entry order (`None` without values).
+    pub(super) fn encode_values(&self) -> Option<Vec<u8>> {
+        self.values.as_ref().map(|v| bytemuck::cast_slice(v).to_vec())
+    }
+
+    /// Attaches a `SEEV` payload: one finite f32 per entry.
+    pub(super) fn with_values(mut self, p: &[u8]) -> Result<Self, FormatError> {
+        if p.len() != self.len() * 4 {
+            return Err(corrupt(format!("{} seen values for {} seen items", p.len() / 4, self.len())));
+        }
+        let values: Vec<f32> = p.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
+        if !values.iter().all(|v| v.is_finite()) {
+            return Err(corrupt("the seen values hold NaN or infinite values"));
+        }
+        self.values = Some(values);
+        Ok(self)
     }
 
     /// The item rows user `row` saw (empty past the end).
@@ -84,7 +138,7 @@ impl SeenItems {
         let items = r.u64().and_then(|n| usize::try_from(n).ok()).ok_or_else(bad)?;
         // Every user and every entry takes at least a byte: sizes beyond that are not believed.
         let rows = usize::try_from(rows).ok().filter(|&n| n <= r.remaining()).ok_or_else(bad)?;
-        let mut seen = SeenItems { items, offsets: Vec::with_capacity(rows + 1), indices: Vec::new() };
+        let mut seen = SeenItems { items, offsets: Vec::with_capacity(rows + 1), indices: Vec::new(), values: None };
         seen.offsets.push(0);
         for _ in 0..rows {
             let n = r.len().filter(|&n| n <= r.remaining()).ok_or_else(bad)?;
@@ -120,6 +174,20 @@ mod tests {
         assert!(bytes.len() <= 16 + 5 + seen.len() + 1, "a byte per user and per small gap: {}", bytes.len());
         assert_eq!(seen.row(3).len(), 334);
         assert_eq!(seen.row(9), &[] as &[u32]);
+    }
+
+    #[test]
+    fn values_round_trip_and_must_match_the_entries() {
+        let seen = SeenItems::from_rows_with_values(10, [(&[3u32, 9][..], &[5.0f32, 1.5][..]), (&[][..], &[][..])]);
+        assert_eq!(seen.row_values(0), Some(&[5.0, 1.5][..]));
+        assert_eq!(seen.row_values(1), Some(&[][..]));
+        let bytes = seen.encode_values().unwrap();
+        let back = SeenItems::decode(&seen.encode()).unwrap().with_values(&bytes).unwrap();
+        assert_eq!(back, seen);
+        assert!(SeenItems::decode(&seen.encode()).unwrap().with_values(&bytes[..4]).is_err());
+        let nan = f32::NAN.to_le_bytes().repeat(2);
+        assert!(SeenItems::decode(&seen.encode()).unwrap().with_values(&nan).is_err());
+        assert_eq!(SeenItems::from_rows(10, [&[1u32][..]]).row_values(0), None);
     }
 
     #[test]

@@ -92,6 +92,24 @@ impl ItemModel {
         &self.info
     }
 
+    /// The names, links and images this model gives `ids` (items of another
+    /// file, such as a rules file), in their order; fields no item has are left out.
+    pub fn info_for(&self, ids: &[String]) -> ItemInfo {
+        let mut info = ItemInfo::default();
+        for id in ids {
+            let d = self.index_of(id).map(|row| self.details(row)).unwrap_or_default();
+            info.names.push(d.name.unwrap_or("").to_string());
+            info.urls.push(d.url.unwrap_or("").to_string());
+            info.images.push(d.image.unwrap_or("").to_string());
+        }
+        for field in [&mut info.names, &mut info.urls, &mut info.images] {
+            if field.iter().all(String::is_empty) {
+                field.clear();
+            }
+        }
+        info
+    }
+
     /// Training interactions per item.
     pub fn popularity(&self) -> &[u32] {
         &self.popularity

@@ -130,6 +130,16 @@ impl Model {
         self.users.seen().map(|s| s.row(row))
     }
 
+    /// The user at `row`'s training interactions as (item row, value), the
+    /// value being the merged rating or count training solved the row from:
+    /// what [`ItemModel::fold_in`] needs to solve the row again. `None` when
+    /// the model records the items but not their values (or neither).
+    pub fn training_history(&self, row: usize) -> Option<Vec<(usize, f32)>> {
+        let seen = self.users.seen()?;
+        let values = seen.row_values(row)?;
+        Some(seen.row(row).iter().zip(values).map(|(&i, &v)| (i as usize, v)).collect())
+    }
+
     /// The row of a known user.
     pub fn user_row(&self, id: &str) -> Option<usize> {
         self.users.row_of(id)

@@ -314,8 +314,17 @@ fn detect(name: &str, lines: &[&[u8]], kind: Candidates) -> Delimiter {
         let found = candidates[..5].iter().find(|d| lines.iter().any(|l| count_fields(l, d) > 1));
         return found.cloned().unwrap_or(Delimiter::Byte(b','));
     }
+    // Runs of spaces are the last resort: names and titles hold spaces, so
+    // a comma file of "i1,Blue cotton shirt" must not split on them.
+    let (marks, spaces) = candidates.split_at(5);
+    most_columns(lines, marks).or_else(|| most_columns(lines, spaces)).unwrap_or(Delimiter::Byte(b','))
+}
+
+/// Of `candidates`, the one that splits at least 80% of the lines into the
+/// same number (≥ 2) of columns, the most columns winning.
+fn most_columns(lines: &[&[u8]], candidates: &[Delimiter]) -> Option<Delimiter> {
     let mut best: Option<(usize, &Delimiter)> = None;
-    for d in &candidates {
+    for d in candidates {
         let counts: Vec<usize> = lines.iter().map(|l| count_fields(l, d)).collect();
         let mut freq = std::collections::BTreeMap::new();
         for &c in &counts {
@@ -327,7 +336,7 @@ fn detect(name: &str, lines: &[&[u8]], kind: Candidates) -> Delimiter {
             best = Some((columns, d));
         }
     }
-    best.map_or(Delimiter::Byte(b','), |(_, d)| d.clone())
+    best.map(|(_, d)| d.clone())
 }
 
 /// Calls `each(sink, line, fields)` for every record of `text`, fields
@@ -485,6 +494,11 @@ mod tests {
         assert_eq!(detected("u|i|1\n"), Delimiter::Byte(b'|'));
         assert_eq!(detected("1::1193::5::978300760\n"), Delimiter::Text("::".into()));
         assert_eq!(detected("1000002 1 55\n1000002 1000006 33\n"), Delimiter::Spaces);
+        assert_eq!(
+            detected("item,name\ni0,Item number 0\ni3,Item number 3\ni6,Item number 6\n"),
+            Delimiter::Byte(b','),
+            "names with spaces do not make it space-separated"
+        );
         assert_eq!(detected("196\t242\t3\t881250949\n"), Delimiter::Byte(b'\t'));
         assert_eq!(detected("only\n"), Delimiter::Byte(b','));
         assert_eq!(detect("x.tsv", &sample(b"a,b\tc\n"), Candidates::Columns), Delimiter::Byte(b'\t'));

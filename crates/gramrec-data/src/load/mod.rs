@@ -216,6 +216,50 @@ impl Interactions {
     pub fn is_empty(&self) -> bool {
         self.value.is_empty()
     }
+
+    /// Adds another file's interactions after these (`train --input A
+    /// --input B`: a base file and `serve`'s event log), their IDs interned
+    /// into these indexes. Whether values are ratings stays this file's, so
+    /// an event log with weights does not turn click data into ratings.
+    /// Timestamps are kept only when both have them; line numbers (which
+    /// would repeat) are dropped. Item fields fill the gaps of these.
+    pub fn append(&mut self, other: Interactions) -> Result<()> {
+        let too_many = |what: &str| Error::Data(format!("more than 4,294,967,294 distinct {what} over the inputs"));
+        let users: Vec<u32> = (0..other.users.len() as u32)
+            .map(|u| self.users.intern(other.users.id(u)).ok_or_else(|| too_many("users")))
+            .collect::<Result<_>>()?;
+        let items: Vec<u32> = (0..other.items.len() as u32)
+            .map(|i| self.items.intern(other.items.id(i)).ok_or_else(|| too_many("items")))
+            .collect::<Result<_>>()?;
+        let timed = self.timestamp.len() == self.len() && other.timestamp.len() == other.len();
+        self.user.extend(other.user.iter().map(|&u| users[u as usize]));
+        self.item.extend(other.item.iter().map(|&i| items[i as usize]));
+        self.value.extend_from_slice(&other.value);
+        if timed {
+            self.timestamp.extend_from_slice(&other.timestamp);
+        } else {
+            self.timestamp.clear();
+        }
+        self.line.clear();
+        for (kind, n) in other.skipped {
+            *self.skipped.entry(kind).or_default() += n;
+        }
+        self.bytes += other.bytes;
+        self.notes.extend(other.notes);
+        for (f, (mine, theirs)) in self.item_fields.iter_mut().zip(other.item_fields).enumerate() {
+            for (j, value) in theirs.into_iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+                let i = items[j] as usize;
+                if mine.len() <= i {
+                    mine.resize(i + 1, String::new());
+                }
+                if mine[i].is_empty() {
+                    mine[i] = value;
+                }
+            }
+            self.item_fields_found[f] |= other.item_fields_found.get(f).copied().unwrap_or(false);
+        }
+        Ok(())
+    }
 }
 
 /// Normalised header names that are recognised without flags.

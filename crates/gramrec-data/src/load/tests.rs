@@ -178,3 +178,19 @@ fn fields_that_are_invalid_utf8_apart_but_valid_together_are_rejected() {
     let crash = b"\xef,\xbb\xbf\xef\xbb\xbfi,r\x05,i#ng,\x02\xef\xbb\xbfitem,item,r\x01,i2,3\n";
     assert!(load_bytes("x.dat", crash, &strict).is_err());
 }
+
+#[test]
+fn appended_files_share_ids_and_keep_the_first_files_kind_of_values() {
+    let mut base = load_bytes("base.csv", b"user,item\nu1,a\nu2,b\n", &LoadOptions::default()).unwrap();
+    let events = load_bytes(
+        "events.jsonl",
+        b"{\"user\":\"u2\",\"item\":\"a\",\"weight\":2.5}\n{\"user\":\"u9\",\"item\":\"c\",\"weight\":1}\n",
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert!(!base.has_ratings && events.has_ratings);
+    base.append(events).unwrap();
+    assert_eq!(triples(&base), vec![t("u1", "a", 1.0), t("u2", "b", 1.0), t("u2", "a", 2.5), t("u9", "c", 1.0)]);
+    assert_eq!((base.users.len(), base.items.len()), (3, 3));
+    assert!(!base.has_ratings, "click data stays click data");
+}

@@ -1,0 +1,269 @@
+//! The event log: every accepted event as one JSON line, in gramrec's
+//! JSON-lines input format (`user`, `item`, `weight`, `time`, plus the
+//! server's `received`), so `gramrec train --input base --input events.jsonl`
+//! retrains on it.
+//!
+//! Appends go through one writer thread that commits in groups: it takes
+//! every event queued while the previous write was syncing, writes them in
+//! one `write`, calls `fdatasync` once, then runs each event's `apply` (in
+//! log order) and acknowledges it. An event is acknowledged only once it is
+//! on disk. A write or sync that fails fails its events, and every later one:
+//! the file's tail is then unknown, so the server stops accepting events
+//! rather than acknowledge what a restart might not find.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use gramrec_core::Error;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+/// One logged event: a line of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedEvent {
+    /// The user's ID.
+    pub user: String,
+    /// The item's ID.
+    pub item: String,
+    /// Rating or strength.
+    #[serde(default = "one")]
+    pub weight: f32,
+    /// When it happened: the client's time, or the receipt time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<f64>,
+    /// When the server accepted it, in Unix seconds (absent in lines other
+    /// tools wrote: those count as newer than any model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<f64>,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+impl LoggedEvent {
+    /// The event's line, newline included.
+    pub fn line(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec(self).expect("an event serialises");
+        v.push(b'\n');
+        v
+    }
+
+    /// Whether a model whose data was read at `read_at` lacks this event.
+    pub fn newer_than(&self, read_at: Option<f64>) -> bool {
+        match (self.received, read_at) {
+            (Some(r), Some(t)) => r > t,
+            _ => true,
+        }
+    }
+}
+
+/// The log's complete lines from byte `from` on, parsed, with the offset
+/// after the last complete line. A last line without its newline (a write
+/// cut short) is not returned; `Err` names the file and line of a complete
+/// line that is not an event.
+pub fn read_from(path: &Path, from: u64, first_line: u64) -> Result<Replay, Error> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(from)).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let mut events = Vec::new();
+    let mut line = first_line;
+    for text in bytes[..complete].split_inclusive(|&b| b == b'\n') {
+        line += 1;
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let event: LoggedEvent = serde_json::from_slice(text).map_err(|e| Error::Input {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message: format!("not an event line: {e}"),
+            skippable: None,
+        })?;
+        events.push(event);
+    }
+    Ok(Replay { events, end: from + complete as u64, torn: bytes.len() - complete, lines: line })
+}
+
+/// What [`read_from`] found.
+#[derive(Debug)]
+pub struct Replay {
+    /// The events, in log order.
+    pub events: Vec<LoggedEvent>,
+    /// The offset just past the last complete line.
+    pub end: u64,
+    /// Bytes after it: a line whose write was cut short.
+    pub torn: usize,
+    /// Lines read so far (to number the next read's lines).
+    pub lines: u64,
+}
+
+/// Drops a torn last line (a crash mid-write: never acknowledged), so that
+/// appends start on a line of their own.
+pub fn truncate_torn(path: &Path, end: u64) -> Result<(), Error> {
+    let file = OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
+    file.set_len(end).and_then(|_| file.sync_all()).map_err(|e| Error::io(path, e))
+}
+
+/// Work run by the writer once an event is durable, before it is
+/// acknowledged: applying it to the live users, in log order.
+pub type Apply = Box<dyn FnOnce() + Send>;
+
+struct Append {
+    line: Vec<u8>,
+    apply: Apply,
+    done: oneshot::Sender<io::Result<()>>,
+}
+
+/// The appending side of the log.
+pub struct EventLog {
+    path: PathBuf,
+    queue: Option<mpsc::Sender<Append>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl EventLog {
+    /// Opens (creating) the log for appending and starts its writer thread.
+    /// `committed(n)` is told the size of each group commit.
+    pub fn open(path: &Path, committed: impl Fn(usize) + Send + 'static) -> Result<Self, Error> {
+        let file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io(path, e))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The file's name is durable too (a new log in a fresh directory).
+            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, e))?;
+        }
+        let (queue, rx) = mpsc::channel::<Append>();
+        let writer = std::thread::Builder::new()
+            .name("gramrec-events".into())
+            .spawn(move || write_groups(file, rx, committed))
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Self { path: path.to_path_buf(), queue: Some(queue), writer: Some(writer) })
+    }
+
+    /// The log's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `line` durably, then runs `apply`; resolves once both are done.
+    pub async fn append(&self, line: Vec<u8>, apply: Apply) -> io::Result<()> {
+        let (done, wait) = oneshot::channel();
+        let closed = || io::Error::other("the event log is closed");
+        self.queue.as_ref().ok_or_else(closed)?.send(Append { line, apply, done }).map_err(|_| closed())?;
+        wait.await.map_err(|_| closed())?
+    }
+
+    /// Stops accepting appends, waits for those queued to be written and
+    /// synced, and closes the file.
+    pub fn close(&mut self) {
+        self.queue.take();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The writer thread: group commits until the queue closes.
+fn write_groups(mut file: File, rx: mpsc::Receiver<Append>, committed: impl Fn(usize)) {
+    let mut failed: Option<String> = None;
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        group.extend(rx.try_iter());
+        let result = match &failed {
+            Some(why) => Err(io::Error::other(format!("an earlier write to the event log failed ({why})"))),
+            None => {
+                let bytes: Vec<u8> = group.iter().flat_map(|a| a.line.iter().copied()).collect();
+                file.write_all(&bytes).and_then(|_| file.sync_data())
+            }
+        };
+        if let Err(e) = &result {
+            failed.get_or_insert_with(|| e.to_string());
+        } else {
+            committed(group.len());
+        }
+        for a in group {
+            let outcome = match &result {
+                Ok(()) => {
+                    (a.apply)();
+                    Ok(())
+                }
+                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            };
+            let _ = a.done.send(outcome);
+        }
+    }
+    let _ = file.sync_data();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(user: &str, item: &str, received: f64) -> LoggedEvent {
+        LoggedEvent { user: user.into(), item: item.into(), weight: 2.0, time: None, received: Some(received) }
+    }
+
+    #[test]
+    fn a_torn_last_line_is_left_out_and_a_bad_line_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let mut bytes = event("u1", "a", 1.0).line();
+        bytes.extend(event("u2", "b", 2.0).line());
+        bytes.extend(b"{\"user\":\"u3\",\"it");
+        std::fs::write(&path, &bytes).unwrap();
+        let r = read_from(&path, 0, 0).unwrap();
+        assert_eq!(r.events, vec![event("u1", "a", 1.0), event("u2", "b", 2.0)]);
+        assert_eq!(r.torn, 16);
+        truncate_torn(&path, r.end).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap().len() as u64, r.end);
+
+        std::fs::write(&path, b"{\"user\":\"u1\",\"item\":\"a\"}\n\nnot json\n").unwrap();
+        let e = read_from(&path, 0, 0).unwrap_err().to_string();
+        assert!(e.ends_with("events.jsonl:3: not an event line: expected ident at line 1 column 2"), "{e}");
+    }
+
+    #[test]
+    fn reading_resumes_where_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        std::fs::write(&path, event("u1", "a", 1.0).line()).unwrap();
+        let first = read_from(&path, 0, 0).unwrap();
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&event("u2", "b", 2.0).line()).unwrap();
+        let rest = read_from(&path, first.end, first.lines).unwrap();
+        assert_eq!(rest.events, vec![event("u2", "b", 2.0)]);
+        assert_eq!(rest.lines, 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_fails_that_event_and_every_later_one() {
+        // /dev/full takes the open and refuses every write (ENOSPC).
+        let log = EventLog::open(Path::new("/dev/full"), |_| {}).unwrap();
+        let applied = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = applied.clone();
+        let apply: Apply = Box::new(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+        let first = log.append(event("u", "a", 1.0).line(), apply).await.unwrap_err();
+        assert!(first.to_string().contains("space"), "{first}");
+        assert!(!applied.load(std::sync::atomic::Ordering::SeqCst), "a failed event is not applied");
+        let later = log.append(event("u", "b", 2.0).line(), Box::new(|| {})).await.unwrap_err();
+        assert!(later.to_string().contains("an earlier write to the event log failed"), "{later}");
+    }
+
+    #[test]
+    fn events_older_than_the_model_are_not_reapplied() {
+        assert!(!event("u", "a", 10.0).newer_than(Some(10.0)));
+        assert!(event("u", "a", 10.5).newer_than(Some(10.0)));
+        assert!(event("u", "a", 1.0).newer_than(None));
+        let foreign = LoggedEvent { received: None, ..event("u", "a", 0.0) };
+        assert!(foreign.newer_than(Some(1e12)));
+    }
+}

@@ -1,0 +1,386 @@
+//! The HTTP API: routes, their handlers, the request counters, CORS and the
+//! static files. Every answer is JSON in camelCase with the item shape of
+//! `recommend --json`; every 4xx and 5xx is `{"error": "..."}`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gramrec_core::text::excerpt;
+use gramrec_core::{Error, ItemList, Recommendations};
+use serde::Serialize;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::batch::Query;
+use crate::error::ApiError;
+use crate::events::LoggedEvent;
+use crate::extract::{self, FoldInBody, KQuery, UserQuery};
+use crate::App;
+
+type Shared = State<Arc<App>>;
+type Answer<T> = Result<Json<T>, ApiError>;
+
+/// The router: the API, then (with `--web`) the static files.
+pub fn router(app: Arc<App>) -> Result<Router, Error> {
+    let opts = &app.opts;
+    let mut api = Router::new()
+        .route("/v1/users/{id}/recommendations", get(user_recommendations))
+        .route("/v1/users/{id}/events", post(user_events))
+        .route("/v1/recommendations", post(fold_in))
+        .route("/v1/items/{id}", get(item))
+        .route("/v1/items/{id}/similar", get(similar))
+        .route("/v1/items/{id}/associations", get(associations))
+        .route("/v1/popular", get(popular))
+        .route("/v1/admin/reload", post(admin_reload))
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(opts.limits.max_body));
+    api = match &opts.web {
+        Some(dir) => {
+            let files = ServeDir::new(dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(axum::routing::any(not_found).with_state(app.clone()));
+            api.fallback_service(files)
+        }
+        None => api.fallback(not_found),
+    };
+    let mut router = api
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(app.clone(), count))
+        .with_state(app.clone());
+    if let Some(origin) = &opts.cors {
+        let allow = if origin == "*" {
+            AllowOrigin::any()
+        } else {
+            // Named only to the origin it names (a list, not `exact`, which
+            // would send it to every page).
+            AllowOrigin::list([HeaderValue::from_str(origin)
+                .map_err(|_| Error::Argument(format!("--cors: '{origin}' is not an origin")))?])
+        };
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(allow)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
+        );
+    }
+    Ok(router)
+}
+
+/// Counts every request by route (the pattern, not the path), method and status.
+async fn count(State(app): Shared, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = match request.extensions().get::<MatchedPath>() {
+        Some(p) => p.as_str().to_string(),
+        None if app.opts.web.is_some() && request.method() == Method::GET => "static".to_string(),
+        None => "unmatched".to_string(),
+    };
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
+    let response = next.run(request).await;
+    app.metrics.request(&route, method, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no such route: {}", excerpt(uri.path(), 200)))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError { status: StatusCode::METHOD_NOT_ALLOWED, message: "this route does not take that method".into() }
+}
+
+fn path_id(what: &str, p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(id) = p.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    extract::id(what, &id)?;
+    Ok(id)
+}
+
+fn scoring_failed(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(StatusCode::UNPROCESSABLE_ENTITY, format!("scoring failed: {e}"))
+}
+
+/// `GET /v1/users/{id}/recommendations?k=10&includeSeen=false`.
+async fn user_recommendations(
+    State(app): Shared,
+    id: Result<Path<String>, PathRejection>,
+    uri: Uri,
+) -> Answer<Recommendations> {
+    let user = path_id("user", id)?;
+    let q: UserQuery = extract::query(&uri)?;
+    let k = extract::k_or_default(q.k)?;
+    let include_seen = q.include_seen.unwrap_or(false);
+    let snapshot = app.snapshot();
+    let model = &snapshot.model;
+    let query = match (snapshot.live.get(&user), model.user_row(&user)) {
+        (Some(live), _) => Query::Row { vector: live.vector, exclude: live.seen },
+        (None, Some(row)) => {
+            let seen = model.seen(row).unwrap_or(&[]).iter().map(|&i| i as usize).collect();
+            Query::Row { vector: Arc::new(model.user_at(row)), exclude: Arc::new(seen) }
+        }
+        (None, None) => {
+            return Ok(Json(Recommendations { items: model.items.popular(k), cold_start: true, unknown: vec![] }))
+        }
+    };
+    let query = match query {
+        Query::Row { vector, .. } if include_seen => Query::Row { vector, exclude: Arc::new(Vec::new()) },
+        q => q,
+    };
+    let items = app.batcher.top_k(snapshot.clone(), query, k).await.map_err(scoring_failed)?;
+    Ok(Json(Recommendations { items, cold_start: false, unknown: vec![] }))
+}
+
+/// `POST /v1/recommendations` `{history: [{item, weight}], k}`: fold-in.
+async fn fold_in(State(app): Shared, body: Result<Bytes, BytesRejection>) -> Answer<Recommendations> {
+    let body: FoldInBody = extract::json(body)?;
+    let k = extract::k_or_default(body.k)?;
+    let max = app.opts.limits.max_history;
+    if body.history.len() > max {
+        return Err(ApiError::bad_request(format!(
+            "the history has {} entries; at most {max} are accepted",
+            body.history.len()
+        )));
+    }
+    let snapshot = app.snapshot();
+    let items = &snapshot.model.items;
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    let mut reported = std::collections::HashSet::new();
+    for e in &body.history {
+        extract::id("item", &e.item)?;
+        let w = extract::weight(&e.item, e.weight)?;
+        match items.index_of(&e.item) {
+            Some(i) => known.push((i, w)),
+            None if reported.insert(e.item.as_str()) => unknown.push(e.item.clone()),
+            None => {}
+        }
+    }
+    if known.is_empty() {
+        return Ok(Json(Recommendations { items: items.popular(k), cold_start: true, unknown }));
+    }
+    let list = app.batcher.top_k(snapshot.clone(), Query::History(known), k).await.map_err(scoring_failed)?;
+    Ok(Json(Recommendations { items: list, cold_start: false, unknown }))
+}
+
+/// An item's ID, name, links and training interactions.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemView {
+    item: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    interactions: u32,
+}
+
+fn item_row(snapshot: &crate::snapshot::Snapshot, id: &str) -> Result<usize, ApiError> {
+    snapshot
+        .model
+        .items
+        .index_of(id)
+        .ok_or_else(|| ApiError::not_found(format!("item '{}' is not in the model", excerpt(id, 200))))
+}
+
+/// `GET /v1/items/{id}`.
+async fn item(State(app): Shared, id: Result<Path<String>, PathRejection>) -> Answer<ItemView> {
+    let id = path_id("item", id)?;
+    let snapshot = app.snapshot();
+    let row = item_row(&snapshot, &id)?;
+    let items = &snapshot.model.items;
+    let d = items.details(row);
+    Ok(Json(ItemView {
+        item: id,
+        name: d.name.map(str::to_string),
+        url: d.url.map(str::to_string),
+        image: d.image.map(str::to_string),
+        interactions: items.popularity().get(row).copied().unwrap_or(0),
+    }))
+}
+
+/// `GET /v1/items/{id}/similar?k=10`.
+async fn similar(State(app): Shared, id: Result<Path<String>, PathRejection>, uri: Uri) -> Answer<ItemList> {
+    let id = path_id("item", id)?;
+    let k = extract::k_or_default(extract::query::<KQuery>(&uri)?.k)?;
+    let snapshot = app.snapshot();
+    let row = item_row(&snapshot, &id)?;
+    let items = tokio::task::spawn_blocking(move || snapshot.model.items.similar(row, k))
+        .await
+        .map_err(|e| ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Json(ItemList { items, unknown: vec![] }))
+}
+
+/// `GET /v1/popular?k=10`.
+async fn popular(State(app): Shared, uri: Uri) -> Answer<ItemList> {
+    let k = extract::k_or_default(extract::query::<KQuery>(&uri)?.k)?;
+    Ok(Json(ItemList { items: app.snapshot().model.items.popular(k), unknown: vec![] }))
+}
+
+/// `rules --show ITEM --json`'s shape.
+#[derive(Serialize)]
+struct Associations {
+    item: String,
+    items: Vec<gramrec_core::Association>,
+}
+
+/// `GET /v1/items/{id}/associations?k=10` (with `--rules`).
+async fn associations(State(app): Shared, id: Result<Path<String>, PathRejection>, uri: Uri) -> Answer<Associations> {
+    let id = path_id("item", id)?;
+    let k = extract::k_or_default(extract::query::<KQuery>(&uri)?.k)?;
+    let snapshot = app.snapshot();
+    let Some(rules) = &snapshot.rules else {
+        return Err(ApiError::not_found("this server has no association rules: start it with --rules FILE"));
+    };
+    let Some(row) = rules.index.item(&id) else {
+        return Err(ApiError::not_found(format!("item '{}' is in no basket of the rules", excerpt(&id, 200))));
+    };
+    Ok(Json(Associations { item: id, items: rules.index.for_item(&rules.set, row, k) }))
+}
+
+/// `POST /v1/users/{id}/events`'s answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventsAccepted {
+    /// Events logged.
+    accepted: usize,
+    /// Items of those events the model does not know: logged (a retrain
+    /// learns them), not applied to the user's row.
+    unknown: Vec<String>,
+}
+
+/// `POST /v1/users/{id}/events` `{item, weight, time}` or an array of them:
+/// durable in the log, then applied to the user's row, before the answer.
+async fn user_events(
+    State(app): Shared,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer<EventsAccepted> {
+    let user = path_id("user", id)?;
+    let posted = extract::events(body)?;
+    let max = app.opts.limits.max_history;
+    if posted.is_empty() || posted.len() > max {
+        return Err(ApiError::bad_request(format!("post 1 to {max} events, not {}", posted.len())));
+    }
+    let received = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    let mut events = Vec::with_capacity(posted.len());
+    for e in posted {
+        extract::id("item", &e.item)?;
+        let weight = extract::weight(&e.item, e.weight)?;
+        if e.time.is_some_and(|t| !t.is_finite()) {
+            return Err(ApiError::bad_request("time must be a finite number"));
+        }
+        events.push(LoggedEvent {
+            user: user.clone(),
+            item: e.item,
+            weight,
+            time: e.time.or(Some(received)),
+            received: Some(received),
+        });
+    }
+    let gate = app.gate.read().await;
+    let snapshot = app.snapshot();
+    let items = &snapshot.model.items;
+    let mut unknown: Vec<String> = Vec::new();
+    let mut known = Vec::new();
+    for e in &events {
+        match items.index_of(&e.item) {
+            Some(i) => known.push((i, e.weight)),
+            None if !unknown.contains(&e.item) => unknown.push(e.item.clone()),
+            None => {}
+        }
+    }
+    let lines: Vec<u8> = events.iter().flat_map(LoggedEvent::line).collect();
+    let (apply_to, apply_user) = (snapshot.clone(), user.clone());
+    let applied = Arc::new(std::sync::Mutex::new(Ok(())));
+    let result = applied.clone();
+    app.log
+        .append(
+            lines,
+            Box::new(move || {
+                let r = apply_to.live.append(&apply_to.model, &apply_user, &known);
+                *result.lock().unwrap_or_else(|p| p.into_inner()) = r;
+            }),
+        )
+        .await
+        .map_err(|e| {
+            ApiError::internal(StatusCode::SERVICE_UNAVAILABLE, format!("the event log could not be written: {e}"))
+        })?;
+    drop(gate);
+    app.metrics.events.fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    let conflict =
+        |e: crate::live::LiveError| ApiError::internal(StatusCode::CONFLICT, format!("logged, but not applied: {e}"));
+    applied.lock().unwrap_or_else(|p| p.into_inner()).clone().map_err(conflict)?;
+    let solve_user = user.clone();
+    tokio::task::spawn_blocking(move || snapshot.live.solve(&snapshot.model, &solve_user))
+        .await
+        .map_err(|e| ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(conflict)?;
+    Ok(Json(EventsAccepted { accepted: events.len(), unknown }))
+}
+
+/// `POST /v1/admin/reload` with `Authorization: Bearer TOKEN`.
+async fn admin_reload(State(app): Shared, headers: HeaderMap) -> Answer<crate::Reloaded> {
+    let Some(token) = &app.opts.admin_token else {
+        return Err(ApiError::not_found("reloading over HTTP is off: start the server with --admin-token"));
+    };
+    let presented =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.as_bytes().strip_prefix(b"Bearer ")).ok_or_else(|| {
+            ApiError { status: StatusCode::UNAUTHORIZED, message: "send Authorization: Bearer TOKEN".into() }
+        })?;
+    if !extract::same_token(presented, token.as_bytes()) {
+        return Err(ApiError { status: StatusCode::FORBIDDEN, message: "wrong admin token".into() });
+    }
+    crate::reload(&app).await.map(Json).map_err(|e| {
+        ApiError::internal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("reload refused, the previous model keeps serving: {e}"),
+        )
+    })
+}
+
+/// `GET /healthz`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Health {
+    status: &'static str,
+    model_version: u64,
+    users: usize,
+    items: usize,
+    live_users: usize,
+}
+
+async fn health(State(app): Shared) -> Json<Health> {
+    let s = app.snapshot();
+    Json(Health {
+        status: "ok",
+        model_version: s.version,
+        users: s.model.user_count(),
+        items: s.model.items.len(),
+        live_users: s.live.len(),
+    })
+}
+
+/// `GET /metrics`.
+async fn metrics(State(app): Shared) -> impl IntoResponse {
+    let text = app.metrics.render(app.snapshot().live.len());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], Body::from(text))
+}

@@ -1,0 +1,90 @@
+//! `gramrec serve`: options from the flags and the environment, the
+//! signals (SIGHUP reloads, SIGTERM and Ctrl-C stop gracefully), and the
+//! server of `gramrec-serve`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use gramrec_core::Error;
+use gramrec_serve::{Batching, Limits, ServeOptions, Server};
+
+use crate::cli::ServeArgs;
+
+pub fn run(a: ServeArgs) -> Result<()> {
+    if a.batch == 0 {
+        return Err(Error::Argument("--batch must be at least 1 (1 scores each request alone)".into()).into());
+    }
+    if a.batch_wait_us > 1000 {
+        return Err(Error::Argument(format!("--batch-wait-us is at most 1000, not {}", a.batch_wait_us)).into());
+    }
+    let admin_token = match a.admin_token.clone() {
+        Some(t) if t.len() < 16 => {
+            return Err(Error::Argument("--admin-token must be at least 16 characters".into()).into())
+        }
+        Some(t) => Some(t),
+        None => crate::env::admin_token()?,
+    };
+    let listener = std::net::TcpListener::bind(&a.listen)
+        .map_err(|e| Error::Argument(format!("--listen {}: cannot listen there: {e}", a.listen)))?;
+    let quiet = a.quiet;
+    let mut opts = ServeOptions::new(&a.model);
+    if let Some(events) = &a.events {
+        opts.events = events.clone();
+    }
+    opts.rules = a.rules.clone();
+    opts.web = a.web.clone();
+    opts.cors = a.cors.clone();
+    opts.admin_token = admin_token;
+    opts.limits = Limits { max_body: a.max_body, max_history: a.max_history };
+    opts.batching = Batching { max: a.batch, wait: Duration::from_micros(a.batch_wait_us), workers: a.threads };
+    opts.log = Arc::new(move |line| {
+        if !quiet {
+            crate::progress::stderr_line(line)
+        }
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("gramrec-http")
+        .build()
+        .map_err(|e| Error::Data(format!("cannot start the server's threads: {e}")))?;
+    runtime.block_on(async move {
+        let log = opts.log.clone();
+        let server = Server::start(opts, listener).await?;
+        log(&format!("listening on http://{}", server.local_addr()));
+        let reloader = server.reloader();
+        tokio::spawn(async move {
+            #[cfg(unix)]
+            if let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+                while hangups.recv().await.is_some() {
+                    // The reload logs its outcome; a refused model leaves the old one serving.
+                    let _ = reloader.reload().await;
+                }
+            }
+            #[cfg(not(unix))]
+            drop(reloader);
+        });
+        let stop_log = log.clone();
+        server
+            .run(async move {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate() => {}
+                }
+                stop_log("stopping: finishing the requests in flight");
+            })
+            .await?;
+        log("stopped; every acknowledged event is in the log");
+        Ok::<_, anyhow::Error>(())
+    })
+}
+
+/// Resolves on SIGTERM (never where there is no such signal).
+async fn terminate() {
+    #[cfg(unix)]
+    if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        s.recv().await;
+        return;
+    }
+    std::future::pending::<()>().await
+}
