@@ -207,9 +207,9 @@ pub struct AlsArgs {
     /// Scale λ by each row's interaction count (count, as Spark) or not (none, as implicit) [default: count explicit, none implicit].
     #[arg(long, value_parser = named::<RegScaling>(), help_heading = "Model")]
     pub reg_scaling: Option<RegScaling>,
-    /// Confidence curve of implicit models: linear (1 + α·r) or log (1 + α·ln(1 + r/ε), for play counts).
-    #[arg(long, default_value = "linear", value_parser = named::<Confidence>(), help_heading = "Model")]
-    pub confidence: Confidence,
+    /// Confidence curve of implicit models: linear (1 + α·r) or log (1 + α·ln(1 + r/ε), for play counts) [default: read from the values: log for whole numbers whose 99th percentile is over 20× the median, else linear].
+    #[arg(long, value_parser = named::<Confidence>(), help_heading = "Model")]
+    pub confidence: Option<Confidence>,
     /// ε of the log confidence curve.
     #[arg(long, default_value_t = DEFAULT_EPSILON, help_heading = "Model")]
     pub epsilon: f32,
@@ -711,6 +711,9 @@ pub struct GenerateArgs {
     /// Ratings (explicit) or interactions (implicit).
     #[arg(long, default_value = "explicit", value_parser = named::<ModelKind>())]
     pub kind: ModelKind,
+    /// With --kind implicit: play counts as values (a `plays` column: log-normal, median about 100, heavy-tailed, larger for preferred items) instead of one line per interaction.
+    #[arg(long)]
+    pub counts: bool,
     /// Seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

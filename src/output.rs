@@ -94,10 +94,25 @@ pub struct TrainReport {
     pub device: String,
     /// How it was trained.
     pub params: TrainingParams,
+    /// The parameters the flags left open and the data decided.
+    pub defaults_read: Vec<DefaultChoice>,
     /// Seconds of training.
     pub train_seconds: f64,
     /// Each iteration.
     pub iterations: Vec<Iteration>,
+}
+
+/// A parameter chosen by reading the data, and why (`train --json`'s
+/// `defaultsRead`, and a log line each).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultChoice {
+    /// The flag's name without dashes (`kind`, `confidence`).
+    pub parameter: &'static str,
+    /// The value chosen.
+    pub value: String,
+    /// What in the data chose it.
+    pub reason: String,
 }
 
 /// One point of the learning curve in `OUT/report.json`.

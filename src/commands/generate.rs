@@ -13,7 +13,10 @@ use crate::cli::GenerateArgs;
 
 pub fn run(a: GenerateArgs) -> Result<()> {
     let kind = a.kind;
-    let spec = SynthSpec::new(a.users, a.items, a.nnz, kind, a.seed);
+    if a.counts && kind != ModelKind::Implicit {
+        return Err(gramrec_core::Error::Argument("--counts needs --kind implicit".into()).into());
+    }
+    let spec = SynthSpec { counts: a.counts, ..SynthSpec::new(a.users, a.items, a.nnz, kind, a.seed) };
     spec.validate()?;
     memory::check("generating the data", spec.memory_estimate(), crate::env::memory_limit()?)?;
     let syn = Synthetic::generate(spec);
@@ -32,9 +35,16 @@ pub fn run(a: GenerateArgs) -> Result<()> {
 }
 
 /// CSV with a header: `user,item,rating` for explicit data (ratings rounded
-/// to 2 decimals), `user,item` for implicit data, so that training the file
-/// picks the model kind it was generated for.
+/// to 2 decimals), `user,item` for implicit data, `user,item,plays` for play
+/// counts, so that training the file picks the model kind it was generated for.
 pub fn write_csv(syn: &Synthetic, w: &mut dyn Write) -> std::io::Result<()> {
+    if syn.spec.counts {
+        writeln!(w, "user,item,plays")?;
+        for k in 0..syn.len() {
+            writeln!(w, "u{},i{},{}", syn.user[k], syn.item[k], syn.value[k])?;
+        }
+        return Ok(());
+    }
     match syn.spec.kind {
         ModelKind::Explicit => {
             writeln!(w, "user,item,rating")?;

@@ -24,11 +24,12 @@ use std::time::Instant;
 use anyhow::Result;
 use gramrec_als::TrainConfig;
 use gramrec_core::text::escape_controls;
-use gramrec_core::{FactorFile, ModelKind, ModelParams, Recommendation};
+use gramrec_core::{Confidence, FactorFile, ModelKind, ModelParams, Recommendation, ValueShape};
 use gramrec_data::load::{self, Interactions, ItemField, LoadOptions};
 use gramrec_data::{DatasetOptions, DetailColumns, DetailTable, Duplicates};
 
 use crate::cli::{AlsArgs, Command, DataArgs, DetailArgs, InputArgs, TrainingArgs};
+use crate::output::DefaultChoice;
 
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
@@ -177,16 +178,55 @@ fn attach_details(items: &mut FactorFile, table: &DetailTable, quiet: bool) {
     items.info = Some(info);
 }
 
+/// The model kind and confidence curve for some interactions: as the flags
+/// ask, else read from the values, each choice said.
+pub struct ReadDefaults {
+    /// Explicit or implicit.
+    pub kind: ModelKind,
+    /// The confidence curve of an implicit model.
+    pub confidence: Confidence,
+    /// Each choice made from the data (none when the flags made them).
+    pub choices: Vec<DefaultChoice>,
+}
+
 impl AlsArgs {
-    /// The model kind: as asked, else explicit when the data has ratings.
-    fn kind(&self, has_ratings: bool) -> ModelKind {
-        if self.explicit {
+    /// The kind: as asked; else implicit without a rating column or when the
+    /// values are heavy-tailed counts (a column named `plays` or `count` is
+    /// found as the rating), explicit otherwise. The confidence curve of an
+    /// implicit model: as asked, else log for heavy-tailed counts, linear
+    /// otherwise (`ValueShape`).
+    fn read_defaults(&self, x: &Interactions) -> ReadDefaults {
+        let shape = x.has_ratings.then(|| ValueShape::of(&x.value)).flatten();
+        let counts = shape.is_some_and(|s| s.heavy_tailed_counts());
+        let mut choices = Vec::new();
+        let kind = if self.explicit {
             ModelKind::Explicit
-        } else if self.implicit || !has_ratings {
+        } else if self.implicit {
             ModelKind::Implicit
         } else {
-            ModelKind::Explicit
-        }
+            let (kind, reason) = match (x.has_ratings, counts) {
+                (false, _) => (ModelKind::Implicit, "no rating column: every interaction counts 1".to_string()),
+                (true, true) => (
+                    ModelKind::Implicit,
+                    "the values are heavy-tailed counts, not ratings (--explicit to treat them as ratings)".to_string(),
+                ),
+                (true, false) => {
+                    (ModelKind::Explicit, "the file has ratings (--implicit for feedback strengths)".to_string())
+                }
+            };
+            choices.push(DefaultChoice { parameter: "kind", value: kind.to_string(), reason });
+            kind
+        };
+        let confidence = match (self.confidence, shape) {
+            (Some(c), _) => c,
+            (None, Some(shape)) if kind == ModelKind::Implicit => {
+                let (c, reason) = shape.confidence();
+                choices.push(DefaultChoice { parameter: "confidence", value: c.to_string(), reason });
+                c
+            }
+            (None, _) => ModelParams::for_kind(kind).confidence,
+        };
+        ReadDefaults { kind, confidence, choices }
     }
 
     /// The training configuration for `kind`: core's defaults, with these
@@ -206,7 +246,7 @@ impl AlsArgs {
             reg: reg.unwrap_or(defaults.reg),
             reg_scaling: self.reg_scaling.unwrap_or(defaults.reg_scaling),
             alpha,
-            confidence: self.confidence,
+            confidence: self.confidence.unwrap_or(defaults.confidence),
             epsilon: self.epsilon,
             biases: !self.no_biases,
         };

@@ -58,12 +58,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
         mb / load_seconds.max(1e-9)
     ));
     let skipped = x.skipped.clone();
-    let kind = a.run.als.kind(x.has_ratings);
-    if !a.run.als.explicit && !a.run.als.implicit {
-        log.log(match kind {
-            ModelKind::Explicit => "the file has ratings: training an explicit model (--implicit for feedback counts)",
-            ModelKind::Implicit => "no rating column: training an implicit model with every interaction counting 1",
-        });
+    let read = a.run.als.read_defaults(&x);
+    let kind = read.kind;
+    for c in &read.choices {
+        log.log(format!("--{} {}: {}", c.parameter, c.value, c.reason));
     }
     let data = Dataset::build(x, &a.run.data.options(kind))?;
     let s = data.stats;
@@ -75,7 +73,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
         s.duplicates_merged,
         s.filtered_out
     ));
-    let config = a.run.als.config(kind, a.hyper.factors, a.hyper.iterations, a.hyper.reg, a.hyper.alpha)?;
+    let mut config = a.run.als.config(kind, a.hyper.factors, a.hyper.iterations, a.hyper.reg, a.hyper.alpha)?;
+    config.params.confidence = read.confidence;
     config.validate()?;
     let threads =
         if config.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.threads };
@@ -179,6 +178,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
             load_seconds,
             load_mbps: mb / load_seconds.max(1e-9),
             device: model.device.clone(),
+            defaults_read: read.choices.clone(),
             params: TrainingParams {
                 model: p,
                 iterations: config.iterations,

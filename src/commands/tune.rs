@@ -39,10 +39,15 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let start = Instant::now();
     let read_at = super::unix_now();
     let (x, _, details) = a.run.load()?;
-    let kind = a.run.als.kind(x.has_ratings);
+    let read = a.run.als.read_defaults(&x);
+    let kind = read.kind;
+    for c in &read.choices {
+        log.log(format!("--{} {}: {}", c.parameter, c.value, c.reason));
+    }
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let grid = grid(kind);
     let mut base = a.run.als.config(kind, 1, DEFAULT_ITERATIONS, None, 1.0)?;
+    base.params.confidence = read.confidence;
     base.device = backend::settle(base.device, base.gpu, &mut |line| log.log(line));
     let settings = grid.settings(&base);
     log.log(format!(

@@ -33,6 +33,7 @@ pub use model::{ItemList, ItemModel, Model, ModelError, Recommendation, Recommen
 pub use named::{Named, UnknownName};
 pub use normal_eq::{FixedSide, Row, RowSolver, SolveError};
 pub use params::{
-    Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, DEFAULT_ITERATIONS, MAX_FACTORS,
+    Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, ValueShape, DEFAULT_ITERATIONS,
+    MAX_FACTORS,
 };
 pub use rules::{Association, Rule, RuleIndex, RuleSet, RuleView};

@@ -115,6 +115,62 @@ pub const DEFAULT_ALPHA: f32 = 1.0;
 /// ε of the log confidence curve when none is asked for.
 pub const DEFAULT_EPSILON: f32 = 1.0;
 
+/// What an implicit data set's values look like: enough to tell counts with a
+/// heavy tail (plays, views, quantities) from ratings or clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValueShape {
+    /// Whether every value is a whole number ≥ 0.
+    pub counts: bool,
+    /// The median value.
+    pub median: f32,
+    /// The 99th percentile.
+    pub p99: f32,
+}
+
+impl ValueShape {
+    /// Values sampled beyond this many (every n-th one, evenly): the
+    /// percentiles of a million values are as good as those of all.
+    const SAMPLE: usize = 1 << 20;
+
+    /// The shape of `values` (`None` when there are none).
+    pub fn of(values: &[f32]) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        let counts = values.iter().all(|&v| v >= 0.0 && v.fract() == 0.0);
+        let step = values.len().div_ceil(Self::SAMPLE);
+        let mut sample: Vec<f32> = values.iter().step_by(step).copied().collect();
+        sample.sort_unstable_by(f32::total_cmp);
+        let at = |q: f64| sample[((sample.len() - 1) as f64 * q).round() as usize];
+        Some(Self { counts, median: at(0.5), p99: at(0.99) })
+    }
+
+    /// Whether these look like counts with a heavy tail: whole numbers whose
+    /// 99th percentile is more than 20 times the median. Ratings (1 to 5,
+    /// 0.5 to 5) and clicks (all 1) do not.
+    pub fn heavy_tailed_counts(&self) -> bool {
+        self.counts && self.p99 > 20.0 * self.median.max(1.0)
+    }
+
+    /// The confidence curve these values call for, and why: log for heavy-
+    /// tailed counts (a linear confidence lets a few huge counts outweigh
+    /// everything else), else linear.
+    pub fn confidence(&self) -> (Confidence, String) {
+        let (m, p) = (self.median, self.p99);
+        if self.heavy_tailed_counts() {
+            (
+                Confidence::Log,
+                format!("the values look like counts with a heavy tail (median {m}, 99th percentile {p})"),
+            )
+        } else if self.counts {
+            (Confidence::Linear, format!("the counts are not heavy-tailed (median {m}, 99th percentile {p})"))
+        } else {
+            (Confidence::Linear, format!("the values are not whole numbers (median {m}, 99th percentile {p})"))
+        }
+    }
+}
+
 /// Everything that defines the objective a row solve minimises.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModelParams {
@@ -216,5 +272,26 @@ impl Serialize for ModelParams {
             biases: self.uses_biases(),
         }
         .serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heavy_tailed_counts_get_the_log_curve_and_ratings_do_not() {
+        let plays: Vec<f32> = (1..=1000).map(|i: i32| (1.0 + 1e6 / (i * i) as f32).round()).collect();
+        let shape = ValueShape::of(&plays).unwrap();
+        assert!(shape.heavy_tailed_counts(), "{shape:?}");
+        assert_eq!(shape.confidence().0, Confidence::Log);
+        let ratings: Vec<f32> = (0..1000).map(|i| (1 + i % 5) as f32).collect();
+        assert_eq!(ValueShape::of(&ratings).unwrap().confidence().0, Confidence::Linear);
+        let half_stars: Vec<f32> = (0..1000).map(|i| 0.5 + (i % 10) as f32 * 0.5).collect();
+        let (curve, why) = ValueShape::of(&half_stars).unwrap().confidence();
+        assert_eq!(curve, Confidence::Linear);
+        assert!(why.contains("not whole numbers"));
+        assert_eq!(ValueShape::of(&[1.0; 50]).unwrap().confidence().0, Confidence::Linear, "clicks");
+        assert!(ValueShape::of(&[]).is_none());
     }
 }

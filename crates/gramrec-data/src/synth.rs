@@ -37,6 +37,10 @@ pub struct SynthSpec {
     pub kind: ModelKind,
     /// Power-law exponent of item popularity and user activity.
     pub skew: f64,
+    /// Implicit data with play counts as values instead of 1: log-normal,
+    /// median about 100, larger for the items a user prefers, with a tail
+    /// into the hundreds of thousands (as listening histories have).
+    pub counts: bool,
     /// Seed: the same spec and seed give the same data.
     pub seed: u64,
 }
@@ -44,7 +48,7 @@ pub struct SynthSpec {
 impl SynthSpec {
     /// A spec with the usual shape: rank 8, noise 0.5, exponent 0.9.
     pub fn new(users: usize, items: usize, nnz: usize, kind: ModelKind, seed: u64) -> Self {
-        Self { users, items, nnz, rank: 8, noise: 0.5, kind, skew: 0.9, seed }
+        Self { users, items, nnz, rank: 8, noise: 0.5, kind, skew: 0.9, counts: false, seed }
     }
 
     /// Checks the shape (flags named as `generate` and `bench` take them).
@@ -198,13 +202,16 @@ impl Synthetic {
                 chosen.dedup();
                 let values = chosen
                     .iter()
-                    .map(|&i| match spec.kind {
-                        ModelKind::Implicit => 1.0,
-                        ModelKind::Explicit => {
-                            let i = i as usize;
-                            let s: f32 =
-                                uv.iter().zip(&item_vectors[i * rank..(i + 1) * rank]).map(|(a, b)| a * b).sum();
-                            3.0 + s * scale + user_bias + item_bias[i] + noise.sample(&mut rng)
+                    .map(|&i| {
+                        let i = i as usize;
+                        let s: f32 = uv.iter().zip(&item_vectors[i * rank..(i + 1) * rank]).map(|(a, b)| a * b).sum();
+                        match spec.kind {
+                            ModelKind::Implicit if spec.counts => {
+                                let z: f32 = rng.sample(StandardNormal);
+                                (100.0 * (1.5 * z + s * scale).exp()).round().clamp(1.0, 1e7)
+                            }
+                            ModelKind::Implicit => 1.0,
+                            ModelKind::Explicit => 3.0 + s * scale + user_bias + item_bias[i] + noise.sample(&mut rng),
                         }
                     })
                     .collect();
@@ -260,7 +267,10 @@ impl Synthetic {
     /// The interactions whose index `keep` accepts, with IDs `u<n>` and
     /// `i<n>` for every user and item of the spec.
     pub fn interactions(&self, keep: impl Fn(usize) -> bool) -> Interactions {
-        let mut x = Interactions { has_ratings: self.spec.kind == ModelKind::Explicit, ..Default::default() };
+        let mut x = Interactions {
+            has_ratings: self.spec.kind == ModelKind::Explicit || self.spec.counts,
+            ..Default::default()
+        };
         for u in 0..self.spec.users {
             x.users.intern(&format!("u{u}"));
         }

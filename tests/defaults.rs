@@ -1,0 +1,92 @@
+//! Defaults that read the data: play counts train an implicit model with
+//! log confidence, ratings an explicit one, and what was read is said.
+
+mod common;
+
+use common::{generate, gramrec, ok_json};
+use serde_json::Value;
+
+fn train_json(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Value {
+    ok_json(
+        gramrec()
+            .args(["train", "-q", "--json", "--factors", "16", "--iterations", "6", "--input"])
+            .arg(input)
+            .arg("--out")
+            .arg(out)
+            .args(extra),
+    )
+}
+
+fn ndcg(model: &std::path::Path, train: &std::path::Path, test: &std::path::Path) -> f64 {
+    let v = ok_json(
+        gramrec().args(["evaluate", "--json", "--model"]).arg(model).arg("--train").arg(train).arg("--test").arg(test),
+    );
+    v["ndcg"].as_f64().unwrap()
+}
+
+#[test]
+fn play_counts_get_an_implicit_model_with_log_confidence_and_it_ranks_better() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plays = d.join("plays.csv");
+    gramrec()
+        .args([
+            "generate", "--kind", "implicit", "--counts", "--users", "1500", "--items", "400", "--nnz", "60000",
+            "--out",
+        ])
+        .arg(&plays)
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&plays).unwrap().starts_with("user,item,plays\n"));
+    gramrec()
+        .args(["split", "--mode", "per-user", "--input"])
+        .arg(&plays)
+        .arg("--out")
+        .arg(d.join("s"))
+        .assert()
+        .success();
+    let (train, test) = (d.join("s/train.csv"), d.join("s/test.csv"));
+
+    let read = train_json(&train, &d.join("auto"), &[]);
+    assert_eq!(read["params"]["kind"], "implicit");
+    assert_eq!(read["params"]["confidence"], "log");
+    let choices: Vec<(String, String)> = read["defaultsRead"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["parameter"].as_str().unwrap().into(), c["value"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(choices, [("kind".into(), "implicit".into()), ("confidence".into(), "log".into())]);
+    assert!(read["defaultsRead"][1]["reason"].as_str().unwrap().contains("99th percentile"));
+
+    // Asked for, the curve is not read: no choice is reported.
+    let linear = train_json(&train, &d.join("linear"), &["--confidence", "linear"]);
+    assert_eq!(linear["params"]["confidence"], "linear");
+    assert_eq!(linear["defaultsRead"].as_array().unwrap().len(), 1, "only the kind was read");
+    let (auto, lin) = (ndcg(&d.join("auto"), &train, &test), ndcg(&d.join("linear"), &train, &test));
+    assert!(auto > lin * 1.1, "log confidence should rank heavy-tailed counts better: {auto} vs {lin}");
+
+    // --explicit keeps them ratings.
+    let explicit = train_json(&train, &d.join("explicit"), &["--explicit"]);
+    assert_eq!(explicit["params"]["kind"], "explicit");
+    assert_eq!(explicit["defaultsRead"], serde_json::json!([]));
+}
+
+#[test]
+fn ratings_stay_explicit_and_clicks_keep_linear_confidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ratings = d.join("ratings.csv");
+    generate(&ratings, "explicit", 200, 100, 4000);
+    let r = train_json(&ratings, &d.join("r"), &[]);
+    assert_eq!(r["params"]["kind"], "explicit");
+    assert_eq!(r["defaultsRead"][0]["value"], "explicit");
+    let implicit = train_json(&ratings, &d.join("ri"), &["--implicit"]);
+    assert_eq!(implicit["defaultsRead"][0]["parameter"], "confidence");
+    assert_eq!(implicit["params"]["confidence"], "linear", "ratings are not heavy-tailed counts");
+    let clicks = d.join("clicks.csv");
+    generate(&clicks, "implicit", 200, 100, 4000);
+    let c = train_json(&clicks, &d.join("c"), &[]);
+    assert_eq!((c["params"]["kind"].as_str(), c["params"]["confidence"].as_str()), (Some("implicit"), Some("linear")));
+    assert_eq!(c["defaultsRead"].as_array().unwrap().len(), 1, "no values to read a curve from");
+}
