@@ -647,3 +647,29 @@ fn static_files_are_served_safely_with_types_compression_and_cors() {
     assert_eq!(other.status, 200);
     assert_eq!(other.header("access-control-allow-origin"), None);
 }
+
+#[test]
+fn bad_start_up_options_are_one_line_errors_with_exit_2() {
+    let f = fixture("implicit");
+    let events = f.root.join("bad-events.jsonl");
+    std::fs::write(&events, "{\"user\":\"u1\",\"item\":\"i1\"}\nnot json\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--listen".into(), "nonsense".into()], "--listen nonsense: cannot listen there"),
+        (vec!["--events".into(), events.to_str().unwrap().into()], "bad-events.jsonl:2: not an event line"),
+        (vec!["--cors".into(), "bad\norigin".into()], "--cors: 'bad\\u{a}origin' is not an origin"),
+        (vec!["--batch".into(), "0".into()], "--batch must be at least 1"),
+        (vec!["--batch-wait-us".into(), "5000".into()], "at most 1000"),
+        (vec!["--admin-token".into(), "short".into()], "at least 16 characters"),
+    ];
+    for (args, message) in cases {
+        let mut cmd = gramrec();
+        cmd.args(["serve", "-q", "--model"]).arg(&f.model);
+        if !args.contains(&"--listen".to_string()) {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
+        let out = cmd.args(&args).timeout(Duration::from_secs(60)).assert().code(2).get_output().stderr.clone();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1, "{args:?}: {text}");
+        assert!(text.contains(message), "{args:?}: {text}");
+    }
+}

@@ -203,6 +203,7 @@ async fn reload(app: &Arc<App>) -> Result<Reloaded, Error> {
 /// A bound server, ready to run.
 pub struct Server {
     app: Arc<App>,
+    router: axum::Router,
     listener: tokio::net::TcpListener,
 }
 
@@ -275,7 +276,8 @@ impl Server {
             batcher,
             metrics,
         });
-        Ok(Self { app, listener })
+        let router = routes::router(app.clone())?;
+        Ok(Self { app, router, listener })
     }
 
     /// The address it listens on (the port chosen when asked for port 0).
@@ -291,8 +293,7 @@ impl Server {
     /// Serves until `shutdown` resolves, then stops accepting connections,
     /// lets requests in flight finish, and syncs the event log.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), Error> {
-        let router = routes::router(self.app.clone())?;
-        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         // Dropping the last handle closes the log (flushed and synced) and
         // stops the scoring threads.
         let app = self.app;

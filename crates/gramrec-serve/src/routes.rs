@@ -67,8 +67,9 @@ pub fn router(app: Arc<App>) -> Result<Router, Error> {
         } else {
             // Named only to the origin it names (a list, not `exact`, which
             // would send it to every page).
+            let shown = gramrec_core::text::escape_controls(origin);
             AllowOrigin::list([HeaderValue::from_str(origin)
-                .map_err(|_| Error::Argument(format!("--cors: '{origin}' is not an origin")))?])
+                .map_err(|_| Error::Argument(format!("--cors: '{shown}' is not an origin")))?])
         };
         router = router.layer(
             CorsLayer::new()
