@@ -474,13 +474,22 @@ fn reloads_swap_models_under_load_and_refuse_a_corrupt_one() {
             .success();
     };
     retrain("6", "7");
+    // An event after the new model read its data: the reload applies it again.
+    assert_eq!(s.post("/v1/users/u7/events", &json!({"item": "i1", "weight": 2})).status, 200);
     let auth = format!("Bearer {token}");
     let r = http(&s.addr, "POST", "/v1/admin/reload", &[("authorization", &auth)], b"");
     let reloaded = r.ok();
     check("reloaded", &reloaded);
-    assert_eq!(reloaded["modelVersion"], 2);
+    assert_eq!((&reloaded["modelVersion"], &reloaded["eventsApplied"]), (&json!(2), &json!(1)));
     let now = s.get("/v1/users/u3/recommendations?k=5").ok();
     same_list(&now, &cli(&["recommend", "--user", "u3", "--k", "5"], &f.model));
+    // u7's row is their training items (weight 1: clicks) and the event, folded into the new model.
+    let text = std::fs::read_to_string(&f.data).unwrap();
+    let mut history: Vec<String> =
+        text.lines().filter_map(|l| l.strip_prefix("u7,")).map(|i| format!("{i}:1")).collect();
+    history.push("i1:2".into());
+    let u7 = s.get("/v1/users/u7/recommendations?k=5").ok();
+    same_list(&u7, &cli(&["recommend", "--history", &history.join(","), "--k", "5"], &f.model));
 
     // SIGHUP reloads too.
     retrain("5", "8");

@@ -91,11 +91,16 @@ pub fn run(a: DemoArgs) -> Result<()> {
          gramrec recommend --model {m} --all --k 10 --out {o}/top10.jsonl\n  \
          gramrec tune --input {t} --factors 16,32,64 --reg 10,30 --folds 3 --out {o}/tuned\n  \
          gramrec inspect {m}/items.gramrec\n  \
-         gramrec train --input {t} --validate {s} --out {o}/model2 --factors 32\n",
+         gramrec train --input {t} --validate {s} --out {o}/model2 --factors 32\n{serve}",
         report(&ev),
         t = train_path.display(),
         s = test_path.display(),
         o = display(out),
+        serve = if cfg!(feature = "serve") {
+            format!("  gramrec serve --model {m}   # then: curl 'http://127.0.0.1:8080/v1/users/{user}/recommendations?k=5'\n")
+        } else {
+            String::new()
+        },
     ))
 }
 
