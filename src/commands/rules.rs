@@ -7,7 +7,6 @@ use gramrec_data::load::{Format, RatingColumn};
 use gramrec_rules::output::{write_itemsets, write_rules};
 use gramrec_rules::RulesOptions;
 use gramrec_store::load_item_model;
-use serde::Serialize;
 
 use super::at_least_one;
 use crate::cli::RulesArgs;
@@ -85,14 +84,6 @@ fn mine(a: &RulesArgs, input: &std::path::Path) -> Result<RuleSet> {
     Ok(set)
 }
 
-/// `--show ITEM --json`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Shown<'a> {
-    item: &'a str,
-    items: Vec<gramrec_core::Association>,
-}
-
 fn show(a: &RulesArgs, set: &RuleSet, item: &str) -> Result<()> {
     let Some(index) = set.index_of(item) else {
         return Err(Error::Argument(format!(
@@ -103,7 +94,7 @@ fn show(a: &RulesArgs, set: &RuleSet, item: &str) -> Result<()> {
     };
     let items = set.for_item(index, a.k);
     if a.json {
-        return emit_json(&Shown { item, items });
+        return emit_json(&gramrec_core::ItemAssociations { item: item.to_string(), items });
     }
     if items.is_empty() {
         return emit(&format!(

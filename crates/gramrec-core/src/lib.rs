@@ -36,4 +36,4 @@ pub use params::{
     Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, ValueShape, DEFAULT_ITERATIONS,
     MAX_FACTORS,
 };
-pub use rules::{Association, Rule, RuleIndex, RuleSet, RuleView};
+pub use rules::{Association, ItemAssociations, Rule, RuleIndex, RuleSet, RuleView};

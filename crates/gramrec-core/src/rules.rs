@@ -88,6 +88,16 @@ pub struct Association {
     pub image: Option<String>,
 }
 
+/// What goes with one item: `rules --show ITEM --json` and the server's
+/// `GET /v1/items/{id}/associations` (docs/schema/associations.json).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemAssociations {
+    /// The item asked about.
+    pub item: String,
+    /// What goes with it, best first.
+    pub items: Vec<Association>,
+}
+
 impl RuleSet {
     /// The rule's confidence: count(X ∪ {y}) / count(X).
     pub fn confidence(&self, r: &Rule) -> f64 {

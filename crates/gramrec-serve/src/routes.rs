@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gramrec_core::text::excerpt;
-use gramrec_core::{Error, ItemList, Recommendations};
+use gramrec_core::{Error, ItemAssociations, ItemList, Recommendations};
 use serde::Serialize;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -160,19 +160,14 @@ async fn fold_in(State(app): Shared, body: Result<Bytes, BytesRejection>) -> Ans
             body.history.len()
         )));
     }
+    let history = body
+        .history
+        .iter()
+        .map(|e| Ok((extract::id("item", &e.item)?, extract::weight(&e.item, e.weight)?)))
+        .collect::<Result<Vec<_>, ApiError>>()?;
     let snapshot = app.snapshot();
     let items = &snapshot.model.items;
-    let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    let mut reported = std::collections::HashSet::new();
-    for e in &body.history {
-        extract::id("item", &e.item)?;
-        let w = extract::weight(&e.item, e.weight)?;
-        match items.index_of(&e.item) {
-            Some(i) => known.push((i, w)),
-            None if reported.insert(e.item.as_str()) => unknown.push(e.item.clone()),
-            None => {}
-        }
-    }
+    let (known, unknown) = items.resolve(history);
     if known.is_empty() {
         return Ok(Json(Recommendations { items: items.popular(k), cold_start: true, unknown }));
     }
@@ -236,15 +231,12 @@ async fn popular(State(app): Shared, uri: Uri) -> Answer<ItemList> {
     Ok(Json(ItemList { items: app.snapshot().model.items.popular(k), unknown: vec![] }))
 }
 
-/// `rules --show ITEM --json`'s shape.
-#[derive(Serialize)]
-struct Associations {
-    item: String,
-    items: Vec<gramrec_core::Association>,
-}
-
 /// `GET /v1/items/{id}/associations?k=10` (with `--rules`).
-async fn associations(State(app): Shared, id: Result<Path<String>, PathRejection>, uri: Uri) -> Answer<Associations> {
+async fn associations(
+    State(app): Shared,
+    id: Result<Path<String>, PathRejection>,
+    uri: Uri,
+) -> Answer<ItemAssociations> {
     let id = path_id("item", id)?;
     let k = extract::k_or_default(extract::query::<KQuery>(&uri)?.k)?;
     let snapshot = app.snapshot();
@@ -254,7 +246,7 @@ async fn associations(State(app): Shared, id: Result<Path<String>, PathRejection
     let Some(row) = rules.index.item(&id) else {
         return Err(ApiError::not_found(format!("item '{}' is in no basket of the rules", excerpt(&id, 200))));
     };
-    Ok(Json(Associations { item: id, items: rules.index.for_item(&rules.set, row, k) }))
+    Ok(Json(ItemAssociations { item: id, items: rules.index.for_item(&rules.set, row, k) }))
 }
 
 /// `POST /v1/users/{id}/events`'s answer.
@@ -299,16 +291,7 @@ async fn user_events(
     }
     let gate = app.gate.read().await;
     let snapshot = app.snapshot();
-    let items = &snapshot.model.items;
-    let mut unknown: Vec<String> = Vec::new();
-    let mut known = Vec::new();
-    for e in &events {
-        match items.index_of(&e.item) {
-            Some(i) => known.push((i, e.weight)),
-            None if !unknown.contains(&e.item) => unknown.push(e.item.clone()),
-            None => {}
-        }
-    }
+    let (known, unknown) = snapshot.model.items.resolve(events.iter().map(|e| (e.item.as_str(), e.weight)));
     let lines: Vec<u8> = events.iter().flat_map(LoggedEvent::line).collect();
     let (apply_to, apply_user) = (snapshot.clone(), user.clone());
     let applied = Arc::new(std::sync::Mutex::new(Ok(())));

@@ -223,20 +223,27 @@ impl ItemModel {
         Ok(tops.into_iter().map(|top| self.named(top, |s| self.present(s))).collect())
     }
 
+    /// Splits a history of (item ID, weight) into the known items as (row,
+    /// weight), in order, and the IDs the model does not know, each once in
+    /// first-seen order (in linear time: a history may hold 100,000 of them).
+    pub fn resolve<'a>(&self, history: impl IntoIterator<Item = (&'a str, f32)>) -> (Vec<(usize, f32)>, Vec<String>) {
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        let mut reported = std::collections::HashSet::new();
+        for (id, w) in history {
+            match self.index_of(id) {
+                Some(i) => known.push((i, w)),
+                None if reported.insert(id) => unknown.push(id.to_string()),
+                None => {}
+            }
+        }
+        (known, unknown)
+    }
+
     /// Recommendations for a visitor given their history of (item ID, weight):
     /// unknown IDs are reported, not fatal; with no known item the visitor gets
     /// the popular items (`cold_start`).
     pub fn recommend_history(&self, history: &[(String, f32)], k: usize) -> Result<Recommendations, ModelError> {
-        let mut known = Vec::new();
-        let mut unknown = Vec::new();
-        let mut seen_unknown = std::collections::HashSet::new();
-        for (id, w) in history {
-            match self.index_of(id) {
-                Some(i) => known.push((i, *w)),
-                None if seen_unknown.insert(id.as_str()) => unknown.push(id.clone()),
-                None => {}
-            }
-        }
+        let (known, unknown) = self.resolve(history.iter().map(|(id, w)| (id.as_str(), *w)));
         if known.is_empty() {
             return Ok(Recommendations { items: self.popular(k), cold_start: true, unknown });
         }
