@@ -9,8 +9,9 @@
 # longest row stays within lavapipe's loop limit; see docs/GPU.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-g=$root/target/release/gramrec
+# GRAMREC_BIN: a release binary built elsewhere (on a machine without cargo).
+if [ -z "${GRAMREC_BIN:-}" ]; then cargo build --release --quiet --manifest-path "$root/Cargo.toml"; fi
+g=${GRAMREC_BIN:-$root/target/release/gramrec}
 case "${SHAPE:-small}" in
   lastfm) shape=(--users 358868 --items 292385 --nnz 17500000); factors=${FACTORS:-64 128 256}; iters=5 ;;
   *) shape=(--users 20000 --items 5000 --nnz 200000); factors=${FACTORS:-64}; iters=2 ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quality and speed on MovieLens 100K against the peers' figures (BENCHMARKS.md).
 # Usage: bash benches/ml100k.sh [path/to/u.data] [work dir]
-# DEVICE=gpu (or cpu; default auto) chooses where every model here trains.
+# DEVICE=gpu (or cpu; default auto) chooses where every model here trains, and
+# GPU_STORAGE=f16 (default f32) how the GPU stores the factors.
 # The data is research-use only: it is read from ../shared and never copied into the repository.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +11,7 @@ work=${2:-$(mktemp -d)}
 mkdir -p "$work"
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 g=$root/target/release/gramrec
-device=(--device "${DEVICE:-auto}")
+device=(--device "${DEVICE:-auto}" --gpu-storage "${GPU_STORAGE:-f32}")
 
 # Seeded 80/20 splits: random over ratings, and per user (20% of each user's ratings).
 python3 - "$data" "$work" <<'PY'

@@ -3,10 +3,13 @@
 // A v = YᵀY v [implicit] + shift·v + Σ w (z·v) z. The steps and their stopping
 // rules are those of gramrec_core::linalg::conjugate_gradient.
 // Thread l owns elements l, l + 64, … of x, r, p and A p; the vector being
-// multiplied lives in workgroup memory. Interactions go PIECE at a time: their
-// z rows are staged in workgroup memory with coalesced reads, LANES threads
-// form each w (z·v), then every thread adds the PIECE terms to its elements. A row without interactions gets the zero vector; a non-finite
-// result is reported through status[0] (the smallest such row).
+// multiplied lives in workgroup memory (row_vector). Interactions go PIECE at
+// a time: their z rows are staged in workgroup memory with coalesced reads,
+// LANES threads form each w (z·v), then every thread adds the PIECE terms to
+// its elements.
+// A row without interactions gets the zero vector; a non-finite result (or,
+// with f16 factors, one past f16's range) is reported through status[0] (the
+// smallest such row).
 // Needs row_common.wgsl.
 
 const WG: u32 = ROW_THREADS;
@@ -21,7 +24,6 @@ const TINY: f32 = 1e-20;
 override PIECE: u32 = select(8u, 16u, D <= 128u);
 override LANES: u32 = WG / PIECE;
 
-var<workgroup> v: array<f32, D>;
 var<workgroup> staged: array<f32, PIECE * D>;
 var<workgroup> piece_scale: array<f32, 16>;
 var<workgroup> partial: array<f32, WG>;
@@ -46,10 +48,10 @@ fn apply(li: u32, r: vec2<u32>, diagonal: f32) -> array<f32, PER> {
     for (var m = 0u; m < PER; m++) {
         let k = li + m * WG;
         if k < D {
-            var acc = diagonal * v[k];
+            var acc = diagonal * row_vector[k];
             if IMPLICIT && k < F {
                 for (var j = 0u; j < F; j++) {
-                    acc = fma(gram[j * F + k], v[j], acc);
+                    acc = fma(gram[j * F + k], row_vector[j], acc);
                 }
             }
             out[m] = acc;
@@ -70,7 +72,7 @@ fn apply(li: u32, r: vec2<u32>, diagonal: f32) -> array<f32, PER> {
         workgroupBarrier();
         var dot = 0.0;
         for (var k = lane; k < D; k += LANES) {
-            dot = fma(staged[t * D + k], v[k], dot);
+            dot = fma(staged[t * D + k], row_vector[k], dot);
         }
         partial[li] = dot;
         workgroupBarrier();
@@ -120,8 +122,8 @@ fn main(
     for (var m = 0u; m < PER; m++) {
         let k = li + m * WG;
         if k < D {
-            x[m] = solved[row * D + k];
-            v[k] = x[m];
+            x[m] = solved_factor(row, k);
+            row_vector[k] = x[m];
             var acc = 0.0;
             for (var idx = r.x; idx < r.y; idx++) {
                 let col = cols[idx];
@@ -148,7 +150,7 @@ fn main(
         for (var m = 0u; m < PER; m++) {
             let k = li + m * WG;
             if k < D {
-                v[k] = p[m];
+                row_vector[k] = p[m];
             }
         }
         workgroupBarrier();
@@ -178,18 +180,22 @@ fn main(
         }
         rs_old = rs_new;
     }
-    var finite = true;
+    var ok = true;
     for (var m = 0u; m < PER; m++) {
-        finite = finite && is_finite(x[m]);
+        ok = ok && storable(x[m]);
     }
-    if !finite {
-        atomicMin(&status[0], row);
+    if !all_hold(ok) {
+        if li == 0u {
+            atomicMin(&status[0], row);
+        }
         return;
     }
     for (var m = 0u; m < PER; m++) {
         let k = li + m * WG;
         if k < D {
-            solved[row * D + k] = x[m];
+            row_vector[k] = x[m];
         }
     }
+    workgroupBarrier();
+    store_row(row, li);
 }

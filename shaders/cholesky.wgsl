@@ -2,8 +2,9 @@
 // one workgroup per row: b = Σ t z is formed here, A comes from row_gram.wgsl
 // and is factorised in place (lower triangle), then two triangular solves.
 // A row without interactions gets the zero vector; a row whose matrix is not
-// positive definite, or whose solution is not finite, is reported through
-// status[0] (the smallest such row) and left unchanged.
+// positive definite, or whose solution is not finite (or, with f16 factors,
+// past f16's range), is reported through status[0] (the smallest such row)
+// and left unchanged.
 // Needs row_common.wgsl.
 
 const WG: u32 = ROW_THREADS;
@@ -11,7 +12,6 @@ const WG: u32 = ROW_THREADS;
 @group(0) @binding(6) var<storage, read_write> systems: array<f32>;
 @group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
 
-var<workgroup> rhs: array<f32, D>;
 var<workgroup> failed: u32;
 
 @compute @workgroup_size(64)
@@ -33,7 +33,7 @@ fn main(
             let col = cols[idx];
             b = fma(terms(col, vals[idx]).y, z(col, k), b);
         }
-        rhs[k] = b;
+        row_vector[k] = b;
     }
 
     let a = slot * D * D;
@@ -70,39 +70,40 @@ fn main(
         return;
     }
 
-    // L y = b, then Lᵀ x = y, in place in rhs.
+    // L y = b, then Lᵀ x = y, in place in row_vector.
     for (var k = 0u; k < D; k++) {
         if li == 0u {
-            rhs[k] /= systems[a + k * D + k];
+            row_vector[k] /= systems[a + k * D + k];
         }
         workgroupBarrier();
-        let yk = rhs[k];
+        let yk = row_vector[k];
         for (var i = k + 1u + li; i < D; i += WG) {
-            rhs[i] = fma(-systems[a + i * D + k], yk, rhs[i]);
+            row_vector[i] = fma(-systems[a + i * D + k], yk, row_vector[i]);
         }
         workgroupBarrier();
     }
     for (var n = 0u; n < D; n++) {
         let k = D - 1u - n;
         if li == 0u {
-            rhs[k] /= systems[a + k * D + k];
+            row_vector[k] /= systems[a + k * D + k];
         }
         workgroupBarrier();
-        let xk = rhs[k];
+        let xk = row_vector[k];
         for (var i = li; i < k; i += WG) {
-            rhs[i] = fma(-systems[a + k * D + i], xk, rhs[i]);
+            row_vector[i] = fma(-systems[a + k * D + i], xk, row_vector[i]);
         }
         workgroupBarrier();
     }
-    var finite = true;
+    var ok = true;
     for (var k = li; k < D; k += WG) {
-        finite = finite && is_finite(rhs[k]);
+        ok = ok && storable(row_vector[k]);
     }
-    if !finite {
-        atomicMin(&status[0], row);
+    if !all_hold(ok) {
+        if li == 0u {
+            atomicMin(&status[0], row);
+        }
         return;
     }
-    for (var k = li; k < D; k += WG) {
-        solved[row * D + k] = rhs[k];
-    }
+    workgroupBarrier();
+    store_row(row, li);
 }

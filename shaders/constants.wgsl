@@ -14,3 +14,29 @@ override EPSILON: f32;
 override GLOBAL_MEAN: f32;
 override CG_STEPS: u32;
 override MAX_CONFIDENCE: f32;
+
+// Factor storage: one f32 per word, or with HALF two f16 per word (element
+// 2j in the low half), each row starting on a word. unpack2x16float and
+// pack2x16float are core WGSL, so f16 storage needs no shader-f16 feature;
+// all arithmetic stays f32.
+override HALF: bool;
+// Words per factor row.
+override STRIDE: u32 = select(D, (D + 1u) / 2u, HALF);
+// The largest finite f16.
+const HALF_MAX: f32 = 65504.0;
+
+// The word holding element k of factor row `row`.
+fn word_of(row: u32, k: u32) -> u32 {
+    if HALF {
+        return row * STRIDE + k / 2u;
+    }
+    return row * D + k;
+}
+
+// Element k's value from the word word_of(·, k) holds.
+fn element(word: u32, k: u32) -> f32 {
+    if HALF {
+        return unpack2x16float(word)[k % 2u];
+    }
+    return bitcast<f32>(word);
+}

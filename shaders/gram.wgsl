@@ -13,7 +13,8 @@ struct Shape {
 }
 
 @group(0) @binding(0) var<uniform> shape: Shape;
-@group(0) @binding(1) var<storage, read> y: array<f32>;
+// The factors, as constants.wgsl stores them.
+@group(0) @binding(1) var<storage, read> y: array<u32>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(3) var<storage, read_write> gram: array<f32>;
 
@@ -37,10 +38,10 @@ fn partial_gram(
             var b = 0.0;
             if row < end {
                 if i0 + c < F {
-                    a = y[row * D + i0 + c];
+                    a = element(y[word_of(row, i0 + c)], i0 + c);
                 }
                 if j0 + c < F {
-                    b = y[row * D + j0 + c];
+                    b = element(y[word_of(row, j0 + c)], j0 + c);
                 }
             }
             tile_a[e] = a;

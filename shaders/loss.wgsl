@@ -1,4 +1,4 @@
-// The objective's terms, one workgroup per 64 consecutive rows: the threads
+// The objective's terms, one workgroup per 64 consecutive rows of a chunk: the threads
 // share each row's interactions and factor elements, and the workgroup's sum
 // goes to partials[group] = (data, regulariser) in a fixed order; the host
 // adds the groups. With rows.data_terms = 1 (the user side) a row adds its
@@ -17,14 +17,16 @@ const ROWS_PER_GROUP: u32 = 64u;
 
 var<workgroup> sums: array<vec2<f32>, WG>;
 
-// This thread's share of a row's (data, regulariser) terms.
-fn row_terms(row: u32, li: u32) -> vec2<f32> {
-    let begin = row_index[row];
-    let end = row_index[row + 1u];
-    let base = row * D;
+// This thread's share of the (data, regulariser) terms of the chunk's row
+// `local` (counted from the chunk's first row).
+fn row_terms(local: u32, li: u32) -> vec2<f32> {
+    let begin = row_index[local];
+    let end = row_index[local + 1u];
+    let row = rows.row_base + local;
     var norm = 0.0;
     for (var k = li; k < D; k += WG) {
-        norm = fma(solved[base + k], solved[base + k], norm);
+        let x = solved_factor(row, k);
+        norm = fma(x, x, norm);
     }
     var data = 0.0;
     if rows.data_terms != 0u {
@@ -33,7 +35,7 @@ fn row_terms(row: u32, li: u32) -> vec2<f32> {
             let r = vals[idx];
             var s = 0.0;
             for (var k = 0u; k < F; k++) {
-                s = fma(solved[base + k], other[col * D + k], s);
+                s = fma(solved_factor(row, k), other_factor(col, k), s);
             }
             if IMPLICIT {
                 let e = select(0.0, 1.0, r > 0.0) - s;
@@ -41,7 +43,7 @@ fn row_terms(row: u32, li: u32) -> vec2<f32> {
             } else {
                 var bias = 0.0;
                 if BIASES {
-                    bias = GLOBAL_MEAN + solved[base + F] + other[col * D + F];
+                    bias = GLOBAL_MEAN + solved_factor(row, F) + other_factor(col, F);
                 }
                 let e = r - s - bias;
                 data = fma(e, e, data);
@@ -61,8 +63,8 @@ fn main(
     let first = group * ROWS_PER_GROUP;
     let last = min(first + ROWS_PER_GROUP, rows.count);
     var t = vec2<f32>(0.0, 0.0);
-    for (var row = first; row < last; row++) {
-        t += row_terms(row, li);
+    for (var local = first; local < last; local++) {
+        t += row_terms(local, li);
     }
     sums[li] = t;
     for (var s = WG / 2u; s > 0u; s >>= 1u) {

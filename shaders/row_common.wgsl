@@ -10,25 +10,36 @@
 
 // Which rows a dispatch covers: positions first .. first + count of the
 // dispatch order.
+// Each dispatch covers rows of one chunk of the side's CSR (a run of whole
+// rows whose interactions fit one binding; crates/gramrec-als/src/backend/
+// gpu/chunks.rs).
 struct Rows {
     count: u32,
     first: u32,
     // loss only: 1 when the data terms are wanted, 0 for the regulariser alone.
     data_terms: u32,
-    // Rows of this side.
+    // Rows of the chunk.
     total: u32,
+    // The chunk's first row, in the side's numbering.
+    row_base: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> rows: Rows;
-// The CSR's offsets (total + 1), then the rows in dispatch order (total): one
-// buffer, so that the row kernels bind 8 storage buffers, WebGPU's default.
+// The chunk's offsets relative to its first interaction (total + 1), then its
+// rows in dispatch order (total, the side's row numbers): one buffer, so that
+// the row kernels bind 8 storage buffers, WebGPU's default.
 @group(0) @binding(1) var<storage, read> row_index: array<u32>;
+// The chunk's interactions.
 @group(0) @binding(2) var<storage, read> cols: array<u32>;
 @group(0) @binding(3) var<storage, read> vals: array<f32>;
-@group(0) @binding(4) var<storage, read> other: array<f32>;
+// The fixed side's factors and this side's (read by the loss, written by the
+// solves), as constants.wgsl stores them.
+@group(0) @binding(4) var<storage, read> other: array<u32>;
 @group(0) @binding(5) var<storage, read> gram: array<f32>;
-// This side's factors (read by the loss, written by the solves).
-@group(0) @binding(7) var<storage, read_write> solved: array<f32>;
+@group(0) @binding(7) var<storage, read_write> solved: array<u32>;
 // Bindings 6 (the batch's matrices) and 8 (status or loss partials) are
 // declared by the kernels that use them.
 
@@ -36,6 +47,11 @@ struct Rows {
 const ROW_THREADS: u32 = 64u;
 
 var<workgroup> row_span: vec2<u32>;
+// A vector of D elements shared by the workgroup (the CG kernel's
+// multiplicand, the Cholesky kernel's right-hand side), from which
+// `store_row` writes a solution.
+var<workgroup> row_vector: array<f32, D>;
+var<workgroup> row_flag: u32;
 
 // The dispatch is two-dimensional when it has more than 65,535 workgroups.
 fn group_index(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
@@ -47,10 +63,52 @@ fn row_at(position: u32) -> u32 {
     return row_index[rows.total + 1u + position];
 }
 
+// Element k of the fixed side's row c, and of this side's row `row`.
+fn other_factor(c: u32, k: u32) -> f32 {
+    return element(other[word_of(c, k)], k);
+}
+
+fn solved_factor(row: u32, k: u32) -> f32 {
+    return element(solved[word_of(row, k)], k);
+}
+
 // A row without interactions gets the zero vector (as on the CPU).
 fn clear_row(row: u32, li: u32) {
-    for (var k = li; k < D; k += ROW_THREADS) {
-        solved[row * D + k] = 0.0;
+    for (var w = li; w < STRIDE; w += ROW_THREADS) {
+        solved[row * STRIDE + w] = 0u;
+    }
+}
+
+// Whether a solution element can be stored: finite, and within f16's range
+// when the factors are f16.
+fn storable(v: f32) -> bool {
+    if HALF {
+        return abs(v) <= HALF_MAX;
+    }
+    return is_finite(v);
+}
+
+// Whether `ok` holds in every thread: the same answer in all of them. Called
+// at most once per workgroup.
+fn all_hold(ok: bool) -> bool {
+    if !ok {
+        row_flag = 1u;
+    }
+    return workgroupUniformLoad(&row_flag) == 0u;
+}
+
+// Writes row_vector as this side's row `row` (after a barrier).
+fn store_row(row: u32, li: u32) {
+    for (var w = li; w < STRIDE; w += ROW_THREADS) {
+        if HALF {
+            var pair = vec2<f32>(row_vector[2u * w], 0.0);
+            if 2u * w + 1u < D {
+                pair.y = row_vector[2u * w + 1u];
+            }
+            solved[row * STRIDE + w] = pack2x16float(pair);
+        } else {
+            solved[row * D + w] = bitcast<u32>(row_vector[w]);
+        }
     }
 }
 
@@ -80,11 +138,13 @@ fn row_work(wg: vec3<u32>, groups: vec3<u32>, li: u32) -> RowWork {
     return work;
 }
 
-// [begin, end) of `row`'s interactions, the same in every thread (so it may
-// bound loops that contain barriers). `li`: the thread's local index.
+// [begin, end) of `row`'s interactions within the chunk, the same in every
+// thread (so it may bound loops that contain barriers). `li`: the thread's
+// local index.
 fn interactions_of(row: u32, li: u32) -> vec2<u32> {
     if li == 0u {
-        row_span = vec2<u32>(row_index[row], row_index[row + 1u]);
+        let local = row - rows.row_base;
+        row_span = vec2<u32>(row_index[local], row_index[local + 1u]);
     }
     return workgroupUniformLoad(&row_span);
 }
@@ -109,7 +169,7 @@ fn shift(n: u32) -> f32 {
 // Element k of z for the other side's row c.
 fn z(c: u32, k: u32) -> f32 {
     if k < F {
-        return other[c * D + k];
+        return other_factor(c, k);
     }
     if BIASES && k == F {
         return 1.0;
@@ -125,7 +185,7 @@ fn terms(c: u32, r: f32) -> vec2<f32> {
     }
     var offset = 0.0;
     if BIASES {
-        offset = GLOBAL_MEAN + other[c * D + F];
+        offset = GLOBAL_MEAN + other_factor(c, F);
     }
     return vec2<f32>(1.0, r - offset);
 }

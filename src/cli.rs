@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
-use gramrec_als::Device;
+use gramrec_als::{Device, GpuOptions, GpuStorage};
 use gramrec_core::params::{DEFAULT_ALPHA, DEFAULT_EPSILON, DEFAULT_FACTORS, DEFAULT_ITERATIONS};
 use gramrec_core::{named_enum, Confidence, Dtype, ModelKind, Named, RegScaling, Solver, SolverOptions};
 use gramrec_data::load::{Column, Encoding, Format, Header, RatingColumn};
@@ -252,6 +252,17 @@ pub struct DeviceArgs {
     /// Where to train: auto (a real GPU when there is one, else the CPU; a GPU failure restarts the run on the CPU), gpu (any GPU adapter, software ones included; failures are errors) or cpu.
     #[arg(long, default_value = "auto", value_parser = named::<Device>(), help_heading = "Solver")]
     pub device: Device,
+    /// How the GPU stores the factors: f32, or f16 (half the GPU memory and gather traffic; the arithmetic stays f32 and the model's factors are the f16 values). No effect on the CPU.
+    #[arg(long, default_value = "f32", value_parser = named::<GpuStorage>(), help_heading = "Solver")]
+    pub gpu_storage: GpuStorage,
+}
+
+impl DeviceArgs {
+    /// How to use the GPU: the environment's settings (`env::gpu_options`)
+    /// with the flags'.
+    pub fn gpu_options(&self) -> gramrec_core::Result<GpuOptions> {
+        Ok(GpuOptions { storage: self.gpu_storage, ..crate::env::gpu_options()? })
+    }
 }
 
 /// What a training command reads and writes, and how it trains (`train`, `tune`).
@@ -356,6 +367,9 @@ pub struct RecommendArgs {
     /// With --all and a .csv output: IDs a spreadsheet would run as a formula (starting with =, +, -, @) get a leading '.
     #[arg(long, requires = "all")]
     pub csv_safe: bool,
+    /// Where --all scores: auto (a real GPU when there is one, else the CPU), gpu (any GPU adapter, software ones included; failures are errors; at most 128 items per user) or cpu.
+    #[arg(long, default_value = "auto", value_parser = named::<Device>())]
+    pub device: Device,
     /// A --user the model does not know: popular (the most popular items, marked coldStart), skip (no items) or error.
     #[arg(long, default_value = "popular", value_parser = named::<ColdStart>())]
     pub cold_start: ColdStart,

@@ -244,6 +244,8 @@ pub struct TopNBenchReport {
     pub gflops: f64,
     /// CPU threads used.
     pub threads: usize,
+    /// What scored: "cpu (2 threads)" or "gpu NVIDIA … (Vulkan)".
+    pub device: String,
 }
 
 /// One setting in `tune --results FILE.json`.

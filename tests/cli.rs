@@ -498,6 +498,57 @@ fn device_choice_falls_back_to_the_cpu_only_in_auto_mode() {
         .stderr(predicate::str::contains("training on the CPU"));
 }
 
+/// Needs a GPU adapter (lavapipe in CI): compiled with the `gpu-tests` feature.
+#[cfg(feature = "gpu-tests")]
+#[test]
+fn recommend_all_on_the_gpu_writes_the_cpu_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("clicks.csv");
+    generate(&input, "implicit", 150, 90, 2500);
+    let model = dir.path().join("m");
+    gramrec()
+        .args(["train", "--factors", "8", "--device", "gpu", "--gpu-storage", "f16", "--input"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("f16 factors"));
+    let top = |device: &str| {
+        let out = dir.path().join(format!("top-{device}.jsonl"));
+        let run = gramrec()
+            .args(["recommend", "--all", "--k", "7", "--device", device, "--model"])
+            .arg(&model)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let log = String::from_utf8(run.get_output().stderr.clone()).unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        (lines, log)
+    };
+    let (cpu, _) = top("cpu");
+    let (gpu, log) = top("gpu");
+    assert!(log.contains("scoring on gpu"), "{log}");
+    assert_eq!(cpu.len(), 150);
+    for (c, g) in cpu.iter().zip(&gpu) {
+        assert_eq!(c["user"], g["user"]);
+        let items = |v: &serde_json::Value| {
+            v["items"].as_array().unwrap().iter().map(|r| r["item"].clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(items(c), items(g), "user {}", c["user"]);
+        for (a, b) in c["items"].as_array().unwrap().iter().zip(g["items"].as_array().unwrap()) {
+            let (a, b) = (a["score"].as_f64().unwrap(), b["score"].as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "user {}: {a} vs {b}", c["user"]);
+        }
+    }
+    // auto passes over a software adapter, and says so.
+    let (auto, log) = top("auto");
+    assert!(log.contains("software") && log.contains("scoring on the CPU"), "{log}");
+    assert_eq!(auto, cpu);
+}
+
 /// A build without the `gpu` feature (`cargo test --no-default-features`,
 /// run by tests/run-all.sh) trains on the CPU and says why it cannot use a GPU.
 #[cfg(not(feature = "gpu"))]

@@ -8,7 +8,7 @@ use gramrec_als::{memory, TrainConfig};
 use gramrec_core::quant::Factors;
 use gramrec_core::{FactorFile, Metadata, Model, ModelKind, ModelParams, Side};
 use gramrec_data::synth::{SynthSpec, Synthetic};
-use gramrec_eval::topn::for_all_users;
+use gramrec_eval::topn::{for_all_users, open_scorer};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -43,7 +43,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         seed: a.seed,
         threads: a.device.threads,
         device: a.device.device,
-        gpu: crate::env::gpu_options()?,
+        gpu: a.device.gpu_options()?,
     };
     let d = config.params.dim();
     let nnz = data.nnz();
@@ -141,12 +141,17 @@ fn recommend_all(a: &BenchArgs) -> Result<()> {
     }
     let model = Model::new(users, items).map_err(gramrec_core::Error::Scoring)?;
     let progress = Progress::bar(a.users as u64, "recommending", a.json);
+    let seen = Default::default();
+    let scorer = open_scorer(&model, a.k, &seen, a.device.device, a.device.gpu_options()?, &mut |m| progress.log(m))?;
+    let device =
+        scorer.as_ref().map_or_else(|| format!("cpu ({} threads)", rayon::current_num_threads()), |s| s.describe());
     let start = Instant::now();
     let mut lists = 0usize;
     for_all_users(
         &model,
         a.k,
-        &Default::default(),
+        &seen,
+        scorer.as_deref(),
         |_, recs| {
             lists += usize::from(recs.len() == a.k.min(a.items));
             Ok(())
@@ -165,10 +170,12 @@ fn recommend_all(a: &BenchArgs) -> Result<()> {
             seconds,
             gflops,
             threads: rayon::current_num_threads(),
+            device,
         });
     }
     emit(&format!(
-        "top {} for {} users × {} items × {} factors: {seconds:.1} s ({:.0} users/s, {gflops:.1} GFLOP/s), {lists} full lists\n",
+        "top {} for {} users × {} items × {} factors on {device}: {seconds:.1} s ({:.0} users/s, {gflops:.1} GFLOP/s), \
+         {lists} full lists\n",
         a.k, a.users, a.items, a.factors, a.users as f64 / seconds
     ))
 }

@@ -257,7 +257,7 @@ impl AlsArgs {
             seed: self.seed,
             threads: self.device.threads,
             device: self.device.device,
-            gpu: crate::env::gpu_options()?,
+            gpu: self.device.gpu_options()?,
         })
     }
 }

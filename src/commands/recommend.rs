@@ -6,7 +6,7 @@ use anyhow::Result;
 use gramrec_core::text::escape_controls;
 use gramrec_core::{Error, Model, Recommendations};
 use gramrec_eval::evaluate::seen_items;
-use gramrec_eval::topn::{write_all_users, TopNFormat};
+use gramrec_eval::topn::{open_scorer, write_all_users, TopNFormat};
 use gramrec_store::{load_item_model, load_model, model_files, refuse_overwriting};
 
 use super::{at_least_one, items_table};
@@ -94,7 +94,9 @@ fn all_users(a: &RecommendArgs) -> Result<()> {
     let (model, seen) = model_and_seen(a)?;
     let progress = Progress::bar(model.user_count() as u64, "recommending", false);
     progress.log(format!("top {} for {} users × {} items", a.k, model.user_count(), model.items.len()));
-    write_all_users(&model, a.k, &seen, out, TopNFormat::from_path(out, a.csv_safe), |n| progress.inc(n as u64))?;
+    let scorer = open_scorer(&model, a.k, &seen, a.device, crate::env::gpu_options()?, &mut |m| progress.log(m))?;
+    let format = TopNFormat::from_path(out, a.csv_safe);
+    write_all_users(&model, a.k, &seen, scorer.as_deref(), out, format, |n| progress.inc(n as u64))?;
     progress.finish();
     progress.log(format!("wrote {}", out.display()));
     Ok(())

@@ -70,14 +70,39 @@ impl GpuApis {
     }
 }
 
+/// How the GPU stores the factor matrices (`--gpu-storage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GpuStorage {
+    /// 4 bytes per value.
+    #[default]
+    F32,
+    /// 2 bytes per value (half the memory and the gather traffic); the
+    /// kernels still compute in f32, and the factors written at the end are
+    /// the f16 values widened.
+    F16,
+}
+
+named_enum!(GpuStorage, "--gpu-storage" { F32 => "f32", F16 => "f16" });
+
 /// How to open and use the GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GpuOptions {
     /// Let `--device auto` use a software adapter (lavapipe); `--device gpu`
     /// always may.
     pub allow_software: bool,
-    /// Device memory the run may use, in bytes: more is refused up front.
+    /// Device memory the run may use, in bytes. When the interactions do not
+    /// fit within it beside everything else, they are streamed from host
+    /// memory each half-iteration; when even that does not fit, the run is
+    /// refused up front.
     pub memory_limit: Option<u64>,
+    /// How the factors are stored on the device.
+    pub storage: GpuStorage,
+    /// At most this many interactions per chunk of a CSR (the tests force
+    /// many chunks with it; by default one binding's worth decides).
+    pub chunk_interactions: Option<u64>,
+    /// Stream the interactions from host memory even when they would fit
+    /// (the tests compare it with the resident run).
+    pub stream: bool,
     /// A failure to inject (tests).
     pub fault: Option<Fault>,
     /// At most this many rows per Cholesky batch (the tests force several
@@ -96,6 +121,9 @@ impl Default for GpuOptions {
         Self {
             allow_software: false,
             memory_limit: None,
+            storage: GpuStorage::F32,
+            chunk_interactions: None,
+            stream: false,
             fault: None,
             batch_rows: None,
             webgpu_limits: false,

@@ -14,7 +14,7 @@ use gramrec_als::backend::gpu::GpuBackend;
 use gramrec_als::backend::{Backend, CpuBackend, Problem};
 use gramrec_als::driver::{global_mean, initial_factors, Start};
 use gramrec_als::output::factor_files;
-use gramrec_als::{Device, Fault, GpuOptions, TrainConfig, Trained};
+use gramrec_als::{Device, Fault, GpuOptions, GpuStorage, TrainConfig, Trained};
 use gramrec_core::{Confidence, Dtype, Model, ModelKind, ModelParams, Side, Solver, SolverOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_data::{Csr, Dataset};
@@ -367,4 +367,210 @@ fn a_row_of_a_hundred_thousand_is_solved_on_a_gpu_and_refused_by_lavapipe() {
     } else {
         compare_half_iterations(p, Solver::Cg, &data, software());
     }
+}
+
+/// Both sides solved `halves` times from the same start with `options`: the
+/// factors and the last objective.
+fn gpu_run(
+    p: ModelParams,
+    solver: Solver,
+    data: &Dataset,
+    options: GpuOptions,
+    halves: usize,
+) -> (Vec<f32>, Vec<f32>, f64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let items = initial_factors(data.items.len(), &p, &mut rng);
+    let users = initial_factors(data.users.len(), &p, &mut rng);
+    let problem = Problem { data, params: p, solver: self::solver(solver), global_mean: global_mean(data, &p) };
+    let mut gpu = GpuBackend::new(problem, &users, &items, options).unwrap();
+    for h in 0..halves {
+        gpu.solve(if h % 2 == 0 { Side::Users } else { Side::Items }).unwrap();
+    }
+    let loss = gpu.loss().unwrap().total();
+    let (u, i) = gpu.factors().unwrap();
+    (u, i, loss)
+}
+
+#[test]
+fn chunked_and_streamed_interactions_give_the_resident_result() {
+    // 37 interactions per chunk divides neither side's data, and the long
+    // user row (87 interactions) and the long item row (147) are each longer
+    // than a chunk: they get chunks of their own.
+    let data = awkward_data(150, 90, 12, 11);
+    let chunked = GpuOptions { chunk_interactions: Some(37), ..software() };
+    let streamed = GpuOptions { stream: true, ..chunked };
+    for (p, solver) in [
+        (params(ModelKind::Explicit, 7, true), Solver::Cholesky),
+        (params(ModelKind::Implicit, 13, false), Solver::Cholesky),
+        (params(ModelKind::Explicit, 9, true), Solver::Cg),
+        (params(ModelKind::Implicit, 65, false), Solver::Cg),
+    ] {
+        let label = format!("{} {solver}", p.kind);
+        let whole = gpu_run(p, solver, &data, software(), 4);
+        for (name, options) in [("chunked", chunked), ("streamed", streamed)] {
+            let cut = gpu_run(p, solver, &data, GpuOptions { batch_rows: Some(5), ..options }, 4);
+            // Each row's arithmetic is the same wherever its chunk is: equal bits.
+            assert_eq!(whole.0, cut.0, "{label}: user factors {name}");
+            assert_eq!(whole.1, cut.1, "{label}: item factors {name}");
+            // The objective's partial sums are grouped by chunk.
+            assert!(
+                (whole.2 - cut.2).abs() <= 1e-5 * whole.2.abs(),
+                "{label}: objective {} vs {name} {}",
+                whole.2,
+                cut.2
+            );
+        }
+        compare_half_iterations(p, solver, &data, chunked);
+    }
+    let backend = |options| {
+        let p = params(ModelKind::Implicit, 4, false);
+        let problem = Problem { data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
+        let (users, items) = (vec![0.1; 150 * 4], vec![0.1; 90 * 4]);
+        GpuBackend::new(problem, &users, &items, options).unwrap().summary()
+    };
+    let summary = backend(streamed);
+    assert!(summary.contains("chunks") && summary.contains("streamed from host memory"), "{summary}");
+    assert!(!backend(software()).contains("chunks"));
+}
+
+#[test]
+fn a_memory_limit_streams_the_interactions_or_refuses_the_run() {
+    let data = awkward_data(150, 90, 12, 12);
+    let p = params(ModelKind::Implicit, 8, false);
+    let problem = Problem { data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
+    let (users, items) = (vec![0.1; 150 * 8], vec![0.1; 90 * 8]);
+    let open = |options: GpuOptions| {
+        let options = GpuOptions { chunk_interactions: Some(200), ..options };
+        GpuBackend::new(problem, &users, &items, options)
+    };
+    let resident = open(software()).unwrap().memory();
+    let streamed = open(GpuOptions { stream: true, ..software() }).unwrap().memory();
+    assert!(streamed < resident, "streamed {streamed} B, resident {resident} B");
+    let limited = |limit| open(GpuOptions { memory_limit: Some(limit), ..software() });
+    let fits = limited(resident).unwrap().summary();
+    assert!(!fits.contains("streamed"), "{fits}");
+    let tight = limited(resident - 1).unwrap().summary();
+    assert!(tight.contains("streamed from host memory"), "{tight}");
+    assert_eq!(limited(streamed).unwrap().memory(), streamed);
+    let e = limited(streamed - 1).err().unwrap().to_string();
+    assert!(
+        e.contains("streaming the interactions from host memory would need") && e.contains("--gpu-storage f16"),
+        "{e}"
+    );
+}
+
+/// Factors rounded to f16 and back, as `--gpu-storage f16` stores them.
+fn rounded(v: &[f32]) -> Vec<f32> {
+    v.iter().map(|&x| half::f16::from_f32(x).to_f32()).collect()
+}
+
+#[test]
+fn f16_factor_storage_matches_the_cpu_within_f16_rounding() {
+    // One half-iteration from the same (f16-representable) start: the GPU's
+    // f32 arithmetic, then each stored value rounded to f16 (relative error
+    // ≤ 2⁻¹¹ ≈ 4.9e-4).
+    let data = awkward_data(150, 90, 12, 13);
+    let half = GpuOptions { storage: GpuStorage::F16, ..software() };
+    for (p, solver) in [
+        (params(ModelKind::Explicit, 9, true), Solver::Cholesky),
+        (params(ModelKind::Implicit, 13, false), Solver::Cg),
+        (params(ModelKind::Explicit, 130, true), Solver::Cg),
+    ] {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let items = rounded(&initial_factors(data.items.len(), &p, &mut rng));
+        let users = rounded(&initial_factors(data.users.len(), &p, &mut rng));
+        let problem =
+            Problem { data: &data, params: p, solver: self::solver(solver), global_mean: global_mean(&data, &p) };
+        let mut cpu = CpuBackend::new(problem, users.clone(), items.clone(), 2).unwrap();
+        let mut gpu = GpuBackend::new(problem, &users, &items, half).unwrap();
+        assert!(gpu.summary().contains("f16 factors"));
+        cpu.solve(Side::Users).unwrap();
+        gpu.solve(Side::Users).unwrap();
+        let ((cu, ci), (gu, gi)) = (cpu.factors().unwrap(), gpu.factors().unwrap());
+        assert_eq!(gu, rounded(&gu), "the GPU's factors are f16 values");
+        assert_eq!(ci, gi, "the fixed side comes back as it went in");
+        assert_close(&format!("{} {solver} f16", p.kind), &cu, &gu, 1e-3);
+    }
+
+    // Whole trainings: f16 storage against f32, held-out quality within 0.5%.
+    for kind in [ModelKind::Explicit, ModelKind::Implicit] {
+        let held_out = |k: usize| k.is_multiple_of(5);
+        let syn = Synthetic::generate(SynthSpec { rank: 4, ..SynthSpec::new(300, 200, 9_000, kind, 15) });
+        let data = syn.dataset(|k| !held_out(k)).unwrap();
+        let p = params(kind, 10, true);
+        let run = |storage| {
+            let mut c = config(p, Solver::Cg, 8, 7, Device::Gpu);
+            c.gpu = GpuOptions { storage, ..c.gpu };
+            model(&data, &gramrec_als::train(&data, &c, &mut |_, _| Ok(())).unwrap())
+        };
+        let (full, half) = (run(GpuStorage::F32), run(GpuStorage::F16));
+        assert_close(&format!("{kind} f16 predictions"), &predictions(&full, 300), &predictions(&half, 300), 2e-2);
+        let (a, b) = (held_out_metric(&syn, &full, held_out), held_out_metric(&syn, &half, held_out));
+        assert!((a - b).abs() <= 0.005 * a, "{kind}: held-out metric {a} with f32 factors, {b} with f16");
+    }
+}
+
+/// The GPU's top k against the CPU's for every user: the same items in the
+/// same order, except where two scores are within rounding of each other,
+/// and the same scores within 1e-5 of the largest.
+fn compare_top_k(m: &Model, data: &Dataset, k: usize, include_seen: bool) {
+    use gramrec_als::backend::TopKScorer;
+    let (rows, offsets) = m.items.scoring_terms();
+    let f = m.items.meta().params.factors;
+    let seen: Vec<Vec<usize>> = (0..data.users.len())
+        .map(|u| {
+            let (cols, _) = data.by_user.row(u);
+            let ids = cols.iter().map(|&c| m.items.index_of(&data.items[c as usize]).unwrap());
+            if include_seen {
+                Vec::new()
+            } else {
+                ids.rev().collect() // any order
+            }
+        })
+        .collect();
+    let longest = seen.iter().map(Vec::len).max().unwrap();
+    let scorer = gramrec_als::backend::gpu::GpuTopK::new(&rows, f, offsets, k, longest, software()).unwrap();
+    let users: Vec<_> = (0..data.users.len()).map(|u| m.user(&data.users[u]).unwrap()).collect();
+    let vectors: Vec<f32> = users.iter().flat_map(|x| x.0[..f].to_vec()).collect();
+    let constants: Vec<f32> = users.iter().map(|x| m.items.user_constant(x).unwrap()).collect();
+    let excludes: Vec<&[usize]> = seen.iter().map(Vec::as_slice).collect();
+    let gpu = scorer.top_k(&vectors, &constants, &excludes).unwrap();
+    let refs: Vec<_> = users.iter().collect();
+    let cpu = m.items.recommend_block(&refs, k, &excludes).unwrap();
+    let scale = cpu.iter().flatten().fold(0.0f32, |a, r| a.max(r.score.abs())).max(1e-6);
+    let label = format!("{} k={k}", m.items.meta().params.kind);
+    for (u, (g, c)) in gpu.iter().zip(&cpu).enumerate() {
+        assert_eq!(g.len(), c.len(), "{label}: user {u}'s list");
+        for (rank, ((gi, gs), cr)) in g.iter().zip(c).enumerate() {
+            let ci = m.items.index_of(&cr.item).unwrap();
+            let raw = m.items.predict(&users[u], ci).unwrap();
+            assert!((gs - raw).abs() <= 1e-5 * scale, "{label}: user {u} rank {rank}: score {gs} vs {raw}");
+            if *gi != ci {
+                let other = m.items.predict(&users[u], *gi).unwrap();
+                assert!((other - raw).abs() <= 1e-5 * scale, "{label}: user {u} rank {rank}: item {gi} vs {ci}");
+            }
+            assert!(!seen[u].contains(gi), "{label}: user {u} got a seen item");
+        }
+    }
+}
+
+#[test]
+fn top_k_on_the_gpu_equals_the_cpu() {
+    // 300 users and 200 items: neither a multiple of the 64-wide tiles.
+    for kind in [ModelKind::Explicit, ModelKind::Implicit] {
+        let syn = Synthetic::generate(SynthSpec { rank: 4, ..SynthSpec::new(300, 200, 9_000, kind, 16) });
+        let data = syn.dataset(|_| true).unwrap();
+        let m = model(&data, &train(&data, params(kind, 10, true), Solver::Cg, Device::Cpu));
+        for (k, include_seen) in [(10, false), (1, false), (50, true), (128, false)] {
+            compare_top_k(&m, &data, k, include_seen);
+        }
+    }
+    // 2,000 items, 64 factors, top 128: lavapipe's loop limit splits the
+    // items into ranges whose candidates are merged.
+    let syn = Synthetic::generate(SynthSpec::new(100, 2_000, 6_000, ModelKind::Implicit, 17));
+    let data = syn.dataset(|_| true).unwrap();
+    let m = model(&data, &train(&data, params(ModelKind::Implicit, 64, false), Solver::Cg, Device::Cpu));
+    compare_top_k(&m, &data, 128, false);
+    let e = gramrec_als::backend::gpu::GpuTopK::new(&[0.0; 8], 4, None, 129, 0, software()).err().unwrap();
+    assert!(e.to_string().contains("at most 128 items per user"), "{e}");
 }

@@ -1,14 +1,18 @@
 //! Top-N recommendations for every user of a model (Spark's
 //! `recommendForAllUsers`), written as JSON lines or CSV.
 //!
-//! Users are scored in parallel blocks by the blocked kernel of
-//! [`gramrec_core::scoring`] and written in user order, so the output does
-//! not depend on the thread count. The file appears only when complete.
+//! Users are scored in batches, on the CPU in parallel blocks by the blocked
+//! kernel of [`gramrec_core::scoring`], or by a [`TopKScorer`] (the GPU's
+//! top-k kernel), and written in user order as each batch completes, so
+//! memory stays bounded by a batch and the output does not depend on the
+//! thread count. The file appears only when complete.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
+use gramrec_als::backend::{open_gpu_top_k, TopKScorer};
+use gramrec_als::{Device, GpuOptions};
 use gramrec_core::{Error, Model, Recommendation, Result, UserVector};
 use gramrec_store::write_atomic;
 use rayon::prelude::*;
@@ -43,30 +47,86 @@ impl TopNFormat {
     }
 }
 
+/// The scorer `device` asks for, for lists of `k` over `model` (`seen` as
+/// [`for_all_users`] takes it): none, meaning the CPU, for
+/// [`Device::Cpu`]; the GPU's for [`Device::Gpu`], software adapters
+/// included, failing if it cannot open; for [`Device::Auto`] the GPU's when
+/// one opens (a software one only with `options.allow_software`), else the
+/// CPU, saying why through `notice`.
+pub fn open_scorer(
+    model: &Model,
+    k: usize,
+    seen: &HashMap<usize, Vec<usize>>,
+    device: Device,
+    options: GpuOptions,
+    notice: &mut dyn FnMut(String),
+) -> Result<Option<Box<dyn TopKScorer>>> {
+    if device == Device::Cpu {
+        return Ok(None);
+    }
+    let options = GpuOptions { allow_software: options.allow_software || device == Device::Gpu, ..options };
+    let (rows, offsets) = model.items.scoring_terms();
+    let k = k.min(model.items.len()).max(1);
+    let longest = seen.values().map(Vec::len).max().unwrap_or(0);
+    match open_gpu_top_k(&rows, model.items.meta().params.factors, offsets, k, longest, options) {
+        Ok(scorer) => {
+            notice(format!("scoring on {}", scorer.describe()));
+            Ok(Some(scorer))
+        }
+        Err(e) if device == Device::Auto => {
+            notice(format!("{e}; scoring on the CPU"));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Computes the `k` best items of every user, excluding each user's `seen`
-/// items (model item rows by user row), and hands them to `each` in user order.
+/// items (model item rows by user row), on the CPU or with `scorer`, and
+/// hands them to `each` in user order.
 pub fn for_all_users(
     model: &Model,
     k: usize,
     seen: &HashMap<usize, Vec<usize>>,
+    scorer: Option<&dyn TopKScorer>,
     mut each: impl FnMut(usize, &[Recommendation]) -> Result<()>,
     mut progress: impl FnMut(usize),
 ) -> Result<()> {
     let n = model.user_count();
     let empty: Vec<usize> = Vec::new();
-    for start in (0..n).step_by(BATCH) {
-        let end = (start + BATCH).min(n);
-        let blocks: Vec<Vec<Vec<Recommendation>>> = (start..end)
-            .collect::<Vec<_>>()
-            .par_chunks(BLOCK)
-            .map(|rows| {
-                let users: Vec<UserVector> = rows.iter().map(|&u| model.user_at(u)).collect();
-                let refs: Vec<&UserVector> = users.iter().collect();
-                let excludes: Vec<&[usize]> = rows.iter().map(|u| seen.get(u).unwrap_or(&empty).as_slice()).collect();
-                model.items.recommend_block(&refs, k, &excludes).map_err(Error::Scoring)
-            })
-            .collect::<Result<_>>()?;
-        for (u, recs) in (start..end).zip(blocks.iter().flatten()) {
+    let excluded = |u: &usize| seen.get(u).unwrap_or(&empty).as_slice();
+    let batch = scorer.map_or(BATCH, |s| s.batch().clamp(1, BATCH));
+    for start in (0..n).step_by(batch) {
+        let end = (start + batch).min(n);
+        let lists: Vec<Vec<Recommendation>> = match scorer {
+            Some(scorer) => {
+                let f = model.items.meta().params.factors;
+                let users: Vec<UserVector> = (start..end).map(|u| model.user_at(u)).collect();
+                let vectors: Vec<f32> = users.iter().flat_map(|x| x.0[..f].iter().copied()).collect();
+                let constants = users
+                    .iter()
+                    .map(|x| model.items.user_constant(x))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(Error::Scoring)?;
+                let excludes: Vec<&[usize]> = (start..end).map(|u| excluded(&u)).collect();
+                let tops = scorer.top_k(&vectors, &constants, &excludes)?;
+                tops.into_iter().map(|top| model.items.present_top(top)).collect()
+            }
+            None => (start..end)
+                .collect::<Vec<_>>()
+                .par_chunks(BLOCK)
+                .map(|rows| {
+                    let users: Vec<UserVector> = rows.iter().map(|&u| model.user_at(u)).collect();
+                    let refs: Vec<&UserVector> = users.iter().collect();
+                    let excludes: Vec<&[usize]> = rows.iter().map(excluded).collect();
+                    model.items.recommend_block(&refs, k, &excludes).map_err(Error::Scoring)
+                })
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect(),
+        };
+        for (u, recs) in (start..end).zip(&lists) {
             each(u, recs)?;
         }
         progress(end - start);
@@ -74,11 +134,13 @@ pub fn for_all_users(
     Ok(())
 }
 
-/// Writes every user's top `k` to `path` in `format`, atomically.
+/// Writes every user's top `k` to `path` in `format`, atomically
+/// ([`for_all_users`] with `scorer`).
 pub fn write_all_users(
     model: &Model,
     k: usize,
     seen: &HashMap<usize, Vec<usize>>,
+    scorer: Option<&dyn TopKScorer>,
     path: &Path,
     format: TopNFormat,
     progress: impl FnMut(usize),
@@ -92,6 +154,7 @@ pub fn write_all_users(
             model,
             k,
             seen,
+            scorer,
             |u, recs| write_user(w, format, &model.user_ids()[u], recs).map_err(|e| Error::io(path, e)),
             progress,
         );

@@ -81,6 +81,20 @@ pub trait Backend {
     fn factors(&mut self) -> Result<(Vec<f32>, Vec<f32>)>;
 }
 
+/// Scores batches of users against every item and keeps each user's k best:
+/// what `recommend --all` runs on a GPU (the CPU path is
+/// `gramrec_core::ItemModel::recommend_block`).
+pub trait TopKScorer {
+    /// What runs the work, for logs ("gpu NVIDIA … (Vulkan)").
+    fn describe(&self) -> String;
+    /// The most users one [`top_k`](Self::top_k) call takes.
+    fn batch(&self) -> usize;
+    /// For each user (factors rows × factors, the constant each one's scores
+    /// share, its seen items in any order): its k best (item, unclipped
+    /// score), best first, ties to the lower item, seen items and NaN left out.
+    fn top_k(&self, users: &[f32], constants: &[f32], excludes: &[&[usize]]) -> Result<Vec<Vec<(usize, f32)>>>;
+}
+
 /// The message of a build without the GPU backend.
 #[cfg(not(feature = "gpu"))]
 const NO_GPU_SUPPORT: &str = "this gramrec was built without GPU support (the `gpu` cargo feature); use --device cpu";
@@ -98,6 +112,25 @@ pub fn open_gpu<'a>(
     #[cfg(not(feature = "gpu"))]
     {
         let _ = (problem, users, items, options);
+        Err(Error::Gpu(NO_GPU_SUPPORT.into()))
+    }
+}
+
+/// A GPU top-k scorer over `items` (rows × `factors`) with their per-item
+/// score terms, for lists of `k` ([`gpu::GpuTopK::new`]).
+pub fn open_gpu_top_k(
+    items: &[f32],
+    factors: usize,
+    offsets: Option<&[f32]>,
+    k: usize,
+    longest_seen: usize,
+    options: GpuOptions,
+) -> Result<Box<dyn TopKScorer>> {
+    #[cfg(feature = "gpu")]
+    return Ok(Box::new(gpu::GpuTopK::new(items, factors, offsets, k, longest_seen, options)?));
+    #[cfg(not(feature = "gpu"))]
+    {
+        let _ = (items, factors, offsets, k, longest_seen, options);
         Err(Error::Gpu(NO_GPU_SUPPORT.into()))
     }
 }

@@ -155,7 +155,7 @@ impl ItemModel {
 
     /// Checks a user vector's length and returns the constant its scores
     /// share (μ + b_u for explicit models with biases, else 0).
-    fn user_constant(&self, user: &UserVector) -> Result<f32, ModelError> {
+    pub fn user_constant(&self, user: &UserVector) -> Result<f32, ModelError> {
         let p = self.meta.params;
         if user.0.len() != p.dim() {
             return Err(ModelError::Dimension(user.0.len(), p.dim()));
@@ -165,6 +165,22 @@ impl ItemModel {
 
     fn offsets(&self) -> Offsets<'_> {
         Offsets { item: self.biases.as_deref() }
+    }
+
+    /// What another scorer (the GPU's top-k kernel) needs to give the
+    /// scores this model gives: the item factors row by row (items ×
+    /// factors) and the per-item terms (explicit models' item biases). A
+    /// user's score for item i is its factors · row i + term i + its
+    /// [`user_constant`](Self::user_constant).
+    pub fn scoring_terms(&self) -> (Vec<f32>, Option<&[f32]>) {
+        let rows = (0..self.len()).flat_map(|i| self.panels.row(i)).collect();
+        (rows, self.biases.as_deref())
+    }
+
+    /// Recommendations from (item row, unclipped score) pairs, best first,
+    /// presented as [`recommend`](Self::recommend) presents them.
+    pub fn present_top(&self, top: Vec<(usize, f32)>) -> Vec<Recommendation> {
+        self.named(top, |s| self.present(s))
     }
 
     /// Scores every item for `user` (unclipped), in row order.
@@ -220,7 +236,7 @@ impl ItemModel {
             .collect();
         let sorted: Vec<&[usize]> = sorted.iter().map(Vec::as_slice).collect();
         let tops = scoring::top_k_block(&self.panels, &vectors, &constants, &sorted, self.offsets(), k);
-        Ok(tops.into_iter().map(|top| self.named(top, |s| self.present(s))).collect())
+        Ok(tops.into_iter().map(|top| self.present_top(top)).collect())
     }
 
     /// Splits a history of (item ID, weight) into the known items as (row,

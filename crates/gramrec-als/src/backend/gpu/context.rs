@@ -226,8 +226,19 @@ impl Gpu {
 
     /// Submits the commands and waits until the GPU has run them.
     pub fn run(&self, encoder: wgpu::CommandEncoder) -> Result<()> {
+        let index = self.submit(encoder)?;
+        self.wait(index)
+    }
+
+    /// Submits the commands without waiting (the buffer writes queued before
+    /// them run first).
+    pub fn submit(&self, encoder: wgpu::CommandEncoder) -> Result<wgpu::SubmissionIndex> {
         self.check()?;
-        let index = self.queue.submit([encoder.finish()]);
+        Ok(self.queue.submit([encoder.finish()]))
+    }
+
+    /// Waits until the GPU has run a submission and everything before it.
+    pub fn wait(&self, index: wgpu::SubmissionIndex) -> Result<()> {
         let waited = self.device.poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: None });
         if waited.is_err() {
             // A refused submission: let pending callbacks (device lost) report why.

@@ -37,14 +37,16 @@ pub struct Kernels {
     pub loss: wgpu::ComputePipeline,
 }
 
+/// How a kernel binds a buffer.
 #[derive(Clone, Copy)]
-enum Access {
+pub(super) enum Access {
     Uniform,
     Read,
     ReadWrite,
 }
 
-fn layout(gpu: &Gpu, label: &str, bindings: &[Access]) -> wgpu::BindGroupLayout {
+/// A bind-group layout of buffers 0, 1, … bound as `bindings` say.
+pub(super) fn layout(gpu: &Gpu, label: &str, bindings: &[Access]) -> wgpu::BindGroupLayout {
     let entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
         .iter()
         .enumerate()
@@ -67,9 +69,10 @@ fn layout(gpu: &Gpu, label: &str, bindings: &[Access]) -> wgpu::BindGroupLayout 
 }
 
 /// The value of each pipeline-overridable constant for this model.
-fn constants(params: &ModelParams, global_mean: f32, cg_steps: usize) -> Vec<(&'static str, f64)> {
+fn constants(params: &ModelParams, global_mean: f32, cg_steps: usize, half: bool) -> Vec<(&'static str, f64)> {
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     vec![
+        ("HALF", flag(half)),
         ("F", params.factors as f64),
         ("D", params.dim() as f64),
         ("IMPLICIT", flag(params.kind == ModelKind::Implicit)),
@@ -85,7 +88,8 @@ fn constants(params: &ModelParams, global_mean: f32, cg_steps: usize) -> Vec<(&'
     ]
 }
 
-fn pipeline(
+/// A compute pipeline of `entry` in `source`, with these constants.
+pub(super) fn pipeline(
     gpu: &Gpu,
     label: &str,
     source: &str,
@@ -113,13 +117,21 @@ fn pipeline(
 }
 
 impl Kernels {
-    /// Compiles every kernel for this model. `broken` replaces the CG
-    /// kernel's source with one that does not compile (fault injection).
-    pub fn new(gpu: &Gpu, params: &ModelParams, global_mean: f32, cg_steps: usize, broken: bool) -> Result<Self> {
+    /// Compiles every kernel for this model, for factors stored as f16 pairs
+    /// with `half`. `broken` replaces the CG kernel's source with one that
+    /// does not compile (fault injection).
+    pub fn new(
+        gpu: &Gpu,
+        params: &ModelParams,
+        global_mean: f32,
+        cg_steps: usize,
+        half: bool,
+        broken: bool,
+    ) -> Result<Self> {
         use Access::*;
         let gram_layout = layout(gpu, "gram", &[Uniform, Read, ReadWrite, ReadWrite]);
         let row_layout = layout(gpu, "rows", &[Uniform, Read, Read, Read, Read, Read, ReadWrite, ReadWrite, ReadWrite]);
-        let values = constants(params, global_mean, cg_steps);
+        let values = constants(params, global_mean, cg_steps, half);
         let gram = Kernel::Gram.source();
         let row = |label: &str, source: String| pipeline(gpu, label, &source, "main", &row_layout, &values);
         let cg_source = if broken { "fn broken( {".to_string() } else { Kernel::Cg.source() };

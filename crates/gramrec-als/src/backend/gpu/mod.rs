@@ -1,11 +1,17 @@
 //! The GPU backend: the same half-iterations as the CPU backend, as WGSL
 //! compute kernels run through wgpu (Vulkan, Metal, DX12).
 //!
-//! Everything stays resident: both CSRs, both factor matrices, YᵀY and the
-//! scratch space are uploaded or allocated once. A half-iteration reads back
-//! one word (the first row that failed, if any) and the objective a few
-//! partial sums (and two f×f Gram matrices for implicit models); the factors
-//! come back once, at the end.
+//! Both factor matrices, YᵀY and the scratch space are allocated once and
+//! stay on the device; the factors come back once, at the end (f32, or f16
+//! with [`GpuStorage::F16`]: half the memory and the gather traffic, f32
+//! arithmetic). Each CSR goes in chunks of whole rows that fit one binding
+//! (`chunks.rs`), so the data may exceed any one buffer; the chunks stay
+//! resident when they fit the memory limit beside the rest, and are otherwise
+//! streamed from host memory each half-iteration through two buffers used in
+//! turn, the next chunk copied while the current one is solved. A
+//! half-iteration reads back one word (the first row that failed, if any)
+//! and the objective a few partial sums (and two f×f Gram matrices for
+//! implicit models).
 //!
 //! Work per half-iteration (kernels in `shaders/`, described in docs/GPU.md):
 //! 1. implicit models: YᵀY of the fixed side (`gram.wgsl`);
@@ -14,13 +20,15 @@
 //!    each row's matrix (`row_gram.wgsl`), then its factorisation and solve
 //!    (`cholesky.wgsl`).
 //!
-//! Rows are dispatched longest first (sorted by degree), so that on power-law
-//! data the few very long rows start at once and run beside the many short
-//! ones instead of trailing at the end.
+//! Within a chunk, rows are dispatched longest first (sorted by degree), so
+//! that on power-law data the few very long rows start at once and run beside
+//! the many short ones instead of trailing at the end.
 
+mod chunks;
 mod context;
 mod kernels;
 mod shaders;
+mod topk;
 
 use std::time::Instant;
 
@@ -30,9 +38,12 @@ use gramrec_core::{Error, ModelKind, Result, Side, SolveError, Solver};
 pub use context::{Gpu, Unavailable};
 pub use kernels::MAX_FACTORS;
 use kernels::{Kernels, LOSS_ROWS_PER_GROUP};
+pub use topk::{GpuTopK, MAX_K};
+
+use chunks::Chunk;
 
 use super::{Backend, Loss, PhaseTimes, Problem};
-use crate::config::{Fault, GpuOptions};
+use crate::config::{Fault, GpuOptions, GpuStorage};
 
 /// Most rows per Cholesky batch (the dispatch's workgroup count).
 const MAX_BATCH_ROWS: u64 = 65_535;
@@ -48,7 +59,7 @@ const TILE: u64 = 64;
 const NO_FAILURE: u32 = u32::MAX;
 /// Mesa's llvmpipe (lavapipe) silently ends a shader invocation's loops once
 /// they have run this many iterations in all.
-const SOFTWARE_LOOP_LIMIT: u64 = 65_535;
+pub(crate) const SOFTWARE_LOOP_LIMIT: u64 = 65_535;
 
 /// An upper bound on the loop iterations one invocation runs, in the solve
 /// kernels for the longest row and in the loss kernel for the heaviest group
@@ -90,14 +101,42 @@ fn solve_loop_iterations(p: &Problem<'_>, n: u64) -> u64 {
     }
 }
 
-/// One side's data on the device.
-struct SideBuffers {
-    rows: usize,
-    /// The CSR offsets, then the rows in dispatch order.
+/// Where the interactions live during a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// Uploaded once.
+    Resident,
+    /// Copied from host memory, chunk by chunk, each time they are used.
+    Streamed,
+}
+
+/// One chunk's interactions on the device (see [`Chunk::index`]).
+struct ChunkBuffers {
     index: wgpu::Buffer,
     cols: wgpu::Buffer,
     vals: wgpu::Buffer,
+}
+
+/// One side's data on the device.
+struct SideBuffers {
+    rows: usize,
+    chunks: Vec<Chunk>,
+    /// Resident: one set per chunk. Streamed: [`slots`] sets sized for the
+    /// largest chunk, chunk c in set c % slots, and each chunk's index kept
+    /// on the host.
+    data: Vec<ChunkBuffers>,
+    host_index: Vec<Vec<u32>>,
     factors: wgpu::Buffer,
+}
+
+/// Prepared dispatches for one chunk of a side.
+struct ChunkPlan {
+    /// Solving the chunk: (bind group, rows) per batch; CG has one batch.
+    batches: Vec<(wgpu::BindGroup, u32)>,
+    /// The chunk's objective terms, and the buffer of per-workgroup sums.
+    loss: wgpu::BindGroup,
+    loss_partials: wgpu::Buffer,
+    loss_groups: (u32, u32),
 }
 
 /// Prepared dispatches for one side.
@@ -105,27 +144,88 @@ struct SidePlan {
     /// YᵀY of this side's factors, and its partial-sum count.
     gram: wgpu::BindGroup,
     gram_chunks: u32,
-    /// Solving this side: (bind group, rows) per batch; CG has one batch.
-    batches: Vec<(wgpu::BindGroup, u32)>,
-    /// This side's objective terms, and the buffer of per-workgroup sums.
-    loss: wgpu::BindGroup,
-    loss_partials: wgpu::Buffer,
-    loss_groups: (u32, u32),
+    chunks: Vec<ChunkPlan>,
 }
 
-/// Bytes of device memory a run needs: the estimate checked against
-/// the memory limit before anything is allocated.
-fn memory_estimate(p: &Problem<'_>, batch_rows: u64) -> u64 {
+/// Buffer sets a streamed side uses in turn for `chunks` chunks: two, so the
+/// next chunk is copied while one is solved (one when there is only one).
+fn slots(chunks: usize) -> usize {
+    chunks.clamp(1, 2)
+}
+
+/// Words per factor row on the device.
+fn stride(d: usize, storage: GpuStorage) -> usize {
+    match storage {
+        GpuStorage::F32 => d,
+        GpuStorage::F16 => d.div_ceil(2),
+    }
+}
+
+/// Factors (rows × `d`) as the kernels store them (`shaders/constants.wgsl`):
+/// f32 bits, or f16 pairs with element 2j in the low half.
+fn to_device(values: &[f32], d: usize, storage: GpuStorage) -> Vec<u32> {
+    match storage {
+        GpuStorage::F32 => bytemuck::cast_slice(values).to_vec(),
+        GpuStorage::F16 => {
+            let bits = |v: Option<&f32>| v.map_or(0, |&v| half::f16::from_f32(v).to_bits() as u32);
+            values
+                .chunks(d.max(1))
+                .flat_map(|row| row.chunks(2).map(move |p| bits(p.first()) | bits(p.get(1)) << 16))
+                .collect()
+        }
+    }
+}
+
+/// The inverse of [`to_device`] for `rows` rows.
+fn from_device(words: &[u32], rows: usize, d: usize, storage: GpuStorage) -> Vec<f32> {
+    match storage {
+        GpuStorage::F32 => bytemuck::cast_slice(words).to_vec(),
+        GpuStorage::F16 => {
+            let value = |bits: u32| half::f16::from_bits(bits as u16).to_f32();
+            let per = stride(d, storage);
+            (0..rows).flat_map(|r| (0..d).map(move |k| value(words[r * per + k / 2] >> (16 * (k % 2))))).collect()
+        }
+    }
+}
+
+/// Bytes of device memory a run needs besides the interactions: the estimate
+/// checked against the memory limit before anything is allocated.
+fn fixed_memory(p: &Problem<'_>, batch_rows: u64, storage: GpuStorage) -> u64 {
     let (f, d) = (p.params.factors as u64, p.params.dim() as u64);
     let data = p.data;
     let rows = (data.users.len() + data.items.len()) as u64;
-    let csr = 2 * (4 * rows + 2 * 4 + 8 * data.nnz() as u64);
-    let order = 4 * rows;
-    let factors = 4 * d * rows;
+    let factors = 4 * stride(d as usize, storage) as u64 * rows;
     let gram = 4 * f * f * (1 + MAX_GRAM_CHUNKS);
     let systems = if p.solver.solver == Solver::Cholesky { 4 * d * d * batch_rows } else { 0 };
     let readback = 4 * d * data.users.len().max(data.items.len()) as u64;
-    csr + order + factors + gram + systems + readback + 16 * rows / LOSS_ROWS_PER_GROUP as u64
+    factors + gram + systems + readback + 16 * rows / LOSS_ROWS_PER_GROUP as u64
+}
+
+/// Resident or streamed, from the bytes each needs (the fixed part
+/// included), or why neither fits the limit.
+fn placement(resident: u64, streamed: u64, options: &GpuOptions) -> Result<(Placement, u64)> {
+    if options.stream {
+        return Ok((Placement::Streamed, streamed));
+    }
+    match options.memory_limit {
+        Some(limit) if resident > limit && streamed < resident && streamed <= limit => {
+            Ok((Placement::Streamed, streamed))
+        }
+        Some(limit) if resident > limit => {
+            let streaming = if streamed < resident {
+                format!(" (streaming the interactions from host memory would need {})", human(streamed))
+            } else {
+                String::new()
+            };
+            Err(Error::Gpu(format!(
+                "training needs about {} of GPU memory but GRAMREC_GPU_MEMORY_LIMIT allows {}{streaming}; use fewer \
+                 --factors, --gpu-storage f16, filter rare users and items, or --device cpu",
+                human(resident),
+                human(limit)
+            )))
+        }
+        _ => Ok((Placement::Resident, resident)),
+    }
 }
 
 /// ALS on a GPU.
@@ -138,6 +238,8 @@ pub struct GpuBackend<'a> {
     plans: [SidePlan; 2],
     gram: wgpu::Buffer,
     status: wgpu::Buffer,
+    placement: Placement,
+    storage: GpuStorage,
     halves: usize,
     fault: Option<Fault>,
     memory: u64,
@@ -149,8 +251,11 @@ fn groups_2d(n: u32, max_per_dim: u32) -> (u32, u32) {
     (x, n.div_ceil(x).max(1))
 }
 
-fn uniform(gpu: &Gpu, label: &str, words: [u32; 4]) -> Result<wgpu::Buffer> {
-    gpu.upload(label, &words, wgpu::BufferUsages::UNIFORM)
+/// The uniform of a dispatch over a chunk's rows (`Rows` in
+/// `shaders/row_common.wgsl`).
+fn rows_uniform(gpu: &Gpu, count: u32, first: u32, data_terms: bool, chunk: &Chunk) -> Result<wgpu::Buffer> {
+    let words = [count, first, u32::from(data_terms), chunk.rows.len() as u32, chunk.rows.start as u32, 0, 0, 0];
+    gpu.upload("rows", &words, wgpu::BufferUsages::UNIFORM)
 }
 
 fn bind(gpu: &Gpu, layout: &wgpu::BindGroupLayout, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
@@ -172,12 +277,6 @@ impl<'a> GpuBackend<'a> {
                 p.params.factors
             )));
         }
-        if p.data.nnz() >= u32::MAX as usize {
-            return Err(Error::Gpu(format!(
-                "{} interactions is more than the GPU kernels index (2³² − 1); use --device cpu",
-                p.data.nnz()
-            )));
-        }
         let gpu = Gpu::open(options).map_err(|e| Error::Gpu(e.to_string()))?;
         let d = p.params.dim() as u64;
         let batch_rows = if p.solver.solver == Solver::Cholesky {
@@ -187,15 +286,16 @@ impl<'a> GpuBackend<'a> {
         } else {
             0
         };
-        let needed = memory_estimate(&p, batch_rows);
-        if let Some(limit) = options.memory_limit.filter(|&l| needed > l) {
-            return Err(Error::Gpu(format!(
-                "training needs about {} of GPU memory but GRAMREC_GPU_MEMORY_LIMIT allows {}; use fewer \
-                 --factors, filter rare users and items, or --device cpu",
-                human(needed),
-                human(limit)
-            )));
-        }
+        let binding = gpu.max_binding() / 4;
+        let most = options.chunk_interactions.unwrap_or(binding);
+        let user_chunks = chunks::split(&p.data.by_user, most, binding, "user")?;
+        let item_chunks = chunks::split(&p.data.by_item, most, binding, "item")?;
+        let fixed = fixed_memory(&p, batch_rows, options.storage);
+        let all = |c: &[Chunk]| c.iter().map(Chunk::bytes).sum::<u64>();
+        let in_turn = |c: &[Chunk]| slots(c.len()) as u64 * c.iter().map(Chunk::bytes).max().unwrap_or(0);
+        let resident = fixed + all(&user_chunks) + all(&item_chunks);
+        let streamed = fixed + in_turn(&user_chunks) + in_turn(&item_chunks);
+        let (placement, needed) = placement(resident, streamed, &options)?;
         if gpu.is_software() {
             let longest = p.data.by_user.max_degree().max(p.data.by_item.max_degree());
             let loops = loop_iterations(&p);
@@ -209,28 +309,45 @@ impl<'a> GpuBackend<'a> {
                 )));
             }
         }
-        let kernels = Kernels::new(
-            &gpu,
-            &p.params,
-            p.global_mean,
-            p.solver.cg_steps,
-            options.fault == Some(Fault::BrokenShader),
-        )?;
-        let side = |csr: &gramrec_data::Csr, factors: &[f32], name: &str| -> Result<SideBuffers> {
-            let mut order: Vec<u32> = (0..csr.rows() as u32).collect();
-            order.sort_by_key(|&r| std::cmp::Reverse(csr.degree(r as usize)));
-            let index: Vec<u32> = csr.indptr.iter().map(|&o| o as u32).chain(order).collect();
-            let storage = wgpu::BufferUsages::STORAGE;
+        let half = options.storage == GpuStorage::F16;
+        let broken = options.fault == Some(Fault::BrokenShader);
+        let kernels = Kernels::new(&gpu, &p.params, p.global_mean, p.solver.cg_steps, half, broken)?;
+        let storage = wgpu::BufferUsages::STORAGE;
+        let side = |csr: &gramrec_data::Csr, chunks: Vec<Chunk>, factors: &[f32], name: &str| -> Result<SideBuffers> {
+            let upload = |c: &Chunk| -> Result<ChunkBuffers> {
+                Ok(ChunkBuffers {
+                    index: gpu.upload(&format!("{name} offsets and order"), &c.index(csr), storage)?,
+                    cols: gpu.upload(&format!("{name} interactions"), &csr.indices[c.interactions.clone()], storage)?,
+                    vals: gpu.upload(&format!("{name} values"), &csr.values[c.interactions.clone()], storage)?,
+                })
+            };
+            let (data, host_index) = match placement {
+                Placement::Resident => (chunks.iter().map(upload).collect::<Result<Vec<_>>>()?, Vec::new()),
+                Placement::Streamed => {
+                    let rows = chunks.iter().map(|c| c.rows.len() as u64).max().unwrap_or(0);
+                    let interactions = chunks.iter().map(|c| c.interactions.len() as u64).max().unwrap_or(0);
+                    let slot = || -> Result<ChunkBuffers> {
+                        Ok(ChunkBuffers {
+                            index: gpu.scratch(&format!("{name} offsets and order"), 4 * (2 * rows + 1))?,
+                            cols: gpu.scratch(&format!("{name} interactions"), 4 * interactions)?,
+                            vals: gpu.scratch(&format!("{name} values"), 4 * interactions)?,
+                        })
+                    };
+                    let data = (0..slots(chunks.len())).map(|_| slot()).collect::<Result<Vec<_>>>()?;
+                    (data, chunks.iter().map(|c| c.index(csr)).collect())
+                }
+            };
+            let words = to_device(factors, d as usize, options.storage);
             Ok(SideBuffers {
                 rows: csr.rows(),
-                index: gpu.upload(&format!("{name} offsets and order"), &index, storage)?,
-                cols: gpu.upload(&format!("{name} interactions"), &csr.indices, storage)?,
-                vals: gpu.upload(&format!("{name} values"), &csr.values, storage)?,
-                factors: gpu.upload(&format!("{name} factors"), factors, storage)?,
+                chunks,
+                data,
+                host_index,
+                factors: gpu.upload(&format!("{name} factors"), &words, storage)?,
             })
         };
-        let users = side(&p.data.by_user, users, "user")?;
-        let items = side(&p.data.by_item, items, "item")?;
+        let users = side(&p.data.by_user, user_chunks, users, "user")?;
+        let items = side(&p.data.by_item, item_chunks, items, "item")?;
         let f = p.params.factors as u64;
         let gram = gpu.scratch("YᵀY", 4 * f * f)?;
         let partials = gpu.scratch("YᵀY partial sums", 4 * f * f * MAX_GRAM_CHUNKS)?;
@@ -241,43 +358,89 @@ impl<'a> GpuBackend<'a> {
             let n = this.rows as u64;
             let chunk_rows = n.div_ceil(MAX_GRAM_CHUNKS).max(MIN_GRAM_CHUNK_ROWS);
             let gram_chunks = n.div_ceil(chunk_rows).max(1);
-            let shape = uniform(&gpu, "YᵀY shape", [n as u32, chunk_rows as u32, gram_chunks as u32, 0])?;
+            let shape = gpu.upload(
+                "YᵀY shape",
+                &[n as u32, chunk_rows as u32, gram_chunks as u32, 0],
+                wgpu::BufferUsages::UNIFORM,
+            )?;
             let gram_group = bind(&gpu, &kernels.gram_layout, &[&shape, &this.factors, &partials, &gram]);
-            let rows_group = |rows: &wgpu::Buffer, out: &wgpu::Buffer| {
-                let buffers =
-                    [rows, &this.index, &this.cols, &this.vals, &other.factors, &gram, &systems, &this.factors, out];
-                bind(&gpu, &kernels.row_layout, &buffers)
-            };
-            let per_batch = if p.solver.solver == Solver::Cholesky { batch_rows } else { n.max(1) };
-            let mut batches = Vec::new();
-            for first in (0..n).step_by(per_batch as usize) {
-                let count = per_batch.min(n - first) as u32;
-                let words = uniform(&gpu, "batch", [count, first as u32, 0, n as u32])?;
-                batches.push((rows_group(&words, &status), count));
+            let mut plans = Vec::new();
+            for (c, chunk) in this.chunks.iter().enumerate() {
+                let data = &this.data[c % this.data.len()];
+                let group = |rows: &wgpu::Buffer, out: &wgpu::Buffer| {
+                    let buffers = [
+                        rows,
+                        &data.index,
+                        &data.cols,
+                        &data.vals,
+                        &other.factors,
+                        &gram,
+                        &systems,
+                        &this.factors,
+                        out,
+                    ];
+                    bind(&gpu, &kernels.row_layout, &buffers)
+                };
+                let n = chunk.rows.len() as u64;
+                let per_batch = if p.solver.solver == Solver::Cholesky { batch_rows } else { n };
+                let mut batches = Vec::new();
+                for first in (0..n).step_by(per_batch as usize) {
+                    let count = per_batch.min(n - first) as u32;
+                    batches.push((group(&rows_uniform(&gpu, count, first as u32, false, chunk)?, &status), count));
+                }
+                let (gx, gy) = groups_2d((n as u32).div_ceil(LOSS_ROWS_PER_GROUP), max_dim);
+                let loss_partials = gpu.scratch("loss partial sums", 8 * gx as u64 * gy as u64)?;
+                let loss = group(&rows_uniform(&gpu, n as u32, 0, is_users, chunk)?, &loss_partials);
+                plans.push(ChunkPlan { batches, loss, loss_partials, loss_groups: (gx, gy) });
             }
-            let (gx, gy) = groups_2d((n as u32).div_ceil(LOSS_ROWS_PER_GROUP), max_dim);
-            let loss_partials = gpu.scratch("loss partial sums", 8 * gx as u64 * gy as u64)?;
-            let words = uniform(&gpu, "loss rows", [n as u32, 0, u32::from(is_users), n as u32])?;
-            let loss = rows_group(&words, &loss_partials);
-            Ok(SidePlan {
-                gram: gram_group,
-                gram_chunks: gram_chunks as u32,
-                batches,
-                loss,
-                loss_partials,
-                loss_groups: (gx, gy),
-            })
+            Ok(SidePlan { gram: gram_group, gram_chunks: gram_chunks as u32, chunks: plans })
         };
         let plans = [plan(&users, &items, true)?, plan(&items, &users, false)?];
         gpu.check()?;
-        Ok(Self { p, gpu, kernels, users, items, plans, gram, status, halves: 0, fault: options.fault, memory: needed })
+        Ok(Self {
+            p,
+            gpu,
+            kernels,
+            users,
+            items,
+            plans,
+            gram,
+            status,
+            placement,
+            storage: options.storage,
+            halves: 0,
+            fault: options.fault,
+            memory: needed,
+        })
     }
 
-    /// The prepared dispatches of one side.
-    fn plan(&self, side: Side) -> &SidePlan {
+    /// Bytes of device memory the run holds (the estimate checked against
+    /// the memory limit).
+    pub fn memory(&self) -> u64 {
+        self.memory
+    }
+
+    /// The buffers and the prepared dispatches of one side.
+    fn side(&self, side: Side) -> (&SideBuffers, &SidePlan, &'a gramrec_data::Csr) {
         match side {
-            Side::Users => &self.plans[0],
-            Side::Items => &self.plans[1],
+            Side::Users => (&self.users, &self.plans[0], &self.p.data.by_user),
+            Side::Items => (&self.items, &self.plans[1], &self.p.data.by_item),
+        }
+    }
+
+    /// Streamed runs: queues the copy of chunk `c` of `side` into its buffers,
+    /// done on the device before the next submission. (Resident: nothing.)
+    fn stage(&self, side: Side, c: usize) {
+        if self.placement == Placement::Resident {
+            return;
+        }
+        let (buffers, _, csr) = self.side(side);
+        let chunk = &buffers.chunks[c];
+        let slot = &buffers.data[c % buffers.data.len()];
+        self.gpu.write(&slot.index, &buffers.host_index[c]);
+        if !chunk.interactions.is_empty() {
+            self.gpu.write(&slot.cols, &csr.indices[chunk.interactions.clone()]);
+            self.gpu.write(&slot.vals, &csr.values[chunk.interactions.clone()]);
         }
     }
 
@@ -300,7 +463,7 @@ impl<'a> GpuBackend<'a> {
         if self.p.params.kind != ModelKind::Implicit {
             return Ok(());
         }
-        let plan = self.plan(side);
+        let (_, plan, _) = self.side(side);
         let f = self.p.params.factors as u64;
         let tiles = f.div_ceil(TILE) as u32;
         let mut encoder = self.gpu.encoder();
@@ -309,12 +472,52 @@ impl<'a> GpuBackend<'a> {
         self.gpu.run(encoder)
     }
 
-    /// Runs one dispatch over `rows` rows, one workgroup per row.
-    fn per_row(&self, pipeline: &wgpu::ComputePipeline, group: &wgpu::BindGroup, rows: u32) -> Result<()> {
+    /// Records one dispatch over `rows` rows, one workgroup per row.
+    fn per_row(&self, pipeline: &wgpu::ComputePipeline, group: &wgpu::BindGroup, rows: u32) -> wgpu::CommandEncoder {
         let (x, y) = groups_2d(rows, self.gpu.limits().max_compute_workgroups_per_dimension);
         let mut encoder = self.gpu.encoder();
         self.dispatch(&mut encoder, pipeline, group, (x, y, 1));
-        self.gpu.run(encoder)
+        encoder
+    }
+
+    /// CG over every chunk of `side`: one submission per chunk, with at most
+    /// two in flight, so that a streamed chunk is copied while the one before
+    /// it is solved.
+    fn cg(&self, side: Side) -> Result<()> {
+        let (_, plan, _) = self.side(side);
+        let mut previous = None;
+        for (c, chunk) in plan.chunks.iter().enumerate() {
+            self.stage(side, c);
+            let mut last = None;
+            for (group, rows) in &chunk.batches {
+                last = Some(self.gpu.submit(self.per_row(&self.kernels.cg, group, *rows))?);
+            }
+            if let Some(done) = std::mem::replace(&mut previous, last) {
+                self.gpu.wait(done)?;
+            }
+        }
+        previous.map_or(Ok(()), |last| self.gpu.wait(last))
+    }
+
+    /// Cholesky over every chunk of `side`, batch by batch: the row matrices,
+    /// then their solves, timed apart.
+    fn cholesky(&self, side: Side, times: &mut PhaseTimes) -> Result<()> {
+        let (_, plan, _) = self.side(side);
+        let tiles = (self.p.params.dim() as u64).div_ceil(TILE) as u32;
+        for (c, chunk) in plan.chunks.iter().enumerate() {
+            self.stage(side, c);
+            for (group, rows) in &chunk.batches {
+                let t0 = Instant::now();
+                let mut encoder = self.gpu.encoder();
+                self.dispatch(&mut encoder, &self.kernels.row_gram, group, (*rows, tiles, tiles));
+                self.gpu.run(encoder)?;
+                times.build += t0.elapsed().as_secs_f64();
+                let t1 = Instant::now();
+                self.gpu.run(self.per_row(&self.kernels.cholesky, group, *rows))?;
+                times.solve += t1.elapsed().as_secs_f64();
+            }
+        }
+        Ok(())
     }
 }
 
@@ -324,7 +527,18 @@ impl Backend for GpuBackend<'_> {
     }
 
     fn summary(&self) -> String {
-        format!("{}, {} of GPU memory", self.describe(), human(self.memory))
+        let mut s = format!("{}, {} of GPU memory", self.describe(), human(self.memory));
+        let chunks = self.users.chunks.len() + self.items.chunks.len();
+        if chunks > 2 {
+            s += &format!(", interactions in {chunks} chunks");
+        }
+        if self.placement == Placement::Streamed {
+            s += ", streamed from host memory";
+        }
+        if self.storage == GpuStorage::F16 {
+            s += ", f16 factors";
+        }
+        s
     }
 
     fn solve(&mut self, side: Side) -> Result<PhaseTimes> {
@@ -336,24 +550,13 @@ impl Backend for GpuBackend<'_> {
         self.gram_of(side.other())?;
         let mut times = PhaseTimes { build: start.elapsed().as_secs_f64(), solve: 0.0 };
         self.gpu.write(&self.status, &[NO_FAILURE]);
-        let plan = self.plan(side);
-        let tiles = (self.p.params.dim() as u64).div_ceil(TILE) as u32;
-        for (group, rows) in &plan.batches {
-            let t0 = Instant::now();
-            match self.p.solver.solver {
-                Solver::Cg => self.per_row(&self.kernels.cg, group, *rows)?,
-                Solver::Cholesky => {
-                    let mut encoder = self.gpu.encoder();
-                    self.dispatch(&mut encoder, &self.kernels.row_gram, group, (*rows, tiles, tiles));
-                    self.gpu.run(encoder)?;
-                    times.build += t0.elapsed().as_secs_f64();
-                    let t1 = Instant::now();
-                    self.per_row(&self.kernels.cholesky, group, *rows)?;
-                    times.solve += t1.elapsed().as_secs_f64();
-                    continue;
-                }
+        match self.p.solver.solver {
+            Solver::Cg => {
+                let t0 = Instant::now();
+                self.cg(side)?;
+                times.solve += t0.elapsed().as_secs_f64();
             }
-            times.solve += t0.elapsed().as_secs_f64();
+            Solver::Cholesky => self.cholesky(side, &mut times)?,
         }
         let failed = self.gpu.read::<u32>(&self.status, 0, 1)?[0];
         if failed != NO_FAILURE {
@@ -380,15 +583,18 @@ impl Backend for GpuBackend<'_> {
             loss.data += yty.iter().zip(&xtx).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>();
         }
         for side in [Side::Users, Side::Items] {
-            let plan = self.plan(side);
-            let (x, y) = plan.loss_groups;
-            let mut encoder = self.gpu.encoder();
-            self.dispatch(&mut encoder, &self.kernels.loss, &plan.loss, (x, y, 1));
-            self.gpu.run(encoder)?;
-            let partials = self.gpu.read::<[f32; 2]>(&plan.loss_partials, 0, (x * y) as usize)?;
-            for [data, reg] in partials {
-                loss.data += data as f64;
-                loss.reg += reg as f64;
+            let (_, plan, _) = self.side(side);
+            for (c, chunk) in plan.chunks.iter().enumerate() {
+                self.stage(side, c);
+                let (x, y) = chunk.loss_groups;
+                let mut encoder = self.gpu.encoder();
+                self.dispatch(&mut encoder, &self.kernels.loss, &chunk.loss, (x, y, 1));
+                self.gpu.run(encoder)?;
+                let partials = self.gpu.read::<[f32; 2]>(&chunk.loss_partials, 0, (x * y) as usize)?;
+                for [data, reg] in partials {
+                    loss.data += data as f64;
+                    loss.reg += reg as f64;
+                }
             }
         }
         Ok(loss)
@@ -396,8 +602,11 @@ impl Backend for GpuBackend<'_> {
 
     fn factors(&mut self) -> Result<(Vec<f32>, Vec<f32>)> {
         let d = self.p.params.dim();
-        let users = self.gpu.read::<f32>(&self.users.factors, 0, self.users.rows * d)?;
-        let items = self.gpu.read::<f32>(&self.items.factors, 0, self.items.rows * d)?;
-        Ok((users, items))
+        let per = stride(d, self.storage);
+        let read = |side: &SideBuffers| -> Result<Vec<f32>> {
+            let words = self.gpu.read::<u32>(&side.factors, 0, side.rows * per)?;
+            Ok(from_device(&words, side.rows, d, self.storage))
+        };
+        Ok((read(&self.users)?, read(&self.items)?))
     }
 }

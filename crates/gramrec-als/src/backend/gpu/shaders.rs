@@ -1,6 +1,7 @@
 //! The WGSL sources, loaded in one place from the top-level `shaders/`
-//! folder, and each kernel's source put together from them: every kernel
-//! starts with `constants.wgsl`, so every pipeline takes the same constants.
+//! folder, and each kernel's source put together from them: every training
+//! kernel starts with `constants.wgsl`, so every one of their pipelines takes
+//! the same constants.
 
 /// A file of the top-level `shaders/` folder, embedded at build time.
 macro_rules! wgsl {
@@ -25,6 +26,8 @@ const CHOLESKY: &str = wgsl!("cholesky.wgsl");
 const CG: &str = wgsl!("cg.wgsl");
 /// The objective's terms.
 const LOSS: &str = wgsl!("loss.wgsl");
+/// Each user's best items (`recommend --all`).
+const TOPK: &str = wgsl!("topk.wgsl");
 
 /// The kernels, by what they compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,18 +42,23 @@ pub enum Kernel {
     Cg,
     /// The objective's terms.
     Loss,
+    /// Each user's best items, for a batch of users (not a training kernel:
+    /// its constants are its own, and its list length comes first, as
+    /// `const K`).
+    TopK,
 }
 
 impl Kernel {
     /// The kernel's whole source.
     pub fn source(self) -> String {
         let parts: &[&str] = match self {
-            Kernel::Gram => &[TILE, GRAM],
-            Kernel::RowGram => &[ROW_COMMON, TILE, ROW_GRAM],
-            Kernel::Cholesky => &[ROW_COMMON, CHOLESKY],
-            Kernel::Cg => &[ROW_COMMON, CG],
-            Kernel::Loss => &[ROW_COMMON, LOSS],
+            Kernel::Gram => &[CONSTANTS, TILE, GRAM],
+            Kernel::RowGram => &[CONSTANTS, ROW_COMMON, TILE, ROW_GRAM],
+            Kernel::Cholesky => &[CONSTANTS, ROW_COMMON, CHOLESKY],
+            Kernel::Cg => &[CONSTANTS, ROW_COMMON, CG],
+            Kernel::Loss => &[CONSTANTS, ROW_COMMON, LOSS],
+            Kernel::TopK => &[TILE, TOPK],
         };
-        std::iter::once(CONSTANTS).chain(parts.iter().copied()).collect::<Vec<_>>().join("\n")
+        parts.join("\n")
     }
 }

@@ -1,0 +1,195 @@
+//! The k best items of every user on the GPU (`recommend --all --device
+//! gpu`), with `shaders/topk.wgsl`: users go in batches, each batch's user
+//! factors, score constants and seen items uploaded and its candidates read
+//! back (16 lists of k per user, merged here), so host memory stays bounded
+//! by one batch. The item factors stay on the device. On a software adapter,
+//! whose shader loops stop after 65,535 iterations, the items are scored in
+//! ranges small enough for that, and the candidates of every range merged.
+
+use std::ops::Range;
+
+use gramrec_core::topk::better;
+use gramrec_core::{Error, Result};
+
+use super::context::Gpu;
+use super::kernels::{layout, pipeline, Access};
+use super::shaders::Kernel;
+use super::SOFTWARE_LOOP_LIMIT;
+use crate::backend::TopKScorer;
+use crate::config::GpuOptions;
+
+/// The longest list the kernel keeps per user (each thread holds 4 × k
+/// candidates in registers or local memory).
+pub const MAX_K: usize = 128;
+/// Lists per user: one per column of the 16 × 16 threads.
+const COLUMNS: u64 = 16;
+/// Users per workgroup, and items per tile.
+const TILE: u64 = 64;
+/// At most this many users per batch.
+const MAX_BATCH_USERS: u64 = 16 * 1024;
+/// "No item" in a candidate slot.
+const NONE: u32 = u32::MAX;
+
+/// The compiled kernel and the resident items.
+pub struct GpuTopK {
+    gpu: Gpu,
+    layout: wgpu::BindGroupLayout,
+    pipeline: wgpu::ComputePipeline,
+    items: wgpu::Buffer,
+    offsets: wgpu::Buffer,
+    factors: usize,
+    k: usize,
+    /// Item ranges scored one dispatch each.
+    passes: Vec<Range<u32>>,
+    batch_users: usize,
+}
+
+impl GpuTopK {
+    /// Uploads `items` (rows × `factors`) and their per-item score terms, and
+    /// compiles the kernel for lists of `k`. `longest_seen` (the most items
+    /// any user has seen) bounds the loop work on software adapters.
+    pub fn new(
+        items: &[f32],
+        factors: usize,
+        offsets: Option<&[f32]>,
+        k: usize,
+        longest_seen: usize,
+        options: GpuOptions,
+    ) -> Result<Self> {
+        if k == 0 || k > MAX_K {
+            return Err(Error::Gpu(format!("the GPU keeps at most {MAX_K} items per user, not {k}; use --device cpu")));
+        }
+        let count = items.len() / factors.max(1);
+        let gpu = Gpu::open(options).map_err(|e| Error::Gpu(e.to_string()))?;
+        let storage = wgpu::BufferUsages::STORAGE;
+        let zeros;
+        let offsets = match offsets {
+            Some(o) => o,
+            None => {
+                zeros = vec![0.0f32; count];
+                &zeros
+            }
+        };
+        let item_buffer = gpu.upload("item factors", items, storage)?;
+        let offset_buffer = gpu.upload("item score terms", offsets, storage)?;
+        use Access::*;
+        let layout = layout(&gpu, "top k", &[Uniform, Read, Read, Read, Read, Read, Read, ReadWrite]);
+        let source = format!("const K: u32 = {k}u;\n{}", Kernel::TopK.source());
+        let pipeline = pipeline(&gpu, "top k", &source, "main", &layout, &[("F", factors as f64)]);
+        gpu.check().map_err(|e| Error::Gpu(format!("the top-k shader failed to compile: {e}")))?;
+        let per_pass = if gpu.is_software() {
+            // Loop iterations per tile of 64 items: the factor strips, then
+            // 16 candidates, each maybe rescanning a list of k; the seen
+            // cursor adds at most `longest_seen` in all. Half the limit, for
+            // the loops this leaves out.
+            let per_tile = (factors as u64).div_ceil(16) * 24 + 16 * (k as u64 + 2);
+            let room = (SOFTWARE_LOOP_LIMIT / 2).saturating_sub(longest_seen as u64 + 4 * k as u64 + 8);
+            let tiles = room / per_tile;
+            if tiles == 0 {
+                return Err(Error::Gpu(format!(
+                    "{} is a software driver that stops shader loops after {SOFTWARE_LOOP_LIMIT} iterations, too \
+                     few for {factors} factors and top {k}; use --device cpu",
+                    gpu.name()
+                )));
+            }
+            tiles * TILE
+        } else {
+            count.max(1) as u64
+        };
+        let passes = (0..count as u64)
+            .step_by(per_pass as usize)
+            .map(|a| a as u32..(a + per_pass).min(count as u64) as u32)
+            .collect();
+        let out_per_user = COLUMNS * k as u64 * 8;
+        let batch = (gpu.max_binding() / out_per_user).min(MAX_BATCH_USERS) / TILE * TILE;
+        if batch == 0 {
+            return Err(Error::Gpu("the GPU's buffers are too small for top-k lists; use --device cpu".into()));
+        }
+        Ok(Self {
+            gpu,
+            layout,
+            pipeline,
+            items: item_buffer,
+            offsets: offset_buffer,
+            factors,
+            k,
+            passes,
+            batch_users: batch as usize,
+        })
+    }
+
+    /// The candidates of `users` (at most one batch) for the items of `pass`.
+    fn candidates(
+        &self,
+        users: &[f32],
+        constants: &[f32],
+        seen: (&[u32], &[u32]),
+        pass: &Range<u32>,
+    ) -> Result<Vec<[u32; 2]>> {
+        let n = constants.len() as u64;
+        let storage = wgpu::BufferUsages::STORAGE;
+        let shape = [n as u32, pass.start, pass.end, 0];
+        let buffers = [
+            self.gpu.upload("top-k shape", &shape, wgpu::BufferUsages::UNIFORM)?,
+            self.gpu.upload("user factors", users, storage)?,
+            self.gpu.upload("user score terms", constants, storage)?,
+            self.gpu.upload("seen offsets", seen.0, storage)?,
+            self.gpu.upload("seen items", seen.1, storage)?,
+            self.gpu.scratch("top-k candidates", n * COLUMNS * self.k as u64 * 8)?,
+        ];
+        let [shape, users, constants, seen_index, seen_items, out] = &buffers;
+        let entries: Vec<wgpu::BindGroupEntry> =
+            [shape, users, &self.items, &self.offsets, constants, seen_index, seen_items, out]
+                .iter()
+                .enumerate()
+                .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+                .collect();
+        let group = self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("top k"),
+            layout: &self.layout,
+            entries: &entries,
+        });
+        let mut encoder = self.gpu.encoder();
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups(n.div_ceil(TILE) as u32, 1, 1);
+        }
+        self.gpu.run(encoder)?;
+        self.gpu.read::<[u32; 2]>(out, 0, (n * COLUMNS) as usize * self.k)
+    }
+}
+
+impl TopKScorer for GpuTopK {
+    fn describe(&self) -> String {
+        format!("gpu {}", self.gpu.name())
+    }
+
+    fn batch(&self) -> usize {
+        self.batch_users
+    }
+
+    fn top_k(&self, users: &[f32], constants: &[f32], excludes: &[&[usize]]) -> Result<Vec<Vec<(usize, f32)>>> {
+        assert!(constants.len() <= self.batch_users && users.len() == constants.len() * self.factors);
+        let mut index = vec![0u32];
+        let mut items = Vec::new();
+        for e in excludes {
+            let mut sorted: Vec<u32> = e.iter().map(|&i| i as u32).collect();
+            sorted.sort_unstable();
+            items.extend(sorted);
+            index.push(items.len() as u32);
+        }
+        let per_user = COLUMNS as usize * self.k;
+        let mut merged: Vec<Vec<(usize, f32)>> = vec![Vec::new(); constants.len()];
+        for pass in &self.passes {
+            let found = self.candidates(users, constants, (&index, &items), pass)?;
+            for (list, slots) in merged.iter_mut().zip(found.chunks(per_user)) {
+                list.extend(slots.iter().filter(|[_, i]| *i != NONE).map(|&[s, i]| (i as usize, f32::from_bits(s))));
+                list.sort_unstable_by(better);
+                list.truncate(self.k);
+            }
+        }
+        Ok(merged)
+    }
+}
