@@ -266,12 +266,55 @@ pub fn conjugate_gradient<M: Madd>(
     }
 }
 
-/// out ← M·v for the full (both triangles stored) symmetric f×f matrix `m`.
+/// out ← M·v for the full (both triangles stored) symmetric f×f matrix `m`,
+/// as Σ_j v_j·(row j of M): four rows per pass over `out`, so the products
+/// vectorise along the rows with no horizontal sums (each element's sum runs
+/// over j in order: the same result on every run).
 #[inline(always)]
 pub fn symv<M: Madd>(m: &[f32], v: &[f32], out: &mut [f32]) {
     let f = v.len();
-    for (i, o) in out.iter_mut().enumerate().take(f) {
-        *o = dot::<M>(&m[i * f..(i + 1) * f], v);
+    let out = &mut out[..f];
+    out.fill(0.0);
+    let mut j = 0;
+    while j + 4 <= f {
+        let (v0, v1, v2, v3) = (v[j], v[j + 1], v[j + 2], v[j + 3]);
+        let rows = &m[j * f..(j + 4) * f];
+        let (r0, rest) = rows.split_at(f);
+        let (r1, rest) = rest.split_at(f);
+        let (r2, r3) = rest.split_at(f);
+        for ((((o, &a), &b), &c), &d) in out.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
+            *o = M::madd(v3, d, M::madd(v2, c, M::madd(v1, b, M::madd(v0, a, *o))));
+        }
+        j += 4;
+    }
+    while j < f {
+        axpy::<M>(v[j], &m[j * f..(j + 1) * f], out);
+        j += 1;
+    }
+}
+
+/// out ← out + Σ_k w_k (z_k·v) z_k over the rows z_k of `z` (n×d): four rows
+/// at a time, their dot products side by side and their updates in one pass
+/// over `out`. Each term is [`dot`] and [`axpy`]'s, added in row order, so
+/// the result equals doing them one by one.
+#[inline(always)]
+pub fn add_rank_one_products<M: Madd>(z: &[f32], w: &[f32], v: &[f32], out: &mut [f32]) {
+    let d = v.len();
+    let quads = w.len() / 4;
+    for (block, ws) in z.chunks_exact(4 * d).zip(w.chunks_exact(4)) {
+        let (z0, rest) = block.split_at(d);
+        let (z1, rest) = rest.split_at(d);
+        let (z2, z3) = rest.split_at(d);
+        let s0 = ws[0] * dot::<M>(z0, v);
+        let s1 = ws[1] * dot::<M>(z1, v);
+        let s2 = ws[2] * dot::<M>(z2, v);
+        let s3 = ws[3] * dot::<M>(z3, v);
+        for ((((o, &a), &b), &c), &e) in out.iter_mut().zip(z0).zip(z1).zip(z2).zip(z3) {
+            *o = M::madd(s3, e, M::madd(s2, c, M::madd(s1, b, M::madd(s0, a, *o))));
+        }
+    }
+    for (zi, &wi) in z[4 * quads * d..].chunks_exact(d).zip(&w[4 * quads..]) {
+        axpy::<M>(wi * dot::<M>(zi, v), zi, out);
     }
 }
 
@@ -341,6 +384,38 @@ mod tests {
                 (ax - b[i] as f64).abs()
             })
             .fold(0.0, f64::max) as f32
+    }
+
+    #[test]
+    fn symv_matches_the_plain_sums() {
+        for f in [1, 3, 8, 17, 64] {
+            let mut s = f as u64 * 31;
+            let (m, _) = spd(f, s);
+            let v: Vec<f32> = (0..f).map(|_| lcg(&mut s)).collect();
+            let mut out = vec![f32::NAN; f];
+            symv::<Fused>(&m, &v, &mut out);
+            for (i, &o) in out.iter().enumerate() {
+                let want: f64 = (0..f).map(|j| m[i * f + j] as f64 * v[j] as f64).sum();
+                assert!((o as f64 - want).abs() < 1e-4 * want.abs().max(1.0), "symv f={f} row {i}: {o} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn blocked_rank_one_products_equal_dot_and_axpy_one_row_at_a_time() {
+        for (d, n) in [(1, 0), (3, 5), (8, 4), (17, 9), (65, 13)] {
+            let mut s = (d * 31 + n) as u64;
+            let v: Vec<f32> = (0..d).map(|_| lcg(&mut s)).collect();
+            let z: Vec<f32> = (0..n * d).map(|_| lcg(&mut s)).collect();
+            let w: Vec<f32> = (0..n).map(|_| lcg(&mut s)).collect();
+            let mut blocked = v.clone();
+            add_rank_one_products::<Fused>(&z, &w, &v, &mut blocked);
+            let mut one_by_one = v.clone();
+            for (zi, &wi) in z.chunks_exact(d).zip(&w) {
+                axpy::<Fused>(wi * dot::<Fused>(zi, &v), zi, &mut one_by_one);
+            }
+            assert_eq!(blocked, one_by_one, "d={d} n={n}");
+        }
     }
 
     #[test]

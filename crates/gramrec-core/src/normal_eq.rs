@@ -171,7 +171,6 @@ struct RowOperator<'a, M> {
     gram: Option<&'a [f32]>,
     shift: f32,
     f: usize,
-    d: usize,
     z: &'a [f32],
     w: &'a [f32],
     madd: PhantomData<M>,
@@ -188,10 +187,7 @@ impl<M: Madd> linalg::LinearOperator for RowOperator<'_, M> {
         for (o, vi) in out.iter_mut().zip(v) {
             *o = M::madd(self.shift, *vi, *o);
         }
-        for (zi, &wi) in self.z.chunks_exact(self.d).zip(self.w) {
-            let s = wi * linalg::dot::<M>(zi, v);
-            linalg::axpy::<M>(s, zi, out);
-        }
+        linalg::add_rank_one_products::<M>(self.z, self.w, v, out);
     }
 }
 
@@ -245,7 +241,7 @@ crate::simd_dispatch!(
             }
             Solver::Cg => {
                 on_phase(Phase::Built);
-                let op = RowOperator::<M> { gram, shift, f, d, z: &s.z, w: &s.w, madd: PhantomData };
+                let op = RowOperator::<M> { gram, shift, f, z: &s.z, w: &s.w, madd: PhantomData };
                 linalg::conjugate_gradient::<M>(&op, &s.b, x, solver.cg_steps, &mut s.r, &mut s.p, &mut s.ap);
             }
         }

@@ -78,6 +78,9 @@ fn unshuffle(p: &[u8]) -> Vec<u8> {
     out
 }
 
+/// miniz's compression level for the deflated sections.
+const DEFLATE_LEVEL: u8 = 1;
+
 /// The smallest way to store a section's payload: the factors (to be read
 /// in place) and the metadata (to be read by eye) always as they are;
 /// other sections deflated when that saves space.
@@ -91,9 +94,9 @@ fn store(tag: [u8; 4], payload: &[u8]) -> (Stored, Cow<'_, [u8]>) {
             best = (how, Cow::Owned(bytes));
         }
     };
-    consider(Stored::Deflate, miniz_oxide::deflate::compress_to_vec(payload, 6));
+    consider(Stored::Deflate, miniz_oxide::deflate::compress_to_vec(payload, DEFLATE_LEVEL));
     if FOUR_BYTE_SECTIONS.contains(&tag) && payload.len().is_multiple_of(4) {
-        consider(Stored::ShuffledDeflate, miniz_oxide::deflate::compress_to_vec(&shuffle(payload), 6));
+        consider(Stored::ShuffledDeflate, miniz_oxide::deflate::compress_to_vec(&shuffle(payload), DEFLATE_LEVEL));
     }
     best
 }
