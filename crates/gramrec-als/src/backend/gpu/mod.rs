@@ -258,7 +258,8 @@ fn rows_uniform(gpu: &Gpu, count: u32, first: u32, data_terms: bool, chunk: &Chu
     gpu.upload("rows", &words, wgpu::BufferUsages::UNIFORM)
 }
 
-fn bind(gpu: &Gpu, layout: &wgpu::BindGroupLayout, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+/// A bind group of `buffers` at bindings 0, 1, ….
+pub(super) fn bind(gpu: &Gpu, layout: &wgpu::BindGroupLayout, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
     let entries: Vec<wgpu::BindGroupEntry> = buffers
         .iter()
         .enumerate()

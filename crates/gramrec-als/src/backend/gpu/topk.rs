@@ -14,7 +14,7 @@ use gramrec_core::{Error, Result};
 use super::context::Gpu;
 use super::kernels::{layout, pipeline, Access};
 use super::shaders::Kernel;
-use super::SOFTWARE_LOOP_LIMIT;
+use super::{bind, SOFTWARE_LOOP_LIMIT};
 use crate::backend::TopKScorer;
 use crate::config::GpuOptions;
 
@@ -118,46 +118,39 @@ impl GpuTopK {
         })
     }
 
-    /// The candidates of `users` (at most one batch) for the items of `pass`.
-    fn candidates(
-        &self,
-        users: &[f32],
-        constants: &[f32],
-        seen: (&[u32], &[u32]),
-        pass: &Range<u32>,
-    ) -> Result<Vec<[u32; 2]>> {
+    /// Each user's candidates for the items of every pass, merged: the batch's
+    /// buffers are uploaded once, then one dispatch and one read-back per pass.
+    fn candidates(&self, users: &[f32], constants: &[f32], seen: (&[u32], &[u32])) -> Result<Vec<Vec<(usize, f32)>>> {
         let n = constants.len() as u64;
         let storage = wgpu::BufferUsages::STORAGE;
-        let shape = [n as u32, pass.start, pass.end, 0];
-        let buffers = [
-            self.gpu.upload("top-k shape", &shape, wgpu::BufferUsages::UNIFORM)?,
-            self.gpu.upload("user factors", users, storage)?,
-            self.gpu.upload("user score terms", constants, storage)?,
-            self.gpu.upload("seen offsets", seen.0, storage)?,
-            self.gpu.upload("seen items", seen.1, storage)?,
-            self.gpu.scratch("top-k candidates", n * COLUMNS * self.k as u64 * 8)?,
-        ];
-        let [shape, users, constants, seen_index, seen_items, out] = &buffers;
-        let entries: Vec<wgpu::BindGroupEntry> =
-            [shape, users, &self.items, &self.offsets, constants, seen_index, seen_items, out]
-                .iter()
-                .enumerate()
-                .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
-                .collect();
-        let group = self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("top k"),
-            layout: &self.layout,
-            entries: &entries,
-        });
-        let mut encoder = self.gpu.encoder();
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &group, &[]);
-            pass.dispatch_workgroups(n.div_ceil(TILE) as u32, 1, 1);
+        let users = self.gpu.upload("user factors", users, storage)?;
+        let constants = self.gpu.upload("user score terms", constants, storage)?;
+        let seen_index = self.gpu.upload("seen offsets", seen.0, storage)?;
+        let seen_items = self.gpu.upload("seen items", seen.1, storage)?;
+        let out = self.gpu.scratch("top-k candidates", n * COLUMNS * self.k as u64 * 8)?;
+        let per_user = COLUMNS as usize * self.k;
+        let mut merged: Vec<Vec<(usize, f32)>> = vec![Vec::new(); n as usize];
+        for pass in &self.passes {
+            let shape =
+                self.gpu.upload("top-k shape", &[n as u32, pass.start, pass.end, 0], wgpu::BufferUsages::UNIFORM)?;
+            let buffers = [&shape, &users, &self.items, &self.offsets, &constants, &seen_index, &seen_items, &out];
+            let group = bind(&self.gpu, &self.layout, &buffers);
+            let mut encoder = self.gpu.encoder();
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &group, &[]);
+                pass.dispatch_workgroups(n.div_ceil(TILE) as u32, 1, 1);
+            }
+            self.gpu.run(encoder)?;
+            let found = self.gpu.read::<[u32; 2]>(&out, 0, n as usize * per_user)?;
+            for (list, slots) in merged.iter_mut().zip(found.chunks(per_user)) {
+                list.extend(slots.iter().filter(|[_, i]| *i != NONE).map(|&[s, i]| (i as usize, f32::from_bits(s))));
+                list.sort_unstable_by(better);
+                list.truncate(self.k);
+            }
         }
-        self.gpu.run(encoder)?;
-        self.gpu.read::<[u32; 2]>(out, 0, (n * COLUMNS) as usize * self.k)
+        Ok(merged)
     }
 }
 
@@ -180,16 +173,6 @@ impl TopKScorer for GpuTopK {
             items.extend(sorted);
             index.push(items.len() as u32);
         }
-        let per_user = COLUMNS as usize * self.k;
-        let mut merged: Vec<Vec<(usize, f32)>> = vec![Vec::new(); constants.len()];
-        for pass in &self.passes {
-            let found = self.candidates(users, constants, (&index, &items), pass)?;
-            for (list, slots) in merged.iter_mut().zip(found.chunks(per_user)) {
-                list.extend(slots.iter().filter(|[_, i]| *i != NONE).map(|&[s, i]| (i as usize, f32::from_bits(s))));
-                list.sort_unstable_by(better);
-                list.truncate(self.k);
-            }
-        }
-        Ok(merged)
+        self.candidates(users, constants, (&index, &items))
     }
 }
