@@ -1,6 +1,6 @@
 // A few warm-started conjugate-gradient steps on each row's normal equations,
 // one workgroup per row, without forming the matrix:
-// A v = YᵀY v [implicit] + shift·v + Σ w (z·v) z. The steps and their stopping
+// A v = α₀YᵀY v [implicit] + shift·v + Σ w (z·v) z. The steps and their stopping
 // rules are those of gramrec_core::linalg::conjugate_gradient.
 // Thread l owns elements l, l + 64, … of x, r, p and A p; the vector being
 // multiplied lives in workgroup memory (row_vector). Interactions go PIECE at
@@ -50,9 +50,11 @@ fn apply(li: u32, r: vec2<u32>, diagonal: f32) -> array<f32, PER> {
         if k < D {
             var acc = diagonal * row_vector[k];
             if IMPLICIT && k < F {
+                var unobserved = 0.0;
                 for (var j = 0u; j < F; j++) {
-                    acc = fma(gram[j * F + k], row_vector[j], acc);
+                    unobserved = fma(gram[j * F + k], row_vector[j], unobserved);
                 }
+                acc = fma(UNOBSERVED, unobserved, acc);
             }
             out[m] = acc;
         }

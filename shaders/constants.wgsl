@@ -7,8 +7,13 @@ override D: u32;
 override IMPLICIT: bool;
 override BIASES: bool;
 override LOG_CONFIDENCE: bool;
-override REG_BY_COUNT: bool;
+// How λ is scaled per row: 0 not at all, 1 by the row's count n, 2 as
+// λ·(n + UNOBSERVED·N)^REG_EXPONENT (gramrec_core::params::RegScaling).
+override REG_SCALING: u32;
 override REG: f32;
+override REG_EXPONENT: f32;
+// The weight α₀ of the unobserved pairs (implicit models; 0 for explicit).
+override UNOBSERVED: f32;
 override ALPHA: f32;
 override EPSILON: f32;
 override GLOBAL_MEAN: f32;

@@ -4,9 +4,9 @@
 // adds the groups. With rows.data_terms = 1 (the user side) a row adds its
 // data terms:
 // * explicit: Σ (r − μ − b − c − xᵀy)² over its ratings;
-// * implicit: Σ [c (p − xᵀy)² − (xᵀy)²] over its interactions; with
-//   xᵀ(YᵀY)x, which the host adds for all users at once as Σ (YᵀY)⊙(XᵀX),
-//   this is Σ over all items of c (p − xᵀy)²;
+// * implicit: Σ [c (p − xᵀy)² − α₀(xᵀy)²] over its interactions; with
+//   α₀xᵀ(YᵀY)x, which the host adds for all users at once as α₀Σ (YᵀY)⊙(XᵀX),
+//   this is Σ over all items of c (p − xᵀy)², c = α₀ for unobserved pairs;
 // and every row adds shift(n)·‖x‖² (bias included).
 // Needs row_common.wgsl.
 
@@ -39,7 +39,7 @@ fn row_terms(local: u32, li: u32) -> vec2<f32> {
             }
             if IMPLICIT {
                 let e = select(0.0, 1.0, r > 0.0) - s;
-                data += confidence(r) * e * e - s * s;
+                data += confidence(r) * e * e - UNOBSERVED * s * s;
             } else {
                 var bias = 0.0;
                 if BIASES {

@@ -3,9 +3,10 @@
 // to a row's normal equations (the same as gramrec_core::normal_eq):
 //
 // * explicit: z = [y, 1] (the 1 only with biases), w = 1, t = r − μ − c;
-// * implicit: z = y, w = c − 1, t = c·[r > 0], with c the confidence of r.
+// * implicit: z = y, w = c − α₀, t = c·[r > 0], with c the confidence of r
+//   and α₀ = UNOBSERVED the weight of the unobserved pairs.
 //
-// A row solves (YᵀY [implicit] + shift·I + Σ w z zᵀ) x = Σ t z.
+// A row solves (α₀YᵀY [implicit] + shift·I + Σ w z zᵀ) x = Σ t z.
 // Needs constants.wgsl.
 
 // Which rows a dispatch covers: positions first .. first + count of the
@@ -22,7 +23,8 @@ struct Rows {
     total: u32,
     // The chunk's first row, in the side's numbering.
     row_base: u32,
-    _pad0: u32,
+    // Rows of the fixed side (N of frequency-scaled regularisation).
+    other_rows: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -160,8 +162,11 @@ fn confidence(r: f32) -> f32 {
 
 // The diagonal added for a row with n interactions.
 fn shift(n: u32) -> f32 {
-    if REG_BY_COUNT {
+    if REG_SCALING == 1u {
         return REG * f32(n);
+    }
+    if REG_SCALING == 2u {
+        return REG * pow(f32(n) + UNOBSERVED * f32(rows.other_rows), REG_EXPONENT);
     }
     return REG;
 }
@@ -181,7 +186,7 @@ fn z(c: u32, k: u32) -> f32 {
 fn terms(c: u32, r: f32) -> vec2<f32> {
     if IMPLICIT {
         let conf = confidence(r);
-        return vec2<f32>(conf - 1.0, select(0.0, conf, r > 0.0));
+        return vec2<f32>(conf - UNOBSERVED, select(0.0, conf, r > 0.0));
     }
     var offset = 0.0;
     if BIASES {

@@ -1,5 +1,5 @@
 // Per-row normal-equation matrices for a batch of rows (Cholesky solver):
-// A = YᵀY [implicit] + shift·I + Σ w z zᵀ, D×D, into systems[slot].
+// A = α₀YᵀY [implicit] + shift·I + Σ w z zᵀ, D×D, into systems[slot].
 //
 // Workgroup (slot, tile i, tile j) builds one 64×64 tile of one row's matrix:
 // the row's interactions are staged 16 at a time, w folded into one side.
@@ -49,7 +49,7 @@ fn main(
             if i < D && j < D {
                 var v = acc[p * 4u + q];
                 if IMPLICIT {
-                    v += gram[i * F + j];
+                    v = fma(UNOBSERVED, gram[i * F + j], v);
                 }
                 if i == j {
                     v += diagonal;

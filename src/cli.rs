@@ -7,11 +7,14 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use gramrec_als::{Device, GpuOptions, GpuStorage};
-use gramrec_core::params::{DEFAULT_ALPHA, DEFAULT_EPSILON, DEFAULT_FACTORS, DEFAULT_ITERATIONS};
+use gramrec_core::params::{
+    DEFAULT_ALPHA, DEFAULT_EPSILON, DEFAULT_FACTORS, DEFAULT_ITERATIONS, DEFAULT_REG_EXPONENT, DEFAULT_UNOBSERVED,
+};
 use gramrec_core::{named_enum, Confidence, Dtype, ModelKind, Named, RegScaling, Solver, SolverOptions};
 use gramrec_data::load::{Column, Encoding, Format, Header, RatingColumn};
 use gramrec_data::split::SplitMode;
 use gramrec_data::Duplicates;
+use gramrec_eval::auto::Budget;
 use gramrec_eval::Metric;
 use gramrec_rules::Support;
 
@@ -204,9 +207,15 @@ pub struct AlsArgs {
     /// Implicit feedback: weighted loss over all pairs with confidence 1 + α·r (the default without a rating column).
     #[arg(long, help_heading = "Model")]
     pub implicit: bool,
-    /// Scale λ by each row's interaction count (count, as Spark) or not (none, as implicit) [default: count explicit, none implicit].
+    /// Scale λ by each row's interaction count (count, as Spark), not at all (none, as implicit), or by frequency: λ·(n + α₀·N)^ν with N the other side's rows (frequency, as Rendle et al. 2022) [default: count explicit, none implicit].
     #[arg(long, value_parser = named::<RegScaling>(), help_heading = "Model")]
     pub reg_scaling: Option<RegScaling>,
+    /// The exponent ν of --reg-scaling frequency (0 = unscaled, 1 = proportional).
+    #[arg(long, default_value_t = DEFAULT_REG_EXPONENT, help_heading = "Model")]
+    pub reg_exponent: f32,
+    /// The weight α₀ of an implicit model's unobserved pairs (each observed pair weighs its confidence); smaller values trust the interactions more.
+    #[arg(long, default_value_t = DEFAULT_UNOBSERVED, help_heading = "Model")]
+    pub unobserved: f32,
     /// Confidence curve of implicit models: linear (1 + α·r) or log (1 + α·ln(1 + r/ε), for play counts) [default: read from the values: log for whole numbers whose 99th percentile is over 20× the median, else linear].
     #[arg(long, value_parser = named::<Confidence>(), help_heading = "Model")]
     pub confidence: Option<Confidence>,
@@ -311,6 +320,12 @@ pub struct TrainArgs {
     /// Print one JSON object with counts, parameters and per-iteration figures on stdout (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
+    /// Search the settings first: factors, λ and its scaling, α, the confidence curve and the unobserved weight α₀, by successive halving on a validation split carved from the input (10%: per user for implicit models, at random for explicit ones; seeded by --seed; on more than 5M interactions, on a sample of the users). The other flags' settings are the first candidate, and the winner is never worse on validation than they are. Prints the validation table, then trains the winner on all the data; the model records how it was chosen (docs/ALGORITHM.md).
+    #[arg(long, conflicts_with = "resume")]
+    pub auto: bool,
+    /// What --auto may spend before the final training: a multiple of one training with the other flags' settings (10x), or a time (90s, 15m, 1h), converted into trainings once from the first one's time [default: 10x].
+    #[arg(long, requires = "auto", value_parser = parsed::<Budget>())]
+    pub budget: Option<Budget>,
     #[command(flatten)]
     pub hyper: HyperArgs,
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{generate, gramrec, ok_json};
+use common::{check, factors, generate, gramrec, ok_json};
 use serde_json::Value;
 
 fn train_json(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Value {
@@ -89,4 +89,78 @@ fn ratings_stay_explicit_and_clicks_keep_linear_confidence() {
     let c = train_json(&clicks, &d.join("c"), &[]);
     assert_eq!((c["params"]["kind"].as_str(), c["params"]["confidence"].as_str()), (Some("implicit"), Some("linear")));
     assert_eq!(c["defaultsRead"].as_array().unwrap().len(), 1, "no values to read a curve from");
+}
+
+#[test]
+fn train_auto_searches_within_its_budget_retrains_the_winner_and_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plays = d.join("plays.csv");
+    gramrec()
+        .args(["generate", "--kind", "implicit", "--counts", "--users", "600", "--items", "200", "--nnz", "15000"])
+        .arg("--out")
+        .arg(&plays)
+        .assert()
+        .success();
+    let search =
+        |out: &str, seed: &str| train_json(&plays, &d.join(out), &["--auto", "--budget", "5x", "--seed", seed]);
+    let a = search("a", "3");
+    check("train", &a);
+    let auto = &a["auto"];
+    assert_eq!(auto["budget"], "5x");
+    assert_eq!(auto["metric"], "NDCG@10");
+    assert!(auto["costTrainings"].as_f64().unwrap() <= 5.0 + 1e-9, "{auto}");
+    let trials = auto["trials"].as_array().unwrap();
+    assert!(trials.len() > 3, "{auto}");
+    let (first, chosen) = (&trials[0], &trials[auto["chosen"].as_u64().unwrap() as usize]);
+    assert_eq!((first["params"]["factors"].as_u64(), first["iterations"].as_u64()), (Some(16), Some(6)));
+    assert_eq!(first["params"]["confidence"], "log", "the start is the defaults as read from the values");
+    assert!(chosen["score"].as_f64() >= first["score"].as_f64(), "never worse on validation: {auto}");
+    assert!(trials.iter().all(|t| t["score"].as_f64() <= chosen["score"].as_f64()));
+    // The model is the winner, retrained on all the data.
+    let model_params: Value = a["params"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| chosen["params"].get(k.as_str()).is_some())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(model_params, chosen["params"]);
+    assert_eq!(a["params"]["iterations"], chosen["iterations"]);
+    let inspect = ok_json(gramrec().args(["inspect", "--json"]).arg(d.join("a/items.gramrec")));
+    let facts = inspect["training"].to_string();
+    assert!(facts.contains("5x budget") && facts.contains("settings scored"), "{facts}");
+    // The same seed gives the same search and model; another seed another search.
+    let again = search("b", "3");
+    assert_eq!(again["auto"]["trials"], auto["trials"]);
+    assert_eq!(factors(&d.join("a"), "items.gramrec"), factors(&d.join("b"), "items.gramrec"));
+    assert_ne!(search("c", "4")["auto"]["trials"], auto["trials"]);
+    // Without --auto there is no search in the report.
+    assert!(train_json(&plays, &d.join("plain"), &[]).get("auto").is_none());
+}
+
+#[test]
+fn train_auto_on_ratings_minimises_rmse_and_bad_budgets_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ratings = d.join("ratings.csv");
+    generate(&ratings, "explicit", 300, 120, 9000);
+    let r = train_json(&ratings, &d.join("r"), &["--auto", "--budget", "4x"]);
+    let auto = &r["auto"];
+    assert_eq!((r["params"]["kind"].as_str(), auto["metric"].as_str()), (Some("explicit"), Some("RMSE")));
+    let trials = auto["trials"].as_array().unwrap();
+    let chosen = &trials[auto["chosen"].as_u64().unwrap() as usize];
+    assert!(trials.iter().all(|t| t["score"].as_f64() >= chosen["score"].as_f64()), "lowest RMSE wins: {auto}");
+    for (args, message) in [
+        (vec!["--auto", "--budget", "10"], "say how the budget counts"),
+        (vec!["--auto", "--budget=0x"], "positive"),
+        (vec!["--budget", "3x"], "--auto"),
+        (vec!["--auto", "--resume"], "--resume"),
+    ] {
+        let out =
+            gramrec().args(["train", "-i"]).arg(&ratings).arg("-o").arg(d.join("bad")).args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
 }

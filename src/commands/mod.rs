@@ -2,6 +2,7 @@
 //! turning flags into the libraries' option values (with the per-kind
 //! defaults of gramrec-core, never numbers of their own).
 
+mod auto;
 mod bench;
 mod demo;
 mod evaluate;
@@ -245,6 +246,8 @@ impl AlsArgs {
             factors,
             reg: reg.unwrap_or(defaults.reg),
             reg_scaling: self.reg_scaling.unwrap_or(defaults.reg_scaling),
+            reg_exponent: self.reg_exponent,
+            unobserved: self.unobserved,
             alpha,
             confidence: self.confidence.unwrap_or(defaults.confidence),
             epsilon: self.epsilon,

@@ -63,6 +63,13 @@ pub fn run(a: TrainArgs) -> Result<()> {
     for c in &read.choices {
         log.log(format!("--{} {}: {}", c.parameter, c.value, c.reason));
     }
+    let mut config = a.run.als.config(kind, a.hyper.factors, a.hyper.iterations, a.hyper.reg, a.hyper.alpha)?;
+    config.params.confidence = read.confidence;
+    config.validate()?;
+    let chosen = if a.auto { Some(super::auto::choose(&a, &x, &config, &log)?) } else { None };
+    if let Some(c) = &chosen {
+        config = c.config;
+    }
     let data = Dataset::build(x, &a.run.data.options(kind))?;
     let s = data.stats;
     log.log(format!(
@@ -73,24 +80,18 @@ pub fn run(a: TrainArgs) -> Result<()> {
         s.duplicates_merged,
         s.filtered_out
     ));
-    let mut config = a.run.als.config(kind, a.hyper.factors, a.hyper.iterations, a.hyper.reg, a.hyper.alpha)?;
-    config.params.confidence = read.confidence;
-    config.validate()?;
     let threads =
         if config.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.threads };
     memory::check("training", memory::training_estimate(&data, &config.params, threads), crate::env::memory_limit()?)?;
     let p = config.params;
     log.log(format!(
-        "training {kind} ALS: {} factors, λ {} ({} scaling){}, {} iterations, {} solver",
-        p.factors,
-        p.reg,
-        p.reg_scaling,
+        "training {kind} ALS: {}{}, {} solver",
+        super::auto::describe(&p, config.iterations),
         match kind {
-            ModelKind::Implicit => format!(", α {} ({} confidence)", p.alpha, p.confidence),
-            ModelKind::Explicit if p.biases => ", with biases".to_string(),
-            ModelKind::Explicit => ", no biases".to_string(),
+            ModelKind::Explicit if p.biases => ", with biases",
+            ModelKind::Explicit => ", no biases",
+            ModelKind::Implicit => "",
         },
-        config.iterations,
         config.solver.solver,
     ));
     let validation = a.validate.as_ref().map(|v| a.run.input_args.load(v, a.run.quiet)).transpose()?.map(|(x, _)| x);
@@ -140,6 +141,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let train_seconds = start.elapsed().as_secs_f64();
     let mut files = factor_files(&data, &model, a.dtype);
     super::stamp_read_at(&mut files, read_at);
+    if let Some(c) = &chosen {
+        for f in [&mut files.0, &mut files.1] {
+            f.meta.training.other.push(("auto".into(), c.note.clone()));
+        }
+    }
     if let Some(table) = &details {
         super::attach_details(&mut files.1, table, a.run.quiet);
     }
@@ -188,6 +194,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
             },
             train_seconds,
             iterations: model.history.iter().map(Iteration::from).collect(),
+            auto: chosen.map(|c| c.report),
         })?;
     }
     Ok(())

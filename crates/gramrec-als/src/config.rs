@@ -2,6 +2,7 @@
 //! option a value the caller passes in (the CLI builds them from its flags
 //! and the environment).
 
+use gramrec_core::params::{MAX_CONFIDENCE, MAX_REG_EXPONENT};
 pub use gramrec_core::MAX_FACTORS;
 use gramrec_core::{named_enum, Error, ModelKind, ModelParams, Result, Solver, SolverOptions, DEFAULT_ITERATIONS};
 
@@ -181,6 +182,12 @@ impl TrainConfig {
         }
         if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
             return bad(format!("--epsilon must be a finite number > 0, not {}", p.epsilon));
+        }
+        if !(0.0..=MAX_REG_EXPONENT).contains(&p.reg_exponent) {
+            return bad(format!("--reg-exponent must be between 0 and {MAX_REG_EXPONENT}, not {}", p.reg_exponent));
+        }
+        if !(0.0..=MAX_CONFIDENCE).contains(&p.unobserved) {
+            return bad(format!("--unobserved must be between 0 and {MAX_CONFIDENCE}, not {}", p.unobserved));
         }
         if self.solver.solver == Solver::Cg && !(1..=1000).contains(&self.solver.cg_steps) {
             return bad(format!("--cg-steps must be between 1 and 1000, not {}", self.solver.cg_steps));

@@ -3,9 +3,11 @@
 //!
 //! The objective (see `docs/ALGORITHM.md` and [`gramrec_core::normal_eq`]):
 //! * explicit: Σ_(u,i)∈R (r_ui − μ − b_u − c_i − x_uᵀy_i)² + Σ_u λ_u(‖x_u‖² + b_u²) + Σ_i λ_i(‖y_i‖² + c_i²);
-//! * implicit: Σ_(u,i) c_ui (p_ui − x_uᵀy_i)² + Σ_u λ_u‖x_u‖² + Σ_i λ_i‖y_i‖², over all pairs;
+//! * implicit: Σ_(u,i) c_ui (p_ui − x_uᵀy_i)² + Σ_u λ_u‖x_u‖² + Σ_i λ_i‖y_i‖², over all pairs,
+//!   c_ui = α₀ (1 by default) for the pairs without an interaction;
 //!
-//! with λ_u = λ·n_u (ALS-WR, the explicit default) or λ (the implicit default).
+//! with λ_u = λ·n_u (ALS-WR, the explicit default), λ (the implicit default)
+//! or λ·(n_u + α₀·N)^ν (frequency scaling, N the other side's rows).
 //! Each exact half-iteration minimises it over one side, so with the Cholesky
 //! solver it never increases.
 

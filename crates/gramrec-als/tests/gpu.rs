@@ -15,7 +15,7 @@ use gramrec_als::backend::{Backend, CpuBackend, Problem};
 use gramrec_als::driver::{global_mean, initial_factors, Start};
 use gramrec_als::output::factor_files;
 use gramrec_als::{Device, Fault, GpuOptions, GpuStorage, TrainConfig, Trained};
-use gramrec_core::{Confidence, Dtype, Model, ModelKind, ModelParams, Side, Solver, SolverOptions};
+use gramrec_core::{Confidence, Dtype, Model, ModelKind, ModelParams, RegScaling, Side, Solver, SolverOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_data::{Csr, Dataset};
 use rand::{Rng, SeedableRng};
@@ -128,6 +128,28 @@ fn cholesky_kernels_match_the_cpu_in_one_batch_and_in_several() {
     }
     // More than one 64×64 tile per row matrix: 70 factors + bias.
     compare_half_iterations(params(ModelKind::Explicit, 70, true), Solver::Cholesky, &data, software());
+}
+
+#[test]
+fn frequency_scaled_regularisation_and_the_unobserved_weight_match_the_cpu() {
+    // λ·(n + α₀N)^ν: N is the other side's row count, different for each half.
+    // (Explicit: λ·n^ν, with λ raised so that ν < 1 leaves the rows as well
+    // conditioned as λ·n does in the other tests.)
+    let data = awkward_data(150, 90, 12, 5);
+    for (kind, reg, unobserved) in
+        [(ModelKind::Implicit, 2.0, 0.1), (ModelKind::Implicit, 2.0, 2.5), (ModelKind::Explicit, 0.2, 0.1)]
+    {
+        let p = ModelParams {
+            reg,
+            reg_scaling: RegScaling::Frequency,
+            reg_exponent: 0.6,
+            unobserved,
+            ..params(kind, 9, kind == ModelKind::Explicit)
+        };
+        for solver in [Solver::Cg, Solver::Cholesky] {
+            compare_half_iterations(p, solver, &data, software());
+        }
+    }
 }
 
 #[test]

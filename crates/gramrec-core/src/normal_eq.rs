@@ -10,11 +10,13 @@
 //!   where b is the row's bias and c_i the other side's (when the model has
 //!   biases; otherwise μ = c_i = b = 0). With z_i = [y_i, 1]:
 //!   (Σ z_i z_iᵀ + λ_n I)[x; b] = Σ (r_i − μ − c_i) z_i.
-//! * Implicit (Hu, Koren, Volinsky 2008): c_i = confidence(r_i), p_i = [r_i > 0]:
-//!   (YᵀY + Σ (c_i − 1) y_i y_iᵀ + λ_n I) x = Σ c_i p_i y_i, where YᵀY over all
-//!   rows of Y is computed once per half-iteration and passed in.
+//! * Implicit (Hu, Koren, Volinsky 2008): c_i = confidence(r_i), p_i = [r_i > 0],
+//!   α₀ the weight of the unobserved pairs (1 in Hu et al.):
+//!   (α₀YᵀY + Σ (c_i − α₀) y_i y_iᵀ + λ_n I) x = Σ c_i p_i y_i, where YᵀY over
+//!   all rows of Y is computed once per half-iteration and passed in.
 //!
-//! λ_n is λ·n (n = the row's interaction count) or λ, per [`RegScaling`](crate::RegScaling).
+//! λ_n is λ·n (n = the row's interaction count), λ, or λ·(n + α₀N)^ν, per
+//! [`RegScaling`](crate::RegScaling).
 
 use std::marker::PhantomData;
 
@@ -152,11 +154,11 @@ impl RowSolver {
                 }
                 ModelKind::Implicit => {
                     let conf = p.confidence_of(r);
-                    if conf == 1.0 && r <= 0.0 {
-                        continue; // contributes nothing beyond YᵀY
+                    if conf == p.unobserved && r <= 0.0 {
+                        continue; // contributes nothing beyond α₀YᵀY
                     }
                     self.z.extend_from_slice(&y[..f]);
-                    self.w.push(conf - 1.0);
+                    self.w.push(conf - p.unobserved);
                     self.t.push(if r > 0.0 { conf } else { 0.0 });
                 }
             }
@@ -166,9 +168,10 @@ impl RowSolver {
 }
 
 /// A row's normal-equation matrix, applied without forming it:
-/// A·v = YᵀY·v (implicit) + shift·v + Σ_i w_i (z_i·v) z_i.
+/// A·v = α₀YᵀY·v (implicit) + shift·v + Σ_i w_i (z_i·v) z_i.
 struct RowOperator<'a, M> {
     gram: Option<&'a [f32]>,
+    unobserved: f32,
     shift: f32,
     f: usize,
     z: &'a [f32],
@@ -185,7 +188,7 @@ impl<M: Madd> linalg::LinearOperator for RowOperator<'_, M> {
             None => out.fill(0.0),
         }
         for (o, vi) in out.iter_mut().zip(v) {
-            *o = M::madd(self.shift, *vi, *o);
+            *o = M::madd(self.shift, *vi, self.unobserved * *o);
         }
         linalg::add_rank_one_products::<M>(self.z, self.w, v, out);
     }
@@ -216,7 +219,7 @@ crate::simd_dispatch!(
             ModelKind::Explicit => None,
         };
         s.gather(fixed, row)?;
-        let shift = p.shift(row.cols.len());
+        let shift = p.shift(row.cols.len(), fixed.factors.len() / d);
 
         // Right-hand side b = Σ t_i z_i.
         s.b.fill(0.0);
@@ -227,7 +230,11 @@ crate::simd_dispatch!(
         match solver.solver {
             Solver::Cholesky => {
                 match gram {
-                    Some(g) => s.a.copy_from_slice(g),
+                    Some(g) => {
+                        for (a, &g) in s.a.iter_mut().zip(g) {
+                            *a = p.unobserved * g;
+                        }
+                    }
                     None => s.a.fill(0.0),
                 }
                 linalg::gram_accumulate::<M>(&mut s.a, d, &s.z, &s.w);
@@ -241,7 +248,8 @@ crate::simd_dispatch!(
             }
             Solver::Cg => {
                 on_phase(Phase::Built);
-                let op = RowOperator::<M> { gram, shift, f, z: &s.z, w: &s.w, madd: PhantomData };
+                let op =
+                    RowOperator::<M> { gram, unobserved: p.unobserved, shift, f, z: &s.z, w: &s.w, madd: PhantomData };
                 linalg::conjugate_gradient::<M>(&op, &s.b, x, solver.cg_steps, &mut s.r, &mut s.p, &mut s.ap);
             }
         }
@@ -314,13 +322,17 @@ mod tests {
                     cols.iter().copied().zip(vals.iter().copied()).collect();
                 for c in 0..n_fixed {
                     let r = interacted.get(&(c as u32)).copied().unwrap_or(0.0);
-                    let conf = if interacted.contains_key(&(c as u32)) { p.confidence_of(r) as f64 } else { 1.0 };
+                    let conf = if interacted.contains_key(&(c as u32)) {
+                        p.confidence_of(r) as f64
+                    } else {
+                        p.unobserved as f64
+                    };
                     add(&row_z(c), conf, if r > 0.0 { conf } else { 0.0 });
                 }
             }
         }
         for i in 0..d {
-            a[i * d + i] += p.shift(cols.len()) as f64;
+            a[i * d + i] += p.shift(cols.len(), n_fixed) as f64;
         }
         // Gaussian elimination with partial pivoting.
         for col in 0..d {
@@ -358,9 +370,11 @@ mod tests {
     }
 
     fn check(kind: ModelKind, biases: bool, solver: SolverOptions, tol: f64) {
-        let f = 7;
-        let p = params(kind, f, biases);
-        let d = p.dim();
+        check_params(params(kind, 7, biases), solver, tol);
+    }
+
+    fn check_params(p: ModelParams, solver: SolverOptions, tol: f64) {
+        let (f, d, kind) = (p.factors, p.dim(), p.kind);
         let mut seed = 42;
         let factors = random(30 * d, &mut seed);
         let gram = gram_of(&factors, d, f);
@@ -386,6 +400,33 @@ mod tests {
     fn conjugate_gradient_with_enough_steps_matches_dense_least_squares() {
         check(ModelKind::Explicit, true, SolverOptions::cg(40), 1e-3);
         check(ModelKind::Implicit, false, SolverOptions::cg(40), 1e-3);
+    }
+
+    #[test]
+    fn frequency_scaled_regularisation_and_unobserved_weight_match_the_dense_definition() {
+        for kind in [ModelKind::Explicit, ModelKind::Implicit] {
+            for unobserved in [0.05, 1.0, 3.0] {
+                let p = ModelParams {
+                    reg_scaling: RegScaling::Frequency,
+                    reg_exponent: 0.7,
+                    unobserved,
+                    ..params(kind, 7, kind == ModelKind::Explicit)
+                };
+                check_params(p, SolverOptions::cholesky(), 1e-4);
+                check_params(p, SolverOptions::cg(40), 1e-3);
+            }
+        }
+        // λ·(n + α₀N)^ν with 10 interactions and 30 fixed rows.
+        let p = ModelParams {
+            reg_scaling: RegScaling::Frequency,
+            reg_exponent: 0.5,
+            unobserved: 0.2,
+            reg: 2.0,
+            ..params(ModelKind::Implicit, 3, false)
+        };
+        assert!((p.shift(10, 30) - 2.0 * 16f32.sqrt()).abs() < 1e-6);
+        let explicit = ModelParams { kind: ModelKind::Explicit, ..p };
+        assert!((explicit.shift(9, 30) - 2.0 * 3.0).abs() < 1e-6, "explicit models have no unobserved term");
     }
 
     #[test]

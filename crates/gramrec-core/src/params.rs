@@ -26,6 +26,12 @@ pub enum RegScaling {
     Count,
     /// λ for every row (benfred/implicit's choice).
     None,
+    /// λ·(n_u + α₀·N)^ν, N the other side's rows, α₀ the weight of the
+    /// unobserved pairs (implicit models; 0 in explicit ones) and ν
+    /// `reg_exponent`: frequency-scaled regularisation as in Rendle et al.,
+    /// "Revisiting the Performance of iALS on Item Recommendation Benchmarks"
+    /// (RecSys 2022). ν = 1 with α₀ = 0 is `count`, ν = 0 is `none`.
+    Frequency,
 }
 
 /// How an implicit interaction strength r becomes a confidence c.
@@ -58,7 +64,7 @@ pub enum Dtype {
 }
 
 named_enum!(ModelKind, "--kind" { Explicit => "explicit", Implicit => "implicit" });
-named_enum!(RegScaling, "--reg-scaling" { Count => "count", None => "none" });
+named_enum!(RegScaling, "--reg-scaling" { Count => "count", None => "none", Frequency => "frequency" });
 named_enum!(Confidence, "--confidence" { Linear => "linear", Log => "log" });
 named_enum!(Solver, "--solver" { Cg => "cg", Cholesky => "cholesky" });
 named_enum!(Dtype, "--dtype" { F32 => "f32", F16 => "f16", I8 => "i8" });
@@ -114,6 +120,14 @@ pub const DEFAULT_FACTORS: usize = 64;
 pub const DEFAULT_ALPHA: f32 = 1.0;
 /// ε of the log confidence curve when none is asked for.
 pub const DEFAULT_EPSILON: f32 = 1.0;
+/// The largest ν of frequency-scaled regularisation: Rendle et al. search 0
+/// to 1; up to 2 the shift stays finite in f32 for any row count.
+pub const MAX_REG_EXPONENT: f32 = 2.0;
+/// ν of frequency-scaled regularisation when none is asked for.
+pub const DEFAULT_REG_EXPONENT: f32 = 1.0;
+/// The weight α₀ of an implicit model's unobserved pairs when none is asked
+/// for: 1, as Hu, Koren and Volinsky (and benfred/implicit) weigh them.
+pub const DEFAULT_UNOBSERVED: f32 = 1.0;
 
 /// What an implicit data set's values look like: enough to tell counts with a
 /// heavy tail (plays, views, quantities) from ratings or clicks.
@@ -180,8 +194,13 @@ pub struct ModelParams {
     pub factors: usize,
     /// Regularisation strength λ.
     pub reg: f32,
-    /// Whether λ is multiplied by each row's interaction count.
+    /// How λ is scaled per row.
     pub reg_scaling: RegScaling,
+    /// The exponent ν of [`RegScaling::Frequency`] (ignored by the others).
+    pub reg_exponent: f32,
+    /// The weight α₀ of the unobserved pairs of implicit models (their
+    /// observed pairs weigh their confidence c); ignored by explicit ones.
+    pub unobserved: f32,
     /// Confidence slope α (implicit models).
     pub alpha: f32,
     /// Confidence curve (implicit models).
@@ -207,6 +226,8 @@ impl ModelParams {
             factors: DEFAULT_FACTORS,
             reg,
             reg_scaling,
+            reg_exponent: DEFAULT_REG_EXPONENT,
+            unobserved: DEFAULT_UNOBSERVED,
             alpha: DEFAULT_ALPHA,
             confidence: Confidence::Linear,
             epsilon: DEFAULT_EPSILON,
@@ -235,18 +256,33 @@ impl ModelParams {
         c.min(MAX_CONFIDENCE)
     }
 
-    /// The diagonal added to a row's Gram matrix for a row with `n` interactions.
+    /// The weight of the unobserved pairs in the objective: α₀ for implicit
+    /// models, 0 for explicit ones (which have none).
     #[inline]
-    pub fn shift(&self, n: usize) -> f32 {
+    pub fn unobserved_weight(&self) -> f32 {
+        match self.kind {
+            ModelKind::Implicit => self.unobserved,
+            ModelKind::Explicit => 0.0,
+        }
+    }
+
+    /// The diagonal added to the Gram matrix of a row with `n` interactions
+    /// when the other side has `fixed_rows` rows.
+    #[inline]
+    pub fn shift(&self, n: usize, fixed_rows: usize) -> f32 {
         match self.reg_scaling {
             RegScaling::Count => self.reg * n as f32,
             RegScaling::None => self.reg,
+            RegScaling::Frequency => {
+                self.reg * (n as f32 + self.unobserved_weight() * fixed_rows as f32).powf(self.reg_exponent)
+            }
         }
     }
 }
 
 /// The objective as JSON (`train --json`, `inspect --json`): `biases` is
-/// whether the model has them (never for implicit models).
+/// whether the model has them (never for implicit models), `unobservedWeight`
+/// is 0 for explicit models.
 impl Serialize for ModelParams {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -256,6 +292,8 @@ impl Serialize for ModelParams {
             factors: usize,
             reg: f32,
             reg_scaling: RegScaling,
+            reg_exponent: f32,
+            unobserved_weight: f32,
             alpha: f32,
             confidence: Confidence,
             epsilon: f32,
@@ -266,6 +304,8 @@ impl Serialize for ModelParams {
             factors: self.factors,
             reg: self.reg,
             reg_scaling: self.reg_scaling,
+            reg_exponent: self.reg_exponent,
+            unobserved_weight: self.unobserved_weight(),
             alpha: self.alpha,
             confidence: self.confidence,
             epsilon: self.epsilon,

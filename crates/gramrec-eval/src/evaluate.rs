@@ -103,7 +103,11 @@ impl Metric {
 
     /// The metric's value in an evaluation, if the model kind has it.
     pub fn of(self, e: &Evaluation) -> Option<f64> {
-        match (self, &e.figures) {
+        self.in_figures(&e.figures)
+    }
+
+    fn in_figures(self, figures: &Figures) -> Option<f64> {
+        match (self, figures) {
             (Metric::Rmse, Figures::Ratings { rmse, .. }) => Some(*rmse),
             (Metric::Mae, Figures::Ratings { mae, .. }) => Some(*mae),
             (Metric::Precision(_), Figures::Ranking(r)) => Some(r.precision),
@@ -271,12 +275,14 @@ pub fn seen_items(model: &Model, train: Option<&Interactions>) -> HashMap<usize,
 }
 
 /// Ranking metrics and coverage for scores from `score(user row)`, and the
-/// number of users they average over.
+/// number of users they average over; AUC and percentile rank (which sort
+/// every item's score) only with `auc`, else 0.
 fn ranking(
     set: &TestSet,
     seen: &HashMap<usize, Vec<usize>>,
     n_items: usize,
     k: usize,
+    auc: bool,
     score: impl Fn(usize) -> Result<Vec<f32>> + Sync,
 ) -> Result<(Ranking, usize)> {
     let per_user: Vec<_> = set
@@ -295,7 +301,7 @@ fn ranking(
             }
             let scores = score(*u)?;
             let ranked: Vec<usize> = top_k(&scores, k, |i| excluded[i]).into_iter().map(|(i, _)| i).collect();
-            let auc = auc_and_percentile(&scores, &relevant, |i| !excluded[i]);
+            let auc = if auc { auc_and_percentile(&scores, &relevant, |i| !excluded[i]) } else { None };
             Ok(Some((at_k(&ranked, &relevant, k), auc, ranked)))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -368,8 +374,8 @@ pub fn evaluate_known(model: &Model, known: &Known, test: &Interactions, k: usiz
             let means = &known.item_means;
             let (base_rmse, base_mae, _) = errors(&set, |_, i| Ok(means[i]))?;
             // Coverage of explicit models: the top k by predicted rating.
-            let (ranked, _) = ranking(&set, seen, items.len(), k, scores)?;
-            let (by_mean, _) = ranking(&set, seen, items.len(), k, |_| Ok(means.clone()))?;
+            let (ranked, _) = ranking(&set, seen, items.len(), k, false, scores)?;
+            let (by_mean, _) = ranking(&set, seen, items.len(), k, false, |_| Ok(means.clone()))?;
             (
                 blank(kind.name(), pairs, Figures::Ratings { rmse, mae, coverage: ranked.coverage }),
                 blank(
@@ -380,26 +386,57 @@ pub fn evaluate_known(model: &Model, known: &Known, test: &Interactions, k: usiz
             )
         }
         ModelKind::Implicit => {
-            let (r, users) = ranking(&set, seen, items.len(), k, scores)?;
-            let (b, _) = ranking(&set, seen, items.len(), k, |_| Ok(popularity.clone()))?;
+            let (r, users) = ranking(&set, seen, items.len(), k, true, scores)?;
+            let (b, _) = ranking(&set, seen, items.len(), k, true, |_| Ok(popularity.clone()))?;
             (blank(kind.name(), users, Figures::Ranking(r)), blank("popularity", users, Figures::Ranking(b)))
         }
     };
     if ev.evaluated == 0 {
-        return Err(Error::Data(format!(
-            "none of the {} test interactions could be evaluated ({} with a user the model does not know, {} with \
-             an item it does not know{})",
-            test.len(),
-            set.unknown_user,
-            set.unknown_item,
-            match kind {
-                ModelKind::Implicit => "; the rest are not positive or are the user's training items",
-                ModelKind::Explicit => "",
-            }
-        )));
+        return Err(nothing_evaluated(test, &set, kind));
     }
     ev.baseline = Some(Box::new(base));
     Ok(ev)
+}
+
+/// `metric` alone of `model` on `test`: no baseline, and no figure the
+/// metric does not need (AUC sorts every item's score). What a search
+/// scores its settings by, in a fraction of [`evaluate_known`]'s time.
+pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: Metric) -> Result<f64> {
+    let items = &model.items;
+    let kind = items.meta().params.kind;
+    let set = test_set(model, test);
+    let (figures, evaluated) = match (kind, metric) {
+        (ModelKind::Explicit, Metric::Rmse | Metric::Mae) => {
+            let (rmse, mae, pairs) =
+                errors(&set, |u, i| Ok(items.present(items.predict(&model.user_at(u), i).map_err(Error::Scoring)?)))?;
+            (Figures::Ratings { rmse, mae, coverage: 0.0 }, pairs)
+        }
+        (ModelKind::Implicit, m) if !matches!(m, Metric::Rmse | Metric::Mae) => {
+            let scores = |u: usize| items.score_all(&model.user_at(u)).map_err(Error::Scoring);
+            let auc = matches!(m, Metric::Auc | Metric::Mpr);
+            let (r, users) = ranking(&set, &known.seen, items.len(), m.k(), auc, scores)?;
+            (Figures::Ranking(r), users)
+        }
+        _ => return Err(Error::Argument(format!("--metric {metric} does not apply to {kind} models"))),
+    };
+    if evaluated == 0 {
+        return Err(nothing_evaluated(test, &set, kind));
+    }
+    Ok(metric.in_figures(&figures).expect("the figures of the metric's kind"))
+}
+
+fn nothing_evaluated(test: &Interactions, set: &TestSet, kind: ModelKind) -> Error {
+    Error::Data(format!(
+        "none of the {} test interactions could be evaluated ({} with a user the model does not know, {} with \
+         an item it does not know{})",
+        test.len(),
+        set.unknown_user,
+        set.unknown_item,
+        match kind {
+            ModelKind::Implicit => "; the rest are not positive or are the user's training items",
+            ModelKind::Explicit => "",
+        }
+    ))
 }
 
 /// Each model item's mean training rating (the model's μ where the training

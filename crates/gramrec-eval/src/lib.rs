@@ -1,9 +1,11 @@
 //! gramrec-eval: how good a model is, and which settings make the best one.
 //!
 //! [`evaluate`] measures a model on held-out interactions beside a baseline
-//! that needs no model; [`tune`] cross-validates a grid of settings;
+//! that needs no model; [`tune`] cross-validates a grid of settings; [`auto`]
+//! searches settings by successive halving on a validation split (`train --auto`);
 //! [`topn`] computes every user's top N (Spark's `recommendForAllUsers`).
 
+pub mod auto;
 pub mod evaluate;
 pub mod topn;
 pub mod tune;

@@ -6,12 +6,12 @@
 //! once, and every setting reuses them.
 
 use gramrec_als::output::factor_files;
-use gramrec_als::TrainConfig;
+use gramrec_als::{TrainConfig, Trained};
 use gramrec_core::{Dtype, Error, Model, ModelKind, Result};
 use gramrec_data::split::{folds, subset, SplitMode};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 
-use crate::evaluate::{evaluate_known, Known, Metric};
+use crate::evaluate::{metric_known, Known, Metric};
 
 /// The most cross-validation folds: every fold's training set is built once
 /// and kept for the whole grid.
@@ -91,6 +91,20 @@ pub struct SettingResult {
     pub std: f64,
 }
 
+/// `metric` of a model trained on `train`, on the held-out `test`
+/// interactions (`known`: what `train` holds).
+pub(crate) fn score(
+    train: &Dataset,
+    trained: &Trained,
+    known: &Known,
+    test: &Interactions,
+    metric: Metric,
+) -> Result<f64> {
+    let files = factor_files(train, trained, Dtype::F32);
+    let model = Model::new(files.0, files.1).map_err(Error::Scoring)?;
+    metric_known(&model, known, test, metric)
+}
+
 /// One fold, prepared once for the whole grid.
 struct Fold {
     train: Dataset,
@@ -130,14 +144,9 @@ pub fn cross_validate(
         let mut scores = Vec::with_capacity(cv.folds);
         for (f, fold) in prepared.iter().enumerate() {
             let trained = gramrec_als::train(&fold.train, config, &mut |_, _| Ok(()))?;
-            let files = factor_files(&fold.train, &trained, Dtype::F32);
-            let model = Model::new(files.0, files.1).map_err(Error::Scoring)?;
-            let ev = evaluate_known(&model, &fold.known, &fold.test, cv.metric.k()).map_err(|e| match e {
+            let score = score(&fold.train, &trained, &fold.known, &fold.test, cv.metric).map_err(|e| match e {
                 Error::Data(why) => Error::Data(format!("fold {}: {why}; use fewer --folds", f + 1)),
                 e => e,
-            })?;
-            let score = cv.metric.of(&ev).ok_or_else(|| {
-                Error::Argument(format!("--metric {} does not apply to {} models", cv.metric, config.params.kind))
             })?;
             progress(config, f, score);
             scores.push(score);

@@ -89,6 +89,8 @@ pub fn read(dir: &Path, opts: ImportOptions) -> Result<(DenseModel, TrainingFact
         params.reg = num("reg").unwrap_or(params.reg);
         params.alpha = num("alpha").unwrap_or(params.alpha);
         params.epsilon = num("epsilon").unwrap_or(params.epsilon);
+        params.reg_exponent = num("regExponent").unwrap_or(params.reg_exponent);
+        params.unobserved = num("unobservedWeight").unwrap_or(params.unobserved);
         if let Some(s) = g.get("regScaling").and_then(Value::as_str) {
             params.reg_scaling = named(s)?;
         }
@@ -220,6 +222,8 @@ pub fn write(dir: &Path, model: &DenseModel) -> Result<Exported> {
         "kind": p.kind.name(),
         "reg": short(p.reg),
         "regScaling": p.reg_scaling.name(),
+        "regExponent": short(p.reg_exponent),
+        "unobservedWeight": short(p.unobserved),
         "alpha": short(p.alpha),
         "confidence": p.confidence.name(),
         "epsilon": short(p.epsilon),

@@ -116,6 +116,8 @@ impl Backend for CpuBackend<'_> {
         let (f, d) = (params.factors, params.dim());
         let (users, items) = (&self.users, &self.items);
         let csr = &p.data.by_user;
+        let (n_users, n_items) = (users.len() / d, items.len() / d);
+        let unobserved = params.unobserved_weight() as f64;
         self.pool.install(|| {
             let gram = (params.kind == ModelKind::Implicit).then(|| gram_parallel(items, f, d));
             let partials: Vec<(f64, f64)> = users
@@ -127,12 +129,12 @@ impl Backend for CpuBackend<'_> {
                     for (k, x) in rows.chunks_exact(d).enumerate() {
                         let u = chunk * CHUNK_ROWS + k;
                         let (cols, vals) = csr.row(u);
-                        reg += params.shift(cols.len()) as f64 * dot_product(x, x) as f64;
+                        reg += params.shift(cols.len(), n_items) as f64 * dot_product(x, x) as f64;
                         if let Some(g) = &gram {
                             for (i, o) in gx.iter_mut().enumerate() {
                                 *o = dot_product(&g[i * f..(i + 1) * f], &x[..f]);
                             }
-                            data += dot_product(&gx, &x[..f]) as f64;
+                            data += unobserved * dot_product(&gx, &x[..f]) as f64;
                         }
                         for (&i, &r) in cols.iter().zip(vals) {
                             let y = &items[i as usize * d..(i as usize + 1) * d];
@@ -146,7 +148,7 @@ impl Backend for CpuBackend<'_> {
                                 ModelKind::Implicit => {
                                     let c = params.confidence_of(r) as f64;
                                     let pref = if r > 0.0 { 1.0 } else { 0.0 };
-                                    c * (pref - s).powi(2) - s * s
+                                    c * (pref - s).powi(2) - unobserved * s * s
                                 }
                             };
                         }
@@ -161,7 +163,7 @@ impl Backend for CpuBackend<'_> {
                     rows.chunks_exact(d)
                         .enumerate()
                         .map(|(k, y)| {
-                            params.shift(p.data.by_item.degree(chunk * CHUNK_ROWS + k)) as f64
+                            params.shift(p.data.by_item.degree(chunk * CHUNK_ROWS + k), n_users) as f64
                                 * dot_product(y, y) as f64
                         })
                         .sum()

@@ -2,7 +2,7 @@
 //! facts of the training run, as `key=value` lines.
 
 use super::{corrupt, FormatError, Side};
-use crate::params::{ModelParams, SolverOptions, MAX_FACTORS};
+use crate::params::{ModelParams, SolverOptions, MAX_CONFIDENCE, MAX_FACTORS, MAX_REG_EXPONENT};
 
 /// What a factor file says about the model, beside the numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +121,8 @@ impl Metadata {
         kv("factors", &p.factors);
         kv("reg", &p.reg);
         kv("reg_scaling", &p.reg_scaling);
+        kv("reg_exponent", &p.reg_exponent);
+        kv("unobserved", &p.unobserved);
         kv("alpha", &p.alpha);
         kv("confidence", &p.confidence);
         kv("epsilon", &p.epsilon);
@@ -154,11 +156,16 @@ impl Metadata {
             "items" => Side::Items,
             other => return Err(invalid_value("side", other)),
         };
+        // Keys added after the first files were written: their absence means
+        // what those files meant.
+        let optional = |key: &str, default: f32| get(key).map_or(Ok(default), |v| parse(key, v));
         let params = ModelParams {
             kind: parse("kind", get("kind")?)?,
             factors: parse("factors", get("factors")?)?,
             reg: parse("reg", get("reg")?)?,
             reg_scaling: parse("reg_scaling", get("reg_scaling")?)?,
+            reg_exponent: optional("reg_exponent", crate::params::DEFAULT_REG_EXPONENT)?,
+            unobserved: optional("unobserved", crate::params::DEFAULT_UNOBSERVED)?,
             alpha: parse("alpha", get("alpha")?)?,
             confidence: parse("confidence", get("confidence")?)?,
             epsilon: parse("epsilon", get("epsilon")?)?,
@@ -193,6 +200,12 @@ impl Metadata {
         }
         if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
             return bad("metadata 'epsilon' must be finite and > 0".into());
+        }
+        if !(0.0..=MAX_REG_EXPONENT).contains(&p.reg_exponent) {
+            return bad(format!("metadata 'reg_exponent' is {}, outside 0..={MAX_REG_EXPONENT}", p.reg_exponent));
+        }
+        if !(0.0..=MAX_CONFIDENCE).contains(&p.unobserved) {
+            return bad(format!("metadata 'unobserved' is {}, outside 0..={MAX_CONFIDENCE}", p.unobserved));
         }
         if !self.global_mean.is_finite() {
             return bad("metadata 'global_mean' is not finite".into());

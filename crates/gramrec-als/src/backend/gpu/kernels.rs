@@ -78,14 +78,25 @@ fn constants(params: &ModelParams, global_mean: f32, cg_steps: usize, half: bool
         ("IMPLICIT", flag(params.kind == ModelKind::Implicit)),
         ("BIASES", flag(params.uses_biases())),
         ("LOG_CONFIDENCE", flag(params.confidence == Confidence::Log)),
-        ("REG_BY_COUNT", flag(params.reg_scaling == RegScaling::Count)),
+        ("REG_SCALING", reg_scaling(params.reg_scaling)),
         ("REG", params.reg as f64),
+        ("REG_EXPONENT", params.reg_exponent as f64),
+        ("UNOBSERVED", params.unobserved_weight() as f64),
         ("ALPHA", params.alpha as f64),
         ("EPSILON", params.epsilon as f64),
         ("GLOBAL_MEAN", global_mean as f64),
         ("CG_STEPS", cg_steps as f64),
         ("MAX_CONFIDENCE", gramrec_core::params::MAX_CONFIDENCE as f64),
     ]
+}
+
+/// `REG_SCALING` in `shaders/constants.wgsl`.
+fn reg_scaling(scaling: RegScaling) -> f64 {
+    match scaling {
+        RegScaling::None => 0.0,
+        RegScaling::Count => 1.0,
+        RegScaling::Frequency => 2.0,
+    }
 }
 
 /// A compute pipeline of `entry` in `source`, with these constants.

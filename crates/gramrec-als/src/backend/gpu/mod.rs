@@ -253,8 +253,16 @@ fn groups_2d(n: u32, max_per_dim: u32) -> (u32, u32) {
 
 /// The uniform of a dispatch over a chunk's rows (`Rows` in
 /// `shaders/row_common.wgsl`).
-fn rows_uniform(gpu: &Gpu, count: u32, first: u32, data_terms: bool, chunk: &Chunk) -> Result<wgpu::Buffer> {
-    let words = [count, first, u32::from(data_terms), chunk.rows.len() as u32, chunk.rows.start as u32, 0, 0, 0];
+fn rows_uniform(
+    gpu: &Gpu,
+    count: u32,
+    first: u32,
+    data_terms: bool,
+    chunk: &Chunk,
+    other_rows: usize,
+) -> Result<wgpu::Buffer> {
+    let (rows, base) = (chunk.rows.len() as u32, chunk.rows.start as u32);
+    let words = [count, first, u32::from(data_terms), rows, base, other_rows as u32, 0, 0];
     gpu.upload("rows", &words, wgpu::BufferUsages::UNIFORM)
 }
 
@@ -387,11 +395,12 @@ impl<'a> GpuBackend<'a> {
                 let mut batches = Vec::new();
                 for first in (0..n).step_by(per_batch as usize) {
                     let count = per_batch.min(n - first) as u32;
-                    batches.push((group(&rows_uniform(&gpu, count, first as u32, false, chunk)?, &status), count));
+                    let rows = rows_uniform(&gpu, count, first as u32, false, chunk, other.rows)?;
+                    batches.push((group(&rows, &status), count));
                 }
                 let (gx, gy) = groups_2d((n as u32).div_ceil(LOSS_ROWS_PER_GROUP), max_dim);
                 let loss_partials = gpu.scratch("loss partial sums", 8 * gx as u64 * gy as u64)?;
-                let loss = group(&rows_uniform(&gpu, n as u32, 0, is_users, chunk)?, &loss_partials);
+                let loss = group(&rows_uniform(&gpu, n as u32, 0, is_users, chunk, other.rows)?, &loss_partials);
                 plans.push(ChunkPlan { batches, loss, loss_partials, loss_groups: (gx, gy) });
             }
             Ok(SidePlan { gram: gram_group, gram_chunks: gram_chunks as u32, chunks: plans })
@@ -581,7 +590,8 @@ impl Backend for GpuBackend<'_> {
             let yty = self.gpu.read::<f32>(&self.gram, 0, ff)?;
             self.gram_of(Side::Users)?;
             let xtx = self.gpu.read::<f32>(&self.gram, 0, ff)?;
-            loss.data += yty.iter().zip(&xtx).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>();
+            let unobserved = self.p.params.unobserved_weight() as f64;
+            loss.data += unobserved * yty.iter().zip(&xtx).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>();
         }
         for side in [Side::Users, Side::Items] {
             let (_, plan, _) = self.side(side);

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `train --auto` against the defaults on data of three shapes (BENCHMARKS.md
+# "Quality without tuning"): MovieLens 100K (per-user split, implicit; random
+# split, explicit), the seeded play-count set of benches/defaults.sh (heavy-
+# tailed counts), and a generated set with many items and few users. Every
+# model is trained on the training part only (--auto carves its validation
+# split from it) and scored once on the held-out part.
+# Usage: bash benches/auto.sh [path/to/u.data] [work dir]   (BUDGET=10x by default)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+data=$(realpath -m "${1:-$root/../shared/data/ml-100k/u.data}")
+work=$(realpath -m "${2:-$(mktemp -d)}")
+budget=${BUDGET:-10x}
+mkdir -p "$work"
+cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+g=$root/target/release/gramrec
+cd "$work"
+figure() { # model train test key
+  "$g" evaluate --json -m "$1" --train "$2" --test "$3" | python3 -c "import json,sys; print('%.4f' % json.load(sys.stdin)['$4'])"
+}
+compare() { # name train test key [train flags…]
+  local name=$1 train=$2 test=$3 key=$4; shift 4
+  "$g" train -q --device cpu -i "$train" -o "$name-defaults" "$@"
+  local start=$SECONDS
+  "$g" train --device cpu -i "$train" -o "$name-auto" --auto --budget "$budget" "$@" 2>"$name-auto.log"
+  local wall=$((SECONDS - start))
+  echo "$name: defaults $key $(figure "$name-defaults" "$train" "$test" "$key"), --auto $key $(figure "$name-auto" "$train" "$test" "$key") (whole --auto run ${wall} s)"
+  grep -E "^--auto: chose" "$name-auto.log" | sed 's/^/  /'
+}
+if [ -s "$data" ]; then
+  python3 - "$data" "$work" <<'PY'
+import random, sys
+from collections import defaultdict
+lines = open(sys.argv[1]).read().splitlines()
+out = sys.argv[2]
+rng = random.Random(42); idx = list(range(len(lines))); rng.shuffle(idx)
+train = set(idx[:int(0.8 * len(lines))])
+def write(name, keep):
+    open(f"{out}/{name}", "w").write("\n".join(l for i, l in enumerate(lines) if keep(i)) + "\n")
+write("rand_train.tsv", lambda i: i in train); write("rand_test.tsv", lambda i: i not in train)
+by_user = defaultdict(list)
+for i, l in enumerate(lines): by_user[l.split("\t")[0]].append(i)
+rng = random.Random(42); test = set()
+for ix in by_user.values():
+    ix = ix[:]; rng.shuffle(ix); test.update(ix[:int(round(0.2 * len(ix)))])
+write("user_train.tsv", lambda i: i not in test); write("user_test.tsv", lambda i: i in test)
+PY
+  compare ml100k-implicit user_train.tsv user_test.tsv ndcg --implicit
+  compare ml100k-explicit rand_train.tsv rand_test.tsv rmse
+fi
+[ -s plays.csv ] || "$g" generate --kind implicit --counts --users 20000 --items 5000 --nnz 1000000 --seed 42 --out plays.csv
+[ -s plays/train.csv ] || "$g" split --input plays.csv --out plays --mode per-user --seed 42 >/dev/null
+compare plays plays/train.csv plays/test.csv ndcg
+[ -s wide.csv ] || "$g" generate --kind implicit --users 2000 --items 30000 --nnz 300000 --seed 7 --out wide.csv
+[ -s wide/train.csv ] || "$g" split --input wide.csv --out wide --mode per-user --seed 42 >/dev/null
+compare wide wide/train.csv wide/test.csv ndcg

@@ -1,0 +1,554 @@
+//! `train --auto`: a search over a model's settings on a validation split
+//! carved from the training data, by successive halving within a budget.
+//!
+//! The defaults are trained and scored first, as they are; then candidates
+//! drawn from the search space (half, the same or twice the factors; λ, its
+//! scaling and ν; α, the confidence curve and the unobserved weight α₀ of
+//! implicit models) are trained for a few
+//! iterations, the best third continue (warm, from where they stopped) to the
+//! next rung's iterations, and so on; a candidate that did not improve since
+//! its last rung stops there. Every (setting, iterations) pair scored is a
+//! setting the caller may retrain; the best one wins, and the defaults win
+//! any tie, so the result is never worse on validation than the defaults.
+//! Brackets of fresh candidates follow one another until the budget is spent.
+//!
+//! Costs are counted in units of one training with the base settings
+//! (iterations × factors², relative), not in seconds, so a search is the
+//! same for a seed on any machine. A budget in seconds is converted once,
+//! from the defaults' measured time.
+
+use std::time::Instant;
+
+use gramrec_als::driver::Start;
+use gramrec_als::{TrainConfig, Trained};
+use gramrec_core::{Confidence, Error, ModelKind, RegScaling, Result, MAX_FACTORS};
+use gramrec_data::split::{assign, subset, SplitMode, SplitOptions};
+use gramrec_data::{Dataset, DatasetOptions, Interactions};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::evaluate::{Known, Metric};
+use crate::tune::score;
+
+/// How much the search may do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Budget {
+    /// This many trainings with the base settings (`10x`).
+    Trainings(f64),
+    /// About this many seconds (`90s`, `15m`), converted into trainings once
+    /// from the defaults' time (so the search stays deterministic after it).
+    Seconds(f64),
+}
+
+impl Budget {
+    /// The default: ten trainings with the base settings.
+    pub const DEFAULT: Self = Budget::Trainings(10.0);
+}
+
+impl std::str::FromStr for Budget {
+    type Err = String;
+
+    /// `10x`, `2.5x`, `90s`, `15m` or `1h`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let t = s.trim();
+        let (number, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
+        let value: f64 = number.trim().parse().map_err(|_| format!("'{s}' is not a budget such as 10x, 90s or 15m"))?;
+        if !(value.is_finite() && value > 0.0) {
+            return Err(format!("the budget must be a positive number, not '{s}'"));
+        }
+        match unit.to_ascii_lowercase().as_str() {
+            "x" => Ok(Budget::Trainings(value)),
+            "s" => Ok(Budget::Seconds(value)),
+            "m" | "min" => Ok(Budget::Seconds(value * 60.0)),
+            "h" => Ok(Budget::Seconds(value * 3600.0)),
+            _ => Err(format!("'{s}': say how the budget counts: 10x (trainings), 90s, 15m or 1h")),
+        }
+    }
+}
+
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Budget::Trainings(x) => write!(f, "{x}x"),
+            Budget::Seconds(s) => write!(f, "{s}s"),
+        }
+    }
+}
+
+/// How to search.
+#[derive(Debug, Clone)]
+pub struct AutoOptions {
+    /// What the search may do.
+    pub budget: Budget,
+    /// Seed of the validation split, the user sample and the candidates.
+    pub seed: u64,
+    /// The figure that ranks settings.
+    pub metric: Metric,
+    /// Share of the training interactions held out for validation (per user
+    /// for implicit models, at random for explicit ones).
+    pub validation_fraction: f64,
+    /// Beyond this many interactions the search runs on a seeded sample of
+    /// the users holding about this many.
+    pub sample_interactions: usize,
+    /// How the search's training part becomes a dataset.
+    pub data: DatasetOptions,
+}
+
+impl AutoOptions {
+    /// Searches on at most this many interactions by default: on 2 cores a
+    /// default training of 5M interactions takes about a minute.
+    pub const SAMPLE_INTERACTIONS: usize = 5_000_000;
+}
+
+/// One setting scored on the validation split.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    /// The setting, with the iterations it was scored after.
+    pub config: TrainConfig,
+    /// Which candidate (0: the defaults).
+    pub candidate: usize,
+    /// The rung (0 for the defaults and the first rung).
+    pub rung: usize,
+    /// The metric on the validation split.
+    pub score: f64,
+}
+
+/// Users kept when the search ran on a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Users searched on.
+    pub users: usize,
+    /// Users in the data.
+    pub of: usize,
+    /// Interactions searched on (before the validation split).
+    pub interactions: usize,
+}
+
+/// What the search found.
+#[derive(Debug, Clone)]
+pub struct AutoResult {
+    /// Every setting scored, in the order scored.
+    pub trials: Vec<Trial>,
+    /// The winner's index in `trials`.
+    pub best: usize,
+    /// The defaults' index in `trials` (always 0).
+    pub defaults: usize,
+    /// Set when the search ran on a sample of the users.
+    pub sample: Option<Sample>,
+    /// Interactions the search trained on, and validated on.
+    pub split: (usize, usize),
+    /// Work done, in trainings with the base settings.
+    pub cost: f64,
+    /// The budget in the same units.
+    pub budget: f64,
+    /// Wall time of the whole search.
+    pub seconds: f64,
+}
+
+/// What the search reports as it goes.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    /// The settings as given are trained: the search will do at most
+    /// `budget` units of work (trainings with them), these included.
+    Started {
+        /// The budget in units.
+        budget: f64,
+    },
+    /// A round of successive halving starts with `candidates` new candidates
+    /// and `planned` units of work.
+    Bracket {
+        /// Candidates drawn.
+        candidates: usize,
+        /// Work planned.
+        planned: f64,
+    },
+    /// One setting trained and scored; `cost` is what it took.
+    Scored {
+        /// The setting.
+        trial: &'a Trial,
+        /// Its cost in units.
+        cost: f64,
+    },
+}
+
+/// Iterations of each rung, as fractions of the base iteration count: a
+/// candidate that is still improving at the base count may go a third further.
+const RUNGS: [f64; 3] = [0.2, 0.5, 4.0 / 3.0];
+/// One in `ETA` candidates of a rung goes on to the next.
+const ETA: usize = 3;
+/// The most candidates of one bracket, whatever the budget.
+const MAX_CANDIDATES: usize = 243;
+/// Draws in a row that do not fit the budget's remainder before a bracket is
+/// closed (a cheaper one may follow an expensive one).
+const MAX_MISSES: usize = 8;
+/// The most settings scored, whatever the budget.
+const MAX_TRIALS: usize = 1000;
+
+/// The iterations of each rung for a base of `iterations`.
+fn rungs(iterations: usize) -> [usize; 3] {
+    let mut out = [0; 3];
+    let mut last = 0;
+    for (o, f) in out.iter_mut().zip(RUNGS) {
+        *o = ((iterations as f64 * f).round() as usize).max(last + 1);
+        last = *o;
+    }
+    out
+}
+
+/// Work of `iterations` iterations of `config`, in trainings with `base`.
+fn cost(config: &TrainConfig, iterations: usize, base: &TrainConfig) -> f64 {
+    let f = config.params.factors as f64 / base.params.factors as f64;
+    iterations as f64 * f * f / base.iterations as f64
+}
+
+/// What the search space's λ ranges are relative to: the data's mean row
+/// lengths and row counts.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    users: f64,
+    items: f64,
+    per_user: f64,
+    per_item: f64,
+}
+
+impl Shape {
+    fn of(data: &Dataset) -> Self {
+        let (users, items) = (data.users.len().max(1) as f64, data.items.len().max(1) as f64);
+        let nnz = data.nnz().max(1) as f64;
+        Shape { users, items, per_user: nnz / users, per_item: nnz / items }
+    }
+}
+
+/// Draws a log-uniform value in [lo, hi].
+fn log_uniform(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f32 {
+    (lo.ln() + rng.random::<f64>() * (hi / lo).ln()).exp() as f32
+}
+
+/// Rounds to 3 significant digits (what the table shows is what was trained).
+fn round3(v: f32) -> f32 {
+    if v == 0.0 {
+        return 0.0;
+    }
+    let scale = 10f32.powi(2 - v.abs().log10().floor() as i32);
+    (v * scale).round() / scale
+}
+
+/// A candidate drawn from the search space around `base`. λ is drawn as the
+/// shift a typical row gets and converted to the drawn scaling, so that every
+/// scaling explores the same range of effective regularisation.
+fn draw(base: &TrainConfig, shape: Shape, rng: &mut ChaCha8Rng) -> TrainConfig {
+    let mut c = *base;
+    let p = &mut c.params;
+    let f = base.params.factors;
+    p.factors = [(f / 2).max(1), f, (2 * f).min(MAX_FACTORS)][rng.random_range(0..3)];
+    let frequency = rng.random_bool(0.5);
+    p.reg_exponent = if frequency { round3(rng.random_range(0.25f32..=1.0)) } else { base.params.reg_exponent };
+    match p.kind {
+        ModelKind::Implicit => {
+            p.alpha = round3(log_uniform(rng, 0.25, 8.0));
+            if rng.random_bool(0.25) {
+                p.confidence = match base.params.confidence {
+                    Confidence::Linear => Confidence::Log,
+                    Confidence::Log => Confidence::Linear,
+                };
+            }
+            p.unobserved = if rng.random_bool(0.5) { 1.0 } else { round3(log_uniform(rng, 0.05, 1.0)) };
+            // The objective divided by α₀ is Hu et al.'s with λ/α₀: draw that.
+            let shift = log_uniform(rng, 6.0, 150.0) * p.unobserved;
+            p.reg_scaling = if frequency { RegScaling::Frequency } else { RegScaling::None };
+            p.reg = if frequency {
+                let a0 = p.unobserved as f64;
+                let typical = ((shape.per_user + a0 * shape.items) * (shape.per_item + a0 * shape.users)).sqrt();
+                shift / typical.powf(p.reg_exponent as f64) as f32
+            } else {
+                shift
+            };
+        }
+        ModelKind::Explicit => {
+            // λ·n as ALS-WR, drawn per rating.
+            let per = log_uniform(rng, 0.03, 0.3);
+            p.reg_scaling = if frequency { RegScaling::Frequency } else { RegScaling::Count };
+            p.reg = if frequency {
+                let typical = (shape.per_user * shape.per_item).sqrt();
+                per * typical.powf(1.0 - p.reg_exponent as f64) as f32
+            } else {
+                per
+            };
+        }
+    }
+    p.reg = round3(p.reg);
+    c
+}
+
+/// The work successive halving does for these candidates (rung by rung, a
+/// third going on, each continuing from the last rung's iterations).
+fn planned(candidates: &[TrainConfig], base: &TrainConfig) -> f64 {
+    if candidates.is_empty() {
+        return 0.0;
+    }
+    let rungs = rungs(base.iterations);
+    let per_iteration = candidates.iter().map(|c| cost(c, 1, base)).sum::<f64>() / candidates.len() as f64;
+    let (mut n, mut done, mut total) = (candidates.len(), 0, 0.0);
+    for r in rungs {
+        total += n as f64 * (r - done) as f64 * per_iteration;
+        done = r;
+        n = n.div_ceil(ETA);
+    }
+    total
+}
+
+/// A seeded sample of the users holding about `limit` interactions (all of
+/// them when there are no more).
+fn sample_users(x: &Interactions, limit: usize, seed: u64) -> (Interactions, Option<Sample>) {
+    if x.len() <= limit {
+        return (subset(x, |_| true), None);
+    }
+    let share = limit as f64 / x.len() as f64;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_5a3d);
+    let keep: Vec<bool> = (0..x.users.len()).map(|_| rng.random_bool(share)).collect();
+    let kept = subset(x, |k| keep[x.user[k] as usize]);
+    let users = keep.iter().filter(|&&k| k).count();
+    let sample = Sample { users, of: x.users.len(), interactions: kept.len() };
+    (kept, Some(sample))
+}
+
+/// The split and bookkeeping every candidate is scored against.
+struct Validation {
+    train: Dataset,
+    known: Known,
+    test: Interactions,
+    metric: Metric,
+}
+
+impl Validation {
+    /// Trains `config` (continuing from `start`) and scores it.
+    fn run(&self, config: &TrainConfig, start: Option<Start>) -> Result<(Trained, f64)> {
+        let trained = gramrec_als::train_from(&self.train, config, start, &mut |_| {}, &mut |_, _| Ok(()))?;
+        let s = score(&self.train, &trained, &self.known, &self.test, self.metric)?;
+        Ok((trained, s))
+    }
+
+    /// Whether `a` beats `b`.
+    fn better(&self, a: f64, b: f64) -> bool {
+        if self.metric.lower_is_better() {
+            a < b
+        } else {
+            a > b
+        }
+    }
+}
+
+/// A candidate still in the race: its best score so far and the model it
+/// continues from.
+struct Alive {
+    candidate: usize,
+    config: TrainConfig,
+    score: f64,
+    model: Trained,
+}
+
+/// Searches settings for `x` around `base` (the defaults, as the flags and
+/// the data decided them). `on_event` sees the plan and every scored setting.
+pub fn search(
+    x: &Interactions,
+    base: &TrainConfig,
+    opts: &AutoOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<AutoResult> {
+    base.validate()?;
+    let started = Instant::now();
+    let (x, sample) = sample_users(x, opts.sample_interactions, opts.seed);
+    let mode = match base.params.kind {
+        ModelKind::Implicit => SplitMode::PerUser,
+        ModelKind::Explicit => SplitMode::Random,
+    };
+    let split =
+        SplitOptions { mode, test_fraction: opts.validation_fraction, seed: opts.seed, min_user_interactions: 2 };
+    let held = assign(&x, &split)?;
+    let train = Dataset::build(subset(&x, |k| !held[k]), &opts.data)?;
+    let test = subset(&x, |k| held[k]);
+    if test.is_empty() || train.nnz() == 0 {
+        return Err(Error::Data(format!(
+            "--auto needs a validation split, and {} interactions are too few to carve one",
+            x.len()
+        )));
+    }
+    let v = Validation { known: Known::from_dataset(&train), train, test, metric: opts.metric };
+    let split_sizes = (v.train.nnz(), v.test.len());
+
+    // The defaults, as they are.
+    let mut trials = Vec::new();
+    let timer = Instant::now();
+    let (_, default_score) = v.run(base, None)?;
+    let default_seconds = timer.elapsed().as_secs_f64();
+    let budget = match opts.budget {
+        Budget::Trainings(t) => t,
+        Budget::Seconds(s) => s / default_seconds.max(1e-3),
+    };
+    trials.push(Trial { config: *base, candidate: 0, rung: 0, score: default_score });
+    let mut spent = 1.0;
+
+    on_event(Event::Started { budget });
+    on_event(Event::Scored { trial: &trials[0], cost: 1.0 });
+
+    // Brackets of candidates, each as many as the budget's remainder plans
+    // for, until the budget is spent.
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let shape = Shape::of(&v.train);
+    let mut next = 1;
+    while trials.len() < MAX_TRIALS {
+        let (mut candidates, mut misses) = (Vec::new(), 0);
+        while candidates.len() < MAX_CANDIDATES && misses < MAX_MISSES {
+            candidates.push(draw(base, shape, &mut rng));
+            if planned(&candidates, base) > budget - spent {
+                candidates.pop();
+                misses += 1;
+            }
+        }
+        if candidates.is_empty() {
+            break;
+        }
+        on_event(Event::Bracket { candidates: candidates.len(), planned: planned(&candidates, base) });
+        let before = spent;
+        let mut bracket = Bracket { v: &v, base, budget, spent: &mut spent, trials: &mut trials };
+        bracket.run(next, &candidates, on_event)?;
+        next += candidates.len();
+        if spent == before {
+            break;
+        }
+    }
+    let mut best = 0;
+    for (i, t) in trials.iter().enumerate() {
+        if v.better(t.score, trials[best].score) {
+            best = i;
+        }
+    }
+    Ok(AutoResult {
+        trials,
+        best,
+        defaults: 0,
+        sample,
+        split: split_sizes,
+        cost: spent,
+        budget,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// One round of successive halving, charging its work to `spent`.
+struct Bracket<'a> {
+    v: &'a Validation,
+    base: &'a TrainConfig,
+    budget: f64,
+    spent: &'a mut f64,
+    trials: &'a mut Vec<Trial>,
+}
+
+impl Bracket<'_> {
+    /// Races `candidates`, numbered from `first`, through the rungs.
+    fn run(&mut self, first: usize, candidates: &[TrainConfig], on_event: &mut dyn FnMut(Event<'_>)) -> Result<()> {
+        let v = self.v;
+        let mut alive: Vec<Alive> = Vec::new();
+        let mut entrants: Vec<(usize, TrainConfig, Option<Alive>)> =
+            candidates.iter().enumerate().map(|(i, c)| (first + i, *c, None)).collect();
+        for (rung, &iterations) in rungs(self.base.iterations).iter().enumerate() {
+            let keep = entrants.len().div_ceil(ETA);
+            for (candidate, config, previous) in entrants.drain(..) {
+                let done = previous.as_ref().map_or(0, |p| p.config.iterations);
+                let step = cost(&config, iterations - done, self.base);
+                if *self.spent + step > self.budget + 1e-9 {
+                    continue;
+                }
+                let start = previous.map(|p| Start { iteration: done, users: p.model.users, items: p.model.items });
+                let config = TrainConfig { iterations, ..config };
+                let (model, score) = v.run(&config, start)?;
+                *self.spent += step;
+                let trial = Trial { config, candidate, rung, score };
+                on_event(Event::Scored { trial: &trial, cost: step });
+                self.trials.push(trial);
+                alive.push(Alive { candidate, config, score, model });
+                // Only the candidates that may go on keep their factors.
+                alive.sort_by(|a, b| rank(v, a.score, b.score).then(a.candidate.cmp(&b.candidate)));
+                alive.truncate(keep);
+            }
+            // Those that improved on their last rung go on.
+            for a in alive.drain(..) {
+                let last = self.trials.iter().rev().find(|t| t.candidate == a.candidate && t.rung + 1 == rung);
+                if last.is_none_or(|t| v.better(a.score, t.score)) {
+                    entrants.push((a.candidate, a.config, Some(a)));
+                }
+            }
+            if entrants.is_empty() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Orders scores best first.
+fn rank(v: &Validation, a: f64, b: f64) -> std::cmp::Ordering {
+    if v.metric.lower_is_better() {
+        a.total_cmp(&b)
+    } else {
+        b.total_cmp(&a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s2b(s: &str) -> std::result::Result<Budget, String> {
+        s.parse()
+    }
+
+    #[test]
+    fn budgets_parse_with_their_unit() {
+        assert_eq!(s2b("10x"), Ok(Budget::Trainings(10.0)));
+        assert_eq!(s2b("2.5x"), Ok(Budget::Trainings(2.5)));
+        assert_eq!(s2b("90s"), Ok(Budget::Seconds(90.0)));
+        assert_eq!(s2b("15m"), Ok(Budget::Seconds(900.0)));
+        assert_eq!(s2b("1h"), Ok(Budget::Seconds(3600.0)));
+        assert!(s2b("10").unwrap_err().contains("say how"));
+        assert!(s2b("-1x").unwrap_err().contains("positive"));
+        assert!(s2b("fast").is_err());
+    }
+
+    #[test]
+    fn rungs_grow_and_the_plan_counts_the_halving() {
+        assert_eq!(rungs(15), [3, 8, 20]);
+        assert_eq!(rungs(2), [1, 2, 3]);
+        let base = TrainConfig::for_kind(ModelKind::Implicit);
+        // Three 64-factor candidates: 3 × 3 iterations, 1 × 5 more, 1 × 12 more.
+        let plan = planned(&[base; 3], &base);
+        assert!((plan - (9.0 + 5.0 + 12.0) / 15.0).abs() < 1e-12, "{plan}");
+        let wide = TrainConfig { params: gramrec_core::ModelParams { factors: 128, ..base.params }, ..base };
+        assert!((cost(&wide, 15, &base) - 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn draws_stay_in_the_space_and_follow_the_seed() {
+        let base = TrainConfig::for_kind(ModelKind::Implicit);
+        let shape = Shape { users: 1000.0, items: 2000.0, per_user: 50.0, per_item: 25.0 };
+        let draws = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            (0..50).map(|_| draw(&base, shape, &mut rng)).collect::<Vec<_>>()
+        };
+        let a = draws(3);
+        assert_eq!(a, draws(3));
+        assert_ne!(a, draws(4));
+        for c in &a {
+            c.validate().unwrap();
+            assert!([32, 64, 128].contains(&c.params.factors));
+            assert!((0.05..=1.0).contains(&c.params.unobserved));
+            // A typical user's and item's shifts (geometric mean), over α₀,
+            // stay in the drawn range whatever the scaling.
+            let p = &c.params;
+            let typical = (p.shift(50, 2000) * p.shift(25, 1000)).sqrt() / p.unobserved;
+            assert!((6.0 * 0.99..=150.0 * 1.01).contains(&typical), "{typical}: {c:?}");
+        }
+        assert!(a.iter().any(|c| c.params.reg_scaling == RegScaling::Frequency));
+        assert!(a.iter().any(|c| c.params.confidence == Confidence::Log));
+    }
+}

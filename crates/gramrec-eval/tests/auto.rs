@@ -1,0 +1,94 @@
+//! `train --auto`'s search on synthetic data: within its budget, never worse
+//! on validation than the settings it starts from, the same for a seed, and
+//! on a user sample when the data is large.
+
+use gramrec_als::{Device, TrainConfig};
+use gramrec_core::{ModelKind, ModelParams};
+use gramrec_data::synth::{SynthSpec, Synthetic};
+use gramrec_data::DatasetOptions;
+use gramrec_eval::auto::{search, AutoOptions, AutoResult, Budget, Event};
+use gramrec_eval::Metric;
+
+fn base(kind: ModelKind) -> TrainConfig {
+    TrainConfig {
+        params: ModelParams { factors: 8, ..ModelParams::for_kind(kind) },
+        iterations: 6,
+        threads: 2,
+        device: Device::Cpu,
+        ..TrainConfig::for_kind(kind)
+    }
+}
+
+fn options(kind: ModelKind, budget: Budget, seed: u64) -> AutoOptions {
+    AutoOptions {
+        budget,
+        seed,
+        metric: Metric::default_for(kind),
+        validation_fraction: 0.2,
+        sample_interactions: AutoOptions::SAMPLE_INTERACTIONS,
+        data: DatasetOptions::default(),
+    }
+}
+
+fn run(kind: ModelKind, opts: &AutoOptions) -> (AutoResult, f64, usize) {
+    let syn = Synthetic::generate(SynthSpec { rank: 6, ..SynthSpec::new(400, 150, 12_000, kind, 3) });
+    let x = syn.interactions(|_| true);
+    let (mut budget, mut scored, mut drawn) = (0.0, 0, 0);
+    let result = search(&x, &base(kind), opts, &mut |e| match e {
+        Event::Started { budget: b } => budget = b,
+        Event::Bracket { candidates, planned } => {
+            assert!(planned <= budget, "a bracket plans within the budget");
+            drawn += candidates;
+        }
+        Event::Scored { .. } => scored += 1,
+    })
+    .unwrap();
+    assert_eq!(scored, result.trials.len(), "every trial is reported");
+    assert_eq!(result.trials.iter().map(|t| t.candidate).max().unwrap(), drawn, "every candidate raced");
+    (result, budget, scored)
+}
+
+#[test]
+fn the_search_keeps_its_budget_and_never_loses_to_its_start() {
+    for kind in [ModelKind::Implicit, ModelKind::Explicit] {
+        let opts = options(kind, Budget::Trainings(6.0), 9);
+        let (r, budget, _) = run(kind, &opts);
+        assert_eq!(budget, 6.0);
+        assert!(r.cost <= 6.0 + 1e-9 && r.cost > 3.0, "{kind}: the budget is used, not exceeded: {}", r.cost);
+        assert!(r.trials.len() > 3, "{kind}: {} trials", r.trials.len());
+        let (start, best) = (&r.trials[r.defaults], &r.trials[r.best]);
+        assert_eq!(start.config, base(kind), "the first trial is the settings as given");
+        let lower = opts.metric.lower_is_better();
+        assert!(if lower { best.score <= start.score } else { best.score >= start.score }, "{kind}");
+        for t in &r.trials {
+            assert!(if lower { t.score >= best.score } else { t.score <= best.score }, "{kind}: the best is the best");
+            assert_eq!(t.config.params.kind, kind);
+        }
+        // Successive halving: later rungs have fewer candidates, each continuing one of the rung before.
+        let at = |rung| r.trials.iter().filter(|t| t.rung == rung && t.candidate > 0).count();
+        assert!(at(1) < at(0) && at(2) <= at(1), "{kind}: {} {} {}", at(0), at(1), at(2));
+        for t in r.trials.iter().filter(|t| t.rung > 0) {
+            let before = r.trials.iter().find(|p| p.candidate == t.candidate && p.rung + 1 == t.rung).unwrap();
+            assert!(before.config.iterations < t.config.iterations);
+            assert_eq!(before.config.params, t.config.params);
+        }
+        let (again, _, _) = run(kind, &opts);
+        let key = |r: &AutoResult| r.trials.iter().map(|t| (t.config, t.score.to_bits())).collect::<Vec<_>>();
+        assert_eq!(key(&r), key(&again), "{kind}: the same seed gives the same search");
+        let (other, _, _) = run(kind, &options(kind, Budget::Trainings(6.0), 10));
+        assert_ne!(key(&r), key(&other), "{kind}: another seed draws other candidates");
+    }
+}
+
+#[test]
+fn a_small_budget_scores_the_start_alone_and_large_data_is_sampled() {
+    let (r, _, scored) = run(ModelKind::Implicit, &options(ModelKind::Implicit, Budget::Trainings(1.0), 9));
+    assert_eq!((scored, r.best), (1, 0), "a budget of one training leaves only the settings as given");
+    assert!(r.sample.is_none());
+    let opts = AutoOptions { sample_interactions: 5_000, ..options(ModelKind::Implicit, Budget::Trainings(2.0), 9) };
+    let (r, _, _) = run(ModelKind::Implicit, &opts);
+    let s = r.sample.expect("a sample of the users");
+    assert!(s.of == 400 && s.users < 300 && s.users > 100, "{s:?}");
+    assert!((3_000..7_000).contains(&s.interactions), "{s:?}");
+    assert_eq!(r.split.0 + r.split.1, s.interactions, "the split divides the sample");
+}

@@ -1,0 +1,176 @@
+//! `train --auto`: gramrec-eval's settings search with a progress bar, a log
+//! line per setting scored, and the validation table at the end.
+
+use anyhow::Result;
+use gramrec_als::TrainConfig;
+use gramrec_core::{ModelKind, ModelParams, RegScaling};
+use gramrec_data::Interactions;
+use gramrec_eval::auto::{search, AutoOptions, AutoResult, Budget, Event, Trial};
+use gramrec_eval::Metric;
+
+use crate::cli::TrainArgs;
+use crate::output::{AutoReport, AutoTrial};
+use crate::progress::Progress;
+
+/// Settings the table shows at most (the flags' own are always shown).
+const TABLE_ROWS: usize = 10;
+/// Share of the input held out for validation: small, so that the search
+/// trains on nearly what the winner is retrained on (docs/ALGORITHM.md).
+const VALIDATION_FRACTION: f64 = 0.1;
+/// Progress-bar steps per training with the base settings.
+const STEPS_PER_TRAINING: f64 = 100.0;
+
+/// The winner of the search and what to record about it.
+pub struct Chosen {
+    /// The settings to train on all the data.
+    pub config: TrainConfig,
+    /// For `train --json`.
+    pub report: AutoReport,
+    /// For the model's metadata (`train.auto`).
+    pub note: String,
+}
+
+/// A setting in one line: what differs between candidates (also `train`'s
+/// log line).
+pub fn describe(p: &ModelParams, iterations: usize) -> String {
+    let scaling = match p.reg_scaling {
+        RegScaling::Frequency => format!("frequency ν {}", p.reg_exponent),
+        other => other.to_string(),
+    };
+    let mut s = format!("{} factors, λ {} ({scaling} scaling)", p.factors, p.reg);
+    if p.kind == ModelKind::Implicit {
+        s.push_str(&format!(", α {} ({} confidence), α₀ {}", p.alpha, p.confidence, p.unobserved));
+    }
+    s.push_str(&format!(", {iterations} iterations"));
+    s
+}
+
+/// Runs the search for `x` around `base` and returns the winner.
+pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progress) -> Result<Chosen> {
+    let kind = base.params.kind;
+    let metric = a.metric.unwrap_or(Metric::default_for(kind));
+    let budget = a.budget.unwrap_or(Budget::DEFAULT);
+    let opts = AutoOptions {
+        budget,
+        seed: base.seed,
+        metric,
+        validation_fraction: VALIDATION_FRACTION,
+        sample_interactions: AutoOptions::SAMPLE_INTERACTIONS,
+        data: a.run.data.options(kind),
+    };
+    log.log(format!("--auto: searching settings for {metric} on a validation split within a budget of {budget}"));
+    let mut bar: Option<Progress> = None;
+    let result = search(x, base, &opts, &mut |event| match event {
+        Event::Started { budget } => {
+            bar = Some(Progress::bar((budget * STEPS_PER_TRAINING).ceil() as u64, "searching", a.run.quiet));
+        }
+        Event::Bracket { candidates, planned } => {
+            let line = format!(
+                "--auto: {candidates} new candidates by successive halving (planned work: {planned:.1} trainings)"
+            );
+            match &bar {
+                Some(b) => b.log(line),
+                None => log.log(line),
+            }
+        }
+        Event::Scored { trial, cost } => {
+            let line = format!(
+                "  candidate {:>3}, rung {}: {}  {metric} {:.4}",
+                trial.candidate,
+                trial.rung,
+                describe(&trial.config.params, trial.config.iterations),
+                trial.score
+            );
+            match &bar {
+                Some(b) => {
+                    b.log(line);
+                    b.inc((cost * STEPS_PER_TRAINING).round() as u64);
+                }
+                None => log.log(line),
+            }
+        }
+    })?;
+    if let Some(b) = &bar {
+        b.finish();
+    }
+    if let Some(s) = result.sample {
+        log.log(format!(
+            "--auto: searched on a sample of {} of {} users ({} interactions): the input has more than {}",
+            s.users,
+            s.of,
+            s.interactions,
+            AutoOptions::SAMPLE_INTERACTIONS
+        ));
+    }
+    for line in table(&result, metric) {
+        log.log(line);
+    }
+    let best = &result.trials[result.best];
+    let defaults = &result.trials[result.defaults];
+    log.log(format!(
+        "--auto: chose {} ({metric} {:.4} on validation; the flags' settings {:.4}) in {:.1} s, work {:.1} of {:.1} trainings",
+        describe(&best.config.params, best.config.iterations),
+        best.score,
+        defaults.score,
+        result.seconds,
+        result.cost,
+        result.budget
+    ));
+    let note = format!(
+        "{budget} budget, {} settings scored on {}+{} interactions, {metric} {:.4} on validation (the flags' settings {:.4})",
+        result.trials.len(),
+        result.split.0,
+        result.split.1,
+        best.score,
+        defaults.score
+    );
+    let report = AutoReport {
+        budget: budget.to_string(),
+        budget_trainings: result.budget,
+        cost_trainings: result.cost,
+        seconds: result.seconds,
+        metric: metric.to_string(),
+        train_interactions: result.split.0,
+        validation_interactions: result.split.1,
+        sampled_users: result.sample.map(|s| s.users),
+        trials: result.trials.iter().map(trial_report).collect(),
+        chosen: result.best,
+    };
+    Ok(Chosen { config: best.config, report, note })
+}
+
+fn trial_report(t: &Trial) -> AutoTrial {
+    AutoTrial {
+        candidate: t.candidate,
+        rung: t.rung,
+        params: t.config.params,
+        iterations: t.config.iterations,
+        score: t.score,
+    }
+}
+
+/// The validation table: the best settings first, and the flags' own.
+fn table(result: &AutoResult, metric: Metric) -> Vec<String> {
+    let mut order: Vec<usize> = (0..result.trials.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (result.trials[a].score, result.trials[b].score);
+        let by_score = if metric.lower_is_better() { x.total_cmp(&y) } else { y.total_cmp(&x) };
+        by_score.then(a.cmp(&b))
+    });
+    let mut lines =
+        vec![format!("--auto: validation {metric} of {} settings scored (best first):", result.trials.len())];
+    for (rank, &i) in order.iter().enumerate() {
+        if rank >= TABLE_ROWS && i != result.defaults {
+            continue;
+        }
+        let t = &result.trials[i];
+        let mark = if i == result.defaults { "  (the flags' settings)" } else { "" };
+        lines.push(format!(
+            "  {:>3}. {:.4}  {}{mark}",
+            rank + 1,
+            t.score,
+            describe(&t.config.params, t.config.iterations)
+        ));
+    }
+    lines
+}
