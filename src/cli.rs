@@ -320,7 +320,7 @@ pub struct TrainArgs {
     /// Print one JSON object with counts, parameters and per-iteration figures on stdout (docs/JSON.md).
     #[arg(long)]
     pub json: bool,
-    /// Search the settings first: factors, λ and its scaling, α, the confidence curve and the unobserved weight α₀, by successive halving on a validation split carved from the input (10%: per user for implicit models, at random for explicit ones; seeded by --seed; on more than 5M interactions, on a sample of the users). The other flags' settings are the first candidate, and the winner is never worse on validation than they are. Prints the validation table, then trains the winner on all the data; the model records how it was chosen (docs/ALGORITHM.md).
+    /// Search the settings first: factors, λ and its scaling, α, the confidence curve and the unobserved weight α₀, by successive halving on a validation split carved from the input (10%: per user for implicit models, at random for explicit ones; seeded by --seed; on more than 5M interactions, on a sample of the users). The other flags' settings are the first candidate; the best on validation replaces them only when it leads by more than two standard errors of the per-user (per-rating) difference. Prints the validation table, then trains the winner on all the data; the model records how it was chosen (docs/ALGORITHM.md).
     #[arg(long, conflicts_with = "resume")]
     pub auto: bool,
     /// What --auto may spend before the final training: a multiple of one training with the other flags' settings (10x), or a time (90s, 15m, 1h), converted into trainings once from the first one's time [default: 10x].

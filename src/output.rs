@@ -130,6 +130,13 @@ pub struct AutoReport {
     pub trials: Vec<AutoTrial>,
     /// Index of the winner in `trials`.
     pub chosen: usize,
+    /// Index of the best on validation (the winner when it beats the
+    /// flags' settings by a clear margin).
+    pub leader: usize,
+    /// By how many standard errors of the paired per-user (per-rating)
+    /// difference the best beats the flags' settings; absent when they are the best.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
 }
 
 /// One setting `--auto` scored.

@@ -116,7 +116,13 @@ fn train_auto_searches_within_its_budget_retrains_the_winner_and_records_it() {
     assert_eq!((first["params"]["factors"].as_u64(), first["iterations"].as_u64()), (Some(16), Some(6)));
     assert_eq!(first["params"]["confidence"], "log", "the start is the defaults as read from the values");
     assert!(chosen["score"].as_f64() >= first["score"].as_f64(), "never worse on validation: {auto}");
-    assert!(trials.iter().all(|t| t["score"].as_f64() <= chosen["score"].as_f64()));
+    let leader = &trials[auto["leader"].as_u64().unwrap() as usize];
+    assert!(trials.iter().all(|t| t["score"].as_f64() <= leader["score"].as_f64()));
+    let (leader_at, chosen_at) = (auto["leader"].as_u64().unwrap(), auto["chosen"].as_u64().unwrap());
+    match auto["margin"].as_f64() {
+        Some(m) => assert_eq!(chosen_at == leader_at, m > 2.0, "the leader wins by a clear margin only: {auto}"),
+        None => assert_eq!((leader_at, chosen_at), (0, 0), "{auto}"),
+    }
     // The model is the winner, retrained on all the data.
     let model_params: Value = a["params"]
         .as_object()
@@ -149,8 +155,8 @@ fn train_auto_on_ratings_minimises_rmse_and_bad_budgets_are_refused() {
     let auto = &r["auto"];
     assert_eq!((r["params"]["kind"].as_str(), auto["metric"].as_str()), (Some("explicit"), Some("RMSE")));
     let trials = auto["trials"].as_array().unwrap();
-    let chosen = &trials[auto["chosen"].as_u64().unwrap() as usize];
-    assert!(trials.iter().all(|t| t["score"].as_f64() >= chosen["score"].as_f64()), "lowest RMSE wins: {auto}");
+    let leader = &trials[auto["leader"].as_u64().unwrap() as usize];
+    assert!(trials.iter().all(|t| t["score"].as_f64() >= leader["score"].as_f64()), "lowest RMSE leads: {auto}");
     for (args, message) in [
         (vec!["--auto", "--budget", "10"], "say how the budget counts"),
         (vec!["--auto", "--budget=0x"], "positive"),

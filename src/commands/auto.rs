@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use gramrec_als::TrainConfig;
-use gramrec_core::{ModelKind, ModelParams, RegScaling};
+use gramrec_core::ModelKind;
 use gramrec_data::Interactions;
 use gramrec_eval::auto::{search, AutoOptions, AutoResult, Budget, Event, Trial};
 use gramrec_eval::Metric;
@@ -28,21 +28,6 @@ pub struct Chosen {
     pub report: AutoReport,
     /// For the model's metadata (`train.auto`).
     pub note: String,
-}
-
-/// A setting in one line: what differs between candidates (also `train`'s
-/// log line).
-pub fn describe(p: &ModelParams, iterations: usize) -> String {
-    let scaling = match p.reg_scaling {
-        RegScaling::Frequency => format!("frequency ν {}", p.reg_exponent),
-        other => other.to_string(),
-    };
-    let mut s = format!("{} factors, λ {} ({scaling} scaling)", p.factors, p.reg);
-    if p.kind == ModelKind::Implicit {
-        s.push_str(&format!(", α {} ({} confidence), α₀ {}", p.alpha, p.confidence, p.unobserved));
-    }
-    s.push_str(&format!(", {iterations} iterations"));
-    s
 }
 
 /// Runs the search for `x` around `base` and returns the winner.
@@ -78,7 +63,7 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
                 "  candidate {:>3}, rung {}: {}  {metric} {:.4}",
                 trial.candidate,
                 trial.rung,
-                describe(&trial.config.params, trial.config.iterations),
+                super::describe(&trial.config.params, trial.config.iterations),
                 trial.score
             );
             match &bar {
@@ -107,9 +92,18 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
     }
     let best = &result.trials[result.best];
     let defaults = &result.trials[result.defaults];
+    if let Some(m) = result.margin.filter(|&m| m <= 2.0) {
+        let leader = &result.trials[result.leader];
+        log.log(format!(
+            "--auto: the best on validation ({metric} {:.4}) beats the flags' settings ({:.4}) by {m:.1} standard errors of the per-{} difference, within the split's noise: keeping the flags' settings",
+            leader.score,
+            defaults.score,
+            if kind == ModelKind::Implicit { "user" } else { "rating" },
+        ));
+    }
     log.log(format!(
         "--auto: chose {} ({metric} {:.4} on validation; the flags' settings {:.4}) in {:.1} s, work {:.1} of {:.1} trainings",
-        describe(&best.config.params, best.config.iterations),
+        super::describe(&best.config.params, best.config.iterations),
         best.score,
         defaults.score,
         result.seconds,
@@ -135,6 +129,8 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
         sampled_users: result.sample.map(|s| s.users),
         trials: result.trials.iter().map(trial_report).collect(),
         chosen: result.best,
+        leader: result.leader,
+        margin: result.margin.map(|m| if m.is_finite() { m } else { f64::MAX }),
     };
     Ok(Chosen { config: best.config, report, note })
 }
@@ -169,7 +165,7 @@ fn table(result: &AutoResult, metric: Metric) -> Vec<String> {
             "  {:>3}. {:.4}  {}{mark}",
             rank + 1,
             t.score,
-            describe(&t.config.params, t.config.iterations)
+            super::describe(&t.config.params, t.config.iterations)
         ));
     }
     lines

@@ -75,9 +75,12 @@ pub fn run(a: InspectArgs) -> Result<()> {
         f,
         file.factors.dtype()
     ));
-    s.push_str(&format!("  λ {} ({} scaling)", p.reg, p.reg_scaling));
+    s.push_str(&format!("  λ {} ({})", p.reg, super::scaling(p)));
     match p.kind {
-        ModelKind::Implicit => s.push_str(&format!(", α {} ({} confidence, ε {})\n", p.alpha, p.confidence, p.epsilon)),
+        ModelKind::Implicit => s.push_str(&format!(
+            ", α {} ({} confidence, ε {}), unobserved weight α₀ {}\n",
+            p.alpha, p.confidence, p.epsilon, p.unobserved
+        )),
         ModelKind::Explicit => s.push_str(&format!(
             ", biases {}, global mean {:.4}, ratings {}..{}\n",
             if p.uses_biases() { "yes" } else { "no" },

@@ -86,7 +86,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let p = config.params;
     log.log(format!(
         "training {kind} ALS: {}{}, {} solver",
-        super::auto::describe(&p, config.iterations),
+        super::describe(&p, config.iterations),
         match kind {
             ModelKind::Explicit if p.biases => ", with biases",
             ModelKind::Explicit => ", no biases",

@@ -8,8 +8,10 @@
 //! iterations, the best third continue (warm, from where they stopped) to the
 //! next rung's iterations, and so on; a candidate that did not improve since
 //! its last rung stops there. Every (setting, iterations) pair scored is a
-//! setting the caller may retrain; the best one wins, and the defaults win
-//! any tie, so the result is never worse on validation than the defaults.
+//! setting the caller may retrain. The best one wins if it beats the
+//! defaults clearly (by more than two standard errors of the per-user
+//! difference), else the defaults stay: the result is never worse on
+//! validation than the defaults, and not changed for a gain within noise.
 //! Brackets of fresh candidates follow one another until the budget is spent.
 //!
 //! Costs are counted in units of one training with the base settings
@@ -27,7 +29,7 @@ use gramrec_data::{Dataset, DatasetOptions, Interactions};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::evaluate::{Known, Metric};
+use crate::evaluate::{Known, Metric, MetricValues};
 use crate::tune::score;
 
 /// How much the search may do.
@@ -129,8 +131,15 @@ pub struct Sample {
 pub struct AutoResult {
     /// Every setting scored, in the order scored.
     pub trials: Vec<Trial>,
-    /// The winner's index in `trials`.
+    /// The winner's index in `trials`: the best on validation when it beats
+    /// the first clearly, else the first.
     pub best: usize,
+    /// The best on validation (index in `trials`).
+    pub leader: usize,
+    /// When the best on validation is not the first: by how many standard
+    /// errors of the paired per-user (per-rating for RMSE and MAE)
+    /// difference it beats the first. It wins when this exceeds 2.
+    pub margin: Option<f64>,
     /// The defaults' index in `trials` (always 0).
     pub defaults: usize,
     /// Set when the search ran on a sample of the users.
@@ -171,6 +180,9 @@ pub enum Event<'a> {
     },
 }
 
+/// Standard errors by which the best on validation must beat the settings
+/// as given to replace them: a gain within the split's noise keeps them.
+const CLEAR_MARGIN: f64 = 2.0;
 /// Iterations of each rung, as fractions of the base iteration count: a
 /// candidate that is still improving at the base count may go a third further.
 const RUNGS: [f64; 3] = [0.2, 0.5, 4.0 / 3.0];
@@ -322,7 +334,7 @@ struct Validation {
 
 impl Validation {
     /// Trains `config` (continuing from `start`) and scores it.
-    fn run(&self, config: &TrainConfig, start: Option<Start>) -> Result<(Trained, f64)> {
+    fn run(&self, config: &TrainConfig, start: Option<Start>) -> Result<(Trained, MetricValues)> {
         let trained = gramrec_als::train_from(&self.train, config, start, &mut |_| {}, &mut |_, _| Ok(()))?;
         let s = score(&self.train, &trained, &self.known, &self.test, self.metric)?;
         Ok((trained, s))
@@ -335,6 +347,50 @@ impl Validation {
         } else {
             a > b
         }
+    }
+}
+
+/// Every setting scored, and the per-unit values of the first and of the
+/// best so far (what the winner is checked against the first with).
+struct Board {
+    trials: Vec<Trial>,
+    first: Vec<f64>,
+    leader: (usize, Vec<f64>),
+}
+
+impl Board {
+    fn record(&mut self, v: &Validation, trial: Trial, units: Vec<f64>) {
+        if v.better(trial.score, self.trials[self.leader.0].score) {
+            self.leader = (self.trials.len(), units);
+        }
+        self.trials.push(trial);
+    }
+
+    /// By how many standard errors the leader's per-unit values beat the
+    /// first's, pair by pair (positive: better).
+    fn margin(&self, v: &Validation) -> f64 {
+        paired_margin(&self.leader.1, &self.first, v.metric.lower_is_better())
+    }
+}
+
+/// By how many standard errors of their pairwise differences the values `a`
+/// beat `b` (positive: better; lower values are better with `lower`); 0 when
+/// they cannot be paired.
+fn paired_margin(a: &[f64], b: &[f64], lower: bool) -> f64 {
+    if a.len() != b.len() || a.len() < 2 {
+        return 0.0;
+    }
+    let sign = if lower { -1.0 } else { 1.0 };
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| sign * (x - y)).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let se = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt();
+    if se > 0.0 {
+        mean / se
+    } else if mean > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
     }
 }
 
@@ -379,24 +435,25 @@ pub fn search(
     // The defaults, as they are.
     let mut trials = Vec::new();
     let timer = Instant::now();
-    let (_, default_score) = v.run(base, None)?;
+    let (_, first) = v.run(base, None)?;
     let default_seconds = timer.elapsed().as_secs_f64();
     let budget = match opts.budget {
         Budget::Trainings(t) => t,
         Budget::Seconds(s) => s / default_seconds.max(1e-3),
     };
-    trials.push(Trial { config: *base, candidate: 0, rung: 0, score: default_score });
+    trials.push(Trial { config: *base, candidate: 0, rung: 0, score: first.value });
+    let mut board = Board { trials, first: first.units.clone(), leader: (0, first.units) };
     let mut spent = 1.0;
 
     on_event(Event::Started { budget });
-    on_event(Event::Scored { trial: &trials[0], cost: 1.0 });
+    on_event(Event::Scored { trial: &board.trials[0], cost: 1.0 });
 
     // Brackets of candidates, each as many as the budget's remainder plans
     // for, until the budget is spent.
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let shape = Shape::of(&v.train);
     let mut next = 1;
-    while trials.len() < MAX_TRIALS {
+    while board.trials.len() < MAX_TRIALS {
         let (mut candidates, mut misses) = (Vec::new(), 0);
         while candidates.len() < MAX_CANDIDATES && misses < MAX_MISSES {
             candidates.push(draw(base, shape, &mut rng));
@@ -410,22 +467,21 @@ pub fn search(
         }
         on_event(Event::Bracket { candidates: candidates.len(), planned: planned(&candidates, base) });
         let before = spent;
-        let mut bracket = Bracket { v: &v, base, budget, spent: &mut spent, trials: &mut trials };
+        let mut bracket = Bracket { v: &v, base, budget, spent: &mut spent, board: &mut board };
         bracket.run(next, &candidates, on_event)?;
         next += candidates.len();
         if spent == before {
             break;
         }
     }
-    let mut best = 0;
-    for (i, t) in trials.iter().enumerate() {
-        if v.better(t.score, trials[best].score) {
-            best = i;
-        }
-    }
+    let leader = board.leader.0;
+    let margin = (leader != 0).then(|| board.margin(&v));
+    let best = if margin.is_some_and(|m| m > CLEAR_MARGIN) { leader } else { 0 };
     Ok(AutoResult {
-        trials,
+        trials: board.trials,
         best,
+        leader,
+        margin,
         defaults: 0,
         sample,
         split: split_sizes,
@@ -441,7 +497,7 @@ struct Bracket<'a> {
     base: &'a TrainConfig,
     budget: f64,
     spent: &'a mut f64,
-    trials: &'a mut Vec<Trial>,
+    board: &'a mut Board,
 }
 
 impl Bracket<'_> {
@@ -461,11 +517,12 @@ impl Bracket<'_> {
                 }
                 let start = previous.map(|p| Start { iteration: done, users: p.model.users, items: p.model.items });
                 let config = TrainConfig { iterations, ..config };
-                let (model, score) = v.run(&config, start)?;
+                let (model, values) = v.run(&config, start)?;
+                let score = values.value;
                 *self.spent += step;
                 let trial = Trial { config, candidate, rung, score };
                 on_event(Event::Scored { trial: &trial, cost: step });
-                self.trials.push(trial);
+                self.board.record(v, trial, values.units);
                 alive.push(Alive { candidate, config, score, model });
                 // Only the candidates that may go on keep their factors.
                 alive.sort_by(|a, b| rank(v, a.score, b.score).then(a.candidate.cmp(&b.candidate)));
@@ -473,7 +530,7 @@ impl Bracket<'_> {
             }
             // Those that improved on their last rung go on.
             for a in alive.drain(..) {
-                let last = self.trials.iter().rev().find(|t| t.candidate == a.candidate && t.rung + 1 == rung);
+                let last = self.board.trials.iter().rev().find(|t| t.candidate == a.candidate && t.rung + 1 == rung);
                 if last.is_none_or(|t| v.better(a.score, t.score)) {
                     entrants.push((a.candidate, a.config, Some(a)));
                 }
@@ -501,6 +558,16 @@ mod tests {
 
     fn s2b(s: &str) -> std::result::Result<Budget, String> {
         s.parse()
+    }
+
+    #[test]
+    fn the_margin_counts_standard_errors_of_the_paired_difference() {
+        // Differences 1, 3, 1, 3: mean 2, standard deviation 1.155, standard error 0.577.
+        let (a, b) = ([2.0, 4.0, 2.0, 4.0], [1.0, 1.0, 1.0, 1.0]);
+        assert!((paired_margin(&a, &b, false) - 2.0 / (4.0f64 / 3.0 / 4.0).sqrt()).abs() < 1e-12);
+        assert!((paired_margin(&a, &b, true) + paired_margin(&a, &b, false)).abs() < 1e-12, "lower is better flips it");
+        assert_eq!(paired_margin(&[2.0, 2.0], &[1.0, 1.0], false), f64::INFINITY, "a gain without noise");
+        assert_eq!(paired_margin(&[1.0, 2.0], &[1.0], false), 0.0, "units that cannot be paired");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use gramrec_core::metrics::{at_k, auc_and_percentile, RankingTotals};
+use gramrec_core::metrics::{at_k, auc_and_percentile, AtK, RankingTotals};
 use gramrec_core::topk::top_k;
 use gramrec_core::{Error, Model, ModelKind, Result, UnknownName};
 use gramrec_data::{Dataset, Interactions};
@@ -274,9 +274,9 @@ pub fn seen_items(model: &Model, train: Option<&Interactions>) -> HashMap<usize,
     seen
 }
 
-/// Ranking metrics and coverage for scores from `score(user row)`, and the
-/// number of users they average over; AUC and percentile rank (which sort
-/// every item's score) only with `auc`, else 0.
+/// Ranking metrics and coverage for scores from `score(user row)`, and each
+/// user's figures they average (in the test set's user order); AUC and
+/// percentile rank (which sort every item's score) only with `auc`, else 0.
 fn ranking(
     set: &TestSet,
     seen: &HashMap<usize, Vec<usize>>,
@@ -284,7 +284,7 @@ fn ranking(
     k: usize,
     auc: bool,
     score: impl Fn(usize) -> Result<Vec<f32>> + Sync,
-) -> Result<(Ranking, usize)> {
+) -> Result<(Ranking, Vec<UserFigures>)> {
     let per_user: Vec<_> = set
         .users
         .par_iter()
@@ -307,8 +307,10 @@ fn ranking(
         .collect::<Result<Vec<_>>>()?;
     let mut totals = RankingTotals::default();
     let mut covered = vec![false; n_items];
+    let mut figures = Vec::with_capacity(per_user.len());
     for (m, auc, ranked) in per_user.into_iter().flatten() {
         totals.add(m, auc);
+        figures.push(UserFigures { at_k: m, auc });
         for i in ranked {
             covered[i] = true;
         }
@@ -323,24 +325,35 @@ fn ranking(
         mpr,
         coverage: covered.iter().filter(|&&c| c).count() as f64 / n_items.max(1) as f64,
     };
-    Ok((ranking, totals.users))
+    Ok((ranking, figures))
 }
 
-/// RMSE and MAE of `predict(user row, item row)` over the test pairs, and
-/// the number of pairs.
-fn errors(set: &TestSet, predict: impl Fn(usize, usize) -> Result<f32> + Sync) -> Result<(f64, f64, usize)> {
-    let errors: Vec<f64> = set
+/// One user's ranking figures: at k, and AUC with percentile rank when computed.
+#[derive(Debug, Clone, Copy)]
+struct UserFigures {
+    at_k: AtK,
+    auc: Option<(f64, f64)>,
+}
+
+/// The errors of `predict(user row, item row)` on the test pairs, in the
+/// test set's order.
+fn errors(set: &TestSet, predict: impl Fn(usize, usize) -> Result<f32> + Sync) -> Result<Vec<f64>> {
+    Ok(set
         .users
         .par_iter()
         .map(|(u, pairs)| pairs.iter().map(|&(i, r)| Ok((predict(*u, i)? - r) as f64)).collect::<Result<Vec<_>>>())
         .collect::<Result<Vec<_>>>()?
         .into_iter()
         .flatten()
-        .collect();
+        .collect())
+}
+
+/// RMSE and MAE of errors, and their number.
+fn rmse_mae(errors: &[f64]) -> (f64, f64, usize) {
     let n = errors.len().max(1) as f64;
     let rmse = (errors.iter().map(|e| e * e).sum::<f64>() / n).sqrt();
     let mae = errors.iter().map(|e| e.abs()).sum::<f64>() / n;
-    Ok((rmse, mae, errors.len()))
+    (rmse, mae, errors.len())
 }
 
 /// Evaluates `model` on `test`, excluding `train`'s items from each user's
@@ -369,10 +382,11 @@ pub fn evaluate_known(model: &Model, known: &Known, test: &Interactions, k: usiz
     let popularity: Vec<f32> = items.popularity().iter().map(|&c| c as f32).collect();
     let (mut ev, base) = match kind {
         ModelKind::Explicit => {
-            let (rmse, mae, pairs) =
-                errors(&set, |u, i| Ok(items.present(items.predict(&model.user_at(u), i).map_err(Error::Scoring)?)))?;
+            let (rmse, mae, pairs) = rmse_mae(&errors(&set, |u, i| {
+                Ok(items.present(items.predict(&model.user_at(u), i).map_err(Error::Scoring)?))
+            })?);
             let means = &known.item_means;
-            let (base_rmse, base_mae, _) = errors(&set, |_, i| Ok(means[i]))?;
+            let (base_rmse, base_mae, _) = rmse_mae(&errors(&set, |_, i| Ok(means[i]))?);
             // Coverage of explicit models: the top k by predicted rating.
             let (ranked, _) = ranking(&set, seen, items.len(), k, false, scores)?;
             let (by_mean, _) = ranking(&set, seen, items.len(), k, false, |_| Ok(means.clone()))?;
@@ -388,6 +402,7 @@ pub fn evaluate_known(model: &Model, known: &Known, test: &Interactions, k: usiz
         ModelKind::Implicit => {
             let (r, users) = ranking(&set, seen, items.len(), k, true, scores)?;
             let (b, _) = ranking(&set, seen, items.len(), k, true, |_| Ok(popularity.clone()))?;
+            let users = users.len();
             (blank(kind.name(), users, Figures::Ranking(r)), blank("popularity", users, Figures::Ranking(b)))
         }
     };
@@ -398,31 +413,57 @@ pub fn evaluate_known(model: &Model, known: &Known, test: &Interactions, k: usiz
     Ok(ev)
 }
 
+/// A metric's value and the per-unit values it is computed from, so that
+/// two models trained on the same data can be compared unit by unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricValues {
+    /// The metric.
+    pub value: f64,
+    /// One value per unit, in an order that is the same for every model
+    /// trained on the same data: each user's figure for ranking metrics (the
+    /// metric is their mean), each test pair's squared error for RMSE (the
+    /// metric is the root of their mean) or absolute error for MAE.
+    pub units: Vec<f64>,
+}
+
 /// `metric` alone of `model` on `test`: no baseline, and no figure the
 /// metric does not need (AUC sorts every item's score). What a search
 /// scores its settings by, in a fraction of [`evaluate_known`]'s time.
-pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: Metric) -> Result<f64> {
+pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: Metric) -> Result<MetricValues> {
     let items = &model.items;
     let kind = items.meta().params.kind;
     let set = test_set(model, test);
-    let (figures, evaluated) = match (kind, metric) {
+    let units: Vec<f64> = match (kind, metric) {
         (ModelKind::Explicit, Metric::Rmse | Metric::Mae) => {
-            let (rmse, mae, pairs) =
+            let e =
                 errors(&set, |u, i| Ok(items.present(items.predict(&model.user_at(u), i).map_err(Error::Scoring)?)))?;
-            (Figures::Ratings { rmse, mae, coverage: 0.0 }, pairs)
+            let squared = metric == Metric::Rmse;
+            e.into_iter().map(|e| if squared { e * e } else { e.abs() }).collect()
         }
         (ModelKind::Implicit, m) if !matches!(m, Metric::Rmse | Metric::Mae) => {
             let scores = |u: usize| items.score_all(&model.user_at(u)).map_err(Error::Scoring);
             let auc = matches!(m, Metric::Auc | Metric::Mpr);
-            let (r, users) = ranking(&set, &known.seen, items.len(), m.k(), auc, scores)?;
-            (Figures::Ranking(r), users)
+            let (_, users) = ranking(&set, &known.seen, items.len(), m.k(), auc, scores)?;
+            users
+                .iter()
+                .filter_map(|u| match m {
+                    Metric::Precision(_) => Some(u.at_k.precision),
+                    Metric::Recall(_) => Some(u.at_k.recall),
+                    Metric::Map(_) => Some(u.at_k.average_precision),
+                    Metric::Ndcg(_) => Some(u.at_k.ndcg),
+                    Metric::Auc => u.auc.map(|a| a.0),
+                    _ => u.auc.map(|a| a.1),
+                })
+                .collect()
         }
         _ => return Err(Error::Argument(format!("--metric {metric} does not apply to {kind} models"))),
     };
-    if evaluated == 0 {
+    if units.is_empty() {
         return Err(nothing_evaluated(test, &set, kind));
     }
-    Ok(metric.in_figures(&figures).expect("the figures of the metric's kind"))
+    let mean = units.iter().sum::<f64>() / units.len() as f64;
+    let value = if metric == Metric::Rmse { mean.sqrt() } else { mean };
+    Ok(MetricValues { value, units })
 }
 
 fn nothing_evaluated(test: &Interactions, set: &TestSet, kind: ModelKind) -> Error {

@@ -11,7 +11,7 @@ use gramrec_core::{Dtype, Error, Model, ModelKind, Result};
 use gramrec_data::split::{folds, subset, SplitMode};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 
-use crate::evaluate::{metric_known, Known, Metric};
+use crate::evaluate::{metric_known, Known, Metric, MetricValues};
 
 /// The most cross-validation folds: every fold's training set is built once
 /// and kept for the whole grid.
@@ -99,7 +99,7 @@ pub(crate) fn score(
     known: &Known,
     test: &Interactions,
     metric: Metric,
-) -> Result<f64> {
+) -> Result<MetricValues> {
     let files = factor_files(train, trained, Dtype::F32);
     let model = Model::new(files.0, files.1).map_err(Error::Scoring)?;
     metric_known(&model, known, test, metric)
@@ -144,10 +144,12 @@ pub fn cross_validate(
         let mut scores = Vec::with_capacity(cv.folds);
         for (f, fold) in prepared.iter().enumerate() {
             let trained = gramrec_als::train(&fold.train, config, &mut |_, _| Ok(()))?;
-            let score = score(&fold.train, &trained, &fold.known, &fold.test, cv.metric).map_err(|e| match e {
-                Error::Data(why) => Error::Data(format!("fold {}: {why}; use fewer --folds", f + 1)),
-                e => e,
-            })?;
+            let score = score(&fold.train, &trained, &fold.known, &fold.test, cv.metric)
+                .map_err(|e| match e {
+                    Error::Data(why) => Error::Data(format!("fold {}: {why}; use fewer --folds", f + 1)),
+                    e => e,
+                })?
+                .value;
             progress(config, f, score);
             scores.push(score);
         }

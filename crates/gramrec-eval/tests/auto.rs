@@ -56,14 +56,22 @@ fn the_search_keeps_its_budget_and_never_loses_to_its_start() {
         assert_eq!(budget, 6.0);
         assert!(r.cost <= 6.0 + 1e-9 && r.cost > 3.0, "{kind}: the budget is used, not exceeded: {}", r.cost);
         assert!(r.trials.len() > 3, "{kind}: {} trials", r.trials.len());
-        let (start, best) = (&r.trials[r.defaults], &r.trials[r.best]);
+        let (start, best, leader) = (&r.trials[r.defaults], &r.trials[r.best], &r.trials[r.leader]);
         assert_eq!(start.config, base(kind), "the first trial is the settings as given");
         let lower = opts.metric.lower_is_better();
-        assert!(if lower { best.score <= start.score } else { best.score >= start.score }, "{kind}");
+        let at_least = |a: f64, b: f64| if lower { a <= b } else { a >= b };
+        assert!(at_least(best.score, start.score), "{kind}: never worse than the start");
         for t in &r.trials {
-            assert!(if lower { t.score >= best.score } else { t.score <= best.score }, "{kind}: the best is the best");
+            assert!(at_least(leader.score, t.score), "{kind}: the leader is the best on validation");
             assert_eq!(t.config.params.kind, kind);
         }
+        // The leader wins only by a clear margin.
+        match r.margin {
+            None => assert_eq!((r.leader, r.best), (0, 0)),
+            Some(m) if m > 2.0 => assert_eq!(r.best, r.leader, "{kind}: margin {m}"),
+            Some(m) => assert_eq!(r.best, 0, "{kind}: margin {m}"),
+        }
+        assert!(r.leader != 0, "{kind}: the planted structure leaves room to beat 8 factors");
         // Successive halving: later rungs have fewer candidates, each continuing one of the rung before.
         let at = |rung| r.trials.iter().filter(|t| t.rung == rung && t.candidate > 0).count();
         assert!(at(1) < at(0) && at(2) <= at(1), "{kind}: {} {} {}", at(0), at(1), at(2));
