@@ -14,23 +14,7 @@ g=$root/target/release/gramrec
 device=(--device "${DEVICE:-auto}" --gpu-storage "${GPU_STORAGE:-f32}")
 
 # Seeded 80/20 splits: random over ratings, and per user (20% of each user's ratings).
-python3 - "$data" "$work" <<'PY'
-import random, sys
-from collections import defaultdict
-lines = open(sys.argv[1]).read().splitlines()
-out = sys.argv[2]
-rng = random.Random(42); idx = list(range(len(lines))); rng.shuffle(idx)
-train = set(idx[:int(0.8 * len(lines))])
-def write(name, keep):
-    open(f"{out}/{name}", "w").write("\n".join(l for i, l in enumerate(lines) if keep(i)) + "\n")
-write("rand_train.tsv", lambda i: i in train); write("rand_test.tsv", lambda i: i not in train)
-by_user = defaultdict(list)
-for i, l in enumerate(lines): by_user[l.split("\t")[0]].append(i)
-rng = random.Random(42); test = set()
-for ix in by_user.values():
-    ix = ix[:]; rng.shuffle(ix); test.update(ix[:int(round(0.2 * len(ix)))])
-write("user_train.tsv", lambda i: i not in test); write("user_test.tsv", lambda i: i in test)
-PY
+python3 "$root/benches/ml100k_split.py" "$data" "$work"
 (cd "$work" && sha256sum ./*.tsv)
 
 median() { python3 -c 'import json,sys; it=sorted(x["seconds"] for x in json.load(sys.stdin)["iterations"]); print(f"median {it[len(it)//2]:.4f} s per iteration")'; }

@@ -50,13 +50,9 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
             bar = Some(Progress::bar((budget * STEPS_PER_TRAINING).ceil() as u64, "searching", a.run.quiet));
         }
         Event::Bracket { candidates, planned } => {
-            let line = format!(
+            bar.as_ref().unwrap_or(log).log(format!(
                 "--auto: {candidates} new candidates by successive halving (planned work: {planned:.1} trainings)"
-            );
-            match &bar {
-                Some(b) => b.log(line),
-                None => log.log(line),
-            }
+            ));
         }
         Event::Scored { trial, cost } => {
             let line = format!(
@@ -66,13 +62,9 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
                 super::describe(&trial.config.params, trial.config.iterations),
                 trial.score
             );
-            match &bar {
-                Some(b) => {
-                    b.log(line);
-                    b.inc((cost * STEPS_PER_TRAINING).round() as u64);
-                }
-                None => log.log(line),
-            }
+            let out = bar.as_ref().unwrap_or(log);
+            out.log(line);
+            out.inc((cost * STEPS_PER_TRAINING).round() as u64);
         }
     })?;
     if let Some(b) = &bar {
@@ -91,7 +83,7 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
         log.log(line);
     }
     let best = &result.trials[result.best];
-    let defaults = &result.trials[result.defaults];
+    let defaults = &result.trials[0];
     if let Some(m) = result.margin.filter(|&m| m <= 2.0) {
         let leader = &result.trials[result.leader];
         log.log(format!(
@@ -156,11 +148,11 @@ fn table(result: &AutoResult, metric: Metric) -> Vec<String> {
     let mut lines =
         vec![format!("--auto: validation {metric} of {} settings scored (best first):", result.trials.len())];
     for (rank, &i) in order.iter().enumerate() {
-        if rank >= TABLE_ROWS && i != result.defaults {
+        if rank >= TABLE_ROWS && i != 0 {
             continue;
         }
         let t = &result.trials[i];
-        let mark = if i == result.defaults { "  (the flags' settings)" } else { "" };
+        let mark = if i == 0 { "  (the flags' settings)" } else { "" };
         lines.push(format!(
             "  {:>3}. {:.4}  {}{mark}",
             rank + 1,

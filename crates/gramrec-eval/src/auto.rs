@@ -129,7 +129,8 @@ pub struct Sample {
 /// What the search found.
 #[derive(Debug, Clone)]
 pub struct AutoResult {
-    /// Every setting scored, in the order scored.
+    /// Every setting scored, in the order scored: the first is the settings
+    /// as given.
     pub trials: Vec<Trial>,
     /// The winner's index in `trials`: the best on validation when it beats
     /// the first clearly, else the first.
@@ -140,8 +141,6 @@ pub struct AutoResult {
     /// errors of the paired per-user (per-rating for RMSE and MAE)
     /// difference it beats the first. It wins when this exceeds 2.
     pub margin: Option<f64>,
-    /// The defaults' index in `trials` (always 0).
-    pub defaults: usize,
     /// Set when the search ran on a sample of the users.
     pub sample: Option<Sample>,
     /// Interactions the search trained on, and validated on.
@@ -460,6 +459,8 @@ pub fn search(
             if planned(&candidates, base) > budget - spent {
                 candidates.pop();
                 misses += 1;
+            } else {
+                misses = 0;
             }
         }
         if candidates.is_empty() {
@@ -482,7 +483,6 @@ pub fn search(
         best,
         leader,
         margin,
-        defaults: 0,
         sample,
         split: split_sizes,
         cost: spent,

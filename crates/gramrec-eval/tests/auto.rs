@@ -56,7 +56,7 @@ fn the_search_keeps_its_budget_and_never_loses_to_its_start() {
         assert_eq!(budget, 6.0);
         assert!(r.cost <= 6.0 + 1e-9 && r.cost > 3.0, "{kind}: the budget is used, not exceeded: {}", r.cost);
         assert!(r.trials.len() > 3, "{kind}: {} trials", r.trials.len());
-        let (start, best, leader) = (&r.trials[r.defaults], &r.trials[r.best], &r.trials[r.leader]);
+        let (start, best, leader) = (&r.trials[0], &r.trials[r.best], &r.trials[r.leader]);
         assert_eq!(start.config, base(kind), "the first trial is the settings as given");
         let lower = opts.metric.lower_is_better();
         let at_least = |a: f64, b: f64| if lower { a <= b } else { a >= b };
