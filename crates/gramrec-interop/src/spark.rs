@@ -223,7 +223,7 @@ pub fn write(dir: &Path, model: &DenseModel) -> Result<Exported> {
         "reg": short(p.reg),
         "regScaling": p.reg_scaling.name(),
         "regExponent": short(p.reg_exponent),
-        "unobservedWeight": short(p.unobserved),
+        "unobservedWeight": short(p.unobserved_weight()),
         "alpha": short(p.alpha),
         "confidence": p.confidence.name(),
         "epsilon": short(p.epsilon),
