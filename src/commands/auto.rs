@@ -140,11 +140,7 @@ fn trial_report(t: &Trial) -> AutoTrial {
 /// The validation table: the best settings first, and the flags' own.
 fn table(result: &AutoResult, metric: Metric) -> Vec<String> {
     let mut order: Vec<usize> = (0..result.trials.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (x, y) = (result.trials[a].score, result.trials[b].score);
-        let by_score = if metric.lower_is_better() { x.total_cmp(&y) } else { y.total_cmp(&x) };
-        by_score.then(a.cmp(&b))
-    });
+    order.sort_by(|&a, &b| metric.best_first(result.trials[a].score, result.trials[b].score).then(a.cmp(&b)));
     let mut lines =
         vec![format!("--auto: validation {metric} of {} settings scored (best first):", result.trials.len())];
     for (rank, &i) in order.iter().enumerate() {

@@ -308,11 +308,11 @@ fn planned(candidates: &[TrainConfig], base: &TrainConfig) -> f64 {
     total
 }
 
-/// A seeded sample of the users holding about `limit` interactions (all of
-/// them when there are no more).
-fn sample_users(x: &Interactions, limit: usize, seed: u64) -> (Interactions, Option<Sample>) {
+/// A seeded sample of the users holding about `limit` interactions, when
+/// `x` has more.
+fn sample_users(x: &Interactions, limit: usize, seed: u64) -> Option<(Interactions, Sample)> {
     if x.len() <= limit {
-        return (subset(x, |_| true), None);
+        return None;
     }
     let share = limit as f64 / x.len() as f64;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_5a3d);
@@ -320,7 +320,7 @@ fn sample_users(x: &Interactions, limit: usize, seed: u64) -> (Interactions, Opt
     let kept = subset(x, |k| keep[x.user[k] as usize]);
     let users = keep.iter().filter(|&&k| k).count();
     let sample = Sample { users, of: x.users.len(), interactions: kept.len() };
-    (kept, Some(sample))
+    Some((kept, sample))
 }
 
 /// The split and bookkeeping every candidate is scored against.
@@ -341,11 +341,7 @@ impl Validation {
 
     /// Whether `a` beats `b`.
     fn better(&self, a: f64, b: f64) -> bool {
-        if self.metric.lower_is_better() {
-            a < b
-        } else {
-            a > b
-        }
+        self.metric.best_first(a, b) == std::cmp::Ordering::Less
     }
 }
 
@@ -412,16 +408,17 @@ pub fn search(
 ) -> Result<AutoResult> {
     base.validate()?;
     let started = Instant::now();
-    let (x, sample) = sample_users(x, opts.sample_interactions, opts.seed);
+    let sampled = sample_users(x, opts.sample_interactions, opts.seed);
+    let (x, sample) = sampled.as_ref().map_or((x, None), |(kept, s)| (kept, Some(*s)));
     let mode = match base.params.kind {
         ModelKind::Implicit => SplitMode::PerUser,
         ModelKind::Explicit => SplitMode::Random,
     };
     let split =
         SplitOptions { mode, test_fraction: opts.validation_fraction, seed: opts.seed, min_user_interactions: 2 };
-    let held = assign(&x, &split)?;
-    let train = Dataset::build(subset(&x, |k| !held[k]), &opts.data)?;
-    let test = subset(&x, |k| held[k]);
+    let held = assign(x, &split)?;
+    let train = Dataset::build(subset(x, |k| !held[k]), &opts.data)?;
+    let test = subset(x, |k| held[k]);
     if test.is_empty() || train.nnz() == 0 {
         return Err(Error::Data(format!(
             "--auto needs a validation split, and {} interactions are too few to carve one",
@@ -432,7 +429,6 @@ pub fn search(
     let split_sizes = (v.train.nnz(), v.test.len());
 
     // The defaults, as they are.
-    let mut trials = Vec::new();
     let timer = Instant::now();
     let (_, first) = v.run(base, None)?;
     let default_seconds = timer.elapsed().as_secs_f64();
@@ -440,8 +436,8 @@ pub fn search(
         Budget::Trainings(t) => t,
         Budget::Seconds(s) => s / default_seconds.max(1e-3),
     };
-    trials.push(Trial { config: *base, candidate: 0, rung: 0, score: first.value });
-    let mut board = Board { trials, first: first.units.clone(), leader: (0, first.units) };
+    let start = Trial { config: *base, candidate: 0, rung: 0, score: first.value };
+    let mut board = Board { trials: vec![start], first: first.units.clone(), leader: (0, first.units) };
     let mut spent = 1.0;
 
     on_event(Event::Started { budget });
@@ -525,7 +521,7 @@ impl Bracket<'_> {
                 self.board.record(v, trial, values.units);
                 alive.push(Alive { candidate, config, score, model });
                 // Only the candidates that may go on keep their factors.
-                alive.sort_by(|a, b| rank(v, a.score, b.score).then(a.candidate.cmp(&b.candidate)));
+                alive.sort_by(|a, b| v.metric.best_first(a.score, b.score).then(a.candidate.cmp(&b.candidate)));
                 alive.truncate(keep);
             }
             // Those that improved on their last rung go on.
@@ -540,15 +536,6 @@ impl Bracket<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// Orders scores best first.
-fn rank(v: &Validation, a: f64, b: f64) -> std::cmp::Ordering {
-    if v.metric.lower_is_better() {
-        a.total_cmp(&b)
-    } else {
-        b.total_cmp(&a)
     }
 }
 

@@ -93,6 +93,15 @@ impl Metric {
         matches!(self, Metric::Rmse | Metric::Mae | Metric::Mpr)
     }
 
+    /// Orders two values of this metric best first (for sorting results).
+    pub fn best_first(self, a: f64, b: f64) -> std::cmp::Ordering {
+        if self.lower_is_better() {
+            a.total_cmp(&b)
+        } else {
+            b.total_cmp(&a)
+        }
+    }
+
     /// The ranking cut-off the metric needs (10 for metrics without one).
     pub fn k(self) -> usize {
         match self {
@@ -378,13 +387,11 @@ pub fn evaluate_known(model: &Model, known: &Known, test: &Interactions, k: usiz
         figures,
         baseline: None,
     };
-    let scores = |u: usize| items.score_all(&model.user_at(u)).map_err(Error::Scoring);
+    let scores = |u: usize| user_scores(model, u);
     let popularity: Vec<f32> = items.popularity().iter().map(|&c| c as f32).collect();
     let (mut ev, base) = match kind {
         ModelKind::Explicit => {
-            let (rmse, mae, pairs) = rmse_mae(&errors(&set, |u, i| {
-                Ok(items.present(items.predict(&model.user_at(u), i).map_err(Error::Scoring)?))
-            })?);
+            let (rmse, mae, pairs) = rmse_mae(&errors(&set, |u, i| predicted_rating(model, u, i))?);
             let means = &known.item_means;
             let (base_rmse, base_mae, _) = rmse_mae(&errors(&set, |_, i| Ok(means[i]))?);
             // Coverage of explicit models: the top k by predicted rating.
@@ -435,15 +442,13 @@ pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: M
     let set = test_set(model, test);
     let units: Vec<f64> = match (kind, metric) {
         (ModelKind::Explicit, Metric::Rmse | Metric::Mae) => {
-            let e =
-                errors(&set, |u, i| Ok(items.present(items.predict(&model.user_at(u), i).map_err(Error::Scoring)?)))?;
+            let e = errors(&set, |u, i| predicted_rating(model, u, i))?;
             let squared = metric == Metric::Rmse;
             e.into_iter().map(|e| if squared { e * e } else { e.abs() }).collect()
         }
         (ModelKind::Implicit, m) if !matches!(m, Metric::Rmse | Metric::Mae) => {
-            let scores = |u: usize| items.score_all(&model.user_at(u)).map_err(Error::Scoring);
             let auc = matches!(m, Metric::Auc | Metric::Mpr);
-            let (_, users) = ranking(&set, &known.seen, items.len(), m.k(), auc, scores)?;
+            let (_, users) = ranking(&set, &known.seen, items.len(), m.k(), auc, |u| user_scores(model, u))?;
             users
                 .iter()
                 .filter_map(|u| match m {
@@ -464,6 +469,18 @@ pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: M
     let mean = units.iter().sum::<f64>() / units.len() as f64;
     let value = if metric == Metric::Rmse { mean.sqrt() } else { mean };
     Ok(MetricValues { value, units })
+}
+
+/// The rating `model` predicts for user row `u` and item row `i`, clipped to
+/// the training range.
+fn predicted_rating(model: &Model, u: usize, i: usize) -> Result<f32> {
+    let items = &model.items;
+    Ok(items.present(items.predict(&model.user_at(u), i).map_err(Error::Scoring)?))
+}
+
+/// Every item's score for user row `u`.
+fn user_scores(model: &Model, u: usize) -> Result<Vec<f32>> {
+    model.items.score_all(&model.user_at(u)).map_err(Error::Scoring)
 }
 
 fn nothing_evaluated(test: &Interactions, set: &TestSet, kind: ModelKind) -> Error {

@@ -158,7 +158,6 @@ pub fn cross_validate(
         let std = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
         results.push(SettingResult { config: *config, scores, mean, std });
     }
-    let lower = cv.metric.lower_is_better();
-    results.sort_by(|a, b| if lower { a.mean.total_cmp(&b.mean) } else { b.mean.total_cmp(&a.mean) });
+    results.sort_by(|a, b| cv.metric.best_first(a.mean, b.mean));
     Ok(results)
 }
