@@ -12,6 +12,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Disk: a cold run needs about 5 GB beside the installs (target/ ~3.5 GB,
+# the Python venv ~1 GB). Builds here are made once, so no incremental
+# caches (they doubled target/debug), no pip download cache, and the no-GPU
+# build's folder goes once its test has run. The free space is printed
+# first, so that a run that fills the disk says so in its log.
+export CARGO_INCREMENTAL=0
+df -hP . | awk 'NR == 2 { print "disk: " $4 " free of " $2 " on " $6 }'
+
 if ! command -v cargo >/dev/null; then
   echo "cargo is missing: install Rust with rustup (https://rustup.rs)" >&2
   exit 1
@@ -42,7 +50,7 @@ requirements=tests/interop/requirements.txt
 if ! cmp -s "$requirements" "$venv/requirements.txt"; then
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-cache-dir -r "$requirements"
   cp "$requirements" "$venv/requirements.txt"
 fi
 export GRAMREC_TEST_PYTHON="$PWD/$venv/bin/python"
@@ -65,8 +73,10 @@ cargo clippy -p gramrec-als --all-targets --no-default-features --locked -- -D w
 # gramrec-core must stay free of threads and filesystem: it runs in browsers.
 cargo build -p gramrec-core --target wasm32-unknown-unknown --release --locked
 # A CLI built without the GPU backend (its own profile and folder, so the
-# binary the web tests use below stays the full one).
+# binary the web tests use below stays the full one; the folder, ~0.7 GB,
+# is removed after).
 cargo test --profile no-gpu --no-default-features --locked --test cli a_build_without_gpu 2>&1 | tee -a "$log"
+rm -rf target/no-gpu
 cargo test --workspace --locked "${test_features[@]}" 2>&1 | tee -a "$log"
 
 # The browser module: build it, test its API in Node, then the page in Chromium.
