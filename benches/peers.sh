@@ -5,7 +5,8 @@
 # and 128 factors, CG (3 steps) and the exact solve, 3 iterations each.
 # Seconds per iteration are the ALS half-steps alone on both sides (no
 # loading; implicit's loss is not computed, gramrec's is timed apart).
-# Both use confidence 1 + α·r with α = 1 and λ = 0.05 unscaled.
+# Both use confidence 1 + α·r with α = 1 and λ = 0.05 unscaled. Then the
+# loader's speed on the same CSV.
 # Usage: bash benches/peers.sh [PEERS_DIR]   (default ../shared/peers)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,4 +30,8 @@ for factors in 64 128; do
     awk -v f="$factors" -v s="$solver" -v a="$ours" -v b="$implicit" \
       'BEGIN { printf "%s %d factors: gramrec %.3f s/iteration, implicit %.3f s/iteration, ratio %.2f\n", s, f, a, b, a / b }'
   done
+done
+# The loader on the same CSV, three reads (the first may come from disk).
+for run in 1 2 3; do
+  "$g" train --input s.csv --implicit --factors 8 --iterations 1 --out m-load 2>&1 | grep '^read'
 done

@@ -102,6 +102,24 @@ fn evaluation_without_the_training_file_uses_the_models_record() {
     assert_eq!(ev(&[]), ev(&["--train", train_file.to_str().unwrap()]));
 }
 
+/// The same items in the same order with the same scores, to 1e-5 relative:
+/// a history is folded in by a row solve, whose kernels may sum in another
+/// order from one release to the next (the last bits of an f32 move), while
+/// every other field must be equal.
+fn same_recommendations(got: &serde_json::Value, want: &serde_json::Value, what: &str) {
+    let (mut got_rest, mut want_rest) = (got.clone(), want.clone());
+    let got_items = got_rest.as_object_mut().unwrap().remove("items").unwrap();
+    let want_items = want_rest.as_object_mut().unwrap().remove("items").unwrap();
+    assert_eq!(got_rest, want_rest, "{what}");
+    let (got_items, want_items) = (got_items.as_array().unwrap(), want_items.as_array().unwrap());
+    assert_eq!(got_items.len(), want_items.len(), "{what}");
+    for (g, w) in got_items.iter().zip(want_items) {
+        assert_eq!(g["item"], w["item"], "{what}: {got_items:?} vs {want_items:?}");
+        let (gs, ws) = (g["score"].as_f64().unwrap(), w["score"].as_f64().unwrap());
+        assert!((gs - ws).abs() <= 1e-5 * ws.abs(), "{what}: score {gs} vs {ws}");
+    }
+}
+
 fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1").join(path)
 }
@@ -123,7 +141,7 @@ fn version_1_models_give_what_they_gave() {
         let got: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
         let want: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(fixture(expected)).unwrap()).unwrap();
-        assert_eq!(got, want, "{model} {args:?}");
+        same_recommendations(&got, &want, &format!("{model} {args:?}"));
         if args[0] == "--user" {
             let note = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
             assert!(note.contains("does not record its users' training items"), "{note}");

@@ -104,11 +104,54 @@ pub fn dot<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
             acc[l] = M::madd(x[l], y[l], acc[l]);
         }
     }
-    let mut tail = 0.0f32;
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail = M::madd(*x, *y, tail);
+    reduce_lanes(acc) + tail_dot::<M>(ca.remainder(), cb.remainder())
+}
+
+/// Four [`dot`] products with one vector, side by side: the same arithmetic
+/// per product (so the same results), with the four products' accumulators
+/// interleaved, so their multiply-adds do not wait on one another.
+#[inline(always)]
+pub fn dot4<M: Madd>(z: [&[f32]; 4], v: &[f32]) -> [f32; 4] {
+    let n = v.len();
+    let (mut a0, mut a1, mut a2, mut a3) = ([0.0f32; LANES], [0.0f32; LANES], [0.0f32; LANES], [0.0f32; LANES]);
+    let full = n - n % LANES;
+    let chunks = v[..full]
+        .chunks_exact(LANES)
+        .zip(z[0][..full].chunks_exact(LANES))
+        .zip(z[1][..full].chunks_exact(LANES))
+        .zip(z[2][..full].chunks_exact(LANES))
+        .zip(z[3][..full].chunks_exact(LANES));
+    for ((((x, y0), y1), y2), y3) in chunks {
+        for l in 0..LANES {
+            a0[l] = M::madd(y0[l], x[l], a0[l]);
+            a1[l] = M::madd(y1[l], x[l], a1[l]);
+            a2[l] = M::madd(y2[l], x[l], a2[l]);
+            a3[l] = M::madd(y3[l], x[l], a3[l]);
+        }
     }
-    // Pairwise reduction of the lanes.
+    [
+        reduce_lanes(a0) + tail_dot::<M>(&z[0][full..n], &v[full..]),
+        reduce_lanes(a1) + tail_dot::<M>(&z[1][full..n], &v[full..]),
+        reduce_lanes(a2) + tail_dot::<M>(&z[2][full..n], &v[full..]),
+        reduce_lanes(a3) + tail_dot::<M>(&z[3][full..n], &v[full..]),
+    ]
+}
+
+/// The sequential dot product of the elements past the last full group of
+/// lanes (a function, not a closure: closures lose the caller's target
+/// features).
+#[inline(always)]
+fn tail_dot<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
+    let mut t = 0.0f32;
+    for (&x, &y) in a.iter().zip(b) {
+        t = M::madd(x, y, t);
+    }
+    t
+}
+
+/// The pairwise sum of a dot product's lane accumulators.
+#[inline(always)]
+fn reduce_lanes(mut acc: [f32; LANES]) -> f32 {
     let mut width = LANES / 2;
     while width > 0 {
         for l in 0..width {
@@ -116,7 +159,23 @@ pub fn dot<M: Madd>(a: &[f32], b: &[f32]) -> f32 {
         }
         width /= 2;
     }
-    acc[0] + tail
+    acc[0]
+}
+
+/// Asks the CPU to bring `x` (a factor row about to be gathered) into the
+/// cache: one prefetch per 64-byte line. Gathers read rows of a matrix larger
+/// than the caches in an order the hardware prefetcher cannot guess; a hint a
+/// few rows ahead overlaps their memory latency. Does nothing off x86-64.
+#[inline(always)]
+pub fn prefetch(x: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in x.chunks(16) {
+        // SAFETY: a prefetch is a hint: it reads nothing into the program and
+        // cannot fault; the pointer is in bounds besides.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 /// y ← y + s·x.
@@ -127,38 +186,125 @@ pub fn axpy<M: Madd>(s: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
-/// Adds Σ_k w_k z_k z_kᵀ to the lower triangle of the d×d row-major matrix
-/// `a`, where the z_k are the rows of `z` (n×d). Four rows at a time, so each
-/// element of `a` is loaded and stored once per four updates.
+/// Rows of `a` in one register tile of [`syrk_upper`].
+const TILE_ROWS: usize = 4;
+/// Columns of `a` in one register tile: two 8-lane vectors per row, so a
+/// tile's 64 sums stay in eight AVX registers.
+const TILE_COLS: usize = 16;
+/// Rows of `z` per pass over the tiles: 64 rows of 128 values stay in L1
+/// while every tile of `a` reads them.
+const PASS_ROWS: usize = 64;
+
+/// a ← a + Σ_k w_k z_k z_kᵀ on the upper triangle (j ≥ i) of the m×m matrix
+/// at the start of `a` (row stride `lda`), z_k the rows of `z` (row stride
+/// `ldz`, m values used). Elements below the diagonal are neither read nor
+/// written.
+///
+/// Register-tiled (a SYRK): each 4×16 block of `a` is summed in registers
+/// over 64 rows of z before it is added to memory, so the inner loop is two
+/// vector loads and four broadcasts for eight fused multiply-adds, where a
+/// rank-one update per row of z would load and store `a` for each. Each
+/// element's sum runs over k in order within a pass and adds the passes in
+/// order: the same result on every run.
 #[inline(always)]
-pub fn gram_accumulate<M: Madd>(a: &mut [f32], d: usize, z: &[f32], w: &[f32]) {
+pub fn syrk_upper<M: Madd>(a: &mut [f32], lda: usize, m: usize, z: &[f32], ldz: usize, w: &[f32]) {
     let n = w.len();
-    let mut k = 0;
-    while k + 4 <= n {
-        let z0 = &z[k * d..(k + 1) * d];
-        let z1 = &z[(k + 1) * d..(k + 2) * d];
-        let z2 = &z[(k + 2) * d..(k + 3) * d];
-        let z3 = &z[(k + 3) * d..(k + 4) * d];
-        for j in 0..d {
-            let s0 = w[k] * z0[j];
-            let s1 = w[k + 1] * z1[j];
-            let s2 = w[k + 2] * z2[j];
-            let s3 = w[k + 3] * z3[j];
-            let row = &mut a[j * d..j * d + j + 1];
-            for ((((r, &y0), &y1), &y2), &y3) in row.iter_mut().zip(z0).zip(z1).zip(z2).zip(z3) {
-                *r = M::madd(s3, y3, M::madd(s2, y2, M::madd(s1, y1, M::madd(s0, y0, *r))));
+    // s[k][r] = w_k · z_k[i0 + r] for the current pass and rows; rows past m
+    // are 0 (their sums are not stored).
+    let mut s = [[0.0f32; TILE_ROWS]; PASS_ROWS];
+    let mut k0 = 0;
+    while k0 < n {
+        let kc = PASS_ROWS.min(n - k0);
+        let pass = &z[k0 * ldz..];
+        let mut i0 = 0;
+        while i0 < m {
+            let rows = TILE_ROWS.min(m - i0);
+            for (k, sk) in s.iter_mut().enumerate().take(kc) {
+                let zk = &pass[k * ldz + i0..k * ldz + i0 + rows];
+                *sk = [0.0; TILE_ROWS];
+                for (sr, &zr) in sk.iter_mut().zip(zk) {
+                    *sr = w[k0 + k] * zr;
+                }
+            }
+            let mut j0 = i0 - i0 % TILE_COLS;
+            while j0 < m {
+                let acc = if j0 + TILE_COLS <= m {
+                    full_tile::<M>(pass, ldz, j0, &s[..kc])
+                } else {
+                    partial_tile::<M>(pass, ldz, j0, m - j0, &s[..kc])
+                };
+                if j0 >= i0 + TILE_ROWS && j0 + TILE_COLS <= m {
+                    // Wholly above the diagonal: whole rows of the tile.
+                    for (r, row) in acc.iter().enumerate().take(rows) {
+                        let out = &mut a[(i0 + r) * lda + j0..(i0 + r) * lda + j0 + TILE_COLS];
+                        for (o, &v) in out.iter_mut().zip(row) {
+                            *o += v;
+                        }
+                    }
+                } else {
+                    // On the diagonal or at the last columns: row i from column max(i, j0).
+                    let end = m.min(j0 + TILE_COLS);
+                    for (r, row) in acc.iter().enumerate().take(rows) {
+                        let i = i0 + r;
+                        let from = i.max(j0);
+                        let out = &mut a[i * lda + from..i * lda + end];
+                        for (o, &v) in out.iter_mut().zip(&row[from - j0..]) {
+                            *o += v;
+                        }
+                    }
+                }
+                j0 += TILE_COLS;
+            }
+            i0 += TILE_ROWS;
+        }
+        k0 += kc;
+    }
+}
+
+/// One tile's sums over a pass: Σ_k s[k][r] · z_k[j0 + c] for 4 rows r and 16
+/// columns c. A function of its own, returning the sums by value, so that
+/// they live in registers throughout the loop.
+#[inline(always)]
+fn full_tile<M: Madd>(pass: &[f32], ldz: usize, j0: usize, s: &[[f32; TILE_ROWS]]) -> [[f32; TILE_COLS]; TILE_ROWS] {
+    let mut acc = [[0.0f32; TILE_COLS]; TILE_ROWS];
+    for (zk, sk) in pass.chunks(ldz).zip(s) {
+        let zc: &[f32; TILE_COLS] = zk[j0..j0 + TILE_COLS].try_into().expect("a tile's columns");
+        for (row, &sr) in acc.iter_mut().zip(sk) {
+            for (o, &zj) in row.iter_mut().zip(zc) {
+                *o = M::madd(sr, zj, *o);
             }
         }
-        k += 4;
     }
-    while k < n {
-        let zk = &z[k * d..(k + 1) * d];
-        for j in 0..d {
-            let s = w[k] * zk[j];
-            axpy::<M>(s, &zk[..=j], &mut a[j * d..j * d + j + 1]);
+    acc
+}
+
+/// [`full_tile`] for the last `cols` (< 16) columns of a matrix; the other
+/// sums are 0.
+#[inline(always)]
+fn partial_tile<M: Madd>(
+    pass: &[f32],
+    ldz: usize,
+    j0: usize,
+    cols: usize,
+    s: &[[f32; TILE_ROWS]],
+) -> [[f32; TILE_COLS]; TILE_ROWS] {
+    let mut acc = [[0.0f32; TILE_COLS]; TILE_ROWS];
+    for (zk, sk) in pass.chunks(ldz).zip(s) {
+        for (row, &sr) in acc.iter_mut().zip(sk) {
+            for (o, &zj) in row.iter_mut().zip(&zk[j0..j0 + cols]) {
+                *o = M::madd(sr, zj, *o);
+            }
         }
-        k += 1;
     }
+    acc
+}
+
+/// Adds Σ_k w_k z_k z_kᵀ to the upper triangle of the d×d row-major matrix
+/// `a`, where the z_k are the rows of `z` (n×d): [`syrk_upper`] on the whole
+/// matrix.
+#[inline(always)]
+pub fn gram_accumulate<M: Madd>(a: &mut [f32], d: usize, z: &[f32], w: &[f32]) {
+    syrk_upper::<M>(a, d, d, z, d, w);
 }
 
 /// The matrix was not positive definite: the row's normal equations have no
@@ -166,40 +312,66 @@ pub fn gram_accumulate<M: Madd>(a: &mut [f32], d: usize, z: &[f32], w: &[f32]) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotPositiveDefinite;
 
-/// Factors the lower triangle of the d×d row-major `a` in place into L with
-/// a = L·Lᵀ. The upper triangle is neither read nor written.
+/// Rows per panel of [`cholesky`].
+const PANEL_ROWS: usize = 16;
+
+/// Factors the upper triangle of the d×d row-major `a` in place into U with
+/// a = UᵀU. Elements below the diagonal are neither read nor written.
+///
+/// Blocked and right-looking: a panel of 16 rows is factored with rank-one
+/// updates along its rows (contiguous), then the rest of the matrix loses
+/// the panel's contribution in one [`syrk_upper`] with weights −1, which is
+/// where almost all of the d³/6 multiply-adds run, register-tiled.
 #[inline(always)]
 pub fn cholesky<M: Madd>(a: &mut [f32], d: usize) -> Result<(), NotPositiveDefinite> {
-    for j in 0..d {
-        let (done, rest) = a.split_at_mut(j * d);
-        let row_j = &mut rest[..d];
-        for k in 0..j {
-            let row_k = &done[k * d..k * d + k + 1];
-            let s = row_j[k] - dot::<M>(&row_j[..k], &row_k[..k]);
-            row_j[k] = s / row_k[k];
+    const MINUS_ONE: [f32; PANEL_ROWS] = [-1.0; PANEL_ROWS];
+    let mut j0 = 0;
+    while j0 < d {
+        let b = PANEL_ROWS.min(d - j0);
+        for k in j0..j0 + b {
+            let (done, rest) = a.split_at_mut((k + 1) * d);
+            let row_k = &mut done[k * d + k..];
+            let diag = row_k[0];
+            if diag.is_nan() || diag <= 0.0 || diag.is_infinite() {
+                return Err(NotPositiveDefinite);
+            }
+            let u = diag.sqrt();
+            row_k[0] = u;
+            let inv = 1.0 / u;
+            for v in &mut row_k[1..] {
+                *v *= inv;
+            }
+            let row_k = &row_k[1..];
+            // The panel's later rows: a[i][i..] -= u_ki · u_k[i..].
+            for i in k + 1..j0 + b {
+                let off = i - k - 1;
+                axpy::<M>(-row_k[off], &row_k[off..], &mut rest[(i - k - 1) * d + i..(i - k) * d]);
+            }
         }
-        let diag = row_j[j] - dot::<M>(&row_j[..j], &row_j[..j]);
-        if diag.is_nan() || diag <= 0.0 || diag.is_infinite() {
-            return Err(NotPositiveDefinite);
+        let below = j0 + b;
+        if below < d {
+            let (top, bottom) = a.split_at_mut(below * d);
+            syrk_upper::<M>(&mut bottom[below..], d, d - below, &top[j0 * d + below..], d, &MINUS_ONE[..b]);
         }
-        row_j[j] = diag.sqrt();
+        j0 = below;
     }
     Ok(())
 }
 
-/// Solves L·Lᵀ·x = b in place (`b` becomes x), L from [`cholesky`].
+/// Solves UᵀU·x = b in place (`b` becomes x), U from [`cholesky`].
 #[inline(always)]
-pub fn cholesky_solve<M: Madd>(l: &[f32], d: usize, b: &mut [f32]) {
-    // Forward: L·y = b.
+pub fn cholesky_solve<M: Madd>(u: &[f32], d: usize, b: &mut [f32]) {
+    // Forward: Uᵀ·y = b, row by row of U so every access is contiguous.
     for i in 0..d {
-        let row = &l[i * d..i * d + i];
-        b[i] = (b[i] - dot::<M>(row, &b[..i])) / l[i * d + i];
+        let row = &u[i * d + i..(i + 1) * d];
+        b[i] /= row[0];
+        let yi = b[i];
+        axpy::<M>(-yi, &row[1..], &mut b[i + 1..]);
     }
-    // Backward: Lᵀ·x = y, column by column so every access is a row of L.
+    // Backward: U·x = y.
     for i in (0..d).rev() {
-        b[i] /= l[i * d + i];
-        let xi = b[i];
-        axpy::<M>(-xi, &l[i * d..i * d + i], &mut b[..i]);
+        let row = &u[i * d + i..(i + 1) * d];
+        b[i] = (b[i] - dot::<M>(&row[1..], &b[i + 1..])) / row[0];
     }
 }
 
@@ -294,27 +466,54 @@ pub fn symv<M: Madd>(m: &[f32], v: &[f32], out: &mut [f32]) {
 }
 
 /// out ← out + Σ_k w_k (z_k·v) z_k over the rows z_k of `z` (n×d): four rows
-/// at a time, their dot products side by side and their updates in one pass
-/// over `out`. Each term is [`dot`] and [`axpy`]'s, added in row order, so
-/// the result equals doing them one by one.
+/// at a time, their dot products side by side ([`dot4`]) and their updates
+/// in one pass over `out` ([`add4`]). Each term is [`dot`] and [`axpy`]'s,
+/// added in row order, so the result equals doing them one by one.
 #[inline(always)]
 pub fn add_rank_one_products<M: Madd>(z: &[f32], w: &[f32], v: &[f32], out: &mut [f32]) {
     let d = v.len();
     let quads = w.len() / 4;
     for (block, ws) in z.chunks_exact(4 * d).zip(w.chunks_exact(4)) {
-        let (z0, rest) = block.split_at(d);
-        let (z1, rest) = rest.split_at(d);
-        let (z2, z3) = rest.split_at(d);
-        let s0 = ws[0] * dot::<M>(z0, v);
-        let s1 = ws[1] * dot::<M>(z1, v);
-        let s2 = ws[2] * dot::<M>(z2, v);
-        let s3 = ws[3] * dot::<M>(z3, v);
-        for ((((o, &a), &b), &c), &e) in out.iter_mut().zip(z0).zip(z1).zip(z2).zip(z3) {
-            *o = M::madd(s3, e, M::madd(s2, c, M::madd(s1, b, M::madd(s0, a, *o))));
-        }
+        let rows = quad(block, d);
+        let dots = dot4::<M>(rows, v);
+        add4::<M>(rows, [ws[0] * dots[0], ws[1] * dots[1], ws[2] * dots[2], ws[3] * dots[3]], out);
     }
     for (zi, &wi) in z[4 * quads * d..].chunks_exact(d).zip(&w[4 * quads..]) {
         axpy::<M>(wi * dot::<M>(zi, v), zi, out);
+    }
+}
+
+/// out ← out + Σ_k s_k z_k over the rows z_k of `z` (n×d), four rows per pass
+/// over `out`: each element's sum runs over k in order, the same result as
+/// one [`axpy`] per row (the right-hand side of a row's normal equations).
+#[inline(always)]
+pub fn add_scaled_rows<M: Madd>(z: &[f32], s: &[f32], out: &mut [f32]) {
+    let d = out.len();
+    let quads = s.len() / 4;
+    for (block, sq) in z.chunks_exact(4 * d).zip(s.chunks_exact(4)) {
+        add4::<M>(quad(block, d), [sq[0], sq[1], sq[2], sq[3]], out);
+    }
+    for (zi, &si) in z[4 * quads * d..].chunks_exact(d).zip(&s[4 * quads..]) {
+        axpy::<M>(si, zi, out);
+    }
+}
+
+/// The four rows of a 4×d block.
+#[inline(always)]
+fn quad(block: &[f32], d: usize) -> [&[f32]; 4] {
+    let (z0, rest) = block.split_at(d);
+    let (z1, rest) = rest.split_at(d);
+    let (z2, z3) = rest.split_at(d);
+    [z0, z1, z2, z3]
+}
+
+/// out ← out + s₀z₀ + s₁z₁ + s₂z₂ + s₃z₃, added in that order per element, in
+/// one pass over `out`.
+#[inline(always)]
+fn add4<M: Madd>(z: [&[f32]; 4], s: [f32; 4], out: &mut [f32]) {
+    let [z0, z1, z2, z3] = z;
+    for ((((o, &a), &b), &c), &e) in out.iter_mut().zip(z0).zip(z1).zip(z2).zip(z3) {
+        *o = M::madd(s[3], e, M::madd(s[2], c, M::madd(s[1], b, M::madd(s[0], a, *o))));
     }
 }
 
@@ -324,9 +523,9 @@ crate::simd_dispatch!(
 );
 
 crate::simd_dispatch!(
-    /// Adds Σ_k w_k z_k z_kᵀ to the lower triangle of `a` (runtime-dispatched
+    /// Adds Σ_k w_k z_k z_kᵀ to the upper triangle of `a` (runtime-dispatched
     /// [`gram_accumulate`]).
-    pub fn gram_lower(a: &mut [f32], d: usize, z: &[f32], w: &[f32]) -> () = gram_accumulate
+    pub fn gram_upper(a: &mut [f32], d: usize, z: &[f32], w: &[f32]) -> () = gram_accumulate
 );
 
 /// YᵀY (f×f, both triangles) of the row-major n×f matrix `y`: the Gram matrix
@@ -334,16 +533,16 @@ crate::simd_dispatch!(
 pub fn gram_matrix(y: &[f32], f: usize) -> Vec<f32> {
     let mut g = vec![0.0f32; f * f];
     let ones = vec![1.0f32; y.len() / f.max(1)];
-    gram_lower(&mut g, f, y, &ones);
+    gram_upper(&mut g, f, y, &ones);
     symmetrize(&mut g, f);
     g
 }
 
-/// Copies the lower triangle of the f×f row-major `g` into its upper triangle.
+/// Copies the upper triangle of the f×f row-major `g` into its lower triangle.
 pub fn symmetrize(g: &mut [f32], f: usize) {
     for i in 0..f {
         for j in 0..i {
-            g[j * f + i] = g[i * f + j];
+            g[i * f + j] = g[j * f + i];
         }
     }
 }
@@ -403,7 +602,7 @@ mod tests {
 
     #[test]
     fn blocked_rank_one_products_equal_dot_and_axpy_one_row_at_a_time() {
-        for (d, n) in [(1, 0), (3, 5), (8, 4), (17, 9), (65, 13)] {
+        for (d, n) in [(1, 0), (3, 5), (8, 4), (17, 9), (32, 7), (65, 13), (128, 9)] {
             let mut s = (d * 31 + n) as u64;
             let v: Vec<f32> = (0..d).map(|_| lcg(&mut s)).collect();
             let z: Vec<f32> = (0..n * d).map(|_| lcg(&mut s)).collect();
@@ -415,6 +614,13 @@ mod tests {
                 axpy::<Fused>(wi * dot::<Fused>(zi, &v), zi, &mut one_by_one);
             }
             assert_eq!(blocked, one_by_one, "d={d} n={n}");
+            let mut scaled = v.clone();
+            add_scaled_rows::<Fused>(&z, &w, &mut scaled);
+            let mut axpys = v.clone();
+            for (zi, &wi) in z.chunks_exact(d).zip(&w) {
+                axpy::<Fused>(wi, zi, &mut axpys);
+            }
+            assert_eq!(scaled, axpys, "scaled rows d={d} n={n}");
         }
     }
 
@@ -431,20 +637,41 @@ mod tests {
     }
 
     #[test]
-    fn gram_accumulate_matches_naive_lower_triangle() {
-        let (d, n) = (13, 11);
-        let mut s = 5;
-        let z: Vec<f32> = (0..n * d).map(|_| lcg(&mut s)).collect();
-        let w: Vec<f32> = (0..n).map(|_| lcg(&mut s) + 1.0).collect();
-        let mut a = vec![0.0f32; d * d];
-        gram_accumulate::<Plain>(&mut a, d, &z, &w);
-        for i in 0..d {
-            for j in 0..d {
-                let want: f32 = (0..n).map(|k| w[k] * z[k * d + i] * z[k * d + j]).sum();
-                if j <= i {
-                    assert!((a[i * d + j] - want).abs() < 1e-5);
-                } else {
-                    assert_eq!(a[i * d + j], 0.0, "upper triangle must stay untouched");
+    fn syrk_matches_naive_upper_triangle() {
+        // Sizes around the 4×16 tiles and 32-row passes, and a submatrix
+        // with its own strides as the Cholesky's trailing update uses.
+        for (d, n) in [(1, 1), (13, 11), (16, 32), (17, 33), (64, 70), (65, 3), (129, 40)] {
+            let mut s = (d * 7 + n) as u64;
+            let z: Vec<f32> = (0..n * d).map(|_| lcg(&mut s)).collect();
+            let w: Vec<f32> = (0..n).map(|_| lcg(&mut s) + 1.0).collect();
+            let mut a = vec![0.0f32; d * d];
+            gram_accumulate::<Fused>(&mut a, d, &z, &w);
+            for i in 0..d {
+                for j in 0..d {
+                    let want: f64 = (0..n).map(|k| w[k] as f64 * z[k * d + i] as f64 * z[k * d + j] as f64).sum();
+                    if j >= i {
+                        assert!((a[i * d + j] as f64 - want).abs() < 1e-4, "d={d} n={n} ({i}, {j})");
+                    } else {
+                        assert_eq!(a[i * d + j], 0.0, "the lower triangle must stay untouched");
+                    }
+                }
+            }
+            let (m, lda, ldz) = (d.saturating_sub(3).max(1), d + 5, d + 2);
+            let z2: Vec<f32> = (0..n * ldz).map(|_| lcg(&mut s)).collect();
+            let mut sub = vec![7.0f32; m * lda];
+            syrk_upper::<Plain>(&mut sub, lda, m, &z2, ldz, &w);
+            for i in 0..m {
+                for j in 0..lda {
+                    let got = sub[i * lda + j];
+                    if j >= i && j < m {
+                        let want: f64 = 7.0
+                            + (0..n)
+                                .map(|k| w[k] as f64 * z2[k * ldz + i] as f64 * z2[k * ldz + j] as f64)
+                                .sum::<f64>();
+                        assert!((got as f64 - want).abs() < 1e-4, "sub d={d} n={n} ({i}, {j})");
+                    } else {
+                        assert_eq!(got, 7.0, "outside the m×m upper triangle");
+                    }
                 }
             }
         }
@@ -458,22 +685,40 @@ mod tests {
 
     #[test]
     fn cholesky_solves_spd_systems() {
-        for d in [1, 2, 5, 16, 33] {
+        // Sizes around the 16-row panels, solved from the upper triangle alone.
+        for d in [1, 2, 5, 15, 16, 17, 32, 33, 65, 128] {
             let (a, b) = spd(d, d as u64);
-            let mut l = a.clone();
-            cholesky::<Plain>(&mut l, d).unwrap();
+            let mut u = a.clone();
+            for i in 0..d {
+                for j in 0..i {
+                    u[i * d + j] = f32::NAN;
+                }
+            }
+            cholesky::<Fused>(&mut u, d).unwrap();
             let mut x = b.clone();
-            cholesky_solve::<Plain>(&l, d, &mut x);
+            cholesky_solve::<Fused>(&u, d, &mut x);
             assert!(residual(&a, &x, &b) < 1e-3, "d={d}");
+            // UᵀU reproduces a.
+            for i in 0..d {
+                for j in i..d {
+                    let uu: f64 = (0..=i).map(|k| u[k * d + i] as f64 * u[k * d + j] as f64).sum();
+                    assert!((uu - a[i * d + j] as f64).abs() < 1e-3 * (a[i * d + j].abs() as f64).max(1.0), "d={d}");
+                }
+            }
         }
     }
 
     #[test]
     fn cholesky_rejects_indefinite_matrix() {
-        let mut a = vec![1.0, 0.0, 2.0, 1.0]; // [[1,2],[2,1]] has a negative eigenvalue
+        let mut a = vec![1.0, 2.0, 0.0, 1.0]; // [[1,2],[2,1]] has a negative eigenvalue
         assert_eq!(cholesky::<Plain>(&mut a, 2), Err(NotPositiveDefinite));
         let mut zero = vec![0.0; 4];
         assert_eq!(cholesky::<Plain>(&mut zero, 2), Err(NotPositiveDefinite));
+        // A failure in a later panel than the first.
+        let d = 20;
+        let mut later: Vec<f32> = (0..d * d).map(|k| if k % (d + 1) == 0 { 1.0 } else { 0.0 }).collect();
+        later[12 * d + 12] = -1.0;
+        assert_eq!(cholesky::<Fused>(&mut later, d), Err(NotPositiveDefinite));
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub enum Phase {
     Built,
 }
 
+/// How many interactions ahead [`RowSolver`]'s gather prefetches the fixed
+/// side's factor rows.
+const PREFETCH_AHEAD: usize = 8;
+
 /// Reusable scratch space for solving rows one after another (one per thread).
 #[derive(Debug, Clone)]
 pub struct RowSolver {
@@ -136,7 +140,12 @@ impl RowSolver {
         self.z.clear();
         self.w.clear();
         self.t.clear();
-        for (&c, &r) in row.cols.iter().zip(row.vals) {
+        for (k, (&c, &r)) in row.cols.iter().zip(row.vals).enumerate() {
+            if let Some(&ahead) = row.cols.get(k + PREFETCH_AHEAD) {
+                if let Some(y) = fixed.factors.get(ahead as usize * d..(ahead as usize + 1) * d) {
+                    linalg::prefetch(y);
+                }
+            }
             let c = c as usize;
             if c >= n_fixed {
                 return Err(SolveError::IndexOutOfRange(c, n_fixed));
@@ -223,16 +232,17 @@ crate::simd_dispatch!(
 
         // Right-hand side b = Σ t_i z_i.
         s.b.fill(0.0);
-        for (zi, &ti) in s.z.chunks_exact(d).zip(&s.t) {
-            linalg::axpy::<M>(ti, zi, &mut s.b);
-        }
+        linalg::add_scaled_rows::<M>(&s.z, &s.t, &mut s.b);
 
         match solver.solver {
             Solver::Cholesky => {
                 match gram {
                     Some(g) => {
-                        for (a, &g) in s.a.iter_mut().zip(g) {
-                            *a = p.unobserved * g;
+                        // The upper triangle alone: all the Cholesky reads.
+                        for (i, (a, g)) in s.a.chunks_exact_mut(d).zip(g.chunks_exact(f)).enumerate() {
+                            for (a, &g) in a[i..].iter_mut().zip(&g[i..]) {
+                                *a = p.unobserved * g;
+                            }
                         }
                     }
                     None => s.a.fill(0.0),
