@@ -40,7 +40,7 @@ impl<'a> CpuBackend<'a> {
 /// row solve gathers rows of the other side's factors in an order no cache
 /// or TLB predicts; with 4 KiB pages nearly every gathered row of a large
 /// matrix also misses the TLB (BENCHMARKS.md: CG at 128 factors on the 10M
-/// set is about 13% faster with huge pages). Elsewhere, and for small
+/// set is 4–13% faster with huge pages). Elsewhere, and for small
 /// matrices, the values are returned as they are.
 fn on_huge_pages(values: Vec<f32>) -> Vec<f32> {
     #[cfg(target_os = "linux")]
