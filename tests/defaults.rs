@@ -24,19 +24,23 @@ fn ndcg(model: &std::path::Path, train: &std::path::Path, test: &std::path::Path
     v["ndcg"].as_f64().unwrap()
 }
 
+/// Writes `gramrec generate --counts`' play-count set (heavy-tailed counts).
+fn generate_plays(path: &std::path::Path, users: u32, items: u32, nnz: u32) {
+    gramrec()
+        .args(["generate", "--kind", "implicit", "--counts"])
+        .args(["--users", &users.to_string(), "--items", &items.to_string(), "--nnz", &nnz.to_string()])
+        .arg("--out")
+        .arg(path)
+        .assert()
+        .success();
+}
+
 #[test]
 fn play_counts_get_an_implicit_model_with_log_confidence_and_it_ranks_better() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let plays = d.join("plays.csv");
-    gramrec()
-        .args([
-            "generate", "--kind", "implicit", "--counts", "--users", "1500", "--items", "400", "--nnz", "60000",
-            "--out",
-        ])
-        .arg(&plays)
-        .assert()
-        .success();
+    generate_plays(&plays, 1500, 400, 60000);
     assert!(std::fs::read_to_string(&plays).unwrap().starts_with("user,item,plays\n"));
     gramrec()
         .args(["split", "--mode", "per-user", "--input"])
@@ -96,12 +100,7 @@ fn train_auto_searches_within_its_budget_retrains_the_winner_and_records_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let plays = d.join("plays.csv");
-    gramrec()
-        .args(["generate", "--kind", "implicit", "--counts", "--users", "600", "--items", "200", "--nnz", "15000"])
-        .arg("--out")
-        .arg(&plays)
-        .assert()
-        .success();
+    generate_plays(&plays, 600, 200, 15000);
     let search =
         |out: &str, seed: &str| train_json(&plays, &d.join(out), &["--auto", "--budget", "5x", "--seed", seed]);
     let a = search("a", "3");

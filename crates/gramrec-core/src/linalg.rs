@@ -233,24 +233,14 @@ pub fn syrk_upper<M: Madd>(a: &mut [f32], lda: usize, m: usize, z: &[f32], ldz: 
                 } else {
                     partial_tile::<M>(pass, ldz, j0, m - j0, &s[..kc])
                 };
-                if j0 >= i0 + TILE_ROWS && j0 + TILE_COLS <= m {
-                    // Wholly above the diagonal: whole rows of the tile.
-                    for (r, row) in acc.iter().enumerate().take(rows) {
-                        let out = &mut a[(i0 + r) * lda + j0..(i0 + r) * lda + j0 + TILE_COLS];
-                        for (o, &v) in out.iter_mut().zip(row) {
-                            *o += v;
-                        }
-                    }
-                } else {
-                    // On the diagonal or at the last columns: row i from column max(i, j0).
-                    let end = m.min(j0 + TILE_COLS);
-                    for (r, row) in acc.iter().enumerate().take(rows) {
-                        let i = i0 + r;
-                        let from = i.max(j0);
-                        let out = &mut a[i * lda + from..i * lda + end];
-                        for (o, &v) in out.iter_mut().zip(&row[from - j0..]) {
-                            *o += v;
-                        }
+                // Row i of the tile from column max(i, j0): whole rows above the diagonal.
+                let end = m.min(j0 + TILE_COLS);
+                for (r, row) in acc.iter().enumerate().take(rows) {
+                    let i = i0 + r;
+                    let from = i.max(j0);
+                    let out = &mut a[i * lda + from..i * lda + end];
+                    for (o, &v) in out.iter_mut().zip(&row[from - j0..]) {
+                        *o += v;
                     }
                 }
                 j0 += TILE_COLS;
