@@ -1,7 +1,9 @@
 // A few warm-started conjugate-gradient steps on each row's normal equations,
 // one workgroup per row, without forming the matrix:
-// A v = α₀YᵀY v [implicit] + shift·v + Σ w (z·v) z. The steps and their stopping
-// rules are those of gramrec_core::linalg::conjugate_gradient.
+// A v = α₀YᵀY v [implicit] + shift·v + Σ w (z·v) z. The residual at the start
+// is formed as the CPU forms it, Σ (t − w (z·x)) z − (α₀YᵀY + shift)·x (no b
+// summed apart); the steps and their stopping rules are those of
+// gramrec_core::linalg::conjugate_gradient.
 // Thread l owns elements l, l + 64, … of x, r, p and A p; the vector being
 // multiplied lives in workgroup memory (row_vector). Interactions go PIECE at
 // a time: their z rows are staged in workgroup memory with coalesced reads,
@@ -42,8 +44,9 @@ fn workgroup_sum(li: u32, x: f32) -> f32 {
     return total;
 }
 
-// This thread's elements of A v, for v in workgroup memory.
-fn apply(li: u32, r: vec2<u32>, diagonal: f32) -> array<f32, PER> {
+// This thread's elements of A v, for v in workgroup memory; with `residual`,
+// of b − A v instead.
+fn apply(li: u32, r: vec2<u32>, diagonal: f32, residual: bool) -> array<f32, PER> {
     var out: array<f32, PER>;
     for (var m = 0u; m < PER; m++) {
         let k = li + m * WG;
@@ -56,7 +59,7 @@ fn apply(li: u32, r: vec2<u32>, diagonal: f32) -> array<f32, PER> {
                 }
                 acc = fma(UNOBSERVED, unobserved, acc);
             }
-            out[m] = acc;
+            out[m] = select(acc, -acc, residual);
         }
     }
     let t = li / LANES;
@@ -83,11 +86,12 @@ fn apply(li: u32, r: vec2<u32>, diagonal: f32) -> array<f32, PER> {
             for (var q = 0u; q < LANES; q++) {
                 sum += partial[li + q];
             }
-            var w = 0.0;
+            var scale = 0.0;
             if s + t < r.y {
-                w = terms(cols[s + t], vals[s + t]).x;
+                let wt = terms(cols[s + t], vals[s + t]);
+                scale = select(wt.x * sum, wt.y - wt.x * sum, residual);
             }
-            piece_scale[t] = w * sum;
+            piece_scale[t] = scale;
         }
         workgroupBarrier();
         let n = min(PIECE, r.y - s);
@@ -120,27 +124,18 @@ fn main(
     let diagonal = shift(r.y - r.x);
 
     var x: array<f32, PER>;
-    var b: array<f32, PER>;
     for (var m = 0u; m < PER; m++) {
         let k = li + m * WG;
         if k < D {
             x[m] = solved_factor(row, k);
             row_vector[k] = x[m];
-            var acc = 0.0;
-            for (var idx = r.x; idx < r.y; idx++) {
-                let col = cols[idx];
-                acc = fma(terms(col, vals[idx]).y, z(col, k), acc);
-            }
-            b[m] = acc;
         }
     }
     workgroupBarrier();
-    var ap = apply(li, r, diagonal);
-    var res: array<f32, PER>;
+    var res = apply(li, r, diagonal, true);
     var p: array<f32, PER>;
     var own = 0.0;
     for (var m = 0u; m < PER; m++) {
-        res[m] = b[m] - ap[m];
         p[m] = res[m];
         own = fma(res[m], res[m], own);
     }
@@ -156,7 +151,7 @@ fn main(
             }
         }
         workgroupBarrier();
-        ap = apply(li, r, diagonal);
+        let ap = apply(li, r, diagonal, false);
         own = 0.0;
         for (var m = 0u; m < PER; m++) {
             own = fma(p[m], ap[m], own);

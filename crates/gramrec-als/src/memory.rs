@@ -3,20 +3,22 @@
 //! the operating system half-way). The limit is the caller's to find (the CLI
 //! reads the system's available memory, or `GRAMREC_MEMORY_LIMIT`).
 
+use gramrec_core::normal_eq::BLOCK_ROWS;
 use gramrec_core::text::bytes;
 use gramrec_core::{Error, ModelParams, Result};
 use gramrec_data::Dataset;
 
 /// Bytes training needs beyond the loaded data: both factor matrices twice
 /// (the backend's and the copy taken for the output), each thread's scratch
-/// (the longest row gathered, its Gram matrix, CG vectors), YᵀY, and the
-/// factor files built in memory before writing.
+/// (a block of rows gathered — at most the longest rows — a Gram matrix, CG
+/// vectors), YᵀY, and the factor files built in memory before writing.
 pub fn training_estimate(data: &Dataset, params: &ModelParams, threads: usize) -> u64 {
     let d = params.dim() as u64;
     let rows = (data.users.len() + data.items.len()) as u64;
-    let longest = data.by_user.max_degree().max(data.by_item.max_degree()) as u64;
+    let block = BLOCK_ROWS;
+    let longest = data.by_user.largest_degrees(block).max(data.by_item.largest_degrees(block)) as u64;
     let factors = rows * d * 4;
-    let scratch = (longest * (d + 2) + d * d + 4 * d) * 4;
+    let scratch = (longest * (d + 2) + d * d + 3 * block as u64 * d) * 4;
     let files = rows * d * 4 + d * d * 4 + rows * 24;
     2 * factors + threads.max(1) as u64 * scratch + d * d * 4 + files
 }

@@ -57,6 +57,32 @@ fn objective_never_increases_between_exact_half_iterations() {
 }
 
 #[test]
+fn the_objective_summed_while_solving_equals_the_objective_evaluated_afterwards() {
+    for kind in [ModelKind::Explicit, ModelKind::Implicit] {
+        for solver in [SolverOptions::cg(3), SolverOptions::cholesky()] {
+            let syn = Synthetic::generate(SynthSpec::new(150, 120, 3_000, kind, 13));
+            let data = syn.dataset(|_| true).unwrap();
+            let p = ModelParams { unobserved: 0.5, ..params(kind, 6, 0.05) };
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+            let items = initial_factors(data.items.len(), &p, &mut rng);
+            let users = initial_factors(data.users.len(), &p, &mut rng);
+            let problem = Problem { data: &data, params: p, solver, global_mean: global_mean(&data, &p) };
+            let mut solved = CpuBackend::new(problem, users, items, 2).unwrap();
+            solved.solve(Side::Users).unwrap();
+            solved.solve(Side::Items).unwrap();
+            let fused = solved.loss().unwrap();
+            // A fresh backend on the same factors has solved nothing: it evaluates.
+            let (users, items) = solved.factors().unwrap();
+            let evaluated = CpuBackend::new(problem, users, items, 1).unwrap().loss().unwrap();
+            for (name, a, b) in [("data", fused.data, evaluated.data), ("regulariser", fused.reg, evaluated.reg)] {
+                assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{kind} {}: {name} {a} vs {b}", solver.solver);
+            }
+            assert!(fused.reg > 0.0 && fused.data > 0.0);
+        }
+    }
+}
+
+#[test]
 fn explicit_rmse_on_held_out_pairs_is_near_the_noise_level() {
     // Rank 4 plus biases and noise σ = 0.5, ~150 ratings per user.
     let syn = Synthetic::generate(SynthSpec { rank: 4, ..SynthSpec::new(400, 300, 60_000, ModelKind::Explicit, 5) });

@@ -31,7 +31,7 @@ pub use error::{Error, ErrorClass, Result};
 pub use format::{FactorFile, FormatError, ItemDetails, ItemInfo, Metadata, SeenItems, Side, TrainingFacts};
 pub use model::{ItemList, ItemModel, Model, ModelError, Recommendation, Recommendations, UserFactors, UserVector};
 pub use named::{Named, UnknownName};
-pub use normal_eq::{FixedSide, Row, RowSolver, SolveError};
+pub use normal_eq::{FixedSide, Loss, Row, RowSolver, SolveError};
 pub use params::{
     Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, ValueShape, DEFAULT_ITERATIONS,
     MAX_FACTORS,

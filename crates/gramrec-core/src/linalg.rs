@@ -365,32 +365,37 @@ pub fn cholesky_solve<M: Madd>(u: &[f32], d: usize, b: &mut [f32]) {
     }
 }
 
-/// A symmetric positive definite matrix known by its product with a vector.
+/// Symmetric positive definite matrices, one per row of a block, known by
+/// their products with vectors.
 ///
 /// Implementations mark `apply` `#[inline(always)]`: a closure would not
 /// inherit the AVX2+FMA features of the function it is inlined into, and its
 /// fused multiply-adds would become library calls.
 pub trait LinearOperator {
-    /// out ← A·v.
+    /// out_b ← A_b·v_b for each row b of the block: `v` and `out` hold the
+    /// rows' vectors one after another.
     fn apply(&self, v: &[f32], out: &mut [f32]);
 }
 
-/// A full (both triangles stored) symmetric f×f matrix as an operator.
-pub struct Dense<'a, M>(pub &'a [f32], pub std::marker::PhantomData<M>);
+/// The most rows [`conjugate_gradient`] solves side by side.
+pub const CG_BLOCK: usize = 4;
 
-impl<M: Madd> LinearOperator for Dense<'_, M> {
-    #[inline(always)]
-    fn apply(&self, v: &[f32], out: &mut [f32]) {
-        symv::<M>(self.0, v, out);
-    }
-}
-
-/// Runs at most `steps` conjugate-gradient iterations on A·x = b from the
-/// starting point in `x`. `r`, `p` and `ap` are scratch vectors of x's length.
+/// Runs at most `steps` conjugate-gradient iterations on A_b·x_b = b_b for
+/// each of up to [`CG_BLOCK`] rows side by side (`x` holds the rows' d-vectors
+/// one after another), from the starting points in `x`, given their
+/// residuals r_b = b_b − A_b·x_b in `r` (the caller forms them, so that it
+/// can fuse that with gathering the rows). `p` and `ap` are scratch of at
+/// least x's length.
+///
+/// The rows share each operator application, so a product the rows have in
+/// common (YᵀY·p) reads its matrix once for all of them; everything else is
+/// per row, and a row that has converged (or broken down) stops changing
+/// while the others go on: each row gets exactly the result it would get
+/// alone.
 #[inline(always)]
 pub fn conjugate_gradient<M: Madd>(
     a: &impl LinearOperator,
-    b: &[f32],
+    d: usize,
     x: &mut [f32],
     steps: usize,
     r: &mut [f32],
@@ -398,78 +403,198 @@ pub fn conjugate_gradient<M: Madd>(
     ap: &mut [f32],
 ) {
     const TINY: f32 = 1e-20;
-    a.apply(x, ap);
-    for i in 0..x.len() {
-        r[i] = b[i] - ap[i];
-        p[i] = r[i];
+    let n = x.len();
+    assert!(n <= CG_BLOCK * d && n.is_multiple_of(d), "a block of at most {CG_BLOCK} rows");
+    let (r, p, ap) = (&mut r[..n], &mut p[..n], &mut ap[..n]);
+    p.copy_from_slice(r);
+    let mut rs_old = [0.0f32; CG_BLOCK];
+    let mut active = [false; CG_BLOCK];
+    for (b, rb) in r.chunks_exact(d).enumerate() {
+        rs_old[b] = dot::<M>(rb, rb);
+        active[b] = rs_old[b] >= TINY;
     }
-    let mut rs_old = dot::<M>(r, r);
     for _ in 0..steps {
-        if rs_old < TINY {
+        if !active.contains(&true) {
             break;
         }
         a.apply(p, ap);
-        let p_ap = dot::<M>(p, ap);
-        if p_ap.is_nan() || p_ap <= 0.0 {
-            break;
+        let rows = x.chunks_exact_mut(d).zip(r.chunks_exact_mut(d)).zip(p.chunks_exact_mut(d)).zip(ap.chunks_exact(d));
+        for (b, (((xb, rb), pb), apb)) in rows.enumerate() {
+            if !active[b] {
+                continue;
+            }
+            let p_ap = dot::<M>(pb, apb);
+            if p_ap.is_nan() || p_ap <= 0.0 {
+                active[b] = false;
+                continue;
+            }
+            let step = rs_old[b] / p_ap;
+            axpy::<M>(step, pb, xb);
+            axpy::<M>(-step, apb, rb);
+            let rs_new = dot::<M>(rb, rb);
+            if rs_new < TINY {
+                active[b] = false;
+                continue;
+            }
+            let beta = rs_new / rs_old[b];
+            for (pi, ri) in pb.iter_mut().zip(rb.iter()) {
+                *pi = M::madd(beta, *pi, *ri);
+            }
+            rs_old[b] = rs_new;
         }
-        let step = rs_old / p_ap;
-        axpy::<M>(step, p, x);
-        axpy::<M>(-step, ap, r);
-        let rs_new = dot::<M>(r, r);
-        if rs_new < TINY {
-            break;
-        }
-        let beta = rs_new / rs_old;
-        for (pi, ri) in p.iter_mut().zip(r.iter()) {
-            *pi = M::madd(beta, *pi, *ri);
-        }
-        rs_old = rs_new;
     }
 }
 
+/// Vectors multiplied together by [`symm`]'s kernel.
+const SYMM_VECTORS: usize = 4;
+
+/// out_b ← M·v_b for the full symmetric f×f matrix `m` and the vectors v_b,
+/// the first f values of each `ld`-long row of `v` (likewise of `out`; the
+/// rest of each row is not touched). Four vectors at a time share each load
+/// of `m` ([`symm_columns`]): at 128 factors `m` is twice the first-level
+/// cache, and one vector at a time ([`symv`]) waits on the second level.
+/// Each element's sum runs over j in order, as in [`symv`], so a vector's
+/// product does not depend on the others.
+#[inline(always)]
+pub fn symm<M: Madd>(m: &[f32], f: usize, v: &[f32], ld: usize, out: &mut [f32]) {
+    let mut vs = v.chunks_exact(SYMM_VECTORS * ld);
+    let mut outs = out.chunks_exact_mut(SYMM_VECTORS * ld);
+    for (vq, oq) in (&mut vs).zip(&mut outs) {
+        let mut c0 = 0;
+        while c0 + LANES <= f {
+            let sums = symm_columns::<M>(m, f, vq, ld, c0);
+            for (o, s) in oq.chunks_exact_mut(ld).zip(&sums) {
+                o[c0..c0 + LANES].copy_from_slice(s);
+            }
+            c0 += LANES;
+        }
+        for (vb, ob) in vq.chunks_exact(ld).zip(oq.chunks_exact_mut(ld)) {
+            symv_tail::<M>(m, &vb[..f], &mut ob[..f], c0);
+        }
+    }
+    for (vb, ob) in vs.remainder().chunks_exact(ld).zip(outs.into_remainder().chunks_exact_mut(ld)) {
+        symv::<M>(m, &vb[..f], &mut ob[..f]);
+    }
+}
+
+/// Columns c0..c0 + 16 of M·v_b for four vectors (the rows of `v`, `ld`
+/// apart): 64 sums in eight AVX registers, each load of `m` used four times.
+#[inline(always)]
+fn symm_columns<M: Madd>(m: &[f32], f: usize, v: &[f32], ld: usize, c0: usize) -> [[f32; LANES]; SYMM_VECTORS] {
+    let mut acc = [[0.0f32; LANES]; SYMM_VECTORS];
+    for (j, row) in m.chunks_exact(f).enumerate() {
+        let cols: &[f32; LANES] = row[c0..c0 + LANES].try_into().expect("a block's columns");
+        let vj = [v[j], v[ld + j], v[2 * ld + j], v[3 * ld + j]];
+        for (a, &vb) in acc.iter_mut().zip(&vj) {
+            for (s, &mj) in a.iter_mut().zip(cols) {
+                *s = M::madd(vb, mj, *s);
+            }
+        }
+    }
+    acc
+}
+
+/// Columns of `out` summed in registers at a time by [`symv`]: eight AVX
+/// registers, leaving the rest for loads.
+const SYMV_COLS: usize = 64;
+
 /// out ← M·v for the full (both triangles stored) symmetric f×f matrix `m`,
-/// as Σ_j v_j·(row j of M): four rows per pass over `out`, so the products
-/// vectorise along the rows with no horizontal sums (each element's sum runs
-/// over j in order: the same result on every run).
+/// as Σ_j v_j·(row j of M), 64 columns at a time: each block of sums stays
+/// in registers over every j, so the inner loop is one load and one fused
+/// multiply-add per 8 lanes, and `m` is read once (each element's sum runs
+/// over j in order: the same result on every run, and for any block width).
 #[inline(always)]
 pub fn symv<M: Madd>(m: &[f32], v: &[f32], out: &mut [f32]) {
     let f = v.len();
-    let out = &mut out[..f];
-    out.fill(0.0);
-    let mut j = 0;
-    while j + 4 <= f {
-        let (v0, v1, v2, v3) = (v[j], v[j + 1], v[j + 2], v[j + 3]);
-        let rows = &m[j * f..(j + 4) * f];
-        let (r0, rest) = rows.split_at(f);
-        let (r1, rest) = rest.split_at(f);
-        let (r2, r3) = rest.split_at(f);
-        for ((((o, &a), &b), &c), &d) in out.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
-            *o = M::madd(v3, d, M::madd(v2, c, M::madd(v1, b, M::madd(v0, a, *o))));
-        }
-        j += 4;
+    let mut c0 = 0;
+    while c0 + SYMV_COLS <= f {
+        out[c0..c0 + SYMV_COLS].copy_from_slice(&symv_columns::<M, SYMV_COLS>(m, v, c0));
+        c0 += SYMV_COLS;
     }
-    while j < f {
-        axpy::<M>(v[j], &m[j * f..(j + 1) * f], out);
-        j += 1;
+    while c0 + LANES <= f {
+        out[c0..c0 + LANES].copy_from_slice(&symv_columns::<M, LANES>(m, v, c0));
+        c0 += LANES;
+    }
+    symv_tail::<M>(m, v, out, c0);
+}
+
+/// Columns c0..f of M·v, one at a time (the columns past the last block of 16).
+#[inline(always)]
+fn symv_tail<M: Madd>(m: &[f32], v: &[f32], out: &mut [f32], c0: usize) {
+    let f = v.len();
+    for (c, o) in out[..f].iter_mut().enumerate().skip(c0) {
+        let mut sum = 0.0f32;
+        for (j, &vj) in v.iter().enumerate() {
+            sum = M::madd(vj, m[j * f + c], sum);
+        }
+        *o = sum;
     }
 }
 
-/// out ← out + Σ_k w_k (z_k·v) z_k over the rows z_k of `z` (n×d): four rows
-/// at a time, their dot products side by side ([`dot4`]) and their updates
-/// in one pass over `out` ([`add4`]). Each term is [`dot`] and [`axpy`]'s,
-/// added in row order, so the result equals doing them one by one.
+/// Columns c0..c0 + W of M·v ([`symv`]'s blocks), summed over j in order.
+#[inline(always)]
+fn symv_columns<M: Madd, const W: usize>(m: &[f32], v: &[f32], c0: usize) -> [f32; W] {
+    let f = v.len();
+    let mut acc = [0.0f32; W];
+    for (row, &vj) in m.chunks_exact(f).zip(v) {
+        let cols: &[f32; W] = row[c0..c0 + W].try_into().expect("a block's columns");
+        for (a, &mj) in acc.iter_mut().zip(cols) {
+            *a = M::madd(vj, mj, *a);
+        }
+    }
+    acc
+}
+
+/// out ← out + Σ_k w_k (z_k·v) z_k over the rows z_k of `z` (n×d): the
+/// interaction terms of a row's normal-equation matrix applied to v
+/// ([`add_projected_rows`] with no offsets).
 #[inline(always)]
 pub fn add_rank_one_products<M: Madd>(z: &[f32], w: &[f32], v: &[f32], out: &mut [f32]) {
+    add_projected_rows::<M>(z, w, None, v, out);
+}
+
+/// out ← out + Σ_k (t_k − w_k (z_k·v)) z_k over the rows z_k of `z` (n×d):
+/// the interaction part of a row's residual b − A·v, with b = Σ t_k z_k
+/// ([`add_projected_rows`] with offsets).
+#[inline(always)]
+pub fn add_residual_rows<M: Madd>(z: &[f32], w: &[f32], t: &[f32], v: &[f32], out: &mut [f32]) {
+    add_projected_rows::<M>(z, w, Some(t), v, out);
+}
+
+/// out ← out + Σ_k c_k z_k with c_k = w_k (z_k·v), or t_k − w_k (z_k·v) when
+/// offsets t are given: four rows at a time, their dot products side by
+/// side ([`dot4`]) and their updates in one pass over `out` ([`add4`]).
+/// Each term is [`dot`] and [`axpy`]'s, added in row order, so the result
+/// equals doing them one by one, and splitting `z` at a multiple of four
+/// rows into consecutive calls changes nothing.
+#[inline(always)]
+fn add_projected_rows<M: Madd>(z: &[f32], w: &[f32], t: Option<&[f32]>, v: &[f32], out: &mut [f32]) {
     let d = v.len();
     let quads = w.len() / 4;
-    for (block, ws) in z.chunks_exact(4 * d).zip(w.chunks_exact(4)) {
+    for (q, block) in z.chunks_exact(4 * d).take(quads).enumerate() {
         let rows = quad(block, d);
         let dots = dot4::<M>(rows, v);
-        add4::<M>(rows, [ws[0] * dots[0], ws[1] * dots[1], ws[2] * dots[2], ws[3] * dots[3]], out);
+        let k = 4 * q;
+        let c = [
+            projection_coefficient(w, t, k, dots[0]),
+            projection_coefficient(w, t, k + 1, dots[1]),
+            projection_coefficient(w, t, k + 2, dots[2]),
+            projection_coefficient(w, t, k + 3, dots[3]),
+        ];
+        add4::<M>(rows, c, out);
     }
-    for (zi, &wi) in z[4 * quads * d..].chunks_exact(d).zip(&w[4 * quads..]) {
-        axpy::<M>(wi * dot::<M>(zi, v), zi, out);
+    for (k, zi) in (4 * quads..w.len()).zip(z[4 * quads * d..].chunks_exact(d)) {
+        axpy::<M>(projection_coefficient(w, t, k, dot::<M>(zi, v)), zi, out);
+    }
+}
+
+/// [`add_projected_rows`]'s coefficient of row k given z_k·v (a function,
+/// not a closure: closures lose the caller's target features).
+#[inline(always)]
+fn projection_coefficient(w: &[f32], t: Option<&[f32]>, k: usize, dot: f32) -> f32 {
+    match t {
+        Some(t) => t[k] - w[k] * dot,
+        None => w[k] * dot,
     }
 }
 
@@ -711,26 +836,126 @@ mod tests {
         assert_eq!(cholesky::<Fused>(&mut later, d), Err(NotPositiveDefinite));
     }
 
+    /// A full symmetric f×f matrix as the operator of every row of a block.
+    struct Dense<'a>(&'a [f32], usize);
+
+    impl LinearOperator for Dense<'_> {
+        fn apply(&self, v: &[f32], out: &mut [f32]) {
+            symm::<Plain>(self.0, self.1, v, self.1, out);
+        }
+    }
+
     #[test]
     fn conjugate_gradient_converges_to_cholesky_solution() {
         let d = 12;
         let (a, b) = spd(d, 99);
-        let mut x = vec![0.0f32; d];
+        let dense = Dense(&a, d);
         let (mut r, mut p, mut ap) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
-        conjugate_gradient::<Plain>(
-            &Dense::<Plain>(&a, Default::default()),
-            &b,
-            &mut x,
-            3 * d,
-            &mut r,
-            &mut p,
-            &mut ap,
-        );
+        // From zero the residual is b.
+        let mut x = vec![0.0f32; d];
+        r.copy_from_slice(&b);
+        conjugate_gradient::<Plain>(&dense, d, &mut x, 3 * d, &mut r, &mut p, &mut ap);
         assert!(residual(&a, &x, &b) < 1e-3);
         // A few steps from zero reduce the residual but do not solve exactly.
-        let mut x3 = vec![0.0f32; d];
-        conjugate_gradient::<Plain>(&Dense::<Plain>(&a, Default::default()), &b, &mut x3, 1, &mut r, &mut p, &mut ap);
+        let mut x1 = vec![0.0f32; d];
+        r.copy_from_slice(&b);
+        conjugate_gradient::<Plain>(&dense, d, &mut x1, 1, &mut r, &mut p, &mut ap);
         let r0 = residual(&a, &vec![0.0; d], &b);
-        assert!(residual(&a, &x3, &b) < r0);
+        let r1 = residual(&a, &x1, &b);
+        assert!(r1 < r0);
+        // Warm-started from there with its residual b − A·x, it goes on converging.
+        dense.apply(&x1, &mut ap);
+        for ((ri, bi), ai) in r.iter_mut().zip(&b).zip(&ap) {
+            *ri = bi - ai;
+        }
+        conjugate_gradient::<Plain>(&dense, d, &mut x1, 3 * d, &mut r, &mut p, &mut ap);
+        assert!(residual(&a, &x1, &b) < 1e-3);
+    }
+
+    #[test]
+    fn rows_solved_side_by_side_get_what_each_gets_alone() {
+        // Three systems sharing one matrix; the second starts at its
+        // solution (residual 0: it must not move), the others from zero, and
+        // two steps are not enough to converge.
+        let d = 10;
+        let (a, b) = spd(d, 5);
+        let (_, b3) = spd(d, 6);
+        let dense = Dense(&a, d);
+        let mut exact = vec![0.0f32; d];
+        let (mut r, mut p, mut ap) = (b.clone(), vec![0.0; 3 * d], vec![0.0; 3 * d]);
+        conjugate_gradient::<Plain>(&dense, d, &mut exact, 4 * d, &mut r, &mut p, &mut ap);
+        let alone = |rhs: &[f32], start: &[f32]| {
+            let mut x = start.to_vec();
+            let mut r = vec![0.0; d];
+            dense.apply(&x, &mut r);
+            for (ri, bi) in r.iter_mut().zip(rhs) {
+                *ri = bi - *ri;
+            }
+            let (mut p, mut ap) = (vec![0.0; d], vec![0.0; d]);
+            conjugate_gradient::<Plain>(&dense, d, &mut x, 2, &mut r, &mut p, &mut ap);
+            (x, r)
+        };
+        let starts = [vec![0.0; d], exact.clone(), vec![0.0; d]];
+        let rhs = [&b, &b, &b3];
+        let mut x: Vec<f32> = starts.concat();
+        let mut r = vec![0.0; 3 * d];
+        dense.apply(&x, &mut r);
+        for (k, rb) in r.chunks_exact_mut(d).enumerate() {
+            for (ri, bi) in rb.iter_mut().zip(rhs[k]) {
+                *ri = bi - *ri;
+            }
+        }
+        conjugate_gradient::<Plain>(&dense, d, &mut x, 2, &mut r, &mut p, &mut ap);
+        for k in 0..3 {
+            let (want, _) = alone(rhs[k], &starts[k]);
+            assert_eq!(&x[k * d..(k + 1) * d], &want[..], "row {k}");
+        }
+        assert!(residual(&a, &x[d..2 * d], &b) <= residual(&a, &exact, &b));
+    }
+
+    #[test]
+    fn symm_equals_symv_per_vector() {
+        let mut seed = 11;
+        for f in [3, 16, 20, 64, 128] {
+            let (m, _) = spd(f, f as u64);
+            for (count, ld) in [(1, f), (4, f), (6, f + 3), (9, f)] {
+                let v: Vec<f32> = (0..count * ld).map(|_| lcg(&mut seed)).collect();
+                let mut got = vec![7.0f32; count * ld];
+                symm::<Fused>(&m, f, &v, ld, &mut got);
+                for k in 0..count {
+                    let mut want = vec![0.0f32; f];
+                    symv::<Fused>(&m, &v[k * ld..k * ld + f], &mut want);
+                    assert_eq!(&got[k * ld..k * ld + f], &want[..], "f {f}, vector {k} of {count}");
+                    assert!(got[k * ld + f..(k + 1) * ld].iter().all(|&g| g == 7.0), "past f untouched");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn residual_rows_match_their_definition_and_split_at_quads() {
+        let mut seed = 3;
+        for (n, d) in [(0, 8), (1, 5), (3, 16), (4, 16), (7, 33), (13, 128)] {
+            let z: Vec<f32> = (0..n * d).map(|_| lcg(&mut seed)).collect();
+            let w: Vec<f32> = (0..n).map(|_| 1.0 + lcg(&mut seed)).collect();
+            let t: Vec<f32> = (0..n).map(|_| 2.0 * lcg(&mut seed)).collect();
+            let v: Vec<f32> = (0..d).map(|_| lcg(&mut seed)).collect();
+            let start: Vec<f32> = (0..d).map(|_| lcg(&mut seed)).collect();
+            // One by one: t_k − w_k (z_k·v) times z_k, added in row order.
+            let mut want = start.clone();
+            for k in 0..n {
+                let zk = &z[k * d..(k + 1) * d];
+                axpy::<Fused>(t[k] - w[k] * dot::<Fused>(zk, &v), zk, &mut want);
+            }
+            let mut got = start.clone();
+            add_residual_rows::<Fused>(&z, &w, &t, &v, &mut got);
+            assert_eq!(got, want, "n {n}, d {d}");
+            // Consecutive calls split at a multiple of four rows: the same sums.
+            let split = n / 8 * 4;
+            let mut parts = start.clone();
+            add_residual_rows::<Fused>(&z[..split * d], &w[..split], &t[..split], &v, &mut parts);
+            add_residual_rows::<Fused>(&z[split * d..], &w[split..], &t[split..], &v, &mut parts);
+            assert_eq!(parts, want, "n {n}, d {d}, split at {split}");
+        }
     }
 }

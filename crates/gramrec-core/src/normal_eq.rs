@@ -75,28 +75,50 @@ impl SolveError {
     }
 }
 
-/// Milestones of one row solve, reported to the observer of [`solve_row`]
-/// (the CPU backend times its phases with them).
+/// The phases of solving rows, reported to the observer of [`solve_rows`]
+/// as each begins (the CPU backend splits its time by them). Solving starts
+/// in [`Phase::Building`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// The normal equations are built (for CG: the row is gathered and the
-    /// right-hand side formed); solving starts.
-    Built,
+    /// Building the normal equations (for CG: gathering the rows and forming
+    /// the residuals at the starting points).
+    Building,
+    /// Solving them.
+    Solving,
 }
 
 /// How many interactions ahead [`RowSolver`]'s gather prefetches the fixed
 /// side's factor rows.
 const PREFETCH_AHEAD: usize = 8;
 
-/// Reusable scratch space for solving rows one after another (one per thread).
-#[derive(Debug, Clone)]
-pub struct RowSolver {
-    params: ModelParams,
+/// The most rows one [`solve_rows`] call takes: conjugate gradient solves
+/// them side by side, so each product with YᵀY reads it once for all of them.
+pub const BLOCK_ROWS: usize = linalg::CG_BLOCK;
+
+/// Rows whose gathered interactions hold at most this many values (128 KiB)
+/// are solved side by side: a block of them stays in the second-level cache
+/// through every step. A longer row is solved alone, so that its
+/// interactions stay in cache from one step to the next (side by side, four
+/// long rows would push one another out).
+const SIDE_BY_SIDE_VALUES: usize = 32 * 1024;
+
+/// One row's interactions as the normal equations use them (see the module
+/// docs): z_i one after another, w_i and t_i.
+#[derive(Debug, Clone, Default)]
+struct Gathered {
     z: Vec<f32>,
     w: Vec<f32>,
     t: Vec<f32>,
+}
+
+/// Reusable scratch space for solving rows one block after another (one per
+/// thread).
+#[derive(Debug, Clone)]
+pub struct RowSolver {
+    params: ModelParams,
+    rows: [Gathered; BLOCK_ROWS],
+    shifts: [f32; BLOCK_ROWS],
     a: Vec<f32>,
-    b: Vec<f32>,
     r: Vec<f32>,
     p: Vec<f32>,
     ap: Vec<f32>,
@@ -108,14 +130,12 @@ impl RowSolver {
         let d = params.dim();
         Self {
             params,
-            z: Vec::new(),
-            w: Vec::new(),
-            t: Vec::new(),
+            rows: Default::default(),
+            shifts: [0.0; BLOCK_ROWS],
             a: vec![0.0; d * d],
-            b: vec![0.0; d],
-            r: vec![0.0; d],
-            p: vec![0.0; d],
-            ap: vec![0.0; d],
+            r: vec![0.0; BLOCK_ROWS * d],
+            p: vec![0.0; BLOCK_ROWS * d],
+            ap: vec![0.0; BLOCK_ROWS * d],
         }
     }
 
@@ -128,19 +148,32 @@ impl RowSolver {
     /// starting point for conjugate gradient and receives the solution. A row
     /// without interactions gets the zero vector.
     pub fn solve(&mut self, fixed: &FixedSide<'_>, row: Row<'_>, solver: SolverOptions, x: &mut [f32]) -> Solved {
-        solve_row(self, fixed, row, solver, x, &mut |_| {})
+        solve_rows(self, fixed, &[row], solver, x, None, &mut |_| {}).map_err(|(_, e)| e)
     }
 
-    /// Gathers z_i, w_i and t_i (see the module docs) for the row's interactions.
+    /// Gathers row `slot`'s z_i, w_i and t_i (see the module docs). With
+    /// `residual_at` = x, also adds the interaction part of the residual at
+    /// x, Σ (t_i − w_i (z_i·x)) z_i, to the slot's part of `self.r`, four
+    /// rows at a time as they arrive, while they are still in the
+    /// first-level cache: the pass over the rows that conjugate gradient
+    /// starts with costs no pass of its own.
     #[inline(always)]
-    fn gather(&mut self, fixed: &FixedSide<'_>, row: Row<'_>) -> Result<(), SolveError> {
+    fn gather<M: Madd>(
+        &mut self,
+        slot: usize,
+        fixed: &FixedSide<'_>,
+        row: Row<'_>,
+        residual_at: Option<&[f32]>,
+    ) -> Result<(), SolveError> {
         let p = self.params;
         let (f, d) = (p.factors, p.dim());
         let n_fixed = fixed.factors.len() / d;
-        self.z.clear();
-        self.w.clear();
-        self.t.clear();
-        for (k, (&c, &r)) in row.cols.iter().zip(row.vals).enumerate() {
+        let g = &mut self.rows[slot];
+        let r = &mut self.r[slot * d..(slot + 1) * d];
+        g.z.clear();
+        g.w.clear();
+        g.t.clear();
+        for (k, (&c, &v)) in row.cols.iter().zip(row.vals).enumerate() {
             if let Some(&ahead) = row.cols.get(k + PREFETCH_AHEAD) {
                 if let Some(y) = fixed.factors.get(ahead as usize * d..(ahead as usize + 1) * d) {
                     linalg::prefetch(y);
@@ -154,120 +187,278 @@ impl RowSolver {
             match p.kind {
                 ModelKind::Explicit => {
                     let offset = if p.uses_biases() { fixed.global_mean + y[f] } else { 0.0 };
-                    self.z.extend_from_slice(&y[..f]);
+                    g.z.extend_from_slice(&y[..f]);
                     if p.uses_biases() {
-                        self.z.push(1.0);
+                        g.z.push(1.0);
                     }
-                    self.w.push(1.0);
-                    self.t.push(r - offset);
+                    g.w.push(1.0);
+                    g.t.push(v - offset);
                 }
                 ModelKind::Implicit => {
-                    let conf = p.confidence_of(r);
-                    if conf == p.unobserved && r <= 0.0 {
+                    let conf = p.confidence_of(v);
+                    if conf == p.unobserved && v <= 0.0 {
                         continue; // contributes nothing beyond α₀YᵀY
                     }
-                    self.z.extend_from_slice(&y[..f]);
-                    self.w.push(conf - p.unobserved);
-                    self.t.push(if r > 0.0 { conf } else { 0.0 });
+                    g.z.extend_from_slice(&y[..f]);
+                    g.w.push(conf - p.unobserved);
+                    g.t.push(if v > 0.0 { conf } else { 0.0 });
                 }
             }
+            let n = g.w.len();
+            if let (Some(x), 0) = (residual_at, n % 4) {
+                let k = n - 4;
+                linalg::add_residual_rows::<M>(&g.z[k * d..], &g.w[k..], &g.t[k..], x, r);
+            }
+        }
+        if let Some(x) = residual_at {
+            let k = g.w.len() / 4 * 4;
+            linalg::add_residual_rows::<M>(&g.z[k * d..], &g.w[k..], &g.t[k..], x, r);
         }
         Ok(())
     }
+
+    /// The objective's terms that involve row `slot` (gathered) at x: its
+    /// interactions' errors, α₀·xᵀYᵀYx for the pairs it has none with
+    /// (implicit; `gram_x` = YᵀY·x), and its regularisation. Summed over
+    /// every row of one side, with the other side's regularisation added,
+    /// they are the whole objective (the driver's module docs), computed
+    /// while the rows are still in cache from being solved.
+    #[inline(always)]
+    fn objective<M: Madd>(&self, slot: usize, x: &[f32], gram_x: &[f32]) -> Loss {
+        let p = self.params;
+        let (f, d) = (p.factors, p.dim());
+        let g = &self.rows[slot];
+        let mut data = 0.0f64;
+        for ((z, &w), &t) in g.z.chunks_exact(d).zip(&g.w).zip(&g.t) {
+            let s = linalg::dot::<M>(z, x) as f64;
+            data += match p.kind {
+                ModelKind::Explicit => (t as f64 - s).powi(2),
+                ModelKind::Implicit => {
+                    // c (p − s)² − α₀s² with c = w + α₀ and p = [t > 0].
+                    let preference = if t > 0.0 { 1.0 } else { 0.0 };
+                    (w as f64 + p.unobserved as f64) * (preference - s).powi(2) - p.unobserved as f64 * s * s
+                }
+            };
+        }
+        if p.kind == ModelKind::Implicit {
+            data += p.unobserved as f64 * linalg::dot::<M>(&x[..f], &gram_x[..f]) as f64;
+        }
+        Loss { data, reg: self.shifts[slot] as f64 * linalg::dot::<M>(x, x) as f64 }
+    }
 }
 
-/// A row's normal-equation matrix, applied without forming it:
-/// A·v = α₀YᵀY·v (implicit) + shift·v + Σ_i w_i (z_i·v) z_i.
-struct RowOperator<'a, M> {
+/// The normal-equation matrices of a block of rows, applied without forming
+/// them: A_b·v = α₀YᵀY·v (implicit) + shift_b·v + Σ_i w_i (z_i·v) z_i.
+struct BlockOperator<'a, M> {
     gram: Option<&'a [f32]>,
     unobserved: f32,
-    shift: f32,
     f: usize,
-    z: &'a [f32],
-    w: &'a [f32],
+    d: usize,
+    rows: &'a [Gathered],
+    shifts: &'a [f32],
     madd: PhantomData<M>,
 }
 
-impl<M: Madd> linalg::LinearOperator for RowOperator<'_, M> {
+impl<M: Madd> BlockOperator<'_, M> {
+    /// out_b ← (α₀YᵀY + shift_b·I)·v_b: the part without the rows'
+    /// interactions, YᵀY read once for the whole block.
     #[inline(always)]
-    fn apply(&self, v: &[f32], out: &mut [f32]) {
-        let f = self.f;
+    fn apply_shared(&self, v: &[f32], out: &mut [f32]) {
         match self.gram {
-            Some(g) => linalg::symv::<M>(g, &v[..f], &mut out[..f]),
+            Some(g) => linalg::symm::<M>(g, self.f, v, self.d, out),
             None => out.fill(0.0),
         }
-        for (o, vi) in out.iter_mut().zip(v) {
-            *o = M::madd(self.shift, *vi, self.unobserved * *o);
+        for ((ob, vb), &shift) in out.chunks_exact_mut(self.d).zip(v.chunks_exact(self.d)).zip(self.shifts) {
+            for (o, vi) in ob.iter_mut().zip(vb) {
+                *o = M::madd(shift, *vi, self.unobserved * *o);
+            }
         }
-        linalg::add_rank_one_products::<M>(self.z, self.w, v, out);
+    }
+}
+
+impl<M: Madd> linalg::LinearOperator for BlockOperator<'_, M> {
+    #[inline(always)]
+    fn apply(&self, v: &[f32], out: &mut [f32]) {
+        self.apply_shared(v, out);
+        for ((ob, vb), g) in out.chunks_exact_mut(self.d).zip(v.chunks_exact(self.d)).zip(self.rows) {
+            linalg::add_rank_one_products::<M>(&g.z, &g.w, vb, ob);
+        }
     }
 }
 
 /// The outcome of a row solve.
 pub type Solved = Result<(), SolveError>;
 
+/// The objective (or a part of it): data fit and regularisation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Loss {
+    /// Weighted squared error.
+    pub data: f64,
+    /// λ-weighted squared norms.
+    pub reg: f64,
+}
+
+impl Loss {
+    /// The whole objective.
+    pub fn total(&self) -> f64 {
+        self.data + self.reg
+    }
+}
+
+impl std::ops::AddAssign for Loss {
+    fn add_assign(&mut self, o: Self) {
+        self.data += o.data;
+        self.reg += o.reg;
+    }
+}
+
 crate::simd_dispatch!(
-    /// [`RowSolver::solve`], calling `on_phase` at each [`Phase`].
-    pub fn solve_row / solve_row_generic<M>(
+    /// Solves up to [`BLOCK_ROWS`] rows against `fixed`: `xs` holds their
+    /// `params.dim()`-vectors one after another, the starting points for
+    /// conjugate gradient, and receives the solutions; a row without
+    /// interactions gets the zero vector. `on_phase` hears each [`Phase`] as
+    /// it begins. A failure names the row (its position in `rows`). Each row
+    /// gets the result it would get alone ([`RowSolver::solve`]). With
+    /// `objective`, each row's terms of the objective at its solution are
+    /// added to it, in row order ([`RowSolver`]'s `objective`).
+    pub fn solve_rows / solve_rows_generic<M>(
         s: &mut RowSolver,
         fixed: &FixedSide<'_>,
-        row: Row<'_>,
+        rows: &[Row<'_>],
         solver: SolverOptions,
-        x: &mut [f32],
+        xs: &mut [f32],
+        objective: Option<&mut Loss>,
         on_phase: &mut dyn FnMut(Phase),
-    ) -> Solved {
+    ) -> Result<(), (usize, SolveError)> {
         let p = s.params;
         let (f, d) = (p.factors, p.dim());
-        if row.cols.is_empty() {
-            x.fill(0.0);
-            on_phase(Phase::Built);
-            return Ok(());
-        }
+        let n = rows.len();
+        assert!(n <= BLOCK_ROWS && xs.len() == n * d, "a block of at most {BLOCK_ROWS} rows");
         let gram = match p.kind {
-            ModelKind::Implicit => Some(fixed.gram.ok_or(SolveError::MissingGram)?),
+            ModelKind::Implicit => Some(fixed.gram.ok_or((0, SolveError::MissingGram))?),
             ModelKind::Explicit => None,
         };
-        s.gather(fixed, row)?;
-        let shift = p.shift(row.cols.len(), fixed.factors.len() / d);
-
-        // Right-hand side b = Σ t_i z_i.
-        s.b.fill(0.0);
-        linalg::add_scaled_rows::<M>(&s.z, &s.t, &mut s.b);
-
+        let mut objective = objective;
+        let n_fixed = fixed.factors.len() / d;
+        for (b, (row, x)) in rows.iter().zip(xs.chunks_exact_mut(d)).enumerate() {
+            s.shifts[b] = p.shift(row.cols.len(), n_fixed);
+            if row.cols.is_empty() {
+                // Zero, and with a zero residual conjugate gradient leaves it there.
+                x.fill(0.0);
+            }
+        }
         match solver.solver {
             Solver::Cholesky => {
-                match gram {
-                    Some(g) => {
-                        // The upper triangle alone: all the Cholesky reads.
-                        for (i, (a, g)) in s.a.chunks_exact_mut(d).zip(g.chunks_exact(f)).enumerate() {
-                            for (a, &g) in a[i..].iter_mut().zip(&g[i..]) {
-                                *a = p.unobserved * g;
+                for (b, (row, x)) in rows.iter().zip(xs.chunks_exact_mut(d)).enumerate() {
+                    if row.cols.is_empty() {
+                        continue;
+                    }
+                    on_phase(Phase::Building);
+                    s.gather::<M>(b, fixed, *row, None).map_err(|e| (b, e))?;
+                    // Right-hand side b = Σ t_i z_i, straight into x.
+                    x.fill(0.0);
+                    linalg::add_scaled_rows::<M>(&s.rows[b].z, &s.rows[b].t, x);
+                    match gram {
+                        Some(g) => {
+                            // The upper triangle alone: all the Cholesky reads.
+                            for (i, (a, g)) in s.a.chunks_exact_mut(d).zip(g.chunks_exact(f)).enumerate() {
+                                for (a, &g) in a[i..].iter_mut().zip(&g[i..]) {
+                                    *a = p.unobserved * g;
+                                }
                             }
                         }
+                        None => s.a.fill(0.0),
                     }
-                    None => s.a.fill(0.0),
+                    linalg::gram_accumulate::<M>(&mut s.a, d, &s.rows[b].z, &s.rows[b].w);
+                    for i in 0..d {
+                        s.a[i * d + i] += s.shifts[b];
+                    }
+                    on_phase(Phase::Solving);
+                    linalg::cholesky::<M>(&mut s.a, d).map_err(|_| (b, SolveError::failed(s.shifts[b])))?;
+                    linalg::cholesky_solve::<M>(&s.a, d, x);
+                    if let Some(total) = objective.as_deref_mut() {
+                        if let Some(g) = gram {
+                            linalg::symv::<M>(g, &x[..f], &mut s.ap[..f]);
+                        }
+                        *total += s.objective::<M>(b, x, &s.ap);
+                    }
                 }
-                linalg::gram_accumulate::<M>(&mut s.a, d, &s.z, &s.w);
-                for i in 0..d {
-                    s.a[i * d + i] += shift;
-                }
-                on_phase(Phase::Built);
-                linalg::cholesky::<M>(&mut s.a, d).map_err(|_| SolveError::failed(shift))?;
-                linalg::cholesky_solve::<M>(&s.a, d, &mut s.b);
-                x.copy_from_slice(&s.b);
             }
             Solver::Cg => {
-                on_phase(Phase::Built);
-                let op =
-                    RowOperator::<M> { gram, unobserved: p.unobserved, shift, f, z: &s.z, w: &s.w, madd: PhantomData };
-                linalg::conjugate_gradient::<M>(&op, &s.b, x, solver.cg_steps, &mut s.r, &mut s.p, &mut s.ap);
+                let mut b0 = 0;
+                while b0 < n {
+                    // A run of short rows side by side, or one long row alone.
+                    let short = |row: &Row<'_>| row.cols.len() * d <= SIDE_BY_SIDE_VALUES;
+                    let run = if short(&rows[b0]) { rows[b0..].iter().take_while(|r| short(r)).count() } else { 1 };
+                    let (b1, span) = (b0 + run, b0 * d..(b0 + run) * d);
+                    on_phase(Phase::Building);
+                    // The residuals at the warm starts x: r = b − A·x, their
+                    // interaction parts summed while the rows are gathered.
+                    s.r[span.clone()].fill(0.0);
+                    for b in b0..b1 {
+                        s.gather::<M>(b, fixed, rows[b], Some(&xs[b * d..(b + 1) * d])).map_err(|e| (b, e))?;
+                    }
+                    let op = BlockOperator::<M> {
+                        gram,
+                        unobserved: p.unobserved,
+                        f,
+                        d,
+                        rows: &s.rows[b0..b1],
+                        shifts: &s.shifts[b0..b1],
+                        madd: PhantomData,
+                    };
+                    op.apply_shared(&xs[span.clone()], &mut s.ap[span.clone()]);
+                    for (r, ax) in s.r[span.clone()].iter_mut().zip(&s.ap[span.clone()]) {
+                        *r -= ax;
+                    }
+                    on_phase(Phase::Solving);
+                    let (r, p, ap) = (&mut s.r[span.clone()], &mut s.p[span.clone()], &mut s.ap[span.clone()]);
+                    linalg::conjugate_gradient::<M>(&op, d, &mut xs[span.clone()], solver.cg_steps, r, p, ap);
+                    if let Some(total) = objective.as_deref_mut() {
+                        if let Some(g) = gram {
+                            linalg::symm::<M>(g, f, &xs[span.clone()], d, &mut s.ap[span.clone()]);
+                        }
+                        for b in b0..b1 {
+                            *total += s.objective::<M>(b, &xs[b * d..(b + 1) * d], &s.ap[b * d..(b + 1) * d]);
+                        }
+                    }
+                    b0 = b1;
+                }
             }
         }
-        if x.iter().all(|v| v.is_finite()) {
-            Ok(())
-        } else {
-            Err(SolveError::failed(shift))
+        for (b, x) in xs.chunks_exact(d).enumerate() {
+            if !x.iter().all(|v| v.is_finite()) {
+                return Err((b, SolveError::failed(s.shifts[b])));
+            }
         }
+        Ok(())
+    }
+);
+
+crate::simd_dispatch!(
+    /// Adds the objective's terms of up to [`BLOCK_ROWS`] rows at `xs`
+    /// (as [`solve_rows`] does for its solutions) to `total`, solving
+    /// nothing: the objective of factors no half-iteration has produced.
+    pub fn objective_rows / objective_rows_generic<M>(
+        s: &mut RowSolver,
+        fixed: &FixedSide<'_>,
+        rows: &[Row<'_>],
+        xs: &[f32],
+        total: &mut Loss,
+    ) -> Result<(), (usize, SolveError)> {
+        let p = s.params;
+        let (f, d) = (p.factors, p.dim());
+        let n_fixed = fixed.factors.len() / d;
+        for (b, (row, x)) in rows.iter().zip(xs.chunks_exact(d)).enumerate() {
+            s.shifts[0] = p.shift(row.cols.len(), n_fixed);
+            s.gather::<M>(0, fixed, *row, None).map_err(|e| (b, e))?;
+            if p.kind == ModelKind::Implicit {
+                let g = fixed.gram.ok_or((b, SolveError::MissingGram))?;
+                linalg::symv::<M>(g, &x[..f], &mut s.ap[..f]);
+            }
+            *total += s.objective::<M>(0, x, &s.ap);
+        }
+        Ok(())
     }
 );
 
@@ -437,6 +628,71 @@ mod tests {
         assert!((p.shift(10, 30) - 2.0 * 16f32.sqrt()).abs() < 1e-6);
         let explicit = ModelParams { kind: ModelKind::Explicit, ..p };
         assert!((explicit.shift(9, 30) - 2.0 * 3.0).abs() < 1e-6, "explicit models have no unobserved term");
+    }
+
+    #[test]
+    fn a_block_of_rows_gets_what_each_row_gets_alone() {
+        // 2,100 fixed rows of 16 factors: a row of 2,050 interactions holds
+        // more than SIDE_BY_SIDE_VALUES and is solved alone; the others side by side.
+        for kind in [ModelKind::Explicit, ModelKind::Implicit] {
+            let p = ModelParams { factors: 16, ..params(kind, 16, kind == ModelKind::Explicit) };
+            let (f, d) = (p.factors, p.dim());
+            assert!(2050 * d > SIDE_BY_SIDE_VALUES && 40 * d <= SIDE_BY_SIDE_VALUES);
+            let mut seed = 7;
+            let factors = random(2100 * d, &mut seed);
+            let gram = gram_of(&factors, d, f);
+            let fixed = FixedSide { factors: &factors, gram: Some(&gram), global_mean: 3.5 };
+            let lengths = [[5, 8, 40, 12], [5, 0, 40, 2050], [2050, 3, 17, 1], [12, 9, 2050, 30]];
+            for (case, lens) in lengths.iter().enumerate() {
+                let cols: Vec<Vec<u32>> = lens
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &n)| (0..n as u32).map(|c| (c * 7 + k as u32) % 2100).collect())
+                    .collect();
+                let vals: Vec<Vec<f32>> =
+                    lens.iter().map(|&n| random(n, &mut seed).iter().map(|v| 3.0 + 4.0 * v).collect()).collect();
+                let rows: Vec<Row<'_>> = cols.iter().zip(&vals).map(|(c, v)| Row { cols: c, vals: v }).collect();
+                for solver in [SolverOptions::cg(3), SolverOptions::cholesky()] {
+                    let start = random(4 * d, &mut seed);
+                    let mut block = start.clone();
+                    let mut phases = Vec::new();
+                    solve_rows(&mut RowSolver::new(p), &fixed, &rows, solver, &mut block, None, &mut |ph| {
+                        phases.push(ph)
+                    })
+                    .unwrap();
+                    assert_eq!(phases.last(), Some(&Phase::Solving));
+                    let mut alone = RowSolver::new(p);
+                    for (k, row) in rows.iter().enumerate() {
+                        let mut x = start[k * d..(k + 1) * d].to_vec();
+                        alone.solve(&fixed, *row, solver, &mut x).unwrap();
+                        assert_eq!(
+                            &block[k * d..(k + 1) * d],
+                            &x[..],
+                            "{kind}, case {case}, row {k}, {}",
+                            solver.solver
+                        );
+                    }
+                    if lens[1] == 0 {
+                        assert!(block[d..2 * d].iter().all(|&v| v == 0.0), "the empty row is zero");
+                    }
+                }
+                // A bad index names its row.
+                let bad = [0u32, 2100];
+                let mut with_bad = rows.clone();
+                with_bad[2] = Row { cols: &bad, vals: &[1.0, 1.0] };
+                let mut xs = vec![0.0; 4 * d];
+                let got = solve_rows(
+                    &mut RowSolver::new(p),
+                    &fixed,
+                    &with_bad,
+                    SolverOptions::cg(3),
+                    &mut xs,
+                    None,
+                    &mut |_| {},
+                );
+                assert_eq!(got, Err((2, SolveError::IndexOutOfRange(2100, 2100))));
+            }
+        }
     }
 
     #[test]

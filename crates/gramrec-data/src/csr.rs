@@ -45,6 +45,19 @@ impl Csr {
         (0..self.rows()).map(|r| self.degree(r)).max().unwrap_or(0)
     }
 
+    /// The sum of the `k` largest row degrees: the most entries that `k`
+    /// rows held at once can have.
+    pub fn largest_degrees(&self, k: usize) -> usize {
+        let mut top = vec![0usize; k];
+        for r in 0..self.rows() {
+            let n = self.degree(r);
+            if let Some(smallest) = top.iter_mut().min().filter(|s| **s < n) {
+                *smallest = n;
+            }
+        }
+        top.iter().sum()
+    }
+
     /// Builds a matrix from (row, col, value) triples, keeping for each row the
     /// triples' order (a stable counting sort by row).
     pub fn from_triples(rows: usize, cols: usize, row: &[u32], col: &[u32], val: &[f32]) -> Self {
@@ -92,6 +105,9 @@ mod tests {
         assert_eq!(t.row(0), (&[0u32, 2][..], &[4.0f32, 3.0][..]));
         assert_eq!(t.row(3), (&[0u32][..], &[2.0f32][..]));
         assert_eq!(t.transpose().transpose(), t);
+        // Degrees 2, 0, 2 and 2, 1, 0, 1.
+        assert_eq!((m.largest_degrees(1), m.largest_degrees(2), m.largest_degrees(5)), (2, 4, 4));
+        assert_eq!((t.largest_degrees(2), t.largest_degrees(3), t.largest_degrees(0)), (3, 4, 0));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod cpu;
 pub mod gpu;
 
 pub use cpu::CpuBackend;
+pub use gramrec_core::Loss;
 
 use gramrec_core::{Error, ModelParams, Result, Side, SolverOptions};
 use gramrec_data::Dataset;
@@ -35,9 +36,10 @@ pub struct Problem<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PhaseTimes {
     /// Building the normal equations: YᵀY, then each row's Gram matrix and
-    /// right-hand side (for CG: gathering the row and its right-hand side).
+    /// right-hand side (for CG: gathering the row and forming its residual).
     pub build: f64,
-    /// Solving them (Cholesky, or the CG steps).
+    /// Solving them (Cholesky, or the CG steps; on the CPU, an item
+    /// half-iteration also sums the objective here).
     pub solve: f64,
 }
 
@@ -45,22 +47,6 @@ impl std::ops::AddAssign for PhaseTimes {
     fn add_assign(&mut self, o: Self) {
         self.build += o.build;
         self.solve += o.solve;
-    }
-}
-
-/// The objective's two parts: data fit and regularisation.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Loss {
-    /// Weighted squared error.
-    pub data: f64,
-    /// λ-weighted squared norms.
-    pub reg: f64,
-}
-
-impl Loss {
-    /// The whole objective.
-    pub fn total(&self) -> f64 {
-        self.data + self.reg
     }
 }
 
@@ -75,7 +61,8 @@ pub trait Backend {
     }
     /// Solves every row of `side` with the other side fixed.
     fn solve(&mut self, side: Side) -> Result<PhaseTimes>;
-    /// The objective for the current factors.
+    /// The objective for the current factors (the CPU backend sums it while
+    /// it solves, so after a half-iteration this costs nothing there).
     fn loss(&mut self) -> Result<Loss>;
     /// The current factors of (users, items), rows × `params.dim()`.
     fn factors(&mut self) -> Result<(Vec<f32>, Vec<f32>)>;
