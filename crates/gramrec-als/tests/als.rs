@@ -74,8 +74,10 @@ fn the_objective_summed_while_solving_equals_the_objective_evaluated_afterwards(
             // A fresh backend on the same factors has solved nothing: it evaluates.
             let (users, items) = solved.factors().unwrap();
             let evaluated = CpuBackend::new(problem, users, items, 1).unwrap().loss().unwrap();
+            // CG follows each prediction z·x through its steps in f32; the
+            // evaluation computes them afresh: equal to f32 rounding.
             for (name, a, b) in [("data", fused.data, evaluated.data), ("regulariser", fused.reg, evaluated.reg)] {
-                assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{kind} {}: {name} {a} vs {b}", solver.solver);
+                assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "{kind} {}: {name} {a} vs {b}", solver.solver);
             }
             assert!(fused.reg > 0.0 && fused.data > 0.0);
         }

@@ -374,7 +374,12 @@ pub fn cholesky_solve<M: Madd>(u: &[f32], d: usize, b: &mut [f32]) {
 pub trait LinearOperator {
     /// out_b ← A_b·v_b for each row b of the block: `v` and `out` hold the
     /// rows' vectors one after another.
-    fn apply(&self, v: &[f32], out: &mut [f32]);
+    fn apply(&mut self, v: &[f32], out: &mut [f32]);
+
+    /// Row b's x has just moved by `step` times the vector of the last
+    /// [`apply`](Self::apply) (an operator that tracks something of x, such
+    /// as the predictions z·x, updates it here).
+    fn moved(&mut self, _row: usize, _step: f32) {}
 }
 
 /// The most rows [`conjugate_gradient`] solves side by side.
@@ -394,7 +399,7 @@ pub const CG_BLOCK: usize = 4;
 /// alone.
 #[inline(always)]
 pub fn conjugate_gradient<M: Madd>(
-    a: &impl LinearOperator,
+    a: &mut impl LinearOperator,
     d: usize,
     x: &mut [f32],
     steps: usize,
@@ -430,6 +435,7 @@ pub fn conjugate_gradient<M: Madd>(
             }
             let step = rs_old[b] / p_ap;
             axpy::<M>(step, pb, xb);
+            a.moved(b, step);
             axpy::<M>(-step, apb, rb);
             let rs_new = dot::<M>(rb, rb);
             if rs_new < TINY {
@@ -549,42 +555,64 @@ fn symv_columns<M: Madd, const W: usize>(m: &[f32], v: &[f32], c0: usize) -> [f3
 /// interaction terms of a row's normal-equation matrix applied to v
 /// ([`add_projected_rows`] with no offsets).
 #[inline(always)]
-pub fn add_rank_one_products<M: Madd>(z: &[f32], w: &[f32], v: &[f32], out: &mut [f32]) {
-    add_projected_rows::<M>(z, w, None, v, out);
+pub fn add_rank_one_products<M: Madd>(z: &[f32], w: &[f32], v: &[f32], out: &mut [f32], dots: Option<&mut [f32]>) {
+    add_projected_rows::<M>(z, w, None, v, out, dots);
 }
 
 /// out ← out + Σ_k (t_k − w_k (z_k·v)) z_k over the rows z_k of `z` (n×d):
 /// the interaction part of a row's residual b − A·v, with b = Σ t_k z_k
 /// ([`add_projected_rows`] with offsets).
 #[inline(always)]
-pub fn add_residual_rows<M: Madd>(z: &[f32], w: &[f32], t: &[f32], v: &[f32], out: &mut [f32]) {
-    add_projected_rows::<M>(z, w, Some(t), v, out);
+pub fn add_residual_rows<M: Madd>(
+    z: &[f32],
+    w: &[f32],
+    t: &[f32],
+    v: &[f32],
+    out: &mut [f32],
+    dots: Option<&mut [f32]>,
+) {
+    add_projected_rows::<M>(z, w, Some(t), v, out, dots);
 }
 
 /// out ← out + Σ_k c_k z_k with c_k = w_k (z_k·v), or t_k − w_k (z_k·v) when
-/// offsets t are given: four rows at a time, their dot products side by
-/// side ([`dot4`]) and their updates in one pass over `out` ([`add4`]).
-/// Each term is [`dot`] and [`axpy`]'s, added in row order, so the result
-/// equals doing them one by one, and splitting `z` at a multiple of four
-/// rows into consecutive calls changes nothing.
+/// offsets t are given, and each z_k·v into `dots` when given: four rows at
+/// a time, their dot products side by side ([`dot4`]) and their updates in
+/// one pass over `out` ([`add4`]). Each term is [`dot`] and [`axpy`]'s,
+/// added in row order, so the result equals doing them one by one, and
+/// splitting `z` at a multiple of four rows into consecutive calls changes
+/// nothing.
 #[inline(always)]
-fn add_projected_rows<M: Madd>(z: &[f32], w: &[f32], t: Option<&[f32]>, v: &[f32], out: &mut [f32]) {
+fn add_projected_rows<M: Madd>(
+    z: &[f32],
+    w: &[f32],
+    t: Option<&[f32]>,
+    v: &[f32],
+    out: &mut [f32],
+    mut dots: Option<&mut [f32]>,
+) {
     let d = v.len();
     let quads = w.len() / 4;
     for (q, block) in z.chunks_exact(4 * d).take(quads).enumerate() {
         let rows = quad(block, d);
-        let dots = dot4::<M>(rows, v);
+        let products = dot4::<M>(rows, v);
         let k = 4 * q;
         let c = [
-            projection_coefficient(w, t, k, dots[0]),
-            projection_coefficient(w, t, k + 1, dots[1]),
-            projection_coefficient(w, t, k + 2, dots[2]),
-            projection_coefficient(w, t, k + 3, dots[3]),
+            projection_coefficient(w, t, k, products[0]),
+            projection_coefficient(w, t, k + 1, products[1]),
+            projection_coefficient(w, t, k + 2, products[2]),
+            projection_coefficient(w, t, k + 3, products[3]),
         ];
         add4::<M>(rows, c, out);
+        if let Some(dots) = dots.as_deref_mut() {
+            dots[k..k + 4].copy_from_slice(&products);
+        }
     }
     for (k, zi) in (4 * quads..w.len()).zip(z[4 * quads * d..].chunks_exact(d)) {
-        axpy::<M>(projection_coefficient(w, t, k, dot::<M>(zi, v)), zi, out);
+        let product = dot::<M>(zi, v);
+        axpy::<M>(projection_coefficient(w, t, k, product), zi, out);
+        if let Some(dots) = dots.as_deref_mut() {
+            dots[k] = product;
+        }
     }
 }
 
@@ -723,7 +751,7 @@ mod tests {
             let z: Vec<f32> = (0..n * d).map(|_| lcg(&mut s)).collect();
             let w: Vec<f32> = (0..n).map(|_| lcg(&mut s)).collect();
             let mut blocked = v.clone();
-            add_rank_one_products::<Fused>(&z, &w, &v, &mut blocked);
+            add_rank_one_products::<Fused>(&z, &w, &v, &mut blocked, None);
             let mut one_by_one = v.clone();
             for (zi, &wi) in z.chunks_exact(d).zip(&w) {
                 axpy::<Fused>(wi * dot::<Fused>(zi, &v), zi, &mut one_by_one);
@@ -840,7 +868,7 @@ mod tests {
     struct Dense<'a>(&'a [f32], usize);
 
     impl LinearOperator for Dense<'_> {
-        fn apply(&self, v: &[f32], out: &mut [f32]) {
+        fn apply(&mut self, v: &[f32], out: &mut [f32]) {
             symm::<Plain>(self.0, self.1, v, self.1, out);
         }
     }
@@ -849,17 +877,17 @@ mod tests {
     fn conjugate_gradient_converges_to_cholesky_solution() {
         let d = 12;
         let (a, b) = spd(d, 99);
-        let dense = Dense(&a, d);
+        let mut dense = Dense(&a, d);
         let (mut r, mut p, mut ap) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
         // From zero the residual is b.
         let mut x = vec![0.0f32; d];
         r.copy_from_slice(&b);
-        conjugate_gradient::<Plain>(&dense, d, &mut x, 3 * d, &mut r, &mut p, &mut ap);
+        conjugate_gradient::<Plain>(&mut dense, d, &mut x, 3 * d, &mut r, &mut p, &mut ap);
         assert!(residual(&a, &x, &b) < 1e-3);
         // A few steps from zero reduce the residual but do not solve exactly.
         let mut x1 = vec![0.0f32; d];
         r.copy_from_slice(&b);
-        conjugate_gradient::<Plain>(&dense, d, &mut x1, 1, &mut r, &mut p, &mut ap);
+        conjugate_gradient::<Plain>(&mut dense, d, &mut x1, 1, &mut r, &mut p, &mut ap);
         let r0 = residual(&a, &vec![0.0; d], &b);
         let r1 = residual(&a, &x1, &b);
         assert!(r1 < r0);
@@ -868,7 +896,7 @@ mod tests {
         for ((ri, bi), ai) in r.iter_mut().zip(&b).zip(&ap) {
             *ri = bi - ai;
         }
-        conjugate_gradient::<Plain>(&dense, d, &mut x1, 3 * d, &mut r, &mut p, &mut ap);
+        conjugate_gradient::<Plain>(&mut dense, d, &mut x1, 3 * d, &mut r, &mut p, &mut ap);
         assert!(residual(&a, &x1, &b) < 1e-3);
     }
 
@@ -880,19 +908,20 @@ mod tests {
         let d = 10;
         let (a, b) = spd(d, 5);
         let (_, b3) = spd(d, 6);
-        let dense = Dense(&a, d);
+        let mut dense = Dense(&a, d);
         let mut exact = vec![0.0f32; d];
         let (mut r, mut p, mut ap) = (b.clone(), vec![0.0; 3 * d], vec![0.0; 3 * d]);
-        conjugate_gradient::<Plain>(&dense, d, &mut exact, 4 * d, &mut r, &mut p, &mut ap);
+        conjugate_gradient::<Plain>(&mut dense, d, &mut exact, 4 * d, &mut r, &mut p, &mut ap);
         let alone = |rhs: &[f32], start: &[f32]| {
             let mut x = start.to_vec();
             let mut r = vec![0.0; d];
-            dense.apply(&x, &mut r);
+            let mut op = Dense(&a, d);
+            op.apply(&x, &mut r);
             for (ri, bi) in r.iter_mut().zip(rhs) {
                 *ri = bi - *ri;
             }
             let (mut p, mut ap) = (vec![0.0; d], vec![0.0; d]);
-            conjugate_gradient::<Plain>(&dense, d, &mut x, 2, &mut r, &mut p, &mut ap);
+            conjugate_gradient::<Plain>(&mut op, d, &mut x, 2, &mut r, &mut p, &mut ap);
             (x, r)
         };
         let starts = [vec![0.0; d], exact.clone(), vec![0.0; d]];
@@ -905,7 +934,7 @@ mod tests {
                 *ri = bi - *ri;
             }
         }
-        conjugate_gradient::<Plain>(&dense, d, &mut x, 2, &mut r, &mut p, &mut ap);
+        conjugate_gradient::<Plain>(&mut dense, d, &mut x, 2, &mut r, &mut p, &mut ap);
         for k in 0..3 {
             let (want, _) = alone(rhs[k], &starts[k]);
             assert_eq!(&x[k * d..(k + 1) * d], &want[..], "row {k}");
@@ -948,13 +977,16 @@ mod tests {
                 axpy::<Fused>(t[k] - w[k] * dot::<Fused>(zk, &v), zk, &mut want);
             }
             let mut got = start.clone();
-            add_residual_rows::<Fused>(&z, &w, &t, &v, &mut got);
+            let mut dots = vec![0.0; n];
+            add_residual_rows::<Fused>(&z, &w, &t, &v, &mut got, Some(&mut dots));
             assert_eq!(got, want, "n {n}, d {d}");
+            let each: Vec<f32> = z.chunks_exact(d).map(|zk| dot::<Fused>(zk, &v)).collect();
+            assert_eq!(dots, each, "the dot products given back");
             // Consecutive calls split at a multiple of four rows: the same sums.
             let split = n / 8 * 4;
             let mut parts = start.clone();
-            add_residual_rows::<Fused>(&z[..split * d], &w[..split], &t[..split], &v, &mut parts);
-            add_residual_rows::<Fused>(&z[split * d..], &w[split..], &t[split..], &v, &mut parts);
+            add_residual_rows::<Fused>(&z[..split * d], &w[..split], &t[..split], &v, &mut parts, None);
+            add_residual_rows::<Fused>(&z[split * d..], &w[split..], &t[split..], &v, &mut parts, None);
             assert_eq!(parts, want, "n {n}, d {d}, split at {split}");
         }
     }

@@ -109,6 +109,10 @@ struct Gathered {
     z: Vec<f32>,
     w: Vec<f32>,
     t: Vec<f32>,
+    /// The predictions z_i·x at the row's current x, when tracked.
+    s: Vec<f32>,
+    /// z_i·v of the last vector v the operator was applied to.
+    zv: Vec<f32>,
 }
 
 /// Reusable scratch space for solving rows one block after another (one per
@@ -207,43 +211,72 @@ impl RowSolver {
             let n = g.w.len();
             if let (Some(x), 0) = (residual_at, n % 4) {
                 let k = n - 4;
-                linalg::add_residual_rows::<M>(&g.z[k * d..], &g.w[k..], &g.t[k..], x, r);
+                g.s.resize(n, 0.0);
+                linalg::add_residual_rows::<M>(&g.z[k * d..], &g.w[k..], &g.t[k..], x, r, Some(&mut g.s[k..]));
             }
         }
         if let Some(x) = residual_at {
-            let k = g.w.len() / 4 * 4;
-            linalg::add_residual_rows::<M>(&g.z[k * d..], &g.w[k..], &g.t[k..], x, r);
+            let (k, n) = (g.w.len() / 4 * 4, g.w.len());
+            g.s.resize(n, 0.0);
+            linalg::add_residual_rows::<M>(&g.z[k * d..], &g.w[k..], &g.t[k..], x, r, Some(&mut g.s[k..]));
         }
         Ok(())
     }
 
-    /// The objective's terms that involve row `slot` (gathered) at x: its
-    /// interactions' errors, α₀·xᵀYᵀYx for the pairs it has none with
-    /// (implicit; `gram_x` = YᵀY·x), and its regularisation. Summed over
-    /// every row of one side, with the other side's regularisation added,
-    /// they are the whole objective (the driver's module docs), computed
-    /// while the rows are still in cache from being solved.
+    /// Sets row `slot`'s predictions z_i·x (when they were not tracked).
+    #[inline(always)]
+    fn predict<M: Madd>(&mut self, slot: usize, x: &[f32]) {
+        let d = self.params.dim();
+        let g = &mut self.rows[slot];
+        g.s.clear();
+        let mut quads = g.z.chunks_exact(4 * d);
+        for block in &mut quads {
+            let (z0, rest) = block.split_at(d);
+            let (z1, rest) = rest.split_at(d);
+            let (z2, z3) = rest.split_at(d);
+            g.s.extend_from_slice(&linalg::dot4::<M>([z0, z1, z2, z3], x));
+        }
+        for z in quads.remainder().chunks_exact(d) {
+            g.s.push(linalg::dot::<M>(z, x));
+        }
+    }
+
+    /// The objective's terms that involve row `slot` (gathered, its
+    /// predictions z_i·x set) at x: its interactions' errors, α₀·xᵀYᵀYx for
+    /// the pairs it has none with (implicit; `gram_x` = YᵀY·x), and its
+    /// regularisation. Summed over every row of one side, with the other
+    /// side's regularisation added, they are the whole objective (the
+    /// driver's module docs).
     #[inline(always)]
     fn objective<M: Madd>(&self, slot: usize, x: &[f32], gram_x: &[f32]) -> Loss {
         let p = self.params;
-        let (f, d) = (p.factors, p.dim());
+        let f = p.factors;
         let g = &self.rows[slot];
         let mut data = 0.0f64;
-        for ((z, &w), &t) in g.z.chunks_exact(d).zip(&g.w).zip(&g.t) {
-            let s = linalg::dot::<M>(z, x) as f64;
-            data += match p.kind {
-                ModelKind::Explicit => (t as f64 - s).powi(2),
-                ModelKind::Implicit => {
-                    // c (p − s)² − α₀s² with c = w + α₀ and p = [t > 0].
-                    let preference = if t > 0.0 { 1.0 } else { 0.0 };
-                    (w as f64 + p.unobserved as f64) * (preference - s).powi(2) - p.unobserved as f64 * s * s
-                }
-            };
+        for ((&w, &t), &s) in g.w.iter().zip(&g.t).zip(&g.s) {
+            data += interaction_error(&p, w, t, s);
         }
         if p.kind == ModelKind::Implicit {
             data += p.unobserved as f64 * linalg::dot::<M>(&x[..f], &gram_x[..f]) as f64;
         }
         Loss { data, reg: self.shifts[slot] as f64 * linalg::dot::<M>(x, x) as f64 }
+    }
+}
+
+/// One interaction's term of the objective, given its w and t (see the
+/// module docs) and the prediction s: (t − s)² (explicit), or c (p − s)² −
+/// α₀s² with c = w + α₀ and p = [t > 0] (implicit: the α₀s² that
+/// α₀·xᵀYᵀYx counts for this pair is taken back).
+#[inline(always)]
+fn interaction_error(p: &ModelParams, w: f32, t: f32, s: f32) -> f64 {
+    let s = s as f64;
+    match p.kind {
+        ModelKind::Explicit => (t as f64 - s).powi(2),
+        ModelKind::Implicit => {
+            let preference = if t > 0.0 { 1.0 } else { 0.0 };
+            let unobserved = p.unobserved as f64;
+            (w as f64 + unobserved) * (preference - s).powi(2) - unobserved * s * s
+        }
     }
 }
 
@@ -254,8 +287,11 @@ struct BlockOperator<'a, M> {
     unobserved: f32,
     f: usize,
     d: usize,
-    rows: &'a [Gathered],
+    rows: &'a mut [Gathered],
     shifts: &'a [f32],
+    /// Whether the rows' predictions z_i·x follow x as it moves (for the
+    /// objective afterwards, at n multiply-adds a step instead of a pass).
+    track: bool,
     madd: PhantomData<M>,
 }
 
@@ -278,10 +314,26 @@ impl<M: Madd> BlockOperator<'_, M> {
 
 impl<M: Madd> linalg::LinearOperator for BlockOperator<'_, M> {
     #[inline(always)]
-    fn apply(&self, v: &[f32], out: &mut [f32]) {
+    fn apply(&mut self, v: &[f32], out: &mut [f32]) {
         self.apply_shared(v, out);
-        for ((ob, vb), g) in out.chunks_exact_mut(self.d).zip(v.chunks_exact(self.d)).zip(self.rows) {
-            linalg::add_rank_one_products::<M>(&g.z, &g.w, vb, ob);
+        for ((ob, vb), g) in out.chunks_exact_mut(self.d).zip(v.chunks_exact(self.d)).zip(self.rows.iter_mut()) {
+            let products = if self.track {
+                g.zv.resize(g.w.len(), 0.0);
+                Some(&mut g.zv[..])
+            } else {
+                None
+            };
+            linalg::add_rank_one_products::<M>(&g.z, &g.w, vb, ob, products);
+        }
+    }
+
+    #[inline(always)]
+    fn moved(&mut self, row: usize, step: f32) {
+        if self.track {
+            let g = &mut self.rows[row];
+            for (s, &zv) in g.s.iter_mut().zip(&g.zv) {
+                *s = M::madd(step, zv, *s);
+            }
         }
     }
 }
@@ -340,8 +392,9 @@ crate::simd_dispatch!(
         };
         let mut objective = objective;
         let n_fixed = fixed.factors.len() / d;
+        let mut shifts = [0.0f32; BLOCK_ROWS];
         for (b, (row, x)) in rows.iter().zip(xs.chunks_exact_mut(d)).enumerate() {
-            s.shifts[b] = p.shift(row.cols.len(), n_fixed);
+            shifts[b] = p.shift(row.cols.len(), n_fixed);
             if row.cols.is_empty() {
                 // Zero, and with a zero residual conjugate gradient leaves it there.
                 x.fill(0.0);
@@ -354,10 +407,11 @@ crate::simd_dispatch!(
                         continue;
                     }
                     on_phase(Phase::Building);
-                    s.gather::<M>(b, fixed, *row, None).map_err(|e| (b, e))?;
+                    s.shifts[0] = shifts[b];
+                    s.gather::<M>(0, fixed, *row, None).map_err(|e| (b, e))?;
                     // Right-hand side b = Σ t_i z_i, straight into x.
                     x.fill(0.0);
-                    linalg::add_scaled_rows::<M>(&s.rows[b].z, &s.rows[b].t, x);
+                    linalg::add_scaled_rows::<M>(&s.rows[0].z, &s.rows[0].t, x);
                     match gram {
                         Some(g) => {
                             // The upper triangle alone: all the Cholesky reads.
@@ -369,18 +423,19 @@ crate::simd_dispatch!(
                         }
                         None => s.a.fill(0.0),
                     }
-                    linalg::gram_accumulate::<M>(&mut s.a, d, &s.rows[b].z, &s.rows[b].w);
+                    linalg::gram_accumulate::<M>(&mut s.a, d, &s.rows[0].z, &s.rows[0].w);
                     for i in 0..d {
-                        s.a[i * d + i] += s.shifts[b];
+                        s.a[i * d + i] += shifts[b];
                     }
                     on_phase(Phase::Solving);
-                    linalg::cholesky::<M>(&mut s.a, d).map_err(|_| (b, SolveError::failed(s.shifts[b])))?;
+                    linalg::cholesky::<M>(&mut s.a, d).map_err(|_| (b, SolveError::failed(shifts[b])))?;
                     linalg::cholesky_solve::<M>(&s.a, d, x);
                     if let Some(total) = objective.as_deref_mut() {
                         if let Some(g) = gram {
                             linalg::symv::<M>(g, &x[..f], &mut s.ap[..f]);
                         }
-                        *total += s.objective::<M>(b, x, &s.ap);
+                        s.predict::<M>(0, x);
+                        *total += s.objective::<M>(0, x, &s.ap);
                     }
                 }
             }
@@ -390,36 +445,40 @@ crate::simd_dispatch!(
                     // A run of short rows side by side, or one long row alone.
                     let short = |row: &Row<'_>| row.cols.len() * d <= SIDE_BY_SIDE_VALUES;
                     let run = if short(&rows[b0]) { rows[b0..].iter().take_while(|r| short(r)).count() } else { 1 };
-                    let (b1, span) = (b0 + run, b0 * d..(b0 + run) * d);
+                    let (b1, span, slots) = (b0 + run, b0 * d..(b0 + run) * d, 0..run * d);
                     on_phase(Phase::Building);
                     // The residuals at the warm starts x: r = b − A·x, their
-                    // interaction parts summed while the rows are gathered.
-                    s.r[span.clone()].fill(0.0);
-                    for b in b0..b1 {
-                        s.gather::<M>(b, fixed, rows[b], Some(&xs[b * d..(b + 1) * d])).map_err(|e| (b, e))?;
+                    // interaction parts summed while the rows are gathered
+                    // (into the first slots, so long rows reuse one buffer).
+                    s.r[slots.clone()].fill(0.0);
+                    for (slot, b) in (b0..b1).enumerate() {
+                        s.shifts[slot] = shifts[b];
+                        s.gather::<M>(slot, fixed, rows[b], Some(&xs[b * d..(b + 1) * d])).map_err(|e| (b, e))?;
                     }
-                    let op = BlockOperator::<M> {
+                    let track = objective.is_some();
+                    let mut op = BlockOperator::<M> {
                         gram,
                         unobserved: p.unobserved,
                         f,
                         d,
-                        rows: &s.rows[b0..b1],
-                        shifts: &s.shifts[b0..b1],
+                        rows: &mut s.rows[..run],
+                        shifts: &s.shifts[..run],
+                        track,
                         madd: PhantomData,
                     };
-                    op.apply_shared(&xs[span.clone()], &mut s.ap[span.clone()]);
-                    for (r, ax) in s.r[span.clone()].iter_mut().zip(&s.ap[span.clone()]) {
+                    op.apply_shared(&xs[span.clone()], &mut s.ap[slots.clone()]);
+                    for (r, ax) in s.r[slots.clone()].iter_mut().zip(&s.ap[slots.clone()]) {
                         *r -= ax;
                     }
                     on_phase(Phase::Solving);
-                    let (r, p, ap) = (&mut s.r[span.clone()], &mut s.p[span.clone()], &mut s.ap[span.clone()]);
-                    linalg::conjugate_gradient::<M>(&op, d, &mut xs[span.clone()], solver.cg_steps, r, p, ap);
+                    let (r, p, ap) = (&mut s.r[slots.clone()], &mut s.p[slots.clone()], &mut s.ap[slots.clone()]);
+                    linalg::conjugate_gradient::<M>(&mut op, d, &mut xs[span.clone()], solver.cg_steps, r, p, ap);
                     if let Some(total) = objective.as_deref_mut() {
                         if let Some(g) = gram {
-                            linalg::symm::<M>(g, f, &xs[span.clone()], d, &mut s.ap[span.clone()]);
+                            linalg::symm::<M>(g, f, &xs[span.clone()], d, &mut s.ap[slots.clone()]);
                         }
-                        for b in b0..b1 {
-                            *total += s.objective::<M>(b, &xs[b * d..(b + 1) * d], &s.ap[b * d..(b + 1) * d]);
+                        for (slot, b) in (b0..b1).enumerate() {
+                            *total += s.objective::<M>(slot, &xs[b * d..(b + 1) * d], &s.ap[slot * d..(slot + 1) * d]);
                         }
                     }
                     b0 = b1;
@@ -428,7 +487,7 @@ crate::simd_dispatch!(
         }
         for (b, x) in xs.chunks_exact(d).enumerate() {
             if !x.iter().all(|v| v.is_finite()) {
-                return Err((b, SolveError::failed(s.shifts[b])));
+                return Err((b, SolveError::failed(shifts[b])));
             }
         }
         Ok(())
@@ -456,6 +515,7 @@ crate::simd_dispatch!(
                 let g = fixed.gram.ok_or((b, SolveError::MissingGram))?;
                 linalg::symv::<M>(g, &x[..f], &mut s.ap[..f]);
             }
+            s.predict::<M>(0, x);
             *total += s.objective::<M>(0, x, &s.ap);
         }
         Ok(())
