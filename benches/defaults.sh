@@ -25,7 +25,7 @@ echo "linear confidence, otherwise defaults: NDCG@10 $(ndcg linear)"
 echo "== grid (held-out NDCG@10)"
 for confidence in linear log; do
   for factors in 32 64 128; do
-    for reg in 10 30 100; do
+    for reg in 10 30 100 200 400; do
       for alpha in 1 3; do
         "$g" train -q -i split/train.csv --confidence $confidence --factors $factors --reg $reg --alpha $alpha -o cell
         echo "$confidence factors $factors reg $reg alpha $alpha: $(ndcg cell)"
