@@ -5,7 +5,7 @@ NumPy: what issue 17's RMSE ≤ 0.900 would take. Not part of gramrec.
 python bpmf.py TRAIN TEST SEED [FACTORS] [SWEEPS]
     TRAIN, TEST: tab-separated user, item, rating. Each user and item row is
     (factors…, bias) with a Normal–Wishart prior whose mean and precision are
-    sampled too (μ₀ 0, β₀ 2, ν₀ the row's length, W₀ I: the paper's
+    sampled too (μ₀ 0, β₀ 2, ν₀ the unknowns per row, W₀ I: the paper's
     hyperpriors); the noise precision has a Gamma(1, 1) prior and is sampled,
     so nothing is tuned. Prints the test RMSE of the predictive mean (the
     average of the samples' predictions after a burn-in of 20 sweeps) and of
