@@ -27,8 +27,8 @@ echo "== EASE and a blend, chosen on a per-user 10% validation split of user_tra
 "$g" split --mode per-user --test-fraction 0.1 --seed 42 -i user_train.tsv -o validation >/dev/null
 "$g" train -q --implicit -i validation/train.tsv -o model-fit
 "$g" train -q --implicit -i user_train.tsv -o model-train
-"$g" export -m model-fit --to npy -o npy-fit >/dev/null
-"$g" export -m model-train --to npy -o npy-train >/dev/null
+"$g" export -m model-fit --to npy -o npy-fit --overwrite >/dev/null
+"$g" export -m model-train --to npy -o npy-train --overwrite >/dev/null
 "$py" "$root/benches/families.py" validation/train.tsv validation/test.tsv user_train.tsv user_test.tsv npy-fit npy-train
 echo "== explicit, random split: gramrec defaults, and Bayesian PMF (benches/bpmf.py) with seeds 1-3"
 "$g" train -q -i rand_train.tsv -o explicit-rand

@@ -20,9 +20,9 @@ cd "$work"
 "$py" "$root/benches/interop.py" make "$users" "$items" "$factors" implicit.npz
 ls -l implicit.npz | awk '{print "implicit.npz: " $5 " bytes"}'
 timed "import --from implicit" "$g" import --from implicit implicit.npz --out model
-timed "export --to spark" "$g" export --to spark --model model --out spark
+timed "export --to spark" "$g" export --to spark --model model --out spark --overwrite
 timed "export --to implicit" "$g" export --to implicit --model model --out again.npz
-timed "export --to npy" "$g" export --to npy --model model --out arrays
+timed "export --to npy" "$g" export --to npy --model model --out arrays --overwrite
 timed "import --from spark" "$g" import --from spark spark --out from-spark
 du -sb spark | awk '{print "Spark folder: " $1 " bytes"}'
 timed "recommend --all" "$g" recommend --model model --all --k 10 --out top10.jsonl

@@ -540,9 +540,12 @@ pub struct ExportArgs {
     /// With --to gramrec, the storage type: f32 (exact), f16 (half the size) or i8 (a quarter, one scale per item). Other tools get f32.
     #[arg(long, default_value = "i8", value_parser = named::<Dtype>())]
     pub dtype: Dtype,
-    /// The item file, folder (spark, npy) or .npz (implicit) to write.
+    /// The item file, folder (spark, npy) or .npz (implicit) to write. A folder goes to a path that does not exist or an empty folder; an existing folder is replaced only with --overwrite, and only when it is an earlier export of the same kind holding nothing else.
     #[arg(long, short)]
     pub out: PathBuf,
+    /// Replace an existing --out folder that is an earlier export of the same kind (a Spark ALSModel folder, gramrec's NumPy arrays). A folder holding anything else is never replaced.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Leave the items' names, links and images out (the smallest file).
     #[arg(long, conflicts_with = "items")]
     pub no_metadata: bool,

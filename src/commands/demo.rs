@@ -21,6 +21,9 @@ use crate::progress::Progress;
 
 pub fn run(a: DemoArgs) -> Result<()> {
     let out = &a.out;
+    if let Some(web) = &a.web {
+        refuse_foreign_page(web)?;
+    }
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let log = Progress::lines(false);
     // Clicks of 5,000 visitors on 1,000 items, power-law popular, with planted tastes.
@@ -107,8 +110,29 @@ pub fn run(a: DemoArgs) -> Result<()> {
 /// The browser module's source folder (web/ in this repository).
 const WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
 
+/// Refuses a `--web` folder whose `index.html` is not gramrec's demo page:
+/// the page's files replace their earlier copies, never a page of the user's.
+fn refuse_foreign_page(dir: &Path) -> Result<()> {
+    let page = dir.join("index.html");
+    let ours = match std::fs::read(&page) {
+        Ok(html) => html.windows(PAGE_MARK.len()).any(|w| w == PAGE_MARK.as_bytes()),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    };
+    if !ours {
+        return Err(Error::Conflict(format!(
+            "{} exists and is not gramrec's demo page; nothing was written (choose another --web folder)",
+            page.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// What tells gramrec's demo page (web/index.html) from another page.
+const PAGE_MARK: &str = "<gramrec-recommendations";
+
 /// A ready-to-serve folder: the page, the JS and wasm module, and the model
-/// (which names its items).
+/// (which names its items). Other files in `dir` are left as they are.
 fn write_web(dir: &Path, model_dir: &Path) -> Result<()> {
     let web = Path::new(WEB);
     let pkg = web.join("pkg");

@@ -6,7 +6,7 @@ use gramrec_interop::{implicit, npy, spark, DenseModel};
 use gramrec_store::model_dir::item_file_path;
 use gramrec_store::{
     model_files, read_factor_file, read_model_files, refuse_overwriting, write_dir_atomic, write_factor_file,
-    ITEMS_FILE, USERS_FILE,
+    Overwrite, ITEMS_FILE, USERS_FILE,
 };
 
 use crate::cli::{ExportArgs, ExportTo};
@@ -54,6 +54,7 @@ fn to_other_tool(a: &ExportArgs) -> Result<()> {
         ))
         .into());
     }
+    let overwrite = if a.overwrite { Overwrite::SameKind } else { Overwrite::Refuse };
     let (users, items) = read_model_files(&a.model)?;
     let dense = DenseModel::from_factor_files(&users, &items);
     drop((users, items));
@@ -67,7 +68,7 @@ fn to_other_tool(a: &ExportArgs) -> Result<()> {
     match a.to {
         ExportTo::Spark => {
             let mut exported = None;
-            write_dir_atomic(&a.out, |dir| {
+            write_dir_atomic(&a.out, &spark::FOLDER, overwrite, |dir| {
                 exported = Some(spark::write(dir, &dense)?);
                 Ok(())
             })?;
@@ -92,7 +93,7 @@ fn to_other_tool(a: &ExportArgs) -> Result<()> {
             ));
         }
         ExportTo::Npy => {
-            write_dir_atomic(&a.out, |dir| npy::write_folder(dir, &dense))?;
+            write_dir_atomic(&a.out, &npy::FOLDER, overwrite, |dir| npy::write_folder(dir, &dense))?;
             stderr_line(&format!("wrote NumPy arrays and ID lists to {} ({shape})", a.out.display()));
         }
         ExportTo::Gramrec => unreachable!("handled by run"),

@@ -168,6 +168,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
         let svg = learning_curve(&title, &[("loss (objective)".into(), losses), (metric.to_string(), values)]);
         write_atomic(&a.run.out.join("report.svg"), |w| w.write_all(svg.as_bytes()))?;
         log.log(format!("learning curve: {0}/report.json, {0}/report.svg", a.run.out.display()));
+        if let Some(warning) = report.iterations.last().and_then(|p| super::evaluate::below_baseline(&p.validation)) {
+            log.log(warning);
+        }
     }
     log.log(format!("trained on {} in {train_seconds:.2} s; wrote {}", model.device, a.run.out.display()));
     if a.json {

@@ -144,6 +144,13 @@ pub struct Evaluation {
     pub unknown_user: usize,
     /// Test interactions whose item the model does not know.
     pub unknown_item: usize,
+    /// Ranking (implicit models): test interactions with an item the user
+    /// had in training, which their ranking leaves out, so not counted.
+    pub seen_in_training: usize,
+    /// Ranking: test interactions repeating a (user, item) pair already counted.
+    pub repeated: usize,
+    /// Ranking: test interactions with a value of 0 or less (not a relevant item).
+    pub not_positive: usize,
     /// Pairs (explicit) or users (implicit) the metrics average over.
     pub evaluated: usize,
     /// The figures.
@@ -283,6 +290,33 @@ pub fn seen_items(model: &Model, train: Option<&Interactions>) -> HashMap<usize,
     seen
 }
 
+/// The test pairs of known users and items that a ranking does not count, by reason.
+#[derive(Debug, Clone, Copy, Default)]
+struct RankingDrops {
+    seen: usize,
+    repeated: usize,
+    not_positive: usize,
+}
+
+/// Counts what [`ranking`] leaves out of each user's relevant items.
+fn ranking_drops(set: &TestSet, seen: &HashMap<usize, Vec<usize>>) -> RankingDrops {
+    let mut d = RankingDrops::default();
+    for (u, pairs) in &set.users {
+        let had: std::collections::HashSet<usize> = seen.get(u).into_iter().flatten().copied().collect();
+        let mut counted = std::collections::HashSet::new();
+        for &(i, r) in pairs {
+            if had.contains(&i) {
+                d.seen += 1;
+            } else if r <= 0.0 {
+                d.not_positive += 1;
+            } else if !counted.insert(i) {
+                d.repeated += 1;
+            }
+        }
+    }
+    d
+}
+
 /// Ranking metrics and coverage for scores from `score(user row)`, and each
 /// user's figures they average (in the test set's user order); AUC and
 /// percentile rank (which sort every item's score) only with `auc`, else 0.
@@ -377,12 +411,19 @@ pub fn evaluate_known(model: &Model, known: &Known, test: &Interactions, k: usiz
     let kind = items.meta().params.kind;
     let set = test_set(model, test);
     let seen = &known.seen;
+    let dropped = match kind {
+        ModelKind::Implicit => ranking_drops(&set, seen),
+        ModelKind::Explicit => RankingDrops::default(),
+    };
     let blank = |name: &str, evaluated: usize, figures: Figures| Evaluation {
         kind: name.to_string(),
         k,
         test_interactions: test.len(),
         unknown_user: set.unknown_user,
         unknown_item: set.unknown_item,
+        seen_in_training: dropped.seen,
+        repeated: dropped.repeated,
+        not_positive: dropped.not_positive,
         evaluated,
         figures,
         baseline: None,

@@ -73,6 +73,19 @@ pub fn write_folder(dir: &Path, model: &DenseModel) -> Result<()> {
     crate::ids::write_lines(&dir.join("item_ids.txt"), &model.item_ids)
 }
 
+/// A folder of [`write_folder`]'s arrays, as an output: replaced only when
+/// it holds them (the user factors an `.npy` file) and nothing else.
+pub const FOLDER: gramrec_store::FolderKind = gramrec_store::FolderKind {
+    name: "folder of gramrec's NumPy arrays",
+    entries: &["user_factors.npy", "item_factors.npy", "user_ids.txt", "item_ids.txt"],
+    is_one: |dir| {
+        let mut magic = [0u8; 6];
+        std::fs::File::open(dir.join("user_factors.npy"))
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+            .is_ok_and(|()| magic == MAGIC)
+    },
+};
+
 /// An f32 matrix as `.npy` bytes (C order).
 pub fn encode_f32(rows: usize, cols: usize, values: &[f32]) -> Vec<u8> {
     assert_eq!(values.len(), rows * cols, "a full matrix");

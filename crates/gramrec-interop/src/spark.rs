@@ -125,6 +125,16 @@ pub fn read(dir: &Path, opts: ImportOptions) -> Result<(DenseModel, TrainingFact
     Ok((model, facts))
 }
 
+/// An `ALSModel.save` folder, as an output: replaced only when it is one
+/// (its metadata names the class) and holds nothing else.
+pub const FOLDER: gramrec_store::FolderKind = gramrec_store::FolderKind {
+    name: "Spark ALSModel folder",
+    entries: &["metadata", "userFactors", "itemFactors", "userIds", "itemIds"],
+    is_one: |dir| {
+        parquet_io::metadata(dir).is_ok_and(|m| m.get("class").and_then(Value::as_str) == Some(ALS_MODEL_CLASS))
+    },
+};
+
 /// A value of the `gramrec` metadata key.
 fn named<T: Named>(s: &str) -> Result<T> {
     T::from_name(s).map_err(|e| Error::Data(format!("the metadata's gramrec key: {e}")))

@@ -15,4 +15,4 @@ pub use model_dir::{
     load_item_model, load_model, model_files, read_factor_file, read_model_files, write_factor_file, write_model,
     ITEMS_FILE, USERS_FILE,
 };
-pub use write::{write_atomic, write_atomic_many, write_dir_atomic};
+pub use write::{write_atomic, write_atomic_many, write_atomic_many_checked, write_dir_atomic, FolderKind, Overwrite};

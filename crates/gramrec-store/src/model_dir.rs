@@ -41,13 +41,35 @@ pub fn write_factor_file(path: &Path, file: &FactorFile) -> Result<()> {
 /// Writes `DIR/users.gramrec` and `DIR/items.gramrec` (users, items) as one
 /// unit (see the module docs), creating DIR. Both are validated first, so a
 /// broken model replaces nothing.
+///
+/// Nothing else in DIR is touched, and a `users.gramrec` or `items.gramrec`
+/// already there that is not a factor file (someone else's file under our
+/// name) is refused, not replaced.
 pub fn write_model(dir: &Path, files: &(FactorFile, FactorFile)) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     for (f, name) in [(&files.0, USERS_FILE), (&files.1, ITEMS_FILE)] {
         f.validate().map_err(|e| Error::model(&dir.join(name), e))?;
+        refuse_foreign(&dir.join(name))?;
     }
     let _lock = lock(dir)?;
     commit(dir, |w| files.0.write_to(w), |w| files.1.write_to(w))
+}
+
+/// Refuses to replace `path` when it exists and is not a factor file.
+fn refuse_foreign(path: &Path) -> Result<()> {
+    let mut head = [0u8; gramrec_core::format::MAGIC.len()];
+    let ours = match File::open(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+        Ok(mut f) => io::Read::read_exact(&mut f, &mut head).is_ok() && head == gramrec_core::format::MAGIC,
+    };
+    if !ours {
+        return Err(Error::Conflict(format!(
+            "{} exists and is not a gramrec factor file; nothing was written (write the model to another folder)",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Writes one file's content.

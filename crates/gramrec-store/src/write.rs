@@ -42,6 +42,18 @@ pub fn write_atomic_many(
     paths: &[PathBuf],
     write: impl FnOnce(&mut [&mut (dyn Write + Send)]) -> Result<()>,
 ) -> Result<()> {
+    write_atomic_many_checked(paths, write, |_| Ok(()))
+}
+
+/// [`write_atomic_many`], with a check of the complete outputs before any
+/// is renamed into place: `check` gets the path each can be read at now (its
+/// temporary file; `None` for a stream, which cannot be read back), and an
+/// error from it leaves every output as it was.
+pub fn write_atomic_many_checked(
+    paths: &[PathBuf],
+    write: impl FnOnce(&mut [&mut (dyn Write + Send)]) -> Result<()>,
+    check: impl FnOnce(&[Option<PathBuf>]) -> Result<()>,
+) -> Result<()> {
     enum Out {
         Stream(BufWriter<Box<dyn Write + Send>>),
         Staged(Staged, Option<BufWriter<File>>),
@@ -78,16 +90,22 @@ pub fn write_atomic_many(
         write(&mut writers)?;
     }
     let mut staged = Vec::new();
+    let mut readable = Vec::new();
     for (out, path) in outs.into_iter().zip(paths) {
         match out {
-            Out::Stream(mut w) => w.flush().map_err(|e| Error::io(path, e))?,
+            Out::Stream(mut w) => {
+                w.flush().map_err(|e| Error::io(path, e))?;
+                readable.push(None);
+            }
             Out::Staged(s, w) => {
                 let file = w.expect("open").into_inner().map_err(|e| Error::io(path, e.into_error()))?;
                 file.sync_all().map_err(|e| Error::io(path, e))?;
+                readable.push(Some(s.tmp.clone()));
                 staged.push((s, path));
             }
         }
     }
+    check(&readable)?;
     for (s, path) in staged {
         s.commit().map_err(|e| Error::io(path, e))?;
     }
@@ -150,14 +168,47 @@ fn write_stream(path: &Path, write: impl FnOnce(&mut (dyn Write + Send)) -> io::
     out.flush()
 }
 
+/// What a folder output is, so that an existing folder at its path can be
+/// told apart: an earlier output of the same kind (replaced, when asked) or
+/// anything else (left alone). A folder output never deletes what it did
+/// not write.
+#[derive(Debug, Clone, Copy)]
+pub struct FolderKind {
+    /// What messages call it: "Spark ALSModel folder".
+    pub name: &'static str,
+    /// Every name such a folder may hold at its top level: a folder holding
+    /// anything else holds files of someone else's.
+    pub entries: &'static [&'static str],
+    /// Whether a folder's own content (its metadata) says it is one.
+    pub is_one: fn(&Path) -> bool,
+}
+
+/// Whether an existing folder output may be replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overwrite {
+    /// Only a path that does not exist, or an empty folder, is written.
+    #[default]
+    Refuse,
+    /// An earlier output of the same kind is replaced too.
+    SameKind,
+}
+
 /// Writes a folder output (a Spark model, a set of NumPy arrays): `fill`
 /// writes the folder's files into a new temporary folder beside `dir`; they
-/// are synced, and the folder is renamed into place, replacing an earlier
-/// `dir` only once the new one is complete. On failure nothing is left.
-pub fn write_dir_atomic(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
-        return Err(Error::io(dir, io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a folder")));
-    }
+/// are synced, and the folder is renamed into place once complete. On
+/// failure nothing is left.
+///
+/// `dir` must not exist, or be an empty folder, or — with
+/// [`Overwrite::SameKind`] — be an earlier output of `kind` holding nothing
+/// else; anything else is refused before anything is written, and the
+/// folder is untouched.
+pub fn write_dir_atomic(
+    dir: &Path,
+    kind: &FolderKind,
+    overwrite: Overwrite,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    check_replaceable(dir, kind, overwrite)?;
     let staged = StagedDir(unique_sibling(dir, "tmp", |p| fs::create_dir(p)).map_err(|e| Error::io(dir, e))?);
     fill(&staged.0)?;
     sync_tree(&staged.0).map_err(|e| Error::io(dir, e))?;
@@ -176,6 +227,43 @@ pub fn write_dir_atomic(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> R
     std::mem::forget(staged);
     drop(old);
     sync_dir(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// Refuses to replace what [`write_dir_atomic`] must not.
+fn check_replaceable(dir: &Path, kind: &FolderKind, overwrite: Overwrite) -> Result<()> {
+    let meta = match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(dir, e)),
+        Ok(m) => m,
+    };
+    let refuse = |why: String| Err(Error::Conflict(format!("{}: {why}; nothing was written", dir.display())));
+    if meta.file_type().is_symlink() {
+        return refuse("is a symbolic link (give the folder itself, or a path that does not exist)".into());
+    }
+    if !meta.is_dir() {
+        return refuse("exists and is not a folder".into());
+    }
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .and_then(|entries| entries.map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned())).collect())
+        .map_err(|e| Error::io(dir, e))?;
+    if names.is_empty() {
+        return Ok(());
+    }
+    names.sort();
+    let foreign: Vec<&str> = names.iter().map(String::as_str).filter(|n| !kind.entries.contains(n)).collect();
+    if !foreign.is_empty() || !(kind.is_one)(dir) {
+        let shown: Vec<&str> = if foreign.is_empty() { names.iter().map(String::as_str).collect() } else { foreign };
+        let more = if shown.len() > 3 { format!(" and {} more", shown.len() - 3) } else { String::new() };
+        return refuse(format!(
+            "the folder exists and is not a {} (it holds {}{more}); choose a path that does not exist",
+            kind.name,
+            shown[..shown.len().min(3)].join(", ")
+        ));
+    }
+    if overwrite == Overwrite::Refuse {
+        return refuse(format!("already holds a {}; pass --overwrite to replace it", kind.name));
+    }
+    Ok(())
 }
 
 /// A temporary folder, removed with its content unless renamed away.
@@ -387,6 +475,10 @@ mod tests {
         assert!(e.contains("is a directory"), "{e}");
     }
 
+    /// A kind for the tests: folders holding `metadata/` and `a` or `b`.
+    const TEST_KIND: FolderKind =
+        FolderKind { name: "test folder", entries: &["metadata", "a", "b"], is_one: |d| d.join("metadata").is_dir() };
+
     #[test]
     fn folders_replace_the_old_one_only_when_complete() {
         let dir = tempfile::tempdir().unwrap();
@@ -400,18 +492,60 @@ mod tests {
                 Ok(())
             }
         };
-        write_dir_atomic(&out, fill(&["metadata/part-00000", "a"])).unwrap();
+        let write = |files, overwrite| write_dir_atomic(&out, &TEST_KIND, overwrite, fill(files));
+        write(&["metadata/part-00000", "a"], Overwrite::Refuse).unwrap();
         assert_eq!(entries(&out), ["a", "metadata"]);
-        let failed = write_dir_atomic(&out, |d| {
+        let failed = write_dir_atomic(&out, &TEST_KIND, Overwrite::SameKind, |d| {
             fs::write(d.join("half"), b"x").unwrap();
             Err(Error::Data("no".into()))
         });
         assert!(failed.is_err());
         assert_eq!(entries(&out), ["a", "metadata"], "a failed write leaves the old folder");
-        write_dir_atomic(&out, fill(&["b"])).unwrap();
-        assert_eq!(entries(&out), ["b"], "the new folder replaces the old one whole");
+        let e = write(&["metadata/part-00000", "b"], Overwrite::Refuse).unwrap_err().to_string();
+        assert!(e.contains("already holds a test folder; pass --overwrite"), "{e}");
+        write(&["metadata/part-00000", "b"], Overwrite::SameKind).unwrap();
+        assert_eq!(entries(&out), ["b", "metadata"], "the new folder replaces the old one whole");
         assert_eq!(entries(dir.path()), ["model"], "no temporary folder is left");
         fs::write(dir.path().join("file"), b"x").unwrap();
-        assert!(write_dir_atomic(&dir.path().join("file"), fill(&["c"])).is_err());
+        assert!(write_dir_atomic(&dir.path().join("file"), &TEST_KIND, Overwrite::SameKind, fill(&["a"])).is_err());
+    }
+
+    #[test]
+    fn a_folder_of_someone_elses_files_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let fill = |d: &Path| fs::write(d.join("a"), b"new").map_err(|e| Error::io(d, e));
+        // A user's own files, beside files of our names or alone.
+        fs::create_dir_all(out.join("metadata")).unwrap();
+        fs::write(out.join("thesis.tex"), b"mine").unwrap();
+        for overwrite in [Overwrite::Refuse, Overwrite::SameKind] {
+            let e = write_dir_atomic(&out, &TEST_KIND, overwrite, fill).unwrap_err();
+            assert!(e.to_string().contains("is not a test folder (it holds thesis.tex)"), "{e}");
+            assert_eq!(e.class().exit_code(), 2);
+        }
+        assert_eq!(fs::read(out.join("thesis.tex")).unwrap(), b"mine");
+        // Our names only, but its content does not say it is one.
+        fs::remove_file(out.join("thesis.tex")).unwrap();
+        fs::remove_dir(out.join("metadata")).unwrap();
+        fs::write(out.join("a"), b"mine").unwrap();
+        let e = write_dir_atomic(&out, &TEST_KIND, Overwrite::SameKind, fill).unwrap_err();
+        assert!(e.to_string().contains("is not a test folder (it holds a)"), "{e}");
+        assert_eq!(fs::read(out.join("a")).unwrap(), b"mine");
+        // An empty folder holds nothing to lose.
+        fs::remove_file(out.join("a")).unwrap();
+        write_dir_atomic(&out, &TEST_KIND, Overwrite::Refuse, fill).unwrap();
+        assert_eq!(fs::read(out.join("a")).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_folder_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("real")).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink("real", &link).unwrap();
+        let e = write_dir_atomic(&link, &TEST_KIND, Overwrite::SameKind, |_| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     }
 }

@@ -42,10 +42,13 @@ pub(super) fn read(
         Header::Auto => matches!(opts.basket, Some(Column::Name(_))),
     };
     let mut id_column: Option<Option<usize>> = if header { None } else { Some(index_of(opts, &[], sink, 1)?) };
+    sink.layout().basket_column = id_column.flatten();
     sink.out.has_ratings = false;
     for_each_record(text, &delim, quoting, sink, |sink, line, fields| {
         let Some(id_col) = id_column else {
             id_column = Some(index_of(opts, fields, sink, line)?);
+            sink.layout().header_line = Some(line);
+            sink.layout().basket_column = id_column.flatten();
             return Ok(());
         };
         let basket = match id_col {

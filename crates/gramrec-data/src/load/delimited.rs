@@ -126,6 +126,7 @@ impl Records<'_> {
             sink.out.item_fields_found = layout.fields.iter().map(Option::is_some).collect();
             self.layout = Some(layout);
             if header {
+                sink.layout().header_line = Some(line);
                 return Ok(());
             }
         }
@@ -178,6 +179,15 @@ pub(super) enum Delimiter {
 }
 
 impl Delimiter {
+    /// What is written between two fields.
+    fn as_text(&self) -> String {
+        match self {
+            Delimiter::Byte(b) => (*b as char).to_string(),
+            Delimiter::Text(t) => t.clone(),
+            Delimiter::Spaces => " ".into(),
+        }
+    }
+
     /// How the log names it.
     fn describe(&self) -> String {
         match self {
@@ -243,6 +253,9 @@ pub(super) fn choose(
         fields.iter().any(|f| f.trim_start().starts_with('"'))
     });
     let quoting = matches!(delim, Delimiter::Byte(b',' | b';' | b'|')) || quoted;
+    let layout = sink.layout();
+    layout.delimiter = delim.as_text();
+    layout.quoting = quoting;
     Ok((delim, quoting))
 }
 
@@ -353,12 +366,16 @@ pub(super) fn for_each_record(
     // One allocation for the field list, reused across lines of different lifetimes.
     let mut spare: Vec<&'static str> = Vec::with_capacity(8);
     if let Delimiter::Byte(d) = delim {
+        // Records end at '\n' (a '\r' before it is trimmed with the field):
+        // with CRLF terminators the reader would report each record at the
+        // line before its own.
         let mut rdr = csv::ReaderBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
             .delimiter(*d)
             .has_headers(false)
             .flexible(true)
             .quoting(quoting)
-            .from_reader(text);
+            .from_reader(EndWithNewline { inner: text, last: b'\n', done: false });
         let mut rec = csv::ByteRecord::new();
         loop {
             let line = rdr.position().line();
@@ -371,10 +388,21 @@ pub(super) fn for_each_record(
                     continue;
                 }
             }
-            let line = rec.position().map_or(line, |p| p.line());
+            // The record's first line, counted back from the line end that
+            // closed it: the position the reader gives a record is taken
+            // before the blank lines it skips on the way. (A quote left open
+            // runs to the end of the file, with no line end to close it.)
+            let inner = rec.iter().map(|f| memchr::memchr_iter(b'\n', f).count() as u64).sum::<u64>();
+            let line = (rdr.position().line() - 1 - inner).max(line);
+            if inner > 0 {
+                sink.layout().spans.push((line, inner + 1));
+            }
             // Each field on its own: invalid fields can join into valid UTF-8.
             let mut fields = recycle(std::mem::take(&mut spare));
             let valid = rec.iter().try_for_each(|f| std::str::from_utf8(f).map(|f| fields.push(f)));
+            if let Some(last) = fields.last_mut() {
+                *last = last.strip_suffix('\r').unwrap_or(last);
+            }
             let outcome = match valid {
                 Ok(()) => each(sink, line, &fields),
                 Err(_) => Err(sink.reject(line, "invalid UTF-8", "the line is not valid UTF-8")),
@@ -395,6 +423,58 @@ pub(super) fn for_each_record(
         let outcome = each(sink, line, &fields);
         sink.tolerate(outcome)
     })
+}
+
+/// A text that ends with a line end: a last line without one gets one, so
+/// that every record read ends with its line and its first line can be
+/// counted back from where the reader stands.
+struct EndWithNewline {
+    inner: Box<dyn BufRead>,
+    /// The last byte passed on.
+    last: u8,
+    /// Whether the line end was added.
+    done: bool,
+}
+
+impl std::io::Read for EndWithNewline {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let data = self.fill_buf()?;
+            let n = data.len().min(buf.len());
+            buf[..n].copy_from_slice(&data[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for EndWithNewline {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.done {
+            return Ok(if self.last == b'\n' { &[] } else { b"\n" });
+        }
+        let data = self.inner.fill_buf()?;
+        if data.is_empty() {
+            self.done = true;
+            return Ok(if self.last == b'\n' { &[] } else { b"\n" });
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        if self.done {
+            self.last = b'\n';
+            return;
+        }
+        if let Ok(data) = self.inner.fill_buf() {
+            self.last = data[n - 1];
+        }
+        self.inner.consume(n);
+    }
 }
 
 /// Splits one line by a multi-byte delimiter or runs of spaces into `out`,

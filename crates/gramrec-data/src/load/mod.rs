@@ -204,6 +204,30 @@ pub struct Interactions {
     pub item_fields: Vec<Vec<String>>,
     /// Which of [`LoadOptions::item_fields`] were found in the file.
     pub item_fields_found: Vec<bool>,
+    /// How a text input was laid out, as read (`None` for Parquet): what
+    /// `split` needs to write records back in the input's own format.
+    pub layout: Option<TextLayout>,
+}
+
+/// The layout of a text input as the loader read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextLayout {
+    /// Delimited text, JSON lines or baskets.
+    pub format: Format,
+    /// What separates fields, as written between them (`,`, a tab, `::`, or
+    /// one space for runs of spaces); empty for JSON lines.
+    pub delimiter: String,
+    /// Whether fields may be quoted (RFC 4180).
+    pub quoting: bool,
+    /// The line of the header, when one was read.
+    pub header_line: Option<u64>,
+    /// Baskets: the column holding the basket ID (`None`: the line number is the ID).
+    pub basket_column: Option<usize>,
+    /// Records that span several lines (a quoted field holding a line end):
+    /// (first line, number of lines), in file order.
+    pub spans: Vec<(u64, u64)>,
+    /// Whether the text was UTF-16 (its lines cannot be copied byte-wise).
+    pub utf16: bool,
 }
 
 impl Interactions {
@@ -284,6 +308,11 @@ pub(crate) struct Sink<'a> {
 }
 
 impl Sink<'_> {
+    /// The layout being recorded (every text reader has one).
+    pub(crate) fn layout(&mut self) -> &mut TextLayout {
+        self.out.layout.get_or_insert_with(TextLayout::default)
+    }
+
     pub(crate) fn err(&self, line: u64, message: impl Into<String>) -> Error {
         Error::input(self.path, Some(line), message)
     }
@@ -479,7 +508,8 @@ pub fn load_reader(mut reader: Box<dyn BufRead>, path: &Path, bytes: u64, opts: 
         Format::Auto => Format::Delimited,
         f => f,
     };
-    let mut sink = Sink { path, out: Interactions { bytes, ..Default::default() }, opts };
+    let layout = TextLayout { format, utf16, ..Default::default() };
+    let mut sink = Sink { path, out: Interactions { bytes, layout: Some(layout), ..Default::default() }, opts };
     match format {
         Format::JsonLines => jsonl::read(text, opts, &mut sink)?,
         Format::Baskets => baskets::read(text, &name, &head, opts, &mut sink)?,

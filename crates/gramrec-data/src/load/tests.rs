@@ -194,3 +194,34 @@ fn appended_files_share_ids_and_keep_the_first_files_kind_of_values() {
     assert_eq!((base.users.len(), base.items.len()), (3, 3));
     assert!(!base.has_ratings, "click data stays click data");
 }
+
+#[test]
+fn records_are_placed_on_their_own_lines_whatever_the_line_ends() {
+    let lines = |name: &str, data: &[u8], opts: LoadOptions| {
+        let x = load_bytes(name, data, &LoadOptions { record_lines: true, ..opts }).unwrap();
+        (x.line.clone(), x.layout.clone().unwrap())
+    };
+    // CRLF without a header, as the Book-Crossing export: each record on its line.
+    let (at, layout) = lines(
+        "bx.csv",
+        b"\"1\";\"0345\";\"5\"\r\n\"2\";\"0346\";\"0\"\r\n\"3\";\"0347\";\"4\"\r\n",
+        Default::default(),
+    );
+    assert_eq!(at, [1, 2, 3]);
+    assert_eq!((layout.delimiter.as_str(), layout.header_line), (";", None));
+    // Blank lines, a quoted line end, and no newline at the end.
+    let data = b"user,item,rating\n\na,x,1\r\n\r\nb,\"y\nz\",2\n\nc,w,3";
+    let (at, layout) = lines("x.csv", data, Default::default());
+    assert_eq!(at, [3, 5, 8]);
+    assert_eq!((layout.header_line, layout.spans.clone()), (Some(1), vec![(5, 2)]));
+    let x = load_bytes("x.csv", data, &Default::default()).unwrap();
+    assert_eq!(triples(&x)[1], t("b", "y\nz", 2.0));
+    // Baskets: every item on its basket's line, which names it.
+    let (at, layout) =
+        lines("b.csv", b"milk,bread\r\n\r\neggs\r\n", LoadOptions { format: Format::Baskets, ..Default::default() });
+    assert_eq!(at, [1, 1, 3]);
+    assert_eq!(layout.format, Format::Baskets);
+    // An error names the right line of a CRLF file.
+    let e = err_text(load_bytes("e.csv", b"u,i,1\r\nv,j,2\r\nw,k,x\r\n", &Default::default()));
+    assert!(e.starts_with("e.csv:3:"), "{e}");
+}

@@ -1,0 +1,350 @@
+//! A user's own data and files, through the real binary: outputs never
+//! destroy what gramrec did not write, `split` writes exactly the records it
+//! read, and every guess is said or refused. (docs/ROBUSTNESS.md lists the
+//! cases.)
+
+mod common;
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::Path;
+
+use common::{gramrec, small_model};
+use gramrec_data::load::{load, Format, LoadOptions};
+
+/// The one-line error of a command that must fail with `code`.
+fn error_line(cmd: &mut assert_cmd::Command, code: i32) -> String {
+    let out = cmd.assert().code(code);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err
+}
+
+/// Every file under `dir` with its content, sorted: what must not change.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(snapshot(&path));
+        } else {
+            out.push((path.display().to_string(), fs::read(&path).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn folder_outputs_never_replace_a_folder_they_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, model) = small_model(dir.path());
+    let export = |to: &str, out: &Path, extra: &[&str]| {
+        let mut cmd = gramrec();
+        cmd.args(["export", "--to", to, "--model"]).arg(&model).arg("--out").arg(out).args(extra);
+        cmd
+    };
+    // A folder of the user's own: refused with and without --overwrite, untouched.
+    let mine = dir.path().join("mine");
+    fs::create_dir_all(mine.join("notes")).unwrap();
+    fs::write(mine.join("thesis.tex"), "chapter 1").unwrap();
+    fs::write(mine.join("notes/a.txt"), "a").unwrap();
+    let before = snapshot(&mine);
+    for to in ["spark", "npy"] {
+        for extra in [&[][..], &["--overwrite"][..]] {
+            let err = error_line(&mut export(to, &mine, extra), 2);
+            assert!(err.contains("exists and is not a") && err.contains("nothing was written"), "{to}: {err}");
+        }
+    }
+    assert_eq!(snapshot(&mine), before, "the user's folder is untouched");
+
+    for (to, marker) in [("spark", "metadata"), ("npy", "user_factors.npy")] {
+        let out = dir.path().join(format!("{to}-out"));
+        // A new path, then an empty folder: written.
+        export(to, &out, &[]).assert().success();
+        assert!(out.join(marker).exists());
+        // The earlier export: only with --overwrite.
+        let err = error_line(&mut export(to, &out, &[]), 2);
+        assert!(err.contains("pass --overwrite to replace it"), "{err}");
+        export(to, &out, &["--overwrite"]).assert().success();
+        // An earlier export with a file of the user's added: refused.
+        fs::write(out.join("README.txt"), "mine").unwrap();
+        let err = error_line(&mut export(to, &out, &["--overwrite"]), 2);
+        assert!(err.contains("(it holds README.txt)"), "{err}");
+        assert_eq!(fs::read_to_string(out.join("README.txt")).unwrap(), "mine");
+        let empty = dir.path().join(format!("{to}-empty"));
+        fs::create_dir(&empty).unwrap();
+        export(to, &empty, &[]).assert().success();
+    }
+    // Spark's own folder (its metadata names the class) is an ALSModel too,
+    // but not a NumPy export.
+    let spark = dir.path().join("spark-out");
+    let err = error_line(&mut export("npy", &spark, &["--overwrite"]), 2);
+    assert!(err.contains("is not a folder of gramrec's NumPy arrays"), "{err}");
+}
+
+#[test]
+fn model_folders_keep_the_users_files_and_refuse_foreign_factor_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train_file, _) = small_model(dir.path());
+    let out = dir.path().join("project");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("notes.md"), "mine").unwrap();
+    common::train(&train_file, &out, &[]);
+    assert_eq!(fs::read_to_string(out.join("notes.md")).unwrap(), "mine", "other files are left alone");
+    assert!(out.join("users.gramrec").is_file());
+
+    let foreign = dir.path().join("foreign");
+    fs::create_dir(&foreign).unwrap();
+    fs::write(foreign.join("items.gramrec"), "not a model").unwrap();
+    let mut cmd = gramrec();
+    cmd.args(["train", "-q", "--factors", "4", "--iterations", "1", "--input"])
+        .arg(&train_file)
+        .arg("--out")
+        .arg(&foreign);
+    let err = error_line(&mut cmd, 2);
+    assert!(err.contains("items.gramrec exists and is not a gramrec factor file"), "{err}");
+    assert_eq!(fs::read_to_string(foreign.join("items.gramrec")).unwrap(), "not a model");
+    assert!(!foreign.join("users.gramrec").exists());
+}
+
+#[test]
+fn the_demo_page_never_replaces_a_page_of_the_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    fs::create_dir(&site).unwrap();
+    fs::write(site.join("index.html"), "<h1>my shop</h1>").unwrap();
+    let mut cmd = gramrec();
+    cmd.current_dir(dir.path()).args(["demo", "--out", "demo", "--web", "site"]);
+    let err = error_line(&mut cmd, 2);
+    assert!(err.contains("index.html exists and is not gramrec's demo page"), "{err}");
+    assert_eq!(fs::read_to_string(site.join("index.html")).unwrap(), "<h1>my shop</h1>");
+    assert!(!dir.path().join("demo").exists(), "nothing was written");
+}
+
+/// Runs `split` on `input` into `out` with `extra` flags; returns its stderr.
+fn split(input: &Path, out: &Path, extra: &[&str]) -> String {
+    let a = gramrec().arg("split").arg("--input").arg(input).arg("--out").arg(out).args(extra).assert().success();
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// The records the loader reads from `path` with `opts`, as sorted
+/// (user, item, value) triples.
+fn records(path: &Path, opts: &LoadOptions) -> Vec<(String, String, u32)> {
+    let x = load(path, opts).unwrap();
+    let mut v: Vec<_> = (0..x.len())
+        .map(|k| (x.users.id(x.user[k]).to_string(), x.items.id(x.item[k]).to_string(), x.value[k].to_bits()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// What `split` must do: the two parts, read as `train` reads them, share
+/// no (user, item) pair and together hold exactly the input's records.
+fn assert_split_exactly(input: &Path, out: &Path, ext: &str, opts: &LoadOptions) -> (usize, usize) {
+    let (train, test) =
+        (records(&out.join(format!("train{ext}")), opts), records(&out.join(format!("test{ext}")), opts));
+    let pairs: HashSet<(&str, &str)> = train.iter().map(|(u, i, _)| (u.as_str(), i.as_str())).collect();
+    assert!(test.iter().all(|(u, i, _)| !pairs.contains(&(u.as_str(), i.as_str()))), "a pair on both sides");
+    let mut both = [train.clone(), test.clone()].concat();
+    both.sort();
+    assert_eq!(both, records(input, opts), "train + test are not the records of the input");
+    (train.len(), test.len())
+}
+
+#[test]
+fn split_of_a_crlf_file_without_header_splits_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("BX-Book-Ratings.csv");
+    let mut text = String::new();
+    for k in 0..200 {
+        text.push_str(&format!("\"{}\";\"{:04}\";\"{}\"\r\n", k % 37, k * 7 % 101, k % 11));
+    }
+    fs::write(&input, &text).unwrap();
+    let out = dir.path().join("split");
+    let log = split(&input, &out, &[]);
+    let (train, test) = assert_split_exactly(&input, &out, ".csv", &LoadOptions::default());
+    assert_eq!((train, test), (160, 40));
+    assert!(log.contains("200 records: 160 to") && log.contains("40 to"), "{log}");
+    let written = fs::read_to_string(out.join("test.csv")).unwrap();
+    assert!(written.lines().count() == 40 && written.ends_with("\"\r\n"), "line ends are kept");
+    // A bad line's error names its own line.
+    fs::write(&input, format!("{text}\"x\";\"y\";\"bad\"\r\n")).unwrap();
+    let err = error_line(gramrec().arg("split").arg("--input").arg(&input).arg("--out").arg(dir.path().join("x")), 2);
+    assert!(err.contains("BX-Book-Ratings.csv:201:"), "{err}");
+}
+
+#[test]
+fn split_keeps_baskets_baskets_and_repeated_pairs_on_one_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("groceries.csv");
+    let mut text = String::new();
+    for b in 0..60 {
+        let items: Vec<String> = (0..(2 + b % 5)).map(|k| format!("item {}", (b * 3 + k * 5) % 23)).collect();
+        text.push_str(&items.join(","));
+        text.push_str(if b % 9 == 0 { ",item 1,item 1\n" } else { "\n" });
+        if b % 13 == 0 {
+            text.push('\n'); // a blank line: the next basket's line number counts it
+        }
+    }
+    fs::write(&input, &text).unwrap();
+    let opts = LoadOptions { format: Format::Baskets, ..Default::default() };
+    for mode in ["random", "per-user"] {
+        let out = dir.path().join(mode);
+        split(&input, &out, &["--format", "baskets", "--mode", mode]);
+        let (train, test) = assert_split_exactly(&input, &out, ".csv", &opts);
+        assert!(test > 30 && train > 2 * test, "{mode}: {train} / {test}");
+        // Line for line: a basket keeps its line (its ID) on both sides.
+        let lines = |name: &str| fs::read_to_string(out.join(name)).unwrap().lines().count();
+        assert_eq!((lines("train.csv"), lines("test.csv")), (text.lines().count(), text.lines().count()));
+    }
+}
+
+#[test]
+fn split_never_copies_a_skipped_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.csv");
+    let mut text = String::from("user,item,rating,timestamp\n");
+    for k in 0..300 {
+        if k % 25 == 0 {
+            text.push_str("oops,,not a number,\n");
+        }
+        text.push_str(&format!("u{},i{},{},{}\n", k % 20, k % 31, 1 + k % 5, 1_000 + k));
+    }
+    fs::write(&input, &text).unwrap();
+    let out = dir.path().join("split");
+    let log = split(&input, &out, &["--mode", "time", "--skip-invalid"]);
+    assert!(log.contains("the 12 skipped lines are in neither"), "{log}");
+    let opts = LoadOptions { skip_invalid: true, timestamps: true, ..Default::default() };
+    assert_split_exactly(&input, &out, ".csv", &opts);
+    for part in ["train.csv", "test.csv"] {
+        let written = fs::read_to_string(out.join(part)).unwrap();
+        assert!(!written.contains("oops"), "{part} holds a skipped line");
+        assert_eq!(written.matches("user,item").count(), 1, "{part}: one header");
+    }
+    // Each user's test records are its latest.
+    let (train, test) = (load(&out.join("train.csv"), &opts).unwrap(), load(&out.join("test.csv"), &opts).unwrap());
+    for u in 0..train.users.len() as u32 {
+        let id = train.users.id(u);
+        let latest_train =
+            (0..train.len()).filter(|&k| train.user[k] == u).map(|k| train.timestamp[k]).fold(0.0, f64::max);
+        let earliest_test = (0..test.len())
+            .filter(|&k| test.users.id(test.user[k]) == id)
+            .map(|k| test.timestamp[k])
+            .fold(f64::MAX, f64::min);
+        assert!(earliest_test >= latest_train, "{id}");
+    }
+}
+
+#[test]
+fn split_deals_random_files_into_disjoint_parts_that_add_up() {
+    // A property, over small random files of every text shape and flag set:
+    // the parts are disjoint by pair and add up to the input, as read.
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    for case in 0..24 {
+        let shape = case % 4;
+        let (name, format) = match shape {
+            0 => ("r.csv", Format::Auto),
+            1 => ("r.tsv", Format::Auto),
+            2 => ("r.jsonl", Format::Auto),
+            _ => ("b.csv", Format::Baskets),
+        };
+        let crlf = next(2) == 0;
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut text = String::new();
+        if shape == 0 {
+            text.push_str(&format!("user,item,rating{end}"));
+        }
+        let rows = 20 + next(60);
+        for _ in 0..rows {
+            let (u, i, r) = (next(8), next(12), 1 + next(5));
+            text.push_str(&match shape {
+                0 => format!("u{u},\"i,{i}\",{r}{end}"),
+                1 => format!("{u}\t{i}\t{r}{end}"),
+                2 => format!("{{\"user\": \"u{u}\", \"item\": \"i{i}\", \"rating\": {r}}}{end}"),
+                _ => {
+                    format!("{}{end}", (0..1 + next(4)).map(|_| format!("i{}", next(9))).collect::<Vec<_>>().join(","))
+                }
+            });
+            if next(10) == 0 {
+                text.push_str(end); // blank lines
+            }
+        }
+        let input = dir.path().join(format!("{case}-{name}"));
+        fs::write(&input, &text).unwrap();
+        let opts = LoadOptions { format, ..Default::default() };
+        for (mode, seed) in [("random", "1"), ("per-user", "2")] {
+            let out = dir.path().join(format!("{case}-{mode}"));
+            let mut args = vec!["--mode", mode, "--seed", seed, "--test-fraction", "0.3"];
+            if format == Format::Baskets {
+                args.extend(["--format", "baskets"]);
+            }
+            split(&input, &out, &args);
+            let ext = &name[1..];
+            assert_split_exactly(&input, &out, ext, &opts);
+        }
+    }
+}
+
+#[test]
+fn evaluate_says_which_rows_it_did_not_count_and_when_the_baseline_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train_file = d.join("train.csv");
+    let mut text = String::from("user,item\n");
+    for u in 0..40 {
+        for i in 0..8 {
+            text.push_str(&format!("u{u},i{}\n", (u * 3 + i * 7) % 30));
+        }
+    }
+    fs::write(&train_file, &text).unwrap();
+    let model = d.join("model");
+    common::train(&train_file, &model, &["--implicit"]);
+    // Test rows: one new, one the user had in training, one repeated, one unknown user.
+    let test = d.join("test.csv");
+    fs::write(&test, "user,item,rating\nu0,i29,1\nu0,i0,1\nu0,i29,1\nstranger,i1,1\nu1,i28,0\n").unwrap();
+    let out = gramrec().args(["evaluate", "--model"]).arg(&model).arg("--test").arg(&test).assert().success();
+    let report = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        report.contains(
+            "5 test interactions; not counted: 1 with a user the model does not know, 1 with an item the user had in \
+             training, 1 repeating a (user, item) pair, 1 with a value of 0 or less"
+        ),
+        "{report}"
+    );
+    let json = common::ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&model).arg("--test").arg(&test));
+    assert_eq!((json["seenInTraining"].as_u64(), json["repeated"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (json["notPositive"].as_u64(), json["unknownUser"].as_u64(), json["evaluated"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
+
+    // A model regularised to the global mean loses to each item's mean rating, and says so.
+    let ratings = d.join("ratings.csv");
+    let mut text = String::from("user,item,rating\n");
+    for u in 0..60 {
+        for i in 0..10 {
+            let item = (u * 7 + i * 3) % 40;
+            text.push_str(&format!("u{u},i{item},{}\n", 1 + item % 5));
+        }
+    }
+    fs::write(&ratings, &text).unwrap();
+    let (train, test) = (d.join("r-train.csv"), d.join("r-test.csv"));
+    common::split_lines(&ratings, &train, &test);
+    let flat = d.join("flat");
+    common::train(&train, &flat, &["--explicit", "--reg", "1000", "--no-biases"]);
+    let out = gramrec().args(["evaluate", "--model"]).arg(&flat).arg("--test").arg(&test).assert().success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("warning: the model's RMSE") && err.contains("item mean rating baseline"), "{err}");
+    let out =
+        gramrec().args(["evaluate", "--model"]).arg(&model).arg("--test").arg(d.join("test.csv")).assert().success();
+    assert!(!String::from_utf8_lossy(&out.get_output().stderr).contains("warning"));
+}
