@@ -709,7 +709,7 @@ pub struct SplitArgs {
     /// Interaction file to split.
     #[arg(long, short)]
     pub input: PathBuf,
-    /// Directory for train.EXT and test.EXT (EXT as the input's).
+    /// Directory for train.EXT and test.EXT (EXT as the input's): the records as train reads them, in the input's own layout (header in both, skipped lines in neither, baskets as baskets), every record of a (user, item) pair on one side; both are read back and checked before they appear.
     #[arg(long, short)]
     pub out: PathBuf,
     /// random: over all interactions; per-user: the same share of each user's; time: each user's latest.

@@ -348,3 +348,27 @@ fn evaluate_says_which_rows_it_did_not_count_and_when_the_baseline_wins() {
         gramrec().args(["evaluate", "--model"]).arg(&model).arg("--test").arg(d.join("test.csv")).assert().success();
     assert!(!String::from_utf8_lossy(&out.get_output().stderr).contains("warning"));
 }
+
+#[test]
+fn a_delimiter_the_lines_do_not_hold_is_never_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = dir.path().join("baskets.txt");
+    fs::write(&spaced, "3 milk bread eggs\n2 jam butter\n").unwrap();
+    let mut cmd = gramrec();
+    cmd.args(["train", "-q", "--format", "baskets", "--input"]).arg(&spaced).arg("--out").arg(dir.path().join("m"));
+    let err = error_line(&mut cmd, 2);
+    assert!(err.contains("no delimiter") && err.contains("--delimiter space"), "{err}");
+    assert!(!err.contains("(detected)"), "{err}");
+    let single = dir.path().join("single.txt");
+    fs::write(&single, "milk\nbread\nmilk\n").unwrap();
+    let out = gramrec()
+        .args(["train", "--factors", "2", "--iterations", "1", "--format", "baskets", "--input"])
+        .arg(&single)
+        .arg("--out")
+        .arg(dir.path().join("m2"))
+        .assert()
+        .success();
+    let log = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(log.contains("delimiter: none in the first lines (one field a line)"), "{log}");
+    assert!(!log.contains("(detected)"), "{log}");
+}

@@ -238,9 +238,19 @@ pub(super) fn choose(
         Some(d) => parse_delimiter(d)?,
         None => {
             let d = detect(name, &lines, kind);
-            // Said when the extension would not have told.
+            let occurs = lines.iter().any(|l| count_fields(l, &d) > 1);
+            if !occurs && kind == Candidates::Items && lines.iter().any(|l| l.trim_ascii().contains(&b' ')) {
+                return Err(gramrec_core::Error::Argument(format!(
+                    "{name}: no delimiter (comma, tab, ';', '|' or '::') in the first lines, but they hold spaces: \
+                     pass --delimiter space if spaces separate the items, or --delimiter ',' if each line is one item"
+                )));
+            }
+            // Said when the extension would not have told, and never a
+            // delimiter the lines do not hold.
             let expected = [(".csv", Delimiter::Byte(b',')), (".tsv", Delimiter::Byte(b'\t'))];
-            if !expected.iter().any(|(ext, e)| name.ends_with(ext) && *e == d) {
+            if !occurs {
+                sink.out.notes.push("delimiter: none in the first lines (one field a line)".into());
+            } else if !expected.iter().any(|(ext, e)| name.ends_with(ext) && *e == d) {
                 sink.out.notes.push(format!("delimiter: {} (detected)", d.describe()));
             }
             d
