@@ -11,9 +11,9 @@ use gramrec_core::params::{
     DEFAULT_ALPHA, DEFAULT_EPSILON, DEFAULT_FACTORS, DEFAULT_ITERATIONS, DEFAULT_REG_EXPONENT, DEFAULT_UNOBSERVED,
 };
 use gramrec_core::{named_enum, Confidence, Dtype, ModelKind, Named, RegScaling, Solver, SolverOptions};
-use gramrec_data::load::{Column, Encoding, Format, Header, RatingColumn};
+use gramrec_data::load::{Column, Encoding, Format, Header, RatingColumn, ValueMap};
 use gramrec_data::split::SplitMode;
-use gramrec_data::Duplicates;
+use gramrec_data::{Duplicates, NonPositive};
 use gramrec_eval::auto::Budget;
 use gramrec_eval::Metric;
 use gramrec_rules::Support;
@@ -144,6 +144,9 @@ pub struct InputArgs {
     /// Rating column: index, name, "auto" (rating/overall/count…, else the third if present) or "none" (every interaction counts 1).
     #[arg(long, default_value = "auto", value_parser = parsed::<RatingColumn>(), help_heading = "Input")]
     pub rating_col: RatingColumn,
+    /// Map the value column's values to weights, e.g. event types: --rating-col behaviour --value-map view=1,cart=3,buy=5. A value not in the map is a bad line (an error, or skipped and counted with --skip-invalid). Mapped weights train an implicit model unless --explicit.
+    #[arg(long, value_parser = parsed::<ValueMap>(), help_heading = "Input")]
+    pub value_map: Option<ValueMap>,
 }
 
 /// Items' names, links and images, stored in the model (items.gramrec) so
@@ -170,6 +173,9 @@ pub struct DataArgs {
     /// Repeated (user, item) pairs: sum, last, mean or error [default: sum for implicit models, last for explicit ones].
     #[arg(long, value_parser = named::<Duplicates>(), help_heading = "Data")]
     pub duplicates: Option<Duplicates>,
+    /// Implicit models: values of 0 or less (after repeated pairs are merged): interaction (0 is an interaction with the base confidence, as Book-Crossing's "read, not rated"; negative values — returns, cancellations — are dropped and counted), negative (a confident "no", as benfred/implicit; a 0 is then no interaction) or drop (both dropped and counted). Explicit models keep every rating.
+    #[arg(long, default_value = "interaction", value_parser = named::<NonPositive>(), help_heading = "Data")]
+    pub nonpositive: NonPositive,
     /// Drop users with fewer distinct items.
     #[arg(long, default_value_t = 1, help_heading = "Data")]
     pub min_user_count: usize,

@@ -85,6 +85,10 @@ pub struct TrainReport {
     pub duplicates_merged: usize,
     /// Interactions removed by the count filters.
     pub filtered_out: usize,
+    /// Implicit models: values of 0 counted as interactions (`--nonpositive interaction`).
+    pub zeros_as_interactions: usize,
+    /// Implicit models: values of 0 or less dropped (`--nonpositive`).
+    pub nonpositive_dropped: usize,
     /// Seconds to read the file.
     pub load_seconds: f64,
     /// Its speed in MB (10⁶ bytes) per second.

@@ -372,3 +372,182 @@ fn a_delimiter_the_lines_do_not_hold_is_never_reported() {
     assert!(log.contains("delimiter: none in the first lines (one field a line)"), "{log}");
     assert!(!log.contains("(detected)"), "{log}");
 }
+
+/// `train --json` on `input` with `extra` flags: (stderr, JSON report).
+fn train_json(input: &Path, out: &Path, extra: &[&str]) -> (String, serde_json::Value) {
+    let a = gramrec()
+        .args(["train", "--json", "--factors", "2", "--iterations", "1", "--device", "cpu", "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    (err, common::json(&a.get_output().stdout))
+}
+
+#[test]
+fn every_run_says_which_columns_it_took_and_refuses_an_id_as_a_rating() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A header-less 5-column event log: user, item, category, behaviour, timestamp.
+    let log = d.join("UserBehavior.csv");
+    let mut text = String::new();
+    for k in 0..400u64 {
+        let behaviour = ["pv", "cart", "fav", "buy"][(k % 4) as usize];
+        text.push_str(&format!(
+            "{},{},{},{behaviour},{}\n",
+            k % 37,
+            1000 + k * 7 % 113,
+            2_000_000 + k * 7919 % 500_009,
+            1_511_544_070 + k
+        ));
+    }
+    fs::write(&log, &text).unwrap();
+    let mut cmd = gramrec();
+    cmd.args(["train", "-q", "--input"]).arg(&log).arg("--out").arg(d.join("m"));
+    let err = error_line(&mut cmd, 2);
+    assert!(
+        err.contains("column 2, taken as the rating by position") && err.contains("not ratings or counts"),
+        "{err}"
+    );
+    assert!(err.contains("--rating-col"), "{err}");
+    assert!(!d.join("m").exists());
+    // Told, it trains, and says what it took.
+    let (log_text, json) = train_json(&log, &d.join("m"), &["--rating-col", "none"]);
+    assert!(
+        log_text
+            .contains("columns: user = column 0 (by position: no header), item = column 1 (by position: no header)"),
+        "{log_text}"
+    );
+    assert_eq!(json["interactions"].as_u64(), Some(400));
+
+    // A 4-column header-less file whose third column is no rating scale: refused.
+    let wide = d.join("wide.tsv");
+    fs::write(&wide, (0..50).map(|k| format!("u{}\ti{}\t{}\tx\n", k % 7, k % 11, k * 3)).collect::<String>()).unwrap();
+    let mut cmd = gramrec();
+    cmd.args(["train", "-q", "--input"]).arg(&wide).arg("--out").arg(d.join("w"));
+    let err = error_line(&mut cmd, 2);
+    assert!(err.contains("no header and 4 columns") && err.contains("not a rating scale"), "{err}");
+    // MovieLens' u.data (4 columns, a 1–5 scale) is taken, and the reason said.
+    let udata = d.join("u.data");
+    fs::write(
+        &udata,
+        (0..60).map(|k| format!("{}\t{}\t{}\t88125{k:04}\n", k % 9, k % 13, 1 + k % 5)).collect::<String>(),
+    )
+    .unwrap();
+    let (log_text, json) = train_json(&udata, &d.join("u"), &[]);
+    assert!(
+        log_text.contains("rating = column 2 (by position: no header; its values 1–5 look like a rating scale)"),
+        "{log_text}"
+    );
+    assert_eq!(json["params"]["kind"], "explicit");
+
+    // A weight column holding 1–4 is feedback strength, not stars.
+    let weights = d.join("events.csv");
+    let rows: String = (0..80).map(|k| format!("v{},p{},{}\n", k % 9, k % 17, 1 + k % 4)).collect();
+    fs::write(&weights, format!("visitorId,sku,weight\n{rows}")).unwrap();
+    let (log_text, json) = train_json(&weights, &d.join("wt"), &[]);
+    assert_eq!(json["params"]["kind"], "implicit", "{log_text}");
+    assert!(log_text.contains("the value column is named 'weight'"), "{log_text}");
+    assert!(log_text.contains("item = 'sku' (by position: no column name matched)"), "{log_text}");
+}
+
+#[test]
+fn zero_and_negative_feedback_follow_a_stated_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = d.join("invoices.csv");
+    let mut text = String::from("CustomerID,StockCode,Quantity\n");
+    for k in 0..300 {
+        let q = [1, 2, 0, 6, -1, 12][k % 6];
+        text.push_str(&format!("c{},s{},{q}\n", k % 23, k % 29));
+    }
+    fs::write(&input, &text).unwrap();
+    let flags = ["--user-col", "CustomerID", "--item-col", "StockCode"];
+    // Default: a 0 is an interaction, a return (negative) is dropped; both counted.
+    let (log, json) = train_json(&input, &d.join("a"), &flags);
+    assert_eq!(
+        (json["zerosAsInteractions"].as_u64(), json["nonpositiveDropped"].as_u64()),
+        (Some(50), Some(50)),
+        "{log}"
+    );
+    assert_eq!(json["interactions"].as_u64(), Some(250));
+    assert!(
+        log.contains("values of 0 or less: 50 zeros counted as interactions, 50 dropped (--nonpositive interaction)"),
+        "{log}"
+    );
+    // As implicit does: kept as a confident "no".
+    let (_, json) = train_json(&input, &d.join("b"), &[&flags[..], &["--nonpositive", "negative"]].concat());
+    assert_eq!((json["nonpositiveDropped"].as_u64(), json["interactions"].as_u64()), (Some(0), Some(300)));
+    let (_, json) = train_json(&input, &d.join("c"), &[&flags[..], &["--nonpositive", "drop"]].concat());
+    assert_eq!((json["nonpositiveDropped"].as_u64(), json["interactions"].as_u64()), (Some(100), Some(200)));
+    // Explicit ratings keep every value.
+    let (_, json) = train_json(&input, &d.join("e"), &[&flags[..], &["--explicit"]].concat());
+    assert_eq!((json["nonpositiveDropped"].as_u64(), json["interactions"].as_u64()), (Some(0), Some(300)));
+}
+
+#[test]
+fn event_types_map_to_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("events.csv");
+    let kinds = ["view", "cart", "view", "buy"];
+    let rows: String = (0..200).map(|k| format!("u{},i{},{},{}\n", k % 13, k % 29, kinds[k % 4], 1_000 + k)).collect();
+    fs::write(&log, format!("user,item,event,timestamp\n{rows}")).unwrap();
+    let flags = ["--rating-col", "event", "--value-map", "view=1,cart=3,buy=5"];
+    let (log_text, json) = train_json(&log, &d.join("m"), &flags);
+    assert_eq!(json["params"]["kind"], "implicit", "{log_text}");
+    assert!(log_text.contains("--value-map gives each event a weight"), "{log_text}");
+    assert_eq!(json["interactions"].as_u64(), Some(200));
+    // Another value is a bad line: an error naming it, or skipped and counted.
+    fs::write(&log, format!("user,item,event,timestamp\n{rows}u1,i1,wishlist,5\n")).unwrap();
+    let mut cmd = gramrec();
+    cmd.args(["train", "-q", "--input"]).arg(&log).arg("--out").arg(d.join("x")).args(flags);
+    let err = error_line(&mut cmd, 2);
+    assert!(err.contains("events.csv:202: value 'wishlist' is not in --value-map (view, cart, buy)"), "{err}");
+    let (log_text, _) = train_json(&log, &d.join("y"), &[&flags[..], &["--skip-invalid"]].concat());
+    assert!(log_text.contains("skipped 1 bad lines (1 value not in --value-map)"), "{log_text}");
+    // split reads with the map too, and writes the lines as they were.
+    let out = d.join("split");
+    split(&log, &out, &[&flags[..], &["--skip-invalid", "--mode", "time"]].concat());
+    let opts = LoadOptions {
+        rating: "event".parse().unwrap(),
+        value_map: Some("view=1,cart=3,buy=5".parse().unwrap()),
+        skip_invalid: true,
+        ..Default::default()
+    };
+    assert_split_exactly(&log, &out, ".csv", &opts);
+    assert!(fs::read_to_string(out.join("train.csv")).unwrap().contains(",cart,"));
+    // A malformed map is refused before anything is read.
+    for bad in ["view", "view=x", "view=1,view=2", "=1"] {
+        let mut cmd = gramrec();
+        cmd.args(["train", "-q", "--value-map", bad, "--input"]).arg(&log).arg("--out").arg(d.join("z"));
+        let err = error_line(&mut cmd, 2);
+        assert!(err.contains("--value-map"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn retraining_on_the_event_log_ignores_the_base_files_column_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = d.join("online_retail.csv");
+    let rows: String =
+        (0..120).map(|k| format!("{},{},Item {k},{}\n", 500 + k % 11, 8000 + k % 23, 1 + k % 3)).collect();
+    fs::write(&base, format!("InvoiceNo,StockCode,Description,Quantity\n{rows}")).unwrap();
+    // Lines as serve writes them (crates/gramrec-serve checks its lines hold these fields only).
+    let events = d.join("events.jsonl");
+    fs::write(
+        &events,
+        "{\"user\":\"500\",\"item\":\"9999\",\"weight\":2.0,\"time\":1700000000.5,\"received\":1700000001.0}\n\
+         {\"user\":\"777\",\"item\":\"8000\",\"weight\":1.0,\"received\":1700000002.0}\n",
+    )
+    .unwrap();
+    let flags = ["--user-col", "InvoiceNo", "--item-col", "StockCode", "--rating-col", "Quantity", "--input"];
+    let (log_text, json) = train_json(&base, &d.join("m"), &[&flags[..], &[events.to_str().unwrap()]].concat());
+    assert!(log_text.contains("events.jsonl: an event log: read by its own fields"), "{log_text}");
+    assert_eq!(json["read"].as_u64(), Some(122));
+    assert_eq!((json["users"].as_u64(), json["items"].as_u64()), (Some(12), Some(24)));
+}

@@ -26,7 +26,7 @@ use anyhow::Result;
 use gramrec_als::TrainConfig;
 use gramrec_core::text::escape_controls;
 use gramrec_core::{Confidence, FactorFile, ModelKind, ModelParams, Recommendation, RegScaling, ValueShape};
-use gramrec_data::load::{self, Interactions, ItemField, LoadOptions};
+use gramrec_data::load::{self, Format, Header, Interactions, ItemField, LoadOptions, RatingColumn};
 use gramrec_data::{DatasetOptions, DetailColumns, DetailTable, Duplicates};
 
 use crate::cli::{AlsArgs, Command, DataArgs, DetailArgs, InputArgs, TrainingArgs};
@@ -65,10 +65,25 @@ impl InputArgs {
             user: self.user_col.clone(),
             item: self.item_col.clone(),
             rating: self.rating_col.clone(),
+            value_map: self.value_map.clone(),
             timestamp: self.timestamp_col.clone(),
             skip_invalid: self.skip_invalid,
             ..Default::default()
         }
+    }
+
+    /// Whether any flag describes the file's columns or layout (and so
+    /// would not fit a file of another shape).
+    fn describes_columns(&self) -> bool {
+        self.format != Format::Auto
+            || self.delimiter.is_some()
+            || self.header != Header::Auto
+            || self.basket_col.is_some()
+            || self.user_col.is_some()
+            || self.item_col.is_some()
+            || self.rating_col != RatingColumn::Auto
+            || self.timestamp_col.is_some()
+            || self.value_map.is_some()
     }
 
     /// Reads an interaction file; returns it with the seconds it took. How
@@ -145,7 +160,25 @@ impl TrainingArgs {
         let (first, rest) = self.input.split_first().expect("clap requires --input");
         let (mut x, mut seconds) = self.input_args.load_with(first, opts.clone(), self.quiet)?;
         for path in rest {
-            let (more, s) = self.input_args.load_with(path, opts.clone(), self.quiet)?;
+            // An event log (serve's events.jsonl) describes itself: the
+            // first file's column flags would not find its fields.
+            let opts = if self.input_args.describes_columns() && load::is_event_log(path) {
+                if !self.quiet {
+                    crate::progress::stderr_line(&format!(
+                        "{}: an event log: read by its own fields (user, item, weight, time), not the column flags",
+                        path.display()
+                    ));
+                }
+                LoadOptions {
+                    encoding: opts.encoding,
+                    skip_invalid: opts.skip_invalid,
+                    timestamps: opts.timestamps,
+                    ..Default::default()
+                }
+            } else {
+                opts.clone()
+            };
+            let (more, s) = self.input_args.load_with(path, opts, self.quiet)?;
             x.append(more)?;
             seconds += s;
         }
@@ -207,6 +240,17 @@ impl AlsArgs {
         } else {
             let (kind, reason) = match (x.has_ratings, counts) {
                 (false, _) => (ModelKind::Implicit, "no rating column: every interaction counts 1".to_string()),
+                (true, _) if x.value_mapped => (
+                    ModelKind::Implicit,
+                    "--value-map gives each event a weight: strengths of feedback, not ratings (--explicit to treat them as ratings)".to_string(),
+                ),
+                (true, _) if x.strength_column().is_some() => (
+                    ModelKind::Implicit,
+                    format!(
+                        "the value column is named '{}': strengths of feedback, not ratings (--explicit to treat them as ratings)",
+                        x.strength_column().unwrap_or_default()
+                    ),
+                ),
                 (true, true) => (
                     ModelKind::Implicit,
                     "the values are heavy-tailed counts, not ratings (--explicit to treat them as ratings)".to_string(),
@@ -270,6 +314,7 @@ impl DataArgs {
     fn options(&self, kind: ModelKind) -> DatasetOptions {
         DatasetOptions {
             duplicates: self.duplicates.unwrap_or(Duplicates::default_for(kind)),
+            nonpositive: (kind == ModelKind::Implicit).then_some(self.nonpositive),
             min_user_count: self.min_user_count,
             min_item_count: self.min_item_count,
             k_core: self.k_core,

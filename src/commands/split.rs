@@ -1,7 +1,8 @@
 //! `gramrec split`.
 
 use anyhow::Result;
-use gramrec_data::split::{assign, repeated_records, write_split, SplitMode, SplitOptions};
+use gramrec_data::load::{is_parquet, Format};
+use gramrec_data::split::{assign, part_paths, repeated_records, write_split, SplitMode, SplitOptions};
 use gramrec_data::LoadOptions;
 
 use crate::cli::SplitArgs;
@@ -9,6 +10,8 @@ use crate::progress::stderr_line;
 
 pub fn run(a: SplitArgs) -> Result<()> {
     let opts = LoadOptions { record_lines: true, timestamps: a.mode == SplitMode::Time, ..a.input_args.options() };
+    let parquet = opts.format == Format::Parquet || (opts.format == Format::Auto && is_parquet(&a.input));
+    part_paths(&a.input, &a.out, parquet)?;
     let (x, _) = a.input_args.load_with(&a.input, opts.clone(), false)?;
     let test = assign(
         &x,

@@ -80,6 +80,12 @@ pub fn run(a: TrainArgs) -> Result<()> {
         s.duplicates_merged,
         s.filtered_out
     ));
+    if s.zeros_as_interactions + s.nonpositive_dropped > 0 {
+        log.log(format!(
+            "values of 0 or less: {} zeros counted as interactions, {} dropped (--nonpositive {})",
+            s.zeros_as_interactions, s.nonpositive_dropped, a.run.data.nonpositive
+        ));
+    }
     let threads =
         if config.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.threads };
     memory::check("training", memory::training_estimate(&data, &config.params, threads), crate::env::memory_limit()?)?;
@@ -184,6 +190,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
             skipped,
             duplicates_merged: s.duplicates_merged,
             filtered_out: s.filtered_out,
+            zeros_as_interactions: s.zeros_as_interactions,
+            nonpositive_dropped: s.nonpositive_dropped,
             load_seconds,
             load_mbps: mb / load_seconds.max(1e-9),
             device: model.device.clone(),

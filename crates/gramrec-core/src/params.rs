@@ -180,7 +180,10 @@ impl ValueShape {
         } else if self.counts {
             (Confidence::Linear, format!("the counts are not heavy-tailed (median {m}, 99th percentile {p})"))
         } else {
-            (Confidence::Linear, format!("the values are not whole numbers (median {m}, 99th percentile {p})"))
+            (
+                Confidence::Linear,
+                format!("the values are not all whole numbers of 0 or more (median {m}, 99th percentile {p})"),
+            )
         }
     }
 }
@@ -330,7 +333,7 @@ mod tests {
         let half_stars: Vec<f32> = (0..1000).map(|i| 0.5 + (i % 10) as f32 * 0.5).collect();
         let (curve, why) = ValueShape::of(&half_stars).unwrap().confidence();
         assert_eq!(curve, Confidence::Linear);
-        assert!(why.contains("not whole numbers"));
+        assert!(why.contains("not all whole numbers of 0 or more"));
         assert_eq!(ValueShape::of(&[1.0; 50]).unwrap().confidence().0, Confidence::Linear, "clicks");
         assert!(ValueShape::of(&[]).is_none());
     }

@@ -34,11 +34,36 @@ impl Duplicates {
     }
 }
 
+/// What an implicit model makes of a value of 0 or less (after repeated
+/// pairs are merged): feedback data uses both, and neither means "liked".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NonPositive {
+    /// 0 is an interaction with the base confidence (Book-Crossing's 0 is
+    /// "read, not rated"); a negative value (a return, a cancellation) is
+    /// dropped and counted.
+    #[default]
+    Interaction,
+    /// As benfred/implicit: a confident "no" (preference 0, confidence
+    /// 1 + α·|r|); a 0 is then the same as no interaction.
+    Negative,
+    /// Every value of 0 or less is dropped and counted.
+    Drop,
+}
+
+named_enum!(NonPositive, "--nonpositive" {
+    Interaction => "interaction",
+    Negative => "negative" | "no",
+    Drop => "drop",
+});
+
 /// How to turn interactions into a training set.
 #[derive(Debug, Clone, Copy)]
 pub struct DatasetOptions {
     /// Duplicate policy.
     pub duplicates: Duplicates,
+    /// Implicit models: values of 0 or less (`None`: kept as they are, as
+    /// explicit models' ratings are).
+    pub nonpositive: Option<NonPositive>,
     /// Drop users with fewer distinct items.
     pub min_user_count: usize,
     /// Drop items with fewer distinct users.
@@ -49,7 +74,7 @@ pub struct DatasetOptions {
 
 impl Default for DatasetOptions {
     fn default() -> Self {
-        Self { duplicates: Duplicates::Sum, min_user_count: 1, min_item_count: 1, k_core: false }
+        Self { duplicates: Duplicates::Sum, nonpositive: None, min_user_count: 1, min_item_count: 1, k_core: false }
     }
 }
 
@@ -62,6 +87,10 @@ pub struct DatasetStats {
     pub duplicates_merged: usize,
     /// Interactions removed by the count filters.
     pub filtered_out: usize,
+    /// Values of 0 counted as interactions ([`NonPositive::Interaction`]).
+    pub zeros_as_interactions: usize,
+    /// Values of 0 or less dropped ([`NonPositive`]).
+    pub nonpositive_dropped: usize,
 }
 
 /// The training matrices with their IDs.
@@ -87,6 +116,10 @@ impl Dataset {
         let read = x.len();
         let by_user = Csr::from_triples(x.users.len(), x.items.len(), &x.user, &x.item, &x.value);
         let (by_user, merged) = merge_duplicates(by_user, opts.duplicates, &x)?;
+        let (by_user, zeros, dropped) = match opts.nonpositive {
+            Some(policy) => nonpositive(by_user, policy),
+            None => (by_user, 0, 0),
+        };
         let (keep_user, keep_item) = filter(&by_user, opts);
 
         // Re-index what is kept, densely and in first-seen order.
@@ -138,7 +171,13 @@ impl Dataset {
             by_item: by_user.transpose(),
             by_user,
             has_ratings,
-            stats: DatasetStats { read, duplicates_merged: merged, filtered_out: read - merged - kept },
+            stats: DatasetStats {
+                read,
+                duplicates_merged: merged,
+                filtered_out: read - merged - dropped - kept,
+                zeros_as_interactions: zeros,
+                nonpositive_dropped: dropped,
+            },
         })
     }
 
@@ -171,6 +210,38 @@ impl Dataset {
         let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len().max(1) as f64;
         (min, max, mean)
     }
+}
+
+/// Applies a [`NonPositive`] policy to merged values: returns the matrix,
+/// the zeros made interactions and the values dropped. A zero made an
+/// interaction is stored as the smallest positive value, so that training
+/// sees a preference of 1 with the base confidence (1 + α·0).
+fn nonpositive(m: Csr, policy: NonPositive) -> (Csr, usize, usize) {
+    if policy == NonPositive::Negative || m.values.iter().all(|&v| v > 0.0) {
+        return (m, 0, 0);
+    }
+    let (mut row, mut col, mut val) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut zeros, mut dropped) = (0, 0);
+    for r in 0..m.rows() {
+        let (cols, vals) = m.row(r);
+        for (&c, &v) in cols.iter().zip(vals) {
+            let v = match (policy, v) {
+                (_, v) if v > 0.0 => v,
+                (NonPositive::Interaction, 0.0) => {
+                    zeros += 1;
+                    f32::MIN_POSITIVE
+                }
+                _ => {
+                    dropped += 1;
+                    continue;
+                }
+            };
+            row.push(r as u32);
+            col.push(c);
+            val.push(v);
+        }
+    }
+    (Csr::from_triples(m.rows(), m.cols, &row, &col, &val), zeros, dropped)
 }
 
 /// Sorts each row by column (stable, so file order survives among equals) and

@@ -16,6 +16,6 @@ pub mod split;
 pub mod synth;
 
 pub use csr::Csr;
-pub use dataset::{Dataset, DatasetOptions, Duplicates};
+pub use dataset::{Dataset, DatasetOptions, Duplicates, NonPositive};
 pub use details::{DetailColumns, DetailTable};
 pub use load::{Interactions, LoadOptions};

@@ -254,18 +254,10 @@ pub fn write_split(
     if input.as_os_str() == "-" {
         return Err(Error::Argument("split copies its input's lines, so it needs a file, not standard input".into()));
     }
+    let paths = part_paths(input, dir, x.layout.is_none())?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let test_count = test.iter().filter(|&&t| t).count();
-    let (train_path, test_path, inputs) = match &x.layout {
-        None => (dir.join("train.parquet"), dir.join("test.parquet"), load::parquet_files(input)?),
-        Some(_) => {
-            let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let ext = name.split_once('.').map(|(_, e)| format!(".{e}")).unwrap_or_default();
-            (dir.join(format!("train{ext}")), dir.join(format!("test{ext}")), vec![input.to_path_buf()])
-        }
-    };
-    gramrec_store::refuse_overwriting(&[train_path.clone(), test_path.clone()], &inputs)?;
-    let paths = [train_path.clone(), test_path.clone()];
+    let [train_path, test_path] = paths.clone();
     let check = |staged: &[Option<PathBuf>]| verify(x, test, staged, &paths, opts);
     match &x.layout {
         None => write_parquet_split(input, x, test, &paths, check)?,
@@ -295,6 +287,21 @@ pub fn write_split(
         }
     }
     Ok(SplitFiles { train: train_path, test: test_path, train_count: x.len() - test_count, test_count })
+}
+
+/// The two files a split of `input` into `dir` writes (`parquet`: the
+/// input is Parquet), refused when either is one of the input's files: a
+/// check to make before reading the input.
+pub fn part_paths(input: &Path, dir: &Path, parquet: bool) -> Result<[PathBuf; 2]> {
+    let (paths, inputs) = if parquet {
+        ([dir.join("train.parquet"), dir.join("test.parquet")], load::parquet_files(input)?)
+    } else {
+        let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let ext = name.split_once('.').map(|(_, e)| format!(".{e}")).unwrap_or_default();
+        ([dir.join(format!("train{ext}")), dir.join(format!("test{ext}"))], vec![input.to_path_buf()])
+    };
+    gramrec_store::refuse_overwriting(&paths, &inputs)?;
+    Ok(paths)
 }
 
 /// Reads the staged parts back and checks [`write_split`]'s promise.

@@ -213,6 +213,15 @@ mod tests {
     }
 
     #[test]
+    fn an_event_line_holds_only_the_fields_readers_know_an_event_log_by() {
+        let full = LoggedEvent { time: Some(3.0), ..event("u1", "a", 1.0) };
+        let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&full.line()).unwrap();
+        let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        assert!(keys.iter().all(|k| gramrec_core::format::EVENT_LOG_FIELDS.contains(k)), "{keys:?}");
+        assert_eq!(keys.len(), gramrec_core::format::EVENT_LOG_FIELDS.len());
+    }
+
+    #[test]
     fn a_torn_last_line_is_left_out_and_a_bad_line_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.jsonl");

@@ -34,6 +34,10 @@ pub use meta::{Metadata, TrainingFacts};
 pub use rules_file::{RULES_MAGIC, RULES_VERSION, TAG_ITEM_COUNTS, TAG_RULES};
 pub use seen::SeenItems;
 
+/// The fields of an event log's lines (`serve`'s `MODEL/events.jsonl`, one
+/// JSON object a line): what a reader needs no column flags for.
+pub const EVENT_LOG_FIELDS: [&str; 5] = ["user", "item", "weight", "time", "received"];
+
 /// The first eight bytes of every factor file.
 pub const MAGIC: [u8; 8] = *b"GRAMREC\0";
 /// The format version this crate writes and the newest it reads.

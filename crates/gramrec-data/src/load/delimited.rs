@@ -6,7 +6,8 @@
 use std::io::BufRead;
 
 use super::{
-    normalise, Column, Header, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES, TIMESTAMP_NAMES, USER_NAMES,
+    normalise, Column, ColumnChoice, Header, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES,
+    TIMESTAMP_NAMES, USER_NAMES,
 };
 use gramrec_core::Result;
 
@@ -108,6 +109,23 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
     Ok((Layout { user, item, rating, timestamp, fields, needed }, header))
 }
 
+/// Which columns a layout took, and how (`header`: the header's names).
+fn choices(opts: &LoadOptions, layout: &Layout, header: Option<&[&str]>) -> Vec<ColumnChoice> {
+    let name = |i: usize| header.and_then(|h| h.get(i).copied());
+    let mut chosen = vec![
+        ColumnChoice::new("user", layout.user.and_then(name), layout.user, opts.user.is_some(), USER_NAMES),
+        ColumnChoice::new("item", name(layout.item), Some(layout.item), opts.item.is_some(), ITEM_NAMES),
+    ];
+    if let Some(r) = layout.rating {
+        let flag = matches!(opts.rating, RatingColumn::Column(_));
+        chosen.push(ColumnChoice::new("rating", name(r), Some(r), flag, RATING_NAMES));
+    }
+    if let Some(t) = layout.timestamp {
+        chosen.push(ColumnChoice::new("timestamp", name(t), Some(t), opts.timestamp.is_some(), TIMESTAMP_NAMES));
+    }
+    chosen
+}
+
 /// Handles one record's fields: the first record decides the layout.
 struct Records<'s> {
     opts: &'s LoadOptions,
@@ -122,6 +140,10 @@ impl Records<'_> {
         }
         if self.layout.is_none() {
             let (layout, header) = resolve(sink, self.opts, fields, line)?;
+            if !self.opts.items_only {
+                sink.out.columns = choices(self.opts, &layout, header.then_some(fields));
+            }
+            sink.layout().columns = fields.len();
             sink.out.has_ratings = layout.rating.is_some();
             sink.out.item_fields_found = layout.fields.iter().map(Option::is_some).collect();
             self.layout = Some(layout);

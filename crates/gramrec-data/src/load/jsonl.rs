@@ -1,7 +1,8 @@
 //! JSON lines: one object per line, fields chosen by name. IDs may be
 //! strings or numbers; the rating must be a number.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
+use std::path::Path;
 
 use serde_json::{Map, Value};
 
@@ -158,6 +159,25 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
                 };
                 sink.out.has_ratings = rating.is_some();
                 sink.out.item_fields_found = details.iter().map(Option::is_some).collect();
+                if let Some(user) = &user {
+                    let field = |role, name: &Option<String>, flag: bool| {
+                        name.as_deref().map(|n| super::ColumnChoice {
+                            role,
+                            name: Some(n.to_string()),
+                            index: None,
+                            by: if flag { super::ChosenBy::Flag } else { super::ChosenBy::Name },
+                        })
+                    };
+                    sink.out.columns = [
+                        field("user", &Some(user.clone()), opts.user.is_some()),
+                        field("item", &Some(item.clone()), opts.item.is_some()),
+                        field("rating", &rating, matches!(opts.rating, RatingColumn::Column(_))),
+                        field("timestamp", &timestamp, opts.timestamp.is_some()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                }
                 fields = Some(Fields { user, item, rating, timestamp, details });
             }
             let f = fields.as_ref().expect("set above");
@@ -172,7 +192,13 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
             let value = match &f.rating {
                 None => 1.0,
                 Some(r) => {
-                    Some(number(sink, line, &obj, r, &RATING)? as f32).filter(|v| v.is_finite()).ok_or_else(|| {
+                    let v = match obj.get(r.as_str()) {
+                        Some(Value::Number(n)) if opts.value_map.is_some() => {
+                            sink.number_rating(line, n.as_f64().unwrap_or(f64::NAN))?
+                        }
+                        _ => number(sink, line, &obj, r, &RATING)? as f32,
+                    };
+                    Some(v).filter(|v| v.is_finite()).ok_or_else(|| {
                         sink.reject(line, RATING.bad, format!("field '{r}' is not a finite number (as 32-bit float)"))
                     })?
                 }
@@ -189,4 +215,24 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
         })();
         sink.tolerate(outcome)
     })
+}
+
+/// Whether `path` is an event log (`serve`'s `events.jsonl`): JSON lines
+/// whose first object has a user and an item and no field but those of
+/// [`gramrec_core::format::EVENT_LOG_FIELDS`]. Such a file describes itself,
+/// so the column flags of another input do not apply to it.
+pub fn is_event_log(path: &Path) -> bool {
+    let Ok(mut reader) = super::open(path) else { return false };
+    let mut line = Vec::new();
+    // The first non-blank line, read no further than 64 KiB.
+    while line.iter().all(u8::is_ascii_whitespace) {
+        line.clear();
+        match std::io::Read::by_ref(&mut reader).take(64 << 10).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+    let Ok(obj) = serde_json::from_slice::<Map<String, Value>>(&line) else { return false };
+    let known = gramrec_core::format::EVENT_LOG_FIELDS;
+    obj.contains_key("user") && obj.contains_key("item") && obj.keys().all(|k| known.contains(&k.as_str()))
 }

@@ -24,6 +24,7 @@ use gramrec_core::text::excerpt;
 use gramrec_core::{named_enum, Error, Result};
 
 pub use self::parquet::{is_parquet, parquet_files, write_parts};
+pub use jsonl::is_event_log;
 pub use stream::{decompress, Encoding, MAX_LINE_BYTES};
 
 use crate::index::IdIndex;
@@ -93,6 +94,46 @@ impl FromStr for RatingColumn {
     }
 }
 
+/// Values of the value column mapped to weights: event types to strengths
+/// (`--value-map view=1,cart=3,buy=5`). A value not in the map is a bad line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValueMap(Vec<(String, f32)>);
+
+impl ValueMap {
+    /// The weight of a value (trimmed), if mapped.
+    pub fn get(&self, value: &str) -> Option<f32> {
+        self.0.iter().find(|(k, _)| k == value).map(|&(_, w)| w)
+    }
+
+    /// The mapped values, for messages.
+    fn keys(&self) -> String {
+        self.0.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl FromStr for ValueMap {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = |why: String| Error::Argument(format!("--value-map '{}': {why}", excerpt(s, 60)));
+        let mut pairs: Vec<(String, f32)> = Vec::new();
+        for entry in s.split(',') {
+            let (k, w) = entry.split_once('=').ok_or_else(|| bad(format!("'{entry}' is not VALUE=WEIGHT")))?;
+            let k = k.trim();
+            let w: f32 = w
+                .trim()
+                .parse()
+                .ok()
+                .filter(|w: &f32| w.is_finite())
+                .ok_or_else(|| bad(format!("the weight of '{k}' is not a finite number")))?;
+            if k.is_empty() || pairs.iter().any(|(seen, _)| seen == k) {
+                return Err(bad(format!("'{k}' is empty or mapped twice")));
+            }
+            pairs.push((k.to_string(), w));
+        }
+        Ok(ValueMap(pairs))
+    }
+}
+
 /// Whether the first line is a header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Header {
@@ -152,6 +193,8 @@ pub struct LoadOptions {
     pub item: Option<Column>,
     /// Rating column.
     pub rating: RatingColumn,
+    /// The rating column's values mapped to weights (event types).
+    pub value_map: Option<ValueMap>,
     /// Read a timestamp per interaction (into [`Interactions::timestamp`]).
     pub timestamps: bool,
     /// Timestamp column; `None` finds it by name (timestamp, time, ts,
@@ -207,6 +250,199 @@ pub struct Interactions {
     /// How a text input was laid out, as read (`None` for Parquet): what
     /// `split` needs to write records back in the input's own format.
     pub layout: Option<TextLayout>,
+    /// The columns (or fields) the records came from, and how each was chosen.
+    pub columns: Vec<ColumnChoice>,
+    /// Whether the values are weights a [`ValueMap`] gave.
+    pub value_mapped: bool,
+}
+
+/// How a column was chosen: what the log says of it, and what decides
+/// whether a guess is safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChosenBy {
+    /// Named by a flag (`--rating-col`).
+    Flag,
+    /// Found by its header or field name (`userId`, `rating`).
+    Name,
+    /// Taken by its position (the first column is the user…).
+    Position,
+}
+
+/// A column the records came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnChoice {
+    /// `user`, `item`, `rating` or `timestamp`.
+    pub role: &'static str,
+    /// Its header or field name, when it has one.
+    pub name: Option<String>,
+    /// Its 0-based position, when known.
+    pub index: Option<usize>,
+    /// How it was chosen.
+    pub by: ChosenBy,
+}
+
+impl ColumnChoice {
+    /// What the log calls it: `'userId'` or `column 2`.
+    pub fn label(&self) -> String {
+        match (&self.name, self.index) {
+            (Some(n), _) => format!("'{n}'"),
+            (None, Some(i)) => format!("column {i}"),
+            (None, None) => "?".into(),
+        }
+    }
+
+    /// One choice, chosen by `flag` when given, else by `name` when it is
+    /// one of `known`, else by position.
+    pub(crate) fn new(
+        role: &'static str,
+        name: Option<&str>,
+        index: Option<usize>,
+        flag: bool,
+        known: &[&str],
+    ) -> Self {
+        let by = if flag {
+            ChosenBy::Flag
+        } else if name.is_some_and(|n| known.contains(&normalise(n.trim()).as_str())) {
+            ChosenBy::Name
+        } else {
+            ChosenBy::Position
+        };
+        ColumnChoice { role, name: name.map(|n| n.trim().to_string()), index, by }
+    }
+}
+
+/// Says which columns became user, item, rating and timestamp (a note), and
+/// refuses a rating column guessed wrongly: one holding many distinct large
+/// integers (IDs, not ratings or counts), or one taken by position in a
+/// header-less file of more than three columns whose values are not a
+/// rating scale. A column named by a flag is taken as given.
+pub(crate) fn check_columns(
+    path: &Path,
+    out: &mut Interactions,
+    columns_in_file: usize,
+    opts: &LoadOptions,
+) -> Result<()> {
+    if opts.value_map.is_some() && !opts.items_only {
+        if !out.has_ratings {
+            return Err(Error::Argument(format!(
+                "{}: --value-map maps the values of the value column, and there is none: name it with --rating-col",
+                path.display()
+            )));
+        }
+        out.value_mapped = true;
+        if let Some(r) = out.columns.iter_mut().find(|c| c.role == "rating") {
+            r.by = ChosenBy::Flag; // its values are the map's weights, checked by the map
+        }
+    }
+    if out.columns.is_empty() {
+        return Ok(());
+    }
+    let values = ValueSummary::of(&out.value);
+    let describe = |c: &ColumnChoice| {
+        let how = match c.by {
+            ChosenBy::Flag => "given".to_string(),
+            ChosenBy::Name => "by its name".to_string(),
+            ChosenBy::Position if c.role == "rating" => {
+                format!("by position: no header; its values {} look like a rating scale", values.range())
+            }
+            ChosenBy::Position if c.name.is_some() => "by position: no column name matched".to_string(),
+            ChosenBy::Position => "by position: no header".to_string(),
+        };
+        format!("{} = {} ({how})", c.role, c.label())
+    };
+    if let Some(r) = out.columns.iter().find(|c| c.role == "rating" && c.by != ChosenBy::Flag) {
+        let at = r.index.map_or_else(|| r.label(), |i| i.to_string());
+        let what = if r.name.is_some() { format!("the {} column", r.label()) } else { r.label() };
+        let fix = format!(
+            "name the value column with --rating-col (--rating-col {at} to keep this one), or pass --rating-col none \
+             (every interaction counts 1)"
+        );
+        if values.looks_like_ids() {
+            return Err(Error::input(
+                path,
+                None,
+                format!(
+                    "{what}, taken as the rating {}, holds {} distinct whole numbers from {}: IDs or codes, not \
+                     ratings or counts; {fix}",
+                    if r.by == ChosenBy::Name { "by its name" } else { "by position" },
+                    values.distinct_text(),
+                    values.range()
+                ),
+            ));
+        }
+        if r.by == ChosenBy::Position && columns_in_file > 3 && !values.rating_scale() {
+            return Err(Error::input(
+                path,
+                None,
+                format!(
+                    "the file has no header and {columns_in_file} columns, and {what}, taken as the rating by \
+                     position, holds {} distinct values from {}, not a rating scale; {fix}",
+                    values.distinct_text(),
+                    values.range()
+                ),
+            ));
+        }
+    }
+    let said: Vec<String> = out.columns.iter().map(describe).collect();
+    out.notes.push(format!("columns: {}", said.join(", ")));
+    Ok(())
+}
+
+/// What a value column holds, for judging a guess about it.
+#[derive(Debug, Clone, Copy)]
+struct ValueSummary {
+    /// Distinct values, counted up to [`ValueSummary::MAX_DISTINCT`].
+    distinct: usize,
+    min: f32,
+    max: f32,
+    /// Whether every value is a whole number.
+    whole: bool,
+    /// Share of values of magnitude 1,000 or more.
+    large: f64,
+}
+
+impl ValueSummary {
+    const MAX_DISTINCT: usize = 1000;
+
+    fn of(values: &[f32]) -> Self {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let (mut min, mut max, mut whole, mut large) = (f32::INFINITY, f32::NEG_INFINITY, true, 0usize);
+        for &v in values {
+            if seen.len() <= Self::MAX_DISTINCT {
+                seen.insert(v.to_bits());
+            }
+            min = min.min(v);
+            max = max.max(v);
+            whole &= v.fract() == 0.0;
+            large += usize::from(v.abs() >= 1000.0);
+        }
+        let large = large as f64 / values.len().max(1) as f64;
+        ValueSummary { distinct: seen.len(), min, max, whole, large }
+    }
+
+    /// Many distinct large whole numbers: identifiers (a category ID, a
+    /// timestamp), not ratings, nor counts (whose values are mostly small).
+    fn looks_like_ids(&self) -> bool {
+        self.whole && self.large >= 0.5 && self.distinct > 100
+    }
+
+    /// A few values in a small range, as every star or point scale has
+    /// (1–5, 0.5–5 in halves, 0–10).
+    fn rating_scale(&self) -> bool {
+        self.distinct <= 11 && self.min >= -10.0 && self.max <= 10.0
+    }
+
+    fn range(&self) -> String {
+        format!("{}–{}", self.min, self.max)
+    }
+
+    fn distinct_text(&self) -> String {
+        if self.distinct > Self::MAX_DISTINCT {
+            format!("more than {}", Self::MAX_DISTINCT)
+        } else {
+            self.distinct.to_string()
+        }
+    }
 }
 
 /// The layout of a text input as the loader read it.
@@ -228,6 +464,8 @@ pub struct TextLayout {
     pub spans: Vec<(u64, u64)>,
     /// Whether the text was UTF-16 (its lines cannot be copied byte-wise).
     pub utf16: bool,
+    /// Fields of the first line (the header, or the first record).
+    pub columns: usize,
 }
 
 impl Interactions {
@@ -239,6 +477,17 @@ impl Interactions {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.value.is_empty()
+    }
+
+    /// The name of the value column when that name, not a flag, chose it
+    /// and says it holds strengths of feedback (`count`, `plays`, `weight`,
+    /// `quantity`…), which are not ratings whatever their values.
+    pub fn strength_column(&self) -> Option<&str> {
+        self.columns
+            .iter()
+            .find(|c| c.role == "rating" && c.by == ChosenBy::Name)
+            .and_then(|c| c.name.as_deref())
+            .filter(|n| STRENGTH_NAMES.contains(&normalise(n).as_str()))
     }
 
     /// Adds another file's interactions after these (`train --input A
@@ -294,6 +543,9 @@ pub(crate) const TIMESTAMP_NAMES: &[&str] =
     &["timestamp", "time", "ts", "unixreviewtime", "datetime", "date", "eventtime", "createdat"];
 pub(crate) const RATING_NAMES: &[&str] =
     &["rating", "overall", "score", "stars", "count", "plays", "playcount", "weight", "value", "quantity"];
+/// Of [`RATING_NAMES`], those that name a strength of feedback (how many,
+/// how much), not a rating.
+const STRENGTH_NAMES: &[&str] = &["count", "plays", "playcount", "weight", "value", "quantity"];
 
 /// Lower-case and drop `_`, `-` and spaces, so `userId` = `user_id` = `User ID`.
 pub(crate) fn normalise(name: &str) -> String {
@@ -332,6 +584,15 @@ impl Sink<'_> {
                 Ok(())
             }
             other => other,
+        }
+    }
+
+    /// The rating of a number cell (JSON, Parquet): itself, or its weight
+    /// in the value map, looked up as the number's text (`3`, `0.5`).
+    pub(crate) fn number_rating(&self, line: u64, n: f64) -> Result<f32> {
+        match &self.opts.value_map {
+            Some(_) => self.rating(line, &n.to_string()),
+            None => Ok(n as f32),
         }
     }
 
@@ -454,6 +715,15 @@ impl Sink<'_> {
     #[inline]
     pub(crate) fn rating(&self, line: u64, text: &str) -> Result<f32> {
         let t = text.trim();
+        if let Some(map) = &self.opts.value_map {
+            return map.get(t).ok_or_else(|| {
+                self.reject(
+                    line,
+                    "value not in --value-map",
+                    format!("value '{}' is not in --value-map ({})", excerpt(t, 40), map.keys()),
+                )
+            });
+        }
         match t.parse::<f32>() {
             Ok(v) if v.is_finite() => Ok(v),
             Ok(_) => Err(self.reject(
@@ -521,6 +791,8 @@ pub fn load_reader(mut reader: Box<dyn BufRead>, path: &Path, bytes: u64, opts: 
     }
     sink.out.notes.splice(0..0, observed.notes.iter().cloned());
     no_records(&sink, "the file is empty or holds only a header")?;
+    let columns = sink.out.layout.as_ref().map_or(0, |l| l.columns);
+    check_columns(path, &mut sink.out, columns, opts)?;
     Ok(sink.out)
 }
 

@@ -226,6 +226,25 @@ struct Opened {
     projected: Vec<usize>,
 }
 
+/// Which columns a part's layout took, and how.
+fn choices(o: &Opened, opts: &LoadOptions) -> Vec<super::ColumnChoice> {
+    let schema = o.metadata.schema();
+    let name = |s: &Source| match s {
+        Source::Field(i) => schema.field(*i).name().clone(),
+        Source::Partition(k) => k.clone(),
+    };
+    let l = &o.layout;
+    [
+        (l.user.as_ref(), "user", opts.user.is_some(), USER_NAMES),
+        (Some(&l.item), "item", opts.item.is_some(), ITEM_NAMES),
+        (l.rating.as_ref(), "rating", matches!(opts.rating, RatingColumn::Column(_)), RATING_NAMES),
+        (l.timestamp.as_ref(), "timestamp", opts.timestamp.is_some(), TIMESTAMP_NAMES),
+    ]
+    .into_iter()
+    .filter_map(|(s, role, flag, known)| s.map(|s| super::ColumnChoice::new(role, Some(&name(s)), None, flag, known)))
+    .collect()
+}
+
 fn parquet_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::input(path, None, format!("not a readable Parquet file: {e}"))
 }
@@ -278,6 +297,10 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
         }
     }
     super::no_records(&sink, "the Parquet data has no rows")?;
+    if !opts.items_only {
+        sink.out.columns = choices(&opened[0], opts);
+    }
+    super::check_columns(root, &mut sink.out, 0, opts)?;
     Ok(sink.out)
 }
 
@@ -461,7 +484,9 @@ fn intern(sink: &mut Sink<'_>, o: &Opened, task: &Task, batch: &RecordBatch, fir
                 None => 1.0,
                 Some(r) => match cell(r, row).map_err(|m| reject("wrong field type", m))? {
                     Cell::Null => return Err(reject("empty rating", "empty rating".into())),
-                    Cell::Number(n) if (n as f32).is_finite() => n as f32,
+                    Cell::Number(n) if (n as f32).is_finite() => {
+                        sink.number_rating(line, n).map_err(|e| relocate(e, path, &at()))?
+                    }
                     Cell::Number(n) => {
                         return Err(reject("rating not finite", format!("rating {n} is not a finite number")))
                     }
