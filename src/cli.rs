@@ -138,9 +138,12 @@ pub struct InputArgs {
     /// Skip bad lines (counted by kind in a summary) instead of stopping at the first one.
     #[arg(long, help_heading = "Input")]
     pub skip_invalid: bool,
-    /// Timestamp column for `split --mode time`: index or name (default: timestamp/time/unixReviewTime…, else the fourth column).
+    /// Timestamp column for `split --mode time`: index or name (default: timestamp/time/unixReviewTime…; without a header, the fourth column, else the last, whose first value looks like a time).
     #[arg(long, value_parser = parsed::<Column>(), help_heading = "Input")]
     pub timestamp_col: Option<Column>,
+    /// How the timestamps are written, strftime style, read as UTC: e.g. '%d/%m/%Y %H:%M' or '%m/%d/%y' (default: numbers, and ISO 8601 dates with four-digit years; a date with a two-digit year needs this).
+    #[arg(long, value_name = "FORMAT", help_heading = "Input")]
+    pub time_format: Option<String>,
     /// Rating column: index, name, "auto" (rating/overall/count…, else the third if present) or "none" (every interaction counts 1).
     #[arg(long, default_value = "auto", value_parser = parsed::<RatingColumn>(), help_heading = "Input")]
     pub rating_col: RatingColumn,

@@ -551,3 +551,151 @@ fn retraining_on_the_event_log_ignores_the_base_files_column_flags() {
     assert_eq!(json["read"].as_u64(), Some(122));
     assert_eq!((json["users"].as_u64(), json["items"].as_u64()), (Some(12), Some(24)));
 }
+
+/// Writes `rows` (user, item, rating) as a Parquet file at `path`.
+fn write_parquet(path: &Path, rows: &[(String, String, f32)]) {
+    use arrow_array::{Float32Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let batch = RecordBatch::try_from_iter([
+        ("userId", Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0.as_str()))) as _),
+        ("itemId", Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1.as_str()))) as _),
+        ("rating", Arc::new(rows.iter().map(|r| r.2).collect::<Float32Array>()) as _),
+    ])
+    .unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// Each user's top 5 (item, score) after a one-thread CPU training on `input`.
+fn top5(input: &Path, out: &Path) -> std::collections::BTreeMap<String, Vec<(String, f64)>> {
+    gramrec()
+        .args(["train", "-q", "--factors", "6", "--iterations", "5", "--threads", "1", "--device", "cpu", "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+    let lists = out.join("top.jsonl");
+    gramrec()
+        .args(["recommend", "--all", "--k", "5", "--device", "cpu", "--model"])
+        .arg(out)
+        .arg("--out")
+        .arg(&lists)
+        .assert()
+        .success();
+    fs::read_to_string(&lists)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let items = v["items"].as_array().unwrap().iter();
+            let items = items.map(|r| (r["item"].as_str().unwrap().to_string(), r["score"].as_f64().unwrap()));
+            (v["user"].as_str().unwrap().to_string(), items.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_data_in_another_order_or_format_gives_the_same_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rows: Vec<(String, String, f32)> = (0..1500u32)
+        .map(|k| (format!("u{}", k * 7 % 97), format!("m{}", (k * 13 + k / 97) % 151), (1 + (k * 31) % 5) as f32))
+        .collect();
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    rows.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let csv = |rows: &[(String, String, f32)]| -> String {
+        let body: String = rows.iter().map(|(u, i, r)| format!("{u},{i},{r}\n")).collect();
+        format!("userId,itemId,rating\n{body}")
+    };
+    fs::write(d.join("sorted.csv"), csv(&rows)).unwrap();
+    // Another order: every 7th row from each offset (users and items first seen in another order).
+    let shuffled: Vec<_> = (0..7).flat_map(|o| rows.iter().skip(o).step_by(7).cloned()).collect();
+    fs::write(d.join("shuffled.csv"), csv(&shuffled)).unwrap();
+    write_parquet(&d.join("reversed.parquet"), &rows.iter().rev().cloned().collect::<Vec<_>>());
+    // A Spark output folder: two parts, the second half first.
+    fs::create_dir(d.join("spark")).unwrap();
+    let half = rows.len() / 2;
+    write_parquet(&d.join("spark/part-00000-a.snappy.parquet"), &shuffled[half..]);
+    write_parquet(&d.join("spark/part-00001-a.snappy.parquet"), &shuffled[..half]);
+
+    let reference = top5(&d.join("sorted.csv"), &d.join("m0"));
+    assert_eq!(reference.len(), 97);
+    for (k, input) in ["shuffled.csv", "reversed.parquet", "spark"].into_iter().enumerate() {
+        let other = top5(&d.join(input), &d.join(format!("m{}", k + 1)));
+        assert_eq!(other.keys().collect::<Vec<_>>(), reference.keys().collect::<Vec<_>>(), "{input}");
+        for (user, list) in &reference {
+            let items: Vec<&str> = list.iter().map(|(i, _)| i.as_str()).collect();
+            let theirs: Vec<&str> = other[user].iter().map(|(i, _)| i.as_str()).collect();
+            assert_eq!(items, theirs, "{input}: user {user}");
+            for ((_, a), (_, b)) in list.iter().zip(&other[user]) {
+                assert!((a - b).abs() <= 1e-4 * a.abs().max(1.0), "{input}: user {user}: {a} vs {b}");
+            }
+        }
+    }
+}
+
+#[test]
+fn times_are_read_as_written_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Header-less user, item, category, behaviour, timestamp: the time is the
+    // fifth column, not the behaviour in the fourth.
+    let log = d.join("UserBehavior.csv");
+    let kinds = ["pv", "cart", "pv", "buy"];
+    let rows: String = (0..120)
+        .map(|k| format!("{},{},{},{},{}\n", k % 9, 100 + k % 17, 4_000_000 + k, kinds[k % 4], 1_511_544_070 + k))
+        .collect();
+    fs::write(&log, &rows).unwrap();
+    let out = d.join("by-time");
+    let log_text = split(&log, &out, &["--mode", "time", "--rating-col", "3", "--value-map", "pv=1,cart=3,buy=5"]);
+    assert!(log_text.contains("timestamp = column 4"), "{log_text}");
+    let opts = LoadOptions {
+        rating: "3".parse().unwrap(),
+        value_map: Some("pv=1,cart=3,buy=5".parse().unwrap()),
+        timestamps: true,
+        ..Default::default()
+    };
+    assert_split_exactly(&log, &out, ".csv", &opts);
+
+    // Dates with two-digit years are refused without a format …
+    let retail = d.join("retail.csv");
+    let rows: String = (0..60)
+        .map(|k| format!("{},{},1,{:02}-09-11 08:{:02}\n", 500 + k % 7, 80 + k % 13, 1 + k % 28, k % 60))
+        .collect();
+    fs::write(&retail, format!("InvoiceNo,StockCode,Quantity,InvoiceDate\n{rows}")).unwrap();
+    let flags =
+        ["--user-col", "InvoiceNo", "--item-col", "StockCode", "--timestamp-col", "InvoiceDate", "--mode", "time"];
+    let mut cmd = gramrec();
+    cmd.arg("split").arg("--input").arg(&retail).arg("--out").arg(d.join("r1")).args(flags);
+    let err = error_line(&mut cmd, 2);
+    assert!(
+        err.contains("retail.csv:2: timestamp '01-09-11 08:00' has a two-digit year") && err.contains("--time-format"),
+        "{err}"
+    );
+    // … and read by the format given, each user's latest in test.
+    let out = d.join("r2");
+    split(&retail, &out, &[&flags[..], &["--time-format", "%d-%m-%y %H:%M"]].concat());
+    let opts = LoadOptions {
+        user: Some("InvoiceNo".parse().unwrap()),
+        item: Some("StockCode".parse().unwrap()),
+        timestamp: Some("InvoiceDate".parse().unwrap()),
+        time_format: Some("%d-%m-%y %H:%M".into()),
+        timestamps: true,
+        ..Default::default()
+    };
+    assert_split_exactly(&retail, &out, ".csv", &opts);
+    let test = load(&out.join("test.csv"), &opts).unwrap();
+    assert!(test.timestamp.iter().all(|&t| t > 1.3e9 && t < 1.4e9), "2011, not the year 1: {:?}", &test.timestamp[..3]);
+    let mut cmd = gramrec();
+    cmd.arg("split")
+        .arg("--input")
+        .arg(&retail)
+        .arg("--out")
+        .arg(d.join("r3"))
+        .args(flags)
+        .args(["--time-format", "%Y/%m/%d"]);
+    let err = error_line(&mut cmd, 2);
+    assert!(err.contains("does not match --time-format '%Y/%m/%d'"), "{err}");
+}

@@ -67,6 +67,7 @@ impl InputArgs {
             rating: self.rating_col.clone(),
             value_map: self.value_map.clone(),
             timestamp: self.timestamp_col.clone(),
+            time_format: self.time_format.clone(),
             skip_invalid: self.skip_invalid,
             ..Default::default()
         }
@@ -83,6 +84,7 @@ impl InputArgs {
             || self.item_col.is_some()
             || self.rating_col != RatingColumn::Auto
             || self.timestamp_col.is_some()
+            || self.time_format.is_some()
             || self.value_map.is_some()
     }
 

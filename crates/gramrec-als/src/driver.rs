@@ -18,6 +18,7 @@ use gramrec_data::Dataset;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
 
 use crate::backend::{self, Backend, CpuBackend, Loss, PhaseTimes, Problem};
 use crate::config::{Device, TrainConfig};
@@ -54,17 +55,31 @@ pub struct Trained {
     pub device: String,
 }
 
-/// Seeded random initial factors: N(0, 0.1²/f) per value, bias column 0.
-pub fn initial_factors(rows: usize, params: &ModelParams, rng: &mut ChaCha8Rng) -> Vec<f32> {
+/// Seeded initial factors, one row per ID: N(0, 0.1²/f) per value, bias
+/// column 0. Each row is drawn by a generator keyed by `seed` and the row's
+/// own ID, so the same data in another row order or file format (a Spark
+/// folder, a shuffled CSV) starts from the same factors and trains the same
+/// model, up to the order of floating-point sums.
+pub fn initial_factors(ids: &[String], params: &ModelParams, seed: u64) -> Vec<f32> {
     let (f, d) = (params.factors, params.dim());
     let normal = Normal::new(0.0f32, 0.1 / (f as f32).sqrt()).expect("valid normal");
-    let mut v = vec![0.0f32; rows * d];
-    for row in v.chunks_exact_mut(d) {
+    let mut v = vec![0.0f32; ids.len() * d];
+    v.par_chunks_exact_mut(d).zip(ids).for_each(|(row, id)| {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&seed.to_le_bytes());
+        key[8..16].copy_from_slice(&id_hash(id).to_le_bytes());
+        let mut rng = ChaCha8Rng::from_seed(key);
         for x in &mut row[..f] {
-            *x = normal.sample(rng);
+            *x = normal.sample(&mut rng);
         }
-    }
+    });
     v
+}
+
+/// FNV-1a of an ID: the same on every platform and in every version, as
+/// std's hashers are not promised to be.
+fn id_hash(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// μ for the model: the mean rating when the model has biases, else 0.
@@ -136,8 +151,7 @@ pub fn train_from(
     let (first, users, items) = match start {
         Some(s) => (s.iteration + 1, s.users, s.items),
         None => {
-            let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-            let items = initial_factors(data.items.len(), &params, &mut rng);
+            let items = initial_factors(&data.items, &params, config.seed);
             (1, vec![0.0f32; data.users.len() * params.dim()], items)
         }
     };

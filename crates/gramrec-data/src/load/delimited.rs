@@ -6,8 +6,8 @@
 use std::io::BufRead;
 
 use super::{
-    normalise, Column, ColumnChoice, Header, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES,
-    TIMESTAMP_NAMES, USER_NAMES,
+    looks_like_time, normalise, Column, ColumnChoice, Header, LoadOptions, RatingColumn, Sink, ITEM_NAMES,
+    RATING_NAMES, TIMESTAMP_NAMES, USER_NAMES,
 };
 use gramrec_core::Result;
 
@@ -30,6 +30,11 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
         let n = normalise(field);
         USER_NAMES.contains(&n.as_str()) || ITEM_NAMES.contains(&n.as_str())
     };
+    // What a value looks like: a number, or a key of the value map.
+    let is_value = |f: &str| match &opts.value_map {
+        Some(map) => map.get(f.trim()).is_some(),
+        None => f.trim().parse::<f32>().is_ok(),
+    };
     let header = match opts.header {
         Header::Yes => true,
         Header::No => false,
@@ -42,10 +47,8 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
                 || rating_by_name
                 || first.iter().take(2).any(|f| known(f))
                 || match &opts.rating {
-                    RatingColumn::Column(Column::Index(i)) => {
-                        first.get(*i).is_some_and(|f| f.trim().parse::<f32>().is_err())
-                    }
-                    RatingColumn::Auto => first.get(2).is_some_and(|f| f.trim().parse::<f32>().is_err()),
+                    RatingColumn::Column(Column::Index(i)) => first.get(*i).is_some_and(|f| !is_value(f)),
+                    RatingColumn::Auto => first.get(2).is_some_and(|f| !is_value(f)),
                     _ => false,
                 }
         }
@@ -94,7 +97,14 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
         let found = match &opts.timestamp {
             Some(c) => Some(find(&Some(c.clone()), TIMESTAMP_NAMES, 3, "timestamp")?),
             None if header => first.iter().position(|f| TIMESTAMP_NAMES.contains(&normalise(f.trim()).as_str())),
-            None => (first.len() > 3).then_some(3),
+            // No header: the fourth column by convention, else the last
+            // other column, but only one whose first value looks like a time.
+            None => std::iter::once(3).chain((0..first.len()).rev()).find(|&i| {
+                Some(i) != user
+                    && i != item
+                    && Some(i) != rating
+                    && first.get(i).is_some_and(|f| looks_like_time(f, opts.time_format.as_deref()))
+            }),
         };
         Some(found.ok_or_else(|| sink.err(line, "no timestamp column found: name it with --timestamp-col"))?)
     } else {

@@ -197,6 +197,9 @@ pub struct LoadOptions {
     pub value_map: Option<ValueMap>,
     /// Read a timestamp per interaction (into [`Interactions::timestamp`]).
     pub timestamps: bool,
+    /// How timestamp text is written (strftime, e.g. `%d/%m/%Y %H:%M`), read
+    /// as UTC; `None`: numbers and ISO 8601 dates with four-digit years.
+    pub time_format: Option<String>,
     /// Timestamp column; `None` finds it by name (timestamp, time, ts,
     /// unixReviewTime…) or, without a header, takes the fourth column.
     pub timestamp: Option<Column>,
@@ -596,21 +599,31 @@ impl Sink<'_> {
         }
     }
 
-    /// Parses a timestamp: a number, or an ISO 8601 date or date-time in UTC
-    /// (`2024-05-01`, `2024-05-01T12:30:00Z`), as seconds.
+    /// Parses a timestamp, as seconds: with a time format, by it (UTC);
+    /// else a number, or an ISO 8601 date or date-time in UTC with a
+    /// four-digit year (`2024-05-01`, `2024-05-01T12:30:00Z`). A date with a
+    /// two-digit year (`12-09-11`) is refused: which part is the year is a
+    /// guess.
     pub(crate) fn timestamp(&self, line: u64, text: &str) -> Result<f64> {
         let t = text.trim();
-        if let Ok(v) = t.parse::<f64>() {
-            if v.is_finite() {
-                return Ok(v);
-            }
-        }
-        parse_iso8601(t).ok_or_else(|| {
-            self.reject(
-                line,
-                "bad timestamp",
-                format!("timestamp '{}' is neither a number nor an ISO 8601 date", excerpt(t, 40)),
-            )
+        let parsed = match &self.opts.time_format {
+            Some(format) => parse_with_format(t, format),
+            None => t.parse::<f64>().ok().filter(|v| v.is_finite()).or_else(|| parse_iso8601(t)),
+        };
+        parsed.ok_or_else(|| {
+            let message = match &self.opts.time_format {
+                Some(format) => format!("timestamp '{}' does not match --time-format '{format}'", excerpt(t, 40)),
+                None if short_year_date(t) => format!(
+                    "timestamp '{}' has a two-digit year, and which part is the year is a guess: give the format \
+                     with --time-format (e.g. '%d-%m-%y')",
+                    excerpt(t, 40)
+                ),
+                None => format!(
+                    "timestamp '{}' is neither a number nor an ISO 8601 date (other layouts: --time-format)",
+                    excerpt(t, 40)
+                ),
+            };
+            self.reject(line, "bad timestamp", message)
         })
     }
 
@@ -806,6 +819,37 @@ pub(crate) fn no_records(sink: &Sink<'_>, why: &str) -> Result<()> {
     Ok(())
 }
 
+/// Seconds since 1970 of `text` read with a strftime `format` as UTC: a
+/// date and time, or a date alone (midnight).
+fn parse_with_format(text: &str, format: &str) -> Option<f64> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let at = NaiveDateTime::parse_from_str(text, format)
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(text, format).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))?;
+    let utc = at.and_utc();
+    Some(utc.timestamp() as f64 + f64::from(utc.timestamp_subsec_nanos()) * 1e-9)
+}
+
+/// Whether `text` looks like a date whose year has two digits: three
+/// groups of one or two digits (`12-09-11`, `1/2/99`).
+fn short_year_date(text: &str) -> bool {
+    let date = text.split([' ', 'T']).next().unwrap_or("");
+    let groups: Vec<&str> = date.split(['-', '/', '.']).collect();
+    groups.len() == 3 && groups.iter().all(|g| (1..=2).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether a field's text looks like a time: an ISO 8601 date, a number in
+/// the range of Unix times in seconds to microseconds (1973 on), or text
+/// that `format` reads. What a header-less file's timestamp column is
+/// found by.
+pub(crate) fn looks_like_time(text: &str, format: Option<&str>) -> bool {
+    let t = text.trim();
+    match format {
+        Some(f) => parse_with_format(t, f).is_some(),
+        None => parse_iso8601(t).is_some() || t.parse::<f64>().is_ok_and(|v| (1e8..1e17).contains(&v.abs())),
+    }
+}
+
 /// Seconds since 1970 of `YYYY-MM-DD` with an optional `THH:MM[:SS[.fff]]`
 /// (or a space for `T`) and an optional `Z`.
 fn parse_iso8601(t: &str) -> Option<f64> {
@@ -815,7 +859,8 @@ fn parse_iso8601(t: &str) -> Option<f64> {
         None => (t, None),
     };
     let mut d = date.splitn(3, '-');
-    let (y, m, day): (i64, i64, i64) = (d.next()?.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
+    let year = d.next().filter(|y| y.len() == 4)?;
+    let (y, m, day): (i64, i64, i64) = (year.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) || date.len() < 8 {
         return None;
     }
