@@ -141,6 +141,9 @@ pub struct InputArgs {
     /// Timestamp column for `split --mode time`: index or name (default: timestamp/time/unixReviewTime…; without a header, the fourth column, else the last, whose first value looks like a time).
     #[arg(long, value_parser = parsed::<Column>(), help_heading = "Input")]
     pub timestamp_col: Option<Column>,
+    /// A file of item aliases, two columns: alias, canonical ID (as Audioscrobbler's artist_alias.txt; delimiter detected). Every item ID it lists as an alias is replaced by its canonical ID as the data is read (one level).
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    pub item_alias: Option<PathBuf>,
     /// How the timestamps are written, strftime style, read as UTC: e.g. '%d/%m/%Y %H:%M' or '%m/%d/%y' (default: numbers, and ISO 8601 dates with four-digit years; a date with a two-digit year needs this).
     #[arg(long, value_name = "FORMAT", help_heading = "Input")]
     pub time_format: Option<String>,

@@ -699,3 +699,83 @@ fn times_are_read_as_written_or_refused() {
     let err = error_line(&mut cmd, 2);
     assert!(err.contains("does not match --time-format '%Y/%m/%d'"), "{err}");
 }
+
+#[test]
+fn item_aliases_are_replaced_by_their_canonical_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Audioscrobbler's shape: "user artist count", space-separated; aliases tab-separated.
+    let plays = d.join("user_artist_data.txt");
+    let rows: String = (0..300)
+        .map(|k| format!("{} {} {}\n", 1000 + k % 31, [1, 2, 3, 10, 11][k % 5] * 1000 + k % 7, 1 + k % 9))
+        .collect();
+    fs::write(&plays, rows).unwrap();
+    let aliases = d.join("artist_alias.txt");
+    let alias_rows: String = (0..7).map(|k| format!("{}\t{}\n", 10_000 + k, 1_000 + k)).collect();
+    fs::write(&aliases, format!("{alias_rows}\t1027859\n")).unwrap();
+    let alias = aliases.to_str().unwrap();
+    // A bad alias line is an error naming it, or skipped.
+    let mut cmd = gramrec();
+    cmd.args(["train", "-q", "--item-alias", alias, "--input"]).arg(&plays).arg("--out").arg(d.join("x"));
+    assert!(error_line(&mut cmd, 2).contains("artist_alias.txt:8: empty user ID"));
+    let (log, json) = train_json(&plays, &d.join("m"), &["--item-alias", alias, "--skip-invalid"]);
+    assert!(
+        log.contains("item aliases")
+            && log.contains("7 aliases read; 7 item IDs renamed to their canonical ID, in 60 records"),
+        "{log}"
+    );
+    let (_, plain) = train_json(&plays, &d.join("p"), &[]);
+    assert_eq!((plain["items"].as_u64(), json["items"].as_u64()), (Some(35), Some(28)));
+    let items = fs::read(d.join("m/items.gramrec")).unwrap();
+    let ids = gramrec_core::FactorFile::from_bytes(&items).unwrap().ids;
+    assert!(ids.iter().all(|id| !id.starts_with("100") || id.len() != 5), "no alias left: {ids:?}");
+}
+
+/// The README's command line that starts with `start`, as arguments (the
+/// comment after `#` left out).
+fn readme_command(start: &str) -> Vec<String> {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let line = readme.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("README has no '{start}'"));
+    let command = line.split(" #").next().unwrap();
+    command.split_whitespace().skip(1).map(str::to_string).collect()
+}
+
+#[test]
+fn the_readmes_real_world_examples_run_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Book-Crossing: a header, ';', quotes, CRLF, Windows-1252, 0 = "read, not rated".
+    let mut bx = b"\"User-ID\";\"ISBN\";\"Book-Rating\"\r\n".to_vec();
+    for k in 0..400u32 {
+        bx.extend(
+            format!("\"{}\";\"0{:08}X\";\"{}\"\r\n", k % 37, k * 7 % 59, [0, 0, 5, 8, 10][k as usize % 5]).bytes(),
+        );
+    }
+    bx.extend(b"\"99\";\"M\xfcller\";\"7\"\r\n");
+    fs::write(d.join("BX-Book-Ratings.csv"), bx).unwrap();
+    let a =
+        gramrec().current_dir(d).args(readme_command("gramrec train --input BX-Book-Ratings.csv")).assert().success();
+    let log = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(log.contains("delimiter: ';' (detected)") && log.contains("rating = 'Book-Rating' (by its name)"), "{log}");
+    assert!(log.contains("160 zeros counted as interactions"), "{log}");
+    // A retail invoice log: quoted descriptions with commas, returns as negative quantities.
+    let rows: String = (0..300)
+        .map(|k| {
+            format!(
+                "{},{}A,\"HEART HOLDER, RED\",{},12/1/2010 8:26,2.55,{},United Kingdom\n",
+                536_365 + k % 40,
+                85_000 + k % 23,
+                [1, 6, -1][k % 3],
+                17_850 + k % 9
+            )
+        })
+        .collect();
+    fs::write(
+        d.join("online_retail.csv"),
+        format!("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n{rows}"),
+    )
+    .unwrap();
+    let a = gramrec().current_dir(d).args(readme_command("gramrec train --input online_retail.csv")).assert().success();
+    let log = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(log.contains("40 users × 23 items"), "{log}");
+}

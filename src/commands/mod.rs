@@ -68,6 +68,7 @@ impl InputArgs {
             value_map: self.value_map.clone(),
             timestamp: self.timestamp_col.clone(),
             time_format: self.time_format.clone(),
+            item_alias: self.item_alias.clone(),
             skip_invalid: self.skip_invalid,
             ..Default::default()
         }
@@ -175,6 +176,7 @@ impl TrainingArgs {
                     encoding: opts.encoding,
                     skip_invalid: opts.skip_invalid,
                     timestamps: opts.timestamps,
+                    item_alias: opts.item_alias.clone(),
                     ..Default::default()
                 }
             } else {

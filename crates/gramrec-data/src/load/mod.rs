@@ -15,9 +15,7 @@ mod parquet;
 pub mod stream;
 
 use std::io::BufRead;
-use std::path::Path;
-#[cfg(test)]
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use gramrec_core::text::excerpt;
@@ -197,6 +195,10 @@ pub struct LoadOptions {
     pub value_map: Option<ValueMap>,
     /// Read a timestamp per interaction (into [`Interactions::timestamp`]).
     pub timestamps: bool,
+    /// A file of item aliases (two columns: alias, canonical ID, as
+    /// Audioscrobbler's `artist_alias.txt`): every alias read is replaced by
+    /// its canonical ID (one level, as Spark's tutorials apply it).
+    pub item_alias: Option<PathBuf>,
     /// How timestamp text is written (strftime, e.g. `%d/%m/%Y %H:%M`), read
     /// as UTC; `None`: numbers and ISO 8601 dates with four-digit years.
     pub time_format: Option<String>,
@@ -544,8 +546,19 @@ pub(crate) const ITEM_NAMES: &[&str] =
     &["item", "itemid", "movieid", "asin", "productid", "trackid", "artistid", "songid", "iid", "artist", "track"];
 pub(crate) const TIMESTAMP_NAMES: &[&str] =
     &["timestamp", "time", "ts", "unixreviewtime", "datetime", "date", "eventtime", "createdat"];
-pub(crate) const RATING_NAMES: &[&str] =
-    &["rating", "overall", "score", "stars", "count", "plays", "playcount", "weight", "value", "quantity"];
+pub(crate) const RATING_NAMES: &[&str] = &[
+    "rating",
+    "bookrating",
+    "overall",
+    "score",
+    "stars",
+    "count",
+    "plays",
+    "playcount",
+    "weight",
+    "value",
+    "quantity",
+];
 /// Of [`RATING_NAMES`], those that name a strength of feedback (how many,
 /// how much), not a rating.
 const STRENGTH_NAMES: &[&str] = &["count", "plays", "playcount", "weight", "value", "quantity"];
@@ -806,7 +819,60 @@ pub fn load_reader(mut reader: Box<dyn BufRead>, path: &Path, bytes: u64, opts: 
     no_records(&sink, "the file is empty or holds only a header")?;
     let columns = sink.out.layout.as_ref().map_or(0, |l| l.columns);
     check_columns(path, &mut sink.out, columns, opts)?;
+    apply_aliases(&mut sink.out, opts)?;
     Ok(sink.out)
+}
+
+/// Replaces every item ID that `opts.item_alias` names as an alias by its
+/// canonical ID, merging their item details; says how many it renamed.
+pub(crate) fn apply_aliases(out: &mut Interactions, opts: &LoadOptions) -> Result<()> {
+    let Some(path) = &opts.item_alias else { return Ok(()) };
+    let table = load(
+        path,
+        &LoadOptions {
+            encoding: opts.encoding,
+            skip_invalid: opts.skip_invalid,
+            user: Some(Column::Index(0)),
+            item: Some(Column::Index(1)),
+            rating: RatingColumn::Absent,
+            ..Default::default()
+        },
+    )?;
+    let mut canonical = rustc_hash::FxHashMap::default();
+    for k in 0..table.len() {
+        canonical.entry(table.users.id(table.user[k])).or_insert(table.items.id(table.item[k]));
+    }
+    let old = std::mem::take(&mut out.items);
+    let mut renamed_items = 0;
+    let map: Vec<u32> = (0..old.len() as u32)
+        .map(|i| {
+            let id = old.id(i);
+            let to = canonical.get(id).copied().unwrap_or(id);
+            renamed_items += usize::from(to != id);
+            out.items.intern(to).expect("no more IDs than before")
+        })
+        .collect();
+    let mut renamed = 0;
+    for i in &mut out.item {
+        renamed += usize::from(old.id(*i) != out.items.id(map[*i as usize]));
+        *i = map[*i as usize];
+    }
+    for column in &mut out.item_fields {
+        let mut merged = vec![String::new(); out.items.len()];
+        for (i, value) in std::mem::take(column).into_iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+            let to = &mut merged[map[i] as usize];
+            if to.is_empty() {
+                *to = value;
+            }
+        }
+        *column = merged;
+    }
+    out.notes.push(format!(
+        "item aliases ({}): {} aliases read; {renamed_items} item IDs renamed to their canonical ID, in {renamed} records",
+        path.display(),
+        canonical.len()
+    ));
+    Ok(())
 }
 
 /// The error for an input without a single record.

@@ -301,6 +301,7 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
         sink.out.columns = choices(&opened[0], opts);
     }
     super::check_columns(root, &mut sink.out, 0, opts)?;
+    super::apply_aliases(&mut sink.out, opts)?;
     Ok(sink.out)
 }
 
