@@ -668,6 +668,7 @@ fn bad_start_up_options_are_one_line_errors_with_exit_2() {
         (vec!["--cors".into(), "bad\norigin".into()], "--cors: 'bad\\u{a}origin' is not an origin"),
         (vec!["--batch".into(), "0".into()], "--batch must be at least 1"),
         (vec!["--batch-wait-us".into(), "5000".into()], "at most 1000"),
+        (vec!["--threads".into(), "100000".into()], "--threads must be between 0 (one per core) and 1024, not 100000"),
         (vec!["--admin-token".into(), "short".into()], "at least 16 characters"),
     ];
     for (args, message) in cases {

@@ -794,3 +794,28 @@ fn the_readmes_real_world_examples_run_as_written() {
     let log = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(log.contains("40 users × 23 items"), "{log}");
 }
+
+#[cfg(unix)]
+#[test]
+fn links_in_a_parquet_folder_never_read_a_file_twice_or_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let folder = d.join("export");
+    fs::create_dir_all(folder.join("day=1")).unwrap();
+    let rows: Vec<(String, String, f32)> = (0..50).map(|k| (format!("u{}", k % 7), format!("i{k}"), 1.0)).collect();
+    write_parquet(&folder.join("day=1/part-0.parquet"), &rows);
+    // A link to the folder itself, a link to its parent, and a second name for the part.
+    std::os::unix::fs::symlink(&folder, folder.join("day=1/again")).unwrap();
+    std::os::unix::fs::symlink(d, folder.join("up")).unwrap();
+    std::os::unix::fs::symlink(folder.join("day=1/part-0.parquet"), folder.join("copy.parquet")).unwrap();
+    let mut cmd = gramrec();
+    cmd.args(["train", "--json", "-q", "--factors", "2", "--iterations", "1", "--input"])
+        .arg(&folder)
+        .arg("--out")
+        .arg(d.join("m"));
+    let json = common::ok_json(cmd.timeout(std::time::Duration::from_secs(60)));
+    assert_eq!(json["read"].as_u64(), Some(50), "each row read once");
+    // Read along its own path, the part keeps its partition column.
+    let x = load(&folder, &LoadOptions { user: Some("day".parse().unwrap()), ..Default::default() }).unwrap();
+    assert_eq!((x.len(), x.users.len(), x.users.id(0)), (50, 1, "1"));
+}

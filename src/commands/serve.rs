@@ -15,6 +15,14 @@ pub fn run(a: ServeArgs) -> Result<()> {
     if a.batch == 0 {
         return Err(Error::Argument("--batch must be at least 1 (1 scores each request alone)".into()).into());
     }
+    if a.threads > gramrec_als::MAX_THREADS {
+        return Err(Error::Argument(format!(
+            "--threads must be between 0 (one per core) and {}, not {}",
+            gramrec_als::MAX_THREADS,
+            a.threads
+        ))
+        .into());
+    }
     if a.batch_wait_us > 1000 {
         return Err(Error::Argument(format!("--batch-wait-us is at most 1000, not {}", a.batch_wait_us)).into());
     }

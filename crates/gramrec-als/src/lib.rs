@@ -19,5 +19,5 @@ pub mod driver;
 pub mod memory;
 pub mod output;
 
-pub use config::{Device, Fault, GpuOptions, GpuStorage, TrainConfig, MAX_FACTORS};
+pub use config::{Device, Fault, GpuOptions, GpuStorage, TrainConfig, MAX_FACTORS, MAX_THREADS};
 pub use driver::{train, train_from, IterationReport, Start, Trained};

@@ -251,9 +251,6 @@ pub fn write_split(
     opts: &LoadOptions,
 ) -> Result<SplitFiles> {
     assert_eq!(x.line.len(), x.len(), "interactions were loaded without line numbers");
-    if input.as_os_str() == "-" {
-        return Err(Error::Argument("split copies its input's lines, so it needs a file, not standard input".into()));
-    }
     let paths = part_paths(input, dir, x.layout.is_none())?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let test_count = test.iter().filter(|&&t| t).count();
@@ -290,9 +287,12 @@ pub fn write_split(
 }
 
 /// The two files a split of `input` into `dir` writes (`parquet`: the
-/// input is Parquet), refused when either is one of the input's files: a
-/// check to make before reading the input.
+/// input is Parquet), refused when either is one of the input's files or
+/// the input is standard input: a check to make before reading the input.
 pub fn part_paths(input: &Path, dir: &Path, parquet: bool) -> Result<[PathBuf; 2]> {
+    if input.as_os_str() == "-" {
+        return Err(Error::Argument("split copies its input's lines, so it needs a file, not standard input".into()));
+    }
     let (paths, inputs) = if parquet {
         ([dir.join("train.parquet"), dir.join("test.parquet")], load::parquet_files(input)?)
     } else {

@@ -98,15 +98,33 @@ fn string_indexer(dir: &Path) -> Result<IdMap> {
                 Some(c) => ("labelsArray", c.clone()),
                 None => ("labels", column(&batch, "labels", &part)?.clone()),
             };
-            let mut list = col.as_list_opt::<i32>().ok_or_else(|| wrong(&part, name, &col))?.value(0);
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            let mut list = first_entry(&col, &part, name)?;
             if name == "labelsArray" {
-                list = list.as_list_opt::<i32>().ok_or_else(|| wrong(&part, name, &col))?.value(0);
+                list = first_entry(&list, &part, name)?;
             }
             let strings = list.as_string_opt::<i32>().ok_or_else(|| wrong(&part, name, &col))?;
-            labels.extend(strings.iter().map(|s| s.unwrap_or_default().to_string()));
+            for s in strings.iter() {
+                let label = s.filter(|s| !s.is_empty()).ok_or_else(|| {
+                    Error::input(&part, None, format!("label {} in '{name}' is null or empty", labels.len()))
+                })?;
+                labels.push(label.to_string());
+            }
         }
     }
     Ok(labels.into_iter().enumerate().map(|(n, l)| (n as i64, l)).collect())
+}
+
+/// The first entry of a list column: what a StringIndexerModel's labels
+/// (or its first input column's) are; an empty or null list is refused.
+fn first_entry(col: &ArrayRef, part: &Path, name: &str) -> Result<ArrayRef> {
+    let list = col.as_list_opt::<i32>().ok_or_else(|| wrong(part, name, col))?;
+    if list.is_empty() || list.is_null(0) {
+        return Err(Error::input(part, None, format!("column '{name}' is empty or null: the model holds no labels")));
+    }
+    Ok(list.value(0))
 }
 
 fn wrong(part: &Path, name: &str, col: &ArrayRef) -> Error {
@@ -177,6 +195,46 @@ pub fn resolve(keys: &[i64], map: Option<&IdMap>, what: &str, source: &Path) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A StringIndexerModel folder whose one `labelsArray` row is `row`:
+    /// null (`None`), `[]` (`Some(None)`) or `[labels]`.
+    fn indexer(dir: &Path, name: &str, row: Option<Option<Vec<Option<&str>>>>) -> std::path::PathBuf {
+        use arrow_array::builder::{ListBuilder, StringBuilder};
+        let model = dir.join(name);
+        let meta = r#"{"class":"org.apache.spark.ml.feature.StringIndexerModel","paramMap":{}}"#;
+        parquet_io::write_text_folder(&model.join("metadata"), meta).unwrap();
+        let mut outer = ListBuilder::new(ListBuilder::new(StringBuilder::new()));
+        match row {
+            None => outer.append(false),
+            Some(None) => outer.append(true),
+            Some(Some(labels)) => {
+                for l in labels {
+                    outer.values().values().append_option(l);
+                }
+                outer.values().append(true);
+                outer.append(true);
+            }
+        }
+        let col: ArrayRef = std::sync::Arc::new(outer.finish());
+        let batch = RecordBatch::try_from_iter([("labelsArray", col)]).unwrap();
+        parquet_io::write_folder(&model.join("data"), std::iter::once(Ok(batch))).unwrap();
+        model
+    }
+
+    #[test]
+    fn a_string_indexer_without_labels_is_refused_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = indexer(dir.path(), "good", Some(Some(vec![Some("b"), Some("a")])));
+        assert_eq!(read(&good).unwrap().get(&1).map(String::as_str), Some("a"));
+        for (name, row, message) in [
+            ("null", None, "column 'labelsArray' is empty or null"),
+            ("empty", Some(None), "column 'labelsArray' is empty or null"),
+            ("null-label", Some(Some(vec![Some("a"), None])), "label 1 in 'labelsArray' is null or empty"),
+        ] {
+            let e = read(&indexer(dir.path(), name, row)).unwrap_err().to_string();
+            assert!(e.contains(message), "{name}: {e}");
+        }
+    }
 
     #[test]
     fn text_lists_map_lines_to_indices_and_refuse_line_breaks() {

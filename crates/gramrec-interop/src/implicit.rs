@@ -37,6 +37,9 @@ pub fn id_paths(path: &Path) -> (PathBuf, PathBuf) {
     (beside("user"), beside("item"))
 }
 
+/// How many times its compressed size an archive entry may declare.
+const MAX_EXPANSION: u64 = 100;
+
 /// Reads an implicit `.npz` model; ID lists override the files beside it.
 pub fn read(path: &Path, user_ids: Option<IdMap>, item_ids: Option<IdMap>) -> Result<(DenseModel, TrainingFacts)> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -49,8 +52,27 @@ pub fn read(path: &Path, user_ids: Option<IdMap>, item_ids: Option<IdMap>) -> Re
             Err(zip::result::ZipError::FileNotFound) => return Ok(None),
             Err(e) => return Err(bad(format!("{name}.npy: {e}"))),
         };
-        let mut bytes = Vec::with_capacity(entry.size().min(1 << 30) as usize);
-        entry.read_to_end(&mut bytes).map_err(|e| bad(format!("{name}.npy: {e}")))?;
+        // A declared size far beyond the compressed one is a zip bomb (real
+        // factors deflate to no less than half); what is read is bounded by
+        // the declared size, and must match it.
+        let (size, packed) = (entry.size(), entry.compressed_size());
+        if size > packed.saturating_mul(MAX_EXPANSION).saturating_add(1 << 20) {
+            return Err(bad(format!(
+                "{name}.npy declares {size} bytes from {packed} compressed, more than {MAX_EXPANSION} times as many: \
+                 a damaged or hostile archive"
+            )));
+        }
+        let mut bytes = Vec::with_capacity(size.min(1 << 30) as usize);
+        (&mut entry)
+            .take(size.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(format!("{name}.npy: {e}")))?;
+        if bytes.len() as u64 != size {
+            return Err(bad(format!(
+                "{name}.npy holds {} bytes, not the {size} its archive entry declares",
+                bytes.len()
+            )));
+        }
         npy::decode(&bytes, &format!("{}: {name}.npy", path.display())).map(Some)
     };
     let mut matrix = |name: &str| -> Result<(usize, usize, Vec<f32>)> {
@@ -135,4 +157,25 @@ pub fn write(path: &Path, model: &DenseModel) -> Result<(PathBuf, PathBuf)> {
     ids::write_lines(&item_file, &model.item_ids)?;
     gramrec_store::write_atomic(path, |w| w.write_all(&bytes))?;
     Ok((user_file, item_file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_that_expands_far_beyond_its_size_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.npz");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("user_factors.npy", options).unwrap();
+        let zeros = npy::encode_f32(5_000_000, 1, &vec![0.0; 5_000_000]);
+        zip.write_all(&zeros).unwrap();
+        zip.finish().unwrap();
+        let packed = std::fs::metadata(&path).unwrap().len();
+        assert!(packed < 200_000, "20 MB of zeros deflate to {packed} bytes");
+        let e = read(&path, None, None).unwrap_err().to_string();
+        assert!(e.contains("user_factors.npy declares 20000128 bytes") && e.contains("hostile"), "{e}");
+    }
 }

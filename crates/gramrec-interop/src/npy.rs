@@ -158,6 +158,9 @@ pub fn decode(bytes: &[u8], name: &str) -> Result<Array> {
     let data = &bytes[start + len..];
     let need = |width: usize| -> Result<&[u8]> {
         let n = count.checked_mul(width).ok_or_else(|| bad("shape overflows"))?;
+        if data.len() > n {
+            return Err(bad(&format!("{} bytes after the array's {n}: not one .npy array", data.len() - n)));
+        }
         data.get(..n).ok_or_else(|| bad(&format!("truncated: {} values need {n} bytes, {} present", count, data.len())))
     };
     let chunks = |width: usize| -> Result<std::slice::ChunksExact<'_, u8>> { Ok(need(width)?.chunks_exact(width)) };
@@ -169,7 +172,8 @@ pub fn decode(bytes: &[u8], name: &str) -> Result<Array> {
         "|b1" => Values::Bool(need(1)?.iter().map(|&b| b != 0).collect()),
         d if d.starts_with("<U") => {
             let chars: usize = d[2..].parse().map_err(|_| bad(&format!("bad string type '{d}'")))?;
-            let strings = chunks(chars.max(1) * 4)?
+            let width = chars.max(1).checked_mul(4).ok_or_else(|| bad(&format!("string type '{d}' is too wide")))?;
+            let strings = chunks(width)?
                 .map(|c| {
                     c.chunks_exact(4)
                         .map(|u| u32::from_le_bytes(u.try_into().expect("4")))
@@ -226,5 +230,16 @@ mod tests {
         let fortran = replace("'fortran_order': False", "'fortran_order': True ");
         assert!(decode(&fortran, "f").unwrap_err().to_string().contains("Fortran-ordered"));
         assert!(decode(&replace("<f4", "<c8"), "c").unwrap_err().to_string().contains("'<c8'"));
+        let mut trailing = m.clone();
+        trailing.extend_from_slice(b"junk");
+        assert!(decode(&trailing, "t").unwrap_err().to_string().contains("4 bytes after the array's 24"));
+        // A string type wider than memory can hold: refused, not an overflow.
+        let wide = encode_str("x");
+        let at = wide.windows(3).position(|w| w == b"<U1").unwrap();
+        let mut wide = [&wide[..at], b"<U4611686018427387904", &wide[at + 3..]].concat();
+        let fix = u16::from_le_bytes([wide[8], wide[9]]) + 18;
+        wide[8..10].copy_from_slice(&fix.to_le_bytes());
+        let e = decode(&wide, "w").unwrap_err().to_string();
+        assert!(e.contains("string type '<U4611686018427387904' is too wide"), "{e}");
     }
 }

@@ -74,15 +74,34 @@ pub(crate) fn parts(root: &Path) -> Result<Vec<Part>> {
         return Ok(vec![Part { path: root.to_path_buf(), partitions: Vec::new() }]);
     }
     let mut found = Vec::new();
-    walk(root, &mut Vec::new(), &mut found)?;
-    found.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(found)
+    walk(root, &mut Vec::new(), &mut found, &mut Default::default())?;
+    // A file reached along several paths is read once, along a path that is
+    // not itself a link where there is one (so it keeps its partition folders).
+    found.sort_by_cached_key(|(part, real)| (real.clone(), part.path.is_symlink(), part.path.clone()));
+    found.dedup_by(|later, first| later.1 == first.1);
+    let mut parts: Vec<Part> = found.into_iter().map(|(part, _)| part).collect();
+    parts.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(parts)
 }
 
-fn walk(dir: &Path, partitions: &mut Vec<(String, String)>, found: &mut Vec<Part>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+/// Collects the Parquet files under `dir`, each with its canonical path.
+/// Symbolic links are followed, but each real folder is walked once (`seen`
+/// holds their canonical paths): a link back up the tree is no loop.
+fn walk(
+    dir: &Path,
+    partitions: &mut Vec<(String, String)>,
+    found: &mut Vec<(Part, PathBuf)>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?) {
+        return Ok(());
+    }
+    let mut entries: Vec<std::fs::DirEntry> =
+        std::fs::read_dir(dir).and_then(|entries| entries.collect()).map_err(|e| Error::io(dir, e))?;
+    // Real folders before links, so a folder is walked along its own path
+    // (keeping its partition values) when it has one.
+    entries.sort_by_cached_key(|e| (e.file_type().is_ok_and(|t| t.is_symlink()), e.file_name()));
     for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with(['.', '_']) {
             continue; // _SUCCESS, _committed_*, .part-….crc, hidden files
@@ -91,13 +110,14 @@ fn walk(dir: &Path, partitions: &mut Vec<(String, String)>, found: &mut Vec<Part
         if path.is_dir() {
             if let Some((key, value)) = name.split_once('=') {
                 partitions.push((key.to_string(), unescape_partition(value)));
-                walk(&path, partitions, found)?;
+                walk(&path, partitions, found, seen)?;
                 partitions.pop();
             } else {
-                walk(&path, partitions, found)?;
+                walk(&path, partitions, found, seen)?;
             }
         } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) || starts_with_magic(&path) {
-            found.push(Part { path, partitions: partitions.clone() });
+            let real = std::fs::canonicalize(&path).map_err(|e| Error::io(&path, e))?;
+            found.push((Part { path, partitions: partitions.clone() }, real));
         }
     }
     Ok(())
