@@ -634,11 +634,30 @@ fn static_files_are_served_safely_with_types_compression_and_cors() {
     assert!(html.starts_with("<!doctype html><title>shop</title>"));
     let wasm = s.get("/gramrec.wasm");
     assert_eq!((wasm.status, wasm.header("content-type")), (200, Some("application/wasm")));
-    for sneaky in ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/site/../../secret.txt"] {
+    // Links out of the folder, hidden files and folders: never served.
+    std::os::unix::fs::symlink(f.root.join("secret.txt"), web.join("passwd")).unwrap();
+    std::os::unix::fs::symlink(&f.root, web.join("outside")).unwrap();
+    std::fs::create_dir_all(web.join(".git")).unwrap();
+    std::fs::write(web.join(".git/config"), b"not for the web").unwrap();
+    std::fs::write(web.join(".env"), b"not for the web").unwrap();
+    std::os::unix::fs::symlink("gramrec.wasm", web.join("module.wasm")).unwrap();
+    for sneaky in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+        "/site/../../secret.txt",
+        "/passwd",
+        "/outside/secret.txt",
+        "/.git/config",
+        "/%2egit/config",
+        "/.env",
+    ] {
         let r = s.get(sneaky);
-        assert_ne!(r.status, 200, "{sneaky}");
+        assert_eq!(r.status, 404, "{sneaky}");
         assert!(!String::from_utf8_lossy(&r.body).contains("not for the web"), "{sneaky}");
+        assert!(String::from_utf8_lossy(&r.body).contains("\"error\""), "{sneaky}: a JSON error");
     }
+    assert_eq!(s.get("/module.wasm").status, 200, "a link inside the folder is served");
     // The API still answers beside the files, and pages of the allowed origin may call it.
     let pre = http(
         &s.addr,
@@ -655,6 +674,23 @@ fn static_files_are_served_safely_with_types_compression_and_cors() {
     let other = http(&s.addr, "GET", "/v1/popular?k=2", &[("origin", "https://evil.example")], b"");
     assert_eq!(other.status, 200);
     assert_eq!(other.header("access-control-allow-origin"), None);
+}
+
+#[test]
+fn a_hand_appended_last_event_without_a_line_end_is_an_event() {
+    let f = fixture("implicit");
+    let events = f.root.join("hand.jsonl");
+    std::fs::write(&events, "{\"user\":\"hand\",\"item\":\"i1\"}\n{\"user\":\"hand\",\"item\":\"i2\",\"weight\":2}")
+        .unwrap();
+    let s = Served::start(&f.model, &["--events", events.to_str().unwrap()]);
+    assert!(s.log_text().contains("the last event had no line end"), "{}", s.log_text());
+    assert!(std::fs::read(&events).unwrap().ends_with(b"\"weight\":2}\n"), "kept, and its line ended");
+    let got = s.get("/v1/users/hand/recommendations?k=3").ok();
+    let want = cli(&["recommend", "--history", "i1:1,i2:2", "--k", "3"], &f.model);
+    same_list(&got, &want);
+    // An event posted now starts a line of its own.
+    assert_eq!(s.post("/v1/users/hand/events", &json!({"item": "i3"})).status, 200);
+    assert_eq!(logged_lines(&events), 3);
 }
 
 #[test]

@@ -102,6 +102,22 @@ pub struct Replay {
     pub lines: u64,
 }
 
+/// Ends the log's last line when it is a whole event without its line end
+/// (appended by hand or by another tool), so that it is read as an event
+/// and the next append starts a line of its own; true when it did. A tail
+/// that is not a whole event is left for [`truncate_torn`].
+pub fn complete_last_line(path: &Path) -> Result<bool, Error> {
+    let mut file = OpenOptions::new().read(true).append(true).open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    let tail = &bytes[bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1)..];
+    if tail.iter().all(u8::is_ascii_whitespace) || serde_json::from_slice::<LoggedEvent>(tail).is_err() {
+        return Ok(false);
+    }
+    file.write_all(b"\n").and_then(|()| file.sync_all()).map_err(|e| Error::io(path, e))?;
+    Ok(true)
+}
+
 /// Drops a torn last line (a crash mid-write: never acknowledged), so that
 /// appends start on a line of their own.
 pub fn truncate_torn(path: &Path, end: u64) -> Result<(), Error> {
@@ -238,6 +254,26 @@ mod tests {
         std::fs::write(&path, b"{\"user\":\"u1\",\"item\":\"a\"}\n\nnot json\n").unwrap();
         let e = read_from(&path, 0, 0).unwrap_err().to_string();
         assert!(e.ends_with("events.jsonl:3: not an event line: expected ident at line 1 column 2"), "{e}");
+    }
+
+    #[test]
+    fn a_whole_last_event_without_its_line_end_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let mut bytes = event("u1", "a", 1.0).line();
+        bytes.extend(b"{\"user\":\"u2\",\"item\":\"b\",\"weight\":3}");
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(complete_last_line(&path).unwrap());
+        let r = read_from(&path, 0, 0).unwrap();
+        assert_eq!((r.events.len(), r.torn), (2, 0));
+        assert_eq!(r.events[1].weight, 3.0);
+        assert!(!complete_last_line(&path).unwrap(), "already whole");
+        // A half-written line is not an event: left for truncate_torn.
+        let mut torn = std::fs::read(&path).unwrap();
+        torn.extend(b"{\"user\":\"u3\",\"it");
+        std::fs::write(&path, &torn).unwrap();
+        assert!(!complete_last_line(&path).unwrap());
+        assert_eq!(read_from(&path, 0, 0).unwrap().torn, 16);
     }
 
     #[test]

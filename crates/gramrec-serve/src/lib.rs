@@ -216,6 +216,12 @@ impl Server {
             let o = &load_opts;
             let snapshot = Snapshot::load(&o.model_dir, o.rules.as_deref(), 1)?;
             let applied = if o.events.exists() {
+                if events::complete_last_line(&o.events)? {
+                    (o.log)(&format!(
+                        "{}: the last event had no line end (appended by hand?): kept, and its line ended",
+                        o.events.display()
+                    ));
+                }
                 let replay = events::read_from(&o.events, 0, 0)?;
                 if replay.torn > 0 {
                     (o.log)(&format!(

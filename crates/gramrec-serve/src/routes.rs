@@ -52,7 +52,19 @@ pub fn router(app: Arc<App>) -> Result<Router, Error> {
                 .precompressed_br()
                 .precompressed_gzip()
                 .fallback(axum::routing::any(not_found).with_state(app.clone()));
-            api.fallback_service(files)
+            let root = Arc::new(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()));
+            let guarded = tower::ServiceBuilder::new()
+                .layer(middleware::from_fn(move |request: Request, next: Next| {
+                    let allowed = servable(&root, request.uri().path());
+                    async move {
+                        match allowed {
+                            true => next.run(request).await,
+                            false => not_found(request.uri().clone()).await.into_response(),
+                        }
+                    }
+                }))
+                .service(files);
+            api.fallback_service(guarded)
         }
         None => api.fallback(not_found),
     };
@@ -99,6 +111,41 @@ async fn count(State(app): Shared, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     app.metrics.request(&route, method, response.status().as_u16(), started.elapsed());
     response
+}
+
+/// Whether the request path `path` names what `--web` serves: a regular
+/// file (or a folder, for its index.html) whose real path lies inside the
+/// folder `root` (canonical), no part of the path hidden (`.git`,
+/// `.env`). A path to nothing is let through, for the 404 that follows.
+fn servable(root: &std::path::Path, path: &str) -> bool {
+    let Ok(decoded) = percent_decode(path) else { return false };
+    let parts: Vec<&str> = decoded.split('/').filter(|p| !p.is_empty()).collect();
+    if parts.iter().any(|p| p.starts_with('.') || p.contains('\\')) {
+        return false;
+    }
+    let asked = parts.iter().fold(root.to_path_buf(), |p, part| p.join(part));
+    match (std::fs::canonicalize(&asked), std::fs::metadata(&asked)) {
+        (Ok(real), Ok(meta)) => real.starts_with(root) && (meta.is_file() || meta.is_dir()),
+        _ => std::fs::symlink_metadata(&asked).is_err(),
+    }
+}
+
+/// `%XX` escapes decoded; an escape that is not valid UTF-8 is refused.
+fn percent_decode(path: &str) -> Result<String, ()> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).ok_or(())?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| ())
 }
 
 async fn not_found(uri: Uri) -> ApiError {
