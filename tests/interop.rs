@@ -163,6 +163,20 @@ fn foreign_and_damaged_folders_get_one_clear_error_each() {
     std::fs::write(&meta, text).unwrap();
     assert!(import_error("spark", &rank, &[]).contains("features; the metadata says rank 5"));
 
+    // Settings no model can have are named with their source, not found
+    // "corrupt" in the file that import would write.
+    let range = copy("bad-range");
+    let meta = range.join("metadata/part-00000");
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    json["gramrec"]["ratingMin"] = serde_json::json!(5.0);
+    json["gramrec"]["ratingMax"] = serde_json::json!(1.0);
+    std::fs::write(&meta, format!("{json}\n")).unwrap();
+    let err = import_error("spark", &range, &[]);
+    assert!(
+        err.contains("bad-range: the model's settings: 'rating_min' 5 and 'rating_max' 1 are not a range"),
+        "{err}"
+    );
+
     let other = copy("other-class");
     let meta = other.join("metadata/part-00000");
     let text = std::fs::read_to_string(&meta).unwrap().replace("recommendation.ALSModel", "feature.StringIndexerModel");

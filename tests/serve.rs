@@ -688,6 +688,15 @@ fn a_hand_appended_last_event_without_a_line_end_is_an_event() {
     let got = s.get("/v1/users/hand/recommendations?k=3").ok();
     let want = cli(&["recommend", "--history", "i1:1,i2:2", "--k", "3"], &f.model);
     same_list(&got, &want);
+    // Weights whose sums would not be finite are refused, in JSON.
+    for (path, body) in [
+        ("/v1/users/hand/events", json!({"item": "i3", "weight": 3e38})),
+        ("/v1/recommendations", json!({"history": [{"item": "i1", "weight": -3e38}], "k": 3})),
+    ] {
+        let r = s.post(path, &body);
+        assert_eq!(r.status, 400, "{path}");
+        assert!(String::from_utf8_lossy(&r.body).contains("within ±1e15"), "{path}");
+    }
     // An event posted now starts a line of its own.
     assert_eq!(s.post("/v1/users/hand/events", &json!({"item": "i3"})).status, 200);
     assert_eq!(logged_lines(&events), 3);

@@ -565,6 +565,13 @@ fn retraining_on_the_event_log_ignores_the_base_files_column_flags() {
     assert!(log_text.contains("events.jsonl: an event log: read by its own fields"), "{log_text}");
     assert_eq!(json["read"].as_u64(), Some(122));
     assert_eq!((json["users"].as_u64(), json["items"].as_u64()), (Some(12), Some(24)));
+    // Two weights whose sum is not finite: refused where they are read, naming the line.
+    let huge = "{\"user\":\"500\",\"item\":\"8000\",\"weight\":3e38}\n";
+    fs::write(&events, huge.repeat(2)).unwrap();
+    let mut cmd = gramrec();
+    cmd.args(["train", "-q", "--input"]).arg(&base).args(flags).arg(&events).arg("--out").arg(d.join("n"));
+    let err = error_line(&mut cmd, 2);
+    assert!(err.contains("events.jsonl:1: rating") && err.contains("is beyond ±1e15"), "{err}");
 }
 
 /// Writes `rows` (user, item, rating) as a Parquet file at `path`.

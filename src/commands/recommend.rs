@@ -114,8 +114,12 @@ pub fn parse_history(h: &str) -> Result<Vec<(String, f32)>, Error> {
             },
             None => (entry, 1.0),
         };
-        if !w.is_finite() {
-            return Err(Error::Argument(format!("--history: the weight of '{}' is not finite", escape_controls(id))));
+        if !gramrec_core::valid_value(w) {
+            return Err(Error::Argument(format!(
+                "--history: the weight of '{}' is not a finite number within ±{:e}",
+                escape_controls(id),
+                gramrec_core::MAX_VALUE
+            )));
         }
         out.push((id.to_string(), w));
     }

@@ -33,7 +33,7 @@ pub use model::{ItemList, ItemModel, Model, ModelError, Recommendation, Recommen
 pub use named::{Named, UnknownName};
 pub use normal_eq::{FixedSide, Loss, Row, RowSolver, SolveError};
 pub use params::{
-    Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, ValueShape, DEFAULT_ITERATIONS,
-    MAX_FACTORS,
+    valid_value, Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, ValueShape,
+    DEFAULT_ITERATIONS, MAX_FACTORS, MAX_VALUE,
 };
 pub use rules::{Association, ItemAssociations, Rule, RuleIndex, RuleSet, RuleView};

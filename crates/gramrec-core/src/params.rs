@@ -106,6 +106,23 @@ impl Default for SolverOptions {
 /// file's (a file claiming more is refused before anything is allocated).
 pub const MAX_FACTORS: usize = 1024;
 
+/// The largest magnitude of a value accepted anywhere — a rating, a count,
+/// an event's weight — as read, as posted, and as summed over a repeated
+/// pair: billions of them still sum to a finite 32-bit number, where two of
+/// 3·10³⁸ made the sum infinite and the model unwritable.
+pub const MAX_VALUE: f32 = 1e15;
+
+/// Why `min`..`max` is not a rating range (finite, in order), if it is not.
+pub fn range_error(min: f32, max: f32) -> Option<String> {
+    (!(min.is_finite() && max.is_finite() && min <= max))
+        .then(|| format!("'rating_min' {min} and 'rating_max' {max} are not a range"))
+}
+
+/// Whether `v` is a value gramrec accepts: finite, of magnitude at most [`MAX_VALUE`].
+pub fn valid_value(v: f32) -> bool {
+    v.is_finite() && v.abs() <= MAX_VALUE
+}
+
 /// The largest confidence an interaction gets: 32-bit solves cannot use
 /// larger ones next to the unit weights of the unobserved pairs (a weight of
 /// 10¹⁰ made the normal equations unsolvable), so larger ones are capped here,
@@ -215,6 +232,29 @@ pub struct ModelParams {
 }
 
 impl ModelParams {
+    /// Why these settings cannot be a model's, if they cannot, naming each
+    /// setting as a factor file's metadata does: what a file or an imported
+    /// model is checked against before it is written.
+    pub fn limits_error(&self) -> Option<String> {
+        let p = self;
+        if p.factors == 0 || p.factors > MAX_FACTORS {
+            return Some(format!("'factors' is {}, outside 1..={MAX_FACTORS}", p.factors));
+        }
+        if !(p.reg >= 0.0 && p.reg.is_finite() && p.alpha >= 0.0 && p.alpha.is_finite()) {
+            return Some(format!("'reg' and 'alpha' must be finite and ≥ 0 (reg {}, alpha {})", p.reg, p.alpha));
+        }
+        if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
+            return Some(format!("'epsilon' must be finite and > 0, not {}", p.epsilon));
+        }
+        if !(0.0..=MAX_REG_EXPONENT).contains(&p.reg_exponent) {
+            return Some(format!("'reg_exponent' is {}, outside 0..={MAX_REG_EXPONENT}", p.reg_exponent));
+        }
+        if !(0.0..=MAX_CONFIDENCE).contains(&p.unobserved) {
+            return Some(format!("'unobserved' is {}, outside 0..={MAX_CONFIDENCE}", p.unobserved));
+        }
+        None
+    }
+
     /// The defaults of a model kind, chosen by measurement on MovieLens 100K
     /// (BENCHMARKS.md): 64 factors; explicit λ = 0.1 scaled by each row's
     /// count, with biases (ALS-WR, as Spark); implicit λ = 30 unscaled, α = 1,

@@ -4,6 +4,7 @@
 //! popularity stand-in and the factor-file fields are handled once.
 
 use gramrec_core::linalg::{dot_product, gram_matrix};
+use gramrec_core::params::range_error;
 use gramrec_core::quant::Factors;
 use gramrec_core::{
     Dtype, Error, FactorFile, Metadata, ModelKind, ModelParams, Result, SeenItems, Side, TrainingFacts,
@@ -140,6 +141,15 @@ impl DenseModel {
         }
         if self.item_ids.is_empty() {
             return bad("the model has no items".into());
+        }
+        // The settings it carries, checked here so a bad one is named with
+        // its source rather than found corrupt in the file written from it.
+        let (min, max) = self.rating_range;
+        if let Some(e) = self.params.limits_error().or_else(|| range_error(min, max)) {
+            return bad(format!("the model's settings: {e}"));
+        }
+        if !self.global_mean.is_finite() {
+            return bad("the model's global mean is not finite".into());
         }
         Ok(())
     }

@@ -164,6 +164,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn settings_no_model_can_have_are_named_with_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nan.npz");
+        let params = ModelParams { reg: f32::NAN, ..ModelParams::for_kind(ModelKind::Implicit) };
+        let model = DenseModel {
+            params,
+            rank: 2,
+            user_ids: vec!["u".into()],
+            users: vec![0.1, 0.2],
+            item_ids: vec!["i".into()],
+            items: vec![0.3, 0.4],
+            bias_columns: false,
+            global_mean: 0.0,
+            rating_range: (f32::MIN, f32::MAX),
+        };
+        write(&path, &model).unwrap();
+        let e = read(&path, None, None).unwrap_err().to_string();
+        assert!(e.contains("nan.npz: the model's settings: 'reg' and 'alpha' must be finite and ≥ 0 (reg NaN"), "{e}");
+    }
+
+    #[test]
     fn an_entry_that_expands_far_beyond_its_size_is_refused_before_it_is_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bomb.npz");

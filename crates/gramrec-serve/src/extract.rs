@@ -72,10 +72,11 @@ pub fn id<'a>(what: &str, id: &'a str) -> Result<&'a str, ApiError> {
 pub fn weight(item: &str, w: Option<f64>) -> Result<f32, ApiError> {
     let w = w.unwrap_or(1.0);
     let narrow = w as f32;
-    if !narrow.is_finite() {
+    if !gramrec_core::valid_value(narrow) {
         return Err(ApiError::bad_request(format!(
-            "the weight of '{}' is not a finite 32-bit number",
-            gramrec_core::text::excerpt(item, 80)
+            "the weight of '{}' is not a finite number within ±{:e}",
+            gramrec_core::text::excerpt(item, 80),
+            gramrec_core::MAX_VALUE
         )));
     }
     Ok(narrow)
@@ -155,6 +156,10 @@ mod tests {
         assert_eq!(weight("a", None), Ok(1.0));
         assert_eq!(weight("a", Some(2.5)), Ok(2.5));
         assert!(weight("a", Some(1e39)).unwrap_err().message.contains("not a finite"));
+        assert!(
+            weight("a", Some(3e38)).unwrap_err().message.contains("within ±1e15"),
+            "finite, but its sums would not be"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! facts of the training run, as `key=value` lines.
 
 use super::{corrupt, FormatError, Side};
-use crate::params::{ModelParams, SolverOptions, MAX_CONFIDENCE, MAX_FACTORS, MAX_REG_EXPONENT};
+use crate::params::{ModelParams, SolverOptions};
 
 /// What a factor file says about the model, beside the numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,33 +190,12 @@ impl Metadata {
     /// Checks every field against the format's limits (docs/FORMAT.md), so
     /// that nothing is sized or computed from a value no writer produces.
     pub(super) fn check_limits(&self) -> Result<(), FormatError> {
-        let p = &self.params;
-        let bad = |what: String| Err(corrupt(what));
-        if p.factors == 0 || p.factors > MAX_FACTORS {
-            return bad(format!("metadata 'factors' is {}, outside 1..={MAX_FACTORS}", p.factors));
+        let e = self.params.limits_error().or_else(|| crate::params::range_error(self.rating_min, self.rating_max));
+        match e {
+            Some(e) => Err(corrupt(format!("metadata {e}"))),
+            None if !self.global_mean.is_finite() => Err(corrupt("metadata 'global_mean' is not finite")),
+            None => Ok(()),
         }
-        if !(p.reg >= 0.0 && p.reg.is_finite() && p.alpha >= 0.0 && p.alpha.is_finite()) {
-            return bad("metadata 'reg' and 'alpha' must be finite and ≥ 0".into());
-        }
-        if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
-            return bad("metadata 'epsilon' must be finite and > 0".into());
-        }
-        if !(0.0..=MAX_REG_EXPONENT).contains(&p.reg_exponent) {
-            return bad(format!("metadata 'reg_exponent' is {}, outside 0..={MAX_REG_EXPONENT}", p.reg_exponent));
-        }
-        if !(0.0..=MAX_CONFIDENCE).contains(&p.unobserved) {
-            return bad(format!("metadata 'unobserved' is {}, outside 0..={MAX_CONFIDENCE}", p.unobserved));
-        }
-        if !self.global_mean.is_finite() {
-            return bad("metadata 'global_mean' is not finite".into());
-        }
-        if !(self.rating_min.is_finite() && self.rating_max.is_finite() && self.rating_min <= self.rating_max) {
-            return bad(format!(
-                "metadata 'rating_min' {} and 'rating_max' {} are not a range",
-                self.rating_min, self.rating_max
-            ));
-        }
-        Ok(())
     }
 }
 

@@ -193,9 +193,7 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
                 None => 1.0,
                 Some(r) => {
                     let v = match obj.get(r.as_str()) {
-                        Some(Value::Number(n)) if opts.value_map.is_some() => {
-                            sink.number_rating(line, n.as_f64().unwrap_or(f64::NAN))?
-                        }
+                        Some(Value::Number(n)) => sink.number_rating(line, n.as_f64().unwrap_or(f64::NAN))?,
                         _ => number(sink, line, &obj, r, &RATING)? as f32,
                     };
                     Some(v).filter(|v| v.is_finite()).ok_or_else(|| {

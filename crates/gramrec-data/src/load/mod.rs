@@ -608,7 +608,8 @@ impl Sink<'_> {
     pub(crate) fn number_rating(&self, line: u64, n: f64) -> Result<f32> {
         match &self.opts.value_map {
             Some(_) => self.rating(line, &n.to_string()),
-            None => Ok(n as f32),
+            None if gramrec_core::valid_value(n as f32) => Ok(n as f32),
+            None => self.rating(line, &n.to_string()),
         }
     }
 
@@ -751,7 +752,12 @@ impl Sink<'_> {
             });
         }
         match t.parse::<f32>() {
-            Ok(v) if v.is_finite() => Ok(v),
+            Ok(v) if gramrec_core::valid_value(v) => Ok(v),
+            Ok(v) if v.is_finite() => Err(self.reject(
+                line,
+                "rating too large",
+                format!("rating '{}' is beyond ±{:e}: is the column right?", excerpt(t, 40), gramrec_core::MAX_VALUE),
+            )),
             Ok(_) => Err(self.reject(
                 line,
                 "rating not finite",

@@ -505,12 +505,7 @@ fn intern(sink: &mut Sink<'_>, o: &Opened, task: &Task, batch: &RecordBatch, fir
                 None => 1.0,
                 Some(r) => match cell(r, row).map_err(|m| reject("wrong field type", m))? {
                     Cell::Null => return Err(reject("empty rating", "empty rating".into())),
-                    Cell::Number(n) if (n as f32).is_finite() => {
-                        sink.number_rating(line, n).map_err(|e| relocate(e, path, &at()))?
-                    }
-                    Cell::Number(n) => {
-                        return Err(reject("rating not finite", format!("rating {n} is not a finite number")))
-                    }
+                    Cell::Number(n) => sink.number_rating(line, n).map_err(|e| relocate(e, path, &at()))?,
                     Cell::Text(t) => sink.rating(line, t).map_err(|e| relocate(e, path, &at()))?,
                 },
             };
