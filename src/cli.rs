@@ -692,6 +692,9 @@ pub struct ServeArgs {
     /// Let pages from this origin call the API (e.g. https://shop.example; * for any).
     #[arg(long)]
     pub cors: Option<String>,
+    /// A host name the server answers to (repeatable), as clients reach it through DNS or a proxy: api.shop.example. IP addresses and localhost are always answered; any other Host header gets 421, so a page cannot rebind its own name to this server.
+    #[arg(long, value_name = "NAME")]
+    pub allowed_host: Vec<String>,
     /// Turn on POST /v1/admin/reload with this token (Authorization: Bearer TOKEN; 16 characters or more). GRAMREC_ADMIN_TOKEN does the same without showing it to `ps`.
     #[arg(long)]
     pub admin_token: Option<String>,

@@ -324,7 +324,7 @@ fn acknowledged_events_survive_kill_9_and_are_reflected_after_restart() {
                     let body = json!({"item": format!("i{}", (c * 13 + n) % 120), "weight": weight}).to_string();
                     let Ok(mut conn) = TcpStream::connect(&addr) else { break };
                     let req = format!(
-                        "POST /v1/users/{user}/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                        "POST /v1/users/{user}/events HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                         body.len()
                     );
                     let mut reply = Vec::new();
@@ -413,7 +413,8 @@ fn concurrent_events_for_one_user_all_count_as_a_serial_replay_does() {
                         // Items repeat across threads: merging depends on the order.
                         let body =
                             json!([{"item": format!("i{}", (t + n) % 10), "weight": 1 + (t * n) % 5}]).to_string();
-                        let r = http(&addr, "POST", "/v1/users/u5/events", &[], body.as_bytes());
+                        let json = [("content-type", "application/json")];
+                        let r = http(&addr, "POST", "/v1/users/u5/events", &json, body.as_bytes());
                         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
                     }
                 })
@@ -599,7 +600,7 @@ fn bad_requests_get_their_status_and_a_json_message_and_the_server_keeps_serving
         ("POST", "/v1/admin/reload".into(), vec![], 404, "--admin-token"),
     ];
     for (method, path, body, status, message) in cases {
-        let r = http(&s.addr, method, &path, &[], &body);
+        let r = http(&s.addr, method, &path, &[("content-type", "application/json")], &body);
         assert_eq!(r.status, status, "{method} {path}: {}", String::from_utf8_lossy(&r.body));
         let v = r.json();
         check("error", &v);
@@ -700,6 +701,52 @@ fn a_hand_appended_last_event_without_a_line_end_is_an_event() {
     // An event posted now starts a line of its own.
     assert_eq!(s.post("/v1/users/hand/events", &json!({"item": "i3"})).status, 200);
     assert_eq!(logged_lines(&events), 3);
+}
+
+#[test]
+fn a_page_of_another_site_cannot_write_events_or_rebind_a_name() {
+    let f = fixture("implicit");
+    let s = Served::start(&f.model, &["--allowed-host", "recs.shop.example"]);
+    let event = br#"{"item": "i1"}"#;
+    // Bodies a page may send without asking first: a form, text/plain, none declared.
+    for content_type in ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"] {
+        let r = http(&s.addr, "POST", "/v1/users/u1/events", &[("content-type", content_type)], event);
+        assert_eq!(r.status, 415, "{content_type}");
+        assert!(String::from_utf8_lossy(&r.body).contains("Content-Type: application/json"), "{content_type}");
+    }
+    let r = http(&s.addr, "POST", "/v1/users/u1/events", &[], event);
+    assert_eq!(r.status, 415);
+    let ok =
+        http(&s.addr, "POST", "/v1/users/u1/events", &[("content-type", "application/json; charset=utf-8")], event);
+    assert_eq!(ok.status, 200);
+    // A name rebound to this server is refused, reads and writes alike; addresses, localhost and named hosts answer.
+    let (_, port) = s.addr.rsplit_once(':').unwrap();
+    let with_host = |host: &str, method: &str, path: &str| {
+        // The helper sends the address as Host; a second Host header would be ambiguous, so write the request by hand.
+        let mut c = TcpStream::connect(&s.addr).unwrap();
+        let body: &[u8] = if method == "POST" { event } else { b"" };
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        c.write_all(head.as_bytes()).unwrap();
+        c.write_all(body).unwrap();
+        let mut raw = String::new();
+        c.read_to_string(&mut raw).unwrap();
+        raw
+    };
+    for host in [format!("evil.example:{port}"), "evil.example".into(), format!("shop.example:{port}")] {
+        for (method, path) in [("GET", "/v1/users/u1/recommendations?k=3"), ("POST", "/v1/users/u1/events")] {
+            let raw = with_host(&host, method, path);
+            assert!(raw.starts_with("HTTP/1.1 421"), "{host} {method}: {raw}");
+            assert!(raw.contains("--allowed-host"), "{host} {method}: a JSON error naming the flag");
+        }
+    }
+    for host in
+        [format!("localhost:{port}"), format!("[::1]:{port}"), format!("RECS.shop.example:{port}"), "10.0.0.7".into()]
+    {
+        assert!(with_host(&host, "GET", "/v1/users/u1/recommendations?k=3").starts_with("HTTP/1.1 200"), "{host}");
+    }
 }
 
 #[test]

@@ -43,6 +43,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
     opts.rules = a.rules.clone();
     opts.web = a.web.clone();
     opts.cors = a.cors.clone();
+    opts.allowed_hosts = a.allowed_host.clone();
     opts.admin_token = admin_token;
     opts.limits = Limits { max_body: a.max_body, max_history: a.max_history };
     opts.batching = Batching { max: a.batch, wait: Duration::from_micros(a.batch_wait_us), workers: a.threads };

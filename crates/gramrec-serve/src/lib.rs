@@ -76,6 +76,10 @@ pub struct ServeOptions {
     pub cors: Option<String>,
     /// The token `POST /v1/admin/reload` needs (without one, that route is off).
     pub admin_token: Option<String>,
+    /// Host names the server answers to besides IP addresses and `localhost`
+    /// (the name a reverse proxy or DNS gives it): any other `Host` is
+    /// refused, so a page that rebinds its own name to this server cannot.
+    pub allowed_hosts: Vec<String>,
     /// Request limits.
     pub limits: Limits,
     /// Micro-batching of top-k requests.
@@ -96,6 +100,7 @@ impl ServeOptions {
             web: None,
             cors: None,
             admin_token: None,
+            allowed_hosts: Vec::new(),
             limits: Limits::default(),
             batching: Batching::default(),
             log: Arc::new(|_| {}),

@@ -71,6 +71,7 @@ pub fn router(app: Arc<App>) -> Result<Router, Error> {
     let mut router = api
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(app.clone(), guard))
         .layer(middleware::from_fn_with_state(app.clone(), count))
         .with_state(app.clone());
     if let Some(origin) = &opts.cors {
@@ -91,6 +92,47 @@ pub fn router(app: Arc<App>) -> Result<Router, Error> {
         );
     }
     Ok(router)
+}
+
+/// Refuses what a web page of another site could send: a `Host` that is
+/// not this server's (a name rebound to it: 421) and a POST body that is
+/// not declared JSON (a form or `text/plain`, which a page may send without
+/// asking: 415). A POST without a body (the admin reload) needs its token.
+async fn guard(State(app): Shared, request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
+    if let Some(host) = host.filter(|h| !allowed_host(h, &app.opts.allowed_hosts)) {
+        let message = format!(
+            "Host '{}' is not this server's name: it answers to IP addresses, localhost and --allowed-host names",
+            excerpt(&host, 80)
+        );
+        return ApiError { status: StatusCode::MISDIRECTED_REQUEST, message }.into_response();
+    }
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() != "0");
+    let json = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if request.method() == Method::POST && has_body && !json {
+        let message = "a POST body is JSON: send Content-Type: application/json".to_string();
+        return ApiError { status: StatusCode::UNSUPPORTED_MEDIA_TYPE, message }.into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether a `Host` header names this server: an IP address (a browser that
+/// connects by address cannot be rebound), `localhost`, or one of `allowed`
+/// (case-insensitive), with any port.
+fn allowed_host(host: &str, allowed: &[String]) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => return v6.split(']').next().is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok()),
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        },
+    };
+    name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name.eq_ignore_ascii_case("localhost")
+        || allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
 }
 
 /// Counts every request by route (the pattern, not the path), method and status.
