@@ -645,6 +645,9 @@ pub struct RulesArgs {
     /// Stop with an error past this many frequent itemsets, before memory runs out.
     #[arg(long, default_value_t = 10_000_000)]
     pub max_itemsets: usize,
+    /// Stop with an error when more rules than this pass --min-confidence (counted before any is kept): an itemset of n items gives up to n rules.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_rules: usize,
     /// The rules: .jsonl, .csv, .parquet, or .gramrec (the rules file the page and the server read), sorted by confidence then lift.
     #[arg(long, short, required_unless_present_any = ["show", "rules"])]
     pub out: Option<PathBuf>,

@@ -151,6 +151,21 @@ fn an_exploding_threshold_is_refused_with_what_to_raise() {
     );
     assert_eq!(err.lines().filter(|l| l.starts_with("gramrec:")).count(), 1, "one error line: {err}");
     assert!(!dir.path().join("r.jsonl").exists());
+
+    // Under the itemset limit, the rules are bounded too: 15 items give
+    // 32,752 itemsets and 245,745 rules at full confidence.
+    let basket: Vec<String> = (0..15).map(|i| format!("i{i}")).collect();
+    std::fs::write(&input, format!("{}\n", basket.join(",")).repeat(3)).unwrap();
+    let out = gramrec()
+        .args(["rules", "--format", "baskets", "--min-support", "1", "--max-rules", "100000", "--out"])
+        .arg(dir.path().join("r.jsonl"))
+        .arg("--input")
+        .arg(&input)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).trim().to_string();
+    assert!(err.contains("245745 rules at a support of 1 of 3 baskets") && err.contains("--max-rules 100000"), "{err}");
+    assert!(!dir.path().join("r.jsonl").exists());
 }
 
 #[test]

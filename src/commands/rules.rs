@@ -58,6 +58,7 @@ fn mine(a: &RulesArgs, input: &std::path::Path) -> Result<RuleSet> {
             min_confidence: a.min_confidence,
             max_len: a.max_len,
             max_itemsets: a.max_itemsets,
+            max_rules: a.max_rules,
         },
     )?;
     let set = mined.rules;

@@ -54,6 +54,9 @@ pub struct RulesOptions {
     pub max_len: Option<usize>,
     /// Mining stops with an error past this many itemsets, before memory runs out.
     pub max_itemsets: usize,
+    /// Likewise for the rules: counted before any is kept (each itemset of
+    /// n items can give n rules, so rules can outnumber itemsets many times).
+    pub max_rules: usize,
 }
 
 /// What mining found.
@@ -117,18 +120,25 @@ pub fn mine(x: &Interactions, opts: &RulesOptions) -> Result<Mined> {
         }
     }
     let counts: FxHashMap<&[u32], u64> = itemsets.iter().map(|(s, c)| (s.as_slice(), *c)).collect();
+    // Counted first, so that too many rules are refused before memory runs out.
+    let confidence = opts.min_confidence;
+    let rule_count: usize = itemsets
+        .par_iter()
+        .filter(|(s, _)| s.len() > 1)
+        .map(|(set, count)| rules_of(set, *count, &counts, confidence).count())
+        .sum();
+    if rule_count > opts.max_rules {
+        return Err(Error::Data(format!(
+            "{rule_count} rules at a support of {min_count} of {n} baskets and a confidence of {}, more than \
+             --max-rules {}: raise --min-confidence or --min-support, set --max-len, or raise --max-rules (each rule \
+             costs about 60 bytes)",
+            opts.min_confidence, opts.max_rules
+        )));
+    }
     let rules: Vec<Rule> = itemsets
         .par_iter()
         .filter(|(s, _)| s.len() > 1)
-        .flat_map_iter(|(set, count)| {
-            let counts = &counts;
-            (0..set.len()).filter_map(move |k| {
-                let antecedent: Vec<u32> = set.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, &i)| i).collect();
-                let antecedent_count = counts[antecedent.as_slice()];
-                let rule = Rule { antecedent, consequent: set[k], count: *count, antecedent_count };
-                (*count as f64 / antecedent_count as f64 >= opts.min_confidence).then_some(rule)
-            })
-        })
+        .flat_map_iter(|(set, count)| rules_of(set, *count, &counts, confidence))
         .collect();
     let mut set = RuleSet {
         items: x.items.clone().into_ids(),
@@ -142,4 +152,21 @@ pub fn mine(x: &Interactions, opts: &RulesOptions) -> Result<Mined> {
     };
     set.sort();
     Ok(Mined { itemsets, rules: set, repeats })
+}
+
+/// The rules of a frequent itemset `set` (seen `count` times): each item as
+/// the consequent, the rest as the antecedent, kept when its confidence is
+/// at least `min_confidence`.
+fn rules_of<'a>(
+    set: &'a [u32],
+    count: u64,
+    counts: &'a FxHashMap<&[u32], u64>,
+    min_confidence: f64,
+) -> impl Iterator<Item = Rule> + 'a {
+    (0..set.len()).filter_map(move |k| {
+        let antecedent: Vec<u32> = set.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, &i)| i).collect();
+        let antecedent_count = counts[antecedent.as_slice()];
+        let rule = Rule { antecedent, consequent: set[k], count, antecedent_count };
+        (count as f64 / antecedent_count as f64 >= min_confidence).then_some(rule)
+    })
 }
