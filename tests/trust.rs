@@ -571,7 +571,7 @@ fn retraining_on_the_event_log_ignores_the_base_files_column_flags() {
     let mut cmd = gramrec();
     cmd.args(["train", "-q", "--input"]).arg(&base).args(flags).arg(&events).arg("--out").arg(d.join("n"));
     let err = error_line(&mut cmd, 2);
-    assert!(err.contains("events.jsonl:1: rating") && err.contains("is beyond ±1e15"), "{err}");
+    assert!(err.contains("events.jsonl:1: field 'weight' is beyond ±1e15"), "{err}");
 }
 
 /// Writes `rows` (user, item, rating) as a Parquet file at `path`.

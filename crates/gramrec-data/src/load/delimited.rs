@@ -434,8 +434,13 @@ pub(super) fn for_each_record(
             // closed it: the position the reader gives a record is taken
             // before the blank lines it skips on the way. (A quote left open
             // runs to the end of the file, with no line end to close it.)
-            let inner = rec.iter().map(|f| memchr::memchr_iter(b'\n', f).count() as u64).sum::<u64>();
-            let line = (rdr.position().line() - 1 - inner).max(line);
+            let end = rdr.position().line();
+            // Only a read that went over more than one line can hold line ends.
+            let inner = match end - line {
+                0 | 1 => 0,
+                _ => memchr::memchr_iter(b'\n', rec.as_slice()).count() as u64,
+            };
+            let line = (end - 1 - inner).max(line);
             if inner > 0 {
                 sink.layout().spans.push((line, inner + 1));
             }

@@ -193,12 +193,20 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
                 None => 1.0,
                 Some(r) => {
                     let v = match obj.get(r.as_str()) {
-                        Some(Value::Number(n)) => sink.number_rating(line, n.as_f64().unwrap_or(f64::NAN))?,
+                        Some(Value::Number(n)) if opts.value_map.is_some() => {
+                            sink.number_rating(line, n.as_f64().unwrap_or(f64::NAN))?
+                        }
                         _ => number(sink, line, &obj, r, &RATING)? as f32,
                     };
-                    Some(v).filter(|v| v.is_finite()).ok_or_else(|| {
-                        sink.reject(line, RATING.bad, format!("field '{r}' is not a finite number (as 32-bit float)"))
-                    })?
+                    if !v.is_finite() {
+                        let message = format!("field '{r}' is not a finite number (as 32-bit float)");
+                        return Err(sink.reject(line, RATING.bad, message));
+                    }
+                    if !gramrec_core::valid_value(v) {
+                        let message = format!("field '{r}' is beyond ±{:e}", gramrec_core::MAX_VALUE);
+                        return Err(sink.reject(line, "rating too large", message));
+                    }
+                    v
                 }
             };
             let time = f.timestamp.as_ref().map(|t| number(sink, line, &obj, t, &TIMESTAMP)).transpose()?;

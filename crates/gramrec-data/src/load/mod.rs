@@ -396,7 +396,7 @@ pub(crate) fn check_columns(
 /// What a value column holds, for judging a guess about it.
 #[derive(Debug, Clone, Copy)]
 struct ValueSummary {
-    /// Distinct values, counted up to [`ValueSummary::MAX_DISTINCT`].
+    /// Distinct values in the sample, counted up to [`ValueSummary::MAX_DISTINCT`].
     distinct: usize,
     min: f32,
     max: f32,
@@ -408,14 +408,20 @@ struct ValueSummary {
 
 impl ValueSummary {
     const MAX_DISTINCT: usize = 1000;
+    /// Values whose distinct ones are counted: evenly spaced over the file
+    /// (the range, which a rare outlier widens, is taken over every value).
+    const SAMPLE: usize = 1 << 16;
 
     fn of(values: &[f32]) -> Self {
         let mut seen = rustc_hash::FxHashSet::default();
+        for &v in values.iter().step_by(values.len().div_ceil(Self::SAMPLE).max(1)) {
+            if seen.len() > Self::MAX_DISTINCT {
+                break;
+            }
+            seen.insert(v.to_bits());
+        }
         let (mut min, mut max, mut whole, mut large) = (f32::INFINITY, f32::NEG_INFINITY, true, 0usize);
         for &v in values {
-            if seen.len() <= Self::MAX_DISTINCT {
-                seen.insert(v.to_bits());
-            }
             min = min.min(v);
             max = max.max(v);
             whole &= v.fract() == 0.0;
@@ -739,9 +745,20 @@ impl Sink<'_> {
         Ok(())
     }
 
+    /// A rating's text as its value: a number within ±[`gramrec_core::MAX_VALUE`],
+    /// or its weight in the value map.
     #[inline]
     pub(crate) fn rating(&self, line: u64, text: &str) -> Result<f32> {
         let t = text.trim();
+        match t.parse::<f32>() {
+            Ok(v) if self.opts.value_map.is_none() && gramrec_core::valid_value(v) => Ok(v),
+            _ => self.rating_otherwise(line, t),
+        }
+    }
+
+    /// [`rating`](Self::rating) off its common path: the value map, and the errors.
+    #[cold]
+    fn rating_otherwise(&self, line: u64, t: &str) -> Result<f32> {
         if let Some(map) = &self.opts.value_map {
             return map.get(t).ok_or_else(|| {
                 self.reject(
@@ -752,7 +769,6 @@ impl Sink<'_> {
             });
         }
         match t.parse::<f32>() {
-            Ok(v) if gramrec_core::valid_value(v) => Ok(v),
             Ok(v) if v.is_finite() => Err(self.reject(
                 line,
                 "rating too large",
