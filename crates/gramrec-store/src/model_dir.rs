@@ -27,8 +27,17 @@ const PREVIOUS_ITEMS: &str = ".items.gramrec.prev";
 /// Held by whoever writes the directory.
 const LOCK_FILE: &str = ".gramrec.lock";
 
-/// Reads and validates one factor file.
+/// Reads and validates one factor file: a regular file only (a FIFO or a
+/// device planted under a model's name would block the reader forever).
 pub fn read_factor_file(path: &Path) -> Result<FactorFile> {
+    let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::input(
+            path,
+            None,
+            "not a regular file: a factor file is one (a FIFO or a device is not read)",
+        ));
+    }
     let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
     FactorFile::from_bytes(&bytes).map_err(|e| Error::model(path, e))
 }
@@ -208,6 +217,17 @@ mod tests {
         commit(d, |w| w.write_all(b"new users"), |w| w.write_all(b"new items")).unwrap();
         assert_eq!(fs::read(d.join(USERS_FILE)).unwrap(), b"new users");
         assert_eq!(names(d), [ITEMS_FILE, USERS_FILE]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_under_a_models_name_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(USERS_FILE);
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = read_factor_file(&fifo).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        assert!(load_model(dir.path()).is_err());
     }
 
     #[cfg(unix)]
