@@ -132,6 +132,35 @@ fn lock(dir: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// Takes the directory's lock shared (readers do not wait for each other),
+/// waiting at most `wait` for a writer. A directory whose lock file cannot
+/// be opened (read-only, or no lock file and no right to make one) is read
+/// without it, as before locks existed.
+fn lock_shared(dir: &Path, wait: std::time::Duration) -> Result<Option<File>> {
+    let path = dir.join(LOCK_FILE);
+    let Ok(file) = File::options().create(true).truncate(false).write(true).open(&path).or_else(|_| File::open(&path))
+    else {
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock_shared() {
+            Ok(()) => return Ok(Some(file)),
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(Error::Conflict(format!(
+                    "{}: a model is being written there and has held its lock for more than {} s",
+                    dir.display(),
+                    wait.as_secs_f64()
+                )))
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+    }
+}
+
 /// A new ID for the pair of files one run writes (`train.run`), so that a
 /// model's two files can be checked to belong together.
 pub fn new_run_id() -> String {
@@ -151,8 +180,19 @@ pub fn load_model(dir: &Path) -> Result<Model> {
 }
 
 /// The (users, items) factor files of a model directory, as [`load_model`]
-/// picks them (the files themselves, for exports).
+/// picks them (the files themselves, for exports). They are read under the
+/// directory's lock, shared, so that a commit under way is waited for
+/// (at most [`LOCK_WAIT`]) rather than read half done.
 pub fn read_model_files(dir: &Path) -> Result<(FactorFile, FactorFile)> {
+    read_model_files_within(dir, LOCK_WAIT)
+}
+
+/// How long a reader waits for a model directory's writer to finish.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// [`read_model_files`], waiting at most `wait` for the lock.
+fn read_model_files_within(dir: &Path, wait: std::time::Duration) -> Result<(FactorFile, FactorFile)> {
+    let _shared = lock_shared(dir, wait)?;
     let users = read_factor_file(&dir.join(USERS_FILE))?;
     let items = read_factor_file(&dir.join(ITEMS_FILE))?;
     let mixed = users.meta.training.run.is_some() && users.meta.training.run != items.meta.training.run;
@@ -217,6 +257,31 @@ mod tests {
         commit(d, |w| w.write_all(b"new users"), |w| w.write_all(b"new items")).unwrap();
         assert_eq!(fs::read(d.join(USERS_FILE)).unwrap(), b"new users");
         assert_eq!(names(d), [ITEMS_FILE, USERS_FILE]);
+    }
+
+    #[test]
+    fn a_reader_waits_for_a_commit_under_way_and_gives_up_after_its_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_path_buf();
+        commit(&d, |w| w.write_all(b"users"), |w| w.write_all(b"items")).unwrap();
+        let writer = lock(&d).unwrap();
+        // Held past the wait: refused, naming the lock.
+        let e = read_model_files_within(&d, std::time::Duration::from_millis(50)).unwrap_err().to_string();
+        assert!(e.contains("is being written there and has held its lock for more than 0.05 s"), "{e}");
+        // Released while waiting: the reader goes on (to find these files are no factor files).
+        let reader = {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let outcome = read_model_files_within(&d, std::time::Duration::from_secs(20));
+                (started.elapsed(), outcome.unwrap_err().to_string())
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(writer);
+        let (waited, e) = reader.join().unwrap();
+        assert!(waited >= std::time::Duration::from_millis(250), "{waited:?}");
+        assert!(e.contains("users.gramrec"), "{e}");
     }
 
     #[cfg(unix)]
