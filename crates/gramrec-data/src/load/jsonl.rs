@@ -160,19 +160,14 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
                 sink.out.has_ratings = rating.is_some();
                 sink.out.item_fields_found = details.iter().map(Option::is_some).collect();
                 if let Some(user) = &user {
-                    let field = |role, name: &Option<String>, flag: bool| {
-                        name.as_deref().map(|n| super::ColumnChoice {
-                            role,
-                            name: Some(n.to_string()),
-                            index: None,
-                            by: if flag { super::ChosenBy::Flag } else { super::ChosenBy::Name },
-                        })
+                    let field = |role, name: &Option<String>, flag: bool, known: &[&str]| {
+                        name.as_deref().map(|n| super::ColumnChoice::new(role, Some(n), None, flag, known))
                     };
                     sink.out.columns = [
-                        field("user", &Some(user.clone()), opts.user.is_some()),
-                        field("item", &Some(item.clone()), opts.item.is_some()),
-                        field("rating", &rating, matches!(opts.rating, RatingColumn::Column(_))),
-                        field("timestamp", &timestamp, opts.timestamp.is_some()),
+                        field("user", &Some(user.clone()), opts.user.is_some(), USER_NAMES),
+                        field("item", &Some(item.clone()), opts.item.is_some(), ITEM_NAMES),
+                        field("rating", &rating, matches!(opts.rating, RatingColumn::Column(_)), RATING_NAMES),
+                        field("timestamp", &timestamp, opts.timestamp.is_some(), TIMESTAMP_NAMES),
                     ]
                     .into_iter()
                     .flatten()

@@ -335,9 +335,6 @@ pub(crate) fn check_columns(
             )));
         }
         out.value_mapped = true;
-        if let Some(r) = out.columns.iter_mut().find(|c| c.role == "rating") {
-            r.by = ChosenBy::Flag; // its values are the map's weights, checked by the map
-        }
     }
     if out.columns.is_empty() {
         return Ok(());
@@ -355,7 +352,9 @@ pub(crate) fn check_columns(
         };
         format!("{} = {} ({how})", c.role, c.label())
     };
-    if let Some(r) = out.columns.iter().find(|c| c.role == "rating" && c.by != ChosenBy::Flag) {
+    // A mapped column's values are the map's weights, checked by the map.
+    let guessed = |c: &&ColumnChoice| c.role == "rating" && c.by != ChosenBy::Flag && !out.value_mapped;
+    if let Some(r) = out.columns.iter().find(guessed) {
         let at = r.index.map_or_else(|| r.label(), |i| i.to_string());
         let what = if r.name.is_some() { format!("the {} column", r.label()) } else { r.label() };
         let fix = format!(
@@ -865,24 +864,25 @@ pub(crate) fn apply_aliases(out: &mut Interactions, opts: &LoadOptions) -> Resul
         canonical.entry(table.users.id(table.user[k])).or_insert(table.items.id(table.item[k]));
     }
     let old = std::mem::take(&mut out.items);
-    let mut renamed_items = 0;
-    let map: Vec<u32> = (0..old.len() as u32)
+    // Each old item index: its new index, and whether it was an alias.
+    let map: Vec<(u32, bool)> = (0..old.len() as u32)
         .map(|i| {
             let id = old.id(i);
             let to = canonical.get(id).copied().unwrap_or(id);
-            renamed_items += usize::from(to != id);
-            out.items.intern(to).expect("no more IDs than before")
+            (out.items.intern(to).expect("no more IDs than before"), to != id)
         })
         .collect();
+    let renamed_items = map.iter().filter(|m| m.1).count();
     let mut renamed = 0;
     for i in &mut out.item {
-        renamed += usize::from(old.id(*i) != out.items.id(map[*i as usize]));
-        *i = map[*i as usize];
+        let (to, alias) = map[*i as usize];
+        renamed += usize::from(alias);
+        *i = to;
     }
     for column in &mut out.item_fields {
         let mut merged = vec![String::new(); out.items.len()];
         for (i, value) in std::mem::take(column).into_iter().enumerate().filter(|(_, v)| !v.is_empty()) {
-            let to = &mut merged[map[i] as usize];
+            let to = &mut merged[map[i].0 as usize];
             if to.is_empty() {
                 *to = value;
             }
