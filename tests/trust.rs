@@ -826,3 +826,42 @@ fn links_in_a_parquet_folder_never_read_a_file_twice_or_loop() {
     let x = load(&folder, &LoadOptions { user: Some("day".parse().unwrap()), ..Default::default() }).unwrap();
     assert_eq!((x.len(), x.users.len(), x.users.id(0)), (50, 1, "1"));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_parquet_value_repeated_in_every_row_is_decoded_once() {
+    use arrow_array::{types::Int32Type, DictionaryArray, Int32Array, RecordBatch, StringArray};
+    use parquet::arrow::arrow_writer::{ArrowWriter, ArrowWriterOptions};
+    use parquet::file::properties::WriterProperties;
+    use std::sync::Arc;
+    // 2M rows of one 3,000-character item, dictionary-encoded and without an
+    // Arrow schema (as Spark writes strings): under 1 MB on disk, 6 GB as
+    // plain strings.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one-item.parquet");
+    let rows = 2_000_000;
+    let dict = |value: &str| {
+        Arc::new(DictionaryArray::<Int32Type>::new(
+            Int32Array::from(vec![0; rows]),
+            Arc::new(StringArray::from(vec![value])),
+        )) as _
+    };
+    let item = "x".repeat(3000);
+    let batch = RecordBatch::try_from_iter([("user", dict("u")), ("item", dict(&item))]).unwrap();
+    let props = WriterProperties::builder().set_max_row_group_row_count(Some(rows)).build();
+    let opts = ArrowWriterOptions::new().with_properties(props).with_skip_arrow_metadata(true);
+    let mut w = ArrowWriter::try_new_with_options(fs::File::create(&path).unwrap(), batch.schema(), opts).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    assert!(fs::metadata(&path).unwrap().len() < 2 << 20);
+    // Under a 2 GB address-space limit (the threads' stacks included).
+    let bin = assert_cmd::cargo::cargo_bin("gramrec");
+    let mut cmd = assert_cmd::Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"ulimit -v 2000000 && exec "$0" train --json -q --device cpu --threads 2 --factors 2 --iterations 1 --input "$1" --out "$2""#)
+        .arg(&bin)
+        .arg(&path)
+        .arg(dir.path().join("m"));
+    let json = common::ok_json(cmd.timeout(std::time::Duration::from_secs(120)));
+    assert_eq!(json["read"].as_u64(), Some(rows as u64));
+}

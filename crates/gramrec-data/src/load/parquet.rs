@@ -12,8 +12,12 @@
 //!
 //! Row groups are decoded in parallel, a few per thread at a time, and their
 //! rows are interned in file order: the IDs (and so the model) are the same
-//! however many threads read them, and memory holds only the row groups in
-//! flight.
+//! however many threads read them. Memory is bounded by what the file holds,
+//! not by what it expands to: text columns are read as dictionaries (a value
+//! repeated in every row is held once, as Spark and pandas write it),
+//! batches stream from each row group instead of being collected, and a row
+//! group whose columns declare more than [`MAX_ROW_GROUP_BYTES`] uncompressed
+//! is refused before anything is decoded.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -31,7 +35,6 @@ use arrow_schema::{DataType, Schema, TimeUnit};
 use gramrec_core::{Error, Result};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
-use rayon::prelude::*;
 
 use super::{
     normalise, Column, Interactions, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES, TIMESTAMP_NAMES,
@@ -40,6 +43,14 @@ use super::{
 
 /// Rows per decoded batch.
 const BATCH_ROWS: usize = 64 * 1024;
+
+/// The most uncompressed bytes the columns read from one row group may
+/// declare: about what decoding it may hold at once. Spark writes row groups
+/// of 128 MB; a larger declaration is a file to rewrite, or a hostile one.
+pub const MAX_ROW_GROUP_BYTES: i64 = 2 << 30;
+
+/// Decoded batches waiting, per row group in flight.
+const BATCHES_AHEAD: usize = 2;
 
 /// The Parquet files of an input (a file, or a folder's parts).
 pub fn parquet_files(root: &Path) -> Result<Vec<PathBuf>> {
@@ -285,6 +296,11 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
         bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
         let metadata =
             ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| parquet_error(&part.path, e))?;
+        let metadata = ArrowReaderMetadata::try_new(
+            metadata.metadata().clone(),
+            ArrowReaderOptions::new().with_schema(dictionary_text(metadata.schema())),
+        )
+        .map_err(|e| parquet_error(&part.path, e))?;
         let layout = resolve(metadata.schema(), &part.partitions, opts, &part.path)?;
         let projected = layout.fields();
         let mask = ProjectionMask::roots(metadata.parquet_schema(), projected.iter().copied());
@@ -294,6 +310,19 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
     let mut row = 1u64;
     for (p, o) in opened.iter().enumerate() {
         for (g, rg) in o.metadata.metadata().row_groups().iter().enumerate() {
+            let declared: i64 = o.projected.iter().map(|&c| rg.column(c).uncompressed_size().max(0)).sum();
+            if declared > MAX_ROW_GROUP_BYTES {
+                return Err(Error::input(
+                    &o.part.path,
+                    None,
+                    format!(
+                        "row group {g}: the columns read declare {:.1} GiB uncompressed, more than the {} GiB \
+                         decoded at once; write the file with smaller row groups (Spark: parquet.block.size)",
+                        declared as f64 / (1u64 << 30) as f64,
+                        MAX_ROW_GROUP_BYTES >> 30
+                    ),
+                ));
+            }
             tasks.push(Task { part: p, row_group: g, first_row: row });
             row += rg.num_rows().max(0) as u64;
         }
@@ -305,16 +334,30 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
         sink.out.notes.push(format!("Parquet: {} files, {} row groups, {} rows", opened.len(), tasks.len(), row - 1));
     }
     let window = rayon::current_num_threads().max(1) * 2;
-    for batch in tasks.chunks(window) {
-        let decoded: Vec<Result<Vec<RecordBatch>>> = batch.par_iter().map(|t| decode(&opened[t.part], t)).collect();
-        for (task, batches) in batch.iter().zip(decoded) {
-            let o = &opened[task.part];
-            let mut row = task.first_row;
-            for b in batches? {
-                intern(&mut sink, o, task, &b, row)?;
-                row += b.num_rows() as u64;
+    for group in tasks.chunks(window) {
+        // One decoding thread per row group in flight, each a few batches
+        // ahead of the interning, which takes them in file order.
+        std::thread::scope(|scope| -> Result<()> {
+            let streams: Vec<_> = group
+                .iter()
+                .map(|t| {
+                    let (tx, rx) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
+                    let o = &opened[t.part];
+                    scope.spawn(move || decode(o, t, |b| tx.send(b).is_ok()));
+                    rx
+                })
+                .collect();
+            for (task, batches) in group.iter().zip(streams) {
+                let o = &opened[task.part];
+                let mut row = task.first_row;
+                for b in batches {
+                    let b = b?;
+                    intern(&mut sink, o, task, &b, row)?;
+                    row += b.num_rows() as u64;
+                }
             }
-        }
+            Ok(())
+        })?;
     }
     super::no_records(&sink, "the Parquet data has no rows")?;
     if !opts.items_only {
@@ -325,16 +368,47 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
     Ok(sink.out)
 }
 
-fn decode(o: &Opened, task: &Task) -> Result<Vec<RecordBatch>> {
+/// Decodes a row group's batches into `send`, until it refuses one (the
+/// reader stopped) or the row group ends; an error is sent as the last item.
+fn decode(o: &Opened, task: &Task, send: impl Fn(Result<RecordBatch>) -> bool) {
     let path = &o.part.path;
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, o.metadata.clone())
-        .with_row_groups(vec![task.row_group])
-        .with_projection(o.mask.clone())
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| parquet_error(path, e))?;
-    reader.map(|b| b.map_err(|e| parquet_error(path, e))).collect()
+    let reader = File::open(path).map_err(|e| Error::io(path, e)).and_then(|file| {
+        ParquetRecordBatchReaderBuilder::new_with_metadata(file, o.metadata.clone())
+            .with_row_groups(vec![task.row_group])
+            .with_projection(o.mask.clone())
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| parquet_error(path, e))
+    });
+    let reader = match reader {
+        Ok(r) => r,
+        Err(e) => {
+            send(Err(e));
+            return;
+        }
+    };
+    for b in reader {
+        let failed = b.is_err();
+        if !send(b.map_err(|e| parquet_error(path, e))) || failed {
+            return;
+        }
+    }
+}
+
+/// The schema to read with: every text and binary column as a dictionary,
+/// so a value repeated over many rows is decoded once, not once per row.
+fn dictionary_text(schema: &Schema) -> Arc<Schema> {
+    let fields: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            t @ (DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary) => {
+                f.as_ref().clone().with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(t.clone())))
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// A column of a batch, or a partition's constant.
