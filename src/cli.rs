@@ -716,6 +716,15 @@ pub struct ServeArgs {
     /// Scoring threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Most connections open at once; more wait until one closes. Lowered, with a log line, to fit the open-file limit (ulimit -n).
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
+    /// Seconds a request's headers may take, from the connection's start or its previous answer (so also how long an idle connection is kept).
+    #[arg(long, default_value_t = 30.0)]
+    pub header_timeout: f64,
+    /// Seconds a request's whole body may take to arrive (408 after).
+    #[arg(long, default_value_t = 30.0)]
+    pub body_timeout: f64,
     /// No log lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,

@@ -32,6 +32,21 @@ impl Served {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("gramrec"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--model"]).arg(model).args(extra);
         cmd.env_remove("GRAMREC_ADMIN_TOKEN").envs(env.iter().copied());
+        Self::spawn(cmd)
+    }
+
+    /// The server under an open-file limit of `files` (as `ulimit -n` sets it).
+    #[cfg(unix)]
+    fn start_with_file_limit(model: &Path, extra: &[&str], files: u32) -> Served {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(format!(r#"ulimit -n {files} && exec "$0" "$@""#));
+        cmd.arg(assert_cmd::cargo::cargo_bin("gramrec"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--model"]).arg(model).args(extra);
+        cmd.env_remove("GRAMREC_ADMIN_TOKEN");
+        Self::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Served {
         let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         let stderr = BufReader::new(child.stderr.take().unwrap());
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -569,7 +584,7 @@ fn bad_requests_get_their_status_and_a_json_message_and_the_server_keeps_serving
             "/v1/recommendations".into(),
             json!({"history": [{"item": "x".repeat(5000)}]}).to_string().into_bytes(),
             413,
-            "length limit",
+            "larger than",
         ),
         (
             "POST",
@@ -774,4 +789,101 @@ fn bad_start_up_options_are_one_line_errors_with_exit_2() {
         assert_eq!(text.lines().count(), 1, "{args:?}: {text}");
         assert!(text.contains(message), "{args:?}: {text}");
     }
+}
+
+/// Sends `raw` on a connection of its own and reads the answer to its end
+/// (or for `wait` at most).
+fn raw_exchange(addr: &str, raw: &[u8], wait: Duration) -> String {
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(wait)).unwrap();
+    // The server may answer and close before all is sent (a URI too long).
+    let _ = c.write_all(raw);
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn requests_hyper_cannot_parse_get_a_json_error_too() {
+    let f = fixture("implicit");
+    let s = Served::start(&f.model, &[]);
+    let host = format!("Host: {}\r\n", s.addr);
+    let cases: Vec<(Vec<u8>, &str, &str)> = vec![
+        (format!("GET /{} HTTP/1.1\r\n{host}\r\n", "a".repeat(70_000)).into_bytes(), "414", "URI"),
+        (format!("GET /healthz HTTP/1.1\r\n{host}X: {}\r\n\r\n", "a".repeat(500_000)).into_bytes(), "431", "headers"),
+        (format!("GET /healthz HTTP/1.1\r\n{host}{}\r\n", "X: y\r\n".repeat(101)).into_bytes(), "431", "headers"),
+        (b"NOT AN HTTP REQUEST\r\n\r\n".to_vec(), "400", "malformed"),
+        (format!("GET /healthz HTTP/1.1\r\n{host}Bad Header\r\n\r\n").into_bytes(), "400", "malformed"),
+    ];
+    for (request, status, says) in cases {
+        let answer = raw_exchange(&s.addr, &request, Duration::from_secs(10));
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{status} ({}): {answer:.200}",
+            String::from_utf8_lossy(&request[..60.min(request.len())])
+        );
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains("content-type: application/json"), "{head}");
+        assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+        let json: Value = serde_json::from_str(body).unwrap();
+        assert!(json["error"].as_str().unwrap().contains(says), "{status}: {body}");
+    }
+    // After a good answer on the same connection, the error still gets its body.
+    let pipelined = format!("GET /healthz HTTP/1.1\r\n{host}\r\nGET /{} HTTP/1.1\r\n{host}\r\n", "a".repeat(70_000));
+    let answer = raw_exchange(&s.addr, pipelined.as_bytes(), Duration::from_secs(10));
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer:.200}");
+    let second = &answer[answer.find("HTTP/1.1 414 ").expect("the second answer")..];
+    assert!(second.ends_with(r#"{"error":"the request's URI is longer than 65,534 bytes"}"#), "{second}");
+    assert_eq!(s.get("/healthz").status, 200);
+}
+
+#[cfg(unix)]
+#[test]
+fn silent_and_slow_clients_cannot_lock_the_others_out() {
+    let f = fixture("implicit");
+    // Under 256 descriptors, as the red team ran it: the cap is lowered to fit.
+    let s = Served::start_with_file_limit(&f.model, &["--header-timeout", "2", "--body-timeout", "1"], 256);
+    assert!(s.log_text().contains("--max-connections lowered to 192"), "{}", s.log_text());
+    let silent: Vec<TcpStream> = (0..280).map(|_| TcpStream::connect(&s.addr).unwrap()).collect();
+    let mut half_headers: Vec<TcpStream> = (0..20).map(|_| TcpStream::connect(&s.addr).unwrap()).collect();
+    for c in &mut half_headers {
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").unwrap();
+    }
+    // Served once the silent ones time out, not never.
+    let started = Instant::now();
+    let answer = raw_exchange(
+        &s.addr,
+        format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", s.addr).as_bytes(),
+        Duration::from_secs(30),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200 "), "after {:?}: {answer:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    // The silent and half-sent connections were closed by the server.
+    for mut c in silent.into_iter().take(3).chain(half_headers.into_iter().take(3)) {
+        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(c.read(&mut buf).unwrap_or(0), 0, "closed after the header timeout");
+    }
+    // A body sent too slowly is answered 408, in JSON.
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    let head = format!(
+        "POST /v1/recommendations HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+        s.addr
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    c.write_all(b"{\"history\": [").unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut answer = String::new();
+    let _ = c.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(answer.contains(r#"{"error":"the request body did not arrive within 1 s"}"#), "{answer}");
+    assert!(s.log_text().contains("192 connections open, the most allowed"), "{}", s.log_text());
+    drop(s);
+
+    // With the usual limit, hundreds of silent connections do not delay anyone.
+    let s = Served::start(&f.model, &[]);
+    let _silent: Vec<TcpStream> = (0..300).map(|_| TcpStream::connect(&s.addr).unwrap()).collect();
+    let started = Instant::now();
+    assert_eq!(s.get("/healthz").status, 200);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }

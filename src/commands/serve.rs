@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use gramrec_core::Error;
-use gramrec_serve::{Batching, Limits, ServeOptions, Server};
+use gramrec_serve::{Batching, Connections, Limits, ServeOptions, Server};
 
 use crate::cli::ServeArgs;
 
@@ -25,6 +25,17 @@ pub fn run(a: ServeArgs) -> Result<()> {
     }
     if a.batch_wait_us > 1000 {
         return Err(Error::Argument(format!("--batch-wait-us is at most 1000, not {}", a.batch_wait_us)).into());
+    }
+    let timeout = |flag: &str, secs: f64| -> Result<Duration> {
+        if !(0.1..=3600.0).contains(&secs) {
+            return Err(Error::Argument(format!("--{flag} is between 0.1 and 3600 seconds, not {secs}")).into());
+        }
+        Ok(Duration::from_secs_f64(secs))
+    };
+    let (header_timeout, body_timeout) =
+        (timeout("header-timeout", a.header_timeout)?, timeout("body-timeout", a.body_timeout)?);
+    if a.max_connections == 0 {
+        return Err(Error::Argument("--max-connections must be at least 1".into()).into());
     }
     let admin_token = match a.admin_token.clone() {
         Some(t) if t.len() < 16 => {
@@ -46,6 +57,8 @@ pub fn run(a: ServeArgs) -> Result<()> {
     opts.allowed_hosts = a.allowed_host.clone();
     opts.admin_token = admin_token;
     opts.limits = Limits { max_body: a.max_body, max_history: a.max_history };
+    let (max_connections, lowered) = connections_within_file_limit(a.max_connections);
+    opts.connections = Connections { max: max_connections, header_timeout, body_timeout };
     opts.batching = Batching { max: a.batch, wait: Duration::from_micros(a.batch_wait_us), workers: a.threads };
     opts.log = Arc::new(move |line| {
         if !quiet {
@@ -57,6 +70,12 @@ pub fn run(a: ServeArgs) -> Result<()> {
         .thread_name("gramrec-http")
         .build()
         .map_err(|e| Error::Data(format!("cannot start the server's threads: {e}")))?;
+    if let Some(limit) = lowered {
+        (opts.log)(&format!(
+            "warning: --max-connections lowered to {max_connections}: the open-file limit is {limit} (ulimit -n), \
+             and the model, the log and the scoring threads need some"
+        ));
+    }
     runtime.block_on(async move {
         let log = opts.log.clone();
         let server = Server::start(opts, listener).await?;
@@ -96,4 +115,38 @@ async fn terminate() {
         return;
     }
     std::future::pending::<()>().await
+}
+
+/// Descriptors kept for everything but connections: the model and event
+/// files, the static files being sent, the runtime's own.
+const RESERVED_FILES: usize = 64;
+
+/// The connection cap that fits the open-file limit: the soft limit is
+/// raised towards the hard one as far as `wanted` needs, and the cap lowered
+/// to what is left if that is not enough (with the limit, to say so).
+/// Without it, connections past the limit make `accept` fail and lock every
+/// client out.
+fn connections_within_file_limit(wanted: usize) -> (usize, Option<usize>) {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit and setrlimit read and write the one struct given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+            return (wanted, None);
+        }
+        let need = libc::rlim_t::try_from(wanted + RESERVED_FILES).unwrap_or(libc::rlim_t::MAX);
+        if lim.rlim_cur < need {
+            let raised = libc::rlimit { rlim_cur: need.min(lim.rlim_max), rlim_max: lim.rlim_max };
+            // SAFETY: as above.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+                lim.rlim_cur = raised.rlim_cur;
+            }
+        }
+        let files = usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX);
+        let fits = files.saturating_sub(RESERVED_FILES).max(1);
+        if fits < wanted {
+            return (fits, Some(files));
+        }
+    }
+    (wanted, None)
 }

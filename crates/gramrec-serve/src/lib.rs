@@ -20,6 +20,7 @@
 //! calls [`Reloader::reload`] on SIGHUP.
 
 pub mod batch;
+pub mod connections;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -36,6 +37,7 @@ use gramrec_core::Error;
 use serde::Serialize;
 
 pub use batch::Batching;
+pub use connections::Connections;
 pub use error::ApiError;
 
 use crate::batch::Batcher;
@@ -82,6 +84,8 @@ pub struct ServeOptions {
     pub allowed_hosts: Vec<String>,
     /// Request limits.
     pub limits: Limits,
+    /// Connection cap and timeouts.
+    pub connections: Connections,
     /// Micro-batching of top-k requests.
     pub batching: Batching,
     /// Where log lines go.
@@ -102,6 +106,7 @@ impl ServeOptions {
             admin_token: None,
             allowed_hosts: Vec::new(),
             limits: Limits::default(),
+            connections: Connections::default(),
             batching: Batching::default(),
             log: Arc::new(|_| {}),
         }
@@ -304,11 +309,12 @@ impl Server {
     /// Serves until `shutdown` resolves, then stops accepting connections,
     /// lets requests in flight finish, and syncs the event log.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), Error> {
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let (limits, log) = (self.app.opts.connections, self.app.opts.log.clone());
+        connections::serve(self.listener, self.router, limits, log, shutdown).await;
         // Dropping the last handle closes the log (flushed and synced) and
         // stops the scoring threads.
         let app = self.app;
         tokio::task::spawn_blocking(move || drop(app)).await.ok();
-        served.map_err(|e| Error::Data(format!("the server stopped: {e}")))
+        Ok(())
     }
 }

@@ -116,7 +116,26 @@ async fn guard(State(app): Shared, request: Request, next: Next) -> Response {
         let message = "a POST body is JSON: send Content-Type: application/json".to_string();
         return ApiError { status: StatusCode::UNSUPPORTED_MEDIA_TYPE, message }.into_response();
     }
-    next.run(request).await
+    if !has_body {
+        return next.run(request).await;
+    }
+    // The whole body within the body timeout, and no more than the limit
+    // read: a client that sends it a byte at a time is answered, not waited on.
+    let (parts, body) = request.into_parts();
+    let (max, wait) = (app.opts.limits.max_body, app.opts.connections.body_timeout);
+    let limited = http_body_util::Limited::new(body, max);
+    match tokio::time::timeout(wait, http_body_util::BodyExt::collect(limited)).await {
+        Ok(Ok(collected)) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            let message = format!("the request body is larger than {max} bytes (--max-body)");
+            ApiError { status: StatusCode::PAYLOAD_TOO_LARGE, message }.into_response()
+        }
+        Ok(Err(e)) => ApiError::bad_request(format!("the request body could not be read: {e}")).into_response(),
+        Err(_) => {
+            let message = format!("the request body did not arrive within {} s", wait.as_secs_f64());
+            ApiError { status: StatusCode::REQUEST_TIMEOUT, message }.into_response()
+        }
+    }
 }
 
 /// Whether a `Host` header names this server: an IP address (a browser that
