@@ -887,3 +887,72 @@ fn silent_and_slow_clients_cannot_lock_the_others_out() {
     assert_eq!(s.get("/healthz").status, 200);
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
+
+/// `u1`'s top 5 item IDs as the server ranks them now.
+fn top5(s: &Served) -> Vec<String> {
+    ranked(&s.get("/v1/users/u1/recommendations?k=5").ok()).into_iter().map(|(item, _)| item).collect()
+}
+
+/// The (user, item) pairs of a log, in order.
+fn logged_pairs(path: &Path) -> Vec<(String, String)> {
+    logged(path).into_iter().map(|(u, i, _)| (u, i)).collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn blue_green_deploys_and_rotated_logs_keep_every_acknowledged_event() {
+    let f = fixture("implicit");
+    // Two model folders and a link naming the one in service; the second is
+    // trained before any event, so it lacks them all.
+    let (blue, green, cur) = (f.root.join("blue"), f.root.join("green"), f.root.join("cur"));
+    std::fs::rename(&f.model, &blue).unwrap();
+    gramrec()
+        .args(["train", "-q", "--factors", "8", "--iterations", "5", "--input"])
+        .arg(&f.data)
+        .arg("--out")
+        .arg(&green)
+        .assert()
+        .success();
+    std::os::unix::fs::symlink(&blue, &cur).unwrap();
+    let token = "a-token-of-sixteen-chars";
+    let s = Served::start(&cur, &["--admin-token", token]);
+    let post = |s: &Served, item: &str| {
+        assert_eq!(s.post("/v1/users/u1/events", &json!({"item": item, "weight": 40})).status, 200);
+    };
+    post(&s, "i7");
+    let before = top5(&s);
+    // Deploy: the link now names green (renamed over, as deploy tools do), then reload.
+    let next = f.root.join("cur.next");
+    std::os::unix::fs::symlink(&green, &next).unwrap();
+    std::fs::rename(&next, &cur).unwrap();
+    let reload = http(&s.addr, "POST", "/v1/admin/reload", &[("authorization", &format!("Bearer {token}"))], b"");
+    assert_eq!(reload.json()["eventsApplied"], 1, "{:?}", reload.json());
+    // The event the new model lacks was copied into its folder's log; new ones go there too.
+    assert_eq!(logged_pairs(&green.join("events.jsonl")), [("u1".into(), "i7".into())]);
+    post(&s, "i9");
+    assert_eq!(logged_pairs(&green.join("events.jsonl")), [("u1".into(), "i7".into()), ("u1".into(), "i9".into())]);
+    assert_eq!(logged_pairs(&blue.join("events.jsonl")).len(), 1, "the old folder's log is left as it was");
+    assert!(s.log_text().contains("the log at this path is a new file"), "{}", s.log_text());
+    let served = top5(&s);
+    assert_ne!(served, before, "the new model with both events");
+    // A restart (after kill -9) reads the same folder and log: the same answers.
+    drop(s);
+    let s = Served::start(&cur, &[]);
+    assert_eq!(top5(&s), served);
+
+    // Rotation: the log is renamed away under the server; the next event
+    // starts a new file at the path, holding every event the model lacks.
+    std::fs::rename(green.join("events.jsonl"), green.join("events.jsonl.1")).unwrap();
+    post(&s, "i11");
+    let expected: Vec<(String, String)> =
+        ["i7", "i9", "i11"].iter().map(|i| ("u1".to_string(), i.to_string())).collect();
+    assert_eq!(logged_pairs(&green.join("events.jsonl")), expected);
+    let served = top5(&s);
+    drop(s);
+    let s = Served::start(&cur, &[]);
+    assert_eq!(top5(&s), served, "a restart after rotation replays every event");
+    // A log removed outright is the same.
+    std::fs::remove_file(green.join("events.jsonl")).unwrap();
+    post(&s, "i13");
+    assert_eq!(logged_pairs(&green.join("events.jsonl")).len(), 4);
+}

@@ -11,6 +11,7 @@
 //! the file's tail is then unknown, so the server stops accepting events
 //! rather than acknowledge what a restart might not find.
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -135,26 +136,52 @@ struct Append {
     done: oneshot::Sender<io::Result<()>>,
 }
 
+/// What the writer thread is asked to do, in order.
+enum Job {
+    Append(Append),
+    /// A reload: the served model's data is now as of `read_at`, and the log
+    /// follows the path.
+    Follow {
+        read_at: Option<f64>,
+        done: oneshot::Sender<Result<Option<usize>, Error>>,
+    },
+}
+
 /// The appending side of the log.
+///
+/// The log is the file at its path, which is re-resolved: when the path
+/// names another file than the one held — a log rotated (renamed away,
+/// removed) or a model path that is a link swapped to another folder (a
+/// blue/green deploy) — the next commit, or reload, moves to the file now at
+/// the path, first copying into it the events the served model lacks
+/// (received after its data was read) that it does not already hold. So the
+/// file at the path always holds every acknowledged event the model lacks:
+/// what a restart, or a reload, replays.
 pub struct EventLog {
     path: PathBuf,
-    queue: Option<mpsc::Sender<Append>>,
+    queue: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
 }
 
+/// Told when the log moved to a new file, with a line to log.
+pub type Notice = Box<dyn Fn(&str) + Send>;
+
 impl EventLog {
     /// Opens (creating) the log for appending and starts its writer thread.
-    /// `committed(n)` is told the size of each group commit.
-    pub fn open(path: &Path, committed: impl Fn(usize) + Send + 'static) -> Result<Self, Error> {
-        let file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io(path, e))?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // The file's name is durable too (a new log in a fresh directory).
-            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, e))?;
-        }
-        let (queue, rx) = mpsc::channel::<Append>();
+    /// `read_at` is when the served model's data was read; `committed(n)` is
+    /// told the size of each group commit, `notice` when the log moved.
+    pub fn open(
+        path: &Path,
+        read_at: Option<f64>,
+        committed: impl Fn(usize) + Send + 'static,
+        notice: Notice,
+    ) -> Result<Self, Error> {
+        let file = open_for_append(path)?;
+        let (queue, rx) = mpsc::channel::<Job>();
+        let writer = Writer { path: path.to_path_buf(), file, read_at, failed: None, notice };
         let writer = std::thread::Builder::new()
             .name("gramrec-events".into())
-            .spawn(move || write_groups(file, rx, committed))
+            .spawn(move || writer.run(rx, committed))
             .map_err(|e| Error::io(path, e))?;
         Ok(Self { path: path.to_path_buf(), queue: Some(queue), writer: Some(writer) })
     }
@@ -168,7 +195,23 @@ impl EventLog {
     pub async fn append(&self, line: Vec<u8>, apply: Apply) -> io::Result<()> {
         let (done, wait) = oneshot::channel();
         let closed = || io::Error::other("the event log is closed");
-        self.queue.as_ref().ok_or_else(closed)?.send(Append { line, apply, done }).map_err(|_| closed())?;
+        self.queue
+            .as_ref()
+            .ok_or_else(closed)?
+            .send(Job::Append(Append { line, apply, done }))
+            .map_err(|_| closed())?;
+        wait.await.map_err(|_| closed())?
+    }
+
+    /// For a reload, with no append in flight: records the new model's
+    /// `read_at` and moves to the file now at the path if it changed,
+    /// carrying the events that model lacks. Returns how many were carried
+    /// when the log moved. A file at the path that is not an event log is
+    /// refused, and the log stays where it was.
+    pub async fn follow(&self, read_at: Option<f64>) -> Result<Option<usize>, Error> {
+        let (done, wait) = oneshot::channel();
+        let closed = || Error::Data("the event log is closed".into());
+        self.queue.as_ref().ok_or_else(closed)?.send(Job::Follow { read_at, done }).map_err(|_| closed())?;
         wait.await.map_err(|_| closed())?
     }
 
@@ -188,22 +231,65 @@ impl Drop for EventLog {
     }
 }
 
-/// The writer thread: group commits until the queue closes.
-fn write_groups(mut file: File, rx: mpsc::Receiver<Append>, committed: impl Fn(usize)) {
-    let mut failed: Option<String> = None;
-    while let Ok(first) = rx.recv() {
-        let mut group = vec![first];
-        group.extend(rx.try_iter());
-        let result = match &failed {
-            Some(why) => Err(io::Error::other(format!("an earlier write to the event log failed ({why})"))),
-            None => {
-                let bytes: Vec<u8> = group.iter().flat_map(|a| a.line.iter().copied()).collect();
-                file.write_all(&bytes).and_then(|_| file.sync_data())
+/// Opens (creating) a log for appending and reading back; its name is made
+/// durable too (a new log in a fresh directory).
+fn open_for_append(path: &Path) -> Result<File, Error> {
+    let file = OpenOptions::new().create(true).read(true).append(true).open(path).map_err(|e| Error::io(path, e))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(file)
+}
+
+/// The writer thread's state.
+struct Writer {
+    path: PathBuf,
+    /// The file appended to: the one at `path` when it was last looked at.
+    file: File,
+    /// When the served model's data was read.
+    read_at: Option<f64>,
+    /// Why writing failed, after a write or sync failed: the file's tail is
+    /// unknown, so nothing more is acknowledged.
+    failed: Option<String>,
+    notice: Notice,
+}
+
+impl Writer {
+    /// Group commits until the queue closes.
+    fn run(mut self, rx: mpsc::Receiver<Job>, committed: impl Fn(usize)) {
+        while let Ok(first) = rx.recv() {
+            let mut group = Vec::new();
+            for job in std::iter::once(first).chain(rx.try_iter()) {
+                match job {
+                    Job::Append(a) => group.push(a),
+                    Job::Follow { read_at, done } => {
+                        // Appends queued before it are committed first.
+                        self.commit(std::mem::take(&mut group), &committed);
+                        let _ = done.send(self.follow(read_at));
+                    }
+                }
             }
+            self.commit(group, &committed);
+        }
+        let _ = self.file.sync_data();
+    }
+
+    /// Writes a group in one write and one sync, then applies and
+    /// acknowledges each event in order (or fails them all).
+    fn commit(&mut self, group: Vec<Append>, committed: &impl Fn(usize)) {
+        if group.is_empty() {
+            return;
+        }
+        let result = match &self.failed {
+            Some(why) => Err(io::Error::other(format!("an earlier write to the event log failed ({why})"))),
+            None => self.follow(self.read_at).map_err(|e| io::Error::other(e.to_string())).and_then(|_| {
+                let bytes: Vec<u8> = group.iter().flat_map(|a| a.line.iter().copied()).collect();
+                self.file.write_all(&bytes).and_then(|_| self.file.sync_data()).inspect_err(|e| {
+                    self.failed.get_or_insert_with(|| e.to_string());
+                })
+            }),
         };
-        if let Err(e) = &result {
-            failed.get_or_insert_with(|| e.to_string());
-        } else {
+        if result.is_ok() {
             committed(group.len());
         }
         for a in group {
@@ -217,7 +303,71 @@ fn write_groups(mut file: File, rx: mpsc::Receiver<Append>, committed: impl Fn(u
             let _ = a.done.send(outcome);
         }
     }
-    let _ = file.sync_data();
+
+    /// Whether the path names another file than the one held (or none).
+    fn moved(&self) -> bool {
+        let (Ok(at_path), Ok(held)) = (std::fs::metadata(&self.path), self.file.metadata()) else { return true };
+        !same_file(&at_path, &held)
+    }
+
+    /// Records `read_at` and, if the log moved, moves to the file at the
+    /// path, carrying the events the model lacks; how many, when it moved.
+    fn follow(&mut self, read_at: Option<f64>) -> Result<Option<usize>, Error> {
+        if !self.moved() {
+            self.read_at = read_at;
+            return Ok(None);
+        }
+        // The events the model lacks, from the file held (renamed or not).
+        let mut held = Vec::new();
+        (&self.file)
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| (&self.file).read_to_end(&mut held))
+            .map_err(|e| Error::io(&self.path, e))?;
+        let lacking: Vec<LoggedEvent> = held
+            .split(|&b| b == b'\n')
+            .filter_map(|line| serde_json::from_slice::<LoggedEvent>(line).ok())
+            .filter(|e| e.newer_than(read_at))
+            .collect();
+        // Those the file at the path already has are not copied again.
+        let present: HashSet<Vec<u8>> = if self.path.exists() {
+            complete_last_line(&self.path)?;
+            let there = read_from(&self.path, 0, 0)?;
+            if there.torn > 0 {
+                truncate_torn(&self.path, there.end)?;
+            }
+            there.events.iter().map(LoggedEvent::line).collect()
+        } else {
+            HashSet::new()
+        };
+        let carried: Vec<u8> =
+            lacking.iter().map(LoggedEvent::line).filter(|l| !present.contains(l)).flatten().collect();
+        let mut file = open_for_append(&self.path)?;
+        file.write_all(&carried).and_then(|_| file.sync_data()).map_err(|e| Error::io(&self.path, e))?;
+        let count = carried.iter().filter(|&&b| b == b'\n').count();
+        (self.notice)(&format!(
+            "{}: the log at this path is a new file (rotated, or the model path moved): appending there, \
+             with the {count} events the model lacks copied in",
+            self.path.display()
+        ));
+        self.file = file;
+        self.read_at = read_at;
+        Ok(Some(count))
+    }
+}
+
+/// Whether two metadata describe the same file.
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        // Without inode numbers, only a vanished file is seen as moved.
+        let _ = (a, b);
+        true
+    }
 }
 
 #[cfg(test)]
@@ -292,7 +442,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_fails_that_event_and_every_later_one() {
         // /dev/full takes the open and refuses every write (ENOSPC).
-        let log = EventLog::open(Path::new("/dev/full"), |_| {}).unwrap();
+        let log = EventLog::open(Path::new("/dev/full"), None, |_| {}, Box::new(|_| {})).unwrap();
         let applied = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = applied.clone();
         let apply: Apply = Box::new(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));

@@ -167,31 +167,50 @@ impl Reloader {
 
 async fn reload(app: &Arc<App>) -> Result<Reloaded, Error> {
     let _one = app.reloading.lock().await;
+    let refused = |e: Error| {
+        app.metrics.failed_reloads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        app.say(&format!("reload refused, the previous model keeps serving: {e}"));
+        e
+    };
     let version = app.snapshot().version + 1;
+    // The model path is read again: a link swapped to another folder is followed.
     let (dir, rules, events) = (app.opts.model_dir.clone(), app.opts.rules.clone(), app.log.path().to_path_buf());
-    // Load and catch up with the log without stopping anything...
+    // Load and catch up with the log at the path without stopping anything...
     let loaded = tokio::task::spawn_blocking(move || {
         let snapshot = Snapshot::load(&dir, rules.as_deref(), version)?;
-        let replay = events::read_from(&events, 0, 0)?;
+        let replay = match events.exists() {
+            true => events::read_from(&events, 0, 0)?,
+            false => events::Replay { events: Vec::new(), end: 0, torn: 0, lines: 0 },
+        };
         let applied = snapshot.apply(&replay.events);
         Ok::<_, Error>((snapshot, replay, applied))
     })
     .await
     .map_err(|e| Error::Data(format!("reload failed: {e}")))?;
-    let (snapshot, replay, mut applied) = match loaded {
-        Ok(l) => l,
-        Err(e) => {
-            app.metrics.failed_reloads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            app.say(&format!("reload refused, the previous model keeps serving: {e}"));
-            return Err(e);
-        }
-    };
-    // ...then, with events held back, apply those logged meanwhile and swap.
+    let (mut snapshot, replay, mut applied) = loaded.map_err(refused)?;
+    // ...then, with events held back, move the log if its path now names
+    // another file (carrying what this model lacks), apply the events logged
+    // meanwhile (or, if it moved, the whole log again), and swap.
     let _quiet = app.gate.write().await;
-    let tail = events::read_from(app.log.path(), replay.end, replay.lines)?;
-    let more = snapshot.apply(&tail.events);
-    applied.applied += more.applied;
-    let snapshot = Arc::new(snapshot);
+    let moved = app.log.follow(snapshot.read_at()).await.map_err(refused)?;
+    let path = app.log.path().to_path_buf();
+    let (snap, applied) = tokio::task::spawn_blocking(move || {
+        match moved {
+            Some(_) => {
+                snapshot.live = live::LiveUsers::default();
+                applied = snapshot.apply(&events::read_from(&path, 0, 0)?.events);
+            }
+            None => {
+                let tail = events::read_from(&path, replay.end, replay.lines)?;
+                applied.applied += snapshot.apply(&tail.events).applied;
+            }
+        }
+        Ok::<_, Error>((snapshot, applied))
+    })
+    .await
+    .map_err(|e| Error::Data(format!("reload failed: {e}")))?
+    .map_err(refused)?;
+    let snapshot = Arc::new(snap);
     *app.snapshot.write().unwrap_or_else(|p| p.into_inner()) = snapshot.clone();
     app.metrics.model_version.store(version, std::sync::atomic::Ordering::Relaxed);
     let m = &snapshot.model;
@@ -269,9 +288,15 @@ impl Server {
         }
         let metrics = Arc::new(Metrics::default());
         let commits = metrics.clone();
-        let log = EventLog::open(&opts.events, move |_| {
-            commits.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        })?;
+        let notices = opts.log.clone();
+        let log = EventLog::open(
+            &opts.events,
+            snapshot.read_at(),
+            move |_| {
+                commits.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            },
+            Box::new(move |line| notices(line)),
+        )?;
         let batches = metrics.clone();
         let batcher = Batcher::start(
             opts.batching,

@@ -31,6 +31,10 @@ pub struct Solved {
 struct LiveUser {
     /// (item row, merged value), in first-seen order.
     history: Vec<(usize, f32)>,
+    /// Item row → its place in `history`: an event is merged in constant
+    /// time, however long the history (a scan per event made one post of
+    /// 10,000 events hold the log's writer for a second).
+    position: HashMap<usize, usize>,
     /// Events appended so far.
     events: u64,
     /// The row and the event count it was solved at.
@@ -94,15 +98,19 @@ impl LiveUsers {
         let mut shard = self.shard(user);
         if !shard.contains_key(user) {
             let history = Self::training(model, user)?;
-            shard.insert(user.to_string(), LiveUser { history, ..Default::default() });
+            let position = history.iter().enumerate().map(|(p, &(item, _))| (item, p)).collect();
+            shard.insert(user.to_string(), LiveUser { history, position, ..Default::default() });
         }
         let live = shard.get_mut(user).expect("just inserted");
         let implicit = model.items.meta().params.kind == ModelKind::Implicit;
         for &(item, w) in events {
-            match live.history.iter_mut().find(|(i, _)| *i == item) {
-                Some(entry) if implicit => entry.1 += w,
-                Some(entry) => entry.1 = w,
-                None => live.history.push((item, w)),
+            match live.position.get(&item) {
+                Some(&p) if implicit => live.history[p].1 += w,
+                Some(&p) => live.history[p].1 = w,
+                None => {
+                    live.position.insert(item, live.history.len());
+                    live.history.push((item, w));
+                }
             }
         }
         live.events += events.len() as u64;
