@@ -956,3 +956,27 @@ fn blue_green_deploys_and_rotated_logs_keep_every_acknowledged_event() {
     post(&s, "i13");
     assert_eq!(logged_pairs(&green.join("events.jsonl")).len(), 4);
 }
+
+#[cfg(feature = "interop-tests")]
+#[test]
+fn the_server_matches_its_openapi_description() {
+    // schemathesis (tests/interop/requirements.txt) generates requests from
+    // docs/openapi.yaml for 90 s: no 5xx, and every status, content type and
+    // body as described.
+    let f = fixture("implicit");
+    let token = "a-token-of-sixteen-chars";
+    let s = Served::start(&f.model, &["--rules", f.rules.to_str().unwrap(), "--admin-token", token]);
+    let python = std::env::var_os("GRAMREC_TEST_PYTHON")
+        .expect("GRAMREC_TEST_PYTHON names a Python with tests/interop/requirements.txt (tests/run-all.sh)");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(python)
+        .arg(root.join("tests/interop/openapi_check.py"))
+        .arg(root.join("docs/openapi.yaml"))
+        .arg(format!("http://{}", s.addr))
+        .arg(token)
+        .arg("90")
+        .status()
+        .unwrap();
+    assert!(status.success(), "schemathesis found answers that do not match docs/openapi.yaml (above)");
+    assert_eq!(s.get("/healthz").status, 200, "still serving");
+}
