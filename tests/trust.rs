@@ -865,3 +865,21 @@ fn a_parquet_value_repeated_in_every_row_is_decoded_once() {
     let json = common::ok_json(cmd.timeout(std::time::Duration::from_secs(120)));
     assert_eq!(json["read"].as_u64(), Some(rows as u64));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_parquet_page_declaring_gigabytes_is_refused_before_it_is_allocated() {
+    // Found by the parquet_folder fuzz target: a 402-byte file whose page
+    // header declares a page of gigabytes (arrow-rs zeroes that much before
+    // decompressing: 2.1 GB resident). Under a 1 GB limit it is a one-line error.
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/page_declares_2gib.parquet");
+    let mut cmd = assert_cmd::Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"ulimit -v 1000000 && exec "$0" train -q --device cpu --threads 2 --input "$1" --out "$2""#)
+        .arg(assert_cmd::cargo::cargo_bin("gramrec"))
+        .arg(&fixture)
+        .arg(dir.path().join("m"));
+    let err = error_line(cmd.timeout(std::time::Duration::from_secs(60)), 2);
+    assert!(err.contains("page_declares_2gib.parquet: row group 0, column \"user\": page at byte 4"), "{err}");
+}

@@ -12,6 +12,7 @@ mod baskets;
 mod delimited;
 mod jsonl;
 mod parquet;
+mod parquet_pages;
 pub mod stream;
 
 use std::io::BufRead;

@@ -293,7 +293,8 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
     let mut bytes = 0;
     for part in parts {
         let file = File::open(&part.path).map_err(|e| Error::io(&part.path, e))?;
-        bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        bytes += len;
         let metadata =
             ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| parquet_error(&part.path, e))?;
         let metadata = ArrowReaderMetadata::try_new(
@@ -304,6 +305,7 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
         let layout = resolve(metadata.schema(), &part.partitions, opts, &part.path)?;
         let projected = layout.fields();
         let mask = ProjectionMask::roots(metadata.parquet_schema(), projected.iter().copied());
+        check_ranges(&file, &metadata, &projected, len).map_err(|m| Error::input(&part.path, None, m))?;
         opened.push(Opened { part, metadata, layout, mask, projected });
     }
     let mut tasks = Vec::new();
@@ -366,6 +368,37 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
     super::check_columns(root, &mut sink.out, 0, opts)?;
     super::apply_aliases(&mut sink.out, opts)?;
     Ok(sink.out)
+}
+
+/// Checks that every column chunk read lies inside the file (`len` bytes),
+/// and so do its pages, each of a bounded size: the decoder trusts the
+/// footer's offsets (asserting on negative ones) and allocates each page's
+/// declared size.
+fn check_ranges(
+    file: &File,
+    metadata: &ArrowReaderMetadata,
+    projected: &[usize],
+    len: u64,
+) -> std::result::Result<(), String> {
+    for (g, rg) in metadata.metadata().row_groups().iter().enumerate() {
+        for &c in projected {
+            let Some(chunk) = rg.columns().get(c) else {
+                return Err(format!("row group {g} lacks column {c}: a damaged file"));
+            };
+            let start = chunk.dictionary_page_offset().unwrap_or_else(|| chunk.data_page_offset());
+            let size = chunk.compressed_size();
+            if start < 0 || size < 0 || (start as u64).saturating_add(size as u64) > len {
+                return Err(format!(
+                    "row group {g}, column {}: the footer places it at bytes {start}..+{size}, outside the file's {len} bytes: \
+                     a damaged or truncated file",
+                    chunk.column_path()
+                ));
+            }
+            super::parquet_pages::check_chunk(file, start as u64, size as u64)
+                .map_err(|m| format!("row group {g}, column {}: {m}", chunk.column_path()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Decodes a row group's batches into `send`, until it refuses one (the
