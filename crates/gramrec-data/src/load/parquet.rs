@@ -13,8 +13,8 @@
 //! Row groups are decoded in parallel, a few per thread at a time, and their
 //! rows are interned in file order: the IDs (and so the model) are the same
 //! however many threads read them. Memory is bounded by what the file holds,
-//! not by what it expands to: text columns are read as dictionaries (a value
-//! repeated in every row is held once, as Spark and pandas write it),
+//! not by what it expands to: text columns are read as views into the
+//! decoded dictionary or page (a value repeated in every row is held once),
 //! batches stream from each row group instead of being collected, and a row
 //! group whose columns declare more than [`MAX_ROW_GROUP_BYTES`] uncompressed
 //! is refused before anything is decoded.
@@ -299,13 +299,13 @@ pub(super) fn read(root: &Path, opts: &LoadOptions) -> Result<Interactions> {
             ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| parquet_error(&part.path, e))?;
         let metadata = ArrowReaderMetadata::try_new(
             metadata.metadata().clone(),
-            ArrowReaderOptions::new().with_schema(dictionary_text(metadata.schema())),
+            ArrowReaderOptions::new().with_schema(text_as_views(metadata.schema())),
         )
         .map_err(|e| parquet_error(&part.path, e))?;
         let layout = resolve(metadata.schema(), &part.partitions, opts, &part.path)?;
         let projected = layout.fields();
         let mask = ProjectionMask::roots(metadata.parquet_schema(), projected.iter().copied());
-        check_ranges(&file, &metadata, &projected, len).map_err(|m| Error::input(&part.path, None, m))?;
+        check_ranges(&file, &metadata, &projected, len).map_err(|m| parquet_error(&part.path, m))?;
         opened.push(Opened { part, metadata, layout, mask, projected });
     }
     let mut tasks = Vec::new();
@@ -428,16 +428,17 @@ fn decode(o: &Opened, task: &Task, send: impl Fn(Result<RecordBatch>) -> bool) {
     }
 }
 
-/// The schema to read with: every text and binary column as a dictionary,
-/// so a value repeated over many rows is decoded once, not once per row.
-fn dictionary_text(schema: &Schema) -> Arc<Schema> {
+/// The schema to read with: every text and binary column as a view array
+/// (Utf8View, BinaryView), whose rows point into the decoded dictionary or
+/// page instead of copying their value: a value repeated over many rows is
+/// held once, not once per row, and reading is no slower.
+fn text_as_views(schema: &Schema) -> Arc<Schema> {
     let fields: Vec<arrow_schema::Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            t @ (DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary) => {
-                f.as_ref().clone().with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(t.clone())))
-            }
+            DataType::Utf8 | DataType::LargeUtf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            DataType::Binary | DataType::LargeBinary => f.as_ref().clone().with_data_type(DataType::BinaryView),
             _ => f.as_ref().clone(),
         })
         .collect();
@@ -489,6 +490,7 @@ fn array_cell(a: &dyn Array, row: usize) -> std::result::Result<Cell<'_>, String
         DataType::Utf8View => Cell::Text(a.as_string_view().value(row)),
         DataType::Binary => Cell::Text(utf8(a.as_binary::<i32>().value(row))?),
         DataType::LargeBinary => Cell::Text(utf8(a.as_binary::<i64>().value(row))?),
+        DataType::BinaryView => Cell::Text(utf8(a.as_binary_view().value(row))?),
         DataType::Dictionary(_, _) => {
             let d = a.as_any_dictionary();
             return array_cell(d.values().as_ref(), key_at(d.keys(), row)?);
