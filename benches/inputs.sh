@@ -12,14 +12,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$g" generate --users 200000 --items 50000 --nnz 10000000 --out "$work/data.csv" 2>/dev/null
 gzip -1 -c "$work/data.csv" > "$work/data.csv.gz"
-"$py" - "$work" <<'PY'
-import sys, pyarrow as pa, pyarrow.csv as csv, pyarrow.parquet as pq, pyarrow.compute as pc
-work = sys.argv[1]
-t = csv.read_csv(f"{work}/data.csv", convert_options=csv.ConvertOptions(column_types={"user": pa.string(), "item": pa.string()}))
-pq.write_table(t, f"{work}/data.parquet", row_group_size=1_000_000)
-shard = pc.cast(pc.utf8_slice_codeunits(t["user"], 1, 2), pa.string())
-pq.write_to_dataset(t.append_column("shard", shard), f"{work}/partitioned", partition_cols=["shard"])
-PY
+"$py" "$(dirname "$0")/to_parquet.py" "$work"
 echo "rows: $(($(wc -l < "$work/data.csv") - 1)); bytes: csv $(stat -c %s "$work/data.csv"), gzip $(stat -c %s "$work/data.csv.gz"), parquet $(stat -c %s "$work/data.parquet"), partitioned $(du -sb "$work/partitioned" | cut -f1)"
 for round in $(seq "${ROUNDS:-3}"); do
   for input in data.csv data.csv.gz data.parquet partitioned; do

@@ -5,14 +5,15 @@
 # cores. Known-user top-10, fold-in top-10 from 20-item histories, and
 # durable events (each fsynced before its answer), at 1, 16 and 64
 # connections; known-user top-10 also with micro-batching off (--batch 1).
-# Usage: bash benches/serve.sh [SECONDS per run, default 10]
+# Usage: [WORK=dir to keep the model] [GRAMREC=binary] bash benches/serve.sh [SECONDS per run, default 10]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-10}
 work=${WORK:-$(mktemp -d)}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-g=$root/target/release/gramrec
+# GRAMREC=path runs another build (an older one, for a comparison in one session).
+if [ -z "${GRAMREC:-}" ]; then cargo build --release --quiet --manifest-path "$root/Cargo.toml"; fi
+g=${GRAMREC:-$root/target/release/gramrec}
 cd "$work"
 if [ ! -s model/items.gramrec ]; then
   "$g" generate --kind implicit --users 100000 --items 100000 --nnz 2000000 --seed 42 --out data.csv

@@ -57,7 +57,9 @@ def main():
             "--suppress-health-check", "all",
             "--warnings", "off",
         ]
-        sys.exit(subprocess.run(command).returncode)
+        # Run inside the scratch folder: schemathesis and hypothesis keep state
+        # (.schemathesis/, .hypothesis/) in the working directory.
+        sys.exit(subprocess.run(command, cwd=tmp).returncode)
 
 
 if __name__ == "__main__":
