@@ -19,11 +19,17 @@ pub fn check_chunk(file: &std::fs::File, start: u64, size: u64) -> Result<(), St
     let end = start.saturating_add(size);
     let mut reader = BufReader::with_capacity(8 << 10, file);
     let mut at = start;
+    let mut dictionary = false;
     while at < end {
         reader.seek(SeekFrom::Start(at)).map_err(|e| e.to_string())?;
         let mut counted = Counted { inner: &mut reader, read: 0 };
         let header = page_header(&mut counted).map_err(|e| format!("page at byte {at}: unreadable header ({e})"))?;
-        let (uncompressed, compressed) = header;
+        let Header { kind, uncompressed, compressed, encoding } = header;
+        if kind == DICTIONARY_PAGE {
+            dictionary = true;
+        } else if encoding.is_some_and(|e| e == PLAIN_DICTIONARY || e == RLE_DICTIONARY) && !dictionary {
+            return Err(format!("page at byte {at} is dictionary-encoded, but no dictionary page comes before it"));
+        }
         if !(0..=MAX_PAGE_BYTES).contains(&uncompressed) || compressed < 0 {
             return Err(format!(
                 "page at byte {at} declares {uncompressed} bytes uncompressed ({compressed} compressed), \
@@ -80,29 +86,71 @@ impl<R: BufRead> Counted<'_, R> {
     }
 }
 
-/// Reads a PageHeader struct: (uncompressed_page_size, compressed_page_size).
-fn page_header<R: BufRead>(r: &mut Counted<'_, R>) -> std::io::Result<(i64, i64)> {
-    let (mut uncompressed, mut compressed) = (None, None);
+/// PageType.DICTIONARY_PAGE.
+const DICTIONARY_PAGE: i64 = 2;
+/// Encoding.PLAIN_DICTIONARY and RLE_DICTIONARY: values that are indices
+/// into the chunk's dictionary page.
+const PLAIN_DICTIONARY: i64 = 2;
+const RLE_DICTIONARY: i64 = 8;
+
+/// What a page header says that is checked.
+struct Header {
+    /// PageType.
+    kind: i64,
+    uncompressed: i64,
+    compressed: i64,
+    /// A data page's value encoding.
+    encoding: Option<i64>,
+}
+
+/// Reads a PageHeader struct.
+fn page_header<R: BufRead>(r: &mut Counted<'_, R>) -> std::io::Result<Header> {
+    let (mut kind, mut uncompressed, mut compressed, mut encoding) = (None, None, None, None);
     let mut id = 0i64;
     loop {
         let head = r.byte()?;
-        let kind = head & 0x0f;
-        if kind == 0 {
+        let field = head & 0x0f;
+        if field == 0 {
             break;
         }
         id = match head >> 4 {
             0 => r.zigzag()?,
             delta => id + i64::from(delta),
         };
-        match (id, kind) {
+        match (id, field) {
+            (1, 5) => kind = Some(r.zigzag()?),
             (2, 5) => uncompressed = Some(r.zigzag()?),
             (3, 5) => compressed = Some(r.zigzag()?),
-            _ => skip(r, kind, 0)?,
+            // DataPageHeader (its field 2) and DataPageHeaderV2 (its field 4) hold the encoding.
+            (5, 12) => encoding = struct_i32(r, 2)?,
+            (8, 12) => encoding = struct_i32(r, 4)?,
+            _ => skip(r, field, 0)?,
         }
     }
-    match (uncompressed, compressed) {
-        (Some(u), Some(c)) => Ok((u, c)),
-        _ => Err(std::io::Error::other("no page sizes")),
+    match (kind, uncompressed, compressed) {
+        (Some(kind), Some(uncompressed), Some(compressed)) => Ok(Header { kind, uncompressed, compressed, encoding }),
+        _ => Err(std::io::Error::other("no page type or sizes")),
+    }
+}
+
+/// Reads a struct, returning its i32 field `wanted` (if present).
+fn struct_i32<R: BufRead>(r: &mut Counted<'_, R>, wanted: i64) -> std::io::Result<Option<i64>> {
+    let mut found = None;
+    let mut id = 0i64;
+    loop {
+        let head = r.byte()?;
+        let field = head & 0x0f;
+        if field == 0 {
+            return Ok(found);
+        }
+        id = match head >> 4 {
+            0 => r.zigzag()?,
+            delta => id + i64::from(delta),
+        };
+        match (id == wanted, field) {
+            (true, 5) => found = Some(r.zigzag()?),
+            _ => skip(r, field, 1)?,
+        }
     }
 }
 
@@ -185,17 +233,24 @@ mod tests {
     /// statistics struct with binary min/max and a list of booleans (what a
     /// reader must skip), then `body` bytes of page.
     fn page(uncompressed: i64, body: usize) -> Vec<u8> {
+        typed_page(0, 0, uncompressed, body)
+    }
+
+    /// A page of PageType `kind` whose data page header names `encoding`.
+    fn typed_page(kind: i64, encoding: i64, uncompressed: i64, body: usize) -> Vec<u8> {
         let zz = |v: i64| ((v << 1) ^ (v >> 63)) as u64;
         let mut h = Vec::new();
-        for (id_delta, v) in [(1u8, 0i64), (1, uncompressed), (1, body as i64), (1, 12345)] {
+        for (id_delta, v) in [(1u8, kind), (1, uncompressed), (1, body as i64), (1, 12345)] {
             h.push((id_delta << 4) | 5);
             varint(zz(v), &mut h);
         }
-        // Field 5: DataPageHeader { 1: num_values i32, 5: statistics { 1: max binary, 2: min binary } , 9: list<bool> }
+        // Field 5: DataPageHeader { 1: num_values i32, 2: encoding i32, 5: statistics { 1: max binary, 2: min binary }, 8: list<bool> }
         h.push((1 << 4) | 12);
         h.push((1 << 4) | 5);
         varint(zz(4), &mut h);
-        h.push((4 << 4) | 12);
+        h.push((1 << 4) | 5);
+        varint(zz(encoding), &mut h);
+        h.push((3 << 4) | 12);
         h.extend([(1 << 4) | 8, 3, b'a', b'b', b'c', (1 << 4) | 8, 1, b'x', 0]);
         h.push((4 << 4) | 9);
         h.extend([(3 << 4) | 1, 1, 2, 1]);
@@ -221,6 +276,16 @@ mod tests {
     }
 
     #[test]
+    fn dictionary_encoded_pages_need_a_dictionary_page_before_them() {
+        let e = check(&typed_page(0, RLE_DICTIONARY, 100, 10)).unwrap_err();
+        assert!(e.contains("no dictionary page comes before it"), "{e}");
+        let mut chunk = typed_page(DICTIONARY_PAGE, 0, 50, 5);
+        chunk.extend(typed_page(0, RLE_DICTIONARY, 100, 10));
+        chunk.extend(typed_page(0, PLAIN_DICTIONARY, 100, 10));
+        assert_eq!(check(&chunk), Ok(()));
+    }
+
+    #[test]
     fn a_page_declaring_more_than_the_limit_is_refused_before_decoding() {
         let e = check(&page(i64::from(i32::MAX), 20)).unwrap_err();
         assert!(e.contains("declares 2147483647 bytes uncompressed") && e.contains("256 MiB"), "{e}");
@@ -236,7 +301,7 @@ mod tests {
         junk.extend([0x8e; 44]);
         junk.push(0x24);
         assert!(check(&junk).unwrap_err().contains("varint longer than 10 bytes"));
-        assert!(check(&[0x15, 0x04, 0x00]).unwrap_err().contains("no page sizes"));
+        assert!(check(&[0x15, 0x04, 0x00]).unwrap_err().contains("no page type or sizes"));
         assert!(check(&[0x1d]).unwrap_err().contains("unknown Thrift type"));
     }
 }
