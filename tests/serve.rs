@@ -955,6 +955,12 @@ fn blue_green_deploys_and_rotated_logs_keep_every_acknowledged_event() {
     std::fs::remove_file(green.join("events.jsonl")).unwrap();
     post(&s, "i13");
     assert_eq!(logged_pairs(&green.join("events.jsonl")).len(), 4);
+    // Rotated, then stopped with no event between: the stop carries them.
+    std::fs::rename(green.join("events.jsonl"), green.join("events.jsonl.2")).unwrap();
+    let mut s = s;
+    s.signal("-TERM");
+    assert!(s.child.wait().unwrap().success());
+    assert_eq!(logged_pairs(&green.join("events.jsonl")).len(), 4, "{}", s.log_text());
 }
 
 #[cfg(feature = "interop-tests")]

@@ -12,6 +12,9 @@
 //!   connection is closed.
 //! - The **body timeout** is the router's (`routes::guard`): the whole body must
 //!   arrive within it, or the answer is 408.
+//! - **A send timeout**: an answer that makes no progress for 30 s (a client
+//!   that stopped reading) closes its connection, and a stop waits at most
+//!   30 s for the connections still open.
 //! - **JSON for hyper's own errors**: a request hyper cannot parse (a
 //!   malformed head, a URI over 64 KiB, headers over 96 KiB or 100 fields)
 //!   is answered by hyper itself, with an empty body, before the router sees
@@ -95,6 +98,11 @@ pub(crate) async fn serve(
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
+                // A client that went away before it was accepted: nothing to say.
+                Err(e) if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted
+                ) => continue,
                 Err(e) => {
                     // Out of descriptors or memory for a moment: wait, do not spin.
                     log(&format!("warning: accepting a connection failed: {e}"));
@@ -114,8 +122,17 @@ pub(crate) async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(SHUTDOWN_WAIT, graceful.shutdown()).await.is_err() {
+        log(&format!("warning: connections still open {} s after the stop were closed", SHUTDOWN_WAIT.as_secs()));
+    }
 }
+
+/// How long a stop waits for the requests in flight.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
+
+/// How long an answer may make no progress (a client that stopped reading)
+/// before its connection is closed.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The largest request head (request line and headers) read, in bytes:
 /// above hyper's URI limit (64 KiB), so a long URI is a 414.
@@ -137,15 +154,21 @@ const HYPER_ERRORS: [(&[u8], &str); 3] = [
 /// `date`. The router never answers 400, 414 or 431 without a body, so that
 /// head is hyper's; it is recognised only at the end of a write and replaced
 /// whole.
+///
+/// It also bounds how long an answer may stall: a write that makes no
+/// progress for [`SEND_TIMEOUT`] (a client that stopped reading) fails, and
+/// the connection closes, freeing its slot under the cap.
 pub(crate) struct JsonErrors<S> {
     inner: S,
     /// The replacement answer still to write, and how much of it is written.
     pending: Option<(Vec<u8>, usize)>,
+    /// Since when writing has made no progress.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<S> JsonErrors<S> {
     fn new(inner: S) -> Self {
-        Self { inner, pending: None }
+        Self { inner, pending: None, stalled: None }
     }
 }
 
@@ -176,6 +199,26 @@ fn automatic_error(buf: &[u8]) -> Option<(usize, Vec<u8>)> {
     Some((start, answer))
 }
 
+/// `poll` of a write to the client, failing it once writes have made no
+/// progress for [`SEND_TIMEOUT`] (`stalled` holds since when).
+fn progress<T>(
+    stalled: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut Context<'_>,
+    poll: Poll<io::Result<T>>,
+) -> Poll<io::Result<T>> {
+    if poll.is_ready() {
+        *stalled = None;
+        return poll;
+    }
+    let timer = stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(SEND_TIMEOUT)));
+    match std::future::Future::poll(timer.as_mut(), cx) {
+        Poll::Ready(()) => {
+            Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client read nothing of its answer for 30 s")))
+        }
+        Poll::Pending => Poll::Pending,
+    }
+}
+
 impl<S: AsyncWrite + Unpin> JsonErrors<S> {
     /// Writes what is left of the replacement answer.
     fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -184,7 +227,8 @@ impl<S: AsyncWrite + Unpin> JsonErrors<S> {
                 self.pending = None;
                 break;
             }
-            match Pin::new(&mut self.inner).poll_write(cx, &answer[*written..]) {
+            let poll = Pin::new(&mut self.inner).poll_write(cx, &answer[*written..]);
+            match progress(&mut self.stalled, cx, poll) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => *written += n,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
@@ -209,7 +253,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonErrors<S> {
         }
         match automatic_error(buf) {
             // The bytes before the head first, as they are.
-            Some((start, _)) if start > 0 => Pin::new(&mut this.inner).poll_write(cx, &buf[..start]),
+            Some((start, _)) if start > 0 => {
+                let poll = Pin::new(&mut this.inner).poll_write(cx, &buf[..start]);
+                progress(&mut this.stalled, cx, poll)
+            }
             Some((_, answer)) => {
                 this.pending = Some((answer, 0));
                 // Taken whole: what is not written yet goes out on the next
@@ -217,7 +264,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonErrors<S> {
                 let _ = this.poll_pending(cx)?;
                 Poll::Ready(Ok(buf.len()))
             }
-            None => Pin::new(&mut this.inner).poll_write(cx, buf),
+            None => {
+                let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+                progress(&mut this.stalled, cx, poll)
+            }
         }
     }
 
@@ -226,7 +276,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonErrors<S> {
         if this.poll_pending(cx)?.is_pending() {
             return Poll::Pending;
         }
-        Pin::new(&mut this.inner).poll_flush(cx)
+        let poll = Pin::new(&mut this.inner).poll_flush(cx);
+        progress(&mut this.stalled, cx, poll)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -11,11 +11,12 @@
 //! the file's tail is then unknown, so the server stops accepting events
 //! rather than acknowledge what a restart might not find.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use gramrec_core::Error;
@@ -161,6 +162,8 @@ pub struct EventLog {
     path: PathBuf,
     queue: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
+    /// How many times the log has moved to a new file.
+    moves: Arc<AtomicU64>,
 }
 
 /// Told when the log moved to a new file, with a line to log.
@@ -178,12 +181,27 @@ impl EventLog {
     ) -> Result<Self, Error> {
         let file = open_for_append(path)?;
         let (queue, rx) = mpsc::channel::<Job>();
-        let writer = Writer { path: path.to_path_buf(), file, read_at, failed: None, notice };
+        let moves = Arc::new(AtomicU64::new(0));
+        let writer = Writer {
+            path: path.to_path_buf(),
+            file,
+            read_at,
+            left: Vec::new(),
+            moves: moves.clone(),
+            failed: None,
+            notice,
+        };
         let writer = std::thread::Builder::new()
             .name("gramrec-events".into())
             .spawn(move || writer.run(rx, committed))
             .map_err(|e| Error::io(path, e))?;
-        Ok(Self { path: path.to_path_buf(), queue: Some(queue), writer: Some(writer) })
+        Ok(Self { path: path.to_path_buf(), queue: Some(queue), writer: Some(writer), moves })
+    }
+
+    /// How many times the log has moved to a new file so far: a reader that
+    /// saw this number change knows the file it read is no longer the log.
+    pub fn moves(&self) -> u64 {
+        self.moves.load(Ordering::SeqCst)
     }
 
     /// The log's path.
@@ -205,9 +223,11 @@ impl EventLog {
 
     /// For a reload, with no append in flight: records the new model's
     /// `read_at` and moves to the file now at the path if it changed,
-    /// carrying the events that model lacks. Returns how many were carried
-    /// when the log moved. A file at the path that is not an event log is
-    /// refused, and the log stays where it was.
+    /// carrying the events that model lacks, also from files the log moved
+    /// away from since the last reload (a commit that moved it carried what
+    /// the previous model lacked, which may be less). Returns how many were
+    /// carried when the log moved. A file at the path that is not an event
+    /// log is refused, and the log stays where it was.
     pub async fn follow(&self, read_at: Option<f64>) -> Result<Option<usize>, Error> {
         let (done, wait) = oneshot::channel();
         let closed = || Error::Data("the event log is closed".into());
@@ -248,6 +268,10 @@ struct Writer {
     file: File,
     /// When the served model's data was read.
     read_at: Option<f64>,
+    /// Files the log moved away from at a commit since the last reload: the
+    /// reload carries from them again, with its model's `read_at`.
+    left: Vec<File>,
+    moves: Arc<AtomicU64>,
     /// Why writing failed, after a write or sync failed: the file's tail is
     /// unknown, so nothing more is acknowledged.
     failed: Option<String>,
@@ -255,7 +279,9 @@ struct Writer {
 }
 
 impl Writer {
-    /// Group commits until the queue closes.
+    /// Group commits until the queue closes; then follows the path a last
+    /// time (a rotation or a swapped link with no event since still gets
+    /// the events the model lacks) and syncs.
     fn run(mut self, rx: mpsc::Receiver<Job>, committed: impl Fn(usize)) {
         while let Ok(first) = rx.recv() {
             let mut group = Vec::new();
@@ -265,11 +291,16 @@ impl Writer {
                     Job::Follow { read_at, done } => {
                         // Appends queued before it are committed first.
                         self.commit(std::mem::take(&mut group), &committed);
-                        let _ = done.send(self.follow(read_at));
+                        let _ = done.send(self.follow(read_at, true));
                     }
                 }
             }
             self.commit(group, &committed);
+        }
+        if self.failed.is_none() {
+            if let Err(e) = self.follow(self.read_at, false) {
+                (self.notice)(&format!("warning: {e}"));
+            }
         }
         let _ = self.file.sync_data();
     }
@@ -282,7 +313,7 @@ impl Writer {
         }
         let result = match &self.failed {
             Some(why) => Err(io::Error::other(format!("an earlier write to the event log failed ({why})"))),
-            None => self.follow(self.read_at).map_err(|e| io::Error::other(e.to_string())).and_then(|_| {
+            None => self.follow(self.read_at, false).map_err(|e| io::Error::other(e.to_string())).and_then(|_| {
                 let bytes: Vec<u8> = group.iter().flat_map(|a| a.line.iter().copied()).collect();
                 self.file.write_all(&bytes).and_then(|_| self.file.sync_data()).inspect_err(|e| {
                     self.failed.get_or_insert_with(|| e.to_string());
@@ -310,49 +341,85 @@ impl Writer {
         !same_file(&at_path, &held)
     }
 
-    /// Records `read_at` and, if the log moved, moves to the file at the
-    /// path, carrying the events the model lacks; how many, when it moved.
-    fn follow(&mut self, read_at: Option<f64>) -> Result<Option<usize>, Error> {
-        if !self.moved() {
-            self.read_at = read_at;
+    /// Moves to the file at the path if it is not the one held, carrying
+    /// the events a model of `read_at` lacks; at a reload, records
+    /// `read_at` and carries again from the files left since the last one.
+    /// How many events were carried, when any source was read.
+    fn follow(&mut self, read_at: Option<f64>, reload: bool) -> Result<Option<usize>, Error> {
+        let moved = self.moved();
+        if !moved && !(reload && !self.left.is_empty()) {
+            if reload {
+                self.read_at = read_at;
+            }
             return Ok(None);
         }
-        // The events the model lacks, from the file held (renamed or not).
-        let mut held = Vec::new();
-        (&self.file)
-            .seek(SeekFrom::Start(0))
-            .and_then(|_| (&self.file).read_to_end(&mut held))
-            .map_err(|e| Error::io(&self.path, e))?;
-        let lacking: Vec<LoggedEvent> = held
-            .split(|&b| b == b'\n')
-            .filter_map(|line| serde_json::from_slice::<LoggedEvent>(line).ok())
-            .filter(|e| e.newer_than(read_at))
-            .collect();
-        // Those the file at the path already has are not copied again.
-        let present: HashSet<Vec<u8>> = if self.path.exists() {
-            complete_last_line(&self.path)?;
-            let there = read_from(&self.path, 0, 0)?;
-            if there.torn > 0 {
-                truncate_torn(&self.path, there.end)?;
+        let mut sources = if reload { std::mem::take(&mut self.left) } else { Vec::new() };
+        let file = if moved {
+            // The file at the path must be an event log (or none) before anything moves.
+            if self.path.exists() {
+                complete_last_line(&self.path)?;
+                let there = read_from(&self.path, 0, 0)?;
+                if there.torn > 0 {
+                    truncate_torn(&self.path, there.end)?;
+                }
             }
-            there.events.iter().map(LoggedEvent::line).collect()
+            open_for_append(&self.path)?
         } else {
-            HashSet::new()
+            self.file.try_clone().map_err(|e| Error::io(&self.path, e))?
         };
-        let carried: Vec<u8> =
-            lacking.iter().map(LoggedEvent::line).filter(|l| !present.contains(l)).flatten().collect();
-        let mut file = open_for_append(&self.path)?;
-        file.write_all(&carried).and_then(|_| file.sync_data()).map_err(|e| Error::io(&self.path, e))?;
-        let count = carried.iter().filter(|&&b| b == b'\n').count();
-        (self.notice)(&format!(
-            "{}: the log at this path is a new file (rotated, or the model path moved): appending there, \
-             with the {count} events the model lacks copied in",
-            self.path.display()
-        ));
-        self.file = file;
-        self.read_at = read_at;
+        if moved {
+            let held = std::mem::replace(&mut self.file, file.try_clone().map_err(|e| Error::io(&self.path, e))?);
+            if !reload {
+                self.left.push(held.try_clone().map_err(|e| Error::io(&self.path, e))?);
+            }
+            sources.push(held);
+        }
+        let count = carry(&self.path, &file, &sources, read_at)?;
+        if moved {
+            self.moves.fetch_add(1, Ordering::SeqCst);
+            (self.notice)(&format!(
+                "{}: the log at this path is a new file (rotated, or the model path moved): appending there, \
+                 with the {count} events the model lacks copied in",
+                self.path.display()
+            ));
+        }
+        if reload {
+            self.read_at = read_at;
+        }
         Ok(Some(count))
     }
+}
+
+/// Appends to `to` (the log at `path`) the events of `sources` that a model
+/// of `read_at` lacks and `to` does not hold yet (counted, so an event
+/// logged twice is carried twice), and syncs it. Returns how many.
+fn carry(path: &Path, to: &File, sources: &[File], read_at: Option<f64>) -> Result<usize, Error> {
+    let mut present: HashMap<Vec<u8>, usize> = HashMap::new();
+    for e in read_from(path, 0, 0)?.events {
+        *present.entry(e.line()).or_default() += 1;
+    }
+    let mut carried = Vec::new();
+    let mut count = 0;
+    for mut source in sources {
+        let mut bytes = Vec::new();
+        source.seek(SeekFrom::Start(0)).and_then(|_| source.read_to_end(&mut bytes)).map_err(|e| Error::io(path, e))?;
+        for event in bytes.split(|&b| b == b'\n').filter_map(|l| serde_json::from_slice::<LoggedEvent>(l).ok()) {
+            if !event.newer_than(read_at) {
+                continue;
+            }
+            let line = event.line();
+            match present.get_mut(&line) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => {
+                    carried.extend_from_slice(&line);
+                    count += 1;
+                }
+            }
+        }
+    }
+    let mut to = to;
+    to.write_all(&carried).and_then(|_| to.sync_data()).map_err(|e| Error::io(path, e))?;
+    Ok(count)
 }
 
 /// Whether two metadata describe the same file.

@@ -159,9 +159,12 @@ pub struct Reloader(Arc<App>);
 
 impl Reloader {
     /// Loads the model directory again and swaps it in, re-applying the
-    /// events it lacks; on failure the old model keeps serving.
+    /// events it lacks; on failure the old model keeps serving. The reload
+    /// runs to its end even if the caller stops waiting (a client that
+    /// hangs up): it moves the event log, so it must not stop half-way.
     pub async fn reload(&self) -> Result<Reloaded, Error> {
-        reload(&self.0).await
+        let app = self.0.clone();
+        tokio::spawn(async move { reload(&app).await }).await.map_err(|e| Error::Data(format!("reload failed: {e}")))?
     }
 }
 
@@ -176,6 +179,7 @@ async fn reload(app: &Arc<App>) -> Result<Reloaded, Error> {
     // The model path is read again: a link swapped to another folder is followed.
     let (dir, rules, events) = (app.opts.model_dir.clone(), app.opts.rules.clone(), app.log.path().to_path_buf());
     // Load and catch up with the log at the path without stopping anything...
+    let moves = app.log.moves();
     let loaded = tokio::task::spawn_blocking(move || {
         let snapshot = Snapshot::load(&dir, rules.as_deref(), version)?;
         let replay = match events.exists() {
@@ -192,15 +196,18 @@ async fn reload(app: &Arc<App>) -> Result<Reloaded, Error> {
     // another file (carrying what this model lacks), apply the events logged
     // meanwhile (or, if it moved, the whole log again), and swap.
     let _quiet = app.gate.write().await;
-    let moved = app.log.follow(snapshot.read_at()).await.map_err(refused)?;
+    let carried = app.log.follow(snapshot.read_at()).await.map_err(refused)?;
+    // The file read above is the log still, unless the log moved since (at
+    // this follow, or at a commit meanwhile): then it is read again whole.
+    let again = carried.is_some() || app.log.moves() != moves;
     let path = app.log.path().to_path_buf();
     let (snap, applied) = tokio::task::spawn_blocking(move || {
-        match moved {
-            Some(_) => {
+        match again {
+            true => {
                 snapshot.live = live::LiveUsers::default();
                 applied = snapshot.apply(&events::read_from(&path, 0, 0)?.events);
             }
-            None => {
+            false => {
                 let tail = events::read_from(&path, replay.end, replay.lines)?;
                 applied.applied += snapshot.apply(&tail.events).applied;
             }

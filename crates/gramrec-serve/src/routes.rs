@@ -441,7 +441,7 @@ async fn admin_reload(State(app): Shared, headers: HeaderMap) -> Answer<crate::R
     if !extract::same_token(presented, token.as_bytes()) {
         return Err(ApiError { status: StatusCode::FORBIDDEN, message: "wrong admin token".into() });
     }
-    crate::reload(&app).await.map(Json).map_err(|e| {
+    crate::Reloader(app.clone()).reload().await.map(Json).map_err(|e| {
         ApiError::internal(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("reload refused, the previous model keeps serving: {e}"),
