@@ -927,8 +927,11 @@ fn blue_green_deploys_and_rotated_logs_keep_every_acknowledged_event() {
     std::fs::rename(&next, &cur).unwrap();
     let reload = http(&s.addr, "POST", "/v1/admin/reload", &[("authorization", &format!("Bearer {token}"))], b"");
     assert_eq!(reload.json()["eventsApplied"], 1, "{:?}", reload.json());
-    // The event the new model lacks was copied into its folder's log; new ones go there too.
+    // The event the new model lacks was copied into its folder's log, byte
+    // for byte; new ones go there too.
     assert_eq!(logged_pairs(&green.join("events.jsonl")), [("u1".into(), "i7".into())]);
+    let first_line = |p: &Path| std::fs::read_to_string(p).unwrap().lines().next().unwrap().to_string();
+    assert_eq!(first_line(&green.join("events.jsonl")), first_line(&blue.join("events.jsonl")));
     post(&s, "i9");
     assert_eq!(logged_pairs(&green.join("events.jsonl")), [("u1".into(), "i7".into()), ("u1".into(), "i9".into())]);
     assert_eq!(logged_pairs(&blue.join("events.jsonl")).len(), 1, "the old folder's log is left as it was");

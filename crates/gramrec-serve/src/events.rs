@@ -392,26 +392,27 @@ impl Writer {
 
 /// Appends to `to` (the log at `path`) the events of `sources` that a model
 /// of `read_at` lacks and `to` does not hold yet (counted, so an event
-/// logged twice is carried twice), and syncs it. Returns how many.
+/// logged twice is carried twice), and syncs it. Lines are copied as they
+/// are, byte for byte. Returns how many.
 fn carry(path: &Path, to: &File, sources: &[File], read_at: Option<f64>) -> Result<usize, Error> {
     let mut present: HashMap<Vec<u8>, usize> = HashMap::new();
-    for e in read_from(path, 0, 0)?.events {
-        *present.entry(e.line()).or_default() += 1;
+    for (line, _) in event_lines(&std::fs::read(path).map_err(|e| Error::io(path, e))?) {
+        *present.entry(line.to_vec()).or_default() += 1;
     }
     let mut carried = Vec::new();
     let mut count = 0;
     for mut source in sources {
         let mut bytes = Vec::new();
         source.seek(SeekFrom::Start(0)).and_then(|_| source.read_to_end(&mut bytes)).map_err(|e| Error::io(path, e))?;
-        for event in bytes.split(|&b| b == b'\n').filter_map(|l| serde_json::from_slice::<LoggedEvent>(l).ok()) {
+        for (line, event) in event_lines(&bytes) {
             if !event.newer_than(read_at) {
                 continue;
             }
-            let line = event.line();
-            match present.get_mut(&line) {
+            match present.get_mut(line) {
                 Some(n) if *n > 0 => *n -= 1,
                 _ => {
-                    carried.extend_from_slice(&line);
+                    carried.extend_from_slice(line);
+                    carried.push(b'\n');
                     count += 1;
                 }
             }
@@ -420,6 +421,16 @@ fn carry(path: &Path, to: &File, sources: &[File], read_at: Option<f64>) -> Resu
     let mut to = to;
     to.write_all(&carried).and_then(|_| to.sync_data()).map_err(|e| Error::io(path, e))?;
     Ok(count)
+}
+
+/// The complete lines of a log that are events, without their line ends,
+/// each with its event.
+fn event_lines(bytes: &[u8]) -> impl Iterator<Item = (&[u8], LoggedEvent)> {
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    bytes[..complete]
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter_map(|l| serde_json::from_slice::<LoggedEvent>(l).ok().map(|e| (l, e)))
 }
 
 /// Whether two metadata describe the same file.
