@@ -347,7 +347,8 @@ impl Writer {
     /// How many events were carried, when any source was read.
     fn follow(&mut self, read_at: Option<f64>, reload: bool) -> Result<Option<usize>, Error> {
         let moved = self.moved();
-        if !moved && !(reload && !self.left.is_empty()) {
+        let carry_left = reload && !self.left.is_empty();
+        if !moved && !carry_left {
             if reload {
                 self.read_at = read_at;
             }
