@@ -109,7 +109,7 @@ fn apply(li: u32, r: vec2<u32>, diagonal: f32, residual: bool) -> array<f32, PER
     return out;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,

@@ -14,7 +14,7 @@ const WG: u32 = ROW_THREADS;
 
 var<workgroup> failed: u32;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,

@@ -53,7 +53,7 @@ fn row_terms(local: u32, li: u32) -> vec2<f32> {
     return vec2<f32>(data, shift(end - begin) * norm);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,

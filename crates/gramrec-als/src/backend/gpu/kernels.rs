@@ -12,7 +12,7 @@ use super::shaders::Kernel;
 
 /// The largest factor count the kernels handle (the bias column makes 257
 /// unknowns; the kernels are written for at most 320).
-pub const MAX_FACTORS: usize = 256;
+pub const GPU_MAX_FACTORS: usize = 256;
 
 /// Rows per workgroup of the loss kernel.
 pub const LOSS_ROWS_PER_GROUP: u32 = 64;

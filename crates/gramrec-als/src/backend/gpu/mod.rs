@@ -36,7 +36,7 @@ use gramrec_core::text::bytes as human;
 use gramrec_core::{Error, ModelKind, Result, Side, SolveError, Solver};
 
 pub use context::{Gpu, Unavailable};
-pub use kernels::MAX_FACTORS;
+pub use kernels::GPU_MAX_FACTORS;
 use kernels::{Kernels, LOSS_ROWS_PER_GROUP};
 pub use topk::{GpuTopK, MAX_K};
 
@@ -280,9 +280,9 @@ impl<'a> GpuBackend<'a> {
     /// Opens a GPU and uploads the problem and the starting factors
     /// (rows × `params.dim()`).
     pub fn new(p: Problem<'a>, users: &[f32], items: &[f32], options: GpuOptions) -> Result<Self> {
-        if p.params.factors > MAX_FACTORS {
+        if p.params.factors > GPU_MAX_FACTORS {
             return Err(Error::Gpu(format!(
-                "the GPU backend supports at most {MAX_FACTORS} factors, not {}; use --device cpu",
+                "the GPU backend supports at most {GPU_MAX_FACTORS} factors, not {}; use --device cpu",
                 p.params.factors
             )));
         }
