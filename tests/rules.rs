@@ -133,39 +133,34 @@ fn edge_cases_behave_as_defined() {
 #[test]
 fn an_exploding_threshold_is_refused_with_what_to_raise() {
     let dir = tempfile::tempdir().unwrap();
-    let basket: Vec<String> = (0..24).map(|i| format!("i{i}")).collect();
-    let text = format!("{}\n", basket.join(",")).repeat(3);
     let input = dir.path().join("dense.txt");
-    std::fs::write(&input, text).unwrap();
-    let out = gramrec()
-        .args(["rules", "--format", "baskets", "--min-support", "1", "--max-itemsets", "100000", "--out"])
-        .arg(dir.path().join("r.jsonl"))
-        .arg("--input")
-        .arg(&input)
-        .assert()
-        .code(2);
-    let err = String::from_utf8_lossy(&out.get_output().stderr).trim().to_string();
+    // `rules` on three copies of one basket of `items` items at a support of
+    // 1, with `limit`: its one error line, and no output written.
+    let refused = |items: usize, limit: &[&str]| {
+        let basket: Vec<String> = (0..items).map(|i| format!("i{i}")).collect();
+        std::fs::write(&input, format!("{}\n", basket.join(",")).repeat(3)).unwrap();
+        let out = gramrec()
+            .args(["rules", "--format", "baskets", "--min-support", "1"])
+            .args(limit)
+            .arg("--out")
+            .arg(dir.path().join("r.jsonl"))
+            .arg("--input")
+            .arg(&input)
+            .assert()
+            .code(2);
+        assert!(!dir.path().join("r.jsonl").exists());
+        String::from_utf8_lossy(&out.get_output().stderr).trim().to_string()
+    };
+    let err = refused(24, &["--max-itemsets", "100000"]);
     assert!(
         err.contains("more than 100000 frequent itemsets at a support of 1 of 3 baskets: raise --min-support"),
         "{err}"
     );
     assert_eq!(err.lines().filter(|l| l.starts_with("gramrec:")).count(), 1, "one error line: {err}");
-    assert!(!dir.path().join("r.jsonl").exists());
-
     // Under the itemset limit, the rules are bounded too: 15 items give
     // 32,752 itemsets and 245,745 rules at full confidence.
-    let basket: Vec<String> = (0..15).map(|i| format!("i{i}")).collect();
-    std::fs::write(&input, format!("{}\n", basket.join(",")).repeat(3)).unwrap();
-    let out = gramrec()
-        .args(["rules", "--format", "baskets", "--min-support", "1", "--max-rules", "100000", "--out"])
-        .arg(dir.path().join("r.jsonl"))
-        .arg("--input")
-        .arg(&input)
-        .assert()
-        .code(2);
-    let err = String::from_utf8_lossy(&out.get_output().stderr).trim().to_string();
+    let err = refused(15, &["--max-rules", "100000"]);
     assert!(err.contains("245745 rules at a support of 1 of 3 baskets") && err.contains("--max-rules 100000"), "{err}");
-    assert!(!dir.path().join("r.jsonl").exists());
 }
 
 #[test]

@@ -938,6 +938,30 @@ fn blue_green_deploys_and_rotated_logs_keep_every_acknowledged_event() {
     assert!(s.log_text().contains("the log at this path is a new file"), "{}", s.log_text());
     let served = top5(&s);
     assert_ne!(served, before, "the new model with both events");
+    // A folder whose log is not an event log: the reload is refused and the
+    // log stays where it was until the link is put back.
+    let bad = f.root.join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    for name in ["items.gramrec", "users.gramrec"] {
+        std::fs::copy(green.join(name), bad.join(name)).unwrap();
+    }
+    std::fs::write(bad.join("events.jsonl"), "not an event\n").unwrap();
+    let swap = |to: &Path| {
+        std::os::unix::fs::symlink(to, &next).unwrap();
+        std::fs::rename(&next, &cur).unwrap();
+    };
+    swap(&bad);
+    let reload = http(&s.addr, "POST", "/v1/admin/reload", &[("authorization", &format!("Bearer {token}"))], b"");
+    assert_eq!(reload.status, 500, "{:?}", reload.json());
+    assert!(
+        reload.json()["error"].as_str().unwrap().contains("events.jsonl:1: not an event line"),
+        "{:?}",
+        reload.json()
+    );
+    assert_eq!(s.post("/v1/users/u1/events", &json!({"item": "i3"})).status, 503, "not acknowledged");
+    assert_eq!(std::fs::read_to_string(bad.join("events.jsonl")).unwrap(), "not an event\n", "left as it was");
+    swap(&green);
+    assert_eq!(top5(&s), served);
     // A restart (after kill -9) reads the same folder and log: the same answers.
     drop(s);
     let s = Served::start(&cur, &[]);

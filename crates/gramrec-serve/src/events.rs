@@ -354,29 +354,25 @@ impl Writer {
             }
             return Ok(None);
         }
-        let mut sources = if reload { std::mem::take(&mut self.left) } else { Vec::new() };
-        let file = if moved {
-            // The file at the path must be an event log (or none) before anything moves.
-            if self.path.exists() {
-                complete_last_line(&self.path)?;
-                let there = read_from(&self.path, 0, 0)?;
-                if there.torn > 0 {
-                    truncate_torn(&self.path, there.end)?;
-                }
-            }
-            open_for_append(&self.path)?
-        } else {
-            self.file.try_clone().map_err(|e| Error::io(&self.path, e))?
+        // Nothing changes until the events are carried: a file at the path
+        // that is not an event log leaves the writer where it was.
+        let to = match moved {
+            true => open_for_append(&self.path)?,
+            false => self.file.try_clone().map_err(|e| Error::io(&self.path, e))?,
         };
+        let mut sources: Vec<&File> = if reload { self.left.iter().collect() } else { Vec::new() };
         if moved {
-            let held = std::mem::replace(&mut self.file, file.try_clone().map_err(|e| Error::io(&self.path, e))?);
-            if !reload {
-                self.left.push(held.try_clone().map_err(|e| Error::io(&self.path, e))?);
-            }
-            sources.push(held);
+            sources.push(&self.file);
         }
-        let count = carry(&self.path, &file, &sources, read_at)?;
+        let count = carry(&self.path, &to, &sources, read_at)?;
+        if reload {
+            self.left.clear();
+        }
         if moved {
+            let held = std::mem::replace(&mut self.file, to);
+            if !reload {
+                self.left.push(held);
+            }
             self.moves.fetch_add(1, Ordering::SeqCst);
             (self.notice)(&format!(
                 "{}: the log at this path is a new file (rotated, or the model path moved): appending there, \
@@ -393,23 +389,30 @@ impl Writer {
 
 /// Appends to `to` (the log at `path`) the events of `sources` that a model
 /// of `read_at` lacks and `to` does not hold yet (counted, so an event
-/// logged twice is carried twice), and syncs it. Lines are copied as they
-/// are, byte for byte. Returns how many.
-fn carry(path: &Path, to: &File, sources: &[File], read_at: Option<f64>) -> Result<usize, Error> {
+/// logged twice is carried twice), and syncs it. The log at `path` is read
+/// as at start: a whole last event gets its line end, a torn one is cut, any
+/// other line that is not an event is an error (and nothing is written).
+/// Lines are copied as they are, byte for byte. Returns how many.
+fn carry(path: &Path, to: &File, sources: &[&File], read_at: Option<f64>) -> Result<usize, Error> {
+    complete_last_line(path)?;
+    let there = read_from(path, 0, 0)?;
+    if there.torn > 0 {
+        truncate_torn(path, there.end)?;
+    }
     let mut present: HashMap<Vec<u8>, usize> = HashMap::new();
-    for (line, _) in event_lines(&std::fs::read(path).map_err(|e| Error::io(path, e))?) {
-        *present.entry(line.to_vec()).or_default() += 1;
+    for e in &there.events {
+        *present.entry(e.line()).or_default() += 1;
     }
     let mut carried = Vec::new();
     let mut count = 0;
-    for mut source in sources {
+    for mut source in sources.iter().copied() {
         let mut bytes = Vec::new();
         source.seek(SeekFrom::Start(0)).and_then(|_| source.read_to_end(&mut bytes)).map_err(|e| Error::io(path, e))?;
         for (line, event) in event_lines(&bytes) {
             if !event.newer_than(read_at) {
                 continue;
             }
-            match present.get_mut(line) {
+            match present.get_mut(&event.line()) {
                 Some(n) if *n > 0 => *n -= 1,
                 _ => {
                     carried.extend_from_slice(line);
