@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use gramrec_als::IterationReport;
 use gramrec_core::{Dtype, ModelParams, SolverOptions};
+use gramrec_engine::DefaultChoice;
 use gramrec_eval::Evaluation;
 use serde::Serialize;
 
@@ -157,19 +158,6 @@ pub struct AutoTrial {
     pub iterations: usize,
     /// The metric on the validation split.
     pub score: f64,
-}
-
-/// A parameter chosen by reading the data, and why (`train --json`'s
-/// `defaultsRead`, and a log line each).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DefaultChoice {
-    /// The flag's name without dashes (`kind`, `confidence`).
-    pub parameter: &'static str,
-    /// The value chosen.
-    pub value: String,
-    /// What in the data chose it.
-    pub reason: String,
 }
 
 /// One point of the learning curve in `OUT/report.json`.

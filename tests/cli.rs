@@ -1,9 +1,7 @@
 //! The `gramrec` binary end to end: generate → train → evaluate → recommend →
 //! similar → inspect, and the errors a user sees.
 
-mod common;
-
-use common::{data, factors, generate, gramrec, json, ok_json, small_model, train};
+use crate::common::{data, factors, generate, gramrec, json, ok_json, small_model, train};
 use predicates::prelude::*;
 
 #[test]

@@ -1,9 +1,7 @@
 //! Defaults that read the data: play counts train an implicit model with
 //! log confidence, ratings an explicit one, and what was read is said.
 
-mod common;
-
-use common::{check, factors, generate, gramrec, ok_json};
+use crate::common::{check, factors, generate, gramrec, ok_json};
 use serde_json::Value;
 
 fn train_json(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Value {

@@ -5,12 +5,10 @@
 //! bounded, correct answer, never a panic. (docs/ROBUSTNESS.md lists them.)
 #![cfg(unix)]
 
-mod common;
-
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
-use common::{generate, gramrec, ok_json, small_model, train};
+use crate::common::{generate, gramrec, ok_json, small_model, train};
 use predicates::prelude::*;
 
 fn stderr_of(a: &assert_cmd::assert::Assert) -> String {

@@ -2,13 +2,11 @@
 //! Spark and gramrec's own writer (tests/fixtures/parquet, made by its
 //! make.py), encodings, detected delimiters, baskets, standard input.
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{factors, gramrec, ok_json};
+use crate::common::{factors, gramrec, ok_json};
 use predicates::prelude::*;
 
 fn fixture(name: &str) -> PathBuf {

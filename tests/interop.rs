@@ -3,12 +3,10 @@
 //! (the `interop-tests` feature) need a Python with pyspark, implicit and a
 //! JRE, named by GRAMREC_TEST_PYTHON — tests/run-all.sh sets both up.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{generate, gramrec, train_small as train};
+use crate::common::{generate, gramrec, train_small as train};
 
 /// Each user's list of (item, score), from `recommend --all` JSON lines (or
 /// the same shape written by the Python side).

@@ -1,11 +1,9 @@
 //! Every `--json` output (and every JSON file a command writes) against its
 //! schema in docs/schema/: one camelCase convention, no field undocumented.
 
-mod common;
-
 use std::path::Path;
 
-use common::{check, data, generate, gramrec, ok_json, split_lines, train, validator};
+use crate::common::{check, data, generate, gramrec, ok_json, split_lines, train, validator};
 use serde_json::Value;
 
 fn file_json(path: &Path) -> Value {

@@ -2,12 +2,10 @@
 //! left out without `--train`, items' names, links and images stored and
 //! shown, and every version-1 model (tests/fixtures/v1) still read as it was.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use common::{generate, gramrec, ok_json, train_small as train};
+use crate::common::{generate, gramrec, ok_json, train_small as train};
 
 /// Each user's items in a `user,item[,rating]` CSV with a header.
 fn items_by_user(csv: &Path) -> HashMap<String, HashSet<String>> {
@@ -89,7 +87,7 @@ fn evaluation_without_the_training_file_uses_the_models_record() {
     let (train_file, test_file) = (dir.path().join("train.csv"), dir.path().join("test.csv"));
     let all = dir.path().join("all.csv");
     generate(&all, "implicit", 100, 50, 2500);
-    common::split_lines(&all, &train_file, &test_file);
+    crate::common::split_lines(&all, &train_file, &test_file);
     let model = dir.path().join("m");
     train(&train_file, &model, &[]);
     let ev = |extra: &[&str]| {
@@ -160,7 +158,10 @@ fn version_1_models_give_what_they_gave() {
         .assert()
         .success();
     assert_eq!(ok_json(gramrec().args(["inspect", "--json"]).arg(&out))["version"], 2);
-    assert_eq!(common::factors(&fixture("implicit"), "items.gramrec"), common::factors(dir.path(), "items.gramrec"));
+    assert_eq!(
+        crate::common::factors(&fixture("implicit"), "items.gramrec"),
+        crate::common::factors(dir.path(), "items.gramrec")
+    );
 }
 
 #[test]

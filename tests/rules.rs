@@ -2,12 +2,10 @@
 //! real Spark's FPGrowth with the `interop-tests` feature (a JRE and
 //! GRAMREC_TEST_PYTHON, as tests/run-all.sh sets up).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::gramrec;
+use crate::common::gramrec;
 
 /// Itemsets (sorted items) → count, from `{items, freq}` JSON lines.
 fn itemsets(path: &Path) -> BTreeMap<Vec<String>, u64> {

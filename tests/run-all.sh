@@ -75,7 +75,7 @@ cargo build -p gramrec-core --target wasm32-unknown-unknown --release --locked
 # A CLI built without the GPU backend (its own profile and folder, so the
 # binary the web tests use below stays the full one; the folder, ~0.7 GB,
 # is removed after).
-cargo test --profile no-gpu --no-default-features --locked --test cli a_build_without_gpu 2>&1 | tee -a "$log"
+cargo test --profile no-gpu --no-default-features --locked --test tests cli::a_build_without_gpu 2>&1 | tee -a "$log"
 rm -rf target/no-gpu
 cargo test --workspace --locked "${test_features[@]}" 2>&1 | tee -a "$log"
 

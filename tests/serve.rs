@@ -4,8 +4,6 @@
 //! files and CORS.
 #![cfg(feature = "serve")]
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -13,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{check, generate, gramrec, ok_json};
+use crate::common::{check, generate, gramrec, ok_json};
 use serde_json::{json, Value};
 
 /// A running `gramrec serve`, killed when dropped.

@@ -3,13 +3,11 @@
 //! read, and every guess is said or refused. (docs/ROBUSTNESS.md lists the
 //! cases.)
 
-mod common;
-
 use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
-use common::{gramrec, small_model};
+use crate::common::{gramrec, small_model};
 use gramrec_data::load::{load, Format, LoadOptions};
 
 /// The one-line error of a command that must fail with `code`.
@@ -91,7 +89,7 @@ fn model_folders_keep_the_users_files_and_refuse_foreign_factor_names() {
     let out = dir.path().join("project");
     fs::create_dir(&out).unwrap();
     fs::write(out.join("notes.md"), "mine").unwrap();
-    common::train(&train_file, &out, &[]);
+    crate::common::train(&train_file, &out, &[]);
     assert_eq!(fs::read_to_string(out.join("notes.md")).unwrap(), "mine", "other files are left alone");
     assert!(out.join("users.gramrec").is_file());
 
@@ -322,7 +320,7 @@ fn evaluate_says_which_rows_it_did_not_count_and_when_the_baseline_wins() {
     }
     fs::write(&train_file, &text).unwrap();
     let model = d.join("model");
-    common::train(&train_file, &model, &["--implicit"]);
+    crate::common::train(&train_file, &model, &["--implicit"]);
     // Test rows: one new, one the user had in training, one repeated, one unknown user.
     let test = d.join("test.csv");
     fs::write(&test, "user,item,rating\nu0,i29,1\nu0,i0,1\nu0,i29,1\nstranger,i1,1\nu1,i28,0\n").unwrap();
@@ -335,7 +333,8 @@ fn evaluate_says_which_rows_it_did_not_count_and_when_the_baseline_wins() {
         ),
         "{report}"
     );
-    let json = common::ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&model).arg("--test").arg(&test));
+    let json =
+        crate::common::ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&model).arg("--test").arg(&test));
     assert_eq!((json["seenInTraining"].as_u64(), json["repeated"].as_u64()), (Some(1), Some(1)));
     assert_eq!(
         (json["notPositive"].as_u64(), json["unknownUser"].as_u64(), json["evaluated"].as_u64()),
@@ -353,9 +352,9 @@ fn evaluate_says_which_rows_it_did_not_count_and_when_the_baseline_wins() {
     }
     fs::write(&ratings, &text).unwrap();
     let (train, test) = (d.join("r-train.csv"), d.join("r-test.csv"));
-    common::split_lines(&ratings, &train, &test);
+    crate::common::split_lines(&ratings, &train, &test);
     let flat = d.join("flat");
-    common::train(&train, &flat, &["--explicit", "--reg", "1000", "--no-biases"]);
+    crate::common::train(&train, &flat, &["--explicit", "--reg", "1000", "--no-biases"]);
     let out = gramrec().args(["evaluate", "--model"]).arg(&flat).arg("--test").arg(&test).assert().success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("warning: the model's RMSE") && err.contains("item mean rating baseline"), "{err}");
@@ -399,7 +398,7 @@ fn train_json(input: &Path, out: &Path, extra: &[&str]) -> (String, serde_json::
         .assert()
         .success();
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
-    (err, common::json(&a.get_output().stdout))
+    (err, crate::common::json(&a.get_output().stdout))
 }
 
 #[test]
@@ -820,7 +819,7 @@ fn links_in_a_parquet_folder_never_read_a_file_twice_or_loop() {
         .arg(&folder)
         .arg("--out")
         .arg(d.join("m"));
-    let json = common::ok_json(cmd.timeout(std::time::Duration::from_secs(60)));
+    let json = crate::common::ok_json(cmd.timeout(std::time::Duration::from_secs(60)));
     assert_eq!(json["read"].as_u64(), Some(50), "each row read once");
     // Read along its own path, the part keeps its partition column.
     let x = load(&folder, &LoadOptions { user: Some("day".parse().unwrap()), ..Default::default() }).unwrap();
@@ -862,7 +861,7 @@ fn a_parquet_value_repeated_in_every_row_is_decoded_once() {
         .arg(&bin)
         .arg(&path)
         .arg(dir.path().join("m"));
-    let json = common::ok_json(cmd.timeout(std::time::Duration::from_secs(120)));
+    let json = crate::common::ok_json(cmd.timeout(std::time::Duration::from_secs(120)));
     assert_eq!(json["read"].as_u64(), Some(rows as u64));
 }
 

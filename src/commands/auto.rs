@@ -14,9 +14,6 @@ use crate::progress::Progress;
 
 /// Settings the table shows at most (the flags' own are always shown).
 const TABLE_ROWS: usize = 10;
-/// Share of the input held out for validation: small, so that the search
-/// trains on nearly what the winner is retrained on (docs/ALGORITHM.md).
-const VALIDATION_FRACTION: f64 = 0.1;
 /// Progress-bar steps per training with the base settings.
 const STEPS_PER_TRAINING: f64 = 100.0;
 
@@ -39,7 +36,7 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
         budget,
         seed: base.seed,
         metric,
-        validation_fraction: VALIDATION_FRACTION,
+        validation_fraction: AutoOptions::VALIDATION_FRACTION,
         sample_interactions: AutoOptions::SAMPLE_INTERACTIONS,
         data: a.run.data.options(kind),
     };

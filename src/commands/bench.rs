@@ -4,9 +4,9 @@ use std::time::Instant;
 
 use anyhow::Result;
 use gramrec_als::driver::{half_iteration_flops, IterationReport};
-use gramrec_als::{memory, TrainConfig};
+use gramrec_als::{memory, TrainConfig, TrainEvent};
 use gramrec_core::quant::Factors;
-use gramrec_core::{FactorFile, Metadata, Model, ModelKind, ModelParams, Side};
+use gramrec_core::{FactorFile, Metadata, Model, ModelFiles, ModelKind, ModelParams, Side};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_eval::topn::{for_all_users, open_scorer};
 use rand::{Rng, SeedableRng};
@@ -63,7 +63,14 @@ pub fn run(a: BenchArgs) -> Result<()> {
         }
     };
     let progress = Progress::bar(a.iterations as u64, "bench", a.json);
-    let model = gramrec_als::train_from(&data, &config, None, &mut |line| progress.log(line), &mut |r, _| {
+    let model = gramrec_als::train(&data, &config, &mut |event| {
+        let r = match event {
+            TrainEvent::Device(notice) => {
+                progress.log(notice.to_string());
+                return Ok(());
+            }
+            TrainEvent::Iteration(r, _) => r,
+        };
         let b = row(r);
         progress.log(format!(
             "iteration {:>2}: {:.3} s  (build {:.3} s, {:.1} GFLOP/s; solve {:.3} s, {:.1} GFLOP/s)",
@@ -139,7 +146,7 @@ fn recommend_all(a: &BenchArgs) -> Result<()> {
     if let Some(path) = &a.write_items {
         gramrec_store::write_factor_file(path, &items)?;
     }
-    let model = Model::new(users, items).map_err(gramrec_core::Error::Scoring)?;
+    let model = Model::new(ModelFiles { users, items }).map_err(gramrec_core::Error::Scoring)?;
     let progress = Progress::bar(a.users as u64, "recommending", a.json);
     let seen = Default::default();
     let scorer = open_scorer(&model, a.k, &seen, a.device.device, a.device.gpu_options()?, &mut |m| progress.log(m))?;

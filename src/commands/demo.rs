@@ -3,14 +3,11 @@
 use std::path::Path;
 
 use anyhow::Result;
-use gramrec_als::output::factor_files;
-use gramrec_als::TrainConfig;
-use gramrec_core::{Dtype, Error, ItemInfo, ModelKind};
-use gramrec_data::load::{load, LoadOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
-use gramrec_data::Dataset;
+use gramrec_engine::load::{load, LoadOptions};
+use gramrec_engine::{fit, load_model, DetailTable, Error, FitEvent, FitOptions, ModelKind, SaveOptions, TrainConfig};
 use gramrec_eval::evaluate;
-use gramrec_store::{load_model, write_atomic, write_model, ITEMS_FILE};
+use gramrec_store::{write_atomic, ITEMS_FILE};
 use rand::{Rng, SeedableRng};
 
 use super::evaluate::report;
@@ -44,33 +41,39 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let test_path = write_part("test.csv", true)?;
     log.log(format!("wrote synthetic clicks: {} and {}", train_path.display(), test_path.display()));
 
-    let data = Dataset::build(load(&train_path, &LoadOptions::default())?, &Default::default())?;
     let config =
         TrainConfig { seed: a.seed, gpu: crate::env::gpu_options()?, ..TrainConfig::for_kind(ModelKind::Implicit) };
     let (factors, iterations) = (config.params.factors, config.iterations);
-    log.log(format!(
-        "training implicit ALS on {} users × {} items, {} interactions: {factors} factors, {iterations} iterations",
-        data.users.len(),
-        data.items.len(),
-        data.nnz()
-    ));
-    let progress = Progress::bar(iterations as u64, "training", false);
-    let model = gramrec_als::train_from(&data, &config, None, &mut |line| progress.log(line), &mut |r, _| {
-        progress.log(format!(
-            "iteration {:>2}/{iterations}  loss {:.6e}  {:.3} s",
-            r.iteration,
-            r.loss.total(),
-            r.seconds
-        ));
-        progress.step();
+    let mut progress = Progress::lines(true);
+    let x = load(&train_path, &LoadOptions::default())?;
+    let fitted = fit(x, &config, &FitOptions::default(), &mut |event| {
+        match event {
+            FitEvent::Built(data) => log.log(format!(
+                "training implicit ALS on {} users × {} items, {} interactions: {factors} factors, {iterations} iterations",
+                data.users.len(),
+                data.items.len(),
+                data.nnz()
+            )),
+            FitEvent::Training => progress = Progress::bar(iterations as u64, "training", false),
+            FitEvent::Device(notice) => progress.log(notice.to_string()),
+            FitEvent::Iteration { report: r, .. } => {
+                progress.log(format!(
+                    "iteration {:>2}/{iterations}  loss {:.6e}  {:.3} s",
+                    r.iteration,
+                    r.loss.total(),
+                    r.seconds
+                ));
+                progress.step();
+            }
+            FitEvent::Resumed(_) => {}
+        }
         Ok(())
     })?;
     progress.finish();
     let model_dir = out.join("model");
-    let mut files = factor_files(&data, &model, Dtype::F32);
     // Readable names in the model itself, so every list (and the page) shows them.
-    files.1.info = Some(ItemInfo { names: data.items.iter().map(|id| item_name(id)).collect(), ..Default::default() });
-    write_model(&model_dir, &files)?;
+    let names = DetailTable::from_names(fitted.data.items.iter().map(|id| (id.clone(), item_name(id))));
+    fitted.save(&model_dir, &SaveOptions { details: Some(&names), ..Default::default() })?;
     let loaded = load_model(&model_dir)?;
     let train = load(&train_path, &LoadOptions::default())?;
     let test = load(&test_path, &LoadOptions::default())?;
@@ -82,7 +85,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             web.display()
         ));
     }
-    let user = data.users.first().cloned().unwrap_or_default();
+    let user = fitted.data.users.first().cloned().unwrap_or_default();
     let item = loaded.items.popular(1).first().map(|r| r.item.clone()).unwrap_or_default();
     let m = model_dir.display();
     emit(&format!(

@@ -31,7 +31,9 @@ pub fn run(a: ExportArgs) -> Result<()> {
         .into());
     }
     if let Some(table) = a.details.table(None, &Default::default())? {
-        super::attach_details(&mut file, &table, false);
+        let (info, described) = table.for_items(&file.ids);
+        super::log_details(&table, described, file.rows(), false);
+        file.info = Some(info);
     }
     write_factor_file(&a.out, &file)?;
     let (before, after) = (std::fs::metadata(&input)?.len(), std::fs::metadata(&a.out)?.len());
@@ -55,9 +57,9 @@ fn to_other_tool(a: &ExportArgs) -> Result<()> {
         .into());
     }
     let overwrite = if a.overwrite { Overwrite::SameKind } else { Overwrite::Refuse };
-    let (users, items) = read_model_files(&a.model)?;
-    let dense = DenseModel::from_factor_files(&users, &items);
-    drop((users, items));
+    let files = read_model_files(&a.model)?;
+    let dense = DenseModel::from_factor_files(&files);
+    drop(files);
     let shape = format!(
         "{} users × {} items, rank {}{}",
         dense.user_ids.len(),

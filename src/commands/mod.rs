@@ -25,12 +25,12 @@ use std::time::Instant;
 use anyhow::Result;
 use gramrec_als::TrainConfig;
 use gramrec_core::text::escape_controls;
-use gramrec_core::{Confidence, FactorFile, ModelKind, ModelParams, Recommendation, RegScaling, ValueShape};
+use gramrec_core::{ModelKind, ModelParams, Recommendation, RegScaling};
 use gramrec_data::load::{self, Format, Header, Interactions, ItemField, LoadOptions, RatingColumn};
 use gramrec_data::{DatasetOptions, DetailColumns, DetailTable, Duplicates};
+use gramrec_engine::Asked;
 
 use crate::cli::{AlsArgs, Command, DataArgs, DetailArgs, InputArgs, TrainingArgs};
-use crate::output::DefaultChoice;
 
 /// Runs a subcommand.
 pub fn run(command: Command) -> Result<()> {
@@ -196,86 +196,28 @@ fn unix_now() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// Records in both files of a model when its training data was read
-/// (`train.read_at`), so that `serve` knows which logged events it lacks.
-fn stamp_read_at(files: &mut (FactorFile, FactorFile), read_at: f64) {
-    files.0.meta.training.read_at = Some(read_at);
-    files.1.meta.training.read_at = Some(read_at);
-}
-
-/// Stores a table's details in an item file, saying how many items it names.
-fn attach_details(items: &mut FactorFile, table: &DetailTable, quiet: bool) {
-    let (info, described) = table.for_items(&items.ids);
+/// Says how many of a model's items an item-detail table describes.
+fn log_details(table: &DetailTable, described: usize, items: usize, quiet: bool) {
     if !quiet {
         crate::progress::stderr_line(&format!(
-            "item details ({}): {described} of {} items described",
-            table.found().join(", "),
-            items.rows()
+            "item details ({}): {described} of {items} items described",
+            table.found().join(", ")
         ));
     }
-    items.info = Some(info);
-}
-
-/// The model kind and confidence curve for some interactions: as the flags
-/// ask, else read from the values, each choice said.
-pub struct ReadDefaults {
-    /// Explicit or implicit.
-    pub kind: ModelKind,
-    /// The confidence curve of an implicit model.
-    pub confidence: Confidence,
-    /// Each choice made from the data (none when the flags made them).
-    pub choices: Vec<DefaultChoice>,
 }
 
 impl AlsArgs {
-    /// The kind: as asked; else implicit without a rating column or when the
-    /// values are heavy-tailed counts (a column named `plays` or `count` is
-    /// found as the rating), explicit otherwise. The confidence curve of an
-    /// implicit model: as asked, else log for heavy-tailed counts, linear
-    /// otherwise (`ValueShape`).
-    fn read_defaults(&self, x: &Interactions) -> ReadDefaults {
-        let shape = x.has_ratings.then(|| ValueShape::of(&x.value)).flatten();
-        let counts = shape.is_some_and(|s| s.heavy_tailed_counts());
-        let mut choices = Vec::new();
+    /// What the flags fix of the choices [`read_defaults`](gramrec_engine::read_defaults)
+    /// otherwise makes from the data.
+    fn asked(&self) -> Asked {
         let kind = if self.explicit {
-            ModelKind::Explicit
+            Some(ModelKind::Explicit)
         } else if self.implicit {
-            ModelKind::Implicit
+            Some(ModelKind::Implicit)
         } else {
-            let (kind, reason) = match (x.has_ratings, counts) {
-                (false, _) => (ModelKind::Implicit, "no rating column: every interaction counts 1".to_string()),
-                (true, _) if x.value_mapped => (
-                    ModelKind::Implicit,
-                    "--value-map gives each event a weight: strengths of feedback, not ratings (--explicit to treat them as ratings)".to_string(),
-                ),
-                (true, _) if x.strength_column().is_some() => (
-                    ModelKind::Implicit,
-                    format!(
-                        "the value column is named '{}': strengths of feedback, not ratings (--explicit to treat them as ratings)",
-                        x.strength_column().unwrap_or_default()
-                    ),
-                ),
-                (true, true) => (
-                    ModelKind::Implicit,
-                    "the values are heavy-tailed counts, not ratings (--explicit to treat them as ratings)".to_string(),
-                ),
-                (true, false) => {
-                    (ModelKind::Explicit, "the file has ratings (--implicit for feedback strengths)".to_string())
-                }
-            };
-            choices.push(DefaultChoice { parameter: "kind", value: kind.to_string(), reason });
-            kind
+            None
         };
-        let confidence = match (self.confidence, shape) {
-            (Some(c), _) => c,
-            (None, Some(shape)) if kind == ModelKind::Implicit => {
-                let (c, reason) = shape.confidence();
-                choices.push(DefaultChoice { parameter: "confidence", value: c.to_string(), reason });
-                c
-            }
-            (None, _) => ModelParams::for_kind(kind).confidence,
-        };
-        ReadDefaults { kind, confidence, choices }
+        Asked { kind, confidence: self.confidence }
     }
 
     /// The training configuration for `kind`: core's defaults, with these

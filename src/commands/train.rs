@@ -6,12 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
-use gramrec_als::output::factor_files;
-use gramrec_als::{checkpoint, memory};
-use gramrec_core::{Dtype, Error, Model, ModelKind};
-use gramrec_data::Dataset;
-use gramrec_eval::{evaluate_known, Known, Metric};
-use gramrec_store::{refuse_overwriting, write_atomic, write_model, ITEMS_FILE, USERS_FILE};
+use gramrec_engine::{
+    fit, read_defaults, Checkpoints, Dataset, Error, FitEvent, FitOptions, Metric, ModelKind, SaveOptions, TrainConfig,
+    Validation,
+};
+use gramrec_store::{refuse_overwriting, write_atomic, ITEMS_FILE, USERS_FILE};
 
 use crate::cli::TrainArgs;
 use crate::output::{emit_json, Iteration, TrainReport, TrainingParams, ValidationPoint, ValidationReport};
@@ -58,7 +57,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         mb / load_seconds.max(1e-9)
     ));
     let skipped = x.skipped.clone();
-    let read = a.run.als.read_defaults(&x);
+    let read = read_defaults(&x, a.run.als.asked());
     let kind = read.kind;
     for c in &read.choices {
         log.log(format!("--{} {}: {}", c.parameter, c.value, c.reason));
@@ -70,94 +69,70 @@ pub fn run(a: TrainArgs) -> Result<()> {
     if let Some(c) = &chosen {
         config = c.config;
     }
-    let data = Dataset::build(x, &a.run.data.options(kind))?;
-    let s = data.stats;
-    log.log(format!(
-        "{} users × {} items, {} interactions ({} duplicates merged, {} filtered out)",
-        data.users.len(),
-        data.items.len(),
-        data.nnz(),
-        s.duplicates_merged,
-        s.filtered_out
-    ));
-    if s.zeros_as_interactions + s.nonpositive_dropped > 0 {
-        log.log(format!(
-            "values of 0 or less: {} zeros counted as interactions, {} dropped (--nonpositive {})",
-            s.zeros_as_interactions, s.nonpositive_dropped, a.run.data.nonpositive
-        ));
-    }
-    let threads =
-        if config.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.threads };
-    memory::check("training", memory::training_estimate(&data, &config.params, threads), crate::env::memory_limit()?)?;
-    let p = config.params;
-    log.log(format!(
-        "training {kind} ALS: {}{}, {} solver",
-        super::describe(&p, config.iterations),
-        match kind {
-            ModelKind::Explicit if p.biases => ", with biases",
-            ModelKind::Explicit => ", no biases",
-            ModelKind::Implicit => "",
-        },
-        config.solver.solver,
-    ));
     let validation = a.validate.as_ref().map(|v| a.run.input_args.load(v, a.run.quiet)).transpose()?.map(|(x, _)| x);
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
-    let known = validation.as_ref().map(|_| Known::from_dataset(&data));
-    let mut curve: Vec<ValidationPoint> = Vec::new();
-    let start_from = if a.resume {
-        let start = checkpoint::read(&a.run.out, &data, &config)?;
-        log.log(format!("resuming after iteration {} of {}", start.iteration, config.iterations));
-        Some(start)
-    } else {
-        None
+    let options = FitOptions {
+        data: a.run.data.options(kind),
+        memory_limit: crate::env::memory_limit()?,
+        validation: validation.as_ref().map(|test| Validation { test, metric }),
+        checkpoints: Some(Checkpoints { dir: a.run.out.clone(), every: a.checkpoint_every, resume: a.resume }),
     };
     let interrupted = stop_on_ctrl_c();
-    let progress = Progress::bar(config.iterations as u64, "training", a.run.quiet);
-    let start = Instant::now();
-    let model =
-        gramrec_als::train_from(&data, &config, start_from, &mut |line| progress.log(line), &mut |r, mut snapshot| {
-            if interrupted.load(Ordering::SeqCst) {
-                return Err(Error::Interrupted(r.iteration));
+    // The bar and the clock start with training, after the checks.
+    let (mut progress, mut started) = (Progress::lines(true), Instant::now());
+    let fitted = fit(x, &config, &options, &mut |event| {
+        match event {
+            FitEvent::Built(data) => log_built(&log, data, &a, &config),
+            FitEvent::Resumed(iteration) => {
+                log.log(format!("resuming after iteration {iteration} of {}", config.iterations));
             }
-            if a.checkpoint_every > 0 && r.iteration % a.checkpoint_every == 0 && r.iteration < config.iterations {
-                checkpoint::write(&a.run.out, &data, &snapshot.model()?, r.iteration)?;
+            FitEvent::Training => {
+                progress = Progress::bar(config.iterations as u64, "training", a.run.quiet);
+                started = Instant::now();
             }
-            let mut line = format!(
-                "iteration {:>3}/{}  loss {:.6e}  {:.3} s",
-                r.iteration,
-                config.iterations,
-                r.loss.total(),
-                r.seconds
-            );
-            if let (Some(valid), Some(known)) = (&validation, &known) {
-                let files = factor_files(&data, &snapshot.model()?, Dtype::F32);
-                let m = Model::new(files.0, files.1).map_err(Error::Scoring)?;
-                let ev = evaluate_known(&m, known, valid, metric.k())?;
-                let value = metric
-                    .of(&ev)
-                    .ok_or_else(|| Error::Argument(format!("--metric {metric} does not apply to {kind} models")))?;
-                line.push_str(&format!("  {metric} {value:.4}"));
-                curve.push(ValidationPoint { iteration: r.into(), validation: ev });
+            FitEvent::Device(notice) => progress.log(notice.to_string()),
+            FitEvent::Iteration { report: r, validation } => {
+                if interrupted.load(Ordering::SeqCst) {
+                    return Err(Error::Interrupted(r.iteration));
+                }
+                let mut line = format!(
+                    "iteration {:>3}/{}  loss {:.6e}  {:.3} s",
+                    r.iteration,
+                    config.iterations,
+                    r.loss.total(),
+                    r.seconds
+                );
+                if let Some(value) = validation.and_then(|ev| metric.of(ev)) {
+                    line.push_str(&format!("  {metric} {value:.4}"));
+                }
+                progress.log(line);
+                progress.step();
             }
-            progress.log(line);
-            progress.step();
-            Ok(())
-        })?;
-    progress.finish();
-    let train_seconds = start.elapsed().as_secs_f64();
-    let mut files = factor_files(&data, &model, a.dtype);
-    super::stamp_read_at(&mut files, read_at);
-    if let Some(c) = &chosen {
-        for f in [&mut files.0, &mut files.1] {
-            f.meta.training.other.push(("auto".into(), c.note.clone()));
         }
-    }
+        Ok(())
+    })?;
+    progress.finish();
+    let train_seconds = started.elapsed().as_secs_f64();
+    let (data, model) = (&fitted.data, &fitted.trained);
+    let saved = fitted.save(
+        &a.run.out,
+        &SaveOptions {
+            dtype: a.dtype,
+            details: details.as_ref(),
+            read_at: Some(read_at),
+            notes: chosen.iter().map(|c| ("auto".to_string(), c.note.clone())).collect(),
+        },
+    )?;
     if let Some(table) = &details {
-        super::attach_details(&mut files.1, table, a.run.quiet);
+        super::log_details(table, saved.described.unwrap_or(0), saved.items, a.run.quiet);
     }
-    write_model(&a.run.out, &files)?;
-    checkpoint::remove(&a.run.out)?;
     if let Some(v) = &a.validate {
+        let curve: Vec<ValidationPoint> = model
+            .history
+            .iter()
+            .zip(&fitted.validation)
+            .map(|(r, ev)| ValidationPoint { iteration: r.into(), validation: ev.clone() })
+            .collect();
         let values: Vec<f64> = curve.iter().filter_map(|p| metric.of(&p.validation)).collect();
         let report = ValidationReport {
             input: a.run.input[0].clone(),
@@ -180,6 +155,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
     }
     log.log(format!("trained on {} in {train_seconds:.2} s; wrote {}", model.device, a.run.out.display()));
     if a.json {
+        let s = data.stats;
+        let p = config.params;
         emit_json(&TrainReport {
             input: a.run.input[0].clone(),
             out: a.run.out.clone(),
@@ -209,4 +186,36 @@ pub fn run(a: TrainArgs) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// What training runs on: the matrices' size, what was merged and dropped,
+/// and the settings.
+fn log_built(log: &Progress, data: &Dataset, a: &TrainArgs, config: &TrainConfig) {
+    let s = data.stats;
+    log.log(format!(
+        "{} users × {} items, {} interactions ({} duplicates merged, {} filtered out)",
+        data.users.len(),
+        data.items.len(),
+        data.nnz(),
+        s.duplicates_merged,
+        s.filtered_out
+    ));
+    if s.zeros_as_interactions + s.nonpositive_dropped > 0 {
+        log.log(format!(
+            "values of 0 or less: {} zeros counted as interactions, {} dropped (--nonpositive {})",
+            s.zeros_as_interactions, s.nonpositive_dropped, a.run.data.nonpositive
+        ));
+    }
+    let p = config.params;
+    log.log(format!(
+        "training {} ALS: {}{}, {} solver",
+        p.kind,
+        super::describe(&p, config.iterations),
+        match p.kind {
+            ModelKind::Explicit if p.biases => ", with biases",
+            ModelKind::Explicit => ", no biases",
+            ModelKind::Implicit => "",
+        },
+        config.solver.solver,
+    ));
 }

@@ -3,14 +3,12 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use gramrec_als::output::factor_files;
-use gramrec_als::{backend, TrainConfig};
-use gramrec_core::{Dtype, Error, ModelKind, DEFAULT_ITERATIONS};
+use gramrec_als::backend;
+use gramrec_core::DEFAULT_ITERATIONS;
 use gramrec_data::split::SplitMode;
-use gramrec_data::Dataset;
+use gramrec_engine::{fit, read_defaults, Error, FitOptions, Metric, ModelKind, SaveOptions, TrainConfig};
 use gramrec_eval::tune::{cross_validate, CrossValidation, Grid, MAX_FOLDS};
-use gramrec_eval::Metric;
-use gramrec_store::{refuse_overwriting, write_atomic, write_model, ITEMS_FILE, USERS_FILE};
+use gramrec_store::{refuse_overwriting, write_atomic, ITEMS_FILE, USERS_FILE};
 
 use crate::cli::TuneArgs;
 use crate::output::{emit, TuneResults, TuneSetting};
@@ -39,7 +37,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let start = Instant::now();
     let read_at = super::unix_now();
     let (x, _, details) = a.run.load()?;
-    let read = a.run.als.read_defaults(&x);
+    let read = read_defaults(&x, a.run.als.asked());
     let kind = read.kind;
     for c in &read.choices {
         log.log(format!("--{} {}: {}", c.parameter, c.value, c.reason));
@@ -48,7 +46,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let grid = grid(kind);
     let mut base = a.run.als.config(kind, 1, DEFAULT_ITERATIONS, None, 1.0)?;
     base.params.confidence = read.confidence;
-    base.device = backend::settle(base.device, base.gpu, &mut |line| log.log(line));
+    base.device = backend::settle(base.device, base.gpu, &mut |notice| log.log(notice.to_string()));
     let settings = grid.settings(&base);
     log.log(format!(
         "{} interactions; {} {kind} settings × {} folds ({}), ranked by {metric}",
@@ -115,14 +113,13 @@ pub fn run(a: TuneArgs) -> Result<()> {
     }
 
     let best = results.first().expect("the grid is never empty");
-    let data = Dataset::build(x, &a.run.data.options(kind))?;
-    let model = gramrec_als::train(&data, &best.config, &mut |_, _| Ok(()))?;
-    let mut files = factor_files(&data, &model, Dtype::F32);
-    super::stamp_read_at(&mut files, read_at);
+    let options = FitOptions { data: a.run.data.options(kind), ..Default::default() };
+    let fitted = fit(x, &best.config, &options, &mut |_| Ok(()))?;
+    let save = SaveOptions { details: details.as_ref(), read_at: Some(read_at), ..Default::default() };
+    let saved = fitted.save(&a.run.out, &save)?;
     if let Some(table) = &details {
-        super::attach_details(&mut files.1, table, a.run.quiet);
+        super::log_details(table, saved.described.unwrap_or(0), saved.items, a.run.quiet);
     }
-    write_model(&a.run.out, &files)?;
     let mut table = format!(
         "{:>8} {:>9} {:>6} {:>10}  {:>9} {:>8}\n",
         "factors",

@@ -1,6 +1,5 @@
 //! What the end-to-end tests share: the binary, its JSON output, and small
 //! synthetic data sets and models made through it.
-#![allow(dead_code)] // each test binary uses a part
 
 use std::path::{Path, PathBuf};
 

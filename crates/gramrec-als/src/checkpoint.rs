@@ -9,8 +9,8 @@ use gramrec_data::Dataset;
 use gramrec_store::{read_factor_file, write_model, ITEMS_FILE, USERS_FILE};
 
 use crate::config::TrainConfig;
-use crate::driver::{Start, Trained};
-use crate::output::factor_files;
+use crate::driver::Start;
+use crate::trained::Trained;
 
 /// The checkpoint folder of a model directory.
 pub fn dir(out: &Path) -> PathBuf {
@@ -19,8 +19,8 @@ pub fn dir(out: &Path) -> PathBuf {
 
 /// Saves the model after `iteration` iterations.
 pub fn write(out: &Path, data: &Dataset, model: &Trained, iteration: usize) -> Result<()> {
-    let mut files = factor_files(data, model, Dtype::F32);
-    for f in [&mut files.0, &mut files.1] {
+    let mut files = model.files(data, Dtype::F32);
+    for f in files.both_mut() {
         f.meta.training.completed_iterations = Some(iteration);
         f.meta.training.data = Some(data.fingerprint());
     }

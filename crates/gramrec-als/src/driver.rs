@@ -22,6 +22,7 @@ use rayon::prelude::*;
 
 use crate::backend::{self, Backend, CpuBackend, Loss, PhaseTimes, Problem};
 use crate::config::{Device, TrainConfig};
+use crate::trained::Trained;
 
 /// What one iteration did.
 #[derive(Debug, Clone, Copy)]
@@ -36,23 +37,6 @@ pub struct IterationReport {
     pub users: PhaseTimes,
     /// Time of the item half.
     pub items: PhaseTimes,
-}
-
-/// A trained model in memory.
-#[derive(Debug, Clone)]
-pub struct Trained {
-    /// How it was trained.
-    pub config: TrainConfig,
-    /// User rows × `params.dim()` (factors, then bias).
-    pub users: Vec<f32>,
-    /// Item rows × `params.dim()`.
-    pub items: Vec<f32>,
-    /// μ (explicit models with biases).
-    pub global_mean: f32,
-    /// Per-iteration figures.
-    pub history: Vec<IterationReport>,
-    /// Which backend ran it.
-    pub device: String,
 }
 
 /// Seeded initial factors, one row per ID: N(0, 0.1²/f) per value, bias
@@ -114,8 +98,41 @@ impl Snapshot<'_> {
     }
 }
 
-/// What [`train`] and [`run`] call after each iteration; an error stops training.
-pub type OnIteration<'a> = dyn FnMut(&IterationReport, Snapshot<'_>) -> Result<()> + 'a;
+/// Where training runs, as it reports it when it starts (or falls back).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceNotice {
+    /// On this GPU (its description and what the run holds there).
+    Gpu(String),
+    /// On the CPU, because the GPU could not be used (why); `restarted`
+    /// when a run that began on the GPU starts again on the CPU.
+    Cpu {
+        /// Why the GPU is not used.
+        why: String,
+        /// Whether a run under way on the GPU was restarted.
+        restarted: bool,
+    },
+}
+
+impl std::fmt::Display for DeviceNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceNotice::Gpu(summary) => write!(f, "training on {summary}"),
+            DeviceNotice::Cpu { why, restarted: true } => write!(f, "GPU: {why}; restarting the run on the CPU"),
+            DeviceNotice::Cpu { why, restarted: false } => write!(f, "GPU: {why}; training on the CPU"),
+        }
+    }
+}
+
+/// What training reports as it goes.
+pub enum TrainEvent<'a> {
+    /// Where it runs: said once, and again when a GPU run falls back.
+    Device(DeviceNotice),
+    /// An iteration ended: its figures, and the model as it stands.
+    Iteration(&'a IterationReport, Snapshot<'a>),
+}
+
+/// What [`train`] and [`run`] call with each [`TrainEvent`]; an error stops training.
+pub type OnEvent<'a> = dyn FnMut(TrainEvent<'_>) -> Result<()> + 'a;
 
 /// Where a resumed run starts: the factors after `iteration` iterations.
 #[derive(Debug, Clone)]
@@ -128,14 +145,14 @@ pub struct Start {
     pub items: Vec<f32>,
 }
 
-/// Trains on `config.device`. `on_iteration` sees each iteration's report.
-pub fn train(data: &Dataset, config: &TrainConfig, on_iteration: &mut OnIteration<'_>) -> Result<Trained> {
-    train_from(data, config, None, &mut |_| {}, on_iteration)
+/// Trains on `config.device`, telling `on_event` where it runs and what
+/// each iteration did.
+pub fn train(data: &Dataset, config: &TrainConfig, on_event: &mut OnEvent<'_>) -> Result<Trained> {
+    train_from(data, config, None, on_event)
 }
 
 /// [`train`], optionally continuing from a checkpoint (the result is the one
-/// an uninterrupted run with the same data and settings gives), telling
-/// `notice` which device runs it, or why the GPU is not used.
+/// an uninterrupted run with the same data and settings gives).
 ///
 /// With [`Device::Auto`], a GPU that cannot be used gives the CPU, and a GPU
 /// that fails mid-run (device lost, out of memory) restarts the run on the CPU.
@@ -143,8 +160,7 @@ pub fn train_from(
     data: &Dataset,
     config: &TrainConfig,
     start: Option<Start>,
-    notice: &mut dyn FnMut(String),
-    on_iteration: &mut OnIteration<'_>,
+    on_event: &mut OnEvent<'_>,
 ) -> Result<Trained> {
     config.validate()?;
     let params = config.params;
@@ -156,26 +172,25 @@ pub fn train_from(
         }
     };
     let problem = Problem { data, params, solver: config.solver, global_mean: global_mean(data, &params) };
-    let on_cpu = |users, items, on_iteration: &mut OnIteration<'_>| {
+    let on_cpu = |users, items, on_event: &mut OnEvent<'_>| {
         let mut backend = CpuBackend::new(problem, users, items, config.threads)?;
-        run(&mut backend, problem, config, first, on_iteration)
+        run(&mut backend, problem, config, first, on_event)
     };
     let started = std::cell::Cell::new(false);
-    let on_gpu = |software: bool, notice: &mut dyn FnMut(String), on_iteration: &mut OnIteration<'_>| {
+    let on_gpu = |software: bool, on_event: &mut OnEvent<'_>| {
         let options = crate::config::GpuOptions { allow_software: software || config.gpu.allow_software, ..config.gpu };
         let mut backend = backend::open_gpu(problem, &users, &items, options)?;
         started.set(true);
-        notice(format!("training on {}", backend.summary()));
-        run(backend.as_mut(), problem, config, first, on_iteration)
+        on_event(TrainEvent::Device(DeviceNotice::Gpu(backend.summary())))?;
+        run(backend.as_mut(), problem, config, first, on_event)
     };
     match config.device {
-        Device::Cpu => on_cpu(users, items, on_iteration),
-        Device::Gpu => on_gpu(true, notice, on_iteration),
-        Device::Auto => match on_gpu(false, notice, on_iteration) {
+        Device::Cpu => on_cpu(users, items, on_event),
+        Device::Gpu => on_gpu(true, on_event),
+        Device::Auto => match on_gpu(false, on_event) {
             Err(Error::Gpu(why)) => {
-                let then = if started.get() { "restarting the run on the CPU" } else { "training on the CPU" };
-                notice(format!("GPU: {why}; {then}"));
-                on_cpu(users, items, on_iteration)
+                on_event(TrainEvent::Device(DeviceNotice::Cpu { why, restarted: started.get() }))?;
+                on_cpu(users, items, on_event)
             }
             other => other,
         },
@@ -188,7 +203,7 @@ pub fn run(
     problem: Problem<'_>,
     config: &TrainConfig,
     first: usize,
-    on_iteration: &mut OnIteration<'_>,
+    on_event: &mut OnEvent<'_>,
 ) -> Result<Trained> {
     let mut history = Vec::with_capacity(config.iterations.saturating_sub(first - 1).min(1 << 16));
     for iteration in first..=config.iterations {
@@ -201,7 +216,8 @@ pub fn run(
             return Err(Error::Diverged { iteration, objective: loss.total() });
         }
         let report = IterationReport { iteration, seconds, loss, users, items };
-        on_iteration(&report, Snapshot { backend: &mut *backend, config, global_mean: problem.global_mean })?;
+        let snapshot = Snapshot { backend: &mut *backend, config, global_mean: problem.global_mean };
+        on_event(TrainEvent::Iteration(&report, snapshot))?;
         history.push(report);
     }
     let (users, items) = backend.factors()?;

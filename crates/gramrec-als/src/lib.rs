@@ -4,11 +4,11 @@
 //! half-iterations on a [`backend`], measure the objective — configured by a
 //! [`TrainConfig`](config::TrainConfig) that the caller builds (every option,
 //! GPU ones included, is a value passed in: this crate never reads the
-//! environment). [`output`] turns the result into factor files,
-//! [`checkpoint`] saves and resumes runs, and [`memory`] refuses work that
-//! would not fit before it starts.
+//! environment). [`trained`] turns the result into factor files or a model to
+//! score in memory, [`checkpoint`] saves and resumes runs, and [`memory`]
+//! refuses work that would not fit before it starts.
 //!
-//! The GPU backend (WGSL kernels from the top-level `shaders/` folder, run
+//! The GPU backend (WGSL kernels in `backend/gpu/wgsl/`, beside their host code, run
 //! through wgpu) is behind the `gpu` cargo feature; without it,
 //! [`Device::Gpu`](config::Device::Gpu) is an error that says so.
 
@@ -17,7 +17,8 @@ pub mod checkpoint;
 pub mod config;
 pub mod driver;
 pub mod memory;
-pub mod output;
+pub mod trained;
 
 pub use config::{Device, Fault, GpuOptions, GpuStorage, TrainConfig, MAX_FACTORS, MAX_THREADS};
-pub use driver::{train, train_from, IterationReport, Start, Trained};
+pub use driver::{train, train_from, DeviceNotice, IterationReport, Start, TrainEvent};
+pub use trained::Trained;

@@ -2,8 +2,7 @@
 
 use gramrec_als::backend::{Backend, CpuBackend, Problem};
 use gramrec_als::driver::{global_mean, initial_factors};
-use gramrec_als::output::factor_files;
-use gramrec_als::{Device, TrainConfig};
+use gramrec_als::{Device, TrainConfig, TrainEvent};
 use gramrec_core::{Dtype, Model, ModelKind, ModelParams, Side, Solver, SolverOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 
@@ -24,8 +23,7 @@ fn config(p: ModelParams, solver: Solver, iterations: usize) -> TrainConfig {
 }
 
 fn model(data: &gramrec_data::Dataset, t: &gramrec_als::Trained) -> Model {
-    let files = factor_files(data, t, Dtype::F32);
-    Model::new(files.0, files.1).unwrap()
+    Model::new(t.files(data, Dtype::F32)).unwrap()
 }
 
 /// Holds out every 5th interaction.
@@ -90,7 +88,7 @@ fn explicit_rmse_on_held_out_pairs_is_near_the_noise_level() {
     let train = syn.dataset(|k| !held_out(k)).unwrap();
     for solver in [Solver::Cholesky, Solver::Cg] {
         let trained =
-            gramrec_als::train(&train, &config(params(ModelKind::Explicit, 4, 0.02), solver, 12), &mut |_, _| Ok(()))
+            gramrec_als::train(&train, &config(params(ModelKind::Explicit, 4, 0.02), solver, 12), &mut |_| Ok(()))
                 .unwrap();
         let m = model(&train, &trained);
         let mut se = 0.0f64;
@@ -149,11 +147,36 @@ fn implicit_planted_preferences_rank_in_the_top_10() {
     for solver in [Solver::Cholesky, Solver::Cg] {
         let mut p = params(ModelKind::Implicit, 8, 5.0);
         p.alpha = 5.0;
-        let trained = gramrec_als::train(&data, &config(p, solver, 10), &mut |_, _| Ok(())).unwrap();
+        let trained = gramrec_als::train(&data, &config(p, solver, 10), &mut |_| Ok(())).unwrap();
         let m = model(&data, &trained);
         let rate = planted_hit_rate(&syn, &m, &seen);
         // A random top 10 of ~150 unseen items would hit ~7% of users.
         assert!(rate >= 0.6, "{solver}: the planted favourite is in the top 10 for only {:.0}% of users", rate * 100.0);
+    }
+}
+
+#[test]
+fn a_model_in_memory_answers_as_its_files_do() {
+    // Trained::model skips encoding the factor files; every answer must
+    // still be the one the files give: known users, fold-in, similar items.
+    for kind in [ModelKind::Explicit, ModelKind::Implicit] {
+        let syn = Synthetic::generate(SynthSpec::new(120, 80, 2_400, kind, 4));
+        let data = syn.dataset(|_| true).unwrap();
+        let trained = gramrec_als::train(&data, &config(params(kind, 6, 0.1), Solver::Cg, 3), &mut |_| Ok(())).unwrap();
+        let (memory, files) = (trained.model(&data).unwrap(), model(&data, &trained));
+        assert_eq!(memory.user_ids(), files.user_ids());
+        for u in 0..memory.user_count() {
+            let exclude: Vec<usize> = memory.seen(u).unwrap().iter().map(|&i| i as usize).collect();
+            assert_eq!(exclude, files.seen(u).unwrap().iter().map(|&i| i as usize).collect::<Vec<_>>());
+            let top = |m: &Model| m.items.recommend(&m.user_at(u), 10, &exclude).unwrap();
+            assert_eq!(top(&memory), top(&files), "{kind}: user {u}");
+            let history = memory.training_history(u).unwrap();
+            assert_eq!(memory.items.fold_in(&history).unwrap(), files.items.fold_in(&history).unwrap());
+        }
+        for i in 0..memory.items.len() {
+            assert_eq!(memory.items.similar(i, 5), files.items.similar(i, 5), "{kind}: item {i}");
+        }
+        assert_eq!(memory.items.popular(10), files.items.popular(10));
     }
 }
 
@@ -163,7 +186,7 @@ fn result_does_not_depend_on_thread_count() {
     let data = syn.dataset(|_| true).unwrap();
     let run = |threads| {
         let c = TrainConfig { threads, ..config(params(ModelKind::Implicit, 8, 0.1), Solver::Cg, 3) };
-        gramrec_als::train(&data, &c, &mut |_, _| Ok(())).unwrap()
+        gramrec_als::train(&data, &c, &mut |_| Ok(())).unwrap()
     };
     let (one, two) = (run(1), run(2));
     assert_eq!(one.users, two.users);
@@ -176,10 +199,10 @@ fn invalid_parameters_are_refused_with_the_flag_name() {
     let syn = Synthetic::generate(SynthSpec::new(20, 20, 100, ModelKind::Implicit, 2));
     let data = syn.dataset(|_| true).unwrap();
     let mut c = config(params(ModelKind::Implicit, 0, 0.1), Solver::Cg, 1);
-    assert!(gramrec_als::train(&data, &c, &mut |_, _| Ok(())).unwrap_err().to_string().contains("--factors"));
+    assert!(gramrec_als::train(&data, &c, &mut |_| Ok(())).unwrap_err().to_string().contains("--factors"));
     c.params.factors = 4;
     c.params.reg = -1.0;
-    assert!(gramrec_als::train(&data, &c, &mut |_, _| Ok(())).unwrap_err().to_string().contains("--reg"));
+    assert!(gramrec_als::train(&data, &c, &mut |_| Ok(())).unwrap_err().to_string().contains("--reg"));
 }
 
 #[test]
@@ -190,9 +213,10 @@ fn resuming_from_a_checkpoint_gives_the_uninterrupted_result() {
     let data = syn.dataset(|_| true).unwrap();
     for solver in [Solver::Cg, Solver::Cholesky] {
         let c = config(params(ModelKind::Explicit, 6, 0.1), solver, 6);
-        let whole = gramrec_als::train(&data, &c, &mut |_, _| Ok(())).unwrap();
+        let whole = gramrec_als::train(&data, &c, &mut |_| Ok(())).unwrap();
         let out = tempfile::tempdir().unwrap();
-        let stopped = gramrec_als::train(&data, &c, &mut |r, mut snap| {
+        let stopped = gramrec_als::train(&data, &c, &mut |event| {
+            let TrainEvent::Iteration(r, mut snap) = event else { return Ok(()) };
             if r.iteration == 3 {
                 checkpoint::write(out.path(), &data, &snap.model()?, 3)?;
             }
@@ -204,7 +228,7 @@ fn resuming_from_a_checkpoint_gives_the_uninterrupted_result() {
         assert!(matches!(stopped, Err(Error::Interrupted(4))));
         let start = checkpoint::read(out.path(), &data, &c).unwrap();
         assert_eq!(start.iteration, 3);
-        let resumed = gramrec_als::train_from(&data, &c, Some(start), &mut |_| {}, &mut |_, _| Ok(())).unwrap();
+        let resumed = gramrec_als::train_from(&data, &c, Some(start), &mut |_| Ok(())).unwrap();
         assert_eq!(resumed.history.len(), 3, "iterations 4, 5 and 6");
         assert_eq!(resumed.users, whole.users, "{solver}: user factors differ after resuming");
         assert_eq!(resumed.items, whole.items, "{solver}: item factors differ after resuming");

@@ -13,7 +13,6 @@
 use gramrec_als::backend::gpu::GpuBackend;
 use gramrec_als::backend::{Backend, CpuBackend, Problem};
 use gramrec_als::driver::{global_mean, initial_factors, Start};
-use gramrec_als::output::factor_files;
 use gramrec_als::{Device, Fault, GpuOptions, GpuStorage, TrainConfig, Trained};
 use gramrec_core::{Confidence, Dtype, Model, ModelKind, ModelParams, RegScaling, Side, Solver, SolverOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
@@ -205,12 +204,11 @@ fn config(p: ModelParams, solver: Solver, iterations: usize, seed: u64, device: 
 }
 
 fn train(data: &Dataset, p: ModelParams, solver: Solver, device: Device) -> Trained {
-    gramrec_als::train(data, &config(p, solver, 8, 7, device), &mut |_, _| Ok(())).unwrap()
+    gramrec_als::train(data, &config(p, solver, 8, 7, device), &mut |_| Ok(())).unwrap()
 }
 
 fn model(data: &Dataset, t: &Trained) -> Model {
-    let files = factor_files(data, t, Dtype::F32);
-    Model::new(files.0, files.1).unwrap()
+    Model::new(t.files(data, Dtype::F32)).unwrap()
 }
 
 /// Every user's predicted score for every item.
@@ -350,10 +348,10 @@ fn resuming_on_the_gpu_gives_the_uninterrupted_result() {
     let data = syn.dataset(|_| true).unwrap();
     let config =
         |iterations| config(params(ModelKind::Explicit, 6, true), Solver::Cholesky, iterations, 2, Device::Gpu);
-    let whole = gramrec_als::train(&data, &config(4), &mut |_, _| Ok(())).unwrap();
-    let half = gramrec_als::train(&data, &config(2), &mut |_, _| Ok(())).unwrap();
+    let whole = gramrec_als::train(&data, &config(4), &mut |_| Ok(())).unwrap();
+    let half = gramrec_als::train(&data, &config(2), &mut |_| Ok(())).unwrap();
     let start = Start { iteration: 2, users: half.users, items: half.items };
-    let resumed = gramrec_als::train_from(&data, &config(4), Some(start), &mut |_| {}, &mut |_, _| Ok(())).unwrap();
+    let resumed = gramrec_als::train_from(&data, &config(4), Some(start), &mut |_| Ok(())).unwrap();
     assert_eq!(whole.users, resumed.users);
     assert_eq!(whole.items, resumed.items);
 }
@@ -532,7 +530,7 @@ fn f16_factor_storage_matches_the_cpu_within_f16_rounding() {
         let run = |storage| {
             let mut c = config(p, Solver::Cg, 8, 7, Device::Gpu);
             c.gpu = GpuOptions { storage, ..c.gpu };
-            model(&data, &gramrec_als::train(&data, &c, &mut |_, _| Ok(())).unwrap())
+            model(&data, &gramrec_als::train(&data, &c, &mut |_| Ok(())).unwrap())
         };
         let (full, half) = (run(GpuStorage::F32), run(GpuStorage::F16));
         assert_close(&format!("{kind} f16 predictions"), &predictions(&full, 300), &predictions(&half, 300), 2e-2);

@@ -28,8 +28,12 @@ pub mod topk;
 pub use serde;
 
 pub use error::{Error, ErrorClass, Result};
-pub use format::{FactorFile, FormatError, ItemDetails, ItemInfo, Metadata, SeenItems, Side, TrainingFacts};
-pub use model::{ItemList, ItemModel, Model, ModelError, Recommendation, Recommendations, UserFactors, UserVector};
+pub use format::{
+    FactorFile, FormatError, ItemDetails, ItemInfo, Metadata, ModelFiles, SeenItems, Side, TrainingFacts,
+};
+pub use model::{
+    ItemList, ItemModel, ItemRows, Model, ModelError, Recommendation, Recommendations, UserFactors, UserVector,
+};
 pub use named::{Named, UnknownName};
 pub use normal_eq::{FixedSide, Loss, Row, RowSolver, SolveError};
 pub use params::{

@@ -53,9 +53,10 @@ pub enum Solver {
 }
 
 /// Storage type of the factors in a factor file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dtype {
-    /// 4 bytes per value, exact.
+    /// 4 bytes per value, exact (the default: what training computed).
+    #[default]
     F32,
     /// 2 bytes per value (IEEE half precision).
     F16,

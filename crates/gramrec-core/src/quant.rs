@@ -74,6 +74,22 @@ impl Factors {
     pub fn to_f32(&self, cols: usize) -> Vec<f32> {
         match self {
             Factors::F32(v) => v.clone(),
+            other => other.decoded(cols),
+        }
+    }
+
+    /// [`to_f32`](Self::to_f32), taking f32 values without a copy.
+    pub fn into_f32(self, cols: usize) -> Vec<f32> {
+        match self {
+            Factors::F32(v) => v,
+            other => other.decoded(cols),
+        }
+    }
+
+    /// The f16 and i8 values decoded (f32 ones copied).
+    fn decoded(&self, cols: usize) -> Vec<f32> {
+        match self {
+            Factors::F32(v) => v.clone(),
             Factors::F16(v) => v.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect(),
             Factors::I8 { scales, values } => values
                 .chunks(cols.max(1))

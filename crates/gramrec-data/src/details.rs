@@ -79,6 +79,14 @@ impl DetailTable {
         Self { index, fields, found }
     }
 
+    /// A table of names alone, from (item ID, name) pairs: names known in
+    /// memory rather than read from a file.
+    pub fn from_names(names: impl IntoIterator<Item = (String, String)>) -> Self {
+        let (ids, names): (Vec<String>, Vec<String>) = names.into_iter().unzip();
+        let index = ids.into_iter().enumerate().map(|(i, id)| (id, i)).collect();
+        Self { index, fields: [names, Vec::new(), Vec::new()], found: [true, false, false] }
+    }
+
     /// Reads an item file: the item column (`opts.item`, else a header
     /// such as `itemId`, `movieId`, `asin`, else the first column) and the
     /// detail columns; every item's first non-empty value is kept.

@@ -97,6 +97,11 @@ pub struct AutoOptions {
 }
 
 impl AutoOptions {
+    /// The share of the input held out for validation by default: small, so
+    /// that the search trains on nearly what the winner is retrained on
+    /// (docs/ALGORITHM.md).
+    pub const VALIDATION_FRACTION: f64 = 0.1;
+
     /// Searches on at most this many interactions by default: on 2 cores a
     /// default training of 5M interactions takes about a minute.
     pub const SAMPLE_INTERACTIONS: usize = 5_000_000;
@@ -246,7 +251,7 @@ fn round3(v: f32) -> f32 {
 
 /// The range of the shift λ a typical row of an implicit model gets (per α₀),
 /// drawn log-uniformly: from well under the default's 30 to past the best
-/// cells BENCHMARKS.md measured on its play counts (λ 200 with α 1, 400 with
+/// cells measured on play counts (docs/benchmarks-history.md, 2026-12-04) (λ 200 with α 1, 400 with
 /// α 3), which the earlier 6–150 left out; MovieLens 100K and the many-items
 /// set are best near 30.
 const IMPLICIT_SHIFTS: (f64, f64) = (5.0, 500.0);
@@ -344,7 +349,7 @@ struct Validation {
 impl Validation {
     /// Trains `config` (continuing from `start`) and scores it.
     fn run(&self, config: &TrainConfig, start: Option<Start>) -> Result<(Trained, MetricValues)> {
-        let trained = gramrec_als::train_from(&self.train, config, start, &mut |_| {}, &mut |_, _| Ok(()))?;
+        let trained = gramrec_als::train_from(&self.train, config, start, &mut |_| Ok(()))?;
         let s = score(&self.train, &trained, &self.known, &self.test, self.metric)?;
         Ok((trained, s))
     }

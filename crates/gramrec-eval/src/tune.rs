@@ -5,9 +5,8 @@
 //! once, each fold's training CSR and its evaluation bookkeeping are built
 //! once, and every setting reuses them.
 
-use gramrec_als::output::factor_files;
 use gramrec_als::{TrainConfig, Trained};
-use gramrec_core::{Dtype, Error, Model, ModelKind, Result};
+use gramrec_core::{Error, ModelKind, Result};
 use gramrec_data::split::{folds, subset, SplitMode};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 
@@ -100,8 +99,7 @@ pub(crate) fn score(
     test: &Interactions,
     metric: Metric,
 ) -> Result<MetricValues> {
-    let files = factor_files(train, trained, Dtype::F32);
-    let model = Model::new(files.0, files.1).map_err(Error::Scoring)?;
+    let model = trained.model(train).map_err(Error::Scoring)?;
     metric_known(&model, known, test, metric)
 }
 
@@ -143,7 +141,7 @@ pub fn cross_validate(
     for config in settings {
         let mut scores = Vec::with_capacity(cv.folds);
         for (f, fold) in prepared.iter().enumerate() {
-            let trained = gramrec_als::train(&fold.train, config, &mut |_, _| Ok(()))?;
+            let trained = gramrec_als::train(&fold.train, config, &mut |_| Ok(()))?;
             let score = score(&fold.train, &trained, &fold.known, &fold.test, cv.metric)
                 .map_err(|e| match e {
                     Error::Data(why) => Error::Data(format!("fold {}: {why}; use fewer --folds", f + 1)),

@@ -1,7 +1,6 @@
 //! Smaller item files rank almost like f32 ones: top-10 overlap through
 //! fold-in (what the browser does) on a model trained on synthetic data.
 
-use gramrec_als::output::factor_files;
 use gramrec_als::{Device, TrainConfig, Trained};
 use gramrec_core::{Dtype, ItemModel, ModelKind};
 use gramrec_data::synth::{SynthSpec, Synthetic};
@@ -10,8 +9,8 @@ use gramrec_data::Dataset;
 /// Mean overlap of the top 10 of `dtype` with the f32 top 10, over users'
 /// histories (their training interactions) folded in.
 fn overlap(syn: &Synthetic, model: &Trained, data: &Dataset, dtype: Dtype) -> f64 {
-    let (_, f32_items) = factor_files(data, model, Dtype::F32);
-    let (_, small_items) = factor_files(data, model, dtype);
+    let f32_items = model.files(data, Dtype::F32).items;
+    let small_items = model.files(data, dtype).items;
     let (exact, small) = (ItemModel::new(f32_items).unwrap(), ItemModel::new(small_items).unwrap());
     let mut total = 0.0;
     let users = 300;
@@ -37,7 +36,7 @@ fn i8_and_f16_top_10_overlap_the_f32_top_10() {
         device: Device::Cpu,
         ..TrainConfig::for_kind(ModelKind::Implicit)
     };
-    let model = gramrec_als::train(&data, &config, &mut |_, _| Ok(())).unwrap();
+    let model = gramrec_als::train(&data, &config, &mut |_| Ok(())).unwrap();
     let i8 = overlap(&syn, &model, &data, Dtype::I8);
     let f16 = overlap(&syn, &model, &data, Dtype::F16);
     eprintln!("top-10 overlap with f32: i8 {i8:.4}, f16 {f16:.4}");

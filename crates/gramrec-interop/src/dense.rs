@@ -7,7 +7,7 @@ use gramrec_core::linalg::{dot_product, gram_matrix};
 use gramrec_core::params::range_error;
 use gramrec_core::quant::Factors;
 use gramrec_core::{
-    Dtype, Error, FactorFile, Metadata, ModelKind, ModelParams, Result, SeenItems, Side, TrainingFacts,
+    Dtype, Error, FactorFile, Metadata, ModelFiles, ModelKind, ModelParams, Result, SeenItems, Side, TrainingFacts,
 };
 
 /// A model as two dense factor matrices, `rank` columns each.
@@ -82,7 +82,8 @@ impl DenseModel {
     /// The dense form of a gramrec model. An explicit model with biases gets
     /// two extra columns so that the dot product alone is gramrec's
     /// (unclipped) prediction: user `[p, b_u + μ, 1]`, item `[q, 1, b_i]`.
-    pub fn from_factor_files(users: &FactorFile, items: &FactorFile) -> Self {
+    pub fn from_factor_files(files: &ModelFiles) -> Self {
+        let ModelFiles { users, items } = files;
         let meta = &items.meta;
         let p = meta.params;
         let biased = p.uses_biases();
@@ -154,11 +155,11 @@ impl DenseModel {
         Ok(())
     }
 
-    /// The model as gramrec factor files (users, items), factors stored as
+    /// The model as gramrec factor files, factors stored as
     /// `dtype`. Bias columns become biases again; YᵀY is computed for
     /// implicit models. Without training counts the items' popularity (the
     /// cold-start order) is the order of their mean score over all users.
-    pub fn into_factor_files(self, dtype: Dtype, provenance: Provenance) -> (FactorFile, FactorFile) {
+    pub fn into_factor_files(self, dtype: Dtype, provenance: Provenance) -> ModelFiles {
         let biased = self.bias_columns;
         let f = if biased { self.rank - 2 } else { self.rank };
         let params = ModelParams { factors: f, biases: biased, ..self.params };
@@ -202,7 +203,7 @@ impl DenseModel {
             info: None,
             seen: None,
         };
-        (users, items)
+        ModelFiles { users, items }
     }
 
     /// A stand-in for interaction counts: item i gets (items − its rank) by
@@ -233,7 +234,7 @@ mod tests {
     use super::*;
     use gramrec_core::Model;
 
-    fn model(kind: ModelKind) -> (FactorFile, FactorFile) {
+    fn model(kind: ModelKind) -> ModelFiles {
         let params = ModelParams { factors: 2, ..ModelParams::for_kind(kind) };
         let dense = DenseModel {
             params,
@@ -251,15 +252,15 @@ mod tests {
 
     #[test]
     fn bias_columns_make_the_dot_product_the_prediction_and_come_back_as_biases() {
-        let (mut users, mut items) = model(ModelKind::Explicit);
-        users.biases = Some(vec![0.5, -0.25]);
-        items.biases = Some(vec![0.1, 0.2, -0.3]);
-        for f in [&mut users, &mut items] {
+        let mut files = model(ModelKind::Explicit);
+        files.users.biases = Some(vec![0.5, -0.25]);
+        files.items.biases = Some(vec![0.1, 0.2, -0.3]);
+        for f in files.both_mut() {
             f.meta.params.biases = true;
             f.meta.global_mean = 3.5;
         }
-        let original = Model::new(users.clone(), items.clone()).unwrap();
-        let dense = DenseModel::from_factor_files(&users, &items);
+        let original = Model::new(files.clone()).unwrap();
+        let dense = DenseModel::from_factor_files(&files);
         assert_eq!(dense.rank, 4);
         for (u, p) in dense.users.chunks_exact(4).enumerate() {
             for (i, q) in dense.items.chunks_exact(4).enumerate() {
@@ -267,8 +268,7 @@ mod tests {
                 assert!((dot_product(p, q) - want).abs() < 1e-6, "user {u} item {i}");
             }
         }
-        let (u2, i2) = dense.into_factor_files(Dtype::F32, Provenance::default());
-        let back = Model::new(u2, i2).unwrap();
+        let back = Model::new(dense.into_factor_files(Dtype::F32, Provenance::default())).unwrap();
         for u in 0..2 {
             for i in 0..3 {
                 let (a, b) = (original.items.predict(&original.user_at(u), i), back.items.predict(&back.user_at(u), i));
@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn popularity_without_counts_follows_the_mean_users_scores() {
-        let (_, items) = model(ModelKind::Implicit);
+        let items = model(ModelKind::Implicit).items;
         // Mean user (1.25, -0.375): scores a 1.25, b -0.375, c 0.875.
         assert_eq!(items.popularity, Some(vec![3, 1, 2]));
         assert!(items.gram.is_some());
@@ -287,14 +287,14 @@ mod tests {
 
     #[test]
     fn check_names_what_is_wrong() {
-        let (users, items) = model(ModelKind::Implicit);
-        let mut dense = DenseModel::from_factor_files(&users, &items);
+        let files = model(ModelKind::Implicit);
+        let mut dense = DenseModel::from_factor_files(&files);
         dense.item_ids[1] = "a".into();
         assert!(dense.check("x").unwrap_err().to_string().contains("item ID 'a' appears twice"));
-        let mut dense = DenseModel::from_factor_files(&users, &items);
+        let mut dense = DenseModel::from_factor_files(&files);
         dense.users[3] = f32::NAN;
         assert!(dense.check("x").unwrap_err().to_string().contains("user factor row 1"));
-        let mut dense = DenseModel::from_factor_files(&users, &items);
+        let mut dense = DenseModel::from_factor_files(&files);
         dense.items.pop();
         assert!(dense.check("x").unwrap_err().to_string().contains("3 item IDs for 5 values"));
     }

@@ -14,7 +14,7 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use gramrec_core::{Error, FactorFile, ItemModel, Model, ModelError, Result};
+use gramrec_core::{Error, FactorFile, ItemModel, Model, ModelError, ModelFiles, Result};
 
 use crate::write::{sync_dir, write_atomic, Staged};
 
@@ -54,14 +54,14 @@ pub fn write_factor_file(path: &Path, file: &FactorFile) -> Result<()> {
 /// Nothing else in DIR is touched, and a `users.gramrec` or `items.gramrec`
 /// already there that is not a factor file (someone else's file under our
 /// name) is refused, not replaced.
-pub fn write_model(dir: &Path, files: &(FactorFile, FactorFile)) -> Result<()> {
+pub fn write_model(dir: &Path, files: &ModelFiles) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    for (f, name) in [(&files.0, USERS_FILE), (&files.1, ITEMS_FILE)] {
+    for (f, name) in [(&files.users, USERS_FILE), (&files.items, ITEMS_FILE)] {
         f.validate().map_err(|e| Error::model(&dir.join(name), e))?;
         refuse_foreign(&dir.join(name))?;
     }
     let _lock = lock(dir)?;
-    commit(dir, |w| files.0.write_to(w), |w| files.1.write_to(w))
+    commit(dir, |w| files.users.write_to(w), |w| files.items.write_to(w))
 }
 
 /// Refuses to replace `path` when it exists and is not a factor file.
@@ -172,18 +172,17 @@ pub fn new_run_id() -> String {
 /// When a commit was cut short between its two renames, the previous item
 /// file is used with the previous user file: the old model, whole.
 pub fn load_model(dir: &Path) -> Result<Model> {
-    let (users, items) = read_model_files(dir)?;
-    Model::new(users, items).map_err(|e| match e {
+    Model::new(read_model_files(dir)?).map_err(|e| match e {
         ModelError::MixedRuns => Error::Conflict(format!("{}: {e}", dir.display())),
         e => Error::model(dir, e),
     })
 }
 
-/// The (users, items) factor files of a model directory, as [`load_model`]
+/// The factor files of a model directory, as [`load_model`]
 /// picks them (the files themselves, for exports). They are read under the
 /// directory's lock, shared, so that a commit under way is waited for
 /// (at most [`LOCK_WAIT`]) rather than read half done.
-pub fn read_model_files(dir: &Path) -> Result<(FactorFile, FactorFile)> {
+pub fn read_model_files(dir: &Path) -> Result<ModelFiles> {
     read_model_files_within(dir, LOCK_WAIT)
 }
 
@@ -191,7 +190,7 @@ pub fn read_model_files(dir: &Path) -> Result<(FactorFile, FactorFile)> {
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// [`read_model_files`], waiting at most `wait` for the lock.
-fn read_model_files_within(dir: &Path, wait: std::time::Duration) -> Result<(FactorFile, FactorFile)> {
+fn read_model_files_within(dir: &Path, wait: std::time::Duration) -> Result<ModelFiles> {
     let _shared = lock_shared(dir, wait)?;
     let users = read_factor_file(&dir.join(USERS_FILE))?;
     let items = read_factor_file(&dir.join(ITEMS_FILE))?;
@@ -204,7 +203,7 @@ fn read_model_files_within(dir: &Path, wait: std::time::Duration) -> Result<(Fac
     if mixed && users.meta.training.run != items.meta.training.run {
         return Err(Error::Conflict(format!("{}: {}", dir.display(), ModelError::MixedRuns)));
     }
-    Ok((users, items))
+    Ok(ModelFiles { users, items })
 }
 
 /// The item file of a model given as a directory or as the item file itself.

@@ -10,7 +10,7 @@
 use arbitrary::Arbitrary;
 use gramrec_core::format::{self, ItemInfo, Metadata, SeenItems, Side, TrainingFacts};
 use gramrec_core::quant::Factors;
-use gramrec_core::{Dtype, FactorFile, ItemModel, Model, ModelKind, ModelParams};
+use gramrec_core::{Dtype, FactorFile, ItemModel, Model, ModelFiles, ModelKind, ModelParams};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -149,7 +149,7 @@ fuzz_target!(|input: Input| {
                 info: None,
                 seen: None,
             };
-            if let Ok(model) = Model::new(read, item_file) {
+            if let Ok(model) = Model::new(ModelFiles { users: read, items: item_file }) {
                 for u in 0..model.user_count().min(4) {
                     let seen: Vec<usize> = model.seen(u).unwrap_or(&[]).iter().map(|&i| i as usize).collect();
                     if let Ok(recs) = model.items.recommend(&model.user_at(u), 5, &seen) {

@@ -18,6 +18,7 @@ use gramrec_core::{Error, ModelParams, Result, Side, SolverOptions};
 use gramrec_data::Dataset;
 
 use crate::config::{Device, GpuOptions};
+use crate::driver::DeviceNotice;
 
 /// Everything a backend needs to know about the problem.
 #[derive(Debug, Clone, Copy)]
@@ -136,17 +137,21 @@ pub fn probe_gpu(options: GpuOptions) -> Result<String> {
 /// For many trainings in a row (tuning): [`Device::Auto`] becomes
 /// [`Device::Cpu`] when no usable GPU is found, saying why once, so that each
 /// training does not look again; otherwise the device is kept.
-pub fn settle(device: Device, options: GpuOptions, notice: &mut dyn FnMut(String)) -> Device {
+pub fn settle(device: Device, options: GpuOptions, notice: &mut dyn FnMut(DeviceNotice)) -> Device {
     if device != Device::Auto {
         return device;
     }
     match probe_gpu(options) {
         Ok(name) => {
-            notice(format!("training on gpu {name}"));
+            notice(DeviceNotice::Gpu(format!("gpu {name}")));
             Device::Auto
         }
-        Err(why) => {
-            notice(format!("{why}; training on the CPU"));
+        Err(e) => {
+            let why = match e {
+                Error::Gpu(why) => why,
+                e => e.to_string(),
+            };
+            notice(DeviceNotice::Cpu { why, restarted: false });
             Device::Cpu
         }
     }

@@ -94,6 +94,22 @@ pub struct FactorFile {
     pub seen: Option<SeenItems>,
 }
 
+/// A model's two factor files, as one directory holds them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFiles {
+    /// The user side (`users.gramrec`): known users' rows and training items.
+    pub users: FactorFile,
+    /// The item side (`items.gramrec`): all that scoring a visitor needs.
+    pub items: FactorFile,
+}
+
+impl ModelFiles {
+    /// Both files, users first, to change a field the two share.
+    pub fn both_mut(&mut self) -> [&mut FactorFile; 2] {
+        [&mut self.users, &mut self.items]
+    }
+}
+
 /// Why bytes are not a usable factor file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FormatError {

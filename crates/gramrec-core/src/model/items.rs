@@ -16,6 +16,26 @@ use crate::params::{ModelKind, SolverOptions};
 use crate::scoring::{self, ItemPanels, Offsets};
 use crate::topk::top_k;
 
+/// The item side of a model as plain rows: what an item factor file holds,
+/// decoded, or what training leaves in memory.
+#[derive(Debug, Clone)]
+pub struct ItemRows {
+    /// The side's metadata (`side` is [`Side::Items`]).
+    pub meta: Metadata,
+    /// Item IDs by row.
+    pub ids: Vec<String>,
+    /// rows × `meta.params.factors` values.
+    pub factors: Vec<f32>,
+    /// One bias per row (explicit models with biases), else `None`.
+    pub biases: Option<Vec<f32>>,
+    /// YᵀY (implicit models: fold-in needs it).
+    pub gram: Option<Vec<f32>>,
+    /// Training interactions per item (cold-start ranking).
+    pub popularity: Vec<u32>,
+    /// Names, links and images.
+    pub info: ItemInfo,
+}
+
 /// The item side of a model, ready to score.
 #[derive(Debug, Clone)]
 pub struct ItemModel {
@@ -36,20 +56,34 @@ impl ItemModel {
         if file.meta.side != Side::Items {
             return Err(ModelError::NotItems);
         }
-        let f = file.meta.params.factors;
-        let factors = file.factors_f32();
+        let factors = file.factors.into_f32(file.meta.params.factors);
+        let biases = if file.meta.params.uses_biases() { file.biases } else { None };
+        let popularity = file.popularity.unwrap_or_else(|| vec![0; file.ids.len()]);
+        Self::from_rows(ItemRows {
+            meta: file.meta,
+            ids: file.ids,
+            factors,
+            biases,
+            gram: file.gram,
+            popularity,
+            info: file.info.unwrap_or_default(),
+        })
+    }
+
+    /// Builds the model from rows in memory (a model just trained), without
+    /// encoding them as a file first.
+    pub fn from_rows(rows: ItemRows) -> Result<Self, ModelError> {
+        let ItemRows { meta, ids, factors, biases, gram, popularity, info } = rows;
+        let f = meta.params.factors;
         let norms = factors.chunks_exact(f).map(|y| y.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
         let panels = ItemPanels::new(&factors, f, f);
-        let biases = if file.meta.params.uses_biases() { file.biases.clone() } else { None };
-        let mut index = HashMap::with_capacity(file.rows());
-        for (i, id) in file.ids.iter().enumerate() {
+        let mut index = HashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
             if index.insert(id.clone(), i as u32).is_some() {
                 return Err(ModelError::DuplicateId(id.clone()));
             }
         }
-        let popularity = file.popularity.clone().unwrap_or_else(|| vec![0; file.rows()]);
-        let info = file.info.unwrap_or_default();
-        Ok(Self { meta: file.meta, ids: file.ids, index, panels, biases, norms, gram: file.gram, popularity, info })
+        Ok(Self { meta, ids, index, panels, biases, norms, gram, popularity, info })
     }
 
     /// Parses an item factor file from bytes.

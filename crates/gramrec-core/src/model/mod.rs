@@ -8,11 +8,12 @@ mod users;
 
 use serde::Serialize;
 
-pub use items::ItemModel;
+pub use items::{ItemModel, ItemRows};
 pub use users::UserFactors;
 
-use crate::format::{FactorFile, FormatError, Side};
+use crate::format::{FormatError, ModelFiles, Side};
 use crate::normal_eq::SolveError;
+use crate::params::ModelParams;
 
 /// A user's row: the factors, then the bias when the model has biases.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +106,8 @@ pub struct Model {
 impl Model {
     /// Builds a model from its two factor files, checking that they belong
     /// together (same training run, same parameters).
-    pub fn new(users: FactorFile, items: FactorFile) -> Result<Self, ModelError> {
+    pub fn new(files: ModelFiles) -> Result<Self, ModelError> {
+        let ModelFiles { users, items } = files;
         if users.meta.side != Side::Users {
             return Err(ModelError::NotUsers);
         }
@@ -113,14 +115,20 @@ impl Model {
         if a.is_some() && b.is_some() && a != b {
             return Err(ModelError::MixedRuns);
         }
-        let items = ItemModel::new(items)?;
-        if users.meta.params != items.meta().params {
+        let params = users.meta.params;
+        Self::from_parts(UserFactors::new(users)?, ItemModel::new(items)?, params)
+    }
+
+    /// A model from its two sides, checking that the users' rows and seen
+    /// items fit the items (`params`: the users' parameters).
+    pub fn from_parts(users: UserFactors, items: ItemModel, params: ModelParams) -> Result<Self, ModelError> {
+        if params != items.meta().params {
             return Err(ModelError::Mismatch);
         }
-        if let Some(seen) = users.seen.as_ref().filter(|s| s.item_count() != items.len()) {
+        if let Some(seen) = users.seen().filter(|s| s.item_count() != items.len()) {
             return Err(ModelError::SeenMismatch(seen.item_count(), items.len()));
         }
-        Ok(Self { items, users: UserFactors::new(users)? })
+        Ok(Self { items, users })
     }
 
     /// The item rows the user at `row` had in training, ascending, when the

@@ -20,13 +20,28 @@ impl UserFactors {
     pub fn new(file: FactorFile) -> Result<Self, ModelError> {
         let rows = file.rows_with_biases();
         let dim = file.meta.params.dim();
-        let mut index = HashMap::with_capacity(file.ids.len());
-        for (i, id) in file.ids.iter().enumerate() {
+        Self::from_rows(file.ids, rows, dim, file.seen)
+    }
+
+    /// From rows in memory (a model just trained): `rows` is ids × `dim`
+    /// values, each row's factors then its bias when the model has biases;
+    /// `seen` each user's training items.
+    pub fn from_rows(
+        ids: Vec<String>,
+        rows: Vec<f32>,
+        dim: usize,
+        seen: Option<SeenItems>,
+    ) -> Result<Self, ModelError> {
+        if rows.len() != ids.len() * dim {
+            return Err(ModelError::Dimension(rows.len(), ids.len() * dim));
+        }
+        let mut index = HashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
             if index.insert(id.clone(), i).is_some() {
                 return Err(ModelError::DuplicateId(id.clone()));
             }
         }
-        Ok(Self { ids: file.ids, index, rows, dim, seen: file.seen })
+        Ok(Self { ids, index, rows, dim, seen })
     }
 
     /// The row of a user ID.

@@ -3,7 +3,7 @@
 //! count, model kind, λ, α, …) so loops have fixed bounds.
 //!
 //! Two bind-group layouts cover every kernel: one for the YᵀY reduction, one
-//! shared by all per-row kernels (see `shaders/row_common.wgsl`).
+//! shared by all per-row kernels (see `wgsl/row_common.wgsl`).
 
 use gramrec_core::{Confidence, Error, ModelKind, ModelParams, RegScaling, Result};
 
@@ -13,9 +13,6 @@ use super::shaders::Kernel;
 /// The largest factor count the kernels handle (the bias column makes 257
 /// unknowns; the kernels are written for at most 320).
 pub const GPU_MAX_FACTORS: usize = 256;
-
-/// Rows per workgroup of the loss kernel.
-pub const LOSS_ROWS_PER_GROUP: u32 = 64;
 
 /// Compiled pipelines for one model.
 pub struct Kernels {
@@ -90,7 +87,7 @@ fn constants(params: &ModelParams, global_mean: f32, cg_steps: usize, half: bool
     ]
 }
 
-/// `REG_SCALING` in `shaders/constants.wgsl`.
+/// `REG_SCALING` in `wgsl/constants.wgsl`.
 fn reg_scaling(scaling: RegScaling) -> f64 {
     match scaling {
         RegScaling::None => 0.0,

@@ -13,7 +13,7 @@
 //! and the objective a few partial sums (and two f×f Gram matrices for
 //! implicit models).
 //!
-//! Work per half-iteration (kernels in `shaders/`, described in docs/GPU.md):
+//! Work per half-iteration (kernels in `wgsl/`, described in docs/GPU.md):
 //! 1. implicit models: YᵀY of the fixed side (`gram.wgsl`);
 //! 2. CG: a few conjugate-gradient steps per row, one workgroup each
 //!    (`cg.wgsl`); Cholesky: in batches sized to the device's largest binding,
@@ -36,8 +36,9 @@ use gramrec_core::text::bytes as human;
 use gramrec_core::{Error, ModelKind, Result, Side, SolveError, Solver};
 
 pub use context::{Gpu, Unavailable};
+use kernels::Kernels;
 pub use kernels::GPU_MAX_FACTORS;
-use kernels::{Kernels, LOSS_ROWS_PER_GROUP};
+use shaders::LOSS_ROWS_PER_GROUP;
 pub use topk::{GpuTopK, MAX_K};
 
 use chunks::Chunk;
@@ -53,8 +54,8 @@ const MAX_SYSTEMS_BYTES: u64 = 1 << 30;
 /// `MIN_GRAM_CHUNK_ROWS` rows each.
 const MAX_GRAM_CHUNKS: u64 = 256;
 const MIN_GRAM_CHUNK_ROWS: u64 = 1024;
-/// Output tiles of the Gram kernels are 64×64.
-const TILE: u64 = 64;
+/// Output tiles of the Gram kernels are TILE × TILE.
+const TILE: u64 = shaders::TILE as u64;
 /// "No row failed" in the status word.
 const NO_FAILURE: u32 = u32::MAX;
 /// Mesa's llvmpipe (lavapipe) silently ends a shader invocation's loops once
@@ -161,7 +162,7 @@ fn stride(d: usize, storage: GpuStorage) -> usize {
     }
 }
 
-/// Factors (rows × `d`) as the kernels store them (`shaders/constants.wgsl`):
+/// Factors (rows × `d`) as the kernels store them (`wgsl/constants.wgsl`):
 /// f32 bits, or f16 pairs with element 2j in the low half.
 fn to_device(values: &[f32], d: usize, storage: GpuStorage) -> Vec<u32> {
     match storage {
@@ -252,7 +253,7 @@ fn groups_2d(n: u32, max_per_dim: u32) -> (u32, u32) {
 }
 
 /// The uniform of a dispatch over a chunk's rows (`Rows` in
-/// `shaders/row_common.wgsl`).
+/// `wgsl/row_common.wgsl`).
 fn rows_uniform(
     gpu: &Gpu,
     count: u32,

@@ -1,19 +1,38 @@
-//! The WGSL sources, loaded in one place from the top-level `shaders/`
-//! folder, and each kernel's source put together from them: every training
+//! The WGSL sources, loaded in one place from the `wgsl/` folder beside
+//! this file, and each kernel's source put together from them: every training
 //! kernel starts with `constants.wgsl`, so every one of their pipelines takes
 //! the same constants.
 
-/// A file of the top-level `shaders/` folder, embedded at build time.
+/// A file of the `wgsl/` folder beside this module, embedded at build time.
 macro_rules! wgsl {
     ($name:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shaders/", $name))
+        include_str!(concat!("wgsl/", $name))
     };
+}
+
+/// Output tiles of the Gram and top-k kernels are TILE × TILE, computed by
+/// 16 × 16 threads with 4 × 4 outputs each.
+pub const TILE: u32 = 64;
+/// Rows of the two strips a Gram tile stages in workgroup memory at a time.
+pub const STEP: u32 = 16;
+/// Threads per workgroup of the one-row-per-workgroup kernels (cholesky, cg,
+/// loss).
+pub const ROW_THREADS: u32 = 64;
+/// Rows per workgroup of the loss kernel.
+pub const LOSS_ROWS_PER_GROUP: u32 = 64;
+
+/// The sizes the host and the kernels share, written once (above) and put
+/// before every kernel's source as WGSL constants.
+fn shared_sizes() -> String {
+    [("TILE", TILE), ("STEP", STEP), ("ROW_THREADS", ROW_THREADS), ("LOSS_ROWS_PER_GROUP", LOSS_ROWS_PER_GROUP)]
+        .map(|(name, value)| format!("const {name}: u32 = {value}u;\n"))
+        .concat()
 }
 
 /// The model's pipeline-overridable constants.
 const CONSTANTS: &str = wgsl!("constants.wgsl");
 /// Register tiling shared by the two Gram kernels.
-const TILE: &str = wgsl!("tile.wgsl");
+const TILING: &str = wgsl!("tile.wgsl");
 /// YᵀY: partial sums per chunk of rows, then their reduction.
 const GRAM: &str = wgsl!("gram.wgsl");
 /// Bindings and interaction terms shared by the row kernels.
@@ -49,16 +68,16 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// The kernel's whole source.
+    /// The kernel's whole source: the shared sizes, then its parts.
     pub fn source(self) -> String {
         let parts: &[&str] = match self {
-            Kernel::Gram => &[CONSTANTS, TILE, GRAM],
-            Kernel::RowGram => &[CONSTANTS, ROW_COMMON, TILE, ROW_GRAM],
+            Kernel::Gram => &[CONSTANTS, TILING, GRAM],
+            Kernel::RowGram => &[CONSTANTS, ROW_COMMON, TILING, ROW_GRAM],
             Kernel::Cholesky => &[CONSTANTS, ROW_COMMON, CHOLESKY],
             Kernel::Cg => &[CONSTANTS, ROW_COMMON, CG],
             Kernel::Loss => &[CONSTANTS, ROW_COMMON, LOSS],
-            Kernel::TopK => &[TILE, TOPK],
+            Kernel::TopK => &[TILING, TOPK],
         };
-        parts.join("\n")
+        shared_sizes() + &parts.join("\n")
     }
 }

@@ -1,5 +1,5 @@
 //! The k best items of every user on the GPU (`recommend --all --device
-//! gpu`), with `shaders/topk.wgsl`: users go in batches, each batch's user
+//! gpu`), with `wgsl/topk.wgsl`: users go in batches, each batch's user
 //! factors, score constants and seen items uploaded and its candidates read
 //! back (16 lists of k per user, merged here), so host memory stays bounded
 //! by one batch. The item factors stay on the device. On a software adapter,
@@ -24,7 +24,7 @@ pub const MAX_K: usize = 128;
 /// Lists per user: one per column of the 16 × 16 threads.
 const COLUMNS: u64 = 16;
 /// Users per workgroup, and items per tile.
-const TILE: u64 = 64;
+const TILE: u64 = super::shaders::TILE as u64;
 /// At most this many users per batch.
 const MAX_BATCH_USERS: u64 = 16 * 1024;
 /// "No item" in a candidate slot.

@@ -1,13 +1,12 @@
 // Register tiling shared by the Gram kernels (gram.wgsl, row_gram.wgsl):
-// a 64×64 output tile computed by 16×16 threads with 4×4 outputs each, from
-// STEP rows of two 64-wide strips staged in workgroup memory.
+// a TILE×TILE (64×64) output tile computed by 16×16 threads with 4×4 outputs
+// each, from STEP rows of two TILE-wide strips staged in workgroup memory.
 
-const TILE: u32 = 64u;
-const STEP: u32 = 16u;
+// TILE and STEP come from the host (shaders.rs), as every shared size does.
 
 // STEP rows × TILE columns each: the tile's row strip and column strip.
-var<workgroup> tile_a: array<f32, 1024>;
-var<workgroup> tile_b: array<f32, 1024>;
+var<workgroup> tile_a: array<f32, STEP * TILE>;
+var<workgroup> tile_b: array<f32, STEP * TILE>;
 
 // Adds Σ over the staged rows of a[i] b[j] to this thread's 4×4 block.
 fn accumulate_tile(lid: vec3<u32>, acc: ptr<function, array<f32, 16>>) {

@@ -11,7 +11,7 @@
 // Needs row_common.wgsl.
 
 const WG: u32 = ROW_THREADS;
-const ROWS_PER_GROUP: u32 = 64u;
+const ROWS_PER_GROUP: u32 = LOSS_ROWS_PER_GROUP;
 
 @group(0) @binding(8) var<storage, read_write> partials: array<vec2<f32>>;
 

@@ -45,9 +45,6 @@ struct Rows {
 // Bindings 6 (the batch's matrices) and 8 (status or loss partials) are
 // declared by the kernels that use them.
 
-// Threads per workgroup of the one-row-per-workgroup kernels (cholesky, cg).
-const ROW_THREADS: u32 = 64u;
-
 var<workgroup> row_span: vec2<u32>;
 // A vector of D elements shared by the workgroup (the CG kernel's
 // multiplicand, the Cholesky kernel's right-hand side), from which

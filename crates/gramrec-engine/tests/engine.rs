@@ -1,0 +1,142 @@
+//! The library API end to end: load, read defaults, fit, save, score.
+
+use std::path::{Path, PathBuf};
+
+use gramrec_engine::{
+    fit, load, load_model, read_defaults, Asked, Checkpoints, Device, Error, FitEvent, FitOptions, Fitted, Metric,
+    Model, ModelKind, SaveOptions, TrainConfig, Validation,
+};
+
+/// 60 users in three groups, each group clicking (or rating, with `ratings`)
+/// its own 8 of 24 items, a click left out per user for validation.
+fn write(dir: &Path, name: &str, ratings: bool, held_out: bool) -> PathBuf {
+    let mut text = String::from(if ratings { "user,item,rating\n" } else { "user,item\n" });
+    for u in 0..60 {
+        for j in 0..8 {
+            if (j == u % 8) != held_out {
+                continue;
+            }
+            let item = (u % 3) * 8 + j;
+            let rating = if ratings { format!(",{}", 1 + (u + j) % 5) } else { String::new() };
+            text.push_str(&format!("u{u},i{item}{rating}\n"));
+        }
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn config(kind: ModelKind) -> TrainConfig {
+    let mut c = TrainConfig { iterations: 4, seed: 3, threads: 2, device: Device::Cpu, ..TrainConfig::for_kind(kind) };
+    c.params.factors = 4;
+    c
+}
+
+/// The top 5 for every user and a visitor, and the items like each item.
+fn answers(m: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    for u in 0..m.user_count() {
+        let seen: Vec<usize> = m.seen(u).unwrap().iter().map(|&i| i as usize).collect();
+        out.push(format!("{:?}", m.items.recommend(&m.user_at(u), 5, &seen).unwrap()));
+    }
+    out.push(format!("{:?}", m.items.recommend_history(&[("i1".into(), 1.0), ("i2".into(), 2.0)], 5).unwrap()));
+    for i in 0..m.items.len() {
+        out.push(format!("{:?}", m.items.similar(i, 3)));
+    }
+    out
+}
+
+#[test]
+fn a_fitted_model_scores_in_memory_as_it_does_saved_and_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (write(dir.path(), "train.csv", false, false), write(dir.path(), "test.csv", false, true));
+    let x = load::load(&train, &Default::default()).unwrap();
+    let read = read_defaults(&x, Asked::default());
+    assert_eq!(read.kind, ModelKind::Implicit);
+    assert_eq!(read.choices[0].parameter, "kind");
+    assert!(read.choices[0].reason.contains("no rating column"), "{:?}", read.choices);
+    let test = load::load(&test, &Default::default()).unwrap();
+    let options =
+        FitOptions { validation: Some(Validation { test: &test, metric: Metric::Ndcg(5) }), ..Default::default() };
+    let mut events = Vec::new();
+    let fitted = fit(x, &config(read.kind), &options, &mut |event| {
+        events.push(match event {
+            FitEvent::Built(data) => format!("built {}x{}", data.users.len(), data.items.len()),
+            FitEvent::Resumed(n) => format!("resumed {n}"),
+            FitEvent::Training => "training".into(),
+            FitEvent::Device(notice) => format!("device {notice}"),
+            FitEvent::Iteration { report, validation } => format!("{} {}", report.iteration, validation.is_some()),
+        });
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(events, ["built 60x24", "training", "1 true", "2 true", "3 true", "4 true"]);
+    assert_eq!(fitted.validation.len(), 4);
+    // Each group's unseen item ranks first for its users: the model learnt the groups.
+    let ndcg = Metric::Ndcg(5).of(fitted.validation.last().unwrap()).unwrap();
+    assert!(ndcg > 0.5, "NDCG@5 {ndcg}");
+
+    let model_dir = dir.path().join("model");
+    let saved = fitted.save(&model_dir, &SaveOptions::default()).unwrap();
+    assert_eq!((saved.items, saved.described), (24, None));
+    assert_eq!(answers(&fitted.model().unwrap()), answers(&load_model(&model_dir).unwrap()));
+}
+
+#[test]
+fn the_kind_is_read_from_ratings_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = load::load(&write(dir.path(), "r.csv", true, false), &Default::default()).unwrap();
+    let read = read_defaults(&x, Asked::default());
+    assert_eq!((read.kind, read.choices.len()), (ModelKind::Explicit, 1));
+    assert!(read.choices[0].reason.contains("--implicit"), "the flag that overrides it: {:?}", read.choices);
+    let asked = read_defaults(&x, Asked { kind: Some(ModelKind::Implicit), confidence: None });
+    assert_eq!(asked.kind, ModelKind::Implicit);
+    assert!(asked.choices.iter().all(|c| c.parameter != "kind"), "{:?}", asked.choices);
+}
+
+#[test]
+fn a_metric_that_does_not_fit_the_kind_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = load::load(&write(dir.path(), "t.csv", false, false), &Default::default()).unwrap();
+    let test = load::load(&write(dir.path(), "v.csv", false, true), &Default::default()).unwrap();
+    let options =
+        FitOptions { validation: Some(Validation { test: &test, metric: Metric::Rmse }), ..Default::default() };
+    let e = fit(x, &config(ModelKind::Implicit), &options, &mut |_| Ok(())).unwrap_err();
+    assert!(matches!(&e, Error::Argument(m) if m.contains("RMSE")), "{e}");
+}
+
+#[test]
+fn a_stopped_run_resumes_from_its_checkpoint_which_only_its_own_save_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "t.csv", false, false);
+    let x = || load::load(&input, &Default::default()).unwrap();
+    let out = dir.path().join("model");
+    let c = config(ModelKind::Implicit);
+    let checkpoints = |resume| Checkpoints { dir: out.clone(), every: 1, resume };
+    let options = |resume| FitOptions { checkpoints: Some(checkpoints(resume)), ..Default::default() };
+    // Stopped by its caller at iteration 3: the checkpoint holds iteration 2.
+    let stopped = fit(x(), &c, &options(false), &mut |event| match event {
+        FitEvent::Iteration { report, .. } if report.iteration == 3 => Err(Error::Interrupted(3)),
+        _ => Ok(()),
+    });
+    assert!(matches!(stopped, Err(Error::Interrupted(3))));
+    assert!(out.join("checkpoint").is_dir());
+    let mut resumed_at = None;
+    let resumed = fit(x(), &c, &options(true), &mut |event| {
+        if let FitEvent::Resumed(n) = event {
+            resumed_at = Some(n);
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(resumed_at, Some(2));
+    let whole: Fitted = fit(x(), &c, &FitOptions::default(), &mut |_| Ok(())).unwrap();
+    assert_eq!(resumed.trained.users, whole.trained.users, "resuming gives the uninterrupted result");
+
+    resumed.save(&dir.path().join("elsewhere"), &SaveOptions::default()).unwrap();
+    assert!(out.join("checkpoint").is_dir(), "a save elsewhere leaves the run's checkpoint");
+    whole.save(&out, &SaveOptions::default()).unwrap();
+    assert!(out.join("checkpoint").is_dir(), "a run without checkpoints leaves another's");
+    resumed.save(&out, &SaveOptions::default()).unwrap();
+    assert!(!out.join("checkpoint").exists(), "the run's own save removes its checkpoint");
+}
