@@ -20,9 +20,18 @@ fn main() -> ExitCode {
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            progress::stderr_line(&format!("gramrec: {e:#}"));
+            progress::stderr_line(&format!("gramrec: {}", message(&e)));
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// The error as the command line says it: a setting out of range is named
+/// by its flag (`--factors must be between 1 and 1024, not 0`).
+fn message(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<gramrec_core::Error>() {
+        Some(gramrec_core::Error::Parameter(p)) => format!("{} {}", p.flag(), p.message),
+        _ => format!("{e:#}"),
     }
 }
 

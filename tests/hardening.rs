@@ -176,7 +176,10 @@ fn crafted_factor_files_with_valid_checksums_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (_, model) = small_model(dir.path());
     let good = std::fs::read(model.join("items.gramrec")).unwrap();
-    for (key, value, why) in [("rating_min", "100", "not a range"), ("factors", "200000", "outside 1..=1024")] {
+    for (key, value, why) in [
+        ("rating_min", "100", "not a range"),
+        ("factors", "200000", "'factors' must be between 1 and 1024, not 200000"),
+    ] {
         // Re-frame the sections, the metadata changed.
         let mut all = sections(&good).unwrap();
         let meta = &mut all.iter_mut().find(|(t, _)| *t == TAG_META).unwrap().1;

@@ -389,14 +389,8 @@ fn a_delimiter_the_lines_do_not_hold_is_never_reported() {
 
 /// `train --json` on `input` with `extra` flags: (stderr, JSON report).
 fn train_json(input: &Path, out: &Path, extra: &[&str]) -> (String, serde_json::Value) {
-    let a = gramrec()
-        .args(["train", "--json", "--factors", "2", "--iterations", "1", "--device", "cpu", "--input"])
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .assert()
-        .success();
+    let flags = ["--json", "--factors", "2", "--iterations", "1", "--device", "cpu"];
+    let a = crate::common::train_command(&flags, input, out, extra).assert().success();
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     (err, crate::common::json(&a.get_output().stdout))
 }

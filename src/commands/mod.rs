@@ -281,10 +281,9 @@ fn at_least_one(flag: &str, n: usize) -> Result<(), gramrec_core::Error> {
 fn items_table(items: &[Recommendation], score: &str) -> String {
     let ids: Vec<String> = items.iter().map(|r| escape_controls(&r.item).into_owned()).collect();
     // Names are shortened to 60 characters (IDs are shown whole).
-    let names: Option<Vec<String>> = items
-        .iter()
-        .any(|r| r.name.is_some())
-        .then(|| items.iter().map(|r| gramrec_core::text::excerpt(r.name.as_deref().unwrap_or(""), 60)).collect());
+    let names: Option<Vec<String>> = items.iter().any(|r| r.details.name.is_some()).then(|| {
+        items.iter().map(|r| gramrec_core::text::excerpt(r.details.name.as_deref().unwrap_or(""), 60)).collect()
+    });
     let width = |v: &[String]| v.iter().map(|s| s.chars().count()).max().unwrap_or(4).clamp(4, 61);
     let iw = width(&ids);
     let nw = names.as_deref().map_or(0, width);

@@ -108,9 +108,7 @@ fn show(a: &RulesArgs, set: &RuleSet, item: &str) -> Result<()> {
         .map(|s| gramrec_core::Recommendation {
             item: s.item.clone(),
             score: s.confidence as f32,
-            name: s.name.clone(),
-            url: s.url.clone(),
-            image: s.image.clone(),
+            details: s.details.clone(),
         })
         .collect();
     let mut text = super::items_table(&as_recs, "confidence");

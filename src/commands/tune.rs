@@ -7,7 +7,7 @@ use gramrec_als::backend;
 use gramrec_core::DEFAULT_ITERATIONS;
 use gramrec_data::split::SplitMode;
 use gramrec_engine::{fit, read_defaults, Error, FitOptions, Metric, ModelKind, SaveOptions, TrainConfig};
-use gramrec_eval::tune::{cross_validate, CrossValidation, Grid, MAX_FOLDS};
+use gramrec_eval::tune::{check_folds, cross_validate, CrossValidation, Grid};
 use gramrec_store::{refuse_overwriting, write_atomic, ITEMS_FILE, USERS_FILE};
 
 use crate::cli::TuneArgs;
@@ -30,9 +30,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
             setting.validate()?;
         }
     }
-    if !(2..=MAX_FOLDS).contains(&a.folds) {
-        return Err(Error::Argument(format!("--folds must be between 2 and {MAX_FOLDS}, not {}", a.folds)).into());
-    }
+    check_folds(a.folds, usize::MAX).map_err(Error::from)?;
     let log = Progress::lines(a.run.quiet);
     let start = Instant::now();
     let read_at = super::unix_now();

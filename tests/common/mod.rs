@@ -53,30 +53,23 @@ pub fn split_lines(all: &Path, train: &Path, test: &Path) -> (PathBuf, PathBuf) 
     (train.to_path_buf(), test.to_path_buf())
 }
 
+/// `gramrec train FLAGS --input INPUT --out OUT EXTRA`.
+pub fn train_command(flags: &[&str], input: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut cmd = gramrec();
+    cmd.arg("train").args(flags).arg("--input").arg(input).arg("--out").arg(out).args(extra);
+    cmd
+}
+
 /// Trains a model on `input` into `out` with a few factors and iterations.
 pub fn train(input: &Path, out: &Path, extra: &[&str]) {
-    gramrec()
-        .args(["train", "-q", "--factors", "4", "--iterations", "2"])
-        .args(extra)
-        .arg("--input")
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .success();
+    train_command(&["-q", "--factors", "4", "--iterations", "2"], input, out, extra).assert().success();
 }
 
 /// Trains a small deterministic model (6 factors, 4 iterations, one CPU
 /// thread) on `input` into `out`; returns `out`.
 pub fn train_small(input: &Path, out: &Path, extra: &[&str]) -> PathBuf {
-    gramrec()
-        .args(["train", "-q", "--factors", "6", "--iterations", "4", "--threads", "1", "--device", "cpu", "--input"])
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .assert()
-        .success();
+    let flags = ["-q", "--factors", "6", "--iterations", "4", "--threads", "1", "--device", "cpu"];
+    train_command(&flags, input, out, extra).assert().success();
     out.to_path_buf()
 }
 

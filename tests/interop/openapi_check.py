@@ -52,7 +52,11 @@ def main():
             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
             "--max-time", seconds,
             "--max-examples", "60",
-            "--workers", "2",
+            # One worker: with two threads, Debian 12's CPython 3.11.2 fails
+            # now and then with "SystemError: AST constructor recursion depth
+            # mismatch" while hypothesis parses source to describe a filter
+            # (python/cpython#106905), failing the run for no fault of ours.
+            "--workers", "1",
             "--seed", "1",
             "--suppress-health-check", "all",
             "--warnings", "off",

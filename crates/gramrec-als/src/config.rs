@@ -2,9 +2,8 @@
 //! option a value the caller passes in (the CLI builds them from its flags
 //! and the environment).
 
-use gramrec_core::params::{MAX_CONFIDENCE, MAX_REG_EXPONENT};
 pub use gramrec_core::MAX_FACTORS;
-use gramrec_core::{named_enum, Error, ModelKind, ModelParams, Result, Solver, SolverOptions, DEFAULT_ITERATIONS};
+use gramrec_core::{named_enum, ModelKind, ModelParams, ParamError, Result, Solver, SolverOptions, DEFAULT_ITERATIONS};
 
 /// The most iterations a run may ask for.
 pub const MAX_ITERATIONS: usize = 100_000;
@@ -167,36 +166,19 @@ impl TrainConfig {
         }
     }
 
-    /// Checks the parameters, with messages naming the flag and the range.
+    /// Checks every setting: a [`ParamError`] names the first one out of its
+    /// range and the range.
     pub fn validate(&self) -> Result<()> {
-        let p = &self.params;
-        let bad = |m: String| Err(Error::Argument(m));
-        if p.factors == 0 || p.factors > MAX_FACTORS {
-            return bad(format!("--factors must be between 1 and {MAX_FACTORS}, not {}", p.factors));
-        }
-        if !(p.reg >= 0.0 && p.reg.is_finite()) {
-            return bad(format!("--reg must be a finite number ≥ 0, not {}", p.reg));
-        }
-        if !(p.alpha >= 0.0 && p.alpha.is_finite()) {
-            return bad(format!("--alpha must be a finite number ≥ 0, not {}", p.alpha));
-        }
-        if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
-            return bad(format!("--epsilon must be a finite number > 0, not {}", p.epsilon));
-        }
-        if !(0.0..=MAX_REG_EXPONENT).contains(&p.reg_exponent) {
-            return bad(format!("--reg-exponent must be between 0 and {MAX_REG_EXPONENT}, not {}", p.reg_exponent));
-        }
-        if !(0.0..=MAX_CONFIDENCE).contains(&p.unobserved) {
-            return bad(format!("--unobserved must be between 0 and {MAX_CONFIDENCE}, not {}", p.unobserved));
-        }
+        self.params.check()?;
+        let bad = |parameter, message: String| Err(ParamError::new(parameter, message).into());
         if self.solver.solver == Solver::Cg && !(1..=1000).contains(&self.solver.cg_steps) {
-            return bad(format!("--cg-steps must be between 1 and 1000, not {}", self.solver.cg_steps));
+            return bad("cg_steps", format!("must be between 1 and 1000, not {}", self.solver.cg_steps));
         }
         if !(1..=MAX_ITERATIONS).contains(&self.iterations) {
-            return bad(format!("--iterations must be between 1 and {MAX_ITERATIONS}, not {}", self.iterations));
+            return bad("iterations", format!("must be between 1 and {MAX_ITERATIONS}, not {}", self.iterations));
         }
         if self.threads > MAX_THREADS {
-            return bad(format!("--threads must be between 0 (one per core) and {MAX_THREADS}, not {}", self.threads));
+            return bad("threads", format!("must be between 0 (one per core) and {MAX_THREADS}, not {}", self.threads));
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 use gramrec_als::backend::{Backend, CpuBackend, Problem};
 use gramrec_als::driver::{global_mean, initial_factors};
 use gramrec_als::{Device, TrainConfig, TrainEvent};
-use gramrec_core::{Dtype, Model, ModelKind, ModelParams, Side, Solver, SolverOptions};
+use gramrec_core::{Dtype, Error, Model, ModelKind, ModelParams, Side, Solver, SolverOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 
 fn params(kind: ModelKind, factors: usize, reg: f32) -> ModelParams {
@@ -195,20 +195,28 @@ fn result_does_not_depend_on_thread_count() {
 }
 
 #[test]
-fn invalid_parameters_are_refused_with_the_flag_name() {
+fn invalid_parameters_are_refused_naming_the_setting() {
     let syn = Synthetic::generate(SynthSpec::new(20, 20, 100, ModelKind::Implicit, 2));
     let data = syn.dataset(|_| true).unwrap();
+    let refused = |c: &TrainConfig| match gramrec_als::train(&data, c, &mut |_| Ok(())) {
+        Err(Error::Parameter(p)) => (p.parameter, p.flag(), p.to_string()),
+        other => panic!("{:?}", other.map(|_| ())),
+    };
     let mut c = config(params(ModelKind::Implicit, 0, 0.1), Solver::Cg, 1);
-    assert!(gramrec_als::train(&data, &c, &mut |_| Ok(())).unwrap_err().to_string().contains("--factors"));
+    let (name, flag, text) = refused(&c);
+    assert_eq!((name, flag.as_str()), ("factors", "--factors"));
+    assert_eq!(text, "factors must be between 1 and 1024, not 0");
     c.params.factors = 4;
-    c.params.reg = -1.0;
-    assert!(gramrec_als::train(&data, &c, &mut |_| Ok(())).unwrap_err().to_string().contains("--reg"));
+    c.params.reg_exponent = 3.0;
+    c.params.reg_scaling = gramrec_core::RegScaling::Frequency;
+    let (name, flag, text) = refused(&c);
+    assert_eq!((name, flag.as_str()), ("reg_exponent", "--reg-exponent"));
+    assert_eq!(text, "reg_exponent must be between 0 and 2, not 3");
 }
 
 #[test]
 fn resuming_from_a_checkpoint_gives_the_uninterrupted_result() {
     use gramrec_als::checkpoint;
-    use gramrec_core::Error;
     let syn = Synthetic::generate(SynthSpec::new(300, 200, 6_000, ModelKind::Explicit, 4));
     let data = syn.dataset(|_| true).unwrap();
     for solver in [Solver::Cg, Solver::Cholesky] {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::ModelError;
 use crate::normal_eq::SolveError;
+use crate::params::ParamError;
 use crate::text::escape_controls;
 
 /// Why a gramrec operation failed.
@@ -34,6 +35,10 @@ pub enum Error {
     /// names the flag and the allowed values.
     #[error("{0}")]
     Argument(String),
+    /// A setting is outside its range; front ends name it their own way
+    /// ([`ParamError::flag`] on the command line).
+    #[error(transparent)]
+    Parameter(#[from] ParamError),
     /// The data cannot serve the request (nothing left after filtering,
     /// duplicates refused, an unknown user or item asked for).
     #[error("{0}")]
@@ -122,6 +127,7 @@ impl Error {
         match self {
             Error::Input { .. }
             | Error::Argument(_)
+            | Error::Parameter(_)
             | Error::Data(_)
             | Error::Conflict(_)
             | Error::Model { .. }

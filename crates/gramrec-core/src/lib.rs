@@ -37,7 +37,7 @@ pub use model::{
 pub use named::{Named, UnknownName};
 pub use normal_eq::{FixedSide, Loss, Row, RowSolver, SolveError};
 pub use params::{
-    valid_value, Confidence, Dtype, ModelKind, ModelParams, RegScaling, Solver, SolverOptions, ValueShape,
+    valid_value, Confidence, Dtype, ModelKind, ModelParams, ParamError, RegScaling, Solver, SolverOptions, ValueShape,
     DEFAULT_ITERATIONS, MAX_FACTORS, MAX_VALUE,
 };
 pub use rules::{Association, ItemAssociations, Rule, RuleIndex, RuleSet, RuleView};

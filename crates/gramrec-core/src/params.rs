@@ -232,28 +232,63 @@ pub struct ModelParams {
     pub biases: bool,
 }
 
+/// A setting outside what it may be: the setting's name as the libraries
+/// and factor files spell it (`factors`, `reg_exponent`) and what it must
+/// be. Each front end names the setting its own way: the CLI as a flag
+/// (`--reg-exponent must be between 0 and 2, not 3`), Python as the keyword.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{parameter} {message}")]
+pub struct ParamError {
+    /// The setting, in snake case.
+    pub parameter: &'static str,
+    /// What it must be, and what it was (`must be between 1 and 1024, not 0`).
+    pub message: String,
+}
+
+impl ParamError {
+    /// A setting's error.
+    pub fn new(parameter: &'static str, message: impl Into<String>) -> Self {
+        Self { parameter, message: message.into() }
+    }
+
+    /// The setting as a command-line flag: `--reg-exponent`.
+    pub fn flag(&self) -> String {
+        format!("--{}", self.parameter.replace('_', "-"))
+    }
+}
+
 impl ModelParams {
-    /// Why these settings cannot be a model's, if they cannot, naming each
-    /// setting as a factor file's metadata does: what a file or an imported
-    /// model is checked against before it is written.
-    pub fn limits_error(&self) -> Option<String> {
+    /// Whether these settings can be a model's: what training checks before
+    /// it starts, and a factor file or an imported model before it is
+    /// written.
+    pub fn check(&self) -> Result<(), ParamError> {
         let p = self;
+        let bad = |parameter, message: String| Err(ParamError::new(parameter, message));
         if p.factors == 0 || p.factors > MAX_FACTORS {
-            return Some(format!("'factors' is {}, outside 1..={MAX_FACTORS}", p.factors));
+            return bad("factors", format!("must be between 1 and {MAX_FACTORS}, not {}", p.factors));
         }
-        if !(p.reg >= 0.0 && p.reg.is_finite() && p.alpha >= 0.0 && p.alpha.is_finite()) {
-            return Some(format!("'reg' and 'alpha' must be finite and ≥ 0 (reg {}, alpha {})", p.reg, p.alpha));
+        if !(p.reg >= 0.0 && p.reg.is_finite()) {
+            return bad("reg", format!("must be a finite number ≥ 0, not {}", p.reg));
+        }
+        if !(p.alpha >= 0.0 && p.alpha.is_finite()) {
+            return bad("alpha", format!("must be a finite number ≥ 0, not {}", p.alpha));
         }
         if !(p.epsilon > 0.0 && p.epsilon.is_finite()) {
-            return Some(format!("'epsilon' must be finite and > 0, not {}", p.epsilon));
+            return bad("epsilon", format!("must be a finite number > 0, not {}", p.epsilon));
         }
         if !(0.0..=MAX_REG_EXPONENT).contains(&p.reg_exponent) {
-            return Some(format!("'reg_exponent' is {}, outside 0..={MAX_REG_EXPONENT}", p.reg_exponent));
+            return bad("reg_exponent", format!("must be between 0 and {MAX_REG_EXPONENT}, not {}", p.reg_exponent));
         }
         if !(0.0..=MAX_CONFIDENCE).contains(&p.unobserved) {
-            return Some(format!("'unobserved' is {}, outside 0..={MAX_CONFIDENCE}", p.unobserved));
+            return bad("unobserved", format!("must be between 0 and {MAX_CONFIDENCE}, not {}", p.unobserved));
         }
-        None
+        Ok(())
+    }
+
+    /// [`check`](Self::check)'s error as a file's metadata names the
+    /// setting: `'factors' must be between 1 and 1024, not 0`.
+    pub fn limits_error(&self) -> Option<String> {
+        self.check().err().map(|e| format!("'{}' {}", e.parameter, e.message))
     }
 
     /// The defaults of a model kind, chosen by measurement on MovieLens 100K

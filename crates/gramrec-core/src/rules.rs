@@ -77,15 +77,9 @@ pub struct Association {
     pub lift: f64,
     /// Share of baskets holding both.
     pub support: f64,
-    /// Display name, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Link, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Image, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    /// Its name, page and image, when known.
+    #[serde(flatten)]
+    pub details: ItemDetails,
 }
 
 /// What goes with one item: `rules --show ITEM --json` and the server's
@@ -159,20 +153,14 @@ impl RuleSet {
 
     /// A rule's consequent as an [`Association`], named when the set names items.
     fn association(&self, r: &Rule) -> Association {
-        let d = self.details(r.consequent as usize);
+        let row = r.consequent as usize;
         Association {
-            item: self.items[r.consequent as usize].clone(),
+            item: self.items[row].clone(),
             confidence: self.confidence(r),
             lift: self.lift(r),
             support: self.support(r),
-            name: d.name.map(str::to_string),
-            url: d.url.map(str::to_string),
-            image: d.image.map(str::to_string),
+            details: self.info.as_ref().map(|i| i.get(row)).unwrap_or_default(),
         }
-    }
-
-    fn details(&self, row: usize) -> ItemDetails<'_> {
-        self.info.as_ref().map(|i| i.get(row)).unwrap_or_default()
     }
 }
 

@@ -15,7 +15,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
-use gramrec_core::{named_enum, Error, Result};
+use gramrec_core::{named_enum, Error, ParamError, Result};
 use gramrec_store::write_atomic_many_checked;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -173,7 +173,7 @@ pub fn assign(x: &Interactions, opts: &SplitOptions) -> Result<Vec<bool>> {
 /// record of a (user, item) pair in the same fold.
 pub fn folds(x: &Interactions, k: usize, mode: SplitMode, seed: u64) -> Result<Vec<u32>> {
     if k < 2 {
-        return Err(Error::Argument(format!("--folds must be at least 2, not {k}")));
+        return Err(ParamError::new("folds", format!("must be at least 2, not {k}")).into());
     }
     let pairs = Pairs::of(x);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -89,6 +89,9 @@ pub fn fit(
     on_event: &mut dyn FnMut(FitEvent<'_>) -> Result<()>,
 ) -> Result<Fitted> {
     config.validate()?;
+    if let Some(v) = &options.validation {
+        v.metric.check(config.params.kind)?;
+    }
     let data = Dataset::build(x, &options.data)?;
     on_event(FitEvent::Built(&data))?;
     let threads =
@@ -104,7 +107,6 @@ pub fn fit(
         _ => None,
     };
     let known = options.validation.map(|_| Known::from_dataset(&data));
-    let kind = config.params.kind;
     let mut validation = Vec::new();
     on_event(FitEvent::Training)?;
     let trained = gramrec_als::train_from(&data, config, start, &mut |event| match event {
@@ -113,11 +115,7 @@ pub fn fit(
             let scored = match (&options.validation, &known) {
                 (Some(v), Some(known)) => {
                     let model = snapshot.model()?.model(&data).map_err(Error::Scoring)?;
-                    let ev = evaluate_known(&model, known, v.test, v.metric.k())?;
-                    if v.metric.of(&ev).is_none() {
-                        return Err(Error::Argument(format!("--metric {} does not apply to {kind} models", v.metric)));
-                    }
-                    Some(ev)
+                    Some(evaluate_known(&model, known, v.test, v.metric.k())?)
                 }
                 _ => None,
             };

@@ -102,7 +102,9 @@ fn a_metric_that_does_not_fit_the_kind_is_refused() {
     let options =
         FitOptions { validation: Some(Validation { test: &test, metric: Metric::Rmse }), ..Default::default() };
     let e = fit(x, &config(ModelKind::Implicit), &options, &mut |_| Ok(())).unwrap_err();
-    assert!(matches!(&e, Error::Argument(m) if m.contains("RMSE")), "{e}");
+    // Refused before any training, naming the setting.
+    assert!(matches!(&e, Error::Parameter(p) if p.parameter == "metric"), "{e:?}");
+    assert_eq!(e.to_string(), "metric RMSE does not apply to implicit models");
 }
 
 #[test]

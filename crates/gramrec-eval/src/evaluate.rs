@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use gramrec_core::metrics::{at_k, auc_and_percentile, AtK, RankingTotals};
 use gramrec_core::topk::top_k;
-use gramrec_core::{Error, Model, ModelKind, Result, UnknownName};
+use gramrec_core::{Error, Model, ModelKind, ParamError, Result, UnknownName};
 use gramrec_data::{Dataset, Interactions};
 use rayon::prelude::*;
 
@@ -80,6 +80,16 @@ impl std::fmt::Display for Metric {
 }
 
 impl Metric {
+    /// Whether the metric applies to a model kind: RMSE and MAE to explicit
+    /// models (ratings), the ranking metrics to implicit ones.
+    pub fn check(self, kind: ModelKind) -> std::result::Result<(), ParamError> {
+        let rating = matches!(self, Metric::Rmse | Metric::Mae);
+        if rating != (kind == ModelKind::Explicit) {
+            return Err(ParamError::new("metric", format!("{self} does not apply to {kind} models")));
+        }
+        Ok(())
+    }
+
     /// The default for a model kind: RMSE for explicit, NDCG@10 for implicit.
     pub fn default_for(kind: ModelKind) -> Self {
         match kind {
@@ -480,14 +490,15 @@ pub struct MetricValues {
 pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: Metric) -> Result<MetricValues> {
     let items = &model.items;
     let kind = items.meta().params.kind;
+    metric.check(kind)?;
     let set = test_set(model, test);
-    let units: Vec<f64> = match (kind, metric) {
-        (ModelKind::Explicit, Metric::Rmse | Metric::Mae) => {
+    let units: Vec<f64> = match metric {
+        Metric::Rmse | Metric::Mae => {
             let e = errors(&set, |u, i| predicted_rating(model, u, i))?;
             let squared = metric == Metric::Rmse;
             e.into_iter().map(|e| if squared { e * e } else { e.abs() }).collect()
         }
-        (ModelKind::Implicit, m) if !matches!(m, Metric::Rmse | Metric::Mae) => {
+        m => {
             let auc = matches!(m, Metric::Auc | Metric::Mpr);
             let (_, users) = ranking(&set, &known.seen, items.len(), m.k(), auc, |u| user_scores(model, u))?;
             users
@@ -502,7 +513,6 @@ pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: M
                 })
                 .collect()
         }
-        _ => return Err(Error::Argument(format!("--metric {metric} does not apply to {kind} models"))),
     };
     if units.is_empty() {
         return Err(nothing_evaluated(test, &set, kind));

@@ -6,7 +6,7 @@
 //! once, and every setting reuses them.
 
 use gramrec_als::{TrainConfig, Trained};
-use gramrec_core::{Error, ModelKind, Result};
+use gramrec_core::{Error, ModelKind, ParamError, Result};
 use gramrec_data::split::{folds, subset, SplitMode};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 
@@ -77,6 +77,20 @@ pub struct CrossValidation {
     pub data: DatasetOptions,
 }
 
+/// Whether `folds` folds can cross-validate `interactions` interactions
+/// (`usize::MAX` checks the count alone, before any data is read).
+pub fn check_folds(folds: usize, interactions: usize) -> Result<(), ParamError> {
+    if (2..=MAX_FOLDS.min(interactions)).contains(&folds) {
+        return Ok(());
+    }
+    let also = if interactions < MAX_FOLDS {
+        format!(" (and at most the {interactions} interactions)")
+    } else {
+        String::new()
+    };
+    Err(ParamError::new("folds", format!("must be between 2 and {MAX_FOLDS}{also}, not {folds}")))
+}
+
 /// One setting's scores.
 #[derive(Debug, Clone)]
 pub struct SettingResult {
@@ -121,14 +135,7 @@ pub fn cross_validate(
     for c in settings {
         c.validate()?;
     }
-    if !(2..=MAX_FOLDS.min(x.len())).contains(&cv.folds) {
-        return Err(Error::Argument(format!(
-            "--folds must be between 2 and {} (and at most the {} interactions), not {}",
-            MAX_FOLDS,
-            x.len(),
-            cv.folds
-        )));
-    }
+    check_folds(cv.folds, x.len())?;
     let assignment = folds(x, cv.folds, cv.mode, cv.seed)?;
     let prepared: Vec<Fold> = (0..cv.folds as u32)
         .map(|f| {

@@ -181,7 +181,7 @@ mod tests {
         };
         write(&path, &model).unwrap();
         let e = read(&path, None, None).unwrap_err().to_string();
-        assert!(e.contains("nan.npz: the model's settings: 'reg' and 'alpha' must be finite and ≥ 0 (reg NaN"), "{e}");
+        assert!(e.contains("nan.npz: the model's settings: 'reg' must be a finite number ≥ 0, not NaN"), "{e}");
     }
 
     #[test]

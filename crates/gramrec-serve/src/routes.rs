@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gramrec_core::text::excerpt;
-use gramrec_core::{Error, ItemAssociations, ItemList, Recommendations};
+use gramrec_core::{Error, ItemAssociations, ItemDetails, ItemList, Recommendations};
 use serde::Serialize;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -288,12 +288,8 @@ async fn fold_in(State(app): Shared, body: Result<Bytes, BytesRejection>) -> Ans
 #[serde(rename_all = "camelCase")]
 struct ItemView {
     item: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<String>,
+    #[serde(flatten)]
+    details: ItemDetails,
     interactions: u32,
 }
 
@@ -311,12 +307,9 @@ async fn item(State(app): Shared, id: Result<Path<String>, PathRejection>) -> An
     let snapshot = app.snapshot();
     let row = item_row(&snapshot, &id)?;
     let items = &snapshot.model.items;
-    let d = items.details(row);
     Ok(Json(ItemView {
         item: id,
-        name: d.name.map(str::to_string),
-        url: d.url.map(str::to_string),
-        image: d.image.map(str::to_string),
+        details: items.details(row),
         interactions: items.popularity().get(row).copied().unwrap_or(0),
     }))
 }

@@ -10,7 +10,7 @@
 //! [`Rules`] answers "bought together" from a rules file (`gramrec rules
 //! --out rules.gramrec`), with the figures the CLI prints.
 
-use gramrec_core::{Association, ItemList, ItemModel, RuleIndex, RuleSet};
+use gramrec_core::{Association, ItemDetails, ItemList, ItemModel, RuleIndex, RuleSet};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -60,12 +60,8 @@ struct Metadata {
 #[derive(Serialize)]
 struct Details<'a> {
     item: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<&'a str>,
+    #[serde(flatten)]
+    details: ItemDetails,
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
@@ -168,8 +164,7 @@ impl Recommender {
     /// visitor's history as the model names it.
     pub fn details(&self, item: &str) -> Result<JsValue, JsError> {
         let Some(row) = self.model.index_of(item) else { return Ok(JsValue::NULL) };
-        let d = self.model.details(row);
-        to_js(&Details { item: &self.model.ids()[row], name: d.name, url: d.url, image: d.image })
+        to_js(&Details { item: &self.model.ids()[row], details: self.model.details(row) })
     }
 }
 

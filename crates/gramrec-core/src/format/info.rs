@@ -18,15 +18,21 @@ pub struct ItemInfo {
     pub images: Vec<String>,
 }
 
-/// One item's details, borrowed from [`ItemInfo`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ItemDetails<'a> {
+/// One item's name, link and image, each left out where the model has
+/// none: the one shape every output gives them in (a recommendation, an
+/// associated item, `GET /v1/items/{id}`, the browser's `details`), flattened
+/// into the item's JSON object beside its ID.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ItemDetails {
     /// Its display name.
-    pub name: Option<&'a str>,
-    /// Its page.
-    pub url: Option<&'a str>,
-    /// Its image.
-    pub image: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its page (`http(s)` or relative: safe in an `href`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Its image (`http(s)` or relative: safe in a `src`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 impl ItemInfo {
@@ -35,9 +41,9 @@ impl ItemInfo {
     }
 
     /// The details of the item at `row` (none for a row past the end).
-    pub fn get(&self, row: usize) -> ItemDetails<'_> {
-        fn at(v: &[String], row: usize) -> Option<&str> {
-            v.get(row).map(String::as_str).filter(|s| !s.is_empty())
+    pub fn get(&self, row: usize) -> ItemDetails {
+        fn at(v: &[String], row: usize) -> Option<String> {
+            v.get(row).filter(|s| !s.is_empty()).cloned()
         }
         ItemDetails { name: at(&self.names, row), url: at(&self.urls, row), image: at(&self.images, row) }
     }
@@ -128,7 +134,7 @@ mod tests {
         let i = info();
         assert_eq!(ItemInfo::decode(&i.encode(3)).unwrap(), i);
         assert_eq!(i.described(), 3);
-        assert_eq!(i.get(1), ItemDetails { name: None, url: None, image: Some("/b.png") });
+        assert_eq!(i.get(1), ItemDetails { name: None, url: None, image: Some("/b.png".into()) });
         assert_eq!(i.get(7), ItemDetails::default());
     }
 

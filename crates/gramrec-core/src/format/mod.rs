@@ -515,8 +515,8 @@ mod tests {
         assert!(FactorFile::from_bytes(&with_meta(&file, "iterations", "15")).is_ok(), "the helper keeps files valid");
         for (key, value, why) in [
             ("rating_min", "9", "not a range"),
-            ("factors", "200000", "outside 1..=1024"),
-            ("factors", "0", "outside 1..=1024"),
+            ("factors", "200000", "'factors' must be between 1 and 1024, not 200000"),
+            ("factors", "0", "'factors' must be between 1 and 1024, not 0"),
             ("epsilon", "0", "epsilon"),
             ("reg", "-1", "reg"),
             ("global_mean", "inf", "global_mean"),

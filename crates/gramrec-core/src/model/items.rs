@@ -117,7 +117,7 @@ impl ItemModel {
     }
 
     /// The name, link and image of the item at `row`, where the model has them.
-    pub fn details(&self, row: usize) -> ItemDetails<'_> {
+    pub fn details(&self, row: usize) -> ItemDetails {
         self.info.get(row)
     }
 
@@ -132,9 +132,9 @@ impl ItemModel {
         let mut info = ItemInfo::default();
         for id in ids {
             let d = self.index_of(id).map(|row| self.details(row)).unwrap_or_default();
-            info.names.push(d.name.unwrap_or("").to_string());
-            info.urls.push(d.url.unwrap_or("").to_string());
-            info.images.push(d.image.unwrap_or("").to_string());
+            info.names.push(d.name.unwrap_or_default());
+            info.urls.push(d.url.unwrap_or_default());
+            info.images.push(d.image.unwrap_or_default());
         }
         for field in [&mut info.names, &mut info.urls, &mut info.images] {
             if field.iter().all(String::is_empty) {
@@ -328,14 +328,7 @@ impl ItemModel {
 
     /// The item at `row` with `score`, named as the model names it.
     pub fn recommendation(&self, row: usize, score: f32) -> Recommendation {
-        let d = self.info.get(row);
-        Recommendation {
-            item: self.ids[row].clone(),
-            score,
-            name: d.name.map(str::to_string),
-            url: d.url.map(str::to_string),
-            image: d.image.map(str::to_string),
-        }
+        Recommendation { item: self.ids[row].clone(), score, details: self.info.get(row) }
     }
 }
 

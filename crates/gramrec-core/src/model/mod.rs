@@ -11,7 +11,7 @@ use serde::Serialize;
 pub use items::{ItemModel, ItemRows};
 pub use users::UserFactors;
 
-use crate::format::{FormatError, ModelFiles, Side};
+use crate::format::{FormatError, ItemDetails, ModelFiles, Side};
 use crate::normal_eq::SolveError;
 use crate::params::ModelParams;
 
@@ -27,15 +27,9 @@ pub struct Recommendation {
     /// Predicted rating (explicit, clipped to the training range), preference
     /// (implicit), cosine similarity (`similar`) or interaction count (`popular`).
     pub score: f32,
-    /// Its display name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Its page (`http(s)` or relative: safe in an `href`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Its image (`http(s)` or relative: safe in a `src`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    /// Its name, page and image, where the model has them.
+    #[serde(flatten)]
+    pub details: ItemDetails,
 }
 
 /// The answer to a recommendation request: `{items, coldStart, unknown}`.

@@ -277,17 +277,24 @@ pub(super) fn bind(gpu: &Gpu, layout: &wgpu::BindGroupLayout, buffers: &[&wgpu::
     gpu.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout, entries: &entries })
 }
 
-impl<'a> GpuBackend<'a> {
-    /// Opens a GPU and uploads the problem and the starting factors
-    /// (rows × `params.dim()`).
-    pub fn new(p: Problem<'a>, users: &[f32], items: &[f32], options: GpuOptions) -> Result<Self> {
-        if p.params.factors > GPU_MAX_FACTORS {
-            return Err(Error::Gpu(format!(
-                "the GPU backend supports at most {GPU_MAX_FACTORS} factors, not {}; use --device cpu",
-                p.params.factors
-            )));
-        }
-        let gpu = Gpu::open(options).map_err(|e| Error::Gpu(e.to_string()))?;
+/// How a problem is laid out on a GPU, decided before anything is
+/// allocated there.
+struct Layout {
+    /// Rows per Cholesky batch (0 with CG).
+    batch_rows: u64,
+    /// Each side's interactions, cut into runs of whole rows that fit one binding.
+    chunks: [Vec<Chunk>; 2],
+    /// Whether the interactions stay on the device or are streamed.
+    placement: Placement,
+    /// Bytes of device memory the run will hold.
+    memory: u64,
+}
+
+impl Layout {
+    /// Chooses the batch size, the chunks and their placement, and refuses
+    /// what this GPU cannot run: too many factors, too little memory, rows
+    /// too long for a software driver.
+    fn plan(p: &Problem<'_>, gpu: &Gpu, options: &GpuOptions) -> Result<Self> {
         let d = p.params.dim() as u64;
         let batch_rows = if p.solver.solver == Solver::Cholesky {
             let most = (p.data.users.len().max(p.data.items.len()) as u64).max(1);
@@ -300,15 +307,15 @@ impl<'a> GpuBackend<'a> {
         let most = options.chunk_interactions.unwrap_or(binding);
         let user_chunks = chunks::split(&p.data.by_user, most, binding, "user")?;
         let item_chunks = chunks::split(&p.data.by_item, most, binding, "item")?;
-        let fixed = fixed_memory(&p, batch_rows, options.storage);
+        let fixed = fixed_memory(p, batch_rows, options.storage);
         let all = |c: &[Chunk]| c.iter().map(Chunk::bytes).sum::<u64>();
         let in_turn = |c: &[Chunk]| slots(c.len()) as u64 * c.iter().map(Chunk::bytes).max().unwrap_or(0);
         let resident = fixed + all(&user_chunks) + all(&item_chunks);
         let streamed = fixed + in_turn(&user_chunks) + in_turn(&item_chunks);
-        let (placement, needed) = placement(resident, streamed, &options)?;
+        let (placement, memory) = placement(resident, streamed, options)?;
         if gpu.is_software() {
             let longest = p.data.by_user.max_degree().max(p.data.by_item.max_degree());
-            let loops = loop_iterations(&p);
+            let loops = loop_iterations(p);
             if loops > SOFTWARE_LOOP_LIMIT {
                 return Err(Error::Gpu(format!(
                     "{} is a software driver that stops shader loops after {SOFTWARE_LOOP_LIMIT} iterations, and \
@@ -319,94 +326,162 @@ impl<'a> GpuBackend<'a> {
                 )));
             }
         }
+        Ok(Self { batch_rows, chunks: [user_chunks, item_chunks], placement, memory })
+    }
+
+    /// Uploads one side: its chunks' interactions (or, streamed, the buffer
+    /// sets they take turns in) and its starting factors (rows × `d`).
+    fn upload(
+        &self,
+        gpu: &Gpu,
+        csr: &gramrec_data::Csr,
+        chunks: Vec<Chunk>,
+        factors: &[f32],
+        (d, storage): (usize, GpuStorage),
+        name: &str,
+    ) -> Result<SideBuffers> {
+        let usage = wgpu::BufferUsages::STORAGE;
+        let upload = |c: &Chunk| -> Result<ChunkBuffers> {
+            Ok(ChunkBuffers {
+                index: gpu.upload(&format!("{name} offsets and order"), &c.index(csr), usage)?,
+                cols: gpu.upload(&format!("{name} interactions"), &csr.indices[c.interactions.clone()], usage)?,
+                vals: gpu.upload(&format!("{name} values"), &csr.values[c.interactions.clone()], usage)?,
+            })
+        };
+        let (data, host_index) = match self.placement {
+            Placement::Resident => (chunks.iter().map(upload).collect::<Result<Vec<_>>>()?, Vec::new()),
+            Placement::Streamed => {
+                let rows = chunks.iter().map(|c| c.rows.len() as u64).max().unwrap_or(0);
+                let interactions = chunks.iter().map(|c| c.interactions.len() as u64).max().unwrap_or(0);
+                let slot = || -> Result<ChunkBuffers> {
+                    Ok(ChunkBuffers {
+                        index: gpu.scratch(&format!("{name} offsets and order"), 4 * (2 * rows + 1))?,
+                        cols: gpu.scratch(&format!("{name} interactions"), 4 * interactions)?,
+                        vals: gpu.scratch(&format!("{name} values"), 4 * interactions)?,
+                    })
+                };
+                let data = (0..slots(chunks.len())).map(|_| slot()).collect::<Result<Vec<_>>>()?;
+                (data, chunks.iter().map(|c| c.index(csr)).collect())
+            }
+        };
+        let words = to_device(factors, d, storage);
+        Ok(SideBuffers {
+            rows: csr.rows(),
+            chunks,
+            data,
+            host_index,
+            factors: gpu.upload(&format!("{name} factors"), &words, usage)?,
+        })
+    }
+}
+
+/// The buffers both sides' dispatches share.
+struct Shared {
+    /// YᵀY of the side last fixed.
+    gram: wgpu::Buffer,
+    /// Its partial sums, one per chunk of rows.
+    partials: wgpu::Buffer,
+    /// A Cholesky batch's matrices.
+    systems: wgpu::Buffer,
+    /// The first row a solve could not finish ([`NO_FAILURE`] if none).
+    status: wgpu::Buffer,
+}
+
+impl Shared {
+    /// Allocates them for `f` factors, `d` unknowns per row and Cholesky
+    /// batches of `batch_rows` rows.
+    fn new(gpu: &Gpu, f: u64, d: u64, batch_rows: u64) -> Result<Self> {
+        Ok(Self {
+            gram: gpu.scratch("YᵀY", 4 * f * f)?,
+            partials: gpu.scratch("YᵀY partial sums", 4 * f * f * MAX_GRAM_CHUNKS)?,
+            systems: gpu.scratch("row matrices", 4 * d * d * batch_rows)?,
+            status: gpu.scratch("status", 4)?,
+        })
+    }
+
+    /// Binds one side's dispatches once for the whole run: YᵀY of its
+    /// factors, each chunk's solve batches (solving `this` against `other`)
+    /// and its objective terms (`data_terms`: the user side adds the
+    /// interactions' terms, which both sides share).
+    fn bind(
+        &self,
+        (gpu, kernels): (&Gpu, &Kernels),
+        this: &SideBuffers,
+        other: &SideBuffers,
+        batch_rows: Option<u64>,
+        data_terms: bool,
+    ) -> Result<SidePlan> {
+        let max_dim = gpu.limits().max_compute_workgroups_per_dimension;
+        let n = this.rows as u64;
+        let chunk_rows = n.div_ceil(MAX_GRAM_CHUNKS).max(MIN_GRAM_CHUNK_ROWS);
+        let gram_chunks = n.div_ceil(chunk_rows).max(1);
+        let shape = gpu.upload(
+            "YᵀY shape",
+            &[n as u32, chunk_rows as u32, gram_chunks as u32, 0],
+            wgpu::BufferUsages::UNIFORM,
+        )?;
+        let gram_group = bind(gpu, &kernels.gram_layout, &[&shape, &this.factors, &self.partials, &self.gram]);
+        let mut plans = Vec::new();
+        for (c, chunk) in this.chunks.iter().enumerate() {
+            let data = &this.data[c % this.data.len()];
+            let group = |rows: &wgpu::Buffer, out: &wgpu::Buffer| {
+                let buffers = [
+                    rows,
+                    &data.index,
+                    &data.cols,
+                    &data.vals,
+                    &other.factors,
+                    &self.gram,
+                    &self.systems,
+                    &this.factors,
+                    out,
+                ];
+                bind(gpu, &kernels.row_layout, &buffers)
+            };
+            let n = chunk.rows.len() as u64;
+            let per_batch = batch_rows.unwrap_or(n);
+            let mut batches = Vec::new();
+            for first in (0..n).step_by(per_batch.max(1) as usize) {
+                let count = per_batch.min(n - first) as u32;
+                let rows = rows_uniform(gpu, count, first as u32, false, chunk, other.rows)?;
+                batches.push((group(&rows, &self.status), count));
+            }
+            let (gx, gy) = groups_2d((n as u32).div_ceil(LOSS_ROWS_PER_GROUP), max_dim);
+            let loss_partials = gpu.scratch("loss partial sums", 8 * gx as u64 * gy as u64)?;
+            let loss = group(&rows_uniform(gpu, n as u32, 0, data_terms, chunk, other.rows)?, &loss_partials);
+            plans.push(ChunkPlan { batches, loss, loss_partials, loss_groups: (gx, gy) });
+        }
+        Ok(SidePlan { gram: gram_group, gram_chunks: gram_chunks as u32, chunks: plans })
+    }
+}
+
+impl<'a> GpuBackend<'a> {
+    /// Opens a GPU and sets the run up there: plans the layout, compiles the
+    /// kernels, uploads the problem and the starting factors (rows ×
+    /// `params.dim()`), and binds every dispatch once.
+    pub fn new(p: Problem<'a>, users: &[f32], items: &[f32], options: GpuOptions) -> Result<Self> {
+        if p.params.factors > GPU_MAX_FACTORS {
+            return Err(Error::Gpu(format!(
+                "the GPU backend supports at most {GPU_MAX_FACTORS} factors, not {}; use --device cpu",
+                p.params.factors
+            )));
+        }
+        let gpu = Gpu::open(options).map_err(|e| Error::Gpu(e.to_string()))?;
+        let mut layout = Layout::plan(&p, &gpu, &options)?;
         let half = options.storage == GpuStorage::F16;
         let broken = options.fault == Some(Fault::BrokenShader);
         let kernels = Kernels::new(&gpu, &p.params, p.global_mean, p.solver.cg_steps, half, broken)?;
-        let storage = wgpu::BufferUsages::STORAGE;
-        let side = |csr: &gramrec_data::Csr, chunks: Vec<Chunk>, factors: &[f32], name: &str| -> Result<SideBuffers> {
-            let upload = |c: &Chunk| -> Result<ChunkBuffers> {
-                Ok(ChunkBuffers {
-                    index: gpu.upload(&format!("{name} offsets and order"), &c.index(csr), storage)?,
-                    cols: gpu.upload(&format!("{name} interactions"), &csr.indices[c.interactions.clone()], storage)?,
-                    vals: gpu.upload(&format!("{name} values"), &csr.values[c.interactions.clone()], storage)?,
-                })
-            };
-            let (data, host_index) = match placement {
-                Placement::Resident => (chunks.iter().map(upload).collect::<Result<Vec<_>>>()?, Vec::new()),
-                Placement::Streamed => {
-                    let rows = chunks.iter().map(|c| c.rows.len() as u64).max().unwrap_or(0);
-                    let interactions = chunks.iter().map(|c| c.interactions.len() as u64).max().unwrap_or(0);
-                    let slot = || -> Result<ChunkBuffers> {
-                        Ok(ChunkBuffers {
-                            index: gpu.scratch(&format!("{name} offsets and order"), 4 * (2 * rows + 1))?,
-                            cols: gpu.scratch(&format!("{name} interactions"), 4 * interactions)?,
-                            vals: gpu.scratch(&format!("{name} values"), 4 * interactions)?,
-                        })
-                    };
-                    let data = (0..slots(chunks.len())).map(|_| slot()).collect::<Result<Vec<_>>>()?;
-                    (data, chunks.iter().map(|c| c.index(csr)).collect())
-                }
-            };
-            let words = to_device(factors, d as usize, options.storage);
-            Ok(SideBuffers {
-                rows: csr.rows(),
-                chunks,
-                data,
-                host_index,
-                factors: gpu.upload(&format!("{name} factors"), &words, storage)?,
-            })
-        };
-        let users = side(&p.data.by_user, user_chunks, users, "user")?;
-        let items = side(&p.data.by_item, item_chunks, items, "item")?;
-        let f = p.params.factors as u64;
-        let gram = gpu.scratch("YᵀY", 4 * f * f)?;
-        let partials = gpu.scratch("YᵀY partial sums", 4 * f * f * MAX_GRAM_CHUNKS)?;
-        let systems = gpu.scratch("row matrices", 4 * d * d * batch_rows)?;
-        let status = gpu.scratch("status", 4)?;
-        let max_dim = gpu.limits().max_compute_workgroups_per_dimension;
-        let plan = |this: &SideBuffers, other: &SideBuffers, is_users: bool| -> Result<SidePlan> {
-            let n = this.rows as u64;
-            let chunk_rows = n.div_ceil(MAX_GRAM_CHUNKS).max(MIN_GRAM_CHUNK_ROWS);
-            let gram_chunks = n.div_ceil(chunk_rows).max(1);
-            let shape = gpu.upload(
-                "YᵀY shape",
-                &[n as u32, chunk_rows as u32, gram_chunks as u32, 0],
-                wgpu::BufferUsages::UNIFORM,
-            )?;
-            let gram_group = bind(&gpu, &kernels.gram_layout, &[&shape, &this.factors, &partials, &gram]);
-            let mut plans = Vec::new();
-            for (c, chunk) in this.chunks.iter().enumerate() {
-                let data = &this.data[c % this.data.len()];
-                let group = |rows: &wgpu::Buffer, out: &wgpu::Buffer| {
-                    let buffers = [
-                        rows,
-                        &data.index,
-                        &data.cols,
-                        &data.vals,
-                        &other.factors,
-                        &gram,
-                        &systems,
-                        &this.factors,
-                        out,
-                    ];
-                    bind(&gpu, &kernels.row_layout, &buffers)
-                };
-                let n = chunk.rows.len() as u64;
-                let per_batch = if p.solver.solver == Solver::Cholesky { batch_rows } else { n };
-                let mut batches = Vec::new();
-                for first in (0..n).step_by(per_batch as usize) {
-                    let count = per_batch.min(n - first) as u32;
-                    let rows = rows_uniform(&gpu, count, first as u32, false, chunk, other.rows)?;
-                    batches.push((group(&rows, &status), count));
-                }
-                let (gx, gy) = groups_2d((n as u32).div_ceil(LOSS_ROWS_PER_GROUP), max_dim);
-                let loss_partials = gpu.scratch("loss partial sums", 8 * gx as u64 * gy as u64)?;
-                let loss = group(&rows_uniform(&gpu, n as u32, 0, is_users, chunk, other.rows)?, &loss_partials);
-                plans.push(ChunkPlan { batches, loss, loss_partials, loss_groups: (gx, gy) });
-            }
-            Ok(SidePlan { gram: gram_group, gram_chunks: gram_chunks as u32, chunks: plans })
-        };
-        let plans = [plan(&users, &items, true)?, plan(&items, &users, false)?];
+        let rows = (p.params.dim(), options.storage);
+        let [user_chunks, item_chunks] = std::mem::take(&mut layout.chunks);
+        let users = layout.upload(&gpu, &p.data.by_user, user_chunks, users, rows, "user")?;
+        let items = layout.upload(&gpu, &p.data.by_item, item_chunks, items, rows, "item")?;
+        let (f, d) = (p.params.factors as u64, p.params.dim() as u64);
+        let shared = Shared::new(&gpu, f, d, layout.batch_rows)?;
+        let batch_rows = (p.solver.solver == Solver::Cholesky).then_some(layout.batch_rows);
+        let plans = [
+            shared.bind((&gpu, &kernels), &users, &items, batch_rows, true)?,
+            shared.bind((&gpu, &kernels), &items, &users, batch_rows, false)?,
+        ];
         gpu.check()?;
         Ok(Self {
             p,
@@ -415,13 +490,13 @@ impl<'a> GpuBackend<'a> {
             users,
             items,
             plans,
-            gram,
-            status,
-            placement,
+            gram: shared.gram,
+            status: shared.status,
+            placement: layout.placement,
             storage: options.storage,
             halves: 0,
             fault: options.fault,
-            memory: needed,
+            memory: layout.memory,
         })
     }
 
