@@ -1,7 +1,6 @@
 //! Fit, save and score with the library alone (gramrec-engine):
-//! `cargo run --release --example fit_save_score [interactions file]`.
-//! Without a file it writes one: 1,000 users in four groups, each user
-//! clicking 10 of its group's 25 items, some more popular than others.
+//! `cargo run --release --example fit_save_score [interactions file]`. Without a file it writes one:
+//! 1,000 users in four groups, each clicking 10 of its group's 25 items, some more than others.
 use gramrec_engine::{fit, load, read_defaults, Asked, FitEvent, FitOptions, SaveOptions, TrainConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -10,7 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let input = std::env::args().nth(1).map_or_else(|| dir.join("clicks.csv"), Into::into);
     if !input.exists() {
         let rows: Vec<String> = (0..10_000)
-            .map(|k| format!("u{},i{}", k / 10, k / 10 % 4 * 25 + (k / 10 + k % 10 * k % 10) % 25))
+            .map(|k| format!("u{},i{}", k / 10, k / 10 % 4 * 25 + (k / 10 + (k % 10) * (k % 10)) % 25))
             .collect();
         std::fs::write(&input, format!("user,item\n{}\n", rows.join("\n")))?;
     }
@@ -19,14 +18,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = TrainConfig { iterations: 10, ..TrainConfig::for_kind(read.kind) };
     config.params.confidence = read.confidence;
     let fitted = fit(x, &config, &FitOptions::default(), &mut |event| {
-        if let FitEvent::Iteration { report, .. } = event {
-            eprintln!("iteration {:>2}  loss {:.4e}", report.iteration, report.loss.total());
+        match event {
+            FitEvent::Device(notice) => eprintln!("{notice}"),
+            FitEvent::Iteration { report: r, .. } => {
+                eprintln!("iteration {:>2}  loss {:.4e}", r.iteration, r.loss.total())
+            }
+            _ => {}
         }
         Ok(())
     })?;
     fitted.save(&dir.join("model"), &SaveOptions::default())?; // what `gramrec recommend --model` reads
     let model = fitted.model()?; // the same answers, in memory
     let visitor = model.items.recommend_history(&[("i1".to_string(), 1.0), ("i2".to_string(), 1.0)], 5)?;
+    eprintln!("for a visitor who clicked i1 and i2 (item, score):");
     for r in &visitor.items {
         println!("{}\t{:.3}", r.item, r.score);
     }

@@ -48,8 +48,8 @@ pub struct FitOptions<'a> {
 /// What fitting reports as it goes.
 #[derive(Debug)]
 pub enum FitEvent<'a> {
-    /// The training matrices are built and fit in memory: duplicates merged,
-    /// filters applied (their counts are in `stats`).
+    /// The training matrices are built: duplicates merged, filters applied
+    /// (their counts are in `stats`). The memory check comes next.
     Built(&'a Dataset),
     /// Training continues from a checkpoint after this many iterations.
     Resumed(usize),
@@ -82,6 +82,8 @@ pub struct Fitted {
 
 /// Fits a model to `x` with the settings of `config`, telling `on_event`
 /// what happens; an error from `on_event` stops the run (nothing is saved).
+/// The settings (and the validation metric) are checked before any data is
+/// touched, and the memory training needs before it starts.
 pub fn fit(
     x: Interactions,
     config: &TrainConfig,

@@ -8,19 +8,27 @@
 //! a backend (the CPU or any GPU), and the [`Fitted`] model is
 //! [saved](Fitted::save) as a model directory or [scored in
 //! memory](Fitted::model). Progress comes as typed [`FitEvent`]s; errors are
-//! [`Error`]s, classified for exit codes and HTTP statuses.
+//! [`Error`]s, classified for exit codes and HTTP statuses; a setting out of
+//! range is an [`Error::Parameter`] naming it.
+//!
+//! Depend on it by path or git (`gramrec-engine = { path = ".../crates/gramrec-engine" }`);
+//! its `gpu` feature (on by default) brings the wgpu backend. The GPU
+//! drivers may print `XDG_RUNTIME_DIR is invalid or not set` on Linux when
+//! it is unset; the `gramrec` binary sets it, a library leaves the
+//! environment to its program.
 //!
 //! ```no_run
 //! use gramrec_engine::{fit, load, read_defaults, Asked, FitOptions, SaveOptions, TrainConfig};
 //!
 //! let x = load::load("ratings.csv".as_ref(), &Default::default())?;
 //! let read = read_defaults(&x, Asked::default());
-//! let config = TrainConfig { seed: 7, ..TrainConfig::for_kind(read.kind) };
+//! let mut config = TrainConfig { seed: 7, ..TrainConfig::for_kind(read.kind) };
+//! config.params.confidence = read.confidence;
 //! let fitted = fit(x, &config, &FitOptions::default(), &mut |_| Ok(()))?;
 //! fitted.save("model".as_ref(), &SaveOptions::default())?;
 //! let model = fitted.model()?;
-//! let user = model.user("42").expect("a known user");
-//! let top = model.items.recommend(&user, 10, &[])?;
+//! let top = model.recommend_user("42", 10).expect("a known user")?; // their rated items left out
+//! let like = model.items.similar_to("50", 5).expect("a known item");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

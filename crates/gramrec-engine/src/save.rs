@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use gramrec_als::checkpoint;
-use gramrec_core::{Dtype, Error, Model, ModelFiles, Result};
+use gramrec_core::{Dtype, Error, ItemInfo, Model, ModelFiles, Result};
 use gramrec_data::DetailTable;
 
 use crate::fit::Fitted;
@@ -34,18 +34,16 @@ pub struct Saved {
 
 impl Fitted {
     /// The model's factor files, as [`save`](Self::save) writes them.
-    pub fn files(&self, options: &SaveOptions<'_>) -> (ModelFiles, Option<usize>) {
+    pub fn files(&self, options: &SaveOptions<'_>) -> ModelFiles {
         let mut files = self.trained.files(&self.data, options.dtype);
         for f in files.both_mut() {
-            f.meta.training.read_at = options.read_at.or(f.meta.training.read_at);
+            f.meta.training.read_at = options.read_at;
             f.meta.training.other.extend(options.notes.iter().cloned());
         }
-        let described = options.details.map(|table| {
-            let (info, described) = table.for_items(&files.items.ids);
-            files.items.info = Some(info);
-            described
-        });
-        (files, described)
+        if let Some(table) = options.details {
+            files.items.info = Some(table.for_items(&files.items.ids).0);
+        }
+        files
     }
 
     /// Writes `dir/users.gramrec` and `dir/items.gramrec` as one unit
@@ -53,7 +51,8 @@ impl Fitted {
     /// that is not a factor file is refused), then removes the run's
     /// checkpoint there, if it kept one.
     pub fn save(&self, dir: &Path, options: &SaveOptions<'_>) -> Result<Saved> {
-        let (files, described) = self.files(options);
+        let files = self.files(options);
+        let described = options.details.map(|_| files.items.info.as_ref().map_or(0, ItemInfo::described));
         gramrec_store::write_model(dir, &files)?;
         if self.checkpoints.as_deref() == Some(dir) {
             checkpoint::remove(dir)?;

@@ -37,8 +37,13 @@ fn answers(m: &Model) -> Vec<String> {
     let mut out = Vec::new();
     for u in 0..m.user_count() {
         let seen: Vec<usize> = m.seen(u).unwrap().iter().map(|&i| i as usize).collect();
-        out.push(format!("{:?}", m.items.recommend(&m.user_at(u), 5, &seen).unwrap()));
+        let top = m.items.recommend(&m.user_at(u), 5, &seen).unwrap();
+        assert_eq!(m.recommend_user(&m.user_ids()[u], 5).unwrap().unwrap(), top, "training items left out by ID");
+        out.push(format!("{top:?}"));
     }
+    assert!(m.recommend_user("nobody", 5).is_none());
+    assert_eq!(m.items.similar_to("i3", 3), Some(m.items.similar(m.items.index_of("i3").unwrap(), 3)));
+    assert!(m.items.similar_to("nothing", 3).is_none());
     out.push(format!("{:?}", m.items.recommend_history(&[("i1".into(), 1.0), ("i2".into(), 2.0)], 5).unwrap()));
     for i in 0..m.items.len() {
         out.push(format!("{:?}", m.items.similar(i, 3)));

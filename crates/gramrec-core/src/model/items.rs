@@ -241,7 +241,9 @@ impl ItemModel {
         }
     }
 
-    /// The `k` best items for `user`, never one of `exclude` (item rows).
+    /// The `k` best items for `user`, never one of `exclude` (item rows);
+    /// nothing else is left out ([`Model::recommend_user`](super::Model::recommend_user)
+    /// leaves out a known user's training items).
     pub fn recommend(&self, user: &UserVector, k: usize, exclude: &[usize]) -> Result<Vec<Recommendation>, ModelError> {
         Ok(self.recommend_block(&[user], k, &[exclude])?.pop().unwrap_or_default())
     }
@@ -302,7 +304,14 @@ impl ItemModel {
         Ok(Recommendations { items: self.recommend(&user, k, &exclude)?, cold_start: false, unknown })
     }
 
-    /// The `k` items most similar to `item` (cosine of the factor vectors).
+    /// The `k` items most similar to the item with this ID; `None` for an
+    /// item the model does not know.
+    pub fn similar_to(&self, id: &str, k: usize) -> Option<Vec<Recommendation>> {
+        self.index_of(id).map(|row| self.similar(row, k))
+    }
+
+    /// The `k` items most similar to the item at row `item` (cosine of the
+    /// factor vectors).
     pub fn similar(&self, item: usize, k: usize) -> Vec<Recommendation> {
         let k = k.min(self.len());
         let q = self.panels.row(item);

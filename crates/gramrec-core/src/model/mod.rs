@@ -142,6 +142,15 @@ impl Model {
         Some(seen.row(row).iter().zip(values).map(|(&i, &v)| (i as usize, v)).collect())
     }
 
+    /// The `k` best items for a known user, leaving out the items they had
+    /// in training (where the model records them, as models gramrec trains
+    /// do); `None` for a user the model does not know.
+    pub fn recommend_user(&self, id: &str, k: usize) -> Option<Result<Vec<Recommendation>, ModelError>> {
+        let row = self.user_row(id)?;
+        let seen: Vec<usize> = self.seen(row).unwrap_or_default().iter().map(|&i| i as usize).collect();
+        Some(self.items.recommend(&self.user_at(row), k, &seen))
+    }
+
     /// The row of a known user.
     pub fn user_row(&self, id: &str) -> Option<usize> {
         self.users.row_of(id)
