@@ -147,3 +147,27 @@ fn a_stopped_run_resumes_from_its_checkpoint_which_only_its_own_save_removes() {
     resumed.save(&out, &SaveOptions::default()).unwrap();
     assert!(!out.join("checkpoint").exists(), "the run's own save removes its checkpoint");
 }
+
+#[test]
+fn interactions_given_in_memory_fit_as_the_same_file_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "r.csv", true, false);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let (users, items): (Vec<&str>, Vec<&str>) = rows.iter().map(|r| (r[0], r[1])).unzip();
+    let values: Vec<f32> = rows.iter().map(|r| r[2].parse().unwrap()).collect();
+    let memory = gramrec_engine::Interactions::from_columns(&users, &items, Some(&values)).unwrap();
+    let file = load::load(&path, &Default::default()).unwrap();
+    assert_eq!(read_defaults(&memory, Asked::default()).kind, ModelKind::Explicit);
+    let fit_on = |x| fit(x, &config(ModelKind::Explicit), &FitOptions::default(), &mut |_| Ok(())).unwrap();
+    let (a, b) = (fit_on(memory), fit_on(file));
+    assert_eq!(a.trained.users, b.trained.users);
+    assert_eq!(a.trained.items, b.trained.items);
+    // Refused, by position: unequal columns, a value that is not finite, an empty ID.
+    let e = gramrec_engine::Interactions::from_columns(&users[..3], &items[..2], None).unwrap_err();
+    assert_eq!(e.to_string(), "3 users, 2 items: one of each per interaction");
+    let e = gramrec_engine::Interactions::from_columns(&["u"], &["i"], Some(&[f32::NAN])).unwrap_err();
+    assert!(e.to_string().starts_with("interaction 0: the value NaN is not a finite number"), "{e}");
+    let e = gramrec_engine::Interactions::from_columns(&["u", ""], &["i", "j"], None).unwrap_err();
+    assert!(e.to_string().starts_with("interaction 1: the user ID must have 1 to 4096 bytes, not 0"), "{e}");
+}

@@ -480,6 +480,50 @@ pub struct TextLayout {
 }
 
 impl Interactions {
+    /// Interactions given in memory, one entry per (user ID, item ID) and,
+    /// for ratings or strengths, a value: a data frame's columns, or a
+    /// sparse matrix's coordinates named by its row and column IDs. Without
+    /// `values` every interaction counts 1 (implicit feedback). The rules of
+    /// the file readers hold: IDs non-empty and at most [`MAX_ID_BYTES`],
+    /// values finite and within ±[`MAX_VALUE`](gramrec_core::MAX_VALUE);
+    /// an entry that breaks one is refused by its position.
+    pub fn from_columns<U: AsRef<str>, I: AsRef<str>>(
+        users: &[U],
+        items: &[I],
+        values: Option<&[f32]>,
+    ) -> Result<Self> {
+        let n = users.len();
+        if items.len() != n || values.is_some_and(|v| v.len() != n) {
+            let values = values.map_or(String::new(), |v| format!(", {} values", v.len()));
+            return Err(Error::Data(format!("{n} users, {} items{values}: one of each per interaction", items.len())));
+        }
+        let mut x = Interactions { has_ratings: values.is_some(), ..Default::default() };
+        let id = |index: &mut IdIndex, what: &str, k: usize, id: &str| -> Result<u32> {
+            if id.is_empty() || id.len() > MAX_ID_BYTES {
+                return Err(Error::Data(format!(
+                    "interaction {k}: the {what} ID must have 1 to {MAX_ID_BYTES} bytes, not {}",
+                    id.len()
+                )));
+            }
+            index.intern(id).ok_or_else(|| Error::TooLarge(format!("more than 2³² − 1 distinct {what} IDs")))
+        };
+        for k in 0..n {
+            let value = values.map_or(1.0, |v| v[k]);
+            if !gramrec_core::valid_value(value) {
+                return Err(Error::Data(format!(
+                    "interaction {k}: the value {value} is not a finite number within ±{:e}",
+                    gramrec_core::MAX_VALUE
+                )));
+            }
+            let user = id(&mut x.users, "user", k, users[k].as_ref())?;
+            let item = id(&mut x.items, "item", k, items[k].as_ref())?;
+            x.user.push(user);
+            x.item.push(item);
+            x.value.push(value);
+        }
+        Ok(x)
+    }
+
     /// Number of interactions.
     pub fn len(&self) -> usize {
         self.value.len()
