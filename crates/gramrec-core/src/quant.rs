@@ -74,7 +74,12 @@ impl Factors {
     pub fn to_f32(&self, cols: usize) -> Vec<f32> {
         match self {
             Factors::F32(v) => v.clone(),
-            other => other.decoded(cols),
+            Factors::F16(v) => v.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect(),
+            Factors::I8 { scales, values } => values
+                .chunks(cols.max(1))
+                .zip(scales)
+                .flat_map(|(row, &s)| row.iter().map(move |&q| q as f32 * s))
+                .collect(),
         }
     }
 
@@ -82,20 +87,7 @@ impl Factors {
     pub fn into_f32(self, cols: usize) -> Vec<f32> {
         match self {
             Factors::F32(v) => v,
-            other => other.decoded(cols),
-        }
-    }
-
-    /// The f16 and i8 values decoded (f32 ones copied).
-    fn decoded(&self, cols: usize) -> Vec<f32> {
-        match self {
-            Factors::F32(v) => v.clone(),
-            Factors::F16(v) => v.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect(),
-            Factors::I8 { scales, values } => values
-                .chunks(cols.max(1))
-                .zip(scales)
-                .flat_map(|(row, &s)| row.iter().map(move |&q| q as f32 * s))
-                .collect(),
+            other => other.to_f32(cols),
         }
     }
 }

@@ -114,19 +114,22 @@ pub fn fit(
     let trained = gramrec_als::train_from(&data, config, start, &mut |event| match event {
         TrainEvent::Device(notice) => on_event(FitEvent::Device(&notice)),
         TrainEvent::Iteration(report, mut snapshot) => {
-            let scored = match (&options.validation, &known) {
-                (Some(v), Some(known)) => {
-                    let model = snapshot.model()?.model(&data).map_err(Error::Scoring)?;
+            let due = checkpoints
+                .filter(|c| c.every > 0 && report.iteration % c.every == 0 && report.iteration < config.iterations);
+            // The factors are fetched from the backend (a GPU read-back) once,
+            // for the validation and the checkpoint both.
+            let current = if known.is_some() || due.is_some() { Some(snapshot.model()?) } else { None };
+            let scored = match (&options.validation, &known, &current) {
+                (Some(v), Some(known), Some(current)) => {
+                    let model = current.model(&data).map_err(Error::Scoring)?;
                     Some(evaluate_known(&model, known, v.test, v.metric.k())?)
                 }
                 _ => None,
             };
             on_event(FitEvent::Iteration { report, validation: scored.as_ref() })?;
             validation.extend(scored);
-            if let Some(c) = checkpoints.filter(|c| c.every > 0) {
-                if report.iteration % c.every == 0 && report.iteration < config.iterations {
-                    checkpoint::write(&c.dir, &data, &snapshot.model()?, report.iteration)?;
-                }
+            if let (Some(c), Some(current)) = (due, &current) {
+                checkpoint::write(&c.dir, &data, current, report.iteration)?;
             }
             Ok(())
         }
