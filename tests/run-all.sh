@@ -6,9 +6,9 @@
 # lavapipe, for the GPU tests (Debian's packages chromium and
 # mesa-vulkan-drivers, apt-get); the npm packages of web/ (npm ci); a JRE
 # and Python's venv for the interop tests (default-jre-headless,
-# python3-venv), and the pinned pyspark and implicit of
+# python3-venv), and the pinned pyspark, implicit, maturin and pytest of
 # tests/interop/requirements.txt in target/interop-venv (pip, a few minutes
-# the first time).
+# the first time), into which the Python package (python/) is built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,6 +79,14 @@ cargo test --profile no-gpu --no-default-features --locked --test tests cli::a_b
 rm -rf target/no-gpu
 cargo test --workspace --locked "${test_features[@]}" 2>&1 | tee -a "$log"
 
+# The Python package, built into the venv as `pip install ./python` builds
+# it, but with the dev profile the tests above compiled with (Cargo.toml):
+# it reuses their dependencies instead of an optimised build of its own.
+# Its tests compare it with implicit and with the CLI binary built above.
+PATH="$PWD/$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile dev --locked" \
+  "$venv/bin/pip" install -q --no-build-isolation --disable-pip-version-check --no-cache-dir ./python
+"$venv/bin/pytest" -q -p no:cacheprovider python/tests 2>&1 | tee -a "$log"
+
 # The browser module: build it, test its API in Node, then the page in Chromium.
 bash web/build.sh
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
@@ -90,4 +98,6 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 # One closing line with the total over every test run above.
 awk '/^test result:/ { passed += $4; failed += $6 }
      /^# pass / { passed += $3 } /^# fail / { failed += $3 }
+     /^[0-9]+ (passed|failed)/ { for (i = 1; i < NF; i++) {
+       if ($(i + 1) ~ /^passed/) passed += $i; if ($(i + 1) ~ /^failed/) failed += $i } }
      END { printf "all tests: %d passed, %d failed\n", passed, failed }' "$log"

@@ -507,7 +507,7 @@ fn event_types_map_to_weights() {
     let flags = ["--rating-col", "event", "--value-map", "view=1,cart=3,buy=5"];
     let (log_text, json) = train_json(&log, &d.join("m"), &flags);
     assert_eq!(json["params"]["kind"], "implicit", "{log_text}");
-    assert!(log_text.contains("--value-map gives each event a weight"), "{log_text}");
+    assert!(log_text.contains("the value map gives each event a weight"), "{log_text}");
     assert_eq!(json["interactions"].as_u64(), Some(200));
     // Another value is a bad line: an error naming it, or skipped and counted.
     fs::write(&log, format!("user,item,event,timestamp\n{rows}u1,i1,wishlist,5\n")).unwrap();

@@ -27,7 +27,7 @@ use gramrec_als::TrainConfig;
 use gramrec_core::text::escape_controls;
 use gramrec_core::{ModelKind, ModelParams, Recommendation, RegScaling};
 use gramrec_data::load::{self, Format, Header, Interactions, ItemField, LoadOptions, RatingColumn};
-use gramrec_data::{DatasetOptions, DetailColumns, DetailTable, Duplicates};
+use gramrec_data::{DatasetOptions, DetailColumns, DetailTable};
 use gramrec_engine::Asked;
 
 use crate::cli::{AlsArgs, Command, DataArgs, DetailArgs, InputArgs, TrainingArgs};
@@ -258,13 +258,23 @@ impl AlsArgs {
 impl DataArgs {
     /// Dataset options, with the duplicate policy's per-kind default.
     fn options(&self, kind: ModelKind) -> DatasetOptions {
+        let defaults = DatasetOptions::for_kind(kind);
         DatasetOptions {
-            duplicates: self.duplicates.unwrap_or(Duplicates::default_for(kind)),
-            nonpositive: (kind == ModelKind::Implicit).then_some(self.nonpositive),
+            duplicates: self.duplicates.unwrap_or(defaults.duplicates),
+            nonpositive: defaults.nonpositive.map(|_| self.nonpositive),
             min_user_count: self.min_user_count,
             min_item_count: self.min_item_count,
             k_core: self.k_core,
         }
+    }
+}
+
+/// The flag that sets `parameter` to `value`: `--explicit` for the kind
+/// (its flags are its values), `--confidence log` otherwise.
+fn flag_for(parameter: &str, value: &str) -> String {
+    match parameter {
+        "kind" => format!("--{value}"),
+        _ => format!("--{} {value}", parameter.replace('_', "-")),
     }
 }
 

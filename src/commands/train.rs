@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::Result;
 use gramrec_engine::{
-    fit, read_defaults, Checkpoints, Dataset, Error, FitEvent, FitOptions, Metric, ModelKind, SaveOptions, TrainConfig,
-    Validation,
+    fit, read_defaults, Checkpoints, Dataset, DefaultChoice, Error, FitEvent, FitOptions, Metric, ModelKind,
+    SaveOptions, TrainConfig, Validation,
 };
 use gramrec_store::{refuse_overwriting, write_atomic, ITEMS_FILE, USERS_FILE};
 
@@ -60,7 +60,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let read = read_defaults(&x, a.run.als.asked());
     let kind = read.kind;
     for c in &read.choices {
-        log.log(format!("--{} {}: {}", c.parameter, c.value, c.reason));
+        log.log(format!("--{} {}: {}", c.parameter, c.value, c.explain(super::flag_for)));
     }
     let mut config = a.run.als.config(kind, a.hyper.factors, a.hyper.iterations, a.hyper.reg, a.hyper.alpha)?;
     config.params.confidence = read.confidence;
@@ -172,7 +172,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
             load_seconds,
             load_mbps: mb / load_seconds.max(1e-9),
             device: model.device.clone(),
-            defaults_read: read.choices.clone(),
+            defaults_read: read
+                .choices
+                .iter()
+                .map(|c| DefaultChoice { reason: c.explain(super::flag_for), ..c.clone() })
+                .collect(),
             params: TrainingParams {
                 model: p,
                 iterations: config.iterations,

@@ -38,7 +38,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let read = read_defaults(&x, a.run.als.asked());
     let kind = read.kind;
     for c in &read.choices {
-        log.log(format!("--{} {}: {}", c.parameter, c.value, c.reason));
+        log.log(format!("--{} {}: {}", c.parameter, c.value, c.explain(super::flag_for)));
     }
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let grid = grid(kind);

@@ -72,6 +72,20 @@ pub struct DatasetOptions {
     pub k_core: bool,
 }
 
+impl DatasetOptions {
+    /// What training does with a model kind's data unless told otherwise:
+    /// repeated pairs merged by [`Duplicates::default_for`] the kind, an
+    /// implicit model's values of 0 or less by [`NonPositive`]'s default,
+    /// nobody filtered out.
+    pub fn for_kind(kind: ModelKind) -> Self {
+        Self {
+            duplicates: Duplicates::default_for(kind),
+            nonpositive: (kind == ModelKind::Implicit).then(NonPositive::default),
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for DatasetOptions {
     fn default() -> Self {
         Self { duplicates: Duplicates::Sum, nonpositive: None, min_user_count: 1, min_item_count: 1, k_core: false }

@@ -19,12 +19,37 @@ pub struct Asked {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DefaultChoice {
-    /// The parameter's flag name without dashes (`kind`, `confidence`).
+    /// The parameter, in snake case (`kind`, `confidence`).
     pub parameter: &'static str,
     /// The value chosen.
     pub value: String,
-    /// What in the data chose it, and the flag that overrides it.
+    /// What in the data chose it.
     pub reason: String,
+    /// The other value a caller would most likely want instead, and what
+    /// it would do; each front end names it its own way ([`explain`](Self::explain)).
+    #[serde(skip)]
+    pub instead: Option<Instead>,
+}
+
+/// The value that overrides a choice read from the data, and what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instead {
+    /// The value (`explicit`).
+    pub value: &'static str,
+    /// What it does (`to treat them as ratings`).
+    pub effect: &'static str,
+}
+
+impl DefaultChoice {
+    /// The reason with the override named by `name(parameter, value)` (the
+    /// CLI's `--explicit`, Python's `kind="explicit"`): `the values are
+    /// heavy-tailed counts, not ratings (--explicit to treat them as ratings)`.
+    pub fn explain(&self, name: impl Fn(&str, &str) -> String) -> String {
+        match self.instead {
+            Some(i) => format!("{} ({} {})", self.reason, name(self.parameter, i.value), i.effect),
+            None => self.reason.clone(),
+        }
+    }
 }
 
 /// The model kind and confidence curve for some interactions.
@@ -39,46 +64,64 @@ pub struct ReadDefaults {
 }
 
 /// The kind: as asked; else implicit without a rating column, with a value
-/// map, a strength column (`plays`, `count`…) or heavy-tailed counts, and
-/// explicit otherwise. The confidence curve of an implicit model: as asked,
+/// map, a strength column (`plays`, `count`…), a single value (a 0/1
+/// matrix's ones) or heavy-tailed counts, and explicit otherwise. The confidence curve of an implicit model: as asked,
 /// else log for heavy-tailed counts, linear otherwise ([`ValueShape`]).
 pub fn read_defaults(x: &Interactions, asked: Asked) -> ReadDefaults {
     let shape = x.has_ratings.then(|| ValueShape::of(&x.value)).flatten();
     let counts = shape.is_some_and(|s| s.heavy_tailed_counts());
     let mut choices = Vec::new();
     let kind = asked.kind.unwrap_or_else(|| {
-        let (kind, reason) = match (x.has_ratings, counts) {
-            (false, _) => (ModelKind::Implicit, "no rating column: every interaction counts 1".to_string()),
+        let ratings = Instead { value: "explicit", effect: "to treat them as ratings" };
+        let (kind, reason, instead) = match (x.has_ratings, counts) {
+            (false, _) => (ModelKind::Implicit, "no rating column: every interaction counts 1".to_string(), None),
             (true, _) if x.value_mapped => (
                 ModelKind::Implicit,
-                "--value-map gives each event a weight: strengths of feedback, not ratings (--explicit to treat them as ratings)".to_string(),
+                "the value map gives each event a weight: strengths of feedback, not ratings".to_string(),
+                Some(ratings),
             ),
             (true, _) if x.strength_column().is_some() => (
                 ModelKind::Implicit,
                 format!(
-                    "the value column is named '{}': strengths of feedback, not ratings (--explicit to treat them as ratings)",
+                    "the value column is named '{}': strengths of feedback, not ratings",
                     x.strength_column().unwrap_or_default()
                 ),
+                Some(ratings),
             ),
-            (true, true) => (
+            (true, _) if constant(&x.value).is_some() => (
                 ModelKind::Implicit,
-                "the values are heavy-tailed counts, not ratings (--explicit to treat them as ratings)".to_string(),
+                format!(
+                    "every value is {}: presence, not ratings (no rating model learns from one value)",
+                    constant(&x.value).unwrap_or_default()
+                ),
+                None,
             ),
-            (true, false) => {
-                (ModelKind::Explicit, "the file has ratings (--implicit for feedback strengths)".to_string())
+            (true, true) => {
+                (ModelKind::Implicit, "the values are heavy-tailed counts, not ratings".to_string(), Some(ratings))
             }
+            (true, false) => (
+                ModelKind::Explicit,
+                "the values are ratings".to_string(),
+                Some(Instead { value: "implicit", effect: "for feedback strengths" }),
+            ),
         };
-        choices.push(DefaultChoice { parameter: "kind", value: kind.to_string(), reason });
+        choices.push(DefaultChoice { parameter: "kind", value: kind.to_string(), reason, instead });
         kind
     });
     let confidence = match (asked.confidence, shape) {
         (Some(c), _) => c,
         (None, Some(shape)) if kind == ModelKind::Implicit => {
             let (c, reason) = shape.confidence();
-            choices.push(DefaultChoice { parameter: "confidence", value: c.to_string(), reason });
+            choices.push(DefaultChoice { parameter: "confidence", value: c.to_string(), reason, instead: None });
             c
         }
         (None, _) => ModelParams::for_kind(kind).confidence,
     };
     ReadDefaults { kind, confidence, choices }
+}
+
+/// The one value every interaction has, if they all have the same.
+fn constant(values: &[f32]) -> Option<f32> {
+    let first = *values.first()?;
+    values.iter().all(|&v| v == first).then_some(first)
 }

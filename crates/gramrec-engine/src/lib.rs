@@ -36,7 +36,7 @@ mod defaults;
 mod fit;
 mod save;
 
-pub use defaults::{read_defaults, Asked, DefaultChoice, ReadDefaults};
+pub use defaults::{read_defaults, Asked, DefaultChoice, Instead, ReadDefaults};
 pub use fit::{fit, Checkpoints, FitEvent, FitOptions, Fitted, Validation};
 pub use save::{SaveOptions, Saved};
 

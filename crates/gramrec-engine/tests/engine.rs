@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use gramrec_engine::{
-    fit, load, load_model, read_defaults, Asked, Checkpoints, Device, Error, FitEvent, FitOptions, Fitted, Metric,
-    Model, ModelKind, SaveOptions, TrainConfig, Validation,
+    fit, load, load_model, read_defaults, Asked, Checkpoints, Device, Error, FitEvent, FitOptions, Fitted,
+    Interactions, Metric, Model, ModelKind, SaveOptions, TrainConfig, Validation,
 };
 
 /// 60 users in three groups, each group clicking (or rating, with `ratings`)
@@ -93,7 +93,8 @@ fn the_kind_is_read_from_ratings_unless_asked() {
     let x = load::load(&write(dir.path(), "r.csv", true, false), &Default::default()).unwrap();
     let read = read_defaults(&x, Asked::default());
     assert_eq!((read.kind, read.choices.len()), (ModelKind::Explicit, 1));
-    assert!(read.choices[0].reason.contains("--implicit"), "the flag that overrides it: {:?}", read.choices);
+    let explained = read.choices[0].explain(|p, v| format!("{p}={v}"));
+    assert!(explained.ends_with("(kind=implicit for feedback strengths)"), "what overrides it: {explained}");
     let asked = read_defaults(&x, Asked { kind: Some(ModelKind::Implicit), confidence: None });
     assert_eq!(asked.kind, ModelKind::Implicit);
     assert!(asked.choices.iter().all(|c| c.parameter != "kind"), "{:?}", asked.choices);
@@ -170,4 +171,18 @@ fn interactions_given_in_memory_fit_as_the_same_file_does() {
     assert!(e.to_string().starts_with("interaction 0: the value NaN is not a finite number"), "{e}");
     let e = gramrec_engine::Interactions::from_columns(&["u", ""], &["i", "j"], None).unwrap_err();
     assert!(e.to_string().starts_with("interaction 1: the user ID must have 1 to 4096 bytes, not 0"), "{e}");
+}
+
+#[test]
+fn one_value_everywhere_is_presence_not_ratings() {
+    let (users, items) = (["a", "a", "b"], ["x", "y", "x"]);
+    let ones = Interactions::from_columns(&users, &items, Some(&[1.0; 3])).unwrap();
+    let read = read_defaults(&ones, Asked::default());
+    assert_eq!(read.kind, ModelKind::Implicit, "{:?}", read.choices);
+    assert!(read.choices[0].reason.starts_with("every value is 1: presence"), "{:?}", read.choices);
+    let ratings = Interactions::from_columns(&users, &items, Some(&[4.0, 5.0, 3.0])).unwrap();
+    assert_eq!(read_defaults(&ratings, Asked::default()).kind, ModelKind::Explicit);
+    // A frame's column named `plays` holds strengths whatever its values.
+    let plays = ratings.with_value_column("plays");
+    assert_eq!(read_defaults(&plays, Asked::default()).kind, ModelKind::Implicit);
 }

@@ -256,6 +256,19 @@ impl ItemModel {
         k: usize,
         excludes: &[&[usize]],
     ) -> Result<Vec<Vec<Recommendation>>, ModelError> {
+        let tops = self.top_rows_block(users, k, excludes)?;
+        Ok(tops.into_iter().map(|top| self.named(top, |s| s)).collect())
+    }
+
+    /// [`recommend_block`](Self::recommend_block) as (item row, presented
+    /// score) pairs, best first: for callers that name items by row (the
+    /// Python package's positional IDs).
+    pub fn top_rows_block(
+        &self,
+        users: &[&UserVector],
+        k: usize,
+        excludes: &[&[usize]],
+    ) -> Result<Vec<Vec<(usize, f32)>>, ModelError> {
         assert_eq!(users.len(), excludes.len(), "one exclusion list per user");
         // No list is longer than the catalogue: k bounds nothing else.
         let k = k.min(self.len());
@@ -272,7 +285,7 @@ impl ItemModel {
             .collect();
         let sorted: Vec<&[usize]> = sorted.iter().map(Vec::as_slice).collect();
         let tops = scoring::top_k_block(&self.panels, &vectors, &constants, &sorted, self.offsets(), k);
-        Ok(tops.into_iter().map(|top| self.present_top(top)).collect())
+        Ok(tops.into_iter().map(|top| top.into_iter().map(|(i, s)| (i, self.present(s))).collect()).collect())
     }
 
     /// Splits a history of (item ID, weight) into the known items as (row,
@@ -313,6 +326,15 @@ impl ItemModel {
     /// The `k` items most similar to the item at row `item` (cosine of the
     /// factor vectors).
     pub fn similar(&self, item: usize, k: usize) -> Vec<Recommendation> {
+        self.named(self.similar_rows(item, k, |i| i == item), |s| s)
+    }
+
+    /// The `k` item rows most similar to the item at row `item` (cosine of
+    /// the factor vectors; 0 for a vector of zeros) with their similarity,
+    /// best first, leaving out the rows `skip` names (the item itself is
+    /// not left out unless `skip` says so, as benfred/implicit's
+    /// `similar_items` ranks it first).
+    pub fn similar_rows(&self, item: usize, k: usize, skip: impl Fn(usize) -> bool) -> Vec<(usize, f32)> {
         let k = k.min(self.len());
         let q = self.panels.row(item);
         let mut scores = vec![0.0; self.len()];
@@ -321,7 +343,7 @@ impl ItemModel {
         for (s, &n) in scores.iter_mut().zip(&self.norms) {
             *s = if qn > 0.0 && n > 0.0 { *s / (qn * n) } else { 0.0 };
         }
-        self.named(top_k(&scores, k, |i| i == item), |s| s)
+        top_k(&scores, k, skip)
     }
 
     /// The `k` items with the most training interactions.

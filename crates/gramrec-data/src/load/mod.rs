@@ -524,6 +524,21 @@ impl Interactions {
         Ok(x)
     }
 
+    /// Names the values' column, as a file's header names it: a data
+    /// frame's column called `plays` or `count` holds strengths of feedback
+    /// ([`strength_column`](Self::strength_column)), which the defaults
+    /// read as implicit whatever the values.
+    pub fn with_value_column(mut self, name: &str) -> Self {
+        self.columns.retain(|c| c.role != "rating");
+        self.columns.push(ColumnChoice {
+            role: "rating",
+            name: Some(name.to_string()),
+            index: None,
+            by: ChosenBy::Name,
+        });
+        self
+    }
+
     /// Number of interactions.
     pub fn len(&self) -> usize {
         self.value.len()

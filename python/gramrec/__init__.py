@@ -1,0 +1,460 @@
+"""gramrec: alternating-least-squares recommenders, trained on any GPU or the
+CPU, with the API of benfred/implicit.
+
+    >>> import gramrec
+    >>> model = gramrec.ALS(factors=64, random_state=42)
+    >>> model.fit(user_items)                      # a SciPy CSR, users x items
+    >>> ids, scores = model.recommend(0, user_items[0], N=10)
+    >>> model.save("model")                        # gramrec recommend --model model ...
+
+A model saved here is a gramrec model directory: ``gramrec recommend``,
+``gramrec serve``, the browser module and ``gramrec export`` read it, and
+:func:`load` reads any of theirs. The engine is gramrec's Rust library; this
+module only translates (docs/PYTHON.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import scipy.sparse
+
+from . import _gramrec
+
+__version__ = _gramrec.__version__
+__all__ = ["ALS", "load", "__version__"]
+
+# The Vulkan drivers complain on stderr when XDG_RUNTIME_DIR is unset (as in
+# containers and CI); the gramrec binary sets it the same way.
+if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
+    import tempfile
+
+    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="gramrec-xdg-")
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _say(text):
+    print(f"gramrec: {text}", file=sys.stderr, flush=True)
+
+
+def _csr(matrix, name):
+    """``matrix`` as a CSR of float32 values (a copy only when it is another
+    type or dtype), refusing what is not a sparse matrix."""
+    if not scipy.sparse.issparse(matrix):
+        raise ValueError(f"{name} must be a SciPy sparse matrix (CSR, users x items), not {type(matrix).__name__}")
+    if matrix.format != "csr":
+        raise ValueError(f"{name} must be a CSR matrix (users x items), not {matrix.format.upper()}: call .tocsr()")
+    if matrix.dtype != np.float32:
+        matrix = matrix.astype(np.float32)
+    return matrix
+
+
+class ALS:
+    """Alternating least squares on gramrec's engine, with implicit's API.
+
+    Parameters (``None``: gramrec's default, the one ``gramrec train`` uses)
+    ----------
+    factors : int, optional
+        Latent factors per user and item (default 64).
+    regularization : float, optional
+        Regularisation strength lambda (default: the kind's: 30 for implicit
+        models, the same for every row as implicit's; 0.1 times each row's
+        count for explicit ones, as Spark's ALS-WR).
+    alpha : float, optional
+        Confidence slope of implicit models: an interaction of strength r
+        weighs 1 + alpha*r (linear) or 1 + alpha*ln(1 + r) (log) (default 1).
+    iterations : int, optional
+        Full iterations, a user half and an item half each (default 15).
+    random_state : int, optional
+        Seed of the initial factors (default 42): the same seed and data give
+        the same model on any thread count.
+    num_threads : int
+        CPU threads; 0 uses every core.
+    use_cg : bool
+        Solve each row with a few conjugate-gradient steps (``cg_steps``,
+        default 3) rather than exactly (Cholesky).
+    device : {"auto", "gpu", "cpu"}
+        Where to train: "auto" uses a real GPU when there is one (Vulkan,
+        Metal or DX12, any vendor) and the CPU otherwise; "gpu" insists.
+    kind : {None, "implicit", "explicit"}
+        Implicit feedback (clicks, plays, purchases) or explicit ratings;
+        None reads it from the values, and says what it chose and why.
+    confidence : {None, "linear", "log"}
+        An implicit model's confidence curve; None reads it from the values.
+    cg_steps : int
+        Conjugate-gradient steps per row and half-iteration.
+
+    After :meth:`fit`, ``user_factors`` and ``item_factors`` are NumPy arrays
+    by row and column of the matrix fitted (zeros for a row or column with no
+    interactions). A model from :func:`load` is indexed by its own rows:
+    ``user_ids`` and ``item_ids`` name them.
+    """
+
+    def __init__(self, factors=None, regularization=None, alpha=None, iterations=None, random_state=None,
+                 num_threads=0, use_cg=True, device="auto", kind=None, confidence=None, cg_steps=3):
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.random_state = random_state
+        self.num_threads = num_threads
+        self.use_cg = use_cg
+        self.device = device
+        self.kind = kind
+        self.confidence = confidence
+        self.cg_steps = cg_steps
+        self._model = None
+
+    # -- training ---------------------------------------------------------
+
+    def fit(self, user_items, show_progress=True, callback=None):
+        """Fits the model to ``user_items``, a SciPy CSR matrix of users x
+        items whose values are interaction strengths (counts, plays) or
+        ratings, as implicit 0.7 takes it.
+
+        Prints the choices read from the data (kind, confidence) and where
+        it trains. ``show_progress`` shows a tqdm bar when tqdm is installed;
+        ``callback(iteration, seconds, loss)`` is called after each
+        iteration. Training releases the GIL; Ctrl-C (KeyboardInterrupt)
+        stops it between iterations. The matrix's indices are copied once as
+        64-bit coordinates; its values are read in place when float32.
+        """
+        user_items = _csr(user_items, "user_items")
+        coo = user_items.tocoo()
+        rows = np.asarray(coo.row, dtype=np.int64)
+        cols = np.asarray(coo.col, dtype=np.int64)
+        self._fit(rows, cols, np.asarray(coo.data, dtype=np.float32), None, show_progress, callback)
+        self._by_positions(user_items.shape)
+        return self
+
+    def fit_frame(self, frame, user_col, item_col, value_col=None, show_progress=True, callback=None):
+        """Fits the model to a table of interactions with real IDs: a pandas
+        or polars DataFrame or a pyarrow Table, one row per interaction,
+        ``value_col`` (optional) the rating or strength. IDs are kept as
+        text (integers as their digits), as ``gramrec train`` reads them
+        from a file, so the model is the one the CLI trains on the same
+        rows. The ID columns go to the engine in Arrow's layout (pyarrow is
+        needed), without a Python object per row.
+
+        Afterwards the model is indexed by its own rows: ``user_ids`` and
+        ``item_ids`` name them, and :meth:`recommend_for` takes IDs.
+        """
+        users = _arrow_strings(frame, user_col)
+        items = _arrow_strings(frame, item_col)
+        values = None if value_col is None else _float_column(frame, value_col)
+        self._fit(users, items, values, value_col, show_progress, callback)
+        self._by_model_rows()
+        return self
+
+    def _by_model_rows(self):
+        n_users, n_items = len(self._model.user_ids()), len(self._model.item_ids())
+        self._user_row = np.arange(n_users, dtype=np.int64)
+        self._item_row = np.arange(n_items, dtype=np.int64)
+        self._item_pos = np.arange(n_items, dtype=np.int64)
+        self._reset_cache()
+
+    def _settings(self):
+        return {
+            "kind": self.kind, "confidence": self.confidence, "factors": self.factors,
+            "regularization": self.regularization, "alpha": self.alpha, "iterations": self.iterations,
+            "random_state": self.random_state, "num_threads": self.num_threads, "use_cg": bool(self.use_cg),
+            "cg_steps": self.cg_steps, "device": self.device,
+        }
+
+    def _fit(self, users, items, values, value_name, show_progress, callback):
+        bar = None
+
+        def on_event(name, data):
+            nonlocal bar
+            if name == "defaults":
+                for parameter, (value, reason) in data.items():
+                    _say(f"{parameter} = {value}: {reason}")
+            elif name == "built":
+                _say(f"{data['users']} users x {data['items']} items, {data['interactions']} interactions")
+            elif name == "device":
+                _say(data["text"])
+            elif name == "iteration":
+                if show_progress:
+                    if bar is None:
+                        bar = _progress_bar(data["iterations"])
+                    if bar is not None:
+                        bar.update(1)
+                if callback is not None:
+                    callback(data["iteration"], data["seconds"], data["loss"])
+
+        try:
+            self._model = _gramrec.fit(users, items, values, value_name, self._settings(), on_event)
+        finally:
+            if bar is not None:
+                bar.close()
+        self._reset_cache()
+
+    def _by_positions(self, shape):
+        """Maps the fitted matrix's rows and columns onto the model's rows
+        (the model names them by their numbers)."""
+        self._user_row = np.full(shape[0], -1, dtype=np.int64)
+        self._user_row[np.asarray(self._model.user_ids(), dtype=np.int64)] = np.arange(len(self._model.user_ids()))
+        item_pos = np.asarray(self._model.item_ids(), dtype=np.int64)
+        self._item_row = np.full(shape[1], -1, dtype=np.int64)
+        self._item_row[item_pos] = np.arange(len(item_pos))
+        self._item_pos = item_pos
+
+    def _reset_cache(self):
+        self._user_factors = self._item_factors = None
+
+    # -- what the model holds ----------------------------------------------
+
+    def _require(self):
+        if self._model is None:
+            raise ValueError("the model is not fitted: call fit() first, or gramrec.load()")
+        return self._model
+
+    @property
+    def user_ids(self):
+        """User IDs by model row (a NumPy array of str)."""
+        return np.asarray(self._require().user_ids(), dtype=object)
+
+    @property
+    def item_ids(self):
+        """Item IDs by model row (a NumPy array of str)."""
+        return np.asarray(self._require().item_ids(), dtype=object)
+
+    @property
+    def user_factors(self):
+        """Users' factors (users x factors, float32), by the fitted matrix's
+        rows; an explicit model's biases are in ``user_biases``."""
+        if self._user_factors is None:
+            m = self._require()
+            f = m.params()["factors"]
+            rows = self._user_row
+            self._user_factors = np.ascontiguousarray(m.user_vectors(rows)[:, :f])
+        return self._user_factors
+
+    @property
+    def item_factors(self):
+        """Items' factors (items x factors, float32), by the fitted matrix's columns."""
+        if self._item_factors is None:
+            factors, _ = self._require().item_matrix()
+            out = np.zeros((len(self._item_row), factors.shape[1]), dtype=np.float32)
+            out[self._item_pos] = factors
+            self._item_factors = out
+        return self._item_factors
+
+    # -- scoring -------------------------------------------------------------
+
+    def _item_rows(self, positions, name):
+        positions = np.atleast_1d(np.asarray(positions, dtype=np.int64))
+        if len(positions) and (positions.min() < 0 or positions.max() >= len(self._item_row)):
+            raise IndexError(f"some item ids in {name} are not in the model ({len(self._item_row)} items)")
+        return self._item_row[positions]
+
+    def _history_rows(self, user_items):
+        """A CSR's rows as (indptr, model item rows, values), the columns
+        the model has no factors for left out."""
+        if user_items.shape[1] > len(self._item_row):
+            raise ValueError(f"user_items has {user_items.shape[1]} columns, the model {len(self._item_row)} items")
+        rows = self._item_row[np.asarray(user_items.indices, dtype=np.int64)]
+        keep = rows >= 0
+        kept = np.concatenate([[0], np.cumsum(keep)]).astype(np.int64)
+        return kept[user_items.indptr], rows[keep], np.asarray(user_items.data, dtype=np.float32)[keep]
+
+    def recommend(self, userid, user_items, N=10, filter_already_liked_items=True, filter_items=None,
+                  recalculate_user=False, items=None):
+        """The ``N`` best items for a user (``userid`` an int) or each of a
+        batch (an array), as implicit's ``recommend``: returns ``(ids,
+        scores)``, 1-D for one user and 2-D for a batch, best first.
+
+        ``user_items`` holds one CSR row per user (their interactions, by
+        item column): with ``filter_already_liked_items`` those items are
+        left out, with ``recalculate_user`` the user's factors are solved
+        from them (fold-in, as ``gramrec recommend --history``).
+        ``filter_items`` are never returned; ``items`` restricts the ranking
+        to those ids (not both). Where fewer than ``N`` items are left, the
+        rest of the row is id -1 with score -inf. Scores are predicted
+        preferences (implicit) or ratings clipped to the training range
+        (explicit). Runs in parallel without the GIL.
+        """
+        m = self._require()
+        single = np.isscalar(userid)
+        users = np.atleast_1d(np.asarray(userid, dtype=np.int64))
+        history = None
+        if filter_already_liked_items or recalculate_user:
+            user_items = _csr(user_items, "user_items")
+            if user_items.shape[0] != len(users):
+                raise ValueError("user_items must contain 1 row for every user in userids")
+            history = self._history_rows(user_items)
+        if items is not None and filter_items is not None:
+            raise ValueError("Can't set both items and filter_items in recommend call")
+        if recalculate_user:
+            vectors = m.fold_in(*history)
+        else:
+            if len(users) and (users.min() < 0 or users.max() >= len(self._user_row)):
+                raise IndexError(f"some userids are not in the model ({len(self._user_row)} users)")
+            vectors = m.user_vectors(self._user_row[users])
+        if filter_already_liked_items:
+            exclude_indptr, exclude = history[0], history[1]
+        else:
+            exclude_indptr, exclude = np.zeros(len(users) + 1, dtype=np.int64), _EMPTY
+        always = _EMPTY if filter_items is None else self._item_rows(filter_items, "filter_items")
+        always = always[always >= 0]
+        candidates = None
+        if items is not None:
+            candidates = self._item_rows(items, "items")
+            N = min(N, len(candidates))
+            candidates = candidates[candidates >= 0]
+        rows, scores = m.top_items(vectors, int(N), exclude_indptr, exclude, always, candidates)
+        ids = self._positions_of(rows)
+        if single:
+            return ids[0], scores[0]
+        return ids, scores
+
+    def _positions_of(self, rows):
+        ids = np.where(rows >= 0, self._item_pos[np.maximum(rows, 0)], -1)
+        return ids.astype(np.int32 if len(self._item_row) < 2**31 else np.int64)
+
+    def similar_items(self, itemid, N=10, filter_items=None, items=None):
+        """The ``N`` items most like an item (an int) or each of a batch (an
+        array), by cosine similarity of the factors, the item itself first,
+        as implicit's ``similar_items``: ``(ids, scores)``."""
+        m = self._require()
+        single = np.isscalar(itemid)
+        queries = self._item_rows(itemid, "itemid")
+        if (queries < 0).any():
+            raise ValueError("some itemids had no interactions in training: the model has no factors for them")
+        if items is not None and filter_items is not None:
+            raise ValueError("Can't set both items and filter_items in similar_items call")
+        always = _EMPTY if filter_items is None else self._item_rows(filter_items, "filter_items")
+        candidates = None if items is None else self._item_rows(items, "items")
+        rows, scores = m.similar_items(queries, int(N), always[always >= 0],
+                                       None if candidates is None else candidates[candidates >= 0])
+        ids = self._positions_of(rows)
+        if single:
+            return ids[0], scores[0]
+        return ids, scores
+
+    def recalculate_user(self, userid, user_items):
+        """Users' factors solved from ``user_items`` (one CSR row per user),
+        without changing the model (implicit's ``recalculate_user``)."""
+        m = self._require()
+        user_items = _csr(user_items, "user_items")
+        f = m.params()["factors"]
+        vectors = m.fold_in(*self._history_rows(user_items))[:, :f]
+        return vectors[0] if np.isscalar(userid) else vectors
+
+    def recommend_for(self, user_id, N=10):
+        """The ``N`` best items for a known user, by ID, their training items
+        left out (``gramrec recommend --user``): a pandas DataFrame of item,
+        score and, where the model has them, name, url and image."""
+        return _frame(self._require().recommend_users([str(user_id)], int(N))[0])
+
+    def recommend_history(self, history, N=10):
+        """The ``N`` best items for a visitor the model has not seen, from
+        their history ``[(item_id, weight), ...]`` (a rating for explicit
+        models), folded in as ``gramrec recommend --history`` does; the
+        history's items are left out. A DataFrame as :meth:`recommend_for`;
+        its ``attrs`` hold ``cold_start`` (no known item: popular items) and
+        ``unknown`` (item IDs the model does not know)."""
+        pairs = [(str(item), float(weight)) for item, weight in history]
+        items, cold_start, unknown = self._require().recommend_history(pairs, int(N))
+        frame = _frame(items)
+        frame.attrs.update(cold_start=cold_start, unknown=unknown)
+        return frame
+
+    # -- files ---------------------------------------------------------------
+
+    def save(self, path, dtype=None):
+        """Writes the model directory ``path`` (users.gramrec and
+        items.gramrec), which ``gramrec recommend``, ``serve``, ``export``
+        and the browser module read. ``dtype`` "f16" or "i8" stores smaller
+        factors. Nothing else in ``path`` is touched."""
+        self._require().save(os.fspath(path), dtype)
+
+
+def _frame(items):
+    import pandas as pd
+
+    columns = ["item", "score"] + [c for c in ("name", "url", "image") if any(r[c] is not None for r in items)]
+    frame = pd.DataFrame({c: [r[c] for r in items] for c in columns}, columns=columns)
+    frame["score"] = frame["score"].astype(np.float32)
+    return frame
+
+
+def _column(frame, name):
+    """A column of a pandas or polars DataFrame or a pyarrow Table, as a pyarrow array."""
+    import pyarrow as pa
+
+    if isinstance(frame, (pa.Table, pa.RecordBatch)):
+        if name not in frame.schema.names:
+            raise ValueError(f"no column '{name}' (the table has {', '.join(frame.schema.names)})")
+        column = frame.column(name)
+    else:
+        if name not in frame.columns:
+            raise ValueError(f"no column '{name}' (the frame has {', '.join(map(str, frame.columns))})")
+        column = frame[name]
+        column = column.to_arrow() if hasattr(column, "to_arrow") else pa.array(column)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    return column
+
+
+def _arrow_strings(frame, name):
+    """An ID column as (offsets, UTF-8 bytes) NumPy views of an Arrow
+    large-string array: integers become their digits; missing values and
+    floats are refused."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = _column(frame, name)
+    if pa.types.is_floating(column.type):
+        raise ValueError(f"column '{name}' holds floats ({column.type}): IDs must be integers or text "
+                         "(a column of integers with missing values reads as floats)")
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if column.null_count:
+        first = pc.index(pc.is_null(column), True).as_py()
+        raise ValueError(f"column '{name}' has a missing value at row {first}")
+    if not pa.types.is_large_string(column.type):
+        column = column.cast(pa.large_string())
+    _, offsets, data = column.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64)[column.offset:column.offset + len(column) + 1]
+    data = np.zeros(0, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
+    return offsets, data
+
+
+def _float_column(frame, name):
+    import pyarrow as pa
+
+    column = _column(frame, name)
+    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+        raise ValueError(f"column '{name}' holds {column.type}, not numbers")
+    if column.null_count:
+        import pyarrow.compute as pc
+
+        first = pc.index(pc.is_null(column), True).as_py()
+        raise ValueError(f"column '{name}' has a missing value at row {first}")
+    return np.asarray(column.cast(pa.float32()).to_numpy(zero_copy_only=False), dtype=np.float32)
+
+
+def _progress_bar(total):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc="training", unit="it")
+
+
+def load(path):
+    """Reads a gramrec model directory (from ``gramrec train``, this
+    package's ``save``, or an import from Spark or implicit) as an
+    :class:`ALS` indexed by the model's own rows: ``user_ids`` and
+    ``item_ids`` name them."""
+    model = ALS()
+    model._model = _gramrec.load(os.fspath(path))
+    params = model._model.params()
+    model.factors, model.regularization, model.alpha = params["factors"], params["regularization"], params["alpha"]
+    model.kind, model.confidence = params["kind"], params["confidence"]
+    model._by_model_rows()
+    return model

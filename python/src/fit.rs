@@ -1,0 +1,182 @@
+//! `fit`: interactions from NumPy arrays (a sparse matrix's coordinates, or
+//! a table's ID columns in Arrow's layout) and `ALS()`'s keywords into
+//! [`gramrec_engine::fit`], with its events passed to a Python callable.
+
+use gramrec_core::{Confidence, Error, SolverOptions};
+use gramrec_engine::{
+    fit as fit_engine, read_defaults, Asked, DatasetOptions, DefaultChoice, Device, FitEvent, FitOptions, Interactions,
+    ModelKind, TrainConfig,
+};
+use numpy::PyReadonlyArray1;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::errors::{pythonize, to_py, unknown};
+use crate::model::Model;
+
+/// One ID column: positions in a matrix (named by their decimal digits, as
+/// a CSR's row and column numbers), or strings in Arrow's layout (UTF-8
+/// bytes and the offsets where each string starts), read in place.
+#[derive(FromPyObject)]
+pub enum Ids<'py> {
+    /// Row or column numbers.
+    Positions(PyReadonlyArray1<'py, i64>),
+    /// `(offsets, bytes)`: string `k` is `bytes[offsets[k]..offsets[k + 1]]`.
+    Strings(PyReadonlyArray1<'py, i64>, PyReadonlyArray1<'py, u8>),
+}
+
+impl Ids<'_> {
+    /// The IDs as strings borrowed from `names` (positions) or the bytes.
+    fn resolve<'a>(&'a self, what: &str, names: &'a mut Vec<String>) -> PyResult<Vec<&'a str>> {
+        match self {
+            Ids::Positions(p) => {
+                let p = p.as_slice()?;
+                if let Some(k) = p.iter().position(|&v| v < 0) {
+                    return Err(PyValueError::new_err(format!("{what} position {} at entry {k} is negative", p[k])));
+                }
+                let n = p.iter().max().map_or(0, |&m| m as usize + 1);
+                *names = (0..n).map(|i| i.to_string()).collect();
+                Ok(p.iter().map(|&i| names[i as usize].as_str()).collect())
+            }
+            Ids::Strings(offsets, bytes) => {
+                let (offsets, bytes) = (offsets.as_slice()?, bytes.as_slice()?);
+                let bad = |k: usize| PyValueError::new_err(format!("{what} ID at entry {k} is not valid UTF-8 text"));
+                offsets
+                    .windows(2)
+                    .enumerate()
+                    .map(|(k, w)| {
+                        let range = usize::try_from(w[0]).ok().zip(usize::try_from(w[1]).ok());
+                        let slice = range.and_then(|(a, b)| bytes.get(a..b)).ok_or_else(|| bad(k))?;
+                        std::str::from_utf8(slice).map_err(|_| bad(k))
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// `ALS()`'s settings, as the Python class passes them (a dict).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct Settings {
+    kind: Option<String>,
+    confidence: Option<String>,
+    factors: Option<usize>,
+    regularization: Option<f32>,
+    alpha: Option<f32>,
+    iterations: Option<usize>,
+    random_state: Option<u64>,
+    num_threads: usize,
+    use_cg: bool,
+    cg_steps: usize,
+    device: String,
+}
+
+impl Settings {
+    /// The training configuration for these interactions: what was asked,
+    /// the rest read from the data ([`read_defaults`]) or the kind's
+    /// defaults, as `gramrec train` chooses them; and the choices read from
+    /// the data.
+    fn config(&self, x: &Interactions) -> PyResult<(TrainConfig, Vec<DefaultChoice>)> {
+        let kind = self.kind.as_deref().map(|k| k.parse::<ModelKind>().map_err(|e| unknown("kind", e))).transpose()?;
+        let confidence = self
+            .confidence
+            .as_deref()
+            .map(|c| c.parse::<Confidence>().map_err(|e| unknown("confidence", e)))
+            .transpose()?;
+        let device = self.device.parse::<Device>().map_err(|e| unknown("device", e))?;
+        let read = read_defaults(x, Asked { kind, confidence });
+        let mut config = TrainConfig::for_kind(read.kind);
+        let p = &mut config.params;
+        p.confidence = read.confidence;
+        p.factors = self.factors.unwrap_or(p.factors);
+        p.reg = self.regularization.unwrap_or(p.reg);
+        p.alpha = self.alpha.unwrap_or(p.alpha);
+        config.iterations = self.iterations.unwrap_or(config.iterations);
+        config.seed = self.random_state.unwrap_or(config.seed);
+        config.threads = self.num_threads;
+        config.solver = if self.use_cg { SolverOptions::cg(self.cg_steps) } else { SolverOptions::cholesky() };
+        config.device = device;
+        Ok((config, read.choices))
+    }
+}
+
+/// Fits a model to interactions: `users[k]` had `items[k]` with strength or
+/// rating `values[k]` (all 1 when `values` is None), the values' column
+/// called `value_name` when it has a name. `on_event(name, data)`
+/// hears what happens: `defaults` (the choices read from the data),
+/// `built` (users, items, interactions), `device` (where it trains),
+/// `iteration` (iteration, seconds, loss); an exception it raises stops the
+/// run and is raised here. The GIL is released while training, and Ctrl-C
+/// stops it between iterations.
+#[pyfunction]
+#[pyo3(signature = (users, items, values, value_name, settings, on_event))]
+pub fn fit(
+    py: Python<'_>,
+    users: Ids<'_>,
+    items: Ids<'_>,
+    values: Option<PyReadonlyArray1<'_, f32>>,
+    value_name: Option<&str>,
+    settings: Settings,
+    on_event: Py<PyAny>,
+) -> PyResult<Model> {
+    let (mut user_names, mut item_names) = (Vec::new(), Vec::new());
+    let users = users.resolve("user", &mut user_names)?;
+    let items = items.resolve("item", &mut item_names)?;
+    let values = values.as_ref().map(|v| v.as_slice()).transpose()?;
+    let mut x = Interactions::from_columns(&users, &items, values).map_err(to_py)?;
+    if let Some(name) = value_name {
+        x = x.with_value_column(name);
+    }
+    drop((users, items));
+    let (config, choices) = settings.config(&x)?;
+    let event = |name: &str, data: Bound<'_, PyDict>| on_event.call1(data.py(), (name, data)).map(|_| ());
+    let defaults = PyDict::new(py);
+    for c in &choices {
+        defaults.set_item(c.parameter, (&c.value, c.explain(|p, v| format!("{p}='{v}'"))))?;
+    }
+    event("defaults", defaults)?;
+    let options = FitOptions { data: DatasetOptions::for_kind(config.params.kind), ..FitOptions::default() };
+    // An exception from Python (the callback's, or KeyboardInterrupt) is
+    // kept here while the run unwinds as Error::Interrupted, then raised.
+    let mut raised: Option<PyErr> = None;
+    let fitted = py.detach(|| {
+        fit_engine(x, &config, &options, &mut |e| {
+            Python::attach(|py| {
+                let data = PyDict::new(py);
+                let name = match e {
+                    FitEvent::Built(d) => {
+                        data.set_item("users", d.users.len())?;
+                        data.set_item("items", d.items.len())?;
+                        data.set_item("interactions", d.nnz())?;
+                        "built"
+                    }
+                    FitEvent::Device(notice) => {
+                        data.set_item("text", pythonize(&notice.to_string()))?;
+                        "device"
+                    }
+                    FitEvent::Iteration { report, .. } => {
+                        data.set_item("iteration", report.iteration)?;
+                        data.set_item("iterations", config.iterations)?;
+                        data.set_item("seconds", report.seconds)?;
+                        data.set_item("loss", report.loss.total())?;
+                        "iteration"
+                    }
+                    FitEvent::Training | FitEvent::Resumed(_) => return Ok(()),
+                };
+                py.check_signals()?;
+                event(name, data)
+            })
+            .map_err(|err| {
+                raised = Some(err);
+                Error::Interrupted(0)
+            })
+        })
+    });
+    match (fitted, raised) {
+        (_, Some(err)) => Err(err),
+        (Ok(fitted), None) => Model::fitted(fitted),
+        (Err(e), None) => Err(to_py(e)),
+    }
+}

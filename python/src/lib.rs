@@ -1,0 +1,21 @@
+//! `gramrec._gramrec`, the Rust half of gramrec's Python package: it turns
+//! Python values (NumPy arrays, lists, keywords) into the library API's
+//! (gramrec-engine) and back, and holds no logic of its own. The classes a
+//! Python user meets (`gramrec.ALS`, `gramrec.load`) are in
+//! `gramrec/__init__.py`, over these functions.
+
+mod errors;
+mod fit;
+mod model;
+
+use pyo3::prelude::*;
+
+/// The extension module.
+#[pymodule]
+fn _gramrec(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
+    m.add_function(wrap_pyfunction!(model::load, m)?)?;
+    m.add_class::<model::Model>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! `Model`: a gramrec model held in Rust, scored from Python by row numbers
+//! (the Python class maps a matrix's positions and the model's IDs onto
+//! them), and saved as a model directory the CLI, the server and the
+//! browser read.
+
+use std::path::PathBuf;
+
+use gramrec_core::quant::Factors;
+use gramrec_core::{Dtype, ModelFiles, Recommendation, UserVector};
+use gramrec_engine::{Fitted, SaveOptions};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use rayon::prelude::*;
+
+use crate::errors::{to_py, unknown};
+
+/// Where a model came from, for [`Model::save`]: a fit (its data and
+/// factors), or a directory's files.
+enum Source {
+    Fitted(Box<Fitted>),
+    Files(Box<ModelFiles>),
+}
+
+/// A trained model: the item side ready to score, the known users' rows,
+/// and what saving it needs.
+#[pyclass(module = "gramrec._gramrec", frozen)]
+pub struct Model {
+    model: gramrec_core::Model,
+    source: Source,
+}
+
+/// Rows for a batch of users, (rows, scores) as NumPy arrays.
+type Ranked<'py> = (Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<f32>>);
+
+/// A side's factors (rows × factors) and biases (None without biases).
+type Matrix<'py> = (Bound<'py, PyArray2<f32>>, Option<Bound<'py, PyArray1<f32>>>);
+
+/// A sparse matrix's rows as NumPy arrays: `indices[indptr[r]..indptr[r+1]]`
+/// (with `values` alongside) is row `r`.
+fn rows_of<'a>(indptr: &'a [i64], indices: &'a [i64], what: &str) -> PyResult<Vec<&'a [i64]>> {
+    indptr
+        .windows(2)
+        .map(|w| {
+            let range = usize::try_from(w[0]).ok().zip(usize::try_from(w[1]).ok());
+            range
+                .and_then(|(a, b)| indices.get(a..b))
+                .ok_or_else(|| PyValueError::new_err(format!("{what}: indptr is not a valid CSR row index")))
+        })
+        .collect()
+}
+
+/// Pads each row to `k` entries (row -1, score -inf) and stacks them.
+fn stack<'py>(py: Python<'py>, tops: Vec<Vec<(usize, f32)>>, k: usize) -> Ranked<'py> {
+    let mut rows = Array2::from_elem((tops.len(), k), -1i64);
+    let mut scores = Array2::from_elem((tops.len(), k), f32::NEG_INFINITY);
+    for (u, top) in tops.iter().enumerate() {
+        for (j, &(i, s)) in top.iter().enumerate() {
+            rows[[u, j]] = i as i64;
+            scores[[u, j]] = s;
+        }
+    }
+    (rows.into_pyarray(py), scores.into_pyarray(py))
+}
+
+/// Recommendations as Python dicts: item, score, and name, url and image
+/// where the model has them.
+fn dicts<'py>(py: Python<'py>, items: &[Recommendation]) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    items
+        .iter()
+        .map(|r| {
+            let d = PyDict::new(py);
+            d.set_item("item", &r.item)?;
+            d.set_item("score", r.score)?;
+            d.set_item("name", &r.details.name)?;
+            d.set_item("url", &r.details.url)?;
+            d.set_item("image", &r.details.image)?;
+            Ok(d)
+        })
+        .collect()
+}
+
+impl Model {
+    /// The model of a fit, scored in memory.
+    pub fn fitted(fitted: Fitted) -> PyResult<Self> {
+        let model = fitted.model().map_err(to_py)?;
+        Ok(Self { model, source: Source::Fitted(Box::new(fitted)) })
+    }
+
+    /// The model rows a batch of exclusion lists and a candidate set leave
+    /// out: row `u`'s list, `always`, and everything outside `candidates`.
+    fn exclusions(&self, lists: &[&[i64]], always: &[i64], candidates: Option<&[i64]>) -> PyResult<Vec<Vec<usize>>> {
+        let n = self.model.items.len();
+        let check = |&r: &i64| {
+            usize::try_from(r)
+                .ok()
+                .filter(|&r| r < n)
+                .ok_or_else(|| PyValueError::new_err(format!("item row {r} is not in the model ({n} items)")))
+        };
+        let mut base: Vec<usize> = always.iter().map(check).collect::<PyResult<_>>()?;
+        if let Some(c) = candidates {
+            let mut keep = vec![false; n];
+            for r in c {
+                keep[check(r)?] = true;
+            }
+            base.extend((0..n).filter(|&i| !keep[i]));
+        }
+        lists
+            .iter()
+            .map(|l| {
+                let mut e = base.clone();
+                for r in *l {
+                    e.push(check(r)?);
+                }
+                Ok(e)
+            })
+            .collect()
+    }
+
+    fn vectors(&self, vectors: &PyReadonlyArray2<'_, f32>) -> PyResult<Vec<UserVector>> {
+        let v = vectors.as_array();
+        let dim = self.model.items.meta().params.dim();
+        if v.ncols() != dim {
+            return Err(PyValueError::new_err(format!(
+                "user vectors have {} values, the model needs {dim}",
+                v.ncols()
+            )));
+        }
+        Ok(v.rows().into_iter().map(|r| UserVector(r.to_vec())).collect())
+    }
+}
+
+#[pymethods]
+impl Model {
+    /// User IDs by row.
+    fn user_ids(&self) -> Vec<String> {
+        self.model.user_ids().to_vec()
+    }
+
+    /// Item IDs by row.
+    fn item_ids(&self) -> Vec<String> {
+        self.model.items.ids().to_vec()
+    }
+
+    /// The model's settings: kind, factors, regularization, alpha, confidence, biases.
+    fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let p = self.model.items.meta().params;
+        let d = PyDict::new(py);
+        d.set_item("kind", p.kind.name())?;
+        d.set_item("factors", p.factors)?;
+        d.set_item("regularization", p.reg)?;
+        d.set_item("alpha", p.alpha)?;
+        d.set_item("confidence", p.confidence.name())?;
+        d.set_item("biases", p.uses_biases())?;
+        Ok(d)
+    }
+
+    /// The vectors (factors, then the bias when the model has biases) of
+    /// the users at `rows`; a row of -1 gets zeros (a user without data).
+    fn user_vectors<'py>(
+        &self,
+        py: Python<'py>,
+        rows: PyReadonlyArray1<'_, i64>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let dim = self.model.items.meta().params.dim();
+        let n = self.model.user_count();
+        let rows = rows.as_slice()?;
+        let mut out = Array2::zeros((rows.len(), dim));
+        for (k, &r) in rows.iter().enumerate() {
+            if r >= 0 {
+                let r = usize::try_from(r)
+                    .ok()
+                    .filter(|&r| r < n)
+                    .ok_or_else(|| PyValueError::new_err(format!("user row {r} is not in the model ({n} users)")))?;
+                out.row_mut(k).assign(&numpy::ndarray::ArrayView1::from(&self.model.user_at(r).0));
+            }
+        }
+        Ok(out.into_pyarray(py))
+    }
+
+    /// The item factors (items × factors) and biases (None without biases).
+    fn item_matrix<'py>(&self, py: Python<'py>) -> PyResult<Matrix<'py>> {
+        let f = self.model.items.meta().params.factors;
+        let (rows, biases) = self.model.items.scoring_terms();
+        let biases = biases.map(|b| b.to_vec().into_pyarray(py));
+        let m = Array2::from_shape_vec((rows.len() / f.max(1), f), rows)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok((m.into_pyarray(py), biases))
+    }
+
+    /// Solves users' rows from their histories, as `recommend --history`
+    /// does: row `u` is `item_rows[indptr[u]..indptr[u+1]]` with `values`
+    /// (weights or ratings). In parallel, without the GIL.
+    fn fold_in<'py>(
+        &self,
+        py: Python<'py>,
+        indptr: PyReadonlyArray1<'_, i64>,
+        item_rows: PyReadonlyArray1<'_, i64>,
+        values: PyReadonlyArray1<'_, f32>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let (indptr, item_rows, values) = (indptr.as_slice()?, item_rows.as_slice()?, values.as_slice()?);
+        if values.len() != item_rows.len() {
+            return Err(PyValueError::new_err("fold-in: one value per item"));
+        }
+        let lists = rows_of(indptr, item_rows, "fold-in")?;
+        let checked = self.exclusions(&lists, &[], None)?;
+        let start: Vec<usize> = indptr.iter().map(|&p| p as usize).collect();
+        let dim = self.model.items.meta().params.dim();
+        let items = &self.model.items;
+        let solved: Vec<Result<UserVector, _>> = py.detach(|| {
+            checked
+                .par_iter()
+                .enumerate()
+                .map(|(u, rows)| {
+                    let history: Vec<(usize, f32)> =
+                        rows.iter().zip(&values[start[u]..]).map(|(&i, &w)| (i, w)).collect();
+                    if history.is_empty() {
+                        return Ok(UserVector(vec![0.0; dim]));
+                    }
+                    items.fold_in(&history)
+                })
+                .collect()
+        });
+        let mut out = Array2::zeros((solved.len(), dim));
+        for (u, v) in solved.into_iter().enumerate() {
+            let v = v.map_err(|e| to_py(gramrec_core::Error::Scoring(e)))?;
+            out.row_mut(u).assign(&numpy::ndarray::ArrayView1::from(&v.0));
+        }
+        Ok(out.into_pyarray(py))
+    }
+
+    /// The `k` best item rows and their scores for each user vector,
+    /// leaving out row `u`'s `exclude` list, every row of `always`, and,
+    /// with `candidates`, every row outside them; rows past the last item
+    /// left are -1 with score -inf. In parallel, without the GIL.
+    #[pyo3(signature = (vectors, k, exclude_indptr, exclude, always, candidates=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn top_items<'py>(
+        &self,
+        py: Python<'py>,
+        vectors: PyReadonlyArray2<'_, f32>,
+        k: usize,
+        exclude_indptr: PyReadonlyArray1<'_, i64>,
+        exclude: PyReadonlyArray1<'_, i64>,
+        always: PyReadonlyArray1<'_, i64>,
+        candidates: Option<PyReadonlyArray1<'_, i64>>,
+    ) -> PyResult<Ranked<'py>> {
+        let users = self.vectors(&vectors)?;
+        let (indptr, exclude) = (exclude_indptr.as_slice()?, exclude.as_slice()?);
+        let lists = rows_of(indptr, exclude, "exclude")?;
+        if lists.len() != users.len() {
+            return Err(PyValueError::new_err("one exclusion row per user"));
+        }
+        let candidates = candidates.as_ref().map(|c| c.as_slice()).transpose()?;
+        let excludes = self.exclusions(&lists, always.as_slice()?, candidates)?;
+        let items = &self.model.items;
+        let tops = py.detach(|| {
+            // Blocks of users: the item factors are read once per block.
+            users
+                .par_chunks(64)
+                .zip(excludes.par_chunks(64))
+                .map(|(u, e)| {
+                    let u: Vec<&UserVector> = u.iter().collect();
+                    let e: Vec<&[usize]> = e.iter().map(Vec::as_slice).collect();
+                    items.top_rows_block(&u, k, &e)
+                })
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let tops = tops.map_err(|e| to_py(gramrec_core::Error::Scoring(e)))?.into_iter().flatten().collect();
+        Ok(stack(py, tops, k))
+    }
+
+    /// The `k` item rows most like each item at `rows` (cosine), the item
+    /// itself included, leaving out `always` and, with `candidates`, every
+    /// row outside them; padded as [`top_items`](Self::top_items).
+    #[pyo3(signature = (rows, k, always, candidates=None))]
+    fn similar_items<'py>(
+        &self,
+        py: Python<'py>,
+        rows: PyReadonlyArray1<'_, i64>,
+        k: usize,
+        always: PyReadonlyArray1<'_, i64>,
+        candidates: Option<PyReadonlyArray1<'_, i64>>,
+    ) -> PyResult<Ranked<'py>> {
+        let rows = rows.as_slice()?;
+        let candidates = candidates.as_ref().map(|c| c.as_slice()).transpose()?;
+        let mut skip = self.exclusions(&[&[]], always.as_slice()?, candidates)?.pop().unwrap_or_default();
+        let queries = self.exclusions(&[rows], &[], None)?.pop().unwrap_or_default();
+        skip.sort_unstable();
+        let items = &self.model.items;
+        let tops = py.detach(|| {
+            queries.par_iter().map(|&q| items.similar_rows(q, k, |i| skip.binary_search(&i).is_ok())).collect()
+        });
+        Ok(stack(py, tops, k))
+    }
+
+    /// The `k` best items for each known user ID, leaving out their
+    /// training items (`gramrec recommend --user`), as dicts; an unknown ID
+    /// raises ValueError.
+    fn recommend_users<'py>(
+        &self,
+        py: Python<'py>,
+        users: Vec<String>,
+        k: usize,
+    ) -> PyResult<Vec<Vec<Bound<'py, PyDict>>>> {
+        let lists: Vec<Vec<Recommendation>> = users
+            .iter()
+            .map(|id| match self.model.recommend_user(id, k) {
+                None => Err(PyValueError::new_err(format!("unknown user '{}'", gramrec_core::text::excerpt(id, 80)))),
+                Some(r) => r.map_err(|e| to_py(gramrec_core::Error::Scoring(e))),
+            })
+            .collect::<PyResult<_>>()?;
+        lists.iter().map(|l| dicts(py, l)).collect()
+    }
+
+    /// Recommendations for a visitor from their history of (item ID,
+    /// weight), as `recommend --history` gives them: (items as dicts, cold
+    /// start, unknown item IDs).
+    fn recommend_history<'py>(
+        &self,
+        py: Python<'py>,
+        history: Vec<(String, f32)>,
+        k: usize,
+    ) -> PyResult<(Vec<Bound<'py, PyDict>>, bool, Vec<String>)> {
+        let r = self.model.items.recommend_history(&history, k).map_err(|e| to_py(gramrec_core::Error::Scoring(e)))?;
+        Ok((dicts(py, &r.items)?, r.cold_start, r.unknown))
+    }
+
+    /// Writes the model directory `path` (users.gramrec and items.gramrec,
+    /// staged and renamed; nothing else there is touched), factors stored
+    /// as `dtype` ("f32", "f16" or "i8"; None: f32 for a model just fitted,
+    /// as stored for a model read from files).
+    #[pyo3(signature = (path, dtype=None))]
+    fn save(&self, py: Python<'_>, path: PathBuf, dtype: Option<&str>) -> PyResult<()> {
+        let dtype: Option<Dtype> = dtype.map(|d| d.parse().map_err(|e| unknown("dtype", e))).transpose()?;
+        py.detach(|| match &self.source {
+            Source::Fitted(fitted) => {
+                let options = SaveOptions { dtype: dtype.unwrap_or_default(), ..SaveOptions::default() };
+                fitted.save(&path, &options).map(|_| ())
+            }
+            Source::Files(files) => {
+                let mut files = (**files).clone();
+                for f in files.both_mut().into_iter().filter(|f| dtype.is_some_and(|d| d != f.factors.dtype())) {
+                    let cols = f.meta.params.factors;
+                    f.factors = Factors::encode(&f.factors.to_f32(cols), cols, dtype.unwrap_or_default());
+                }
+                gramrec_store::write_model(&path, &files)
+            }
+        })
+        .map_err(to_py)
+    }
+}
+
+/// Reads a model directory (any gramrec model: the CLI's, the server's,
+/// an import from Spark or implicit).
+#[pyfunction]
+pub fn load(py: Python<'_>, path: PathBuf) -> PyResult<Model> {
+    py.detach(|| {
+        let files = gramrec_store::read_model_files(&path)?;
+        let model = gramrec_core::Model::new(files.clone()).map_err(|e| gramrec_core::Error::model(&path, e))?;
+        Ok(Model { model, source: Source::Files(Box::new(files)) })
+    })
+    .map_err(to_py)
+}
