@@ -24,7 +24,9 @@ import scipy.sparse
 from . import _gramrec
 
 __version__ = _gramrec.__version__
-__all__ = ["ALS", "load", "__version__"]
+__all__ = ["ALS", "Interactions", "evaluate", "interactions", "load", "read", "rules", "__version__"]
+
+Interactions = _gramrec.Interactions
 
 # The Vulkan drivers complain on stderr when XDG_RUNTIME_DIR is unset (as in
 # containers and CI); the gramrec binary sets it the same way.
@@ -111,22 +113,29 @@ class ALS:
     # -- training ---------------------------------------------------------
 
     def fit(self, user_items, show_progress=True, callback=None):
-        """Fits the model to ``user_items``, a SciPy CSR matrix of users x
+        """Fits the model to ``user_items``: a SciPy CSR matrix of users x
         items whose values are interaction strengths (counts, plays) or
-        ratings, as implicit 0.7 takes it.
+        ratings, as implicit 0.7 takes it; or :class:`Interactions` with
+        real IDs (from :func:`read` or :func:`interactions`), which index
+        the model by its own rows (as :meth:`fit_frame`).
 
         Prints the choices read from the data (kind, confidence) and where
         it trains. ``show_progress`` shows a tqdm bar when tqdm is installed;
         ``callback(iteration, seconds, loss)`` is called after each
         iteration. Training releases the GIL; Ctrl-C (KeyboardInterrupt)
-        stops it between iterations. The matrix's indices are copied once as
+        stops it between iterations. A matrix's indices are copied once as
         64-bit coordinates; its values are read in place when float32.
         """
+        if isinstance(user_items, Interactions):
+            self._fit(user_items, show_progress, callback)
+            self._by_model_rows()
+            return self
         user_items = _csr(user_items, "user_items")
         coo = user_items.tocoo()
         rows = np.asarray(coo.row, dtype=np.int64)
         cols = np.asarray(coo.col, dtype=np.int64)
-        self._fit(rows, cols, np.asarray(coo.data, dtype=np.float32), None, show_progress, callback)
+        data = Interactions.columns(rows, cols, np.asarray(coo.data, dtype=np.float32), None)
+        self._fit(data, show_progress, callback)
         self._by_positions(user_items.shape)
         return self
 
@@ -142,16 +151,11 @@ class ALS:
         Afterwards the model is indexed by its own rows: ``user_ids`` and
         ``item_ids`` name them, and :meth:`recommend_for` takes IDs.
         """
-        users = _arrow_strings(frame, user_col)
-        items = _arrow_strings(frame, item_col)
-        values = None if value_col is None else _float_column(frame, value_col)
-        self._fit(users, items, values, value_col, show_progress, callback)
-        self._by_model_rows()
-        return self
+        return self.fit(interactions(frame, user_col, item_col, value_col), show_progress, callback)
 
     def _by_model_rows(self):
         n_users, n_items = len(self._model.user_ids()), len(self._model.item_ids())
-        self._user_row = np.arange(n_users, dtype=np.int64)
+        self._user_row = self._user_pos = np.arange(n_users, dtype=np.int64)
         self._item_row = np.arange(n_items, dtype=np.int64)
         self._item_pos = np.arange(n_items, dtype=np.int64)
         self._reset_cache()
@@ -164,29 +168,28 @@ class ALS:
             "cg_steps": self.cg_steps, "device": self.device,
         }
 
-    def _fit(self, users, items, values, value_name, show_progress, callback):
+    def _fit(self, data, show_progress, callback):
         bar = None
 
-        def on_event(name, data):
+        def on_event(name, event):
             nonlocal bar
             if name == "defaults":
-                for parameter, (value, reason) in data.items():
+                for parameter, (value, reason) in event.items():
                     _say(f"{parameter} = {value}: {reason}")
             elif name == "built":
-                _say(f"{data['users']} users x {data['items']} items, {data['interactions']} interactions")
-            elif name == "device":
-                _say(data["text"])
-            elif name == "iteration":
+                _say(f"{event['users']} users x {event['items']} items, {event['interactions']} interactions")
                 if show_progress:
-                    if bar is None:
-                        bar = _progress_bar(data["iterations"])
-                    if bar is not None:
-                        bar.update(1)
+                    bar = _progress_bar(event["iterations"])
+            elif name == "device":
+                _say(event["text"])
+            elif name == "iteration":
+                if bar is not None:
+                    bar.update(1)
                 if callback is not None:
-                    callback(data["iteration"], data["seconds"], data["loss"])
+                    callback(event["iteration"], event["seconds"], event["loss"])
 
         try:
-            self._model = _gramrec.fit(users, items, values, value_name, self._settings(), on_event)
+            self._model = _gramrec.fit(data, self._settings(), on_event)
         finally:
             if bar is not None:
                 bar.close()
@@ -195,15 +198,16 @@ class ALS:
     def _by_positions(self, shape):
         """Maps the fitted matrix's rows and columns onto the model's rows
         (the model names them by their numbers)."""
+        self._user_pos = np.asarray(self._model.user_ids(), dtype=np.int64)
         self._user_row = np.full(shape[0], -1, dtype=np.int64)
-        self._user_row[np.asarray(self._model.user_ids(), dtype=np.int64)] = np.arange(len(self._model.user_ids()))
+        self._user_row[self._user_pos] = np.arange(len(self._user_pos))
         item_pos = np.asarray(self._model.item_ids(), dtype=np.int64)
         self._item_row = np.full(shape[1], -1, dtype=np.int64)
         self._item_row[item_pos] = np.arange(len(item_pos))
         self._item_pos = item_pos
 
     def _reset_cache(self):
-        self._user_factors = self._item_factors = None
+        self._user_factors = self._user_biases = self._item_factors = self._item_biases = None
 
     # -- what the model holds ----------------------------------------------
 
@@ -211,6 +215,13 @@ class ALS:
         if self._model is None:
             raise ValueError("the model is not fitted: call fit() first, or gramrec.load()")
         return self._model
+
+    @property
+    def params(self):
+        """The model's settings as trained (a dict: kind, factors,
+        regularization, alpha, confidence, biases; with biases, global_mean
+        and rating_range), the ones read from the data included."""
+        return self._require().params()
 
     @property
     def user_ids(self):
@@ -222,34 +233,54 @@ class ALS:
         """Item IDs by model row (a NumPy array of str)."""
         return np.asarray(self._require().item_ids(), dtype=object)
 
-    @property
-    def user_factors(self):
-        """Users' factors (users x factors, float32), by the fitted matrix's
-        rows; an explicit model's biases are in ``user_biases``."""
+    def _user_side(self):
         if self._user_factors is None:
             m = self._require()
             f = m.params()["factors"]
-            rows = self._user_row
-            self._user_factors = np.ascontiguousarray(m.user_vectors(rows)[:, :f])
-        return self._user_factors
+            vectors = m.user_vectors(self._user_row)
+            self._user_factors = np.ascontiguousarray(vectors[:, :f])
+            self._user_biases = np.ascontiguousarray(vectors[:, f]) if vectors.shape[1] > f else None
+        return self._user_factors, self._user_biases
+
+    def _item_side(self):
+        if self._item_factors is None:
+            factors, biases = self._require().item_matrix()
+            self._item_factors = np.zeros((len(self._item_row), factors.shape[1]), dtype=np.float32)
+            self._item_factors[self._item_pos] = factors
+            self._item_biases = None
+            if biases is not None:
+                self._item_biases = np.zeros(len(self._item_row), dtype=np.float32)
+                self._item_biases[self._item_pos] = biases
+        return self._item_factors, self._item_biases
+
+    @property
+    def user_factors(self):
+        """Users' factors (users x factors, float32), by the fitted matrix's
+        rows (zeros for a row without interactions). Built on first use."""
+        return self._user_side()[0]
+
+    @property
+    def user_biases(self):
+        """An explicit model's user biases (float32, by row; None for
+        implicit models). A rating is predicted as the global mean plus both
+        biases plus the factors' dot product, clipped to the training range."""
+        return self._user_side()[1]
 
     @property
     def item_factors(self):
-        """Items' factors (items x factors, float32), by the fitted matrix's columns."""
-        if self._item_factors is None:
-            factors, _ = self._require().item_matrix()
-            out = np.zeros((len(self._item_row), factors.shape[1]), dtype=np.float32)
-            out[self._item_pos] = factors
-            self._item_factors = out
-        return self._item_factors
+        """Items' factors (items x factors, float32), by the fitted matrix's
+        columns (zeros for a column without interactions). Built on first use."""
+        return self._item_side()[0]
+
+    @property
+    def item_biases(self):
+        """An explicit model's item biases (float32, by column; None for implicit models)."""
+        return self._item_side()[1]
 
     # -- scoring -------------------------------------------------------------
 
     def _item_rows(self, positions, name):
-        positions = np.atleast_1d(np.asarray(positions, dtype=np.int64))
-        if len(positions) and (positions.min() < 0 or positions.max() >= len(self._item_row)):
-            raise IndexError(f"some item ids in {name} are not in the model ({len(self._item_row)} items)")
-        return self._item_row[positions]
+        return self._rows_of(positions, self._item_row, name, "item")
 
     def _history_rows(self, user_items):
         """A CSR's rows as (indptr, model item rows, values), the columns
@@ -291,9 +322,7 @@ class ALS:
         if recalculate_user:
             vectors = m.fold_in(*history)
         else:
-            if len(users) and (users.min() < 0 or users.max() >= len(self._user_row)):
-                raise IndexError(f"some userids are not in the model ({len(self._user_row)} users)")
-            vectors = m.user_vectors(self._user_row[users])
+            vectors = m.user_vectors(self._rows_of(users, self._user_row, "userid", "user"))
         if filter_already_liked_items:
             exclude_indptr, exclude = history[0], history[1]
         else:
@@ -311,9 +340,16 @@ class ALS:
             return ids[0], scores[0]
         return ids, scores
 
-    def _positions_of(self, rows):
-        ids = np.where(rows >= 0, self._item_pos[np.maximum(rows, 0)], -1)
-        return ids.astype(np.int32 if len(self._item_row) < 2**31 else np.int64)
+    def _positions_of(self, rows, positions=None):
+        positions = self._item_pos if positions is None else positions
+        ids = np.where(rows >= 0, positions[np.maximum(rows, 0)], -1)
+        return ids.astype(np.int32 if len(positions) < 2**31 else np.int64)
+
+    def _rows_of(self, ids, to_row, name, side):
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        if len(ids) and (ids.min() < 0 or ids.max() >= len(to_row)):
+            raise IndexError(f"some {side} ids in {name} are not in the model ({len(to_row)} {side}s)")
+        return to_row[ids]
 
     def similar_items(self, itemid, N=10, filter_items=None, items=None):
         """The ``N`` items most like an item (an int) or each of a batch (an
@@ -332,6 +368,25 @@ class ALS:
                                        None if candidates is None else candidates[candidates >= 0])
         ids = self._positions_of(rows)
         if single:
+            return ids[0], scores[0]
+        return ids, scores
+
+    def similar_users(self, userid, N=10, filter_users=None, users=None):
+        """The ``N`` users most like a user (an int) or each of a batch (an
+        array), by cosine similarity of the factors, the user itself first,
+        as implicit's ``similar_users``: ``(ids, scores)``."""
+        m = self._require()
+        queries = self._rows_of(userid, self._user_row, "userid", "user")
+        if (queries < 0).any():
+            raise ValueError("some userids had no interactions in training: the model has no factors for them")
+        if users is not None and filter_users is not None:
+            raise ValueError("Can't set both users and filter_users in similar_users call")
+        always = _EMPTY if filter_users is None else self._rows_of(filter_users, self._user_row, "filter_users", "user")
+        candidates = None if users is None else self._rows_of(users, self._user_row, "users", "user")
+        rows, scores = m.similar_users(queries, int(N), always[always >= 0],
+                                       None if candidates is None else candidates[candidates >= 0])
+        ids = self._positions_of(rows, self._user_pos)
+        if np.isscalar(userid):
             return ids[0], scores[0]
         return ids, scores
 
@@ -371,6 +426,82 @@ class ALS:
         and the browser module read. ``dtype`` "f16" or "i8" stores smaller
         factors. Nothing else in ``path`` is touched."""
         self._require().save(os.fspath(path), dtype)
+
+
+def read(path, *, format=None, delimiter=None, header=None, encoding=None, user_col=None, item_col=None,
+         rating_col=None, basket_col=None, value_map=None, timestamp_col=None, time_format=None, item_alias=None,
+         skip_invalid=False):
+    """Reads an interaction file as ``gramrec train --input`` does: CSV, TSV
+    and other delimited text, JSON lines, baskets, Parquet files and Spark
+    folders, gzip, any encoding; columns found by name or position, and
+    every guess printed with its reason. Keywords are the CLI's input flags
+    (``user_col="userId"`` is ``--user-col userId``; a column is a name or a
+    0-based number; ``rating_col=False`` reads no values). Returns
+    :class:`Interactions` for :meth:`ALS.fit`, :func:`evaluate` or
+    :func:`rules`; bad input raises ValueError naming the file and line."""
+    options = {
+        "format": format, "delimiter": delimiter, "header": header, "encoding": encoding, "user_col": user_col,
+        "item_col": item_col, "rating_col": rating_col, "basket_col": basket_col, "value_map": value_map,
+        "timestamp_col": timestamp_col, "time_format": time_format,
+        "item_alias": None if item_alias is None else os.fspath(item_alias), "skip_invalid": bool(skip_invalid),
+    }
+    data = Interactions.read(os.fspath(path), options)
+    for note in data.notes:
+        _say(f"{os.fspath(path)}: {note}")
+    if data.skipped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in data.skipped)
+        _say(f"{os.fspath(path)}: skipped {sum(n for _, n in data.skipped)} bad lines ({kinds})")
+    return data
+
+
+def interactions(frame, user_col, item_col, value_col=None):
+    """:class:`Interactions` from a table, one row per interaction: a pandas
+    or polars DataFrame or a pyarrow Table, ``value_col`` (optional) the
+    rating or strength. IDs are kept as text (integers as their digits), as
+    ``gramrec train`` reads them from a file; a value column named like a
+    strength (``plays``, ``count``…) reads as implicit feedback, as a file's
+    header does. The ID columns reach the engine in Arrow's layout (pyarrow
+    is needed), without a Python object per row."""
+    users = _arrow_strings(frame, user_col)
+    items = _arrow_strings(frame, item_col)
+    values = None if value_col is None else _float_column(frame, value_col)
+    return Interactions.columns(users, items, values, value_col)
+
+
+def evaluate(model, test, k=10, train=None):
+    """``gramrec evaluate --json``'s figures for ``model`` (an :class:`ALS`)
+    on ``test`` (:class:`Interactions`): RMSE and MAE for explicit models,
+    ranking metrics at ``k`` for both, each with its popularity baseline; each
+    user's training items (the model's record, or ``train``'s) left out.
+    A dict with the CLI's camelCase keys (docs/JSON.md)."""
+    import json
+
+    return json.loads(_gramrec.evaluate(model._require(), test, int(k), train))
+
+
+def rules(frame, basket_col, item_col, min_support=0.01, min_confidence=0.5, max_len=None):
+    """Association rules ("bought together") from baskets, by FP-growth as
+    Spark's FPGrowth defines them and ``gramrec rules`` mines them: a pandas
+    DataFrame with Spark's columns ``antecedent`` (a list of item IDs),
+    ``consequent`` (a list of one), ``confidence``, ``lift`` and ``support``,
+    best first. ``frame`` has one row per (basket, item), or is
+    :class:`Interactions` whose users are the baskets. ``min_support`` is a
+    fraction of the baskets (Spark's) or, as an int, a count of them.
+    Items repeated within a basket count once."""
+    import pandas as pd
+
+    baskets = frame if isinstance(frame, Interactions) else interactions(frame, basket_col, item_col)
+    if isinstance(min_support, bool) or not isinstance(min_support, (int, float, np.integer, np.floating)):
+        raise ValueError(f"min_support must be a fraction or a count of baskets, not {min_support!r}")
+    support = repr(int(min_support)) if isinstance(min_support, (int, np.integer)) else repr(float(min_support))
+    found = _gramrec.rules(baskets, support, float(min_confidence), max_len)
+    return pd.DataFrame({
+        "antecedent": [r[0] for r in found],
+        "consequent": [[r[1]] for r in found],
+        "confidence": np.array([r[2] for r in found], dtype=np.float64),
+        "lift": np.array([r[3] for r in found], dtype=np.float64),
+        "support": np.array([r[4] for r in found], dtype=np.float64),
+    })
 
 
 def _frame(items):

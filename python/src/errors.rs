@@ -18,8 +18,16 @@ fn keyword(parameter: &str) -> &str {
 }
 
 /// The flags the libraries' messages still name, as `ALS()`'s keywords.
-const KEYWORDS: [(&str, &str); 3] =
-    [("--device cpu", "device='cpu'"), ("--device gpu", "device='gpu'"), ("raise --reg", "raise regularization")];
+const KEYWORDS: [(&str, &str); 8] = [
+    ("--device cpu", "device='cpu'"),
+    ("--device gpu", "device='gpu'"),
+    ("raise --reg", "raise regularization"),
+    ("--min-support", "min_support"),
+    ("--min-confidence", "min_confidence"),
+    ("--max-len", "max_len"),
+    (", or raise --max-itemsets", ""),
+    ("--skip-invalid", "skip_invalid=True"),
+];
 
 /// A library message for a Python user: the flags it names as keywords.
 pub fn pythonize(text: &str) -> String {

@@ -1,60 +1,17 @@
-//! `fit`: interactions from NumPy arrays (a sparse matrix's coordinates, or
-//! a table's ID columns in Arrow's layout) and `ALS()`'s keywords into
+//! `fit`: [`Interactions`] and `ALS()`'s keywords into
 //! [`gramrec_engine::fit`], with its events passed to a Python callable.
 
 use gramrec_core::{Confidence, Error, SolverOptions};
 use gramrec_engine::{
-    fit as fit_engine, read_defaults, Asked, DatasetOptions, DefaultChoice, Device, FitEvent, FitOptions, Interactions,
-    ModelKind, TrainConfig,
+    fit as fit_engine, read_defaults, Asked, DatasetOptions, DefaultChoice, Device, FitEvent, FitOptions, ModelKind,
+    TrainConfig,
 };
-use numpy::PyReadonlyArray1;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{pythonize, to_py, unknown};
+use crate::interactions::Interactions;
 use crate::model::Model;
-
-/// One ID column: positions in a matrix (named by their decimal digits, as
-/// a CSR's row and column numbers), or strings in Arrow's layout (UTF-8
-/// bytes and the offsets where each string starts), read in place.
-#[derive(FromPyObject)]
-pub enum Ids<'py> {
-    /// Row or column numbers.
-    Positions(PyReadonlyArray1<'py, i64>),
-    /// `(offsets, bytes)`: string `k` is `bytes[offsets[k]..offsets[k + 1]]`.
-    Strings(PyReadonlyArray1<'py, i64>, PyReadonlyArray1<'py, u8>),
-}
-
-impl Ids<'_> {
-    /// The IDs as strings borrowed from `names` (positions) or the bytes.
-    fn resolve<'a>(&'a self, what: &str, names: &'a mut Vec<String>) -> PyResult<Vec<&'a str>> {
-        match self {
-            Ids::Positions(p) => {
-                let p = p.as_slice()?;
-                if let Some(k) = p.iter().position(|&v| v < 0) {
-                    return Err(PyValueError::new_err(format!("{what} position {} at entry {k} is negative", p[k])));
-                }
-                let n = p.iter().max().map_or(0, |&m| m as usize + 1);
-                *names = (0..n).map(|i| i.to_string()).collect();
-                Ok(p.iter().map(|&i| names[i as usize].as_str()).collect())
-            }
-            Ids::Strings(offsets, bytes) => {
-                let (offsets, bytes) = (offsets.as_slice()?, bytes.as_slice()?);
-                let bad = |k: usize| PyValueError::new_err(format!("{what} ID at entry {k} is not valid UTF-8 text"));
-                offsets
-                    .windows(2)
-                    .enumerate()
-                    .map(|(k, w)| {
-                        let range = usize::try_from(w[0]).ok().zip(usize::try_from(w[1]).ok());
-                        let slice = range.and_then(|(a, b)| bytes.get(a..b)).ok_or_else(|| bad(k))?;
-                        std::str::from_utf8(slice).map_err(|_| bad(k))
-                    })
-                    .collect()
-            }
-        }
-    }
-}
 
 /// `ALS()`'s settings, as the Python class passes them (a dict).
 #[derive(FromPyObject)]
@@ -78,7 +35,7 @@ impl Settings {
     /// the rest read from the data ([`read_defaults`]) or the kind's
     /// defaults, as `gramrec train` chooses them; and the choices read from
     /// the data.
-    fn config(&self, x: &Interactions) -> PyResult<(TrainConfig, Vec<DefaultChoice>)> {
+    fn config(&self, x: &gramrec_engine::Interactions) -> PyResult<(TrainConfig, Vec<DefaultChoice>)> {
         let kind = self.kind.as_deref().map(|k| k.parse::<ModelKind>().map_err(|e| unknown("kind", e))).transpose()?;
         let confidence = self
             .confidence
@@ -102,34 +59,16 @@ impl Settings {
     }
 }
 
-/// Fits a model to interactions: `users[k]` had `items[k]` with strength or
-/// rating `values[k]` (all 1 when `values` is None), the values' column
-/// called `value_name` when it has a name. `on_event(name, data)`
-/// hears what happens: `defaults` (the choices read from the data),
-/// `built` (users, items, interactions), `device` (where it trains),
-/// `iteration` (iteration, seconds, loss); an exception it raises stops the
-/// run and is raised here. The GIL is released while training, and Ctrl-C
-/// stops it between iterations.
+/// Fits a model to `interactions` (which stay as they are, for another fit).
+/// `on_event(name, data)` hears what happens: `defaults` (the choices
+/// read from the data), `built` (users, items, interactions, iterations), `device`
+/// (where it trains), `iteration` (iteration, seconds, loss); an exception
+/// it raises stops the run and is raised here. The GIL is released while
+/// training, and Ctrl-C stops it between iterations.
 #[pyfunction]
-#[pyo3(signature = (users, items, values, value_name, settings, on_event))]
-pub fn fit(
-    py: Python<'_>,
-    users: Ids<'_>,
-    items: Ids<'_>,
-    values: Option<PyReadonlyArray1<'_, f32>>,
-    value_name: Option<&str>,
-    settings: Settings,
-    on_event: Py<PyAny>,
-) -> PyResult<Model> {
-    let (mut user_names, mut item_names) = (Vec::new(), Vec::new());
-    let users = users.resolve("user", &mut user_names)?;
-    let items = items.resolve("item", &mut item_names)?;
-    let values = values.as_ref().map(|v| v.as_slice()).transpose()?;
-    let mut x = Interactions::from_columns(&users, &items, values).map_err(to_py)?;
-    if let Some(name) = value_name {
-        x = x.with_value_column(name);
-    }
-    drop((users, items));
+#[pyo3(signature = (interactions, settings, on_event))]
+pub fn fit(py: Python<'_>, interactions: &Interactions, settings: Settings, on_event: Py<PyAny>) -> PyResult<Model> {
+    let x = interactions.inner.clone();
     let (config, choices) = settings.config(&x)?;
     let event = |name: &str, data: Bound<'_, PyDict>| on_event.call1(data.py(), (name, data)).map(|_| ());
     let defaults = PyDict::new(py);
@@ -150,6 +89,7 @@ pub fn fit(
                         data.set_item("users", d.users.len())?;
                         data.set_item("items", d.items.len())?;
                         data.set_item("interactions", d.nnz())?;
+                        data.set_item("iterations", config.iterations)?;
                         "built"
                     }
                     FitEvent::Device(notice) => {

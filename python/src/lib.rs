@@ -5,7 +5,9 @@
 //! `gramrec/__init__.py`, over these functions.
 
 mod errors;
+mod evaluate;
 mod fit;
+mod interactions;
 mod model;
 
 use pyo3::prelude::*;
@@ -15,7 +17,10 @@ use pyo3::prelude::*;
 fn _gramrec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
     m.add_function(wrap_pyfunction!(model::load, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate::rules, m)?)?;
     m.add_class::<model::Model>()?;
+    m.add_class::<interactions::Interactions>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

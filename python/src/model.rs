@@ -52,6 +52,31 @@ fn rows_of<'a>(indptr: &'a [i64], indices: &'a [i64], what: &str) -> PyResult<Ve
         .collect()
 }
 
+/// Row numbers as indices of a side of `n` rows, refused when outside it.
+fn checked_rows(rows: &[i64], n: usize, side: &str) -> PyResult<Vec<usize>> {
+    rows.iter()
+        .map(|&r| {
+            usize::try_from(r)
+                .ok()
+                .filter(|&r| r < n)
+                .ok_or_else(|| PyValueError::new_err(format!("{side} row {r} is not in the model ({n} {side}s)")))
+        })
+        .collect()
+}
+
+/// The rows of a side of `n` rows that `always` names or, with
+/// `candidates`, that lie outside them: ascending, each once.
+fn left_out(n: usize, always: &[i64], candidates: Option<&[i64]>, side: &str) -> PyResult<Vec<usize>> {
+    let mut out = vec![false; n];
+    checked_rows(always, n, side)?.into_iter().for_each(|r| out[r] = true);
+    if let Some(c) = candidates {
+        let mut keep = vec![false; n];
+        checked_rows(c, n, side)?.into_iter().for_each(|r| keep[r] = true);
+        out.iter_mut().zip(keep).for_each(|(o, k)| *o |= !k);
+    }
+    Ok((0..n).filter(|&r| out[r]).collect())
+}
+
 /// Pads each row to `k` entries (row -1, score -inf) and stacks them.
 fn stack<'py>(py: Python<'py>, tops: Vec<Vec<(usize, f32)>>, k: usize) -> Ranked<'py> {
     let mut rows = Array2::from_elem((tops.len(), k), -1i64);
@@ -83,6 +108,11 @@ fn dicts<'py>(py: Python<'py>, items: &[Recommendation]) -> PyResult<Vec<Bound<'
 }
 
 impl Model {
+    /// The model itself.
+    pub fn inner(&self) -> &gramrec_core::Model {
+        &self.model
+    }
+
     /// The model of a fit, scored in memory.
     pub fn fitted(fitted: Fitted) -> PyResult<Self> {
         let model = fitted.model().map_err(to_py)?;
@@ -93,27 +123,12 @@ impl Model {
     /// out: row `u`'s list, `always`, and everything outside `candidates`.
     fn exclusions(&self, lists: &[&[i64]], always: &[i64], candidates: Option<&[i64]>) -> PyResult<Vec<Vec<usize>>> {
         let n = self.model.items.len();
-        let check = |&r: &i64| {
-            usize::try_from(r)
-                .ok()
-                .filter(|&r| r < n)
-                .ok_or_else(|| PyValueError::new_err(format!("item row {r} is not in the model ({n} items)")))
-        };
-        let mut base: Vec<usize> = always.iter().map(check).collect::<PyResult<_>>()?;
-        if let Some(c) = candidates {
-            let mut keep = vec![false; n];
-            for r in c {
-                keep[check(r)?] = true;
-            }
-            base.extend((0..n).filter(|&i| !keep[i]));
-        }
+        let base = left_out(n, always, candidates, "item")?;
         lists
             .iter()
             .map(|l| {
                 let mut e = base.clone();
-                for r in *l {
-                    e.push(check(r)?);
-                }
+                e.extend(checked_rows(l, n, "item")?);
                 Ok(e)
             })
             .collect()
@@ -144,7 +159,9 @@ impl Model {
         self.model.items.ids().to_vec()
     }
 
-    /// The model's settings: kind, factors, regularization, alpha, confidence, biases.
+    /// The model's settings: kind, factors, regularization, alpha,
+    /// confidence, biases (and, with biases, the global mean and the
+    /// training ratings' range).
     fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let p = self.model.items.meta().params;
         let d = PyDict::new(py);
@@ -154,6 +171,11 @@ impl Model {
         d.set_item("alpha", p.alpha)?;
         d.set_item("confidence", p.confidence.name())?;
         d.set_item("biases", p.uses_biases())?;
+        let meta = self.model.items.meta();
+        if p.uses_biases() {
+            d.set_item("global_mean", meta.global_mean)?;
+            d.set_item("rating_range", (meta.rating_min, meta.rating_max))?;
+        }
         Ok(d)
     }
 
@@ -284,14 +306,37 @@ impl Model {
         always: PyReadonlyArray1<'_, i64>,
         candidates: Option<PyReadonlyArray1<'_, i64>>,
     ) -> PyResult<Ranked<'py>> {
-        let rows = rows.as_slice()?;
+        let n = self.model.items.len();
+        let queries = checked_rows(rows.as_slice()?, n, "item")?;
         let candidates = candidates.as_ref().map(|c| c.as_slice()).transpose()?;
-        let mut skip = self.exclusions(&[&[]], always.as_slice()?, candidates)?.pop().unwrap_or_default();
-        let queries = self.exclusions(&[rows], &[], None)?.pop().unwrap_or_default();
-        skip.sort_unstable();
+        let skip = left_out(n, always.as_slice()?, candidates, "item")?;
         let items = &self.model.items;
         let tops = py.detach(|| {
             queries.par_iter().map(|&q| items.similar_rows(q, k, |i| skip.binary_search(&i).is_ok())).collect()
+        });
+        Ok(stack(py, tops, k))
+    }
+
+    /// The `k` user rows most like each user at `rows` (cosine of the
+    /// factors), the user itself included, leaving out `always` and, with
+    /// `candidates`, every row outside them; padded as [`top_items`](Self::top_items).
+    #[pyo3(signature = (rows, k, always, candidates=None))]
+    fn similar_users<'py>(
+        &self,
+        py: Python<'py>,
+        rows: PyReadonlyArray1<'_, i64>,
+        k: usize,
+        always: PyReadonlyArray1<'_, i64>,
+        candidates: Option<PyReadonlyArray1<'_, i64>>,
+    ) -> PyResult<Ranked<'py>> {
+        let n = self.model.user_count();
+        let rows = checked_rows(rows.as_slice()?, n, "user")?;
+        let candidates = candidates.as_ref().map(|c| c.as_slice()).transpose()?;
+        let skip = left_out(n, always.as_slice()?, candidates, "user")?;
+        let users = &self.model.users;
+        let f = self.model.items.meta().params.factors;
+        let tops = py.detach(|| {
+            rows.par_iter().map(|&q| users.similar_rows(q, f, k, |r| skip.binary_search(&r).is_ok())).collect()
         });
         Ok(stack(py, tops, k))
     }

@@ -64,6 +64,21 @@ def test_scores_are_the_factors_dot_products(model, split):
     np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_an_explicit_model_predicts_ratings_from_biases_and_factors(plays):
+    """Ratings: the score is μ + b_u + b_i + x_u·y_i, clipped to the range
+    the training ratings had."""
+    ratings = plays.copy()
+    ratings.data = np.minimum(ratings.data, 5).astype(np.float32)
+    model = fit(ratings, factors=6, iterations=5)
+    p = model.params
+    assert p["kind"] == "explicit" and p["biases"] and p["rating_range"] == (1.0, 5.0)
+    ids, scores = model.recommend(9, ratings[9], N=8)
+    raw = (p["global_mean"] + model.user_biases[9] + model.item_biases[ids]
+           + model.item_factors[ids] @ model.user_factors[9])
+    np.testing.assert_allclose(scores, np.clip(raw, 1, 5), rtol=1e-4, atol=1e-4)
+    assert fit(plays, kind="implicit", iterations=1).user_biases is None
+
+
 def test_filters_and_item_subsets(model, split):
     train = split[0]
     liked = set(train[3].indices)
@@ -105,6 +120,21 @@ def test_similar_items_rank_the_item_first_by_cosine(model):
     np.testing.assert_array_equal(ids, np.argsort(-cosine, kind="stable")[:5])
     batch, _ = model.similar_items(np.array([10, 11]), N=5)
     assert batch.shape == (2, 5) and batch[1][0] == 11
+
+
+def test_similar_users_rank_the_user_first_by_cosine(model):
+    ids, scores = model.similar_users(4, N=6)
+    assert ids[0] == 4 and abs(scores[0] - 1) < 1e-5
+    f = model.user_factors
+    norms = np.linalg.norm(f, axis=1)
+    cosine = np.where(norms > 0, f @ f[4] / np.maximum(norms, 1e-30) / norms[4], 0.0)
+    np.testing.assert_array_equal(ids, np.argsort(-cosine, kind="stable")[:6])
+    np.testing.assert_allclose(scores, cosine[ids], rtol=1e-4, atol=1e-6)
+    among = np.array([4, 9, 12, 30])
+    ids_s, _ = model.similar_users(4, N=10, users=among)
+    assert set(ids_s[ids_s >= 0]) == set(among) and (ids_s < 0).sum() == 6
+    ids_f, _ = model.similar_users(4, N=6, filter_users=[4])
+    assert 4 not in ids_f
 
 
 def test_precision_at_k_runs_unchanged(model, split):

@@ -70,11 +70,15 @@ def test_a_cli_model_loads_with_its_ids(plays, tmp_path, gramrec_bin):
         cli_recommend(gramrec_bin, tmp_path / "m", "--user", "u5", "--k", "8")
 
 
-@pytest.mark.parametrize("kind", ["pandas", "pyarrow"])
+@pytest.mark.parametrize("kind", ["pandas", "pyarrow", "polars"])
 def test_a_frame_with_string_ids_fits_the_cli_model(plays, tmp_path, gramrec_bin, kind):
     frame = interactions_csv(plays, tmp_path / "plays.csv")
     if kind == "pyarrow":
         frame = pa.Table.from_pandas(frame)
+    elif kind == "polars":
+        import polars as pl
+
+        frame = pl.from_pandas(frame)
     model = gramrec.ALS(factors=8, iterations=4).fit_frame(frame, "user", "item", "plays", show_progress=False)
     run_cli(gramrec_bin, "train", "-q", "--input", tmp_path / "plays.csv", "--out", tmp_path / "cli",
             "--factors", "8", "--iterations", "4")
@@ -82,6 +86,26 @@ def test_a_frame_with_string_ids_fits_the_cli_model(plays, tmp_path, gramrec_bin
     assert list(model.user_ids) == list(cli.user_ids) and list(model.item_ids) == list(cli.item_ids)
     np.testing.assert_allclose(model.item_factors, cli.item_factors, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(model.user_factors, cli.user_factors, rtol=1e-4, atol=1e-5)
+
+
+def test_an_exported_model_recommends_the_same_in_implicit(plays, tmp_path, gramrec_bin):
+    """save → `gramrec export --to implicit` → implicit's own load and
+    recommend: the same lists (an implicit model's scores are its factors'
+    dot products on both sides)."""
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    model = gramrec.ALS(factors=10, iterations=4, kind="implicit").fit(plays, show_progress=False)
+    model.save(tmp_path / "m")
+    run_cli(gramrec_bin, "export", "--to", "implicit", "--model", tmp_path / "m", "--out", tmp_path / "als.npz")
+    peer = AlternatingLeastSquares.load(str(tmp_path / "als.npz"))
+    item_ids = (tmp_path / "als.item_ids.txt").read_text().split()
+    user_ids = (tmp_path / "als.user_ids.txt").read_text().split()
+    for user in (3, 50, 222):
+        row = user_ids.index(str(user))
+        ours, our_scores = model.recommend(user, plays[user], N=10, filter_already_liked_items=False)
+        theirs, their_scores = peer.recommend(row, None, N=10, filter_already_liked_items=False)
+        assert [int(item_ids[i]) for i in theirs] == ours.tolist()
+        np.testing.assert_allclose(their_scores, our_scores, rtol=1e-4, atol=1e-5)
 
 
 def test_frames_with_bad_columns_are_refused(plays):

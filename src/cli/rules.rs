@@ -23,10 +23,10 @@ pub struct RulesArgs {
     #[arg(long)]
     pub max_len: Option<usize>,
     /// Stop with an error past this many frequent itemsets, before memory runs out.
-    #[arg(long, default_value_t = 10_000_000)]
+    #[arg(long, default_value_t = gramrec_rules::DEFAULT_MAX_ITEMSETS)]
     pub max_itemsets: usize,
     /// Stop with an error when more rules than this pass --min-confidence.
-    #[arg(long, default_value_t = 10_000_000, long_help = long_help::MAX_RULES)]
+    #[arg(long, default_value_t = gramrec_rules::DEFAULT_MAX_RULES, long_help = long_help::MAX_RULES)]
     pub max_rules: usize,
     /// The rules: .jsonl, .csv, .parquet, or .gramrec.
     #[arg(long, short, required_unless_present_any = ["show", "rules"], long_help = long_help::RULES_OUT)]

@@ -43,6 +43,11 @@ impl std::str::FromStr for Support {
     }
 }
 
+/// The most frequent itemsets mined unless told otherwise (about 50 bytes each).
+pub const DEFAULT_MAX_ITEMSETS: usize = 10_000_000;
+/// The most rules mined unless told otherwise.
+pub const DEFAULT_MAX_RULES: usize = 10_000_000;
+
 /// How to mine.
 #[derive(Debug, Clone, Copy)]
 pub struct RulesOptions {

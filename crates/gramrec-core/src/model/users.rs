@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use super::{ModelError, UserVector};
 use crate::format::{FactorFile, SeenItems};
+use crate::linalg;
+use crate::topk::top_k;
 
 /// Known users' vectors (factors, then bias when the model has biases), by ID.
 #[derive(Debug, Clone)]
@@ -72,5 +74,33 @@ impl UserFactors {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
+    }
+
+    /// The `k` user rows most like the user at `row` by the cosine of their
+    /// first `factors` values (biases left out; 0 for a vector of zeros),
+    /// best first, the user itself included unless `skip` leaves it out
+    /// (benfred/implicit's `similar_users` ranks it first).
+    pub fn similar_rows(
+        &self,
+        row: usize,
+        factors: usize,
+        k: usize,
+        skip: impl Fn(usize) -> bool,
+    ) -> Vec<(usize, f32)> {
+        let at = |r: usize| &self.rows[r * self.dim..r * self.dim + factors];
+        let q = at(row);
+        let qn = linalg::dot_product(q, q).sqrt();
+        let scores: Vec<f32> = (0..self.len())
+            .map(|r| {
+                let x = at(r);
+                let n = linalg::dot_product(x, x).sqrt();
+                if qn > 0.0 && n > 0.0 {
+                    linalg::dot_product(q, x) / (qn * n)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        top_k(&scores, k.min(self.len()), skip)
     }
 }

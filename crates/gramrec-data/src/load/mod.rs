@@ -221,7 +221,9 @@ pub struct LoadOptions {
 }
 
 /// Parsed, indexed interactions, in file order (duplicates not yet merged).
-#[derive(Debug, Default)]
+/// Cloned where one set trains several models (the Python package's `fit`
+/// leaves its input as it was).
+#[derive(Debug, Default, Clone)]
 pub struct Interactions {
     /// User IDs.
     pub users: IdIndex,
