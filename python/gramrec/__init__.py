@@ -355,38 +355,28 @@ class ALS:
         """The ``N`` items most like an item (an int) or each of a batch (an
         array), by cosine similarity of the factors, the item itself first,
         as implicit's ``similar_items``: ``(ids, scores)``."""
-        m = self._require()
-        single = np.isscalar(itemid)
-        queries = self._item_rows(itemid, "itemid")
-        if (queries < 0).any():
-            raise ValueError("some itemids had no interactions in training: the model has no factors for them")
-        if items is not None and filter_items is not None:
-            raise ValueError("Can't set both items and filter_items in similar_items call")
-        always = _EMPTY if filter_items is None else self._item_rows(filter_items, "filter_items")
-        candidates = None if items is None else self._item_rows(items, "items")
-        rows, scores = m.similar_items(queries, int(N), always[always >= 0],
-                                       None if candidates is None else candidates[candidates >= 0])
-        ids = self._positions_of(rows)
-        if single:
-            return ids[0], scores[0]
-        return ids, scores
+        return self._similar("item", itemid, N, filter_items, items)
 
     def similar_users(self, userid, N=10, filter_users=None, users=None):
         """The ``N`` users most like a user (an int) or each of a batch (an
         array), by cosine similarity of the factors, the user itself first,
         as implicit's ``similar_users``: ``(ids, scores)``."""
+        return self._similar("user", userid, N, filter_users, users)
+
+    def _similar(self, side, query, N, leave_out, among):
         m = self._require()
-        queries = self._rows_of(userid, self._user_row, "userid", "user")
+        to_row, positions = (self._item_row, self._item_pos) if side == "item" else (self._user_row, self._user_pos)
+        queries = self._rows_of(query, to_row, f"{side}id", side)
         if (queries < 0).any():
-            raise ValueError("some userids had no interactions in training: the model has no factors for them")
-        if users is not None and filter_users is not None:
-            raise ValueError("Can't set both users and filter_users in similar_users call")
-        always = _EMPTY if filter_users is None else self._rows_of(filter_users, self._user_row, "filter_users", "user")
-        candidates = None if users is None else self._rows_of(users, self._user_row, "users", "user")
-        rows, scores = m.similar_users(queries, int(N), always[always >= 0],
-                                       None if candidates is None else candidates[candidates >= 0])
-        ids = self._positions_of(rows, self._user_pos)
-        if np.isscalar(userid):
+            raise ValueError(f"some {side}ids had no interactions in training: the model has no factors for them")
+        if among is not None and leave_out is not None:
+            raise ValueError(f"Can't set both {side}s and filter_{side}s in similar_{side}s call")
+        always = _EMPTY if leave_out is None else self._rows_of(leave_out, to_row, f"filter_{side}s", side)
+        candidates = None if among is None else self._rows_of(among, to_row, f"{side}s", side)
+        rows, scores = m.similar(f"{side}s", queries, int(N), always[always >= 0],
+                                 None if candidates is None else candidates[candidates >= 0])
+        ids = self._positions_of(rows, positions)
+        if np.isscalar(query):
             return ids[0], scores[0]
         return ids, scores
 
@@ -408,11 +398,13 @@ class ALS:
     def recommend_history(self, history, N=10):
         """The ``N`` best items for a visitor the model has not seen, from
         their history ``[(item_id, weight), ...]`` (a rating for explicit
-        models), folded in as ``gramrec recommend --history`` does; the
-        history's items are left out. A DataFrame as :meth:`recommend_for`;
-        its ``attrs`` hold ``cold_start`` (no known item: popular items) and
-        ``unknown`` (item IDs the model does not know)."""
-        pairs = [(str(item), float(weight)) for item, weight in history]
+        models; a bare item ID weighs 1), folded in as ``gramrec recommend
+        --history`` does and under its rules (a weight that is not a finite
+        number raises ValueError); the history's items are left out. A
+        DataFrame as :meth:`recommend_for`; its ``attrs`` hold
+        ``cold_start`` (no known item: popular items) and ``unknown`` (item
+        IDs the model does not know)."""
+        pairs = [(str(item), None if weight is None else float(weight)) for item, weight in _entries(history)]
         items, cold_start, unknown = self._require().recommend_history(pairs, int(N))
         frame = _frame(items)
         frame.attrs.update(cold_start=cold_start, unknown=unknown)
@@ -502,6 +494,15 @@ def rules(frame, basket_col, item_col, min_support=0.01, min_confidence=0.5, max
         "lift": np.array([r[3] for r in found], dtype=np.float64),
         "support": np.array([r[4] for r in found], dtype=np.float64),
     })
+
+
+def _entries(history):
+    """A history's entries as (item, weight): pairs, or bare item IDs (weight 1)."""
+    for entry in history:
+        if isinstance(entry, (tuple, list)) and len(entry) == 2:
+            yield entry
+        else:
+            yield entry, None
 
 
 def _frame(items):

@@ -119,19 +119,9 @@ impl Model {
         Ok(Self { model, source: Source::Fitted(Box::new(fitted)) })
     }
 
-    /// The model rows a batch of exclusion lists and a candidate set leave
-    /// out: row `u`'s list, `always`, and everything outside `candidates`.
-    fn exclusions(&self, lists: &[&[i64]], always: &[i64], candidates: Option<&[i64]>) -> PyResult<Vec<Vec<usize>>> {
-        let n = self.model.items.len();
-        let base = left_out(n, always, candidates, "item")?;
-        lists
-            .iter()
-            .map(|l| {
-                let mut e = base.clone();
-                e.extend(checked_rows(l, n, "item")?);
-                Ok(e)
-            })
-            .collect()
+    /// Each list's item rows, checked.
+    fn item_rows(&self, lists: &[&[i64]]) -> PyResult<Vec<Vec<usize>>> {
+        lists.iter().map(|l| checked_rows(l, self.model.items.len(), "item")).collect()
     }
 
     fn vectors(&self, vectors: &PyReadonlyArray2<'_, f32>) -> PyResult<Vec<UserVector>> {
@@ -226,8 +216,7 @@ impl Model {
         if values.len() != item_rows.len() {
             return Err(PyValueError::new_err("fold-in: one value per item"));
         }
-        let lists = rows_of(indptr, item_rows, "fold-in")?;
-        let checked = self.exclusions(&lists, &[], None)?;
+        let checked = self.item_rows(&rows_of(indptr, item_rows, "fold-in")?)?;
         let start: Vec<usize> = indptr.iter().map(|&p| p as usize).collect();
         let dim = self.model.items.meta().params.dim();
         let items = &self.model.items;
@@ -276,15 +265,19 @@ impl Model {
             return Err(PyValueError::new_err("one exclusion row per user"));
         }
         let candidates = candidates.as_ref().map(|c| c.as_slice()).transpose()?;
-        let excludes = self.exclusions(&lists, always.as_slice()?, candidates)?;
+        let excluded = self.item_rows(&lists)?;
+        let always = left_out(self.model.items.len(), always.as_slice()?, candidates, "item")?;
         let items = &self.model.items;
         let tops = py.detach(|| {
-            // Blocks of users: the item factors are read once per block.
+            // Blocks of users: the item factors are read once per block, and
+            // the rows every user leaves out are joined to a block's lists
+            // only (a candidate set can leave out most of the catalogue).
             users
                 .par_chunks(64)
-                .zip(excludes.par_chunks(64))
+                .zip(excluded.par_chunks(64))
                 .map(|(u, e)| {
                     let u: Vec<&UserVector> = u.iter().collect();
+                    let e: Vec<Vec<usize>> = e.iter().map(|own| [own.as_slice(), &always].concat()).collect();
                     let e: Vec<&[usize]> = e.iter().map(Vec::as_slice).collect();
                     items.top_rows_block(&u, k, &e)
                 })
@@ -294,49 +287,39 @@ impl Model {
         Ok(stack(py, tops, k))
     }
 
-    /// The `k` item rows most like each item at `rows` (cosine), the item
-    /// itself included, leaving out `always` and, with `candidates`, every
-    /// row outside them; padded as [`top_items`](Self::top_items).
-    #[pyo3(signature = (rows, k, always, candidates=None))]
-    fn similar_items<'py>(
+    /// The `k` rows of a side ("items" or "users") most like each row at
+    /// `rows` (cosine of the factors), the row itself included, leaving out
+    /// `always` and, with `candidates`, every row outside them; padded as
+    /// [`top_items`](Self::top_items). In parallel, without the GIL.
+    #[pyo3(signature = (side, rows, k, always, candidates=None))]
+    fn similar<'py>(
         &self,
         py: Python<'py>,
+        side: &str,
         rows: PyReadonlyArray1<'_, i64>,
         k: usize,
         always: PyReadonlyArray1<'_, i64>,
         candidates: Option<PyReadonlyArray1<'_, i64>>,
     ) -> PyResult<Ranked<'py>> {
-        let n = self.model.items.len();
-        let queries = checked_rows(rows.as_slice()?, n, "item")?;
+        let (n, name) = match side {
+            "items" => (self.model.items.len(), "item"),
+            "users" => (self.model.user_count(), "user"),
+            _ => return Err(PyValueError::new_err(format!("side must be 'items' or 'users', not '{side}'"))),
+        };
+        let queries = checked_rows(rows.as_slice()?, n, name)?;
         let candidates = candidates.as_ref().map(|c| c.as_slice()).transpose()?;
-        let skip = left_out(n, always.as_slice()?, candidates, "item")?;
-        let items = &self.model.items;
+        let skip = left_out(n, always.as_slice()?, candidates, name)?;
+        let skipped = |r: usize| skip.binary_search(&r).is_ok();
+        let (items, users) = (&self.model.items, &self.model.users);
+        let f = items.meta().params.factors;
         let tops = py.detach(|| {
-            queries.par_iter().map(|&q| items.similar_rows(q, k, |i| skip.binary_search(&i).is_ok())).collect()
-        });
-        Ok(stack(py, tops, k))
-    }
-
-    /// The `k` user rows most like each user at `rows` (cosine of the
-    /// factors), the user itself included, leaving out `always` and, with
-    /// `candidates`, every row outside them; padded as [`top_items`](Self::top_items).
-    #[pyo3(signature = (rows, k, always, candidates=None))]
-    fn similar_users<'py>(
-        &self,
-        py: Python<'py>,
-        rows: PyReadonlyArray1<'_, i64>,
-        k: usize,
-        always: PyReadonlyArray1<'_, i64>,
-        candidates: Option<PyReadonlyArray1<'_, i64>>,
-    ) -> PyResult<Ranked<'py>> {
-        let n = self.model.user_count();
-        let rows = checked_rows(rows.as_slice()?, n, "user")?;
-        let candidates = candidates.as_ref().map(|c| c.as_slice()).transpose()?;
-        let skip = left_out(n, always.as_slice()?, candidates, "user")?;
-        let users = &self.model.users;
-        let f = self.model.items.meta().params.factors;
-        let tops = py.detach(|| {
-            rows.par_iter().map(|&q| users.similar_rows(q, f, k, |r| skip.binary_search(&r).is_ok())).collect()
+            queries
+                .par_iter()
+                .map(|&q| match name {
+                    "item" => items.similar_rows(q, k, skipped),
+                    _ => users.similar_rows(q, f, k, skipped),
+                })
+                .collect()
         });
         Ok(stack(py, tops, k))
     }
@@ -366,9 +349,17 @@ impl Model {
     fn recommend_history<'py>(
         &self,
         py: Python<'py>,
-        history: Vec<(String, f32)>,
+        history: Vec<(String, Option<f64>)>,
         k: usize,
     ) -> PyResult<(Vec<Bound<'py, PyDict>>, bool, Vec<String>)> {
+        let history = history
+            .into_iter()
+            .enumerate()
+            .map(|(n, (item, weight))| match gramrec_core::history::entry(&item, weight) {
+                Ok(w) => Ok((item, w)),
+                Err(e) => Err(PyValueError::new_err(format!("history entry {n}: {e}"))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
         let r = self.model.items.recommend_history(&history, k).map_err(|e| to_py(gramrec_core::Error::Scoring(e)))?;
         Ok((dicts(py, &r.items)?, r.cold_start, r.unknown))
     }

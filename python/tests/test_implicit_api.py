@@ -111,12 +111,16 @@ def test_recalculate_user_matches_the_trained_row(model, split):
     assert len(set(ids) & set(model.recommend(8, train[8], N=10)[0])) >= 7
 
 
+def cosines(factors, row):
+    """Each row's cosine with row ``row`` (0 for a row of zeros)."""
+    norms = np.linalg.norm(factors, axis=1)
+    return np.where(norms > 0, factors @ factors[row] / np.maximum(norms, 1e-30) / norms[row], 0.0)
+
+
 def test_similar_items_rank_the_item_first_by_cosine(model):
     ids, scores = model.similar_items(10, N=5)
     assert ids[0] == 10 and abs(scores[0] - 1) < 1e-5
-    f = model.item_factors
-    norms = np.linalg.norm(f, axis=1)
-    cosine = np.where(norms > 0, f @ f[10] / np.maximum(norms, 1e-30) / norms[10], 0.0)
+    cosine = cosines(model.item_factors, 10)
     np.testing.assert_array_equal(ids, np.argsort(-cosine, kind="stable")[:5])
     batch, _ = model.similar_items(np.array([10, 11]), N=5)
     assert batch.shape == (2, 5) and batch[1][0] == 11
@@ -125,9 +129,7 @@ def test_similar_items_rank_the_item_first_by_cosine(model):
 def test_similar_users_rank_the_user_first_by_cosine(model):
     ids, scores = model.similar_users(4, N=6)
     assert ids[0] == 4 and abs(scores[0] - 1) < 1e-5
-    f = model.user_factors
-    norms = np.linalg.norm(f, axis=1)
-    cosine = np.where(norms > 0, f @ f[4] / np.maximum(norms, 1e-30) / norms[4], 0.0)
+    cosine = cosines(model.user_factors, 4)
     np.testing.assert_array_equal(ids, np.argsort(-cosine, kind="stable")[:6])
     np.testing.assert_allclose(scores, cosine[ids], rtol=1e-4, atol=1e-6)
     among = np.array([4, 9, 12, 30])

@@ -62,6 +62,10 @@ def test_a_cli_model_loads_with_its_ids(plays, tmp_path, gramrec_bin):
     assert folded["item"].tolist() == [r["item"] for r in cli]
     np.testing.assert_allclose(folded["score"], [r["score"] for r in cli], rtol=1e-5)
     assert folded.attrs["unknown"] == ["nope"] and not folded.attrs["cold_start"]
+    assert model.recommend_history(["i3", "i7"], N=5)["item"].tolist() == \
+        model.recommend_history([("i3", 1), ("i7", 1)], N=5)["item"].tolist(), "a bare ID weighs 1"
+    with pytest.raises(ValueError, match="history entry 1: the weight of 'i7' is not a finite number"):
+        model.recommend_history([("i3", 1.0), ("i7", float("nan"))])
     with pytest.raises(ValueError, match="unknown user 'nobody'"):
         model.recommend_for("nobody")
     # Saved again from Python, the CLI reads the same model.

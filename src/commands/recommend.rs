@@ -102,26 +102,8 @@ fn all_users(a: &RecommendArgs) -> Result<()> {
     Ok(())
 }
 
-/// Parses `ITEM[:WEIGHT],…`: the text after the last `:` is a weight when it
-/// is a number, so IDs may contain colons.
+/// Parses `--history ITEM[:WEIGHT],…` by the one set of history rules
+/// ([`gramrec_core::history::parse_list`]).
 pub fn parse_history(h: &str) -> Result<Vec<(String, f32)>, Error> {
-    let mut out = Vec::new();
-    for entry in h.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (id, w) = match entry.rsplit_once(':') {
-            Some((id, w)) => match w.trim().parse::<f32>() {
-                Ok(w) => (id, w),
-                Err(_) => (entry, 1.0),
-            },
-            None => (entry, 1.0),
-        };
-        if !gramrec_core::valid_value(w) {
-            return Err(Error::Argument(format!(
-                "--history: the weight of '{}' is not a finite number within ±{:e}",
-                escape_controls(id),
-                gramrec_core::MAX_VALUE
-            )));
-        }
-        out.push((id.to_string(), w));
-    }
-    Ok(out)
+    gramrec_core::history::parse_list(h).map_err(|e| Error::Argument(format!("--history: {e}")))
 }

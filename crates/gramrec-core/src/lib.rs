@@ -11,6 +11,7 @@
 
 pub mod error;
 pub mod format;
+pub mod history;
 pub mod linalg;
 pub mod metrics;
 pub mod model;
@@ -31,6 +32,7 @@ pub use error::{Error, ErrorClass, Result};
 pub use format::{
     FactorFile, FormatError, ItemDetails, ItemInfo, Metadata, ModelFiles, SeenItems, Side, TrainingFacts,
 };
+pub use history::MAX_ID_BYTES;
 pub use model::{
     ItemList, ItemModel, ItemRows, Model, ModelError, Recommendation, Recommendations, UserFactors, UserVector,
 };

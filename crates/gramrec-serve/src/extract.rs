@@ -11,8 +11,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 
-/// The longest user or item ID accepted, in bytes (as the file loaders).
-pub const MAX_ID_BYTES: usize = 4096;
+pub use gramrec_core::MAX_ID_BYTES;
 
 /// The query string as `T` (unknown parameters refused by `T`).
 pub fn query<T: DeserializeOwned>(uri: &Uri) -> Result<T, ApiError> {
@@ -52,34 +51,19 @@ pub fn k_or_default(k: Option<usize>) -> Result<usize, ApiError> {
     }
 }
 
-/// A user or item ID from a path or a body: not empty, not longer than
-/// [`MAX_ID_BYTES`].
+/// A user or item ID from a path or a body, checked as everywhere
+/// ([`gramrec_core::history::id_error`]).
 pub fn id<'a>(what: &str, id: &'a str) -> Result<&'a str, ApiError> {
-    if id.trim().is_empty() {
-        return Err(ApiError::bad_request(format!("the {what} ID is empty")));
+    match gramrec_core::history::id_error(what, id) {
+        Some(e) => Err(ApiError::bad_request(e)),
+        None => Ok(id),
     }
-    if id.len() > MAX_ID_BYTES {
-        return Err(ApiError::bad_request(format!(
-            "the {what} ID is {} bytes long; at most {MAX_ID_BYTES} are accepted",
-            id.len()
-        )));
-    }
-    Ok(id)
 }
 
-/// An interaction's weight: finite (JSON has no NaN; a number past f32's
-/// range is refused here), 1 when absent.
+/// An interaction's weight, checked as everywhere ([`gramrec_core::history::entry`]):
+/// 1 when absent; JSON has no NaN, and a number past f32's range is refused.
 pub fn weight(item: &str, w: Option<f64>) -> Result<f32, ApiError> {
-    let w = w.unwrap_or(1.0);
-    let narrow = w as f32;
-    if !gramrec_core::valid_value(narrow) {
-        return Err(ApiError::bad_request(format!(
-            "the weight of '{}' is not a finite number within ±{:e}",
-            gramrec_core::text::excerpt(item, 80),
-            gramrec_core::MAX_VALUE
-        )));
-    }
-    Ok(narrow)
+    gramrec_core::history::entry(item, w).map_err(ApiError::bad_request)
 }
 
 /// One history entry of `POST /v1/recommendations`.

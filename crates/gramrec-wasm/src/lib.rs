@@ -4,8 +4,9 @@
 //!
 //! Fold-in solves the visitor's row with the same normal equations training
 //! solves (gramrec-core's `RowSolver`), so a visitor gets what `gramrec
-//! recommend --history` gives on the command line. Unknown or malformed
-//! history entries are skipped and reported, never thrown.
+//! recommend --history` gives on the command line. Unknown history items
+//! are reported; malformed entries, and those the CLI would refuse
+//! (`gramrec_core::history`), are skipped; none is thrown.
 //!
 //! [`Rules`] answers "bought together" from a rules file (`gramrec rules
 //! --out rules.gramrec`), with the figures the CLI prints.
@@ -105,12 +106,15 @@ impl Recommender {
         };
         let history: Vec<(String, f32)> = entries
             .into_iter()
-            .filter_map(|e| match e {
-                Entry::Full { item, weight } => {
-                    Some((item.into_string(), weight.unwrap_or(1.0) as f32)).filter(|(_, w)| w.is_finite())
-                }
-                Entry::Bare(item) => Some((item.into_string(), 1.0)),
-                Entry::Malformed(_) => None,
+            .filter_map(|e| {
+                // An entry the CLI and the server would refuse is skipped
+                // here: a stored history may be stale or tampered with.
+                let (item, weight) = match e {
+                    Entry::Full { item, weight } => (item.into_string(), weight),
+                    Entry::Bare(item) => (item.into_string(), None),
+                    Entry::Malformed(_) => return None,
+                };
+                gramrec_core::history::entry(&item, weight).ok().map(|w| (item, w))
             })
             .collect();
         let r = self.model.recommend_history(&history, k).map_err(|e| JsError::new(&format!("gramrec: {e}")))?;

@@ -90,6 +90,9 @@ fn unknown_and_malformed_entries_are_reported_not_thrown() {
     assert!(!out.cold_start, "the bare 'i1' entry is a real history item");
     assert_eq!(out.unknown, vec!["nope".to_string(), "42".to_string()]);
     assert_eq!(out.items[0].item, "i5");
+    let refused =
+        recs(r.recommend(history(r#"[{"item": "i1", "weight": 1e39}, {"item": "", "weight": 1}]"#), 3).unwrap());
+    assert!(refused.cold_start, "entries the CLI refuses are skipped: nothing is left");
     let cold = recs(r.recommend(JsValue::UNDEFINED, 3).unwrap());
     assert!(cold.cold_start);
     assert_eq!(cold.items.iter().map(|i| i.item.as_str()).collect::<Vec<_>>(), vec!["i0", "i1", "i2"]);

@@ -28,9 +28,7 @@ pub use stream::{decompress, Encoding, MAX_LINE_BYTES};
 
 use crate::index::IdIndex;
 
-/// The longest ID accepted: longer ones are a sign of the wrong column or
-/// delimiter (the 1,000-character IDs of real exports pass).
-pub const MAX_ID_BYTES: usize = 4096;
+pub use gramrec_core::MAX_ID_BYTES;
 
 /// The longest item name, link or image link accepted (64 KiB).
 pub const MAX_DETAIL_BYTES: usize = 64 << 10;
