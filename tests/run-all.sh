@@ -80,10 +80,11 @@ rm -rf target/no-gpu
 cargo test --workspace --locked "${test_features[@]}" 2>&1 | tee -a "$log"
 
 # The Python package, built into the venv as `pip install ./python` builds
-# it, but with the dev profile the tests above compiled with (Cargo.toml):
-# it reuses their dependencies instead of an optimised build of its own.
-# Its tests compare it with implicit and with the CLI binary built above.
-PATH="$PWD/$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile dev --locked" \
+# it, but with the dev profile the tests above compiled with (Cargo.toml)
+# and their features (python/Cargo.toml's test-build): it reuses their
+# compiled dependencies instead of an optimised build of its own. Its tests
+# compare it with implicit and with the CLI binary built above.
+PATH="$PWD/$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile dev --locked --features test-build" \
   "$venv/bin/pip" install -q --no-build-isolation --disable-pip-version-check --no-cache-dir ./python
 "$venv/bin/pytest" -q -p no:cacheprovider python/tests 2>&1 | tee -a "$log"
 
