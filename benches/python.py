@@ -12,8 +12,9 @@ same interactions as a CSV). Prints one line per figure and a JSON summary.
   its --json), same settings.
 - recommend: top 10 for every user in batches of 10,000 users, the users'
   training items left out, both libraries.
-- memory: peak RSS of a fit from a pandas frame with string IDs beside the
-  CLI's on the same CSV (each in a process of its own, /usr/bin/time -v).
+- memory: peak RSS of a fit from a pandas frame with string IDs (and the
+  frame's own size, as pandas counts it), of gramrec.read + fit, and of the
+  CLI's train on the same CSV (each in a process of its own, /usr/bin/time -v).
 
 Usage: python benches/python.py --npz s.npz --csv s.csv --gramrec target/release/gramrec
 (benches/python.sh makes the data and the builds.)
@@ -78,18 +79,27 @@ def cli_train(gramrec_bin, csv, factors, iterations, out):
 
 
 def peak_rss_mb(command):
+    """The command's peak resident memory in MiB, and what it printed."""
     done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=True)
     for line in done.stderr.splitlines():
         if "Maximum resident set size" in line:
-            return int(line.split(":")[1]) / 1024
+            return int(line.split(":")[1]) / 1024, done.stdout
     raise RuntimeError(done.stderr)
 
 
 FRAME_FIT = """
 import sys, pandas as pd, gramrec
 df = pd.read_csv(sys.argv[1], dtype={"user": str, "item": str})
+print(df.memory_usage(deep=True).sum() / 2**20)
 gramrec.ALS(factors=int(sys.argv[2]), iterations=1, num_threads=2, device="cpu", kind="implicit").fit_frame(
     df, "user", "item", "rating", show_progress=False)
+"""
+
+READ_FIT = """
+import sys, gramrec
+data = gramrec.read(sys.argv[1])
+gramrec.ALS(factors=int(sys.argv[2]), iterations=1, num_threads=2, device="cpu", kind="implicit").fit(
+    data, show_progress=False)
 """
 
 
@@ -129,13 +139,18 @@ def main():
                       f"{theirs_all:.2f} s, ratio {ours_all / theirs_all:.2f}", flush=True)
             summary["figures"].append(fig)
             del model, peer
-    frame_mb = peak_rss_mb([sys.executable, "-c", FRAME_FIT, a.csv, str(a.factors[0])])
-    cli_mb = peak_rss_mb([a.gramrec, "train", "-q", "--input", a.csv, "--implicit", "--factors", str(a.factors[0]),
-                          "--iterations", "1", "--threads", "2", "--device", "cpu", "--out",
-                          os.path.join(work, "mem")])
-    summary["peak_rss_mb"] = {"python_frame_fit": frame_mb, "cli_train": cli_mb}
-    print(f"peak memory, 1 iteration at {a.factors[0]} factors: Python fit_frame from pandas (string IDs) "
-          f"{frame_mb:.0f} MB, CLI train {cli_mb:.0f} MB", flush=True)
+    f = str(a.factors[0])
+    frame_mb, printed = peak_rss_mb([sys.executable, "-c", FRAME_FIT, a.csv, f])
+    read_mb, _ = peak_rss_mb([sys.executable, "-c", READ_FIT, a.csv, f])
+    cli_mb, _ = peak_rss_mb([a.gramrec, "train", "-q", "--input", a.csv, "--implicit", "--factors", f,
+                             "--iterations", "1", "--threads", "2", "--device", "cpu", "--out",
+                             os.path.join(work, "mem")])
+    pandas_mb = float(printed.split()[0])
+    summary["peak_rss_mib"] = {"python_frame_fit": frame_mb, "pandas_frame_itself": pandas_mb,
+                               "python_read_fit": read_mb, "cli_train": cli_mb}
+    print(f"peak memory (MiB), 1 iteration at {f} factors: Python fit_frame from pandas with string IDs "
+          f"{frame_mb:.0f} (the frame itself {pandas_mb:.0f}), Python read + fit {read_mb:.0f}, "
+          f"CLI train {cli_mb:.0f}", flush=True)
     print(json.dumps(summary))
 
 

@@ -12,6 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 peers=$(cd "${1:-$root/../shared/peers}" && pwd)
 venv=$root/target/interop-venv
 work=${WORK:-$(mktemp -d)}
+mkdir -p "$work"
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 PATH="$venv/bin:$PATH" "$venv/bin/pip" install -q --no-build-isolation --disable-pip-version-check "$root/python"
 cd "$work"

@@ -123,19 +123,20 @@ class ALS:
         it trains. ``show_progress`` shows a tqdm bar when tqdm is installed;
         ``callback(iteration, seconds, loss)`` is called after each
         iteration. Training releases the GIL; Ctrl-C (KeyboardInterrupt)
-        stops it between iterations. A matrix's indices are copied once as
-        64-bit coordinates; its values are read in place when float32.
+        stops it between iterations. A matrix's coordinates are made once
+        (SciPy's ``tocoo``) and its values copied when they are not float32; the
+        engine builds its training matrices from them, as the CLI does from
+        a file. :class:`Interactions` are copied for the fit and kept.
         """
         if isinstance(user_items, Interactions):
-            self._fit(user_items, show_progress, callback)
+            self._fit(lambda on_event: _gramrec.fit(user_items, self._settings(), on_event), show_progress, callback)
             self._by_model_rows()
             return self
         user_items = _csr(user_items, "user_items")
         coo = user_items.tocoo()
-        rows = np.asarray(coo.row, dtype=np.int64)
-        cols = np.asarray(coo.col, dtype=np.int64)
-        data = Interactions.columns(rows, cols, np.asarray(coo.data, dtype=np.float32), None)
-        self._fit(data, show_progress, callback)
+        rows, cols = _index_array(coo.row), _index_array(coo.col)
+        self._fit(lambda on_event: _gramrec.fit_columns(
+            rows, cols, np.asarray(coo.data, dtype=np.float32), self._settings(), on_event), show_progress, callback)
         self._by_positions(user_items.shape)
         return self
 
@@ -168,7 +169,9 @@ class ALS:
             "cg_steps": self.cg_steps, "device": self.device,
         }
 
-    def _fit(self, data, show_progress, callback):
+    def _fit(self, train, show_progress, callback):
+        """Runs ``train(on_event)`` (a native fit), printing its events and
+        driving the progress bar and ``callback``."""
         bar = None
 
         def on_event(name, event):
@@ -189,7 +192,7 @@ class ALS:
                     callback(event["iteration"], event["seconds"], event["loss"])
 
         try:
-            self._model = _gramrec.fit(data, self._settings(), on_event)
+            self._model = train(on_event)
         finally:
             if bar is not None:
                 bar.close()
@@ -494,6 +497,13 @@ def rules(frame, basket_col, item_col, min_support=0.01, min_confidence=0.5, max
         "lift": np.array([r[3] for r in found], dtype=np.float64),
         "support": np.array([r[4] for r in found], dtype=np.float64),
     })
+
+
+def _index_array(index):
+    """SciPy's row or column numbers as the extension reads them in place:
+    int32 (or int64 past 2**31), contiguous."""
+    dtype = np.int32 if index.dtype == np.int32 else np.int64
+    return np.ascontiguousarray(index, dtype=dtype)
 
 
 def _entries(history):

@@ -6,11 +6,12 @@ use gramrec_engine::{
     fit as fit_engine, read_defaults, Asked, DatasetOptions, DefaultChoice, Device, FitEvent, FitOptions, ModelKind,
     TrainConfig,
 };
+use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{pythonize, to_py, unknown};
-use crate::interactions::Interactions;
+use crate::interactions::{from_columns, Ids, Interactions};
 use crate::model::Model;
 
 /// `ALS()`'s settings, as the Python class passes them (a dict).
@@ -61,14 +62,32 @@ impl Settings {
 
 /// Fits a model to `interactions` (which stay as they are, for another fit).
 /// `on_event(name, data)` hears what happens: `defaults` (the choices
-/// read from the data), `built` (users, items, interactions, iterations), `device`
-/// (where it trains), `iteration` (iteration, seconds, loss); an exception
-/// it raises stops the run and is raised here. The GIL is released while
-/// training, and Ctrl-C stops it between iterations.
+/// read from the data), `built` (users, items, interactions, iterations),
+/// `device` (where it trains), `iteration` (iteration, seconds, loss); an
+/// exception it raises stops the run and is raised here. The GIL is
+/// released while training, and Ctrl-C stops it between iterations.
 #[pyfunction]
 #[pyo3(signature = (interactions, settings, on_event))]
 pub fn fit(py: Python<'_>, interactions: &Interactions, settings: Settings, on_event: Py<PyAny>) -> PyResult<Model> {
-    let x = interactions.inner.clone();
+    run(py, interactions.inner.clone(), settings, on_event)
+}
+
+/// [`fit`] to interactions given as columns (a sparse matrix's
+/// coordinates), built for this fit alone: no copy is kept.
+#[pyfunction]
+#[pyo3(signature = (users, items, values, settings, on_event))]
+pub fn fit_columns(
+    py: Python<'_>,
+    users: Ids<'_>,
+    items: Ids<'_>,
+    values: Option<PyReadonlyArray1<'_, f32>>,
+    settings: Settings,
+    on_event: Py<PyAny>,
+) -> PyResult<Model> {
+    run(py, from_columns(users, items, values, None)?, settings, on_event)
+}
+
+fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_event: Py<PyAny>) -> PyResult<Model> {
     let (config, choices) = settings.config(&x)?;
     let event = |name: &str, data: Bound<'_, PyDict>| on_event.call1(data.py(), (name, data)).map(|_| ());
     let defaults = PyDict::new(py);

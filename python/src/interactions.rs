@@ -16,8 +16,10 @@ use crate::errors::{to_py, unknown};
 /// bytes and the offsets where each string starts), read in place.
 #[derive(FromPyObject)]
 pub enum Ids<'py> {
-    /// Row or column numbers.
-    Positions(PyReadonlyArray1<'py, i64>),
+    /// Row or column numbers (SciPy's index type, read in place).
+    Positions(PyReadonlyArray1<'py, i32>),
+    /// Row or column numbers past 2³¹.
+    Positions64(PyReadonlyArray1<'py, i64>),
     /// `(offsets, bytes)`: string `k` is `bytes[offsets[k]..offsets[k + 1]]`.
     Strings(PyReadonlyArray1<'py, i64>, PyReadonlyArray1<'py, u8>),
 }
@@ -26,15 +28,8 @@ impl Ids<'_> {
     /// The IDs as strings borrowed from `names` (positions) or the bytes.
     fn resolve<'a>(&'a self, what: &str, names: &'a mut Vec<String>) -> PyResult<Vec<&'a str>> {
         match self {
-            Ids::Positions(p) => {
-                let p = p.as_slice()?;
-                if let Some(k) = p.iter().position(|&v| v < 0) {
-                    return Err(PyValueError::new_err(format!("{what} position {} at entry {k} is negative", p[k])));
-                }
-                let n = p.iter().max().map_or(0, |&m| m as usize + 1);
-                *names = (0..n).map(|i| i.to_string()).collect();
-                Ok(p.iter().map(|&i| names[i as usize].as_str()).collect())
-            }
+            Ids::Positions(p) => named_positions(p.as_slice()?, what, names),
+            Ids::Positions64(p) => named_positions(p.as_slice()?, what, names),
             Ids::Strings(offsets, bytes) => {
                 let (offsets, bytes) = (offsets.as_slice()?, bytes.as_slice()?);
                 let bad = |k: usize| PyValueError::new_err(format!("{what} ID at entry {k} is not valid UTF-8 text"));
@@ -50,6 +45,24 @@ impl Ids<'_> {
             }
         }
     }
+}
+
+/// Positions as IDs: each named by its decimal digits (kept in `names`).
+fn named_positions<'a, P: Copy + TryInto<usize> + std::fmt::Display>(
+    p: &[P],
+    what: &str,
+    names: &'a mut Vec<String>,
+) -> PyResult<Vec<&'a str>> {
+    let rows: Vec<usize> = p
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| {
+            v.try_into().map_err(|_| PyValueError::new_err(format!("{what} position {v} at entry {k} is negative")))
+        })
+        .collect::<PyResult<_>>()?;
+    let n = rows.iter().max().map_or(0, |&m| m + 1);
+    *names = (0..n).map(|i| i.to_string()).collect();
+    Ok(rows.iter().map(|&i| names[i].as_str()).collect())
 }
 
 /// A column given as a number (its position) or a name.
@@ -123,6 +136,26 @@ impl ReadOptions<'_> {
     }
 }
 
+/// Interactions from columns: `users[k]` had `items[k]` with value
+/// `values[k]` (all 1 when None), the values' column called `value_name`
+/// when it has a name.
+pub fn from_columns(
+    users: Ids<'_>,
+    items: Ids<'_>,
+    values: Option<PyReadonlyArray1<'_, f32>>,
+    value_name: Option<&str>,
+) -> PyResult<load::Interactions> {
+    let (mut user_names, mut item_names) = (Vec::new(), Vec::new());
+    let users = users.resolve("user", &mut user_names)?;
+    let items = items.resolve("item", &mut item_names)?;
+    let values = values.as_ref().map(|v| v.as_slice()).transpose()?;
+    let x = load::Interactions::from_columns(&users, &items, values).map_err(to_py)?;
+    Ok(match value_name {
+        Some(name) => x.with_value_column(name),
+        None => x,
+    })
+}
+
 /// Interactions, as read or given: user and item IDs, values, and what the
 /// reader noticed on the way.
 #[pyclass(module = "gramrec._gramrec", frozen)]
@@ -152,15 +185,7 @@ impl Interactions {
         values: Option<PyReadonlyArray1<'_, f32>>,
         value_name: Option<&str>,
     ) -> PyResult<Self> {
-        let (mut user_names, mut item_names) = (Vec::new(), Vec::new());
-        let users = users.resolve("user", &mut user_names)?;
-        let items = items.resolve("item", &mut item_names)?;
-        let values = values.as_ref().map(|v| v.as_slice()).transpose()?;
-        let mut inner = load::Interactions::from_columns(&users, &items, values).map_err(to_py)?;
-        if let Some(name) = value_name {
-            inner = inner.with_value_column(name);
-        }
-        Ok(Self { inner })
+        Ok(Self { inner: from_columns(users, items, values, value_name)? })
     }
 
     fn __len__(&self) -> usize {
