@@ -163,10 +163,12 @@ class ALS:
 
     def _settings(self):
         return {
-            "kind": self.kind, "confidence": self.confidence, "factors": self.factors,
-            "regularization": self.regularization, "alpha": self.alpha, "iterations": self.iterations,
-            "random_state": self.random_state, "num_threads": self.num_threads, "use_cg": bool(self.use_cg),
-            "cg_steps": self.cg_steps, "device": self.device,
+            "kind": self.kind, "confidence": self.confidence, "factors": _whole("factors", self.factors),
+            "regularization": _number("regularization", self.regularization),
+            "alpha": _number("alpha", self.alpha), "iterations": _whole("iterations", self.iterations),
+            "random_state": _whole("random_state", self.random_state),
+            "num_threads": _whole("num_threads", self.num_threads), "use_cg": bool(self.use_cg),
+            "cg_steps": _whole("cg_steps", self.cg_steps), "device": self.device,
         }
 
     def _fit(self, train, show_progress, callback):
@@ -312,6 +314,7 @@ class ALS:
         (explicit). Runs in parallel without the GIL.
         """
         m = self._require()
+        N = _whole("N", N)
         single = np.isscalar(userid)
         users = np.atleast_1d(np.asarray(userid, dtype=np.int64))
         history = None
@@ -368,6 +371,7 @@ class ALS:
 
     def _similar(self, side, query, N, leave_out, among):
         m = self._require()
+        N = _whole("N", N)
         to_row, positions = (self._item_row, self._item_pos) if side == "item" else (self._user_row, self._user_pos)
         queries = self._rows_of(query, to_row, f"{side}id", side)
         if (queries < 0).any():
@@ -497,6 +501,26 @@ def rules(frame, basket_col, item_col, min_support=0.01, min_confidence=0.5, max
         "lift": np.array([r[3] for r in found], dtype=np.float64),
         "support": np.array([r[4] for r in found], dtype=np.float64),
     })
+
+
+def _whole(name, value, minimum=0):
+    """A whole-number setting (None passes), refused with its name otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a whole number, not {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return int(value)
+
+
+def _number(name, value):
+    """A real-number setting (None passes), refused with its name otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, not {value!r}")
+    return float(value)
 
 
 def _index_array(index):

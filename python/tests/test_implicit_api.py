@@ -95,6 +95,8 @@ def test_filters_and_item_subsets(model, split):
     real = ids_s[ids_s >= 0]
     assert set(real) <= set(subset) and not set(real) & liked
     assert np.all(np.isneginf(scores_s[ids_s < 0])), "the rest of the row is padding"
+    with pytest.raises(ValueError, match="N must be at least 0, not -1"):
+        model.recommend(3, train[3], N=-1)
     with pytest.raises(ValueError, match="both items and filter_items"):
         model.recommend(3, train[3], items=subset, filter_items=banned)
 
@@ -159,6 +161,12 @@ def test_bad_input_raises_value_error(plays):
         gramrec.ALS(regularization=-1.0).fit(plays, show_progress=False)
     with pytest.raises(ValueError, match="device must be 'auto', 'gpu' or 'cpu', not 'tpu'"):
         gramrec.ALS(device="tpu").fit(plays)
+    with pytest.raises(TypeError, match="factors must be a whole number, not 2.5"):
+        gramrec.ALS(factors=2.5).fit(plays)
+    with pytest.raises(ValueError, match="num_threads must be at least 0, not -1"):
+        gramrec.ALS(num_threads=-1).fit(plays)
+    with pytest.raises(ValueError, match="there are no interactions to train on"):
+        gramrec.ALS().fit(sp.csr_matrix((10, 10), dtype=np.float32), show_progress=False)
     with pytest.raises(ValueError, match="not fitted"):
         gramrec.ALS().recommend(0, plays[0])
     with pytest.raises(IndexError):

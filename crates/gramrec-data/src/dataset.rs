@@ -169,6 +169,9 @@ impl Dataset {
             }
         }
         let kept = row.len();
+        if read == 0 {
+            return Err(Error::Data("there are no interactions to train on".into()));
+        }
         if kept == 0 {
             return Err(Error::Data(
                 "no interactions are left after filtering (lower --min-user-count / --min-item-count)".into(),
