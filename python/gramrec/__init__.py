@@ -212,7 +212,7 @@ class ALS:
         self._item_pos = item_pos
 
     def _reset_cache(self):
-        self._user_factors = self._user_biases = self._item_factors = self._item_biases = None
+        self._sides = {}
 
     # -- what the model holds ----------------------------------------------
 
@@ -238,49 +238,36 @@ class ALS:
         """Item IDs by model row (a NumPy array of str)."""
         return np.asarray(self._require().item_ids(), dtype=object)
 
-    def _user_side(self):
-        if self._user_factors is None:
+    def _side(self, side):
+        """(factors, biases) of "user" or "item" by the fitted matrix's
+        positions, built on first use; zeros for a position without factors."""
+        if self._sides.get(side) is None:
             m = self._require()
-            f = m.params()["factors"]
-            vectors = m.user_vectors(self._user_row)
-            self._user_factors = np.ascontiguousarray(vectors[:, :f])
-            self._user_biases = np.ascontiguousarray(vectors[:, f]) if vectors.shape[1] > f else None
-        return self._user_factors, self._user_biases
+            if side == "user":
+                vectors = m.user_vectors(self._user_row)
+                f = m.params()["factors"]
+                factors, biases = vectors[:, :f], (vectors[:, f] if vectors.shape[1] > f else None)
+            else:
+                rows, row_biases = m.item_matrix()
+                factors = np.zeros((len(self._item_row), rows.shape[1]), dtype=np.float32)
+                factors[self._item_pos] = rows
+                biases = None
+                if row_biases is not None:
+                    biases = np.zeros(len(self._item_row), dtype=np.float32)
+                    biases[self._item_pos] = row_biases
+            self._sides[side] = (np.ascontiguousarray(factors),
+                                 None if biases is None else np.ascontiguousarray(biases))
+        return self._sides[side]
 
-    def _item_side(self):
-        if self._item_factors is None:
-            factors, biases = self._require().item_matrix()
-            self._item_factors = np.zeros((len(self._item_row), factors.shape[1]), dtype=np.float32)
-            self._item_factors[self._item_pos] = factors
-            self._item_biases = None
-            if biases is not None:
-                self._item_biases = np.zeros(len(self._item_row), dtype=np.float32)
-                self._item_biases[self._item_pos] = biases
-        return self._item_factors, self._item_biases
-
-    @property
-    def user_factors(self):
-        """Users' factors (users x factors, float32), by the fitted matrix's
-        rows (zeros for a row without interactions). Built on first use."""
-        return self._user_side()[0]
-
-    @property
-    def user_biases(self):
-        """An explicit model's user biases (float32, by row; None for
-        implicit models). A rating is predicted as the global mean plus both
-        biases plus the factors' dot product, clipped to the training range."""
-        return self._user_side()[1]
-
-    @property
-    def item_factors(self):
-        """Items' factors (items x factors, float32), by the fitted matrix's
-        columns (zeros for a column without interactions). Built on first use."""
-        return self._item_side()[0]
-
-    @property
-    def item_biases(self):
-        """An explicit model's item biases (float32, by column; None for implicit models)."""
-        return self._item_side()[1]
+    user_factors = property(lambda self: self._side("user")[0], doc="""Users' factors (users x factors,
+        float32), by the fitted matrix's rows (zeros for a row without interactions).""")
+    user_biases = property(lambda self: self._side("user")[1], doc="""An explicit model's user biases
+        (float32, by row; None for implicit models): a rating is predicted as the global mean plus both
+        biases plus the factors' dot product, clipped to the training range.""")
+    item_factors = property(lambda self: self._side("item")[0], doc="""Items' factors (items x factors,
+        float32), by the fitted matrix's columns (zeros for a column without interactions).""")
+    item_biases = property(lambda self: self._side("item")[1], doc="""An explicit model's item biases
+        (float32, by column; None for implicit models).""")
 
     # -- scoring -------------------------------------------------------------
 
