@@ -37,6 +37,17 @@ if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
+# What building the training matrices did to the interactions, as printed.
+_BUILT_COUNTS = [
+    ("duplicates_merged", "repeated (user, item) pairs merged"),
+    ("zeros_as_interactions", "values of 0 kept as interactions"),
+    ("nonpositive_dropped", "negative values dropped: an implicit model has no use for them"),
+]
+
+# The note a model fitted from a matrix is saved with: its shape, so that
+# load() indexes it by the matrix's rows and columns again.
+_POSITIONS_NOTE = "python.matrix"
+
 
 def _say(text):
     print(f"gramrec: {text}", file=sys.stderr, flush=True)
@@ -82,8 +93,10 @@ class ALS:
         Where to train: "auto" uses a real GPU when there is one (Vulkan,
         Metal or DX12, any vendor) and the CPU otherwise; "gpu" insists.
     kind : {None, "implicit", "explicit"}
-        Implicit feedback (clicks, plays, purchases) or explicit ratings;
-        None reads it from the values, and says what it chose and why.
+        Implicit feedback (clicks, plays, purchases) or explicit ratings.
+        None: implicit for a SciPy matrix (as implicit's ``fit`` takes it),
+        read from the data for frames and files as ``gramrec train`` reads
+        it; either way the choice is printed with its reason.
     confidence : {None, "linear", "log"}
         An implicit model's confidence curve; None reads it from the values.
     cg_steps : int
@@ -109,6 +122,8 @@ class ALS:
         self.confidence = confidence
         self.cg_steps = cg_steps
         self._model = None
+        self._shape = None
+        self._sides = {}
 
     # -- training ---------------------------------------------------------
 
@@ -155,6 +170,7 @@ class ALS:
         return self.fit(interactions(frame, user_col, item_col, value_col), show_progress, callback)
 
     def _by_model_rows(self):
+        self._shape = None
         n_users, n_items = len(self._model.user_ids()), len(self._model.item_ids())
         self._user_row = self._user_pos = np.arange(n_users, dtype=np.int64)
         self._item_row = np.arange(n_items, dtype=np.int64)
@@ -182,7 +198,9 @@ class ALS:
                 for parameter, (value, reason) in event.items():
                     _say(f"{parameter} = {value}: {reason}")
             elif name == "built":
-                _say(f"{event['users']} users x {event['items']} items, {event['interactions']} interactions")
+                merged = [f"{event[key]} {what}" for key, what in _BUILT_COUNTS if event[key]]
+                _say(f"{event['users']} users x {event['items']} items, {event['interactions']} interactions"
+                     + (f" ({', '.join(merged)})" if merged else ""))
                 if show_progress:
                     bar = _progress_bar(event["iterations"])
             elif name == "device":
@@ -203,6 +221,7 @@ class ALS:
     def _by_positions(self, shape):
         """Maps the fitted matrix's rows and columns onto the model's rows
         (the model names them by their numbers)."""
+        self._shape = (int(shape[0]), int(shape[1]))
         self._user_pos = np.asarray(self._model.user_ids(), dtype=np.int64)
         self._user_row = np.full(shape[0], -1, dtype=np.int64)
         self._user_row[self._user_pos] = np.arange(len(self._user_pos))
@@ -230,13 +249,22 @@ class ALS:
 
     @property
     def user_ids(self):
-        """User IDs by model row (a NumPy array of str)."""
-        return np.asarray(self._require().user_ids(), dtype=object)
+        """The user ID at each position ``recommend`` and ``user_factors``
+        use (a NumPy array of str): a model's own IDs by row, or a fitted
+        matrix's row numbers."""
+        return self._ids(self._require().user_ids(), 0)
 
     @property
     def item_ids(self):
-        """Item IDs by model row (a NumPy array of str)."""
-        return np.asarray(self._require().item_ids(), dtype=object)
+        """The item ID at each position ``recommend`` returns and
+        ``item_factors`` uses (a NumPy array of str): a model's own IDs by
+        row, or a fitted matrix's column numbers."""
+        return self._ids(self._require().item_ids(), 1)
+
+    def _ids(self, by_row, axis):
+        if self._shape is None:
+            return np.asarray(by_row, dtype=object)
+        return np.arange(self._shape[axis]).astype(str).astype(object)
 
     def _side(self, side):
         """(factors, biases) of "user" or "item" by the fitted matrix's
@@ -296,7 +324,10 @@ class ALS:
         from them (fold-in, as ``gramrec recommend --history``).
         ``filter_items`` are never returned; ``items`` restricts the ranking
         to those ids (not both). Where fewer than ``N`` items are left, the
-        rest of the row is id -1 with score -inf. Scores are predicted
+        rest of the row is id -1 with score -inf; no row is longer than the
+        model's items. Ids are positions: a fitted matrix's columns, or the
+        model's rows for a model from ``fit_frame``, ``read`` or another
+        tool (``item_ids`` names them either way). Scores are predicted
         preferences (implicit) or ratings clipped to the training range
         (explicit). Runs in parallel without the GIL.
         """
@@ -411,7 +442,8 @@ class ALS:
         items.gramrec), which ``gramrec recommend``, ``serve``, ``export``
         and the browser module read. ``dtype`` "f16" or "i8" stores smaller
         factors. Nothing else in ``path`` is touched."""
-        self._require().save(os.fspath(path), dtype)
+        notes = [] if self._shape is None else [(_POSITIONS_NOTE, f"{self._shape[0]}x{self._shape[1]}")]
+        self._require().save(os.fspath(path), dtype, notes)
 
 
 def read(path, *, format=None, delimiter=None, header=None, encoding=None, user_col=None, item_col=None,
@@ -462,10 +494,14 @@ def evaluate(model, test, k=10, train=None):
     A dict with the CLI's camelCase keys (docs/JSON.md)."""
     import json
 
-    return json.loads(_gramrec.evaluate(model._require(), test, int(k), train))
+    for name, data in (("test", test), ("train", train)):
+        if data is not None and not isinstance(data, Interactions):
+            raise TypeError(f"{name} must be gramrec.Interactions (from gramrec.read or gramrec.interactions), "
+                            f"not {type(data).__name__}")
+    return json.loads(_gramrec.evaluate(model._require(), test, _whole("k", k), train))
 
 
-def rules(frame, basket_col, item_col, min_support=0.01, min_confidence=0.5, max_len=None):
+def rules(frame, basket_col=None, item_col=None, min_support=0.01, min_confidence=0.5, max_len=None):
     """Association rules ("bought together") from baskets, by FP-growth as
     Spark's FPGrowth defines them and ``gramrec rules`` mines them: a pandas
     DataFrame with Spark's columns ``antecedent`` (a list of item IDs),
@@ -476,6 +512,8 @@ def rules(frame, basket_col, item_col, min_support=0.01, min_confidence=0.5, max
     Items repeated within a basket count once."""
     import pandas as pd
 
+    if not isinstance(frame, Interactions) and (basket_col is None or item_col is None):
+        raise ValueError("name the basket and item columns (basket_col, item_col), or pass gramrec.Interactions")
     baskets = frame if isinstance(frame, Interactions) else interactions(frame, basket_col, item_col)
     if isinstance(min_support, bool) or not isinstance(min_support, (int, float, np.integer, np.floating)):
         raise ValueError(f"min_support must be a fraction or a count of baskets, not {min_support!r}")
@@ -539,6 +577,8 @@ def _column(frame, name):
     """A column of a pandas or polars DataFrame or a pyarrow Table, as a pyarrow array."""
     import pyarrow as pa
 
+    if isinstance(frame, dict):
+        frame = pa.table(frame)
     if isinstance(frame, (pa.Table, pa.RecordBatch)):
         if name not in frame.schema.names:
             raise ValueError(f"no column '{name}' (the table has {', '.join(frame.schema.names)})")
@@ -602,12 +642,17 @@ def _progress_bar(total):
 def load(path):
     """Reads a gramrec model directory (from ``gramrec train``, this
     package's ``save``, or an import from Spark or implicit) as an
-    :class:`ALS` indexed by the model's own rows: ``user_ids`` and
-    ``item_ids`` name them."""
+    :class:`ALS`. A model this package fitted from a matrix is indexed by
+    that matrix's rows and columns again; any other by its own rows, which
+    ``user_ids`` and ``item_ids`` name."""
     model = ALS()
     model._model = _gramrec.load(os.fspath(path))
     params = model._model.params()
     model.factors, model.regularization, model.alpha = params["factors"], params["regularization"], params["alpha"]
     model.kind, model.confidence = params["kind"], params["confidence"]
-    model._by_model_rows()
+    shape = dict(model._model.notes()).get(_POSITIONS_NOTE)
+    if shape is None:
+        model._by_model_rows()
+    else:
+        model._by_positions(tuple(int(n) for n in shape.split("x")))
     return model

@@ -17,21 +17,45 @@ fn keyword(parameter: &str) -> &str {
     }
 }
 
-/// The flags the libraries' messages still name, as `ALS()`'s keywords.
-const KEYWORDS: [(&str, &str); 8] = [
+/// Flags the libraries' messages still name whose Python spelling is not
+/// just the flag's name (`--rating-col none` is `rating_col=False`).
+const KEYWORDS: [(&str, &str); 6] = [
     ("--device cpu", "device='cpu'"),
     ("--device gpu", "device='gpu'"),
+    ("--rating-col none", "rating_col=False"),
     ("raise --reg", "raise regularization"),
-    ("--min-support", "min_support"),
-    ("--min-confidence", "min_confidence"),
-    ("--max-len", "max_len"),
     (", or raise --max-itemsets", ""),
     ("--skip-invalid", "skip_invalid=True"),
 ];
 
-/// A library message for a Python user: the flags it names as keywords.
+/// A library message for a Python user: the flags it names as keywords
+/// (`--rating-col 2` becomes `rating_col=2`, `--min-support` `min_support`).
 pub fn pythonize(text: &str) -> String {
-    KEYWORDS.iter().fold(text.to_string(), |t, (flag, keyword)| t.replace(flag, keyword))
+    let text = KEYWORDS.iter().fold(text.to_string(), |t, (flag, keyword)| t.replace(flag, keyword));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("--") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let name_len = after.find(|c: char| !(c.is_ascii_lowercase() || c == '-')).unwrap_or(after.len());
+        let name = &after[..name_len];
+        if name.is_empty() || !after.starts_with(|c: char| c.is_ascii_lowercase()) {
+            out.push_str("--");
+            rest = after;
+            continue;
+        }
+        out.push_str(&name.replace('-', "_"));
+        rest = &after[name_len..];
+        // `--rating-col 2`: the value follows as `=2`.
+        if let Some(value) = rest.strip_prefix(' ').filter(|v| v.starts_with(|c: char| c.is_ascii_digit())) {
+            let len = value.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(value.len());
+            out.push('=');
+            out.push_str(&value[..len]);
+            rest = &value[len..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The exception for a gramrec error.

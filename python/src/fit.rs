@@ -72,8 +72,9 @@ pub fn fit(py: Python<'_>, interactions: &Interactions, settings: Settings, on_e
     run(py, interactions.inner.clone(), settings, on_event)
 }
 
-/// [`fit`] to interactions given as columns (a sparse matrix's
-/// coordinates), built for this fit alone: no copy is kept.
+/// [`fit`] to a sparse matrix's coordinates, built for this fit alone (no
+/// copy is kept). The values are strengths of feedback, as implicit's
+/// `fit(user_items)` takes them, unless `kind` says otherwise.
 #[pyfunction]
 #[pyo3(signature = (users, items, values, settings, on_event))]
 pub fn fit_columns(
@@ -84,7 +85,12 @@ pub fn fit_columns(
     settings: Settings,
     on_event: Py<PyAny>,
 ) -> PyResult<Model> {
-    run(py, from_columns(users, items, values, None)?, settings, on_event)
+    let mut x = from_columns(users, items, values, None)?;
+    x.strengths = Some(
+        "a SciPy user_items matrix, as implicit's fit takes it: strengths of feedback (counts, plays), not ratings"
+            .into(),
+    );
+    run(py, x, settings, on_event)
 }
 
 fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_event: Py<PyAny>) -> PyResult<Model> {
@@ -109,6 +115,9 @@ fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_e
                         data.set_item("items", d.items.len())?;
                         data.set_item("interactions", d.nnz())?;
                         data.set_item("iterations", config.iterations)?;
+                        data.set_item("duplicates_merged", d.stats.duplicates_merged)?;
+                        data.set_item("zeros_as_interactions", d.stats.zeros_as_interactions)?;
+                        data.set_item("nonpositive_dropped", d.stats.nonpositive_dropped)?;
                         "built"
                     }
                     FitEvent::Device(notice) => {

@@ -139,6 +139,11 @@ impl Model {
 
 #[pymethods]
 impl Model {
+    /// The notes (key, text) of the model's training metadata.
+    fn notes(&self) -> Vec<(String, String)> {
+        self.model.items.meta().training.other.clone()
+    }
+
     /// User IDs by row.
     fn user_ids(&self) -> Vec<String> {
         self.model.user_ids().to_vec()
@@ -216,6 +221,13 @@ impl Model {
         if values.len() != item_rows.len() {
             return Err(PyValueError::new_err("fold-in: one value per item"));
         }
+        if let Some(k) = values.iter().position(|&v| !gramrec_core::valid_value(v)) {
+            return Err(PyValueError::new_err(format!(
+                "user_items: the value {} (stored value {k}) is not a finite number within ±{:e}",
+                values[k],
+                gramrec_core::MAX_VALUE
+            )));
+        }
         let checked = self.item_rows(&rows_of(indptr, item_rows, "fold-in")?)?;
         let start: Vec<usize> = indptr.iter().map(|&p| p as usize).collect();
         let dim = self.model.items.meta().params.dim();
@@ -259,6 +271,8 @@ impl Model {
         candidates: Option<PyReadonlyArray1<'_, i64>>,
     ) -> PyResult<Ranked<'py>> {
         let users = self.vectors(&vectors)?;
+        // No list is longer than the catalogue (an N of 10⁹ asks for nothing more).
+        let k = k.min(self.model.items.len());
         let (indptr, exclude) = (exclude_indptr.as_slice()?, exclude.as_slice()?);
         let lists = rows_of(indptr, exclude, "exclude")?;
         if lists.len() != users.len() {
@@ -307,6 +321,7 @@ impl Model {
             _ => return Err(PyValueError::new_err(format!("side must be 'items' or 'users', not '{side}'"))),
         };
         let queries = checked_rows(rows.as_slice()?, n, name)?;
+        let k = k.min(n);
         let candidates = candidates.as_ref().map(|c| c.as_slice()).transpose()?;
         let skip = left_out(n, always.as_slice()?, candidates, name)?;
         let skipped = |r: usize| skip.binary_search(&r).is_ok();
@@ -367,13 +382,14 @@ impl Model {
     /// Writes the model directory `path` (users.gramrec and items.gramrec,
     /// staged and renamed; nothing else there is touched), factors stored
     /// as `dtype` ("f32", "f16" or "i8"; None: f32 for a model just fitted,
-    /// as stored for a model read from files).
-    #[pyo3(signature = (path, dtype=None))]
-    fn save(&self, py: Python<'_>, path: PathBuf, dtype: Option<&str>) -> PyResult<()> {
+    /// as stored for a model read from files), with `notes` (key, text)
+    /// in a fitted model's training metadata.
+    #[pyo3(signature = (path, dtype=None, notes=Vec::new()))]
+    fn save(&self, py: Python<'_>, path: PathBuf, dtype: Option<&str>, notes: Vec<(String, String)>) -> PyResult<()> {
         let dtype: Option<Dtype> = dtype.map(|d| d.parse().map_err(|e| unknown("dtype", e))).transpose()?;
         py.detach(|| match &self.source {
             Source::Fitted(fitted) => {
-                let options = SaveOptions { dtype: dtype.unwrap_or_default(), ..SaveOptions::default() };
+                let options = SaveOptions { dtype: dtype.unwrap_or_default(), notes, ..SaveOptions::default() };
                 fitted.save(&path, &options).map(|_| ())
             }
             Source::Files(files) => {

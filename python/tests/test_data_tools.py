@@ -56,6 +56,11 @@ def test_read_takes_the_cli_options_and_refuses_bad_input(ratings, tmp_path):
     with pytest.raises(ValueError, match=r"bad\.csv:3"):
         gramrec.read(bad)
     assert len(gramrec.read(bad, skip_invalid=True)) == 1
+    ambiguous = tmp_path / "ambiguous.tsv"
+    ambiguous.write_text("1\t2\t880000000\t7\n1\t3\t880000001\t9\n2\t3\t880000002\t1\n")
+    with pytest.raises(ValueError) as refused:
+        gramrec.read(ambiguous)
+    assert "rating_col" in str(refused.value) and "--" not in str(refused.value), str(refused.value)
     with pytest.raises(ValueError, match="encoding must be"):
         gramrec.read(bad, encoding="klingon")
     with pytest.raises(OSError):
@@ -105,5 +110,9 @@ def test_rules_are_the_clis_with_sparks_columns(tmp_path, gramrec_bin):
     assert top["confidence"].iloc[0] == 1.0
     as_count = gramrec.rules(frame, "order", "product", min_support=15, min_confidence=0.3)
     assert len(as_count) == len(ours), "15 of 300 baskets is a support of 0.05"
+    assert len(gramrec.rules(gramrec.interactions(frame, "order", "product"), min_support=15,
+                             min_confidence=0.3)) == len(ours), "Interactions need no column names"
+    with pytest.raises(ValueError, match="name the basket and item columns"):
+        gramrec.rules(frame, min_support=0.05)
     with pytest.raises(ValueError, match="min_confidence"):
         gramrec.rules(frame, "order", "product", min_confidence=2.0)

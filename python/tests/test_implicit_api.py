@@ -69,7 +69,7 @@ def test_an_explicit_model_predicts_ratings_from_biases_and_factors(plays):
     the training ratings had."""
     ratings = plays.copy()
     ratings.data = np.minimum(ratings.data, 5).astype(np.float32)
-    model = fit(ratings, factors=6, iterations=5)
+    model = fit(ratings, factors=6, iterations=5, kind="explicit")
     p = model.params
     assert p["kind"] == "explicit" and p["biases"] and p["rating_range"] == (1.0, 5.0)
     ids, scores = model.recommend(9, ratings[9], N=8)
@@ -171,6 +171,52 @@ def test_bad_input_raises_value_error(plays):
         gramrec.ALS().recommend(0, plays[0])
     with pytest.raises(IndexError):
         fit(plays, iterations=1, kind="implicit").recommend(plays.shape[0], sp.csr_matrix((1, plays.shape[1])))
+
+
+def test_a_huge_n_asks_for_no_more_than_the_catalogue(model, split):
+    train = split[0]
+    ids, scores = model.recommend(np.arange(3), train[:3], N=10**12)
+    known = len(np.unique(train.indices))
+    assert ids.shape == scores.shape == (3, known), "as many as the items with factors"
+    liked = len(set(train[0].indices))
+    assert (ids[0] >= 0).sum() == known - liked, "every item but the user's, then padding"
+    assert model.similar_items(2, N=10**12)[0].shape == (known,)
+
+
+def test_a_bad_value_in_a_history_to_solve_is_refused(model, split):
+    row = split[0][7].copy()
+    row.data[0] = np.nan
+    with pytest.raises(ValueError, match="user_items: the value NaN"):
+        model.recalculate_user(7, row)
+    with pytest.raises(ValueError, match="user_items: the value NaN"):
+        model.recommend(7, row, recalculate_user=True)
+
+
+def test_a_matrix_of_counts_is_implicit_feedback_unless_told(plays, capsys):
+    model = fit(plays, factors=4, iterations=1)
+    assert model.params["kind"] == "implicit"
+    err = capsys.readouterr().err
+    assert "kind = implicit: a SciPy user_items matrix" in err and "(kind='explicit' to treat them as ratings)" in err
+    assert fit(plays, factors=4, iterations=1, kind="explicit").params["kind"] == "explicit"
+
+
+def test_dropped_values_are_counted_aloud(plays, capsys):
+    signed = plays.copy()
+    signed.data[:5] = -1
+    fit(signed, factors=4, iterations=1)
+    assert "5 negative values dropped" in capsys.readouterr().err
+
+
+def test_a_saved_matrix_model_loads_with_the_same_positions(model, split, tmp_path):
+    train = split[0]
+    model.save(tmp_path / "m")
+    loaded = gramrec.load(tmp_path / "m")
+    ids, scores = model.recommend(np.arange(5), train[:5], N=10)
+    again, again_scores = loaded.recommend(np.arange(5), train[:5], N=10)
+    np.testing.assert_array_equal(ids, again)
+    np.testing.assert_allclose(scores, again_scores, rtol=1e-6)
+    assert loaded.item_factors.shape == model.item_factors.shape
+    assert list(loaded.item_ids[ids[0]]) == [str(i) for i in ids[0]], "item_ids name recommend's positions"
 
 
 def test_empty_rows_and_columns_keep_their_positions():

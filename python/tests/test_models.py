@@ -172,13 +172,17 @@ def test_a_callback_that_raises_stops_the_fit(plays):
 def test_choices_read_from_the_data_are_printed(plays, capsys):
     """Every default read from the data is printed with its reason and the
     keyword that overrides it, in a Python user's terms."""
-    ones = plays.copy()
-    ones.data[:] = 1
-    gramrec.ALS(factors=4, iterations=1).fit(ones, show_progress=False)
+    gramrec.ALS(factors=4, iterations=1).fit(plays, show_progress=False)
+    err = capsys.readouterr().err
+    assert "gramrec: kind = implicit: a SciPy user_items matrix, as implicit's fit takes it" in err, err
+    assert "(kind='explicit' to treat them as ratings)" in err, err
+    assert "gramrec: confidence = " in err, err
+    frame = pd.DataFrame({"user": ["a", "a", "b", "c"], "item": ["x", "y", "x", "y"], "r": [1.0, 1.0, 1.0, 1.0]})
+    gramrec.ALS(factors=2, iterations=1).fit_frame(frame, "user", "item", "r", show_progress=False)
     err = capsys.readouterr().err
     assert "gramrec: kind = implicit: every value is 1: presence, not ratings" in err, err
-    assert "gramrec: confidence = linear:" in err, err
-    gramrec.ALS(factors=4, iterations=1).fit(plays, show_progress=False)
+    frame["r"] = [4.0, 2.0, 5.0, 3.0]
+    gramrec.ALS(factors=2, iterations=1).fit_frame(frame, "user", "item", "r", show_progress=False)
     err = capsys.readouterr().err
     assert "gramrec: kind = explicit: the values are ratings (kind='implicit' for feedback strengths)" in err, err
     assert "--" not in err, f"no CLI flags in a Python user's messages: {err}"

@@ -64,8 +64,9 @@ pub struct ReadDefaults {
 }
 
 /// The kind: as asked; else implicit without a rating column, with a value
-/// map, a strength column (`plays`, `count`…), a single value (a 0/1
-/// matrix's ones) or heavy-tailed counts, and explicit otherwise. The confidence curve of an implicit model: as asked,
+/// map, values the caller knows are strengths ([`Interactions::strengths`]),
+/// a strength column (`plays`, `count`…), a single value (a 0/1 matrix's
+/// ones) or heavy-tailed counts, and explicit otherwise. The confidence curve of an implicit model: as asked,
 /// else log for heavy-tailed counts, linear otherwise ([`ValueShape`]).
 pub fn read_defaults(x: &Interactions, asked: Asked) -> ReadDefaults {
     let shape = x.has_ratings.then(|| ValueShape::of(&x.value)).flatten();
@@ -80,6 +81,9 @@ pub fn read_defaults(x: &Interactions, asked: Asked) -> ReadDefaults {
                 "the value map gives each event a weight: strengths of feedback, not ratings".to_string(),
                 Some(ratings),
             ),
+            (true, _) if x.strengths.is_some() => {
+                (ModelKind::Implicit, x.strengths.clone().unwrap_or_default(), Some(ratings))
+            }
             (true, _) if x.strength_column().is_some() => (
                 ModelKind::Implicit,
                 format!(

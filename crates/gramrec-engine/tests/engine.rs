@@ -182,6 +182,14 @@ fn one_value_everywhere_is_presence_not_ratings() {
     assert!(read.choices[0].reason.starts_with("every value is 1: presence"), "{:?}", read.choices);
     let ratings = Interactions::from_columns(&users, &items, Some(&[4.0, 5.0, 3.0])).unwrap();
     assert_eq!(read_defaults(&ratings, Asked::default()).kind, ModelKind::Explicit);
+    // A caller who knows the values are strengths says so, and the reason is theirs.
+    let mut strengths = ratings.clone();
+    strengths.strengths = Some("a matrix given to an implicit-feedback API".into());
+    let read = read_defaults(&strengths, Asked::default());
+    assert_eq!(
+        (read.kind, read.choices[0].reason.as_str()),
+        (ModelKind::Implicit, "a matrix given to an implicit-feedback API")
+    );
     // A frame's column named `plays` holds strengths whatever its values.
     let plays = ratings.with_value_column("plays");
     assert_eq!(read_defaults(&plays, Asked::default()).kind, ModelKind::Implicit);

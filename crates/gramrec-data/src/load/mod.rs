@@ -260,6 +260,10 @@ pub struct Interactions {
     pub columns: Vec<ColumnChoice>,
     /// Whether the values are weights a [`ValueMap`] gave.
     pub value_mapped: bool,
+    /// Why the values are strengths of feedback, when the caller knows it
+    /// from where they came (a matrix given to an implicit-feedback API):
+    /// the defaults then read them as implicit, and say this.
+    pub strengths: Option<String>,
 }
 
 /// How a column was chosen: what the log says of it, and what decides
