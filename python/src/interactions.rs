@@ -192,6 +192,17 @@ impl Interactions {
         self.inner.len()
     }
 
+    fn __repr__(&self) -> String {
+        let x = &self.inner;
+        let values = if x.has_ratings { "with values" } else { "each counting 1" };
+        format!(
+            "Interactions({} interactions of {} users and {} items, {values})",
+            x.len(),
+            x.users.len(),
+            x.items.len()
+        )
+    }
+
     /// Distinct users.
     #[getter]
     fn user_count(&self) -> usize {

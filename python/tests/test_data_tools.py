@@ -39,6 +39,7 @@ def test_read_prints_its_guesses_and_fits_the_cli_model(ratings, gramrec_bin, ca
     err = capsys.readouterr().err
     assert "train.csv:" in err and "';'" in err, f"the delimiter it found, said: {err}"
     assert len(data) == 1280 and data.user_count == 80 and data.has_values
+    assert repr(data) == "Interactions(1280 interactions of 80 users and 60 items, with values)"
     model = gramrec.ALS(factors=6, iterations=5).fit(data, show_progress=False)
     assert model.params["kind"] == "explicit" and model.params["biases"], "ratings: the rating model"
     run_cli(gramrec_bin, "train", "-q", "--input", ratings / "train.csv", "--out", tmp_path / "cli",
