@@ -52,16 +52,17 @@ fn rows_of<'a>(indptr: &'a [i64], indices: &'a [i64], what: &str) -> PyResult<Ve
         .collect()
 }
 
+/// A row number as an index of a side of `n` rows, refused when outside it.
+fn checked_row(r: i64, n: usize, side: &str) -> PyResult<usize> {
+    usize::try_from(r)
+        .ok()
+        .filter(|&r| r < n)
+        .ok_or_else(|| PyValueError::new_err(format!("{side} row {r} is not in the model ({n} {side}s)")))
+}
+
 /// Row numbers as indices of a side of `n` rows, refused when outside it.
 fn checked_rows(rows: &[i64], n: usize, side: &str) -> PyResult<Vec<usize>> {
-    rows.iter()
-        .map(|&r| {
-            usize::try_from(r)
-                .ok()
-                .filter(|&r| r < n)
-                .ok_or_else(|| PyValueError::new_err(format!("{side} row {r} is not in the model ({n} {side}s)")))
-        })
-        .collect()
+    rows.iter().map(|&r| checked_row(r, n, side)).collect()
 }
 
 /// The rows of a side of `n` rows that `always` names or, with
@@ -185,14 +186,9 @@ impl Model {
         let n = self.model.user_count();
         let rows = rows.as_slice()?;
         let mut out = Array2::zeros((rows.len(), dim));
-        for (k, &r) in rows.iter().enumerate() {
-            if r >= 0 {
-                let r = usize::try_from(r)
-                    .ok()
-                    .filter(|&r| r < n)
-                    .ok_or_else(|| PyValueError::new_err(format!("user row {r} is not in the model ({n} users)")))?;
-                out.row_mut(k).assign(&numpy::ndarray::ArrayView1::from(&self.model.user_at(r).0));
-            }
+        for (k, &r) in rows.iter().enumerate().filter(|(_, &r)| r >= 0) {
+            let r = checked_row(r, n, "user")?;
+            out.row_mut(k).assign(&numpy::ndarray::ArrayView1::from(&self.model.user_at(r).0));
         }
         Ok(out.into_pyarray(py))
     }
