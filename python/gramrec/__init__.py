@@ -515,10 +515,7 @@ def rules(frame, basket_col=None, item_col=None, min_support=0.01, min_confidenc
     if not isinstance(frame, Interactions) and (basket_col is None or item_col is None):
         raise ValueError("name the basket and item columns (basket_col, item_col), or pass gramrec.Interactions")
     baskets = frame if isinstance(frame, Interactions) else interactions(frame, basket_col, item_col)
-    if isinstance(min_support, bool) or not isinstance(min_support, (int, float, np.integer, np.floating)):
-        raise ValueError(f"min_support must be a fraction or a count of baskets, not {min_support!r}")
-    support = repr(int(min_support)) if isinstance(min_support, (int, np.integer)) else repr(float(min_support))
-    found = _gramrec.rules(baskets, support, float(min_confidence), max_len)
+    found = _gramrec.rules(baskets, _min_support(min_support), float(min_confidence), max_len)
     return pd.DataFrame({
         "antecedent": [r[0] for r in found],
         "consequent": [[r[1]] for r in found],
@@ -526,6 +523,13 @@ def rules(frame, basket_col=None, item_col=None, min_support=0.01, min_confidenc
         "lift": np.array([r[3] for r in found], dtype=np.float64),
         "support": np.array([r[4] for r in found], dtype=np.float64),
     })
+
+
+def _min_support(value):
+    """A minimum support as the extension takes it: a count's digits, or a fraction's."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"min_support must be a fraction or a count of baskets, not {value!r}")
+    return repr(int(value)) if isinstance(value, (int, np.integer)) else repr(float(value))
 
 
 def _whole(name, value, minimum=0):

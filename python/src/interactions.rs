@@ -30,21 +30,25 @@ impl Ids<'_> {
         match self {
             Ids::Positions(p) => named_positions(p.as_slice()?, what, names),
             Ids::Positions64(p) => named_positions(p.as_slice()?, what, names),
-            Ids::Strings(offsets, bytes) => {
-                let (offsets, bytes) = (offsets.as_slice()?, bytes.as_slice()?);
-                let bad = |k: usize| PyValueError::new_err(format!("{what} ID at entry {k} is not valid UTF-8 text"));
-                offsets
-                    .windows(2)
-                    .enumerate()
-                    .map(|(k, w)| {
-                        let range = usize::try_from(w[0]).ok().zip(usize::try_from(w[1]).ok());
-                        let slice = range.and_then(|(a, b)| bytes.get(a..b)).ok_or_else(|| bad(k))?;
-                        std::str::from_utf8(slice).map_err(|_| bad(k))
-                    })
-                    .collect()
-            }
+            Ids::Strings(offsets, bytes) => strings(offsets.as_slice()?, bytes.as_slice()?, what),
         }
     }
+}
+
+/// Strings in Arrow's layout (`what` IDs): string `k` is
+/// `bytes[offsets[k]..offsets[k + 1]]`, borrowed, refused when the offsets
+/// or the UTF-8 are not valid.
+pub fn strings<'a>(offsets: &[i64], bytes: &'a [u8], what: &str) -> PyResult<Vec<&'a str>> {
+    let bad = |k: usize| PyValueError::new_err(format!("{what} ID at entry {k} is not valid UTF-8 text"));
+    offsets
+        .windows(2)
+        .enumerate()
+        .map(|(k, w)| {
+            let range = usize::try_from(w[0]).ok().zip(usize::try_from(w[1]).ok());
+            let slice = range.and_then(|(a, b)| bytes.get(a..b)).ok_or_else(|| bad(k))?;
+            std::str::from_utf8(slice).map_err(|_| bad(k))
+        })
+        .collect()
 }
 
 /// Positions as IDs: each named by its decimal digits (kept in `names`).

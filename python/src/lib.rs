@@ -8,6 +8,7 @@ mod errors;
 mod evaluate;
 mod fit;
 mod interactions;
+mod interop;
 mod model;
 
 use pyo3::prelude::*;
@@ -20,8 +21,11 @@ fn _gramrec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(model::load, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::rules, m)?)?;
+    m.add_function(wrap_pyfunction!(interop::export_spark, m)?)?;
     m.add_class::<model::Model>()?;
     m.add_class::<interactions::Interactions>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The files of a model directory, for shipping a model to Spark's executors.
+    m.add("MODEL_FILES", (gramrec_store::USERS_FILE, gramrec_store::ITEMS_FILE))?;
     Ok(())
 }

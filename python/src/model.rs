@@ -16,6 +16,7 @@ use pyo3::types::PyDict;
 use rayon::prelude::*;
 
 use crate::errors::{to_py, unknown};
+use crate::interactions::strings;
 
 /// Where a model came from, for [`Model::save`]: a fit (its data and
 /// factors), or a directory's files.
@@ -38,9 +39,13 @@ type Ranked<'py> = (Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<f32>>);
 /// A side's factors (rows × factors) and biases (None without biases).
 type Matrix<'py> = (Bound<'py, PyArray2<f32>>, Option<Bound<'py, PyArray1<f32>>>);
 
+/// Users per parallel task when scoring: the item factors are read once
+/// per block (the CLI's `recommend --all` blocks the same way).
+const BLOCK: usize = 64;
+
 /// A sparse matrix's rows as NumPy arrays: `indices[indptr[r]..indptr[r+1]]`
 /// (with `values` alongside) is row `r`.
-fn rows_of<'a>(indptr: &'a [i64], indices: &'a [i64], what: &str) -> PyResult<Vec<&'a [i64]>> {
+fn rows_of<'a, T>(indptr: &[i64], indices: &'a [T], what: &str) -> PyResult<Vec<&'a [T]>> {
     indptr
         .windows(2)
         .map(|w| {
@@ -283,8 +288,8 @@ impl Model {
             // the rows every user leaves out are joined to a block's lists
             // only (a candidate set can leave out most of the catalogue).
             users
-                .par_chunks(64)
-                .zip(excluded.par_chunks(64))
+                .par_chunks(BLOCK)
+                .zip(excluded.par_chunks(BLOCK))
                 .map(|(u, e)| {
                     let u: Vec<&UserVector> = u.iter().collect();
                     let e: Vec<Vec<usize>> = e.iter().map(|own| [own.as_slice(), &always].concat()).collect();
@@ -333,6 +338,92 @@ impl Model {
                 .collect()
         });
         Ok(stack(py, tops, k))
+    }
+
+    /// The row of each user ID given in Arrow's layout (string `u` is
+    /// `bytes[offsets[u]..offsets[u + 1]]`), -1 for an ID the model does not
+    /// know. Without the GIL.
+    fn user_rows<'py>(
+        &self,
+        py: Python<'py>,
+        offsets: PyReadonlyArray1<'_, i64>,
+        bytes: PyReadonlyArray1<'_, u8>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let ids = strings(offsets.as_slice()?, bytes.as_slice()?, "user")?;
+        let rows: Vec<i64> =
+            py.detach(|| ids.par_iter().map(|id| self.model.user_row(id).map_or(-1, |r| r as i64)).collect());
+        Ok(rows.into_pyarray(py))
+    }
+
+    /// The `k` best item rows and scores of each known user at `rows`,
+    /// leaving out their recorded training items, as `recommend --all` and
+    /// `recommend --user` rank them; padded as [`top_items`](Self::top_items).
+    /// In parallel blocks, without the GIL.
+    fn recommend_rows<'py>(&self, py: Python<'py>, rows: PyReadonlyArray1<'_, i64>, k: usize) -> PyResult<Ranked<'py>> {
+        let rows = checked_rows(rows.as_slice()?, self.model.user_count(), "user")?;
+        let k = k.min(self.model.items.len());
+        let tops = py.detach(|| {
+            rows.par_chunks(BLOCK).map(|block| self.model.top_rows_for_users(block, k)).collect::<Result<Vec<_>, _>>()
+        });
+        let tops = tops.map_err(|e| to_py(gramrec_core::Error::Scoring(e)))?.into_iter().flatten().collect();
+        Ok(stack(py, tops, k))
+    }
+
+    /// Recommendations for visitors the model has not seen, from their
+    /// histories, as `recommend --history` gives them: visitor `v`'s item
+    /// IDs are entries `indptr[v]..indptr[v + 1]` of the strings (`offsets`,
+    /// `bytes`), with `weights` alongside (None: 1 each), every entry checked
+    /// by the history rules (a refusal is a ValueError of (message, the
+    /// visitor's number)). Returns the (item rows, scores) padded as
+    /// [`top_items`](Self::top_items), whether each visitor had no known
+    /// item (cold start: the popular items), and how many distinct item IDs
+    /// of theirs the model does not know. In parallel, without the GIL.
+    #[pyo3(signature = (indptr, offsets, bytes, k, weights=None))]
+    #[allow(clippy::type_complexity)]
+    fn recommend_histories<'py>(
+        &self,
+        py: Python<'py>,
+        indptr: PyReadonlyArray1<'_, i64>,
+        offsets: PyReadonlyArray1<'_, i64>,
+        bytes: PyReadonlyArray1<'_, u8>,
+        k: usize,
+        weights: Option<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<(Ranked<'py>, Bound<'py, PyArray1<bool>>, Bound<'py, PyArray1<u32>>)> {
+        let ids = strings(offsets.as_slice()?, bytes.as_slice()?, "item")?;
+        let weights = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+        if weights.is_some_and(|w| w.len() != ids.len()) {
+            return Err(PyValueError::new_err("histories: one weight per item"));
+        }
+        let indptr = indptr.as_slice()?;
+        let entries: Vec<(&str, f32)> = ids
+            .iter()
+            .enumerate()
+            .map(|(n, &id)| {
+                gramrec_core::history::entry(id, weights.map(|w| w[n])).map(|w| (id, w)).map_err(|e| {
+                    // The visitor's number goes with the message, for the caller to name them.
+                    let visitor = indptr.partition_point(|&p| p <= n as i64).saturating_sub(1);
+                    PyValueError::new_err((e, visitor))
+                })
+            })
+            .collect::<PyResult<_>>()?;
+        let histories = rows_of(indptr, &entries, "histories")?;
+        let k = k.min(self.model.items.len());
+        let items = &self.model.items;
+        let solved = py.detach(|| {
+            histories
+                .par_iter()
+                .map(|history| {
+                    let (known, unknown) = items.resolve(history.iter().copied());
+                    let (top, cold_start) = items.history_top_rows(&known, k)?;
+                    Ok((top, cold_start, unknown.len() as u32))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let solved = solved.map_err(|e| to_py(gramrec_core::Error::Scoring(e)))?;
+        let cold: Vec<bool> = solved.iter().map(|s| s.1).collect();
+        let unknown: Vec<u32> = solved.iter().map(|s| s.2).collect();
+        let tops = solved.into_iter().map(|s| s.0).collect();
+        Ok((stack(py, tops, k), cold.into_pyarray(py), unknown.into_pyarray(py)))
     }
 
     /// The `k` best items for each known user ID, leaving out their

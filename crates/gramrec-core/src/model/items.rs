@@ -309,12 +309,21 @@ impl ItemModel {
     /// the popular items (`cold_start`).
     pub fn recommend_history(&self, history: &[(String, f32)], k: usize) -> Result<Recommendations, ModelError> {
         let (known, unknown) = self.resolve(history.iter().map(|(id, w)| (id.as_str(), *w)));
+        let (top, cold_start) = self.history_top_rows(&known, k)?;
+        Ok(Recommendations { items: self.named(top, |s| s), cold_start, unknown })
+    }
+
+    /// [`recommend_history`](Self::recommend_history) for a history already
+    /// resolved to (item row, weight): the `k` best (item row, presented
+    /// score) pairs, the history's items left out, and whether the visitor
+    /// got the popular items for want of any history (`cold_start`).
+    pub fn history_top_rows(&self, known: &[(usize, f32)], k: usize) -> Result<(Vec<(usize, f32)>, bool), ModelError> {
         if known.is_empty() {
-            return Ok(Recommendations { items: self.popular(k), cold_start: true, unknown });
+            return Ok((self.popular_rows(k), true));
         }
-        let user = self.fold_in(&known)?;
+        let user = self.fold_in(known)?;
         let exclude: Vec<usize> = known.iter().map(|&(i, _)| i).collect();
-        Ok(Recommendations { items: self.recommend(&user, k, &exclude)?, cold_start: false, unknown })
+        Ok((self.top_rows_block(&[&user], k, &[&exclude])?.pop().unwrap_or_default(), false))
     }
 
     /// The `k` items most similar to the item with this ID; `None` for an
@@ -348,9 +357,13 @@ impl ItemModel {
 
     /// The `k` items with the most training interactions.
     pub fn popular(&self, k: usize) -> Vec<Recommendation> {
-        let k = k.min(self.len());
+        self.named(self.popular_rows(k), |s| s)
+    }
+
+    /// [`popular`](Self::popular) as (item row, training count) pairs.
+    pub fn popular_rows(&self, k: usize) -> Vec<(usize, f32)> {
         let counts: Vec<f32> = self.popularity.iter().map(|&c| c as f32).collect();
-        self.named(top_k(&counts, k, |_| false), |s| s)
+        top_k(&counts, k.min(self.len()), |_| false)
     }
 
     fn named(&self, top: Vec<(usize, f32)>, present: impl Fn(f32) -> f32) -> Vec<Recommendation> {

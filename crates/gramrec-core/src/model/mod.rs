@@ -147,8 +147,22 @@ impl Model {
     /// do); `None` for a user the model does not know.
     pub fn recommend_user(&self, id: &str, k: usize) -> Option<Result<Vec<Recommendation>, ModelError>> {
         let row = self.user_row(id)?;
-        let seen: Vec<usize> = self.seen(row).unwrap_or_default().iter().map(|&i| i as usize).collect();
-        Some(self.items.recommend(&self.user_at(row), k, &seen))
+        let top = self.top_rows_for_users(&[row], k).map(|mut t| t.pop().unwrap_or_default());
+        Some(top.map(|top| top.into_iter().map(|(i, s)| self.items.recommendation(i, s)).collect()))
+    }
+
+    /// The `k` best (item row, presented score) pairs for each known user
+    /// at `rows` (each below [`user_count`](Self::user_count)), leaving out
+    /// their recorded training items, as [`recommend_user`](Self::recommend_user)
+    /// and `recommend --all` rank them; one block, the item factors read
+    /// once for all of them (callers parallelise over blocks).
+    pub fn top_rows_for_users(&self, rows: &[usize], k: usize) -> Result<Vec<Vec<(usize, f32)>>, ModelError> {
+        let users: Vec<UserVector> = rows.iter().map(|&u| self.user_at(u)).collect();
+        let users: Vec<&UserVector> = users.iter().collect();
+        let seen: Vec<Vec<usize>> =
+            rows.iter().map(|&u| self.seen(u).unwrap_or_default().iter().map(|&i| i as usize).collect()).collect();
+        let seen: Vec<&[usize]> = seen.iter().map(Vec::as_slice).collect();
+        self.items.top_rows_block(&users, k, &seen)
     }
 
     /// The row of a known user.
