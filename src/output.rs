@@ -11,6 +11,7 @@ use anyhow::Result;
 use gramrec_als::IterationReport;
 use gramrec_core::{Dtype, ModelParams, SolverOptions};
 use gramrec_engine::DefaultChoice;
+use gramrec_eval::auto::AutoReport;
 use gramrec_eval::Evaluation;
 use serde::Serialize;
 
@@ -108,56 +109,6 @@ pub struct TrainReport {
     /// The search that chose the settings (`--auto`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto: Option<AutoReport>,
-}
-
-/// `train --auto`'s search, in `train --json`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AutoReport {
-    /// The budget as given (`10x`, `90s`).
-    pub budget: String,
-    /// The budget in trainings with the first candidate's settings.
-    pub budget_trainings: f64,
-    /// Work done, in the same units.
-    pub cost_trainings: f64,
-    /// Wall time of the search.
-    pub seconds: f64,
-    /// The metric that ranked the settings.
-    pub metric: String,
-    /// Interactions the search trained on and validated on.
-    pub train_interactions: usize,
-    /// Validation interactions.
-    pub validation_interactions: usize,
-    /// Users searched on, when the search ran on a sample of them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sampled_users: Option<usize>,
-    /// Every setting scored, in the order scored; the first is the flags' own.
-    pub trials: Vec<AutoTrial>,
-    /// Index of the winner in `trials`.
-    pub chosen: usize,
-    /// Index of the best on validation (the winner when it beats the
-    /// flags' settings by a clear margin).
-    pub leader: usize,
-    /// By how many standard errors of the paired per-user (per-rating)
-    /// difference the best beats the flags' settings; absent when they are the best.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub margin: Option<f64>,
-}
-
-/// One setting `--auto` scored.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AutoTrial {
-    /// The candidate (0: the flags' settings).
-    pub candidate: usize,
-    /// The successive-halving rung.
-    pub rung: usize,
-    /// The setting.
-    pub params: ModelParams,
-    /// Iterations it was scored after.
-    pub iterations: usize,
-    /// The metric on the validation split.
-    pub score: f64,
 }
 
 /// One point of the learning curve in `OUT/report.json`.

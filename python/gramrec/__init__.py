@@ -24,7 +24,7 @@ import scipy.sparse
 from . import _gramrec
 
 __version__ = _gramrec.__version__
-__all__ = ["ALS", "Interactions", "evaluate", "interactions", "load", "read", "rules", "__version__"]
+__all__ = ["ALS", "Interactions", "auto", "evaluate", "interactions", "load", "read", "rules", "__version__"]
 
 Interactions = _gramrec.Interactions
 
@@ -124,6 +124,8 @@ class ALS:
         self._model = None
         self._shape = None
         self._sides = {}
+        #: The search's account when the model came from :func:`auto`, else None.
+        self.auto_report = None
 
     # -- training ---------------------------------------------------------
 
@@ -187,9 +189,10 @@ class ALS:
             "cg_steps": _whole("cg_steps", self.cg_steps), "device": self.device,
         }
 
-    def _fit(self, train, show_progress, callback):
+    def _fit(self, train, show_progress, callback, searched=None):
         """Runs ``train(on_event)`` (a native fit), printing its events and
-        driving the progress bar and ``callback``."""
+        driving the progress bar and ``callback``; a search's settings are
+        collected in ``searched``."""
         bar = None
 
         def on_event(name, event):
@@ -205,6 +208,8 @@ class ALS:
                     bar = _progress_bar(event["iterations"])
             elif name == "device":
                 _say(event["text"])
+            elif name == "auto":
+                _say_search(event, searched)
             elif name == "iteration":
                 if bar is not None:
                     bar.update(1)
@@ -217,6 +222,41 @@ class ALS:
             if bar is not None:
                 bar.close()
         self._reset_cache()
+
+    def _auto(self, data, budget, metric, show_progress, callback):
+        """:func:`auto`'s search and fit, on this model's settings."""
+        import json
+
+        if not isinstance(data, Interactions):
+            raise TypeError("auto takes gramrec.Interactions (from gramrec.read or gramrec.interactions), "
+                            f"not {type(data).__name__}")
+        if isinstance(budget, bool) or not isinstance(budget, (str, int, float, type(None))):
+            raise TypeError(f"budget must be a count of trainings or a text such as '10x' or '90s', not {budget!r}")
+        if isinstance(budget, (int, float)):
+            budget = f"{budget}x"
+        found, searched = {}, []
+
+        def train(on_event):
+            model, report = _gramrec.auto(data, self._settings(), budget, metric, on_event)
+            found["report"] = json.loads(report)
+            return model
+
+        self._fit(train, show_progress, callback, searched)
+        report = self.auto_report = found["report"]
+        chosen, given = report["trials"][report["chosen"]], report["trials"][0]
+        if report["leader"] != report["chosen"]:
+            leader = report["trials"][report["leader"]]
+            _say(f"auto: the best on validation ({report['metric']} {leader['score']:.4f}) beats the settings given "
+                 f"({given['score']:.4f}) by {report['margin']:.1f} standard errors, within the split's noise: "
+                 "keeping the settings given")
+        _say(f"auto: chose {searched[report['chosen']]} ({report['metric']} {chosen['score']:.4f} on validation; the "
+             f"settings given {given['score']:.4f}) in {report['seconds']:.1f} s, work {report['costTrainings']:.1f} "
+             f"of {report['budgetTrainings']:.1f} trainings")
+        params = self._model.params()
+        self.factors, self.regularization, self.alpha = params["factors"], params["regularization"], params["alpha"]
+        self.kind, self.confidence, self.iterations = params["kind"], params["confidence"], chosen["iterations"]
+        self._by_model_rows()
+        return self
 
     def _by_positions(self, shape):
         """Maps the fitted matrix's rows and columns onto the model's rows
@@ -444,6 +484,37 @@ class ALS:
         factors. Nothing else in ``path`` is touched."""
         notes = [] if self._shape is None else [(_POSITIONS_NOTE, f"{self._shape[0]}x{self._shape[1]}")]
         self._require().save(os.fspath(path), dtype, notes)
+
+
+def auto(data, budget=None, metric=None, show_progress=True, callback=None, **params):
+    """A model whose settings were searched as ``gramrec train --auto``
+    searches them: around the settings ``params`` give (the keywords of
+    :class:`ALS`; the rest read from the data, as ``fit`` reads them), on a
+    validation split of ``data`` (:class:`Interactions`, from :func:`read` or
+    :func:`interactions`), within ``budget`` ("10x": ten trainings' work, the
+    default; "90s", "15m"; a number counts trainings) for ``metric``
+    ("ndcg@10" for implicit models and "rmse" for explicit ones by default;
+    "map@K", "precision@K", "recall@K", "auc", "mpr", "mae"). The winner is
+    then fitted on all of ``data``. Each setting scored is printed, and the
+    search's account is the model's ``auto_report`` (the dict ``train --json``
+    gives as ``auto``: trials, chosen, leader, margin). A winner must beat the
+    settings given by more than the split's noise (two standard errors) to
+    replace them. Ctrl-C stops the search between settings."""
+    return ALS(**params)._auto(data, budget, metric, show_progress, callback)
+
+
+def _say_search(event, searched):
+    """Prints one step of an ``auto`` search (the CLI's lines), keeping
+    each scored setting's text in ``searched``."""
+    if event["step"] == "started":
+        _say(f"auto: searching settings within a budget of {event['budget']:.1f} trainings")
+    elif event["step"] == "bracket":
+        _say(f"auto: {event['candidates']} new candidates by successive halving "
+             f"(planned work: {event['planned']:.1f} trainings)")
+    else:
+        searched.append(event["setting"])
+        _say(f"  candidate {event['candidate']:>3}, rung {event['rung']}: {event['setting']}  "
+             f"{event['metric']} {event['score']:.4f}")
 
 
 def read(path, *, format=None, delimiter=None, header=None, encoding=None, user_col=None, item_col=None,

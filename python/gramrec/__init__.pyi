@@ -38,6 +38,7 @@ class ALS:
     kind: Optional[Literal["implicit", "explicit"]]
     confidence: Optional[Literal["linear", "log"]]
     cg_steps: int
+    auto_report: Optional[Dict[str, Any]]
     def __init__(
         self,
         factors: Optional[int] = None,
@@ -111,6 +112,14 @@ class ALS:
     def save(self, path: _Path, dtype: Optional[Literal["f32", "f16", "i8"]] = None) -> None: ...
 
 def load(path: _Path) -> ALS: ...
+def auto(
+    data: Interactions,
+    budget: Optional[Union[str, int, float]] = None,
+    metric: Optional[str] = None,
+    show_progress: bool = True,
+    callback: Optional[Callable[[int, float, float], None]] = None,
+    **params: Any,
+) -> ALS: ...
 def read(
     path: _Path,
     *,

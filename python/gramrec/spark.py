@@ -8,16 +8,19 @@ the driver. Results are ordinary Spark DataFrames.
     >>> top = gs.recommend_for_all_users(model, k=10)                 # on the executors
     >>> top.write.parquet("s3://bucket/top10")
 
-The model is shipped once per call from the driver (its two files in a
-broadcast variable) and loaded once per Python worker, so executors need no
-shared storage, only the same gramrec wheel as the driver (docs/SPARK.md).
-Every function here is lazy, as Spark is: the work runs when the result is
-written or collected.
+The model is shipped once per call from the driver (its two files through
+``SparkContext.addFile``) and loaded once per Python worker, so executors
+need no shared storage, only the same gramrec wheel as the driver, with
+pyarrow (``gramrec[frames]``; docs/SPARK.md). Spark 4.0 or newer, classic
+(not Spark Connect). Every function here is lazy, as Spark is: the work
+runs when the result is written or collected.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -37,18 +40,21 @@ _COLD_START = ("skip", "popular", "error")
 
 
 class _Shipped:
-    """A model's files in a broadcast variable, under a key naming this
+    """A model's files added to Spark's context under a key naming this
     shipment, with the gramrec version of the driver that sent them."""
 
-    def __init__(self, broadcast, key, version):
-        self.broadcast, self.key, self.version = broadcast, key, version
+    def __init__(self, key, version):
+        self.key, self.version = key, version
 
 
 # The models loaded by this Python worker, by shipment key: an executor's
 # worker is reused across tasks, so each loads a model once. Only the
-# latest few are kept.
+# latest is kept.
 _LOADED = {}
-_KEEP_LOADED = 2
+
+# The driver's staged model files, served to the executors while jobs run;
+# removed when the driver's Python exits.
+_STAGED = []
 
 
 def _model(value):
@@ -61,35 +67,53 @@ def _model(value):
     raise TypeError(f"model must be a gramrec.ALS or the path of a model directory, not {type(value).__name__}")
 
 
+def _staging():
+    """A folder of this driver's own for staged model files."""
+    if not _STAGED:
+        _STAGED.append(tempfile.mkdtemp(prefix="gramrec-spark-"))
+        atexit.register(shutil.rmtree, _STAGED[0], True)
+    return _STAGED[0]
+
+
 def _ship(model, spark):
-    """Puts ``model``'s files in a broadcast variable of ``spark``'s context."""
-    with tempfile.TemporaryDirectory(prefix="gramrec-ship-") as staging:
-        path = os.path.join(staging, "model")
-        model._require().save(path, None, [])
-        files = {}
-        for name in _gramrec.MODEL_FILES:
-            with open(os.path.join(path, name), "rb") as f:
-                files[name] = f.read()
-    return _Shipped(spark.sparkContext.broadcast(files), uuid.uuid4().hex, _gramrec.__version__)
+    """Saves ``model``'s two files into a folder of their own and adds it to
+    ``spark``'s context (``SparkContext.addFile``): each executor fetches it
+    once, and its Python workers read it from the executor's disk."""
+    from pyspark import __version__ as spark_version
+
+    if int(spark_version.split(".")[0]) < 4:
+        raise RuntimeError(f"gramrec.spark needs Spark 4.0 or newer (mapInArrow, applyInArrow, toArrow); this is "
+                           f"pyspark {spark_version}")
+    try:
+        context = spark.sparkContext
+    except Exception as e:  # Spark Connect has no SparkContext
+        raise RuntimeError("gramrec.spark needs a classic Spark session, not Spark Connect (it ships the model "
+                           f"with SparkContext.addFile): {e}") from None
+    key = f"gramrec-{uuid.uuid4().hex}"
+    folder = os.path.join(_staging(), key)
+    model._require().save(folder, None, [])
+    context.addFile(folder, recursive=True)
+    return _Shipped(key, _gramrec.__version__)
+
+
+def _check_version(version):
+    """Refuses a gramrec on this executor that is not the driver's ``version``."""
+    if version != _gramrec.__version__:
+        raise RuntimeError(
+            f"gramrec {_gramrec.__version__} on executor {socket.gethostname()}, {version} on the driver: "
+            "install the same gramrec wheel on the driver and the executors (docs/SPARK.md)")
 
 
 def _loaded(shipped):
     """The shipped model in this worker, (model, item IDs as an Arrow
-    array), loaded on first use; refuses a gramrec that is not the driver's."""
-    if shipped.version != _gramrec.__version__:
-        raise RuntimeError(
-            f"gramrec {_gramrec.__version__} on executor {socket.gethostname()}, {shipped.version} on the driver: "
-            "install the same gramrec wheel on the driver and the executors (docs/SPARK.md)")
+    array), loaded on first use."""
+    _check_version(shipped.version)
     if shipped.key not in _LOADED:
         import pyarrow as pa
+        from pyspark import SparkFiles
 
-        with tempfile.TemporaryDirectory(prefix="gramrec-model-") as staging:
-            for name, data in shipped.broadcast.value.items():
-                with open(os.path.join(staging, name), "wb") as f:
-                    f.write(data)
-            model = _gramrec.load(staging)
-        while len(_LOADED) >= _KEEP_LOADED:
-            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED.clear()
+        model = _gramrec.load(SparkFiles.get(shipped.key), scoring_only=True)
         _LOADED[shipped.key] = (model, pa.array(model.item_ids(), type=pa.string()))
     return _LOADED[shipped.key]
 
@@ -189,6 +213,8 @@ def _score_users(batches, shipped, user_col, k, cold_start):
     m, item_ids = _loaded(shipped)
     for batch in batches:
         users = batch.column(0)
+        if users.null_count:
+            raise ValueError(f"users_df: column '{user_col}' has a null user ID: filter them out first")
         rows = m.user_rows(*_arrow_strings(batch, user_col))
         known = rows >= 0
         if cold_start == "error" and not known.all():
@@ -240,12 +266,12 @@ def recommend_for_histories(model, interactions_df, user_col, item_col, value_co
     ])
 
     def score(batches):
-        return _score_histories(batches, shipped, user_col, k, value_col is not None)
+        return _score_histories(batches, shipped, user_col, item_col, value_col, k)
 
     return grouped.mapInArrow(score, schema)
 
 
-def _score_histories(batches, shipped, user_col, k, weighted):
+def _score_histories(batches, shipped, user_col, item_col, value_col, k):
     """mapInArrow's function for :func:`recommend_for_histories`."""
     import pyarrow as pa
 
@@ -256,12 +282,13 @@ def _score_histories(batches, shipped, user_col, k, weighted):
         entries = histories.flatten()
         indptr = indptr - indptr[0]
         user_of = np.repeat(np.arange(len(users)), np.diff(indptr))
-        for field in ["item", "weight"] if weighted else ["item"]:
+        for field, column_name in [("item", item_col), ("weight", value_col)][:1 if value_col is None else 2]:
             column = entries.field(field)
             if column.null_count:
                 first = int(np.argmax(np.asarray(column.is_null())))
-                raise ValueError(f"user '{users[int(user_of[first])]}' has an interaction without {field}")
-        weights = np.asarray(entries.field("weight"), dtype=np.float64) if weighted else None
+                raise ValueError(f"user '{users[int(user_of[first])]}' has an interaction with a null "
+                                 f"'{column_name}'")
+        weights = None if value_col is None else np.asarray(entries.field("weight"), dtype=np.float64)
         offsets, data = _arrow_strings(pa.record_batch([entries.field("item")], names=["item"]), "item")
         try:
             (top, scores), cold, unknown = m.recommend_histories(indptr, offsets, data, k, weights)
@@ -280,8 +307,8 @@ def _score_histories(batches, shipped, user_col, k, weighted):
 def rules_per_group(df, group_col, basket_col, item_col, min_support=0.01, min_confidence=0.5, max_len=None):
     """Association rules mined separately in each group (store, region,
     day) of ``df`` (one row per (group, basket, item)), by FP-growth as
-    ``gramrec rules`` and Spark's FPGrowth mine them, one group per task
-    with ``applyInArrow``: a DataFrame with the group column and Spark's
+    ``gramrec rules`` and Spark's FPGrowth mine them, on the executors
+    with ``applyInArrow`` (a group whole in one Python worker): a DataFrame with the group column and Spark's
     ``associationRules`` columns ``antecedent``, ``consequent`` (arrays of
     item IDs as text), ``confidence``, ``lift`` and ``support``.
     ``min_support`` is a fraction of each group's baskets (Spark's
@@ -312,10 +339,12 @@ def _mine_group(table, group_col, basket_col, item_col, support, min_confidence,
 
     from . import interactions
 
-    if version != _gramrec.__version__:
-        raise RuntimeError(f"gramrec {_gramrec.__version__} on executor {socket.gethostname()}, {version} on the "
-                           "driver: install the same gramrec wheel on the driver and the executors (docs/SPARK.md)")
-    found = _gramrec.rules(interactions(table, basket_col, item_col), support, min_confidence, max_len)
+    _check_version(version)
+    try:
+        baskets = interactions(table, basket_col, item_col)
+    except ValueError as e:
+        raise ValueError(f"group '{table.column(group_col)[0]}': {e}") from None
+    found = _gramrec.rules(baskets, support, min_confidence, max_len)
     strings = pa.list_(pa.field("element", pa.string(), nullable=False))
     return pa.table({
         group_col: table.column(group_col).take(pa.array(np.zeros(len(found), dtype=np.int64))),
@@ -366,9 +395,8 @@ def to_spark_model(model, spark, path=None):
     model = _model(model)
     out = os.fspath(path) if path is not None else os.path.join(tempfile.mkdtemp(prefix="gramrec-spark-"), "model")
     with tempfile.TemporaryDirectory(prefix="gramrec-export-") as staging:
-        saved = os.path.join(staging, "model")
-        model._require().save(saved, None, [])
-        mapped = _gramrec.export_spark(saved, out)
+        model._require().save(staging, None, [])
+        mapped = _gramrec.export_spark(staging, out)
     for side, was_mapped in zip(("user", "item"), mapped):
         if was_mapped:
             _say(f"the {side} IDs are not all integers: the ALSModel has dense indices, and {side}Ids/ in {out} "

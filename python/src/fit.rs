@@ -3,10 +3,12 @@
 
 use gramrec_core::{Confidence, Error, SolverOptions};
 use gramrec_engine::{
-    fit as fit_engine, read_defaults, Asked, DatasetOptions, DefaultChoice, Device, FitEvent, FitOptions, ModelKind,
-    TrainConfig,
+    fit as fit_engine, read_defaults, Asked, DatasetOptions, DefaultChoice, Device, FitEvent, FitOptions, Metric,
+    ModelKind, TrainConfig,
 };
+use gramrec_eval::auto::{search, AutoOptions, Budget, Event};
 use numpy::PyReadonlyArray1;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -93,20 +95,117 @@ pub fn fit_columns(
     run(py, x, settings, on_event)
 }
 
-fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_event: Py<PyAny>) -> PyResult<Model> {
-    let (config, choices) = settings.config(&x)?;
-    let event = |name: &str, data: Bound<'_, PyDict>| on_event.call1(data.py(), (name, data)).map(|_| ());
+/// Searches settings for `interactions` as `train --auto` does, around
+/// `settings` (the defaults, as the keywords and the data decide them),
+/// within `budget` (`10x`: ten trainings' work; `90s`; None: the CLI's
+/// default) for `metric` (None: the kind's default), then fits the winner
+/// on all of them. Events as [`fit`]'s, with `auto` (`started`, `bracket`
+/// and `scored`: what the search did) before; an exception raised by
+/// `on_event` or Ctrl-C stops the search between settings. Returns the
+/// model and the search's account as JSON (`train --json`'s `auto`).
+#[pyfunction]
+#[pyo3(signature = (interactions, settings, budget, metric, on_event))]
+pub fn auto(
+    py: Python<'_>,
+    interactions: &Interactions,
+    settings: Settings,
+    budget: Option<&str>,
+    metric: Option<&str>,
+    on_event: Py<PyAny>,
+) -> PyResult<(Model, String)> {
+    let x = &interactions.inner;
+    let base = defaults(py, &settings, x, &on_event)?;
+    let budget: Budget = budget
+        .map(|b| b.parse().map_err(|e: String| PyValueError::new_err(format!("budget {e}"))))
+        .transpose()?
+        .unwrap_or(Budget::DEFAULT);
+    let metric = metric
+        .map(|m| m.parse::<Metric>().map_err(|e| unknown("metric", e)))
+        .transpose()?
+        .unwrap_or(Metric::default_for(base.params.kind));
+    metric.check(base.params.kind).map_err(|e| to_py(e.into()))?;
+    let opts = AutoOptions::new(budget, base.seed, metric, DatasetOptions::for_kind(base.params.kind));
+    let mut raised: Option<PyErr> = None;
+    let searched = py.detach(|| {
+        search(x, &base, &opts, &mut |e| {
+            Python::attach(|py| {
+                let data = PyDict::new(py);
+                match e {
+                    Event::Started { budget } => {
+                        data.set_item("step", "started")?;
+                        data.set_item("budget", budget)?;
+                    }
+                    Event::Bracket { candidates, planned } => {
+                        data.set_item("step", "bracket")?;
+                        data.set_item("candidates", candidates)?;
+                        data.set_item("planned", planned)?;
+                    }
+                    Event::Scored { trial, cost } => {
+                        data.set_item("step", "scored")?;
+                        data.set_item("candidate", trial.candidate)?;
+                        data.set_item("rung", trial.rung)?;
+                        data.set_item("setting", trial.config.params.describe(trial.config.iterations))?;
+                        data.set_item("metric", metric.to_string())?;
+                        data.set_item("score", trial.score)?;
+                        data.set_item("cost", cost)?;
+                    }
+                }
+                py.check_signals()?;
+                on_event.call1(py, ("auto", data)).map(|_| ())
+            })
+            .map_err(|err| {
+                raised = Some(err);
+                Error::Interrupted(0)
+            })
+        })
+    });
+    let result = match (searched, raised) {
+        (_, Some(err)) => return Err(err),
+        (Ok(result), None) => result,
+        (Err(e), None) => return Err(to_py(e)),
+    };
+    let report =
+        serde_json::to_string(&result.report(budget, metric)).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let model = train(py, x.clone(), &result.trials[result.best].config, &on_event)?;
+    Ok((model, report))
+}
+
+/// The training configuration `settings` give for `x`, after telling
+/// `on_event` the choices read from the data (`defaults`).
+fn defaults(
+    py: Python<'_>,
+    settings: &Settings,
+    x: &gramrec_engine::Interactions,
+    on_event: &Py<PyAny>,
+) -> PyResult<TrainConfig> {
+    let (config, choices) = settings.config(x)?;
     let defaults = PyDict::new(py);
     for c in &choices {
         defaults.set_item(c.parameter, (&c.value, c.explain(|p, v| format!("{p}='{v}'"))))?;
     }
-    event("defaults", defaults)?;
+    on_event.call1(py, ("defaults", defaults))?;
+    Ok(config)
+}
+
+fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_event: Py<PyAny>) -> PyResult<Model> {
+    let config = defaults(py, &settings, &x, &on_event)?;
+    train(py, x, &config, &on_event)
+}
+
+/// Fits `config` to `x`, telling `on_event` what happens (see [`fit`]).
+fn train(
+    py: Python<'_>,
+    x: gramrec_engine::Interactions,
+    config: &TrainConfig,
+    on_event: &Py<PyAny>,
+) -> PyResult<Model> {
+    let event = |name: &str, data: Bound<'_, PyDict>| on_event.call1(data.py(), (name, data)).map(|_| ());
     let options = FitOptions { data: DatasetOptions::for_kind(config.params.kind), ..FitOptions::default() };
     // An exception from Python (the callback's, or KeyboardInterrupt) is
     // kept here while the run unwinds as Error::Interrupted, then raised.
     let mut raised: Option<PyErr> = None;
     let fitted = py.detach(|| {
-        fit_engine(x, &config, &options, &mut |e| {
+        fit_engine(x, config, &options, &mut |e| {
             Python::attach(|py| {
                 let data = PyDict::new(py);
                 let name = match e {

@@ -18,6 +18,7 @@ use pyo3::prelude::*;
 fn _gramrec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
     m.add_function(wrap_pyfunction!(fit::fit_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(fit::auto, m)?)?;
     m.add_function(wrap_pyfunction!(model::load, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::rules, m)?)?;

@@ -19,10 +19,12 @@ use crate::errors::{to_py, unknown};
 use crate::interactions::strings;
 
 /// Where a model came from, for [`Model::save`]: a fit (its data and
-/// factors), or a directory's files.
+/// factors), a directory's files, or a directory read for scoring alone
+/// (nothing kept to save: a Spark executor's copy).
 enum Source {
     Fitted(Box<Fitted>),
     Files(Box<ModelFiles>),
+    ScoringOnly,
 }
 
 /// A trained model: the item side ready to score, the known users' rows,
@@ -487,19 +489,28 @@ impl Model {
                 }
                 gramrec_store::write_model(&path, &files)
             }
+            Source::ScoringOnly => Err(gramrec_core::Error::Argument(
+                "this model was loaded for scoring only (load(path, scoring_only=True)): load it again to save it"
+                    .into(),
+            )),
         })
         .map_err(to_py)
     }
 }
 
 /// Reads a model directory (any gramrec model: the CLI's, the server's,
-/// an import from Spark or implicit).
+/// an import from Spark or implicit). With `scoring_only`, the files are
+/// not kept beside the model (a third of the memory, and no copy while
+/// loading), and it cannot be saved.
 #[pyfunction]
-pub fn load(py: Python<'_>, path: PathBuf) -> PyResult<Model> {
+#[pyo3(signature = (path, scoring_only=false))]
+pub fn load(py: Python<'_>, path: PathBuf, scoring_only: bool) -> PyResult<Model> {
     py.detach(|| {
         let files = gramrec_store::read_model_files(&path)?;
-        let model = gramrec_core::Model::new(files.clone()).map_err(|e| gramrec_core::Error::model(&path, e))?;
-        Ok(Model { model, source: Source::Files(Box::new(files)) })
+        let (kept, source) =
+            if scoring_only { (files, Source::ScoringOnly) } else { (files.clone(), Source::Files(Box::new(files))) };
+        let model = gramrec_core::Model::new(kept).map_err(|e| gramrec_core::Error::model(&path, e))?;
+        Ok(Model { model, source })
     })
     .map_err(to_py)
 }

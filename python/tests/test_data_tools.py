@@ -117,3 +117,30 @@ def test_rules_are_the_clis_with_sparks_columns(tmp_path, gramrec_bin):
         gramrec.rules(frame, min_support=0.05)
     with pytest.raises(ValueError, match="min_confidence"):
         gramrec.rules(frame, "order", "product", min_confidence=2.0)
+
+
+def test_auto_searches_and_fits_as_train_auto_does(tmp_path, gramrec_bin):
+    from conftest import planted
+
+    coo = planted(users=300, items=150, per_user=15).tocoo()
+    pd.DataFrame({"user": [f"u{r}" for r in coo.row], "item": [f"i{c}" for c in coo.col],
+                  "plays": coo.data.astype(int)}).to_csv(tmp_path / "plays.csv", index=False)
+    model = gramrec.auto(gramrec.read(tmp_path / "plays.csv"), budget=3, factors=8, iterations=4,
+                         show_progress=False)
+    cli = json.loads(run_cli(gramrec_bin, "train", "-q", "--json", "--input", tmp_path / "plays.csv", "--out",
+                             tmp_path / "m", "--auto", "--budget", "3x", "--factors", "8", "--iterations", "4"))
+    ours = model.auto_report
+    assert ours["chosen"] == cli["auto"]["chosen"] and len(ours["trials"]) == len(cli["auto"]["trials"]) > 3
+    assert [t["score"] for t in ours["trials"]] == [t["score"] for t in cli["auto"]["trials"]]
+    chosen = ours["trials"][ours["chosen"]]
+    assert (model.factors, model.iterations) == (chosen["params"]["factors"], chosen["iterations"])
+    # The winner fitted on all the data is the CLI's model.
+    saved = gramrec.load(tmp_path / "m")
+    assert saved.params == model.params
+    order = {u: r for r, u in enumerate(model.user_ids)}
+    np.testing.assert_allclose(model.user_factors[[order[u] for u in saved.user_ids]], saved.user_factors,
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="RMSE does not apply to implicit models"):
+        gramrec.auto(gramrec.read(tmp_path / "plays.csv"), metric="rmse", show_progress=False)
+    with pytest.raises(ValueError, match="budget"):
+        gramrec.auto(gramrec.read(tmp_path / "plays.csv"), budget="lots", show_progress=False)

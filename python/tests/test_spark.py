@@ -133,7 +133,7 @@ def test_histories_with_a_missing_weight_fail_naming_the_user(spark, tmp_path, g
     with pytest.raises(Exception, match="user 'b': the weight of 'i2' is not a finite number"):
         gs.recommend_for_histories(str(model), bad, "user", "item", "plays").collect()
     null = spark.createDataFrame([("a", "i1", 1.0), ("b", "i2", None)], "user string, item string, plays double")
-    with pytest.raises(Exception, match="user 'b' has an interaction without weight"):
+    with pytest.raises(Exception, match="user 'b' has an interaction with a null 'plays'"):
         gs.recommend_for_histories(str(model), null, "user", "item", "plays").collect()
 
 
@@ -196,6 +196,9 @@ def test_errors_a_spark_user_can_act_on(spark, tmp_path, gramrec_bin):
         gs.recommend_for_all_users(str(tmp_path / "nowhere"), users, user_col="customer")
     with pytest.raises(ValueError, match="df has no column 'basket'"):
         gs.rules_per_group(users, "customer", "basket", "item")
+    nulls = spark.createDataFrame([("u1",), (None,)], "user string")
+    with pytest.raises(Exception, match="users_df: column 'user' has a null user ID: filter them out first"):
+        gs.recommend_for_all_users(str(model), nulls).collect()
     floats = spark.createDataFrame(pd.DataFrame({"user": [1.5], "item": ["i1"]}))
     with pytest.raises(ValueError, match="column 'user' holds floats"):
         gs.fit(floats, "user", "item")

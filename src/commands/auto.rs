@@ -5,11 +5,10 @@ use anyhow::Result;
 use gramrec_als::TrainConfig;
 use gramrec_core::ModelKind;
 use gramrec_data::Interactions;
-use gramrec_eval::auto::{search, AutoOptions, AutoResult, Budget, Event, Trial};
+use gramrec_eval::auto::{search, AutoOptions, AutoReport, AutoResult, Budget, Event};
 use gramrec_eval::Metric;
 
 use crate::cli::TrainArgs;
-use crate::output::{AutoReport, AutoTrial};
 use crate::progress::Progress;
 
 /// Settings the table shows at most (the flags' own are always shown).
@@ -32,37 +31,33 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
     let kind = base.params.kind;
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let budget = a.budget.unwrap_or(Budget::DEFAULT);
-    let opts = AutoOptions {
-        budget,
-        seed: base.seed,
-        metric,
-        validation_fraction: AutoOptions::VALIDATION_FRACTION,
-        sample_interactions: AutoOptions::SAMPLE_INTERACTIONS,
-        data: a.run.data.options(kind),
-    };
+    let opts = AutoOptions::new(budget, base.seed, metric, a.run.data.options(kind));
     log.log(format!("--auto: searching settings for {metric} on a validation split within a budget of {budget}"));
     let mut bar: Option<Progress> = None;
-    let result = search(x, base, &opts, &mut |event| match event {
-        Event::Started { budget } => {
-            bar = Some(Progress::bar((budget * STEPS_PER_TRAINING).ceil() as u64, "searching", a.run.quiet));
+    let result = search(x, base, &opts, &mut |event| {
+        match event {
+            Event::Started { budget } => {
+                bar = Some(Progress::bar((budget * STEPS_PER_TRAINING).ceil() as u64, "searching", a.run.quiet));
+            }
+            Event::Bracket { candidates, planned } => {
+                bar.as_ref().unwrap_or(log).log(format!(
+                    "--auto: {candidates} new candidates by successive halving (planned work: {planned:.1} trainings)"
+                ));
+            }
+            Event::Scored { trial, cost } => {
+                let line = format!(
+                    "  candidate {:>3}, rung {}: {}  {metric} {:.4}",
+                    trial.candidate,
+                    trial.rung,
+                    trial.config.params.describe(trial.config.iterations),
+                    trial.score
+                );
+                let out = bar.as_ref().unwrap_or(log);
+                out.log(line);
+                out.inc((cost * STEPS_PER_TRAINING).round() as u64);
+            }
         }
-        Event::Bracket { candidates, planned } => {
-            bar.as_ref().unwrap_or(log).log(format!(
-                "--auto: {candidates} new candidates by successive halving (planned work: {planned:.1} trainings)"
-            ));
-        }
-        Event::Scored { trial, cost } => {
-            let line = format!(
-                "  candidate {:>3}, rung {}: {}  {metric} {:.4}",
-                trial.candidate,
-                trial.rung,
-                super::describe(&trial.config.params, trial.config.iterations),
-                trial.score
-            );
-            let out = bar.as_ref().unwrap_or(log);
-            out.log(line);
-            out.inc((cost * STEPS_PER_TRAINING).round() as u64);
-        }
+        Ok(())
     })?;
     if let Some(b) = &bar {
         b.finish();
@@ -92,7 +87,7 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
     }
     log.log(format!(
         "--auto: chose {} ({metric} {:.4} on validation; the flags' settings {:.4}) in {:.1} s, work {:.1} of {:.1} trainings",
-        super::describe(&best.config.params, best.config.iterations),
+        best.config.params.describe(best.config.iterations),
         best.score,
         defaults.score,
         result.seconds,
@@ -107,31 +102,8 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
         best.score,
         defaults.score
     );
-    let report = AutoReport {
-        budget: budget.to_string(),
-        budget_trainings: result.budget,
-        cost_trainings: result.cost,
-        seconds: result.seconds,
-        metric: metric.to_string(),
-        train_interactions: result.split.0,
-        validation_interactions: result.split.1,
-        sampled_users: result.sample.map(|s| s.users),
-        trials: result.trials.iter().map(trial_report).collect(),
-        chosen: result.best,
-        leader: result.leader,
-        margin: result.margin.map(|m| if m.is_finite() { m } else { f64::MAX }),
-    };
+    let report = result.report(budget, metric);
     Ok(Chosen { config: best.config, report, note })
-}
-
-fn trial_report(t: &Trial) -> AutoTrial {
-    AutoTrial {
-        candidate: t.candidate,
-        rung: t.rung,
-        params: t.config.params,
-        iterations: t.config.iterations,
-        score: t.score,
-    }
 }
 
 /// The validation table: the best settings first, and the flags' own.
@@ -150,7 +122,7 @@ fn table(result: &AutoResult, metric: Metric) -> Vec<String> {
             "  {:>3}. {:.4}  {}{mark}",
             rank + 1,
             t.score,
-            super::describe(&t.config.params, t.config.iterations)
+            t.config.params.describe(t.config.iterations)
         ));
     }
     lines

@@ -75,7 +75,7 @@ pub fn run(a: InspectArgs) -> Result<()> {
         f,
         file.factors.dtype()
     ));
-    s.push_str(&format!("  λ {} ({})", p.reg, super::scaling(p)));
+    s.push_str(&format!("  λ {} ({})", p.reg, p.scaling()));
     match p.kind {
         ModelKind::Implicit => s.push_str(&format!(
             ", α {} ({} confidence, ε {}), unobserved weight α₀ {}\n",

@@ -25,7 +25,7 @@ use std::time::Instant;
 use anyhow::Result;
 use gramrec_als::TrainConfig;
 use gramrec_core::text::escape_controls;
-use gramrec_core::{ModelKind, ModelParams, Recommendation, RegScaling};
+use gramrec_core::{ModelKind, ModelParams, Recommendation};
 use gramrec_data::load::{self, Format, Header, Interactions, ItemField, LoadOptions, RatingColumn};
 use gramrec_data::{DatasetOptions, DetailColumns, DetailTable};
 use gramrec_engine::Asked;
@@ -309,24 +309,5 @@ fn items_table(items: &[Recommendation], score: &str) -> String {
         }
         s.push_str(&format!("{:.4}\n", r.score));
     }
-    s
-}
-
-/// How λ is scaled, with ν where it applies (`count scaling`, `frequency ν 0.5 scaling`).
-fn scaling(p: &ModelParams) -> String {
-    match p.reg_scaling {
-        RegScaling::Frequency => format!("frequency ν {} scaling", p.reg_exponent),
-        other => format!("{other} scaling"),
-    }
-}
-
-/// A model's settings in one line (`train`'s log line, `train --auto`'s
-/// candidates).
-fn describe(p: &ModelParams, iterations: usize) -> String {
-    let mut s = format!("{} factors, λ {} ({})", p.factors, p.reg, scaling(p));
-    if p.kind == ModelKind::Implicit {
-        s.push_str(&format!(", α {} ({} confidence), α₀ {}", p.alpha, p.confidence, p.unobserved));
-    }
-    s.push_str(&format!(", {iterations} iterations"));
     s
 }

@@ -214,7 +214,7 @@ fn log_built(log: &Progress, data: &Dataset, a: &TrainArgs, config: &TrainConfig
     log.log(format!(
         "training {} ALS: {}{}, {} solver",
         p.kind,
-        super::describe(&p, config.iterations),
+        p.describe(config.iterations),
         match p.kind {
             ModelKind::Explicit if p.biases => ", with biases",
             ModelKind::Explicit => ", no biases",

@@ -258,6 +258,28 @@ impl ParamError {
 }
 
 impl ModelParams {
+    /// The settings in one line, after `iterations` of training (`train`'s
+    /// log line, the candidates of `train --auto` and of the Python
+    /// package's `auto`): `64 factors, λ 30 (none scaling), α 1 (linear
+    /// confidence), α₀ 1, 15 iterations`.
+    pub fn describe(&self, iterations: usize) -> String {
+        let mut s = format!("{} factors, λ {} ({})", self.factors, self.reg, self.scaling());
+        if self.kind == ModelKind::Implicit {
+            s.push_str(&format!(", α {} ({} confidence), α₀ {}", self.alpha, self.confidence, self.unobserved));
+        }
+        s.push_str(&format!(", {iterations} iterations"));
+        s
+    }
+
+    /// How λ is scaled, with ν where it applies (`count scaling`,
+    /// `frequency ν 0.5 scaling`).
+    pub fn scaling(&self) -> String {
+        match self.reg_scaling {
+            RegScaling::Frequency => format!("frequency ν {} scaling", self.reg_exponent),
+            other => format!("{other} scaling"),
+        }
+    }
+
     /// Whether these settings can be a model's: what training checks before
     /// it starts, and a factor file or an imported model before it is
     /// written.

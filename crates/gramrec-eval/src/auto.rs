@@ -23,11 +23,12 @@ use std::time::Instant;
 
 use gramrec_als::driver::Start;
 use gramrec_als::{TrainConfig, Trained};
-use gramrec_core::{Confidence, Error, ModelKind, RegScaling, Result, MAX_FACTORS};
+use gramrec_core::{Confidence, Error, ModelKind, ModelParams, RegScaling, Result, MAX_FACTORS};
 use gramrec_data::split::{assign, subset, SplitMode, SplitOptions};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
 
 use crate::evaluate::{Known, Metric, MetricValues};
 use crate::tune::score;
@@ -105,6 +106,20 @@ impl AutoOptions {
     /// Searches on at most this many interactions by default: on 2 cores a
     /// default training of 5M interactions takes about a minute.
     pub const SAMPLE_INTERACTIONS: usize = 5_000_000;
+
+    /// A search within `budget` for `metric`, seeded by `seed`, building
+    /// its datasets with `data`, on the default validation share and sample
+    /// size (what `train --auto` and the Python package's `auto` run).
+    pub fn new(budget: Budget, seed: u64, metric: Metric, data: DatasetOptions) -> Self {
+        Self {
+            budget,
+            seed,
+            metric,
+            validation_fraction: Self::VALIDATION_FRACTION,
+            sample_interactions: Self::SAMPLE_INTERACTIONS,
+            data,
+        }
+    }
 }
 
 /// One setting scored on the validation split.
@@ -156,6 +171,87 @@ pub struct AutoResult {
     pub budget: f64,
     /// Wall time of the whole search.
     pub seconds: f64,
+}
+
+/// A search's account, as `train --json` reports it (`auto`) and the
+/// Python package's `auto` returns it: camelCase JSON.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoReport {
+    /// The budget as given (`10x`, `90s`).
+    pub budget: String,
+    /// The budget in trainings with the first candidate's settings.
+    pub budget_trainings: f64,
+    /// Work done, in the same units.
+    pub cost_trainings: f64,
+    /// Wall time of the search.
+    pub seconds: f64,
+    /// The metric that ranked the settings.
+    pub metric: String,
+    /// Interactions the search trained on and validated on.
+    pub train_interactions: usize,
+    /// Validation interactions.
+    pub validation_interactions: usize,
+    /// Users searched on, when the search ran on a sample of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampled_users: Option<usize>,
+    /// Every setting scored, in the order scored; the first is the flags' own.
+    pub trials: Vec<AutoTrial>,
+    /// Index of the winner in `trials`.
+    pub chosen: usize,
+    /// Index of the best on validation (the winner when it beats the
+    /// flags' settings by a clear margin).
+    pub leader: usize,
+    /// By how many standard errors of the paired per-user (per-rating)
+    /// difference the best beats the flags' settings; absent when they are the best.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
+}
+
+/// One setting the search scored, in an [`AutoReport`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoTrial {
+    /// The candidate (0: the flags' settings).
+    pub candidate: usize,
+    /// The successive-halving rung.
+    pub rung: usize,
+    /// The setting.
+    pub params: ModelParams,
+    /// Iterations it was scored after.
+    pub iterations: usize,
+    /// The metric on the validation split.
+    pub score: f64,
+}
+
+impl AutoResult {
+    /// The account of this search, run with `budget` for `metric`.
+    pub fn report(&self, budget: Budget, metric: Metric) -> AutoReport {
+        AutoReport {
+            budget: budget.to_string(),
+            budget_trainings: self.budget,
+            cost_trainings: self.cost,
+            seconds: self.seconds,
+            metric: metric.to_string(),
+            train_interactions: self.split.0,
+            validation_interactions: self.split.1,
+            sampled_users: self.sample.map(|s| s.users),
+            trials: self
+                .trials
+                .iter()
+                .map(|t| AutoTrial {
+                    candidate: t.candidate,
+                    rung: t.rung,
+                    params: t.config.params,
+                    iterations: t.config.iterations,
+                    score: t.score,
+                })
+                .collect(),
+            chosen: self.best,
+            leader: self.leader,
+            margin: self.margin.map(|m| if m.is_finite() { m } else { f64::MAX }),
+        }
+    }
 }
 
 /// What the search reports as it goes.
@@ -414,12 +510,13 @@ struct Alive {
 }
 
 /// Searches settings for `x` around `base` (the defaults, as the flags and
-/// the data decided them). `on_event` sees the plan and every scored setting.
+/// the data decided them). `on_event` sees the plan and every scored
+/// setting; an error it returns stops the search (an interruption).
 pub fn search(
     x: &Interactions,
     base: &TrainConfig,
     opts: &AutoOptions,
-    on_event: &mut dyn FnMut(Event<'_>),
+    on_event: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<AutoResult> {
     base.validate()?;
     let started = Instant::now();
@@ -455,8 +552,8 @@ pub fn search(
     let mut board = Board { trials: vec![start], first: first.units.clone(), leader: (0, first.units) };
     let mut spent = 1.0;
 
-    on_event(Event::Started { budget });
-    on_event(Event::Scored { trial: &board.trials[0], cost: 1.0 });
+    on_event(Event::Started { budget })?;
+    on_event(Event::Scored { trial: &board.trials[0], cost: 1.0 })?;
 
     // Brackets of candidates, each as many as the budget's remainder plans
     // for, until the budget is spent.
@@ -477,7 +574,7 @@ pub fn search(
         if candidates.is_empty() {
             break;
         }
-        on_event(Event::Bracket { candidates: candidates.len(), planned: planned(&candidates, base) });
+        on_event(Event::Bracket { candidates: candidates.len(), planned: planned(&candidates, base) })?;
         let before = spent;
         let mut bracket = Bracket { v: &v, base, budget, spent: &mut spent, board: &mut board };
         bracket.run(next, &candidates, on_event)?;
@@ -513,7 +610,12 @@ struct Bracket<'a> {
 
 impl Bracket<'_> {
     /// Races `candidates`, numbered from `first`, through the rungs.
-    fn run(&mut self, first: usize, candidates: &[TrainConfig], on_event: &mut dyn FnMut(Event<'_>)) -> Result<()> {
+    fn run(
+        &mut self,
+        first: usize,
+        candidates: &[TrainConfig],
+        on_event: &mut dyn FnMut(Event<'_>) -> Result<()>,
+    ) -> Result<()> {
         let v = self.v;
         let mut alive: Vec<Alive> = Vec::new();
         let mut entrants: Vec<(usize, TrainConfig, Option<Alive>)> =
@@ -532,7 +634,7 @@ impl Bracket<'_> {
                 let score = values.value;
                 *self.spent += step;
                 let trial = Trial { config, candidate, rung, score };
-                on_event(Event::Scored { trial: &trial, cost: step });
+                on_event(Event::Scored { trial: &trial, cost: step })?;
                 self.board.record(v, trial, values.units);
                 alive.push(Alive { candidate, config, score, model });
                 // Only the candidates that may go on keep their factors.

@@ -3,7 +3,7 @@
 //! on a user sample when the data is large.
 
 use gramrec_als::{Device, TrainConfig};
-use gramrec_core::{ModelKind, ModelParams};
+use gramrec_core::{Error, ModelKind, ModelParams};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_data::DatasetOptions;
 use gramrec_eval::auto::{search, AutoOptions, AutoResult, Budget, Event};
@@ -34,13 +34,16 @@ fn run(kind: ModelKind, opts: &AutoOptions) -> (AutoResult, f64, usize) {
     let syn = Synthetic::generate(SynthSpec { rank: 6, ..SynthSpec::new(400, 150, 12_000, kind, 3) });
     let x = syn.interactions(|_| true);
     let (mut budget, mut scored, mut drawn) = (0.0, 0, 0);
-    let result = search(&x, &base(kind), opts, &mut |e| match e {
-        Event::Started { budget: b } => budget = b,
-        Event::Bracket { candidates, planned } => {
-            assert!(planned <= budget, "a bracket plans within the budget");
-            drawn += candidates;
+    let result = search(&x, &base(kind), opts, &mut |e| {
+        match e {
+            Event::Started { budget: b } => budget = b,
+            Event::Bracket { candidates, planned } => {
+                assert!(planned <= budget, "a bracket plans within the budget");
+                drawn += candidates;
+            }
+            Event::Scored { .. } => scored += 1,
         }
-        Event::Scored { .. } => scored += 1,
+        Ok(())
     })
     .unwrap();
     assert_eq!(scored, result.trials.len(), "every trial is reported");
@@ -106,4 +109,21 @@ fn a_small_budget_scores_the_start_alone_and_large_data_is_sampled() {
     assert!(s.of == 400 && s.users < 300 && s.users > 100, "{s:?}");
     assert!((3_000..7_000).contains(&s.interactions), "{s:?}");
     assert_eq!(r.split.0 + r.split.1, s.interactions, "the split divides the sample");
+}
+
+#[test]
+fn an_error_from_the_caller_stops_the_search_at_once() {
+    let syn = Synthetic::generate(SynthSpec { rank: 6, ..SynthSpec::new(400, 150, 12_000, ModelKind::Implicit, 3) });
+    let x = syn.interactions(|_| true);
+    let opts = options(ModelKind::Implicit, Budget::Trainings(6.0), 1);
+    let mut scored = 0;
+    let result = search(&x, &base(ModelKind::Implicit), &opts, &mut |e| match e {
+        Event::Scored { .. } => {
+            scored += 1;
+            Err(Error::Interrupted(0))
+        }
+        _ => Ok(()),
+    });
+    assert!(matches!(result, Err(Error::Interrupted(0))), "the caller's error comes back");
+    assert_eq!(scored, 1, "nothing is trained after the error");
 }
