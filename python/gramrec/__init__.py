@@ -342,15 +342,68 @@ class ALS:
     def _item_rows(self, positions, name):
         return self._rows_of(positions, self._item_row, name, "item")
 
-    def _history_rows(self, user_items):
-        """A CSR's rows as (indptr, model item rows, values), the columns
-        the model has no factors for left out."""
-        if user_items.shape[1] > len(self._item_row):
-            raise ValueError(f"user_items has {user_items.shape[1]} columns, the model {len(self._item_row)} items")
-        rows = self._item_row[np.asarray(user_items.indices, dtype=np.int64)]
+    def _history_rows(self, matrix, side="item", name="user_items"):
+        """A CSR's rows as (indptr, model rows of ``side``, values), its
+        columns being that side's positions; the columns the model has no
+        factors for are left out."""
+        to_row = self._item_row if side == "item" else self._user_row
+        if matrix.shape[1] > len(to_row):
+            raise ValueError(f"{name} has {matrix.shape[1]} columns, the model {len(to_row)} {side}s")
+        rows = to_row[np.asarray(matrix.indices, dtype=np.int64)]
         keep = rows >= 0
         kept = np.concatenate([[0], np.cumsum(keep)]).astype(np.int64)
-        return kept[user_items.indptr], rows[keep], np.asarray(user_items.data, dtype=np.float32)[keep]
+        return kept[matrix.indptr], rows[keep], np.asarray(matrix.data, dtype=np.float32)[keep]
+
+    def partial_fit_users(self, userids, user_items):
+        """Solves the users at ``userids`` (positions, as ``recommend``
+        takes them) anew from ``user_items`` (one CSR row per user, items by
+        column), as implicit's ``partial_fit_users``: each row is solved
+        against the items exactly as ``recalculate_user`` solves it, and
+        becomes that user's recorded training items (``recommend`` and the
+        CLI leave them out). A position past the last user adds users to a
+        model fitted from a matrix; a model indexed by its own IDs (from a
+        frame, a file or :func:`load`) can change its users, not add new
+        ones. The model is rebuilt (the time of a copy of it); ``save``
+        writes it as changed."""
+        self._partial_fit("user", userids, user_items, "user_items")
+
+    def partial_fit_items(self, itemids, item_users):
+        """Solves the items at ``itemids`` (positions) anew from
+        ``item_users`` (one CSR row per item, users by column), as
+        implicit's ``partial_fit_items``: each row is solved against the
+        users exactly as training's item half-iteration solves it, and its
+        popularity becomes its number of users. A position past the last
+        item adds items to a model fitted from a matrix (not to one indexed
+        by its own IDs). Users' recorded training items are kept as they
+        were. The model is rebuilt, as :meth:`partial_fit_users`."""
+        self._partial_fit("item", itemids, item_users, "item_users")
+
+    def _partial_fit(self, side, positions, matrix, name):
+        m = self._require()
+        positions = np.atleast_1d(np.asarray(positions, dtype=np.int64))
+        matrix = _csr(matrix, name)
+        if len(positions) != matrix.shape[0]:
+            raise ValueError(f"{name} must contain 1 row for every {side} in {side}ids")
+        if len(positions) and positions.min() < 0:
+            raise IndexError(f"negative {side}ids")
+        indptr, other, values = self._history_rows(matrix, "item" if side == "user" else "user", name)
+        axis = 0 if side == "user" else 1
+        if self._shape is None:
+            by_row = m.user_ids() if side == "user" else m.item_ids()
+            if len(positions) and positions.max() >= len(by_row):
+                raise ValueError(f"this model names its {side}s by ID and has {len(by_row)}: partial_fit_{side}s "
+                                 f"changes them (positions below {len(by_row)}) but cannot add {side}s without IDs")
+            ids = [by_row[p] for p in positions]
+        else:
+            ids = [str(p) for p in positions]
+        self._model = m.partial_fit(f"{side}s", ids, indptr, other, values)
+        if self._shape is None:
+            self._by_model_rows()
+        else:
+            shape = list(self._shape)
+            shape[axis] = max(shape[axis], int(positions.max()) + 1 if len(positions) else 0)
+            self._by_positions(tuple(shape))
+        self._reset_cache()
 
     def recommend(self, userid, user_items, N=10, filter_already_liked_items=True, filter_items=None,
                   recalculate_user=False, items=None):

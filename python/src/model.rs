@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use gramrec_core::model::RowUpdate;
 use gramrec_core::quant::Factors;
 use gramrec_core::{Dtype, ModelFiles, Recommendation, UserVector};
 use gramrec_engine::{Fitted, SaveOptions};
@@ -83,6 +84,19 @@ fn left_out(n: usize, always: &[i64], candidates: Option<&[i64]>, side: &str) ->
         out.iter_mut().zip(keep).for_each(|(o, k)| *o |= !k);
     }
     Ok((0..n).filter(|&r| out[r]).collect())
+}
+
+/// Refuses a sparse matrix (`what`) holding a value that is not a finite
+/// number within the bounds training takes.
+fn checked_values(values: &[f32], what: &str) -> PyResult<()> {
+    match values.iter().position(|&v| !gramrec_core::valid_value(v)) {
+        Some(k) => Err(PyValueError::new_err(format!(
+            "{what}: the value {} (stored value {k}) is not a finite number within ±{:e}",
+            values[k],
+            gramrec_core::MAX_VALUE
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Pads each row to `k` entries (row -1, score -inf) and stacks them.
@@ -224,13 +238,7 @@ impl Model {
         if values.len() != item_rows.len() {
             return Err(PyValueError::new_err("fold-in: one value per item"));
         }
-        if let Some(k) = values.iter().position(|&v| !gramrec_core::valid_value(v)) {
-            return Err(PyValueError::new_err(format!(
-                "user_items: the value {} (stored value {k}) is not a finite number within ±{:e}",
-                values[k],
-                gramrec_core::MAX_VALUE
-            )));
-        }
+        checked_values(values, "user_items")?;
         let checked = self.item_rows(&rows_of(indptr, item_rows, "fold-in")?)?;
         let start: Vec<usize> = indptr.iter().map(|&p| p as usize).collect();
         let dim = self.model.items.meta().params.dim();
@@ -468,11 +476,87 @@ impl Model {
         Ok((dicts(py, &r.items)?, r.cold_start, r.unknown))
     }
 
+    /// A copy of the model with rows of `side` ("users" or "items") solved
+    /// anew, as benfred/implicit's `partial_fit_users`/`partial_fit_items`:
+    /// row `r` is the row of ID `ids[r]` (replaced, or appended when the
+    /// model lacks it), solved from the other side's rows
+    /// `other[indptr[r]..indptr[r + 1]]` with `values` as training solves
+    /// them (users against the items as fold-in does, items against the
+    /// users as the item half-iteration does). A user's history becomes
+    /// their recorded training items. In parallel, without the GIL.
+    fn partial_fit(
+        &self,
+        py: Python<'_>,
+        side: &str,
+        ids: Vec<String>,
+        indptr: PyReadonlyArray1<'_, i64>,
+        other: PyReadonlyArray1<'_, i64>,
+        values: PyReadonlyArray1<'_, f32>,
+    ) -> PyResult<Model> {
+        let (indptr, other, values) = (indptr.as_slice()?, other.as_slice()?, values.as_slice()?);
+        let (n_other, other_name) = match side {
+            "users" => (self.model.items.len(), "item"),
+            "items" => (self.model.user_count(), "user"),
+            _ => return Err(PyValueError::new_err(format!("side must be 'users' or 'items', not '{side}'"))),
+        };
+        if values.len() != other.len() || indptr.len() != ids.len() + 1 {
+            return Err(PyValueError::new_err("partial fit: one value per entry and one row per ID"));
+        }
+        checked_values(values, if side == "users" { "user_items" } else { "item_users" })?;
+        if let Some(e) = ids.iter().find_map(|id| gramrec_core::history::id_error(&side[..4], id)) {
+            return Err(PyValueError::new_err(e));
+        }
+        let lists = rows_of(indptr, other, "partial fit")?;
+        let starts: Vec<usize> = indptr.iter().map(|&p| p as usize).collect();
+        let histories: Vec<Vec<(usize, f32)>> = lists
+            .iter()
+            .enumerate()
+            .map(|(r, l)| {
+                let rows = checked_rows(l, n_other, other_name)?;
+                Ok(rows.into_iter().zip(values[starts[r]..].iter().copied()).collect())
+            })
+            .collect::<PyResult<_>>()?;
+        let files = match &self.source {
+            Source::Fitted(fitted) => fitted.files(&SaveOptions::default()),
+            Source::Files(files) => (**files).clone(),
+            Source::ScoringOnly => {
+                return Err(PyValueError::new_err("this model was loaded for scoring only: load it again to change it"))
+            }
+        };
+        let model = &self.model;
+        let kind = model.items.meta().params.kind;
+        let updated = py.detach(|| {
+            let gram = if side == "items" { model.user_gram() } else { None };
+            let updates = histories
+                .par_iter()
+                .zip(ids)
+                .map(|(history, id)| {
+                    let vector = match side {
+                        "users" => model.items.fold_in(history),
+                        _ => model.solve_item(gram.as_deref(), history),
+                    }?;
+                    let mut merged = gramrec_core::model::merged(kind, history);
+                    merged.sort_unstable_by_key(|&(r, _)| r);
+                    let (rows, values) = merged.into_iter().unzip();
+                    Ok(RowUpdate { id, vector, rows, values })
+                })
+                .collect::<Result<Vec<_>, gramrec_core::ModelError>>()?;
+            let mut files = files;
+            match side {
+                "users" => files.update_users(&updates)?,
+                _ => files.update_items(&updates)?,
+            }
+            let model = gramrec_core::Model::new(files.clone())?;
+            Ok::<_, gramrec_core::ModelError>(Model { model, source: Source::Files(Box::new(files)) })
+        });
+        updated.map_err(|e| to_py(gramrec_core::Error::Scoring(e)))
+    }
+
     /// Writes the model directory `path` (users.gramrec and items.gramrec,
     /// staged and renamed; nothing else there is touched), factors stored
     /// as `dtype` ("f32", "f16" or "i8"; None: f32 for a model just fitted,
     /// as stored for a model read from files), with `notes` (key, text)
-    /// in a fitted model's training metadata.
+    /// in the training metadata (replacing notes of the same keys).
     #[pyo3(signature = (path, dtype=None, notes=Vec::new()))]
     fn save(&self, py: Python<'_>, path: PathBuf, dtype: Option<&str>, notes: Vec<(String, String)>) -> PyResult<()> {
         let dtype: Option<Dtype> = dtype.map(|d| d.parse().map_err(|e| unknown("dtype", e))).transpose()?;
@@ -483,6 +567,11 @@ impl Model {
             }
             Source::Files(files) => {
                 let mut files = (**files).clone();
+                for f in files.both_mut() {
+                    let other = &mut f.meta.training.other;
+                    other.retain(|(key, _)| notes.iter().all(|(k, _)| k != key));
+                    other.extend(notes.iter().cloned());
+                }
                 for f in files.both_mut().into_iter().filter(|f| dtype.is_some_and(|d| d != f.factors.dtype())) {
                     let cols = f.meta.params.factors;
                     f.factors = Factors::encode(&f.factors.to_f32(cols), cols, dtype.unwrap_or_default());

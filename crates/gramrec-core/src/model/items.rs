@@ -152,39 +152,15 @@ impl ItemModel {
     /// Solves a visitor's row from (item row, weight) pairs: weight is the
     /// rating for explicit models and the interaction strength for implicit
     /// ones. Repeated items are merged as training merges duplicates by
-    /// default (summed for implicit models, last value for explicit ones).
+    /// default ([`merged`]).
     pub fn fold_in(&self, history: &[(usize, f32)]) -> Result<UserVector, ModelError> {
-        let p = self.meta.params;
-        if let Some(&(i, _)) = history.iter().find(|(i, _)| *i >= self.len()) {
-            return Err(SolveError::IndexOutOfRange(i, self.len()).into());
-        }
-        // Merged in first-seen order, in linear time.
-        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(history.len());
-        let mut position: HashMap<usize, usize> = HashMap::with_capacity(history.len());
-        for &(i, w) in history {
-            match position.get(&i) {
-                Some(&at) if p.kind == ModelKind::Implicit => merged[at].1 += w,
-                Some(&at) => merged[at].1 = w,
-                None => {
-                    position.insert(i, merged.len());
-                    merged.push((i as u32, w));
-                }
-            }
-        }
-        // The fixed side needs only the history's rows: gather them.
-        let mut rows = Vec::with_capacity(merged.len() * p.dim());
-        for &(i, _) in &merged {
-            rows.extend(self.panels.row(i as usize));
+        let fixed_row = |i: usize, out: &mut Vec<f32>| {
+            out.extend(self.panels.row(i));
             if let Some(b) = &self.biases {
-                rows.push(b[i as usize]);
+                out.push(b[i]);
             }
-        }
-        let cols: Vec<u32> = (0..merged.len() as u32).collect();
-        let vals: Vec<f32> = merged.iter().map(|&(_, w)| w).collect();
-        let fixed = FixedSide { factors: &rows, gram: self.gram.as_deref(), global_mean: self.meta.global_mean };
-        let mut x = vec![0.0; p.dim()];
-        RowSolver::new(p).solve(&fixed, Row { cols: &cols, vals: &vals }, SolverOptions::cholesky(), &mut x)?;
-        Ok(UserVector(x))
+        };
+        solve_row(self.meta.params, history, self.len(), fixed_row, self.gram.as_deref(), self.meta.global_mean)
     }
 
     /// Checks a user vector's length and returns the constant its scores
@@ -374,6 +350,55 @@ impl ItemModel {
     pub fn recommendation(&self, row: usize, score: f32) -> Recommendation {
         Recommendation { item: self.ids[row].clone(), score, details: self.info.get(row) }
     }
+}
+
+/// A history's repeated rows merged as training merges duplicates by
+/// default (summed for implicit models, the last value for explicit ones),
+/// in first-seen order, in linear time.
+pub fn merged(kind: ModelKind, history: &[(usize, f32)]) -> Vec<(u32, f32)> {
+    let mut merged: Vec<(u32, f32)> = Vec::with_capacity(history.len());
+    let mut position: HashMap<usize, usize> = HashMap::with_capacity(history.len());
+    for &(i, w) in history {
+        match position.get(&i) {
+            Some(&at) if kind == ModelKind::Implicit => merged[at].1 += w,
+            Some(&at) => merged[at].1 = w,
+            None => {
+                position.insert(i, merged.len());
+                merged.push((i as u32, w));
+            }
+        }
+    }
+    merged
+}
+
+/// Solves one row against a fixed side of `n` rows from (fixed row, value)
+/// pairs, exactly as training's half-iterations solve it: a visitor against
+/// the items, or an item against the users. `fixed_row(r, out)` appends
+/// row `r`'s `dim` values (factors, then the bias when the model has
+/// biases); `gram` is the fixed side's YᵀY (implicit models).
+pub(super) fn solve_row(
+    p: crate::params::ModelParams,
+    history: &[(usize, f32)],
+    n: usize,
+    fixed_row: impl Fn(usize, &mut Vec<f32>),
+    gram: Option<&[f32]>,
+    global_mean: f32,
+) -> Result<UserVector, ModelError> {
+    if let Some(&(i, _)) = history.iter().find(|(i, _)| *i >= n) {
+        return Err(SolveError::IndexOutOfRange(i, n).into());
+    }
+    let merged = merged(p.kind, history);
+    // The fixed side needs only the history's rows: gather them.
+    let mut rows = Vec::with_capacity(merged.len() * p.dim());
+    for &(i, _) in &merged {
+        fixed_row(i as usize, &mut rows);
+    }
+    let cols: Vec<u32> = (0..merged.len() as u32).collect();
+    let vals: Vec<f32> = merged.iter().map(|&(_, w)| w).collect();
+    let fixed = FixedSide { factors: &rows, gram, global_mean };
+    let mut x = vec![0.0; p.dim()];
+    RowSolver::new(p).solve(&fixed, Row { cols: &cols, vals: &vals }, SolverOptions::cholesky(), &mut x)?;
+    Ok(UserVector(x))
 }
 
 #[cfg(test)]

@@ -4,11 +4,13 @@
 //! in the one JSON shape every output uses.
 
 mod items;
+mod update;
 mod users;
 
 use serde::Serialize;
 
-pub use items::{ItemModel, ItemRows};
+pub use items::{merged, ItemModel, ItemRows};
+pub use update::RowUpdate;
 pub use users::UserFactors;
 
 use crate::format::{FormatError, ItemDetails, ModelFiles, Side};
@@ -163,6 +165,24 @@ impl Model {
             rows.iter().map(|&u| self.seen(u).unwrap_or_default().iter().map(|&i| i as usize).collect()).collect();
         let seen: Vec<&[usize]> = seen.iter().map(Vec::as_slice).collect();
         self.items.top_rows_block(&users, k, &seen)
+    }
+
+    /// YᵀY of the users' factors for an implicit model (solving items
+    /// against the users needs it; computed once for a batch of
+    /// [`solve_item`](Self::solve_item)), `None` for an explicit one.
+    pub fn user_gram(&self) -> Option<Vec<f32>> {
+        let p = self.items.meta().params;
+        (p.kind == crate::params::ModelKind::Implicit).then(|| self.users.gram(p.factors))
+    }
+
+    /// Solves an item's row from (user row, value) pairs against the users,
+    /// as training's item half-iteration solves it (`user_gram` from
+    /// [`user_gram`](Self::user_gram)); repeated users merged as
+    /// [`merged`] merges them.
+    pub fn solve_item(&self, user_gram: Option<&[f32]>, history: &[(usize, f32)]) -> Result<UserVector, ModelError> {
+        let meta = self.items.meta();
+        let fixed_row = |u: usize, out: &mut Vec<f32>| out.extend_from_slice(self.users.row_values(u));
+        items::solve_row(meta.params, history, self.user_count(), fixed_row, user_gram, meta.global_mean)
     }
 
     /// The row of a known user.

@@ -53,7 +53,18 @@ impl UserFactors {
 
     /// The vector of the user at `row`.
     pub fn vector(&self, row: usize) -> UserVector {
-        UserVector(self.rows[row * self.dim..(row + 1) * self.dim].to_vec())
+        UserVector(self.row_values(row).to_vec())
+    }
+
+    /// The values (factors, then the bias) of the user at `row`.
+    pub fn row_values(&self, row: usize) -> &[f32] {
+        &self.rows[row * self.dim..(row + 1) * self.dim]
+    }
+
+    /// YᵀY of the users' first `factors` values (an implicit model's users
+    /// have no bias column): what solving an item against them needs.
+    pub fn gram(&self, factors: usize) -> Vec<f32> {
+        crate::linalg::gram_matrix(&self.rows, factors)
     }
 
     /// Each user's training items, when the file records them.
