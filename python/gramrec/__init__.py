@@ -127,6 +127,29 @@ class ALS:
         #: The search's account when the model came from :func:`auto`, else None.
         self.auto_report = None
 
+    # -- pickling -------------------------------------------------------------
+
+    def __getstate__(self):
+        """The settings, and a fitted model's two factor files as bytes (f32
+        for a model just fitted): what ``pickle``, ``copy.deepcopy``,
+        joblib and Spark's broadcast keep of a model."""
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state["_shape"] = self._shape
+        state["_files"] = None if self._model is None else self._require().to_bytes()
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        files, shape = state.pop("_files"), state.pop("_shape")
+        self.__init__()
+        self.__dict__.update(state)
+        if files is not None:
+            self._model = _gramrec.from_bytes(*files)
+            if shape is None:
+                self._by_model_rows()
+            else:
+                self._by_positions(shape)
+
     # -- training ---------------------------------------------------------
 
     def fit(self, user_items, show_progress=True, callback=None):

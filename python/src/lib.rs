@@ -20,6 +20,7 @@ fn _gramrec(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::fit_columns, m)?)?;
     m.add_function(wrap_pyfunction!(fit::auto, m)?)?;
     m.add_function(wrap_pyfunction!(model::load, m)?)?;
+    m.add_function(wrap_pyfunction!(model::from_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::rules, m)?)?;
     m.add_function(wrap_pyfunction!(interop::export_spark, m)?)?;

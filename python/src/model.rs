@@ -13,7 +13,7 @@ use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict};
 use rayon::prelude::*;
 
 use crate::errors::{to_py, unknown};
@@ -516,13 +516,7 @@ impl Model {
                 Ok(rows.into_iter().zip(values[starts[r]..].iter().copied()).collect())
             })
             .collect::<PyResult<_>>()?;
-        let files = match &self.source {
-            Source::Fitted(fitted) => fitted.files(&SaveOptions::default()),
-            Source::Files(files) => (**files).clone(),
-            Source::ScoringOnly => {
-                return Err(PyValueError::new_err("this model was loaded for scoring only: load it again to change it"))
-            }
-        };
+        let files = self.files(None, Vec::new()).map_err(to_py)?;
         let model = &self.model;
         let kind = model.items.meta().params.kind;
         let updated = py.detach(|| {
@@ -546,8 +540,7 @@ impl Model {
                 "users" => files.update_users(&updates)?,
                 _ => files.update_items(&updates)?,
             }
-            let model = gramrec_core::Model::new(files.clone())?;
-            Ok::<_, gramrec_core::ModelError>(Model { model, source: Source::Files(Box::new(files)) })
+            Model::from_files(files)
         });
         updated.map_err(|e| to_py(gramrec_core::Error::Scoring(e)))
     }
@@ -560,31 +553,72 @@ impl Model {
     #[pyo3(signature = (path, dtype=None, notes=Vec::new()))]
     fn save(&self, py: Python<'_>, path: PathBuf, dtype: Option<&str>, notes: Vec<(String, String)>) -> PyResult<()> {
         let dtype: Option<Dtype> = dtype.map(|d| d.parse().map_err(|e| unknown("dtype", e))).transpose()?;
-        py.detach(|| match &self.source {
+        py.detach(|| gramrec_store::write_model(&path, &self.files(dtype, notes)?)).map_err(to_py)
+    }
+
+    /// The two factor files as bytes (users, items), f32 for a model just
+    /// fitted, with `notes` as [`save`](Self::save) takes them: what
+    /// pickling a model keeps.
+    #[pyo3(signature = (notes=Vec::new()))]
+    fn to_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        notes: Vec<(String, String)>,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let files = py.detach(|| self.files(None, notes)).map_err(to_py)?;
+        let bytes = |f: &gramrec_core::FactorFile| {
+            f.to_bytes().map(|b| PyBytes::new(py, &b)).map_err(|e| PyValueError::new_err(e.to_string()))
+        };
+        Ok((bytes(&files.users)?, bytes(&files.items)?))
+    }
+}
+
+impl Model {
+    /// The model's files as they are saved: factors stored as `dtype`
+    /// (None: f32 for a model just fitted, as stored for one read from
+    /// files), `notes` (key, text) in the training metadata replacing notes
+    /// of the same keys. A model loaded for scoring only has none.
+    fn files(&self, dtype: Option<Dtype>, notes: Vec<(String, String)>) -> gramrec_core::Result<ModelFiles> {
+        let mut files = match &self.source {
             Source::Fitted(fitted) => {
                 let options = SaveOptions { dtype: dtype.unwrap_or_default(), notes, ..SaveOptions::default() };
-                fitted.save(&path, &options).map(|_| ())
+                return Ok(fitted.files(&options));
             }
-            Source::Files(files) => {
-                let mut files = (**files).clone();
-                for f in files.both_mut() {
-                    let other = &mut f.meta.training.other;
-                    other.retain(|(key, _)| notes.iter().all(|(k, _)| k != key));
-                    other.extend(notes.iter().cloned());
-                }
-                for f in files.both_mut().into_iter().filter(|f| dtype.is_some_and(|d| d != f.factors.dtype())) {
-                    let cols = f.meta.params.factors;
-                    f.factors = Factors::encode(&f.factors.to_f32(cols), cols, dtype.unwrap_or_default());
-                }
-                gramrec_store::write_model(&path, &files)
+            Source::Files(files) => (**files).clone(),
+            Source::ScoringOnly => {
+                return Err(gramrec_core::Error::Argument(
+                    "this model was loaded for scoring only: load it again to save or change it".into(),
+                ))
             }
-            Source::ScoringOnly => Err(gramrec_core::Error::Argument(
-                "this model was loaded for scoring only (load(path, scoring_only=True)): load it again to save it"
-                    .into(),
-            )),
-        })
-        .map_err(to_py)
+        };
+        for f in files.both_mut() {
+            let other = &mut f.meta.training.other;
+            other.retain(|(key, _)| notes.iter().all(|(k, _)| k != key));
+            other.extend(notes.iter().cloned());
+        }
+        for f in files.both_mut().into_iter().filter(|f| dtype.is_some_and(|d| d != f.factors.dtype())) {
+            let cols = f.meta.params.factors;
+            f.factors = Factors::encode(&f.factors.to_f32(cols), cols, dtype.unwrap_or_default());
+        }
+        Ok(files)
     }
+
+    /// A model over `files`, kept for saving.
+    fn from_files(files: ModelFiles) -> Result<Self, gramrec_core::ModelError> {
+        let model = gramrec_core::Model::new(files.clone())?;
+        Ok(Model { model, source: Source::Files(Box::new(files)) })
+    }
+}
+
+/// A model from the bytes of its two factor files (users, items), as
+/// `Model.to_bytes` gives them: unpickling.
+#[pyfunction]
+pub fn from_bytes(py: Python<'_>, users: &[u8], items: &[u8]) -> PyResult<Model> {
+    py.detach(|| {
+        let read = |b: &[u8]| gramrec_core::FactorFile::from_bytes(b).map_err(gramrec_core::ModelError::from);
+        Model::from_files(ModelFiles { users: read(users)?, items: read(items)? })
+    })
+    .map_err(|e| to_py(gramrec_core::Error::Scoring(e)))
 }
 
 /// Reads a model directory (any gramrec model: the CLI's, the server's,
@@ -596,10 +630,11 @@ impl Model {
 pub fn load(py: Python<'_>, path: PathBuf, scoring_only: bool) -> PyResult<Model> {
     py.detach(|| {
         let files = gramrec_store::read_model_files(&path)?;
-        let (kept, source) =
-            if scoring_only { (files, Source::ScoringOnly) } else { (files.clone(), Source::Files(Box::new(files))) };
-        let model = gramrec_core::Model::new(kept).map_err(|e| gramrec_core::Error::model(&path, e))?;
-        Ok(Model { model, source })
+        let model = match scoring_only {
+            true => gramrec_core::Model::new(files).map(|model| Model { model, source: Source::ScoringOnly }),
+            false => Model::from_files(files),
+        };
+        model.map_err(|e| gramrec_core::Error::model(&path, e))
     })
     .map_err(to_py)
 }

@@ -186,3 +186,29 @@ def test_choices_read_from_the_data_are_printed(plays, capsys):
     err = capsys.readouterr().err
     assert "gramrec: kind = explicit: the values are ratings (kind='implicit' for feedback strengths)" in err, err
     assert "--" not in err, f"no CLI flags in a Python user's messages: {err}"
+
+
+def test_a_model_pickles_with_its_positions_and_ids(plays):
+    import copy
+    import pickle
+
+    model = gramrec.ALS(factors=6, iterations=3, random_state=4).fit(plays, show_progress=False)
+    again = pickle.loads(pickle.dumps(model))
+    assert (again.factors, again.iterations, again.random_state) == (6, 3, 4)
+    np.testing.assert_array_equal(again.user_factors, model.user_factors)
+    np.testing.assert_array_equal(again.item_factors, model.item_factors)
+    ids, scores = model.recommend(np.arange(5), plays[:5], N=7)
+    ids_again, scores_again = again.recommend(np.arange(5), plays[:5], N=7)
+    np.testing.assert_array_equal(ids_again, ids)
+    np.testing.assert_array_equal(scores_again, scores)
+    coo = plays.tocoo()
+    frame = pd.DataFrame({"user": [f"u{r}" for r in coo.row], "item": [f"i{c}" for c in coo.col],
+                          "plays": coo.data})
+    original = gramrec.ALS(factors=4, iterations=2).fit_frame(frame, "user", "item", "plays", show_progress=False)
+    named = copy.deepcopy(original)
+    assert named.recommend_for("u3", N=3)["item"].tolist() == original.recommend_for("u3", N=3)["item"].tolist()
+    assert named.user_ids.tolist() == original.user_ids.tolist()
+    unfitted = pickle.loads(pickle.dumps(gramrec.ALS(factors=9)))
+    assert unfitted.factors == 9
+    with pytest.raises(ValueError, match="not fitted"):
+        unfitted.user_factors
