@@ -243,10 +243,18 @@ pub struct Server {
     listener: tokio::net::TcpListener,
 }
 
-impl Server {
-    /// Loads the model, replays the event log (dropping a torn last line with
-    /// a warning) and binds `listener`.
-    pub async fn start(opts: ServeOptions, listener: std::net::TcpListener) -> Result<Self, Error> {
+/// The loaded service, answering requests in process: its router is what
+/// [`Server`] runs behind its connections, and what tests call directly
+/// (`tower::ServiceExt::oneshot`).
+pub struct Service {
+    app: Arc<App>,
+    router: axum::Router,
+}
+
+impl Service {
+    /// Loads the model and replays the event log (dropping a torn last line
+    /// with a warning); opens the log for new events.
+    pub async fn open(opts: ServeOptions) -> Result<Self, Error> {
         let load_opts = opts.clone();
         let (snapshot, applied) = tokio::task::spawn_blocking(move || {
             let o = &load_opts;
@@ -312,9 +320,6 @@ impl Server {
                 batches.batched.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
             }),
         );
-        listener.set_nonblocking(true).map_err(|e| Error::Data(format!("cannot listen: {e}")))?;
-        let listener =
-            tokio::net::TcpListener::from_std(listener).map_err(|e| Error::Data(format!("cannot listen: {e}")))?;
         let app = Arc::new(App {
             opts,
             snapshot: RwLock::new(Arc::new(snapshot)),
@@ -325,6 +330,23 @@ impl Server {
             metrics,
         });
         let router = routes::router(app.clone())?;
+        Ok(Self { app, router })
+    }
+
+    /// The router: every endpoint, with its guards and counters.
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+}
+
+impl Server {
+    /// Loads the model, replays the event log (dropping a torn last line with
+    /// a warning) and binds `listener`.
+    pub async fn start(opts: ServeOptions, listener: std::net::TcpListener) -> Result<Self, Error> {
+        let Service { app, router } = Service::open(opts).await?;
+        listener.set_nonblocking(true).map_err(|e| Error::Data(format!("cannot listen: {e}")))?;
+        let listener =
+            tokio::net::TcpListener::from_std(listener).map_err(|e| Error::Data(format!("cannot listen: {e}")))?;
         Ok(Self { app, router, listener })
     }
 
