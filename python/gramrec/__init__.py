@@ -662,7 +662,7 @@ def rules(frame, basket_col=None, item_col=None, min_support=0.01, min_confidenc
     if not isinstance(frame, Interactions) and (basket_col is None or item_col is None):
         raise ValueError("name the basket and item columns (basket_col, item_col), or pass gramrec.Interactions")
     baskets = frame if isinstance(frame, Interactions) else interactions(frame, basket_col, item_col)
-    found = _gramrec.rules(baskets, _min_support(min_support), float(min_confidence), max_len)
+    found = _gramrec.rules(baskets, _min_support(min_support), _confidence(min_confidence), max_len)
     return pd.DataFrame({
         "antecedent": [r[0] for r in found],
         "consequent": [[r[1]] for r in found],
@@ -673,10 +673,21 @@ def rules(frame, basket_col=None, item_col=None, min_support=0.01, min_confidenc
 
 
 def _min_support(value):
-    """A minimum support as the extension takes it: a count's digits, or a fraction's."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"min_support must be a fraction or a count of baskets, not {value!r}")
-    return repr(int(value)) if isinstance(value, (int, np.integer)) else repr(float(value))
+    """A minimum support as the extension takes it: a count's digits (at
+    least 1), or a fraction's (above 0, at most 1)."""
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    fraction = isinstance(value, (float, np.floating)) and 0 < value <= 1
+    if not (whole and value >= 1 or fraction):
+        raise ValueError(f"min_support must be a fraction of the baskets (above 0, at most 1) or a count of them "
+                         f"(a whole number from 1), not {value!r}")
+    return repr(int(value)) if whole else repr(float(value))
+
+
+def _confidence(value):
+    """A minimum confidence: a number from 0 to 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 <= value <= 1:
+        raise ValueError(f"min_confidence must be a number from 0 to 1, not {value!r}")
+    return float(value)
 
 
 def _whole(name, value, minimum=0):
@@ -759,7 +770,7 @@ def _arrow_strings(frame, name):
         column = column.dictionary_decode()
     if column.null_count:
         first = pc.index(pc.is_null(column), True).as_py()
-        raise ValueError(f"column '{name}' has a missing value at row {first}")
+        raise ValueError(f"column '{name}' has a missing value at row {first}: drop or fill missing IDs first")
     if not pa.types.is_large_string(column.type):
         column = column.cast(pa.large_string())
     _, offsets, data = column.buffers()
@@ -796,8 +807,14 @@ def load(path):
     :class:`ALS`. A model this package fitted from a matrix is indexed by
     that matrix's rows and columns again; any other by its own rows, which
     ``user_ids`` and ``item_ids`` name."""
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"{path}: no such model directory")
+    if os.path.isdir(os.path.join(path, "metadata")) and not os.path.exists(os.path.join(path, _gramrec.MODEL_FILES[0])):
+        raise ValueError(f"{path} is a Spark ML model folder: make it a gramrec model with "
+                         f"`gramrec import --from spark {path} --out DIR` first")
     model = ALS()
-    model._model = _gramrec.load(os.fspath(path))
+    model._model = _gramrec.load(path)
     params = model._model.params()
     model.factors, model.regularization, model.alpha = params["factors"], params["regularization"], params["alpha"]
     model.kind, model.confidence = params["kind"], params["confidence"]

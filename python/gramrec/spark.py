@@ -28,7 +28,7 @@ import uuid
 
 import numpy as np
 
-from . import ALS, _arrow_strings, _gramrec, _min_support, _say, _whole, load
+from . import ALS, _arrow_strings, _confidence, _gramrec, _min_support, _say, _whole, load
 
 __all__ = ["fit", "recommend_for_all_users", "recommend_for_histories", "rules_per_group", "to_spark_model"]
 
@@ -278,6 +278,8 @@ def _score_histories(batches, shipped, user_col, item_col, value_col, k):
     m, item_ids = _loaded(shipped)
     for batch in batches:
         users, histories = batch.column(0), batch.column(1)
+        if users.null_count:
+            raise ValueError(f"interactions_df: column '{user_col}' has a null user ID: filter them out first")
         indptr = np.asarray(histories.offsets, dtype=np.int64)
         entries = histories.flatten()
         indptr = indptr - indptr[0]
@@ -320,7 +322,7 @@ def rules_per_group(df, group_col, basket_col, item_col, min_support=0.01, min_c
     for column in (basket_col, item_col):
         _id_column(df, "df", column)
     support = _min_support(min_support)
-    min_confidence = float(min_confidence)
+    min_confidence = _confidence(min_confidence)
     max_len = _whole("max_len", max_len, minimum=1)
     schema = StructType([df.schema[group_col]] + [
         StructField(name, ArrayType(StringType(), False), False) for name in ("antecedent", "consequent")
@@ -381,24 +383,32 @@ def fit(df, user_col, item_col, value_col=None, show_progress=True, callback=Non
     return model
 
 
-def to_spark_model(model, spark, path=None):
+def to_spark_model(model, spark, path=None, overwrite=False, user_col="user", item_col="item"):
     """``model`` (a :class:`gramrec.ALS` or a model directory's path) as a
     ``pyspark.ml.recommendation.ALSModel``, for pipelines that expect one,
     written by the exporter ``gramrec export --to spark`` uses into ``path``
-    (a new folder the driver writes and the cluster reads; a temporary
-    folder when None, which suits local mode only). Spark reads the folder
-    lazily: keep it while the ALSModel is used. IDs that are not all
-    integers are replaced by dense indices, and ``userIds/``/``itemIds/`` in
-    the folder map them back (printed when it happens)."""
+    (a folder the driver writes and the cluster reads, its parents made as
+    needed; with ``overwrite``, an earlier export there is replaced; None: a
+    folder removed when this Python exits, which suits local mode only).
+    Spark reads the folder lazily: keep it while the ALSModel is used. The
+    ALSModel reads users and items from ``user_col`` and ``item_col``.
+    Spark's ALSModel takes integer IDs only: IDs that are not all integers
+    are replaced by dense indices, and ``userIds/``/``itemIds/`` in the
+    folder (Parquet tables of ``id``, the index, and ``label``, the ID) map
+    them back (printed when it happens)."""
     from pyspark.ml.recommendation import ALSModel
+    from pyspark.sql import SparkSession
 
+    if not isinstance(spark, SparkSession):
+        raise TypeError(f"spark must be a SparkSession, not {type(spark).__name__}")
     model = _model(model)
-    out = os.fspath(path) if path is not None else os.path.join(tempfile.mkdtemp(prefix="gramrec-spark-"), "model")
+    out = os.path.abspath(os.fspath(path)) if path is not None else os.path.join(_staging(), uuid.uuid4().hex)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gramrec-export-") as staging:
         model._require().save(staging, None, [])
-        mapped = _gramrec.export_spark(staging, out)
+        mapped = _gramrec.export_spark(staging, out, bool(overwrite))
     for side, was_mapped in zip(("user", "item"), mapped):
         if was_mapped:
-            _say(f"the {side} IDs are not all integers: the ALSModel has dense indices, and {side}Ids/ in {out} "
-                 "maps them back")
-    return ALSModel.read().session(spark).load(out)
+            _say(f"the {side} IDs are not all integers, and Spark's ALSModel takes integers: it has dense indices, "
+                 f"and {out}/{side}Ids (a Parquet table of id, the index, and label, the ID) maps them back: join on it")
+    return ALSModel.read().session(spark).load(out).setUserCol(user_col).setItemCol(item_col)

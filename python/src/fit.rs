@@ -114,15 +114,14 @@ pub fn auto(
     on_event: Py<PyAny>,
 ) -> PyResult<(Model, String)> {
     let x = &interactions.inner;
-    let base = defaults(py, &settings, x, &on_event)?;
+    // The arguments are checked before anything is read from the data.
     let budget: Budget = budget
-        .map(|b| b.parse().map_err(|e: String| PyValueError::new_err(format!("budget {e}"))))
+        .map(|b| b.parse().map_err(|e: String| PyValueError::new_err(format!("budget: {e}"))))
         .transpose()?
         .unwrap_or(Budget::DEFAULT);
-    let metric = metric
-        .map(|m| m.parse::<Metric>().map_err(|e| unknown("metric", e)))
-        .transpose()?
-        .unwrap_or(Metric::default_for(base.params.kind));
+    let metric = metric.map(|m| m.parse::<Metric>().map_err(|e| unknown("metric", e))).transpose()?;
+    let base = defaults(py, &settings, x, &on_event)?;
+    let metric = metric.unwrap_or(Metric::default_for(base.params.kind));
     metric.check(base.params.kind).map_err(|e| to_py(e.into()))?;
     let opts = AutoOptions::new(budget, base.seed, metric, DatasetOptions::for_kind(base.params.kind));
     let mut raised: Option<PyErr> = None;

@@ -12,14 +12,17 @@ use crate::errors::to_py;
 
 /// Writes the model directory `model` as a Spark `ALSModel` folder `out`
 /// (staged and renamed; an existing `out` is refused unless it is an empty
-/// folder). Returns whether the user and the item IDs were not all
-/// integers, so that dense indices and `userIds/`/`itemIds/` were written.
+/// folder or, with `overwrite`, an earlier export holding nothing else).
+/// Returns whether the user and the item IDs were not all integers, so
+/// that dense indices and `userIds/`/`itemIds/` were written.
 #[pyfunction]
-pub fn export_spark(py: Python<'_>, model: PathBuf, out: PathBuf) -> PyResult<(bool, bool)> {
+#[pyo3(signature = (model, out, overwrite=false))]
+pub fn export_spark(py: Python<'_>, model: PathBuf, out: PathBuf, overwrite: bool) -> PyResult<(bool, bool)> {
+    let overwrite = if overwrite { Overwrite::SameKind } else { Overwrite::Refuse };
     py.detach(|| {
         let dense = DenseModel::from_factor_files(&read_model_files(&model)?);
         let mut exported = None;
-        write_dir_atomic(&out, &spark::FOLDER, Overwrite::Refuse, |dir| {
+        write_dir_atomic(&out, &spark::FOLDER, overwrite, |dir| {
             exported = Some(spark::write(dir, &dense)?);
             Ok(())
         })?;

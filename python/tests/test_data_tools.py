@@ -142,5 +142,5 @@ def test_auto_searches_and_fits_as_train_auto_does(tmp_path, gramrec_bin):
                                rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="RMSE does not apply to implicit models"):
         gramrec.auto(gramrec.read(tmp_path / "plays.csv"), metric="rmse", show_progress=False)
-    with pytest.raises(ValueError, match="budget"):
+    with pytest.raises(ValueError, match="budget: 'lots' is not a budget such as 10x, 90s or 15m"):
         gramrec.auto(gramrec.read(tmp_path / "plays.csv"), budget="lots", show_progress=False)

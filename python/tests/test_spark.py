@@ -135,6 +135,9 @@ def test_histories_with_a_missing_weight_fail_naming_the_user(spark, tmp_path, g
     null = spark.createDataFrame([("a", "i1", 1.0), ("b", "i2", None)], "user string, item string, plays double")
     with pytest.raises(Exception, match="user 'b' has an interaction with a null 'plays'"):
         gs.recommend_for_histories(str(model), null, "user", "item", "plays").collect()
+    nobody = spark.createDataFrame([(None, "i1", 1.0)], "user string, item string, plays double")
+    with pytest.raises(Exception, match="interactions_df: column 'user' has a null user ID: filter them out first"):
+        gs.recommend_for_histories(str(model), nobody, "user", "item", "plays").collect()
 
 
 def test_rules_per_group_are_spark_fpgrowth_s_per_group(spark):
@@ -177,25 +180,49 @@ def test_fit_on_a_dataframe_is_train_on_the_same_rows(spark, tmp_path, gramrec_b
     np.testing.assert_allclose(ours.user_factors[rows], cli.user_factors, rtol=1e-4, atol=1e-5)
 
 
-def test_a_fitted_model_becomes_a_spark_alsmodel(spark, plays):
+def test_a_fitted_model_becomes_a_spark_alsmodel(spark, plays, tmp_path, capfd):
     model = gramrec.ALS(factors=6, iterations=3, random_state=2).fit(plays, show_progress=False)
-    als = gs.to_spark_model(model, spark)
+    als = gs.to_spark_model(model, spark, tmp_path / "made" / "here")
     assert als.rank == 6
+    with pytest.raises(ValueError, match="already holds a Spark ALSModel folder"):
+        gs.to_spark_model(model, spark, tmp_path / "made" / "here")
+    als = gs.to_spark_model(model, spark, tmp_path / "made" / "here", overwrite=True)
     pairs = spark.createDataFrame(pd.DataFrame({"user": [0, 5, 9], "item": [3, 1, 7]}))
     predicted = {(r["user"], r["item"]): r["prediction"] for r in als.transform(pairs).collect()}
     for (u, i), p in predicted.items():
         assert p == pytest.approx(float(model.user_factors[u] @ model.item_factors[i]), rel=1e-5, abs=1e-6)
+    # Text IDs become indices, mapped back through userIds/ and itemIds/.
+    coo = plays.tocoo()
+    frame = pd.DataFrame({"user": [f"u{r}" for r in coo.row], "item": [f"i{c}" for c in coo.col], "plays": coo.data})
+    named = gramrec.ALS(factors=4, iterations=2).fit_frame(frame, "user", "item", "plays", show_progress=False)
+    capfd.readouterr()
+    als = gs.to_spark_model(named, spark, tmp_path / "named", user_col="uid", item_col="iid")
+    assert "userIds (a Parquet table of id, the index, and label, the ID) maps them back" in capfd.readouterr().err
+    users = spark.read.parquet(str(tmp_path / "named" / "userIds")).withColumnRenamed("id", "uid")
+    items = spark.read.parquet(str(tmp_path / "named" / "itemIds")).withColumnRenamed("id", "iid")
+    pair = users.filter("label = 'u5'").select("uid").crossJoin(items.filter("label = 'i3'").select("iid"))
+    predicted = als.transform(pair).collect()[0]["prediction"]
+    u, i = list(named.user_ids).index("u5"), list(named.item_ids).index("i3")
+    assert predicted == pytest.approx(float(named.user_factors[u] @ named.item_factors[i]), rel=1e-5, abs=1e-6)
 
 
 def test_errors_a_spark_user_can_act_on(spark, tmp_path, gramrec_bin):
     model = cli_model(gramrec_bin, events(True), tmp_path / "m")
+    (tmp_path / "spark-folder" / "metadata").mkdir(parents=True)
     users = spark.createDataFrame(pd.DataFrame({"customer": ["u1"]}))
     with pytest.raises(ValueError, match="users_df has no column 'user' \\(it has customer\\)"):
         gs.recommend_for_all_users(str(model), users)
-    with pytest.raises(OSError, match="nowhere"):
+    with pytest.raises(OSError, match="nowhere: no such model directory"):
         gs.recommend_for_all_users(str(tmp_path / "nowhere"), users, user_col="customer")
     with pytest.raises(ValueError, match="df has no column 'basket'"):
         gs.rules_per_group(users, "customer", "basket", "item")
+    baskets = spark.createDataFrame(pd.DataFrame({"store": ["a"], "basket": ["b1"], "item": ["i1"]}))
+    with pytest.raises(ValueError, match="min_support must be a fraction of the baskets"):
+        gs.rules_per_group(baskets, "store", "basket", "item", min_support=1.5)
+    with pytest.raises(ValueError, match="min_confidence must be a number from 0 to 1, not 2"):
+        gs.rules_per_group(baskets, "store", "basket", "item", min_confidence=2)
+    with pytest.raises(ValueError, match="is a Spark ML model folder: make it a gramrec model with `gramrec import"):
+        gs.recommend_for_all_users(str(tmp_path / "spark-folder"), users, user_col="customer")
     nulls = spark.createDataFrame([("u1",), (None,)], "user string")
     with pytest.raises(Exception, match="users_df: column 'user' has a null user ID: filter them out first"):
         gs.recommend_for_all_users(str(model), nulls).collect()
