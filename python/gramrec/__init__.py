@@ -217,6 +217,7 @@ class ALS:
         driving the progress bar and ``callback``; a search's settings are
         collected in ``searched``."""
         bar = None
+        self.auto_report = None
 
         def on_event(name, event):
             nonlocal bar
@@ -276,8 +277,13 @@ class ALS:
              f"settings given {given['score']:.4f}) in {report['seconds']:.1f} s, work {report['costTrainings']:.1f} "
              f"of {report['budgetTrainings']:.1f} trainings")
         params = self._model.params()
-        self.factors, self.regularization, self.alpha = params["factors"], params["regularization"], params["alpha"]
-        self.kind, self.confidence, self.iterations = params["kind"], params["confidence"], chosen["iterations"]
+        self.factors, self.kind, self.confidence = params["factors"], params["kind"], params["confidence"]
+        self.iterations = chosen["iterations"]
+        # λ and α mean what the keywords mean only with the given scaling
+        # and unobserved weight; otherwise the keywords are left as given.
+        same = ("regScaling", "regExponent", "unobservedWeight")
+        if all(chosen["params"][k] == given["params"][k] for k in same):
+            self.regularization, self.alpha = params["regularization"], params["alpha"]
         self._by_model_rows()
         return self
 

@@ -94,3 +94,24 @@ def test_models_with_ids_change_rows_but_refuse_new_ones(plays, tmp_path):
     bad.data[0] = np.nan
     with pytest.raises(ValueError, match="not a finite number"):
         model.partial_fit_users([row], bad)
+
+
+def test_frequency_scaling_counts_the_whole_other_side(plays, tmp_path, gramrec_bin):
+    """λ scaled by frequency counts every row of the other side (α₀ × its
+    rows): an item solved from its users alone is its trained row still."""
+    import pandas as pd
+
+    coo = plays.tocoo()
+    pd.DataFrame({"user": coo.row, "item": coo.col, "plays": coo.data}).to_csv(tmp_path / "plays.csv", index=False)
+    run_cli(gramrec_bin, "train", "-q", "--input", tmp_path / "plays.csv", "--out", tmp_path / "m", "--factors", "8",
+            "--iterations", "4", "--solver", "cholesky", "--reg-scaling", "frequency", "--reg-exponent", "0.5",
+            "--reg", "0.5")
+    model = gramrec.load(tmp_path / "m")
+    user_row = {int(u): r for r, u in enumerate(model.user_ids)}
+    item_row = {int(i): r for r, i in enumerate(model.item_ids)}
+    by_rows = sp.csr_matrix((coo.data, ([item_row[i] for i in coo.col], [user_row[u] for u in coo.row])),
+                            shape=(len(item_row), len(user_row)))
+    items = [item_row[i] for i in (3, 17, 42)]
+    before = model.item_factors[items].copy()
+    model.partial_fit_items(items, by_rows[items])
+    np.testing.assert_allclose(model.item_factors[items], before, rtol=1e-5, atol=1e-6)

@@ -33,6 +33,9 @@ pub struct FixedSide<'a> {
     pub gram: Option<&'a [f32]>,
     /// The global mean μ of explicit models with biases (0 otherwise).
     pub global_mean: f32,
+    /// Rows of the whole fixed side, which frequency scaling's λ counts;
+    /// `factors` may hold only some of them (fold-in gathers a history's).
+    pub rows: usize,
 }
 
 /// A row's normal equations could not be solved.
@@ -391,10 +394,9 @@ crate::simd_dispatch!(
             ModelKind::Explicit => None,
         };
         let mut objective = objective;
-        let n_fixed = fixed.factors.len() / d;
         let mut shifts = [0.0f32; BLOCK_ROWS];
         for (b, (row, x)) in rows.iter().zip(xs.chunks_exact_mut(d)).enumerate() {
-            shifts[b] = p.shift(row.cols.len(), n_fixed);
+            shifts[b] = p.shift(row.cols.len(), fixed.rows);
             if row.cols.is_empty() {
                 // Zero, and with a zero residual conjugate gradient leaves it there.
                 x.fill(0.0);
@@ -507,9 +509,8 @@ crate::simd_dispatch!(
     ) -> Result<(), (usize, SolveError)> {
         let p = s.params;
         let (f, d) = (p.factors, p.dim());
-        let n_fixed = fixed.factors.len() / d;
         for (b, (row, x)) in rows.iter().zip(xs.chunks_exact(d)).enumerate() {
-            s.shifts[0] = p.shift(row.cols.len(), n_fixed);
+            s.shifts[0] = p.shift(row.cols.len(), fixed.rows);
             s.gather::<M>(0, fixed, *row, None).map_err(|e| (b, e))?;
             if p.kind == ModelKind::Implicit {
                 let g = fixed.gram.ok_or((b, SolveError::MissingGram))?;
@@ -639,7 +640,7 @@ mod tests {
         let mut seed = 42;
         let factors = random(30 * d, &mut seed);
         let gram = gram_of(&factors, d, f);
-        let fixed = FixedSide { factors: &factors, gram: Some(&gram), global_mean: 3.5 };
+        let fixed = FixedSide { factors: &factors, gram: Some(&gram), global_mean: 3.5, rows: factors.len() / d };
         let cols: Vec<u32> = vec![0, 3, 4, 9, 12, 17, 20, 21, 25, 29];
         let vals: Vec<f32> = random(cols.len(), &mut seed).iter().map(|v| 3.0 + 4.0 * v).collect();
         let want = dense_reference(&p, &fixed, &cols, &vals);
@@ -701,7 +702,7 @@ mod tests {
             let mut seed = 7;
             let factors = random(2100 * d, &mut seed);
             let gram = gram_of(&factors, d, f);
-            let fixed = FixedSide { factors: &factors, gram: Some(&gram), global_mean: 3.5 };
+            let fixed = FixedSide { factors: &factors, gram: Some(&gram), global_mean: 3.5, rows: factors.len() / d };
             let lengths = [[5, 8, 40, 12], [5, 0, 40, 2050], [2050, 3, 17, 1], [12, 9, 2050, 30]];
             for (case, lens) in lengths.iter().enumerate() {
                 let cols: Vec<Vec<u32>> = lens
@@ -759,7 +760,7 @@ mod tests {
     fn empty_row_gets_zero_vector_and_bad_index_is_an_error() {
         let p = params(ModelKind::Explicit, 3, true);
         let factors = vec![1.0; 2 * p.dim()];
-        let fixed = FixedSide { factors: &factors, gram: None, global_mean: 0.0 };
+        let fixed = FixedSide { factors: &factors, gram: None, global_mean: 0.0, rows: 2 };
         let mut x = vec![9.0; p.dim()];
         let mut s = RowSolver::new(p);
         s.solve(&fixed, Row { cols: &[], vals: &[] }, SolverOptions::cholesky(), &mut x).unwrap();
@@ -774,7 +775,7 @@ mod tests {
     fn implicit_without_gram_is_an_error() {
         let p = params(ModelKind::Implicit, 3, false);
         let factors = vec![1.0; 6];
-        let fixed = FixedSide { factors: &factors, gram: None, global_mean: 0.0 };
+        let fixed = FixedSide { factors: &factors, gram: None, global_mean: 0.0, rows: 2 };
         let mut x = vec![0.0; 3];
         assert_eq!(
             RowSolver::new(p).solve(&fixed, Row { cols: &[0], vals: &[1.0] }, SolverOptions::cholesky(), &mut x),

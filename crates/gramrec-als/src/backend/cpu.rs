@@ -60,7 +60,12 @@ impl<'a> CpuBackend<'a> {
             let start = Instant::now();
             let gram = (p.params.kind == ModelKind::Implicit).then(|| gram_parallel(fixed.rows(), f, d));
             let gram_seconds = start.elapsed().as_secs_f64();
-            let fixed_side = FixedSide { factors: fixed.rows(), gram: gram.as_deref(), global_mean: p.global_mean };
+            let fixed_side = FixedSide {
+                factors: fixed.rows(),
+                gram: gram.as_deref(),
+                global_mean: p.global_mean,
+                rows: fixed.rows().len() / d,
+            };
             let blocks: Vec<(PhaseTimes, Loss)> = target
                 .rows_mut()
                 .par_chunks_mut(BLOCK_ROWS * d)

@@ -395,7 +395,7 @@ pub(super) fn solve_row(
     }
     let cols: Vec<u32> = (0..merged.len() as u32).collect();
     let vals: Vec<f32> = merged.iter().map(|&(_, w)| w).collect();
-    let fixed = FixedSide { factors: &rows, gram, global_mean };
+    let fixed = FixedSide { factors: &rows, gram, global_mean, rows: n };
     let mut x = vec![0.0; p.dim()];
     RowSolver::new(p).solve(&fixed, Row { cols: &cols, vals: &vals }, SolverOptions::cholesky(), &mut x)?;
     Ok(UserVector(x))

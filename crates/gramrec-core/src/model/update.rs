@@ -96,7 +96,7 @@ fn update_rows(file: &mut FactorFile, updates: &[RowUpdate]) -> Result<Vec<usize
     }
     for (&r, u) in rows.iter().zip(updates) {
         factors[r * f..(r + 1) * f].copy_from_slice(&u.vector.0[..f]);
-        if let Some(b) = &mut file.biases {
+        if let Some(b) = file.biases.as_mut().filter(|_| p.uses_biases()) {
             b[r] = u.vector.0[f];
         }
         if let Some(pop) = &mut file.popularity {
