@@ -124,12 +124,11 @@ pub fn auto(
     let metric = metric.unwrap_or(Metric::default_for(base.params.kind));
     metric.check(base.params.kind).map_err(|e| to_py(e.into()))?;
     let opts = AutoOptions::new(budget, base.seed, metric, DatasetOptions::for_kind(base.params.kind));
-    let mut raised: Option<PyErr> = None;
-    let searched = py.detach(|| {
+    let result = detached(py, |python| {
         search(x, &base, &opts, &mut |e| {
-            Python::attach(|py| {
+            python(&mut |py| {
                 let data = PyDict::new(py);
-                match e {
+                match &e {
                     Event::Started { budget } => {
                         data.set_item("step", "started")?;
                         data.set_item("budget", budget)?;
@@ -152,17 +151,8 @@ pub fn auto(
                 py.check_signals()?;
                 on_event.call1(py, ("auto", data)).map(|_| ())
             })
-            .map_err(|err| {
-                raised = Some(err);
-                Error::Interrupted(0)
-            })
         })
-    });
-    let result = match (searched, raised) {
-        (_, Some(err)) => return Err(err),
-        (Ok(result), None) => result,
-        (Err(e), None) => return Err(to_py(e)),
-    };
+    })?;
     let report =
         serde_json::to_string(&result.report(budget, metric)).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let model = train(py, x.clone(), &result.trials[result.best].config, &on_event)?;
@@ -200,14 +190,11 @@ fn train(
 ) -> PyResult<Model> {
     let event = |name: &str, data: Bound<'_, PyDict>| on_event.call1(data.py(), (name, data)).map(|_| ());
     let options = FitOptions { data: DatasetOptions::for_kind(config.params.kind), ..FitOptions::default() };
-    // An exception from Python (the callback's, or KeyboardInterrupt) is
-    // kept here while the run unwinds as Error::Interrupted, then raised.
-    let mut raised: Option<PyErr> = None;
-    let fitted = py.detach(|| {
+    let fitted = detached(py, |python| {
         fit_engine(x, config, &options, &mut |e| {
-            Python::attach(|py| {
+            python(&mut |py| {
                 let data = PyDict::new(py);
-                let name = match e {
+                let name = match &e {
                     FitEvent::Built(d) => {
                         data.set_item("users", d.users.len())?;
                         data.set_item("items", d.items.len())?;
@@ -234,15 +221,34 @@ fn train(
                 py.check_signals()?;
                 event(name, data)
             })
-            .map_err(|err| {
+        })
+    })?;
+    Model::fitted(fitted)
+}
+
+/// A step run with the GIL from engine work that runs without it.
+type PythonStep<'a> = &'a mut dyn FnMut(Python<'_>) -> PyResult<()>;
+
+/// Runs `work` without the GIL. `work` calls back into Python through the
+/// function it is given, which runs a step with the GIL; an exception a
+/// step raises (a callback's, or KeyboardInterrupt) is kept while the
+/// engine unwinds as [`Error::Interrupted`], then raised here.
+fn detached<T: Send>(
+    py: Python<'_>,
+    work: impl Send + FnOnce(&mut dyn FnMut(PythonStep<'_>) -> gramrec_core::Result<()>) -> gramrec_core::Result<T>,
+) -> PyResult<T> {
+    let mut raised: Option<PyErr> = None;
+    let done = py.detach(|| {
+        work(&mut |step: PythonStep<'_>| {
+            Python::attach(step).map_err(|err| {
                 raised = Some(err);
                 Error::Interrupted(0)
             })
         })
     });
-    match (fitted, raised) {
+    match (done, raised) {
         (_, Some(err)) => Err(err),
-        (Ok(fitted), None) => Model::fitted(fitted),
+        (Ok(done), None) => Ok(done),
         (Err(e), None) => Err(to_py(e)),
     }
 }
