@@ -189,12 +189,8 @@ def recommend_for_all_users(model, users_df=None, k=10, user_col="user", cold_st
         raise ValueError(f"cold_start must be one of {', '.join(_COLD_START)}, not {cold_start!r}")
     model = _model(model)
     if users_df is None:
-        import pyarrow as pa
-
-        spark = _spark_session()
-        users_df = spark.createDataFrame(pa.table({user_col: pa.array(model._require().user_ids(), pa.string())}))
-    else:
-        spark = users_df.sparkSession
+        return _score_every_user(model, _spark_session(), k, user_col)
+    spark = users_df.sparkSession
     _require_columns(users_df, "users_df", [user_col])
     _id_column(users_df, "users_df", user_col)
     shipped = _ship(model, spark)
@@ -204,6 +200,38 @@ def recommend_for_all_users(model, users_df=None, k=10, user_col="user", cold_st
         return _score_users(batches, shipped, user_col, k, cold_start)
 
     return users_df.select(user_col).mapInArrow(score, schema)
+
+
+def _score_every_user(model, spark, k, user_col):
+    """:func:`recommend_for_all_users` for every user of ``model``: the
+    executors score the model's rows (``spark.range``), so no ID passes
+    through the driver and none is looked up."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    shipped = _ship(model, spark)
+    rows = spark.range(len(model._require().user_ids()), numPartitions=spark.sparkContext.defaultParallelism)
+    schema = StructType([StructField(user_col, StringType(), False),
+                         StructField("recommendations", _recommendations_type(), False)])
+
+    def score(batches):
+        return _score_rows(batches, shipped, user_col, k)
+
+    return rows.mapInArrow(score, schema)
+
+
+def _score_rows(batches, shipped, user_col, k):
+    """mapInArrow's function for :func:`_score_every_user`: batches of model rows."""
+    import pyarrow as pa
+
+    m, item_ids = _loaded(shipped)
+    user_ids = None
+    for batch in batches:
+        if user_ids is None:
+            user_ids = pa.array(m.user_ids(), type=pa.string())
+        rows = np.asarray(batch.column(0), dtype=np.int64)
+        top, scores = m.recommend_rows(rows, k)
+        yield pa.RecordBatch.from_arrays([user_ids.take(pa.array(rows)), _ranked(top, scores, item_ids)],
+                                         names=[user_col, "recommendations"])
 
 
 def _score_users(batches, shipped, user_col, k, cold_start):
