@@ -814,11 +814,6 @@ def load(path):
     that matrix's rows and columns again; any other by its own rows, which
     ``user_ids`` and ``item_ids`` name."""
     path = os.fspath(path)
-    if not os.path.isdir(path):
-        raise FileNotFoundError(f"{path}: no such model directory")
-    if os.path.isdir(os.path.join(path, "metadata")) and not os.path.exists(os.path.join(path, _gramrec.MODEL_FILES[0])):
-        raise ValueError(f"{path} is a Spark ML model folder: make it a gramrec model with "
-                         f"`gramrec import --from spark {path} --out DIR` first")
     model = ALS()
     model._model = _gramrec.load(path)
     params = model._model.params()

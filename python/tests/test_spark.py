@@ -221,7 +221,7 @@ def test_errors_a_spark_user_can_act_on(spark, tmp_path, gramrec_bin):
         gs.rules_per_group(baskets, "store", "basket", "item", min_support=1.5)
     with pytest.raises(ValueError, match="min_confidence must be a number from 0 to 1, not 2"):
         gs.rules_per_group(baskets, "store", "basket", "item", min_confidence=2)
-    with pytest.raises(ValueError, match="is a Spark ML model folder: make it a gramrec model with `gramrec import"):
+    with pytest.raises(ValueError, match="is a Spark ML model folder, not a gramrec model: make it one with `gramrec import"):
         gs.recommend_for_all_users(str(tmp_path / "spark-folder"), users, user_col="customer")
     nulls = spark.createDataFrame([("u1",), (None,)], "user string")
     with pytest.raises(Exception, match="users_df: column 'user' has a null user ID: filter them out first"):

@@ -191,6 +191,16 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// [`read_model_files`], waiting at most `wait` for the lock.
 fn read_model_files_within(dir: &Path, wait: std::time::Duration) -> Result<ModelFiles> {
+    if !dir.is_dir() {
+        return Err(Error::io(dir, io::Error::new(io::ErrorKind::NotFound, "no such model directory")));
+    }
+    if !dir.join(USERS_FILE).exists() && dir.join("metadata").is_dir() {
+        return Err(Error::Data(format!(
+            "{} is a Spark ML model folder, not a gramrec model: make it one with `gramrec import --from spark {} --out DIR`",
+            dir.display(),
+            dir.display()
+        )));
+    }
     let _shared = lock_shared(dir, wait)?;
     let users = read_factor_file(&dir.join(USERS_FILE))?;
     let items = read_factor_file(&dir.join(ITEMS_FILE))?;
@@ -240,6 +250,22 @@ mod tests {
             fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn a_missing_directory_and_a_spark_folder_are_named_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nowhere");
+        let e = read_model_files(&missing).unwrap_err().to_string();
+        assert!(e.ends_with("nowhere: no such model directory"), "{e}");
+        let spark = dir.path().join("als");
+        fs::create_dir_all(spark.join("metadata")).unwrap();
+        let e = read_model_files(&spark).unwrap_err().to_string();
+        assert!(
+            e.contains("is a Spark ML model folder, not a gramrec model") && e.contains("import --from spark"),
+            "{e}"
+        );
+        assert_eq!(names(&spark), ["metadata"], "no lock file is left in a folder that is not ours");
     }
 
     #[test]
