@@ -25,18 +25,12 @@ if sys.argv[1] == "make":
         dtype="float32",
     )
 else:
-    from pyspark.sql import SparkSession
     from pyspark.ml.recommendation import ALSModel
 
+    from local_spark import jvm_peak_kb, session
+
     folder, users = sys.argv[2], int(sys.argv[3])
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "12g")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = session()
     start = time.time()
     model = ALSModel.load(folder)
     n = model.userFactors.count()
@@ -48,8 +42,7 @@ else:
         recs = model.recommendForAllUsers(10)
     recs.write.format("noop").mode("overwrite").save()
     done = time.time()
-    jvm = spark.sparkContext._gateway.proc.pid
-    peak = next(l.split()[1] for l in open(f"/proc/{jvm}/status") if l.startswith("VmHWM"))
+    peak = jvm_peak_kb(spark)
     print(f"spark: load {loaded - start:.1f} s ({n} users), top 10 for {min(users, n)} users {done - loaded:.1f} s, "
           f"JVM peak {peak} KB", flush=True)
     spark.stop()

@@ -34,18 +34,12 @@ if sys.argv[1] == "make":
             f.write(",".join(f"i{i}" for i in basket) + "\n")
 else:
     from pyspark.ml.fpm import FPGrowth
-    from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
+    from local_spark import jvm_peak_kb, session
+
     path, support, confidence = sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", "12g")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = session()
     start = time.time()
     df = spark.read.text(path).select(F.split(F.col("value"), ",").alias("items")).cache()
     n = df.count()
@@ -54,8 +48,7 @@ else:
     itemsets = model.freqItemsets.count()
     rules = model.associationRules.count()
     done = time.time()
-    jvm = spark.sparkContext._gateway.proc.pid
-    peak = next(l.split()[1] for l in open(f"/proc/{jvm}/status") if l.startswith("VmHWM"))
+    peak = jvm_peak_kb(spark)
     print(f"spark FPGrowth: read {loaded - start:.1f} s ({n} baskets), mining {done - loaded:.1f} s: "
           f"{itemsets} itemsets, {rules} rules, JVM peak {peak} KB", flush=True)
     spark.stop()

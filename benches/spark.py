@@ -30,14 +30,10 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def session():
-    from pyspark.sql import SparkSession
+    import local_spark
 
-    spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-             .config("spark.driver.memory", "12g").config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-             .config("spark.sql.shuffle.partitions", "8").getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    return local_spark.session(**{"spark.sql.execution.arrow.pyspark.enabled": "true",
+                                  "spark.sql.shuffle.partitions": "8"})
 
 
 def timed(what, run):

@@ -26,13 +26,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error as the command line says it: a setting out of range is named
-/// by its flag (`--factors must be between 1 and 1024, not 0`).
+/// The error as the command line says it: each setting named by its flag
+/// (`--factors must be between 1 and 1024, not 0`).
 fn message(e: &anyhow::Error) -> String {
-    match e.downcast_ref::<gramrec_core::Error>() {
-        Some(gramrec_core::Error::Parameter(p)) => format!("{} {}", p.flag(), p.message),
-        _ => format!("{e:#}"),
-    }
+    cli::flags::render(&format!("{e:#}"))
 }
 
 /// The exit code of the error's class (docs/ROBUSTNESS.md): 2 for bad input

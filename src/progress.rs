@@ -40,7 +40,7 @@ impl Progress {
             return;
         }
         match &self.bar {
-            Some(b) => b.println(line.as_ref()),
+            Some(b) => b.println(crate::cli::flags::render(line.as_ref())),
             None => stderr_line(line.as_ref()),
         }
     }
@@ -66,7 +66,8 @@ impl Progress {
 }
 
 /// Writes a line to stderr, ignoring a closed stream (`2>&1 | head`): losing
-/// a log line must not stop the work.
+/// a log line must not stop the work. Settings the libraries name are
+/// spelled as flags.
 pub fn stderr_line(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", crate::cli::flags::render(line));
 }

@@ -490,7 +490,11 @@ fn device_choice_falls_back_to_the_cpu_only_in_auto_mode() {
         .stderr(predicate::str::contains("a compute shader failed to compile"));
     run("small", "gpu", &[("GRAMREC_GPU_MEMORY_LIMIT", "1000")])
         .code(1)
-        .stderr(predicate::str::contains("of GPU memory but GRAMREC_GPU_MEMORY_LIMIT allows 1000 B"));
+        .stderr(predicate::str::contains("of GPU memory but GRAMREC_GPU_MEMORY_LIMIT allows 1000 B"))
+        // The library's hint, in flags.
+        .stderr(predicate::str::contains(
+            "use fewer --factors, --gpu-storage f16, filter rare users and items, or --device cpu",
+        ));
     run("small-auto", "auto", &[("GRAMREC_GPU_MEMORY_LIMIT", "1000"), ("GRAMREC_GPU_ALLOW_SOFTWARE", "1")])
         .success()
         .stderr(predicate::str::contains("training on the CPU"));

@@ -516,7 +516,7 @@ fn event_types_map_to_weights() {
     let err = error_line(&mut cmd, 2);
     assert!(err.contains("events.csv:202: value 'wishlist' is not in --value-map (view, cart, buy)"), "{err}");
     let (log_text, _) = train_json(&log, &d.join("y"), &[&flags[..], &["--skip-invalid"]].concat());
-    assert!(log_text.contains("skipped 1 bad lines (1 value not in --value-map)"), "{log_text}");
+    assert!(log_text.contains("skipped 1 bad lines (1 value not in the value map)"), "{log_text}");
     // split reads with the map too, and writes the lines as they were.
     let out = d.join("split");
     split(&log, &out, &[&flags[..], &["--skip-invalid", "--mode", "time"]].concat());

@@ -15,6 +15,7 @@ module only translates (docs/PYTHON.md).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -65,6 +66,7 @@ def _csr(matrix, name):
     return matrix
 
 
+@dataclasses.dataclass(eq=False)
 class ALS:
     """Alternating least squares on gramrec's engine, with implicit's API.
 
@@ -108,24 +110,22 @@ class ALS:
     ``user_ids`` and ``item_ids`` name them.
     """
 
-    def __init__(self, factors=None, regularization=None, alpha=None, iterations=None, random_state=None,
-                 num_threads=0, use_cg=True, device="auto", kind=None, confidence=None, cg_steps=3):
-        self.factors = factors
-        self.regularization = regularization
-        self.alpha = alpha
-        self.iterations = iterations
-        self.random_state = random_state
-        self.num_threads = num_threads
-        self.use_cg = use_cg
-        self.device = device
-        self.kind = kind
-        self.confidence = confidence
-        self.cg_steps = cg_steps
-        self._model = None
-        self._shape = None
-        self._sides = {}
-        #: The search's account when the model came from :func:`auto`, else None.
-        self.auto_report = None
+    factors: int | None = None
+    regularization: float | None = None
+    alpha: float | None = None
+    iterations: int | None = None
+    random_state: int | None = None
+    num_threads: int = 0
+    use_cg: bool = True
+    device: str = "auto"
+    kind: str | None = None
+    confidence: str | None = None
+    cg_steps: int = 3
+    #: The search's account when the model came from :func:`auto`, else None.
+    auto_report: dict | None = dataclasses.field(default=None, init=False, repr=False)
+    _model: object = dataclasses.field(default=None, init=False, repr=False)
+    _shape: tuple | None = dataclasses.field(default=None, init=False, repr=False)
+    _sides: dict = dataclasses.field(default_factory=dict, init=False, repr=False)
 
     # -- pickling -------------------------------------------------------------
 
@@ -654,7 +654,8 @@ def evaluate(model, test, k=10, train=None):
     return json.loads(_gramrec.evaluate(model._require(), test, _whole("k", k), train))
 
 
-def rules(frame, basket_col=None, item_col=None, min_support=0.01, min_confidence=0.5, max_len=None):
+def rules(frame, basket_col=None, item_col=None, min_support=0.01, min_confidence=0.5, max_len=None,
+          max_itemsets=None):
     """Association rules ("bought together") from baskets, by FP-growth as
     Spark's FPGrowth defines them and ``gramrec rules`` mines them: a pandas
     DataFrame with Spark's columns ``antecedent`` (a list of item IDs),
@@ -662,13 +663,16 @@ def rules(frame, basket_col=None, item_col=None, min_support=0.01, min_confidenc
     best first. ``frame`` has one row per (basket, item), or is
     :class:`Interactions` whose users are the baskets. ``min_support`` is a
     fraction of the baskets (Spark's) or, as an int, a count of them.
-    Items repeated within a basket count once."""
+    Items repeated within a basket count once. Mining stops with a
+    ``ValueError`` past ``max_itemsets`` frequent itemsets (default 10
+    million, about 50 bytes each) rather than exhaust memory."""
     import pandas as pd
 
     if not isinstance(frame, Interactions) and (basket_col is None or item_col is None):
         raise ValueError("name the basket and item columns (basket_col, item_col), or pass gramrec.Interactions")
     baskets = frame if isinstance(frame, Interactions) else interactions(frame, basket_col, item_col)
-    found = _gramrec.rules(baskets, _min_support(min_support), _confidence(min_confidence), max_len)
+    found = _gramrec.rules(baskets, _min_support(min_support), _confidence(min_confidence), max_len,
+                           _whole("max_itemsets", max_itemsets, minimum=1))
     return pd.DataFrame({
         "antecedent": [r[0] for r in found],
         "consequent": [[r[1]] for r in found],

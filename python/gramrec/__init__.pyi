@@ -148,4 +148,5 @@ def rules(
     min_support: Union[float, int] = 0.01,
     min_confidence: float = 0.5,
     max_len: Optional[int] = None,
+    max_itemsets: Optional[int] = None,
 ) -> "pandas.DataFrame": ...  # noqa: F821

@@ -334,7 +334,8 @@ def _score_histories(batches, shipped, user_col, item_col, value_col, k):
 # -- association rules per group --------------------------------------------------
 
 
-def rules_per_group(df, group_col, basket_col, item_col, min_support=0.01, min_confidence=0.5, max_len=None):
+def rules_per_group(df, group_col, basket_col, item_col, min_support=0.01, min_confidence=0.5, max_len=None,
+                    max_itemsets=None):
     """Association rules mined separately in each group (store, region,
     day) of ``df`` (one row per (group, basket, item)), by FP-growth as
     ``gramrec rules`` and Spark's FPGrowth mine them, on the executors
@@ -343,7 +344,8 @@ def rules_per_group(df, group_col, basket_col, item_col, min_support=0.01, min_c
     item IDs as text), ``confidence``, ``lift`` and ``support``.
     ``min_support`` is a fraction of each group's baskets (Spark's
     ``minSupport``) or, as an int, a count of them; ``max_len`` bounds the
-    itemsets. Items repeated within a basket count once."""
+    itemsets, ``max_itemsets`` their number in a group (as in
+    :func:`gramrec.rules`). Items repeated within a basket count once."""
     from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
     _require_columns(df, "df", [group_col, basket_col, item_col])
@@ -352,19 +354,22 @@ def rules_per_group(df, group_col, basket_col, item_col, min_support=0.01, min_c
     support = _min_support(min_support)
     min_confidence = _confidence(min_confidence)
     max_len = _whole("max_len", max_len, minimum=1)
+    max_itemsets = _whole("max_itemsets", max_itemsets, minimum=1)
     schema = StructType([df.schema[group_col]] + [
         StructField(name, ArrayType(StringType(), False), False) for name in ("antecedent", "consequent")
     ] + [StructField(name, DoubleType(), False) for name in ("confidence", "lift", "support")])
     version = _gramrec.__version__
 
     def mine(table):
-        return _mine_group(table, group_col, basket_col, item_col, support, min_confidence, max_len, version)
+        limits = (support, min_confidence, max_len, max_itemsets)
+        return _mine_group(table, group_col, basket_col, item_col, limits, version)
 
     return df.select(group_col, basket_col, item_col).groupBy(group_col).applyInArrow(mine, schema)
 
 
-def _mine_group(table, group_col, basket_col, item_col, support, min_confidence, max_len, version):
-    """applyInArrow's function for :func:`rules_per_group`: one group's rules."""
+def _mine_group(table, group_col, basket_col, item_col, limits, version):
+    """applyInArrow's function for :func:`rules_per_group`: one group's rules
+    (``limits``: support, confidence, length and itemsets, checked)."""
     import pyarrow as pa
 
     from . import interactions
@@ -374,7 +379,7 @@ def _mine_group(table, group_col, basket_col, item_col, support, min_confidence,
         baskets = interactions(table, basket_col, item_col)
     except ValueError as e:
         raise ValueError(f"group '{table.column(group_col)[0]}': {e}") from None
-    found = _gramrec.rules(baskets, support, min_confidence, max_len)
+    found = _gramrec.rules(baskets, *limits)
     strings = pa.list_(pa.field("element", pa.string(), nullable=False))
     return pa.table({
         group_col: table.column(group_col).take(pa.array(np.zeros(len(found), dtype=np.int64))),

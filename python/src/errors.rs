@@ -4,7 +4,7 @@
 //! `RuntimeError`; the message is the CLI's one line.
 
 use gramrec_core::named::UnknownName;
-use gramrec_core::{Error, ErrorClass, ParamError};
+use gramrec_core::{Error, ErrorClass};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::PyErr;
 
@@ -17,53 +17,29 @@ fn keyword(parameter: &str) -> &str {
     }
 }
 
-/// Flags the libraries' messages still name whose Python spelling is not
-/// just the flag's name (`--rating-col none` is `rating_col=False`).
-const KEYWORDS: [(&str, &str); 6] = [
-    ("--device cpu", "device='cpu'"),
-    ("--device gpu", "device='gpu'"),
-    ("--rating-col none", "rating_col=False"),
-    ("raise --reg", "raise regularization"),
-    (", or raise --max-itemsets", ""),
-    ("--skip-invalid", "skip_invalid=True"),
-];
+/// A setting a library message names, as a Python keyword argument:
+/// `device=cpu` is `device='cpu'`, `rating_col=none` is `rating_col=False`,
+/// `skip_invalid=true` is `skip_invalid=True`, `min_support` stays a name.
+fn spell(name: &str, value: Option<&str>) -> Option<String> {
+    let name = keyword(name);
+    Some(match value {
+        None => name.to_string(),
+        Some("true") => format!("{name}=True"),
+        Some("none") if name.ends_with("_col") => format!("{name}=False"),
+        Some(v) if v.parse::<f64>().is_ok() || v.starts_with('\'') => format!("{name}={v}"),
+        Some(v) => format!("{name}='{v}'"),
+    })
+}
 
-/// A library message for a Python user: the flags it names as keywords
-/// (`--rating-col 2` becomes `rating_col=2`, `--min-support` `min_support`).
+/// A library message for a Python user: every setting it names spelled as
+/// the keyword that sets it.
 pub fn pythonize(text: &str) -> String {
-    let text = KEYWORDS.iter().fold(text.to_string(), |t, (flag, keyword)| t.replace(flag, keyword));
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(at) = rest.find("--") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 2..];
-        let name_len = after.find(|c: char| !(c.is_ascii_lowercase() || c == '-')).unwrap_or(after.len());
-        let name = &after[..name_len];
-        if name.is_empty() || !after.starts_with(|c: char| c.is_ascii_lowercase()) {
-            out.push_str("--");
-            rest = after;
-            continue;
-        }
-        out.push_str(&name.replace('-', "_"));
-        rest = &after[name_len..];
-        // `--rating-col 2`: the value follows as `=2`.
-        if let Some(value) = rest.strip_prefix(' ').filter(|v| v.starts_with(|c: char| c.is_ascii_digit())) {
-            let len = value.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(value.len());
-            out.push('=');
-            out.push_str(&value[..len]);
-            rest = &value[len..];
-        }
-    }
-    out.push_str(rest);
-    out
+    gramrec_core::setting::render(text, spell)
 }
 
 /// The exception for a gramrec error.
 pub fn to_py(e: Error) -> PyErr {
     match e {
-        Error::Parameter(ParamError { parameter, message }) => {
-            PyValueError::new_err(format!("{} {message}", keyword(parameter)))
-        }
         Error::Io { .. } => PyOSError::new_err(e.to_string()),
         e => {
             let text = pythonize(&e.to_string());

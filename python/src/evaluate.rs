@@ -35,7 +35,7 @@ pub fn evaluate(
 /// lift, support) best first. `min_support` is Spark's: a fraction of the
 /// baskets, or (a whole number) a count of them.
 #[pyfunction]
-#[pyo3(signature = (baskets, min_support, min_confidence, max_len=None))]
+#[pyo3(signature = (baskets, min_support, min_confidence, max_len=None, max_itemsets=None))]
 #[allow(clippy::type_complexity)]
 pub fn rules(
     py: Python<'_>,
@@ -43,6 +43,7 @@ pub fn rules(
     min_support: &str,
     min_confidence: f64,
     max_len: Option<usize>,
+    max_itemsets: Option<usize>,
 ) -> PyResult<Vec<(Vec<String>, String, f64, f64, f64)>> {
     let min_support: Support =
         min_support.parse().map_err(|e: String| PyValueError::new_err(format!("min_support {e}")))?;
@@ -50,7 +51,7 @@ pub fn rules(
         min_support,
         min_confidence,
         max_len,
-        max_itemsets: DEFAULT_MAX_ITEMSETS,
+        max_itemsets: max_itemsets.unwrap_or(DEFAULT_MAX_ITEMSETS),
         max_rules: DEFAULT_MAX_RULES,
     };
     let mined = py.detach(|| mine(&baskets.inner, &options)).map_err(to_py)?;

@@ -117,6 +117,10 @@ def test_rules_are_the_clis_with_sparks_columns(tmp_path, gramrec_bin):
         gramrec.rules(frame, min_support=0.05)
     with pytest.raises(ValueError, match="min_confidence"):
         gramrec.rules(frame, "order", "product", min_confidence=2.0)
+    # The engine's limit, its advice in keywords (the CLI says --max-itemsets).
+    with pytest.raises(ValueError, match="frequent itemsets") as too_many:
+        gramrec.rules(frame, "order", "product", min_support=0.05, min_confidence=0.3, max_itemsets=3)
+    assert "raise min_support, set max_len, or raise max_itemsets" in str(too_many.value), str(too_many.value)
 
 
 def test_auto_searches_and_fits_as_train_auto_does(tmp_path, gramrec_bin):

@@ -13,6 +13,7 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Parser, Subcommand};
 use gramrec_core::Named;
 
+pub mod flags;
 mod input;
 mod long_help;
 mod models;
@@ -178,5 +179,5 @@ where
 
 /// clap's error for an invalid value, with gramrec's message.
 fn invalid(cmd: &clap::Command, e: impl std::fmt::Display) -> clap::Error {
-    clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
+    clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{}\n", flags::render(&e.to_string()))).with_cmd(cmd)
 }

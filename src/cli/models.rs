@@ -46,7 +46,7 @@ pub enum ExportTo {
     Npy,
 }
 
-named_enum!(ExportTo, "--to" { Gramrec => "gramrec", Spark => "spark", Implicit => "implicit", Npy => "npy" });
+named_enum!(ExportTo, "to" { Gramrec => "gramrec", Spark => "spark", Implicit => "implicit", Npy => "npy" });
 
 /// Which tool wrote a model `import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub enum ImportFrom {
     Implicit,
 }
 
-named_enum!(ImportFrom, "--from" { Spark => "spark", Implicit => "implicit" });
+named_enum!(ImportFrom, "from" { Spark => "spark", Implicit => "implicit" });
 
 /// `gramrec import`.
 #[derive(Args, Debug)]

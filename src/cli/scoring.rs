@@ -85,7 +85,7 @@ pub enum ColdStart {
     Error,
 }
 
-named_enum!(ColdStart, "--cold-start" { Popular => "popular", Skip => "skip", Error => "error" });
+named_enum!(ColdStart, "cold_start" { Popular => "popular", Skip => "skip", Error => "error" });
 
 /// `gramrec similar`.
 #[derive(Args, Debug)]

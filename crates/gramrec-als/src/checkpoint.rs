@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gramrec_core::{Dtype, Error, Result};
+use gramrec_core::{set, Dtype, Error, Result};
 use gramrec_data::Dataset;
 use gramrec_store::{read_factor_file, write_model, ITEMS_FILE, USERS_FILE};
 
@@ -32,7 +32,7 @@ pub fn read(out: &Path, data: &Dataset, config: &TrainConfig) -> Result<Start> {
     let d = dir(out);
     let stale = |why: &str| Error::Conflict(format!("{}: cannot resume: {why}", d.display()));
     if !d.join(ITEMS_FILE).exists() {
-        return Err(stale("there is no checkpoint (train with --checkpoint-every N first)"));
+        return Err(stale(&format!("there is no checkpoint (train with {} first)", set("checkpoint_every", "N"))));
     }
     let (users, items) = (read_factor_file(&d.join(USERS_FILE))?, read_factor_file(&d.join(ITEMS_FILE))?);
     let (u, i) = (&users.meta.training, &items.meta.training);

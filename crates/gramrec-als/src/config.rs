@@ -23,7 +23,7 @@ pub enum Device {
     Cpu,
 }
 
-named_enum!(Device, "--device" { Auto => "auto", Gpu => "gpu", Cpu => "cpu" });
+named_enum!(Device, "device" { Auto => "auto", Gpu => "gpu", Cpu => "cpu" });
 
 /// A failure injected into a GPU run, so tests can check how real ones are
 /// handled (the CLI takes it from `GRAMREC_GPU_FAULT`, see docs/ROBUSTNESS.md).
@@ -82,7 +82,7 @@ pub enum GpuStorage {
     F16,
 }
 
-named_enum!(GpuStorage, "--gpu-storage" { F32 => "f32", F16 => "f16" });
+named_enum!(GpuStorage, "gpu_storage" { F32 => "f32", F16 => "f16" });
 
 /// How to open and use the GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 
 use gramrec_core::normal_eq::BLOCK_ROWS;
 use gramrec_core::text::bytes;
-use gramrec_core::{Error, ModelParams, Result};
+use gramrec_core::{setting, Error, ModelParams, Result};
 use gramrec_data::Dataset;
 
 /// Bytes training needs beyond the loaded data: both factor matrices twice
@@ -27,10 +27,14 @@ pub fn training_estimate(data: &Dataset, params: &ModelParams, threads: usize) -
 pub fn check(what: &str, needed: u64, limit: Option<u64>) -> Result<()> {
     match limit {
         Some(limit) if needed > limit => Err(Error::TooLarge(format!(
-            "{what} needs about {} but only {} is available; use fewer --factors, filter rare users and items \
-             (--min-user-count, --min-item-count), or raise GRAMREC_MEMORY_LIMIT",
+            "{what} needs about {} but only {} is available; use fewer {}, filter rare users and items ({}, {}), \
+             or raise {}",
             bytes(needed),
-            bytes(limit)
+            bytes(limit),
+            setting("factors"),
+            setting("min_user_count"),
+            setting("min_item_count"),
+            setting("memory_limit")
         ))),
         _ => Ok(()),
     }

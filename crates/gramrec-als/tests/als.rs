@@ -199,19 +199,15 @@ fn invalid_parameters_are_refused_naming_the_setting() {
     let syn = Synthetic::generate(SynthSpec::new(20, 20, 100, ModelKind::Implicit, 2));
     let data = syn.dataset(|_| true).unwrap();
     let refused = |c: &TrainConfig| match gramrec_als::train(&data, c, &mut |_| Ok(())) {
-        Err(Error::Parameter(p)) => (p.parameter, p.flag(), p.to_string()),
+        Err(Error::Parameter(p)) => (p.parameter, p.to_string()),
         other => panic!("{:?}", other.map(|_| ())),
     };
     let mut c = config(params(ModelKind::Implicit, 0, 0.1), Solver::Cg, 1);
-    let (name, flag, text) = refused(&c);
-    assert_eq!((name, flag.as_str()), ("factors", "--factors"));
-    assert_eq!(text, "factors must be between 1 and 1024, not 0");
+    assert_eq!(refused(&c), ("factors", "`factors` must be between 1 and 1024, not 0".to_string()));
     c.params.factors = 4;
     c.params.reg_exponent = 3.0;
     c.params.reg_scaling = gramrec_core::RegScaling::Frequency;
-    let (name, flag, text) = refused(&c);
-    assert_eq!((name, flag.as_str()), ("reg_exponent", "--reg-exponent"));
-    assert_eq!(text, "reg_exponent must be between 0 and 2, not 3");
+    assert_eq!(refused(&c), ("reg_exponent", "`reg_exponent` must be between 0 and 2, not 3".to_string()));
 }
 
 #[test]

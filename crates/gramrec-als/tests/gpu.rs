@@ -11,7 +11,7 @@
 #![cfg(feature = "gpu-tests")]
 
 use gramrec_als::backend::gpu::GpuBackend;
-use gramrec_als::backend::{Backend, CpuBackend, Problem};
+use gramrec_als::backend::{Backend, CpuBackend, Problem, TopKTable};
 use gramrec_als::driver::{global_mean, initial_factors, Start};
 use gramrec_als::{Device, Fault, GpuOptions, GpuStorage, TrainConfig, Trained};
 use gramrec_core::{Confidence, Dtype, Model, ModelKind, ModelParams, RegScaling, Side, Solver, SolverOptions};
@@ -483,7 +483,7 @@ fn a_memory_limit_streams_the_interactions_or_refuses_the_run() {
     assert_eq!(limited(streamed).unwrap().memory(), streamed);
     let e = limited(streamed - 1).err().unwrap().to_string();
     assert!(
-        e.contains("streaming the interactions from host memory would need") && e.contains("--gpu-storage f16"),
+        e.contains("streaming the interactions from host memory would need") && e.contains("`gpu_storage=f16`"),
         "{e}"
     );
 }
@@ -558,7 +558,8 @@ fn compare_top_k(m: &Model, data: &Dataset, k: usize, include_seen: bool) {
         })
         .collect();
     let longest = seen.iter().map(Vec::len).max().unwrap();
-    let scorer = gramrec_als::backend::gpu::GpuTopK::new(&rows, f, offsets, k, longest, software()).unwrap();
+    let table = TopKTable { items: &rows, factors: f, offsets, k, longest_seen: longest };
+    let scorer = gramrec_als::backend::gpu::GpuTopK::new(table, software()).unwrap();
     let users: Vec<_> = (0..data.users.len()).map(|u| m.user(&data.users[u]).unwrap()).collect();
     let vectors: Vec<f32> = users.iter().flat_map(|x| x.0[..f].to_vec()).collect();
     let constants: Vec<f32> = users.iter().map(|x| m.items.user_constant(x).unwrap()).collect();
@@ -600,6 +601,7 @@ fn top_k_on_the_gpu_equals_the_cpu() {
     let data = syn.dataset(|_| true).unwrap();
     let m = model(&data, &train(&data, params(ModelKind::Implicit, 64, false), Solver::Cg, Device::Cpu));
     compare_top_k(&m, &data, 128, false);
-    let e = gramrec_als::backend::gpu::GpuTopK::new(&[0.0; 8], 4, None, 129, 0, software()).err().unwrap();
+    let table = TopKTable { items: &[0.0; 8], factors: 4, offsets: None, k: 129, longest_seen: 0 };
+    let e = gramrec_als::backend::gpu::GpuTopK::new(table, software()).err().unwrap();
     assert!(e.to_string().contains("at most 128 items per user"), "{e}");
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::model::ModelError;
 use crate::normal_eq::SolveError;
 use crate::params::ParamError;
+use crate::setting::setting;
 use crate::text::escape_controls;
 
 /// Why a gramrec operation failed.
@@ -32,7 +33,7 @@ pub enum Error {
         skippable: Option<&'static str>,
     },
     /// A parameter's value, or a combination of them, is invalid; the message
-    /// names the flag and the allowed values.
+    /// names the setting (a [`crate::setting`] mark) and the allowed values.
     #[error("{0}")]
     Argument(String),
     /// A setting is outside its range; front ends name it their own way
@@ -72,7 +73,7 @@ pub enum Error {
     #[error("{0}")]
     TooLarge(String),
     /// The objective stopped being finite: the run diverged.
-    #[error("training diverged at iteration {iteration} (the objective is {objective}); raise --reg")]
+    #[error("training diverged at iteration {iteration} (the objective is {objective}); raise {}", setting("reg"))]
     Diverged {
         /// The iteration after which the objective was not finite.
         iteration: usize,
@@ -95,7 +96,12 @@ pub enum Error {
     #[error("GPU: {0}")]
     Gpu(String),
     /// The user asked the work to stop (Ctrl-C); nothing was written.
-    #[error("interrupted after iteration {0}; the model was not written (an existing one is untouched; with --checkpoint-every, continue with --resume)")]
+    #[error(
+        "interrupted after iteration {0}; the model was not written (an existing one is untouched; with {every}, \
+         continue with {resume})",
+        every = setting("checkpoint_every"),
+        resume = setting("resume")
+    )]
     Interrupted(usize),
 }
 
@@ -175,7 +181,7 @@ mod tests {
         assert_eq!(io.to_string(), "f: disk full", "the cause is printed once");
         assert_eq!(Error::Diverged { iteration: 3, objective: f64::NAN }.class().exit_code(), 1);
         assert!(Error::Diverged { iteration: 3, objective: f64::NAN }.to_string().contains("diverged"));
-        assert_eq!(Error::Argument("--factors …".into()).class().exit_code(), 2);
+        assert_eq!(Error::Argument("`factors` …".into()).class().exit_code(), 2);
         assert_eq!(Error::input(Path::new("f.csv"), Some(2), "bad").to_string(), "f.csv:2: bad");
         assert_eq!(Error::Interrupted(1).class().exit_code(), 130);
     }

@@ -21,6 +21,7 @@ pub mod params;
 pub mod quant;
 pub mod rules;
 pub mod scoring;
+pub mod setting;
 pub mod text;
 pub mod topk;
 
@@ -43,3 +44,4 @@ pub use params::{
     DEFAULT_ITERATIONS, MAX_FACTORS, MAX_VALUE,
 };
 pub use rules::{Association, ItemAssociations, Rule, RuleIndex, RuleSet, RuleView};
+pub use setting::{set, setting, Setting};

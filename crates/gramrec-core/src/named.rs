@@ -1,16 +1,18 @@
 //! Values chosen by name — what users type (`--solver cg`) and factor files
 //! store (`kind=implicit`) — parsed one way everywhere, with one error form:
-//! `unknown --solver 'x' (expected cg or cholesky)`.
+//! `` unknown `solver` 'x' (expected cg or cholesky) ``, the setting named as
+//! [`crate::setting`] marks it (the CLI prints `unknown --solver 'x' …`).
 //!
 //! A type becomes [`Named`] through [`named_enum!`](crate::named_enum), which
 //! also gives it `name()`, `Display`, `FromStr` and `Serialize` (as its name).
 
+use crate::setting::setting;
 use crate::text::excerpt;
 
 /// An enum whose values have names.
 pub trait Named: Sized + Copy + 'static {
-    /// The command-line flag that takes these values (`--solver`): errors name it.
-    const FLAG: &'static str;
+    /// The setting that takes these values (`solver`): errors name it.
+    const SETTING: &'static str;
     /// Every value, in the order help texts list them.
     const ALL: &'static [Self];
 
@@ -26,16 +28,16 @@ pub trait Named: Sized + Copy + 'static {
             .iter()
             .copied()
             .find(|v| v.name() == s || v.aliases().contains(&s))
-            .ok_or_else(|| UnknownName::new(Self::FLAG, s, Self::ALL.iter().map(|v| v.name()).collect()))
+            .ok_or_else(|| UnknownName::new(Self::SETTING, s, Self::ALL.iter().map(|v| v.name()).collect()))
     }
 }
 
 /// A name that none of a type's values has.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {flag} '{}' (expected {})", excerpt(given, 40), or_list(expected))]
+#[error("unknown {} '{}' (expected {})", setting(*setting_name), excerpt(given, 40), or_list(expected))]
 pub struct UnknownName {
-    /// The flag (or metadata key) that was given the name.
-    pub flag: &'static str,
+    /// The setting (or metadata key) that was given the name.
+    pub setting_name: &'static str,
     /// What was given.
     pub given: String,
     /// The names that would have been accepted.
@@ -44,8 +46,8 @@ pub struct UnknownName {
 
 impl UnknownName {
     /// The error for `given` among `expected`.
-    pub fn new(flag: &'static str, given: &str, expected: Vec<&'static str>) -> Self {
-        Self { flag, given: given.to_string(), expected }
+    pub fn new(setting_name: &'static str, given: &str, expected: Vec<&'static str>) -> Self {
+        Self { setting_name, given: given.to_string(), expected }
     }
 }
 
@@ -64,13 +66,13 @@ pub fn or_list(names: &[&str]) -> String {
 /// ```
 /// #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// pub enum Fruit { Apple, Pear }
-/// gramrec_core::named_enum!(Fruit, "--fruit" { Apple => "apple" | "pomme", Pear => "pear" });
+/// gramrec_core::named_enum!(Fruit, "fruit" { Apple => "apple" | "pomme", Pear => "pear" });
 /// assert_eq!("pomme".parse::<Fruit>(), Ok(Fruit::Apple));
-/// assert_eq!("fig".parse::<Fruit>().unwrap_err().to_string(), "unknown --fruit 'fig' (expected apple or pear)");
+/// assert_eq!("fig".parse::<Fruit>().unwrap_err().to_string(), "unknown `fruit` 'fig' (expected apple or pear)");
 /// ```
 #[macro_export]
 macro_rules! named_enum {
-    ($ty:ident, $flag:literal { $($variant:ident => $name:literal $(| $alias:literal)*),+ $(,)? }) => {
+    ($ty:ident, $setting:literal { $($variant:ident => $name:literal $(| $alias:literal)*),+ $(,)? }) => {
         impl $ty {
             /// The name used on the command line, in files and in JSON.
             pub fn name(self) -> &'static str {
@@ -78,7 +80,7 @@ macro_rules! named_enum {
             }
         }
         impl $crate::named::Named for $ty {
-            const FLAG: &'static str = $flag;
+            const SETTING: &'static str = $setting;
             const ALL: &'static [Self] = &[$($ty::$variant),+];
             fn name(self) -> &'static str {
                 $ty::name(self)
@@ -119,10 +121,10 @@ mod tests {
     }
 
     #[test]
-    fn one_error_form_naming_the_flag() {
+    fn one_error_form_naming_the_setting() {
         assert_eq!("cg".parse::<Solver>(), Ok(Solver::Cg));
         let e = "x".parse::<Solver>().unwrap_err();
-        assert_eq!(e.to_string(), "unknown --solver 'x' (expected cg or cholesky)");
+        assert_eq!(e.to_string(), "unknown `solver` 'x' (expected cg or cholesky)");
         let long = "y".repeat(500);
         assert!(long.parse::<Solver>().unwrap_err().to_string().len() < 120, "the given text is shortened");
     }

@@ -22,6 +22,7 @@ use std::marker::PhantomData;
 
 use crate::linalg::{self, Madd};
 use crate::params::{ModelKind, ModelParams, Solver, SolverOptions};
+use crate::setting::{set, setting};
 
 /// The fixed side of a half-iteration.
 #[derive(Debug, Clone, Copy)]
@@ -43,11 +44,19 @@ pub struct FixedSide<'a> {
 pub enum SolveError {
     /// The system is singular: no regularisation, and too few interactions to
     /// determine every factor.
-    #[error("the normal equations are not positive definite (the regularisation is 0 and the row has too few interactions for its factors; raise --reg)")]
+    #[error(
+        "the normal equations are not positive definite (the regularisation is 0 and the row has too few \
+         interactions for its factors; raise {})",
+        setting("reg")
+    )]
     NotPositiveDefinite,
     /// The system has a unique solution, but too ill-conditioned a matrix for
     /// 32-bit floats to find it.
-    #[error("the normal equations are too ill-conditioned for 32-bit floats (values or factors of very different magnitudes; scale the values down, or use --confidence log for large counts)")]
+    #[error(
+        "the normal equations are too ill-conditioned for 32-bit floats (values or factors of very different \
+         magnitudes; scale the values down, or use {} for large counts)",
+        set("confidence", "log")
+    )]
     Precision,
     /// An implicit model was solved without the fixed side's Gram matrix.
     #[error("an implicit model needs the fixed side's Gram matrix YᵀY")]

@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::named_enum;
+use crate::setting::setting;
 
 /// Which loss the model minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +65,11 @@ pub enum Dtype {
     I8,
 }
 
-named_enum!(ModelKind, "--kind" { Explicit => "explicit", Implicit => "implicit" });
-named_enum!(RegScaling, "--reg-scaling" { Count => "count", None => "none", Frequency => "frequency" });
-named_enum!(Confidence, "--confidence" { Linear => "linear", Log => "log" });
-named_enum!(Solver, "--solver" { Cg => "cg", Cholesky => "cholesky" });
-named_enum!(Dtype, "--dtype" { F32 => "f32", F16 => "f16", I8 => "i8" });
+named_enum!(ModelKind, "kind" { Explicit => "explicit", Implicit => "implicit" });
+named_enum!(RegScaling, "reg_scaling" { Count => "count", None => "none", Frequency => "frequency" });
+named_enum!(Confidence, "confidence" { Linear => "linear", Log => "log" });
+named_enum!(Solver, "solver" { Cg => "cg", Cholesky => "cholesky" });
+named_enum!(Dtype, "dtype" { F32 => "f32", F16 => "f16", I8 => "i8" });
 
 /// How each row's normal equations are solved: the method and, for
 /// conjugate gradient, how many steps.
@@ -234,10 +235,11 @@ pub struct ModelParams {
 
 /// A setting outside what it may be: the setting's name as the libraries
 /// and factor files spell it (`factors`, `reg_exponent`) and what it must
-/// be. Each front end names the setting its own way: the CLI as a flag
-/// (`--reg-exponent must be between 0 and 2, not 3`), Python as the keyword.
+/// be. Displayed with the setting as a [`crate::setting`] mark, which each
+/// front end names its own way: the CLI as a flag (`--reg-exponent must be
+/// between 0 and 2, not 3`), Python as the keyword.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{parameter} {message}")]
+#[error("{} {message}", setting(*parameter))]
 pub struct ParamError {
     /// The setting, in snake case.
     pub parameter: &'static str,
@@ -249,11 +251,6 @@ impl ParamError {
     /// A setting's error.
     pub fn new(parameter: &'static str, message: impl Into<String>) -> Self {
         Self { parameter, message: message.into() }
-    }
-
-    /// The setting as a command-line flag: `--reg-exponent`.
-    pub fn flag(&self) -> String {
-        format!("--{}", self.parameter.replace('_', "-"))
     }
 }
 

@@ -3,7 +3,7 @@
 //! and the user × item CSR built with its transpose.
 
 use gramrec_core::text::excerpt;
-use gramrec_core::{named_enum, Error, ModelKind, Result};
+use gramrec_core::{named_enum, setting, Error, ModelKind, Result};
 
 use crate::csr::Csr;
 use crate::load::Interactions;
@@ -21,7 +21,7 @@ pub enum Duplicates {
     Error,
 }
 
-named_enum!(Duplicates, "--duplicates" { Sum => "sum", Last => "last", Mean => "mean", Error => "error" });
+named_enum!(Duplicates, "duplicates" { Sum => "sum", Last => "last", Mean => "mean", Error => "error" });
 
 impl Duplicates {
     /// The policy for a model kind: implicit feedback adds up (plays, clicks),
@@ -50,7 +50,7 @@ pub enum NonPositive {
     Drop,
 }
 
-named_enum!(NonPositive, "--nonpositive" {
+named_enum!(NonPositive, "nonpositive" {
     Interaction => "interaction",
     Negative => "negative" | "no",
     Drop => "drop",
@@ -173,9 +173,11 @@ impl Dataset {
             return Err(Error::Data("there are no interactions to train on".into()));
         }
         if kept == 0 {
-            return Err(Error::Data(
-                "no interactions are left after filtering (lower --min-user-count / --min-item-count)".into(),
-            ));
+            return Err(Error::Data(format!(
+                "no interactions are left after filtering (lower {} / {})",
+                setting("min_user_count"),
+                setting("min_item_count")
+            )));
         }
         let by_user = Csr::from_triples(nu, ni, &row, &col, &val);
         let has_ratings = x.has_ratings;
@@ -289,10 +291,11 @@ fn merge_duplicates(mut m: Csr, policy: Duplicates, x: &Interactions) -> Result<
                 Duplicates::Mean => run.iter().map(|p| p.1).sum::<f32>() / run.len() as f32,
                 Duplicates::Error => {
                     return Err(Error::Data(format!(
-                        "user '{}' and item '{}' appear together {} times (choose --duplicates sum, last or mean)",
+                        "user '{}' and item '{}' appear together {} times (choose {} sum, last or mean)",
                         excerpt(x.users.id(r as u32), 80),
                         excerpt(x.items.id(c), 80),
-                        run.len()
+                        run.len(),
+                        setting("duplicates")
                     )))
                 }
             };

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use gramrec_core::{ItemInfo, Result};
+use gramrec_core::{setting, ItemInfo, Result};
 
 use crate::load::{self, Column, Interactions, ItemField, LoadOptions, RatingColumn};
 
@@ -39,16 +39,16 @@ impl DetailColumns {
     /// ones are looked for by their header names.
     pub fn fields(&self, found_by_name: bool) -> Vec<ItemField> {
         let all = [
-            (&self.name, NAME_NAMES, false, "item-name"),
-            (&self.url, URL_NAMES, true, "item-url"),
-            (&self.image, IMAGE_NAMES, true, "item-image"),
+            (&self.name, NAME_NAMES, false, "item_name"),
+            (&self.url, URL_NAMES, true, "item_url"),
+            (&self.image, IMAGE_NAMES, true, "item_image"),
         ];
         all.into_iter()
-            .map(|(column, names, link, flag)| ItemField {
+            .map(|(column, names, link, role)| ItemField {
                 column: column.clone(),
                 known: if found_by_name || column.is_some() { names } else { &[] },
                 link,
-                flag,
+                role,
             })
             .collect()
     }
@@ -103,7 +103,12 @@ impl DetailTable {
             return Err(gramrec_core::Error::input(
                 path,
                 None,
-                "no name, link or image column found: name one with --item-name-col, --item-url-col or --item-image-col",
+                format!(
+                    "no name, link or image column found: name one with {}, {} or {}",
+                    setting("item_name_col"),
+                    setting("item_url_col"),
+                    setting("item_image_col")
+                ),
             ));
         }
         Ok(Self::from_interactions(&x))

@@ -15,7 +15,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
-use gramrec_core::{named_enum, Error, ParamError, Result};
+use gramrec_core::{named_enum, set, setting, Error, ParamError, Result};
 use gramrec_store::write_atomic_many_checked;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -34,7 +34,7 @@ pub enum SplitMode {
     Time,
 }
 
-named_enum!(SplitMode, "--mode" { Random => "random", PerUser => "per-user" | "user", Time => "time" });
+named_enum!(SplitMode, "mode" { Random => "random", PerUser => "per-user" | "user", Time => "time" });
 
 /// How to split.
 #[derive(Debug, Clone, Copy)]
@@ -52,10 +52,11 @@ pub struct SplitOptions {
 impl SplitOptions {
     fn validate(&self) -> Result<()> {
         if !(self.test_fraction > 0.0 && self.test_fraction < 1.0) {
-            return Err(Error::Argument(format!(
-                "--test-fraction must be between 0 and 1, not {}",
-                self.test_fraction
-            )));
+            return Err(ParamError::new(
+                "test_fraction",
+                format!("must be between 0 and 1, not {}", self.test_fraction),
+            )
+            .into());
         }
         Ok(())
     }
@@ -132,7 +133,11 @@ fn held_out(n: usize, fraction: f64) -> usize {
 pub fn assign(x: &Interactions, opts: &SplitOptions) -> Result<Vec<bool>> {
     opts.validate()?;
     if opts.mode == SplitMode::Time && x.timestamp.len() != x.len() {
-        return Err(Error::Argument("--mode time needs a timestamp column (--timestamp-col)".into()));
+        return Err(Error::Argument(format!(
+            "{} needs a timestamp column ({})",
+            set("mode", "time"),
+            setting("timestamp_col")
+        )));
     }
     let pairs = Pairs::of(x);
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);

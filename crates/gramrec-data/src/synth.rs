@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
-use gramrec_core::{Error, Result};
+use gramrec_core::{ParamError, Result};
 
 use crate::dataset::Dataset;
 use crate::load::Interactions;
@@ -51,20 +51,23 @@ impl SynthSpec {
         Self { users, items, nnz, rank: 8, noise: 0.5, kind, skew: 0.9, counts: false, seed }
     }
 
-    /// Checks the shape (flags named as `generate` and `bench` take them).
+    /// Checks the shape.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::Argument(m));
-        for (flag, n) in [("--users", self.users), ("--items", self.items), ("--nnz", self.nnz)] {
+        for (setting, n) in [("users", self.users), ("items", self.items), ("nnz", self.nnz)] {
             if n == 0 {
-                return bad(format!("{flag} must be at least 1"));
+                return Err(ParamError::new(setting, "must be at least 1").into());
             }
         }
         let most = (self.items * 3 / 4).max(1).saturating_mul(self.users);
         if self.nnz > most {
-            return bad(format!(
-                "--nnz {} is more than {most} distinct interactions: users meet at most three quarters of the items",
-                self.nnz
-            ));
+            return Err(ParamError::new(
+                "nnz",
+                format!(
+                    "{} is more than {most} distinct interactions: users meet at most three quarters of the items",
+                    self.nnz
+                ),
+            )
+            .into());
         }
         Ok(())
     }
@@ -315,12 +318,12 @@ mod tests {
     #[test]
     fn fewer_interactions_than_users_gives_about_that_many() {
         let s = Synthetic::generate(SynthSpec::new(10_000, 2_000, 100, ModelKind::Explicit, 3));
-        assert!((50..=150).contains(&s.len()), "{} interactions for --nnz 100", s.len());
+        assert!((50..=150).contains(&s.len()), "{} interactions for nnz 100", s.len());
         assert!(SynthSpec::new(0, 5, 5, ModelKind::Explicit, 1)
             .validate()
             .unwrap_err()
             .to_string()
-            .contains("--users"));
+            .contains("`users` must be at least 1"));
         assert!(SynthSpec::new(2, 4, 100, ModelKind::Explicit, 1).validate().is_err(), "more than can be distinct");
     }
 

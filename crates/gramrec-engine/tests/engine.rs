@@ -110,7 +110,7 @@ fn a_metric_that_does_not_fit_the_kind_is_refused() {
     let e = fit(x, &config(ModelKind::Implicit), &options, &mut |_| Ok(())).unwrap_err();
     // Refused before any training, naming the setting.
     assert!(matches!(&e, Error::Parameter(p) if p.parameter == "metric"), "{e:?}");
-    assert_eq!(e.to_string(), "metric RMSE does not apply to implicit models");
+    assert_eq!(e.to_string(), "`metric` RMSE does not apply to implicit models");
 }
 
 #[test]

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use gramrec_als::driver::Start;
 use gramrec_als::{TrainConfig, Trained};
-use gramrec_core::{Confidence, Error, ModelKind, ModelParams, RegScaling, Result, MAX_FACTORS};
+use gramrec_core::{setting, Confidence, Error, ModelKind, ModelParams, RegScaling, Result, MAX_FACTORS};
 use gramrec_data::split::{assign, subset, SplitMode, SplitOptions};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 use rand::{Rng, SeedableRng};
@@ -533,7 +533,8 @@ pub fn search(
     let test = subset(x, |k| held[k]);
     if test.is_empty() || train.nnz() == 0 {
         return Err(Error::Data(format!(
-            "--auto needs a validation split, and {} interactions are too few to carve one",
+            "{} needs a validation split, and {} interactions are too few to carve one",
+            setting("auto"),
             x.len()
         )));
     }

@@ -43,7 +43,7 @@ const METRIC_NAMES: [&str; 8] = ["rmse", "mae", "precision@K", "recall@K", "map@
 impl std::str::FromStr for Metric {
     type Err = UnknownName;
     fn from_str(s: &str) -> std::result::Result<Self, UnknownName> {
-        let unknown = || UnknownName::new("--metric", s, METRIC_NAMES.to_vec());
+        let unknown = || UnknownName::new("metric", s, METRIC_NAMES.to_vec());
         let lower = s.to_ascii_lowercase();
         let (name, k) = match lower.split_once('@') {
             Some((n, k)) => (n.to_string(), Some(k.parse::<usize>().ok().filter(|&k| k > 0).ok_or_else(unknown)?)),

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use gramrec_als::backend::{open_gpu_top_k, TopKScorer};
+use gramrec_als::backend::{open_gpu_top_k, TopKScorer, TopKTable};
 use gramrec_als::{Device, GpuOptions};
 use gramrec_core::{Error, Model, Recommendation, Result, UserVector};
 use gramrec_store::write_atomic;
@@ -68,7 +68,9 @@ pub fn open_scorer(
     let (rows, offsets) = model.items.scoring_terms();
     let k = k.min(model.items.len()).max(1);
     let longest = seen.values().map(Vec::len).max().unwrap_or(0);
-    match open_gpu_top_k(&rows, model.items.meta().params.factors, offsets, k, longest, options) {
+    let table =
+        TopKTable { items: &rows, factors: model.items.meta().params.factors, offsets, k, longest_seen: longest };
+    match open_gpu_top_k(table, options) {
         Ok(scorer) => {
             notice(format!("scoring on {}", scorer.describe()));
             Ok(Some(scorer))

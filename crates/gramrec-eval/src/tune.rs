@@ -6,7 +6,7 @@
 //! once, and every setting reuses them.
 
 use gramrec_als::{TrainConfig, Trained};
-use gramrec_core::{Error, ModelKind, ParamError, Result};
+use gramrec_core::{setting, Error, ModelKind, ParamError, Result};
 use gramrec_data::split::{folds, subset, SplitMode};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 
@@ -151,7 +151,7 @@ pub fn cross_validate(
             let trained = gramrec_als::train(&fold.train, config, &mut |_| Ok(()))?;
             let score = score(&fold.train, &trained, &fold.known, &fold.test, cv.metric)
                 .map_err(|e| match e {
-                    Error::Data(why) => Error::Data(format!("fold {}: {why}; use fewer --folds", f + 1)),
+                    Error::Data(why) => Error::Data(format!("fold {}: {why}; use fewer {}", f + 1, setting("folds"))),
                     e => e,
                 })?
                 .value;

@@ -23,7 +23,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type};
 use arrow_array::{Array, ArrayRef, Int32Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use gramrec_core::{Error, ModelKind, ModelParams, Named, RegScaling, Result, TrainingFacts};
+use gramrec_core::{set, Error, ModelKind, ModelParams, Named, RegScaling, Result, TrainingFacts};
 use serde_json::{json, Value};
 
 use crate::dense::DenseModel;
@@ -70,8 +70,10 @@ pub fn read(dir: &Path, opts: ImportOptions) -> Result<(DenseModel, TrainingFact
         (None, None) => {
             return Err(Error::Argument(format!(
                 "{}: a Spark ALSModel does not record whether it was trained with implicitPrefs; \
-                 pass --kind explicit or --kind implicit",
-                dir.display()
+                 pass {} or {}",
+                dir.display(),
+                set("kind", "explicit"),
+                set("kind", "implicit")
             )))
         }
     };

@@ -8,7 +8,7 @@
 pub mod fpgrowth;
 pub mod output;
 
-use gramrec_core::{Error, Result, Rule, RuleSet};
+use gramrec_core::{setting, Error, ParamError, Result, Rule, RuleSet};
 use gramrec_data::Interactions;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -98,10 +98,12 @@ pub fn baskets(x: &Interactions) -> (Vec<Vec<u32>>, u64) {
 /// `--basket-col`).
 pub fn mine(x: &Interactions, opts: &RulesOptions) -> Result<Mined> {
     if !(0.0..=1.0).contains(&opts.min_confidence) {
-        return Err(Error::Argument(format!("--min-confidence {} is outside 0..1", opts.min_confidence)));
+        return Err(
+            ParamError::new("min_confidence", format!("must be between 0 and 1, not {}", opts.min_confidence)).into()
+        );
     }
     if opts.max_len == Some(0) {
-        return Err(Error::Argument("--max-len must be at least 1".into()));
+        return Err(ParamError::new("max_len", "must be at least 1").into());
     }
     let (baskets, repeats) = baskets(x);
     let n = baskets.len() as u64;
@@ -114,8 +116,11 @@ pub fn mine(x: &Interactions, opts: &RulesOptions) -> Result<Mined> {
     let itemsets = fpgrowth::frequent_itemsets(&baskets, x.items.len(), min_count, max_len, opts.max_itemsets)
         .map_err(|TooMany { limit }| {
             Error::Data(format!(
-                "more than {limit} frequent itemsets at a support of {min_count} of {n} baskets: raise --min-support, \
-                 set --max-len, or raise --max-itemsets (each itemset costs about 50 bytes)"
+                "more than {limit} frequent itemsets at a support of {min_count} of {n} baskets: raise {}, set {}, \
+                 or raise {} (each itemset costs about 50 bytes)",
+                setting("min_support"),
+                setting("max_len"),
+                setting("max_itemsets")
             ))
         })?;
     let mut item_counts = vec![0u64; x.items.len()];

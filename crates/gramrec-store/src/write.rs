@@ -17,7 +17,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use gramrec_core::{Error, Result};
+use gramrec_core::{set, Error, Result};
 
 /// Symbolic links followed at most, as the kernel does (ELOOP past it).
 const MAX_LINKS: usize = 40;
@@ -261,7 +261,7 @@ fn check_replaceable(dir: &Path, kind: &FolderKind, overwrite: Overwrite) -> Res
         ));
     }
     if overwrite == Overwrite::Refuse {
-        return refuse(format!("already holds a {}; pass --overwrite to replace it", kind.name));
+        return refuse(format!("already holds a {}; pass {} to replace it", kind.name, set("overwrite", true)));
     }
     Ok(())
 }
@@ -502,7 +502,7 @@ mod tests {
         assert!(failed.is_err());
         assert_eq!(entries(&out), ["a", "metadata"], "a failed write leaves the old folder");
         let e = write(&["metadata/part-00000", "b"], Overwrite::Refuse).unwrap_err().to_string();
-        assert!(e.contains("already holds a test folder; pass --overwrite"), "{e}");
+        assert!(e.contains("already holds a test folder; pass `overwrite=true`"), "{e}");
         write(&["metadata/part-00000", "b"], Overwrite::SameKind).unwrap();
         assert_eq!(entries(&out), ["b", "metadata"], "the new folder replaces the old one whole");
         assert_eq!(entries(dir.path()), ["model"], "no temporary folder is left");

@@ -85,7 +85,7 @@ pub trait TopKScorer {
 
 /// The message of a build without the GPU backend.
 #[cfg(not(feature = "gpu"))]
-const NO_GPU_SUPPORT: &str = "this gramrec was built without GPU support (the `gpu` cargo feature); use --device cpu";
+const NO_GPU_SUPPORT: &str = "this gramrec was built without GPU support (the `gpu` cargo feature); use `device=cpu`";
 
 /// A GPU backend for the problem, starting from the given factors
 /// (rows × `params.dim()`).
@@ -104,21 +104,29 @@ pub fn open_gpu<'a>(
     }
 }
 
-/// A GPU top-k scorer over `items` (rows × `factors`) with their per-item
-/// score terms, for lists of `k` ([`gpu::GpuTopK::new`]).
-pub fn open_gpu_top_k(
-    items: &[f32],
-    factors: usize,
-    offsets: Option<&[f32]>,
-    k: usize,
-    longest_seen: usize,
-    options: GpuOptions,
-) -> Result<Box<dyn TopKScorer>> {
+/// What a top-k scorer is built for: the item rows and their per-item score
+/// terms, and the lists it keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct TopKTable<'a> {
+    /// Item factors, rows × `factors`.
+    pub items: &'a [f32],
+    /// Factors per row.
+    pub factors: usize,
+    /// Each item's score term (its bias), if the model has them.
+    pub offsets: Option<&'a [f32]>,
+    /// Items per list.
+    pub k: usize,
+    /// The most items any user has seen: bounds the loop work on software adapters.
+    pub longest_seen: usize,
+}
+
+/// A GPU top-k scorer for `table` ([`gpu::GpuTopK::new`]).
+pub fn open_gpu_top_k(table: TopKTable<'_>, options: GpuOptions) -> Result<Box<dyn TopKScorer>> {
     #[cfg(feature = "gpu")]
-    return Ok(Box::new(gpu::GpuTopK::new(items, factors, offsets, k, longest_seen, options)?));
+    return Ok(Box::new(gpu::GpuTopK::new(table, options)?));
     #[cfg(not(feature = "gpu"))]
     {
-        let _ = (items, factors, offsets, k, longest_seen, options);
+        let _ = (table, options);
         Err(Error::Gpu(NO_GPU_SUPPORT.into()))
     }
 }

@@ -6,36 +6,32 @@
 //! Transaction logs with one (basket, item) per line need no format of their
 //! own: `--user-col InvoiceNo --item-col StockCode --rating-col none`.
 
-use std::io::BufRead;
-
-use gramrec_core::{Error, Result};
+use gramrec_core::{set, setting, Error, Result};
 
 use super::delimited::{choose, for_each_record, Candidates};
-use super::{Column, Header, LoadOptions, RatingColumn, Sink};
+use super::{Column, Header, LoadOptions, RatingColumn, Sink, Text};
 
 /// Reads baskets: the delimiter given or detected (`,`, tab, `;` or `|`;
 /// items may hold spaces), a header only with `--header yes` or a basket
 /// column named.
-pub(super) fn read(
-    text: Box<dyn BufRead>,
-    name: &str,
-    head: &[u8],
-    opts: &LoadOptions,
-    sink: &mut Sink<'_>,
-) -> Result<()> {
+pub(super) fn read(text: Text<'_>, opts: &LoadOptions, sink: &mut Sink<'_>) -> Result<()> {
     if !opts.item_fields.is_empty() || opts.items_only {
-        return Err(Error::Argument(
-            "item names, links and images cannot come from a basket file: give them with --items FILE".into(),
-        ));
+        return Err(Error::Argument(format!(
+            "item names, links and images cannot come from a basket file: give them with {}",
+            set("items", "FILE")
+        )));
     }
     if opts.user.is_some() || opts.item.is_some() || !matches!(opts.rating, RatingColumn::Auto | RatingColumn::Absent) {
-        return Err(Error::Argument(
-            "--user-col, --item-col and --rating-col do not apply to --format baskets (a basket's items are its \
-             fields; --basket-col names the basket's ID)"
-                .into(),
-        ));
+        return Err(Error::Argument(format!(
+            "{}, {} and {} do not apply to {} (a basket's items are its fields; {} names the basket's ID)",
+            setting("user_col"),
+            setting("item_col"),
+            setting("rating_col"),
+            set("format", "baskets"),
+            setting("basket_col")
+        )));
     }
-    let (delim, quoting) = choose(name, head, opts, sink, Candidates::Items)?;
+    let (delim, quoting) = choose(text.name, text.head, opts, sink, Candidates::Items)?;
     let header = match opts.header {
         Header::Yes => true,
         Header::No => false,
@@ -44,7 +40,7 @@ pub(super) fn read(
     let mut id_column: Option<Option<usize>> = if header { None } else { Some(index_of(opts, &[], sink, 1)?) };
     sink.layout().basket_column = id_column.flatten();
     sink.out.has_ratings = false;
-    for_each_record(text, &delim, quoting, sink, |sink, line, fields| {
+    for_each_record(text.reader, &delim, quoting, sink, |sink, line, fields| {
         let Some(id_col) = id_column else {
             id_column = Some(index_of(opts, fields, sink, line)?);
             sink.layout().header_line = Some(line);

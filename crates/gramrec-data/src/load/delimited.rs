@@ -6,10 +6,10 @@
 use std::io::BufRead;
 
 use super::{
-    looks_like_time, normalise, Column, ColumnChoice, Header, LoadOptions, RatingColumn, Sink, ITEM_NAMES,
+    looks_like_time, normalise, Column, ColumnChoice, Header, LoadOptions, RatingColumn, Sink, Text, ITEM_NAMES,
     RATING_NAMES, TIMESTAMP_NAMES, USER_NAMES,
 };
-use gramrec_core::Result;
+use gramrec_core::{set, setting, Result};
 
 /// Column positions, resolved against the header (or its absence).
 struct Layout {
@@ -58,9 +58,10 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
             Some(Column::Index(i)) => Ok(*i),
             Some(Column::Name(n)) => {
                 if !header {
-                    return Err(
-                        sink.err(line, format!("--{what}-col '{n}' names a column, but the file has no header"))
-                    );
+                    return Err(sink.err(
+                        line,
+                        format!("{} '{n}' names a column, but the file has no header", super::column_setting(what)),
+                    ));
                 }
                 first.iter().position(|f| f.trim() == n).ok_or_else(|| {
                     sink.err(line, format!("no column named '{n}' in the header ({})", first.join(", ")))
@@ -78,7 +79,7 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
         .item_fields
         .iter()
         .map(|f| match &f.column {
-            Some(c) => find(&Some(c.clone()), f.known, 0, f.flag).map(Some),
+            Some(c) => find(&Some(c.clone()), f.known, 0, f.role).map(Some),
             None if header => Ok(first.iter().position(|h| f.known.contains(&normalise(h.trim()).as_str()))),
             None => Ok(None),
         })
@@ -106,7 +107,7 @@ fn resolve(sink: &Sink<'_>, opts: &LoadOptions, first: &[&str], line: u64) -> Re
                     && first.get(i).is_some_and(|f| looks_like_time(f, opts.time_format.as_deref()))
             }),
         };
-        Some(found.ok_or_else(|| sink.err(line, "no timestamp column found: name it with --timestamp-col"))?)
+        Some(found.ok_or_else(|| sink.err(line, super::no_timestamp_column()))?)
     } else {
         None
     };
@@ -187,16 +188,10 @@ impl Records<'_> {
 
 /// Reads delimited text: the delimiter given, or detected from the first
 /// lines (`head`) and the file name.
-pub(super) fn read(
-    text: Box<dyn BufRead>,
-    name: &str,
-    head: &[u8],
-    opts: &LoadOptions,
-    sink: &mut Sink<'_>,
-) -> Result<()> {
-    let (delim, quoting) = choose(name, head, opts, sink, Candidates::Columns)?;
+pub(super) fn read(text: Text<'_>, opts: &LoadOptions, sink: &mut Sink<'_>) -> Result<()> {
+    let (delim, quoting) = choose(text.name, text.head, opts, sink, Candidates::Columns)?;
     let mut recs = Records { opts, layout: None };
-    for_each_record(text, &delim, quoting, sink, |sink, line, fields| recs.record(sink, line, fields))
+    for_each_record(text.reader, &delim, quoting, sink, |sink, line, fields| recs.record(sink, line, fields))
 }
 
 /// A delimiter between fields.
@@ -240,7 +235,8 @@ pub(super) fn parse_delimiter(d: &str) -> Result<Delimiter> {
         _ if d.len() == 1 => Ok(Delimiter::Byte(d.as_bytes()[0])),
         _ if !d.is_empty() && d.len() <= 4 => Ok(Delimiter::Text(d.to_string())),
         _ => Err(gramrec_core::Error::Argument(format!(
-            "--delimiter '{}' is not a delimiter (give one character, 'tab', 'space', or a short string like '::')",
+            "{} '{}' is not a delimiter (give one character, 'tab', 'space', or a short string like '::')",
+            setting("delimiter"),
             gramrec_core::text::excerpt(d, 20)
         ))),
     }
@@ -274,7 +270,9 @@ pub(super) fn choose(
             if !occurs && kind == Candidates::Items && lines.iter().any(|l| l.trim_ascii().contains(&b' ')) {
                 return Err(gramrec_core::Error::Argument(format!(
                     "{name}: no delimiter (comma, tab, ';', '|' or '::') in the first lines, but they hold spaces: \
-                     pass --delimiter space if spaces separate the items, or --delimiter ',' if each line is one item"
+                     pass {} if spaces separate the items, or {} if each line is one item",
+                    set("delimiter", "space"),
+                    set("delimiter", "','")
                 )));
             }
             // Said when the extension would not have told, and never a

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::{
-    normalise, Column, LoadOptions, RatingColumn, Sink, ITEM_NAMES, RATING_NAMES, TIMESTAMP_NAMES, USER_NAMES,
+    normalise, Column, LoadOptions, RatingColumn, Sink, Text, ITEM_NAMES, RATING_NAMES, TIMESTAMP_NAMES, USER_NAMES,
 };
 use gramrec_core::{Error, Result};
 
@@ -25,7 +25,7 @@ fn pick(obj: &Map<String, Value>, col: &Option<Column>, names: &[&str], what: &s
     match col {
         Some(Column::Name(n)) => Ok(Some(n.clone())),
         Some(Column::Index(_)) => {
-            Err(Error::Argument(format!("--{what}-col must be a field name for JSON lines input")))
+            Err(Error::Argument(format!("{} must be a field name for JSON lines input", super::column_setting(what))))
         }
         None => Ok(obj.keys().find(|k| names.contains(&normalise(k).as_str())).cloned()),
     }
@@ -115,10 +115,10 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink<'_>) -> Result<()> {
+pub(super) fn read(text: Text<'_>, opts: &LoadOptions, sink: &mut Sink<'_>) -> Result<()> {
     let mut fields: Option<Fields> = None;
     let path = sink.path;
-    super::for_each_line(reader, path, |line, buf| {
+    super::for_each_line(text.reader, path, |line, buf| {
         let outcome = (|| -> Result<()> {
             if buf.iter().all(|b| b.is_ascii_whitespace()) {
                 return Ok(());
@@ -132,7 +132,10 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
             })?;
             if fields.is_none() {
                 let missing = |what: &str| {
-                    sink.err(line, format!("cannot tell which field is the {what}: name it with --{what}-col"))
+                    sink.err(
+                        line,
+                        format!("cannot tell which field is the {what}: name it with {}", super::column_setting(what)),
+                    )
                 };
                 let user = if opts.items_only {
                     None
@@ -143,7 +146,7 @@ pub(super) fn read(reader: Box<dyn BufRead>, opts: &LoadOptions, sink: &mut Sink
                 let details = opts
                     .item_fields
                     .iter()
-                    .map(|f| pick(&obj, &f.column, f.known, f.flag))
+                    .map(|f| pick(&obj, &f.column, f.known, f.role))
                     .collect::<Result<Vec<_>>>()?;
                 let rating = match &opts.rating {
                     _ if opts.items_only => None,

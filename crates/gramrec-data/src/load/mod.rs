@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use gramrec_core::text::excerpt;
-use gramrec_core::{named_enum, Error, Result};
+use gramrec_core::{named_enum, set, setting, Error, Result, Setting};
 
 pub use self::parquet::{is_parquet, parquet_files, write_parts};
 pub use jsonl::is_event_log;
@@ -45,8 +45,8 @@ pub struct ItemField {
     /// A link: only `http(s)` and relative links are accepted, never
     /// `javascript:` (it will end up in an `href`).
     pub link: bool,
-    /// What messages call it (`item-name`, as in `--item-name-col`).
-    pub flag: &'static str,
+    /// What messages call it (`item_name`; the setting `item_name_col` names its column).
+    pub role: &'static str,
 }
 
 /// Which column (or JSON field) holds a value.
@@ -111,7 +111,7 @@ impl ValueMap {
 impl FromStr for ValueMap {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = |why: String| Error::Argument(format!("--value-map '{}': {why}", excerpt(s, 60)));
+        let bad = |why: String| Error::Argument(format!("{} '{}': {why}", setting("value_map"), excerpt(s, 60)));
         let mut pairs: Vec<(String, f32)> = Vec::new();
         for entry in s.split(',') {
             let (k, w) = entry.split_once('=').ok_or_else(|| bad(format!("'{entry}' is not VALUE=WEIGHT")))?;
@@ -143,7 +143,7 @@ pub enum Header {
     No,
 }
 
-named_enum!(Header, "--header" { Auto => "auto", Yes => "yes" | "true", No => "no" | "false" });
+named_enum!(Header, "header" { Auto => "auto", Yes => "yes" | "true", No => "no" | "false" });
 
 /// The file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -163,7 +163,7 @@ pub enum Format {
     Parquet,
 }
 
-named_enum!(Format, "--format" {
+named_enum!(Format, "format" {
     Auto => "auto",
     Delimited => "csv" | "tsv" | "delimited" | "text",
     JsonLines => "jsonl" | "json" | "ndjson",
@@ -335,8 +335,10 @@ pub(crate) fn check_columns(
     if opts.value_map.is_some() && !opts.items_only {
         if !out.has_ratings {
             return Err(Error::Argument(format!(
-                "{}: --value-map maps the values of the value column, and there is none: name it with --rating-col",
-                path.display()
+                "{}: {} maps the values of the value column, and there is none: name it with {}",
+                path.display(),
+                setting("value_map"),
+                setting("rating_col")
             )));
         }
         out.value_mapped = true;
@@ -363,8 +365,10 @@ pub(crate) fn check_columns(
         let at = r.index.map_or_else(|| r.label(), |i| i.to_string());
         let what = if r.name.is_some() { format!("the {} column", r.label()) } else { r.label() };
         let fix = format!(
-            "name the value column with --rating-col (--rating-col {at} to keep this one), or pass --rating-col none \
-             (every interaction counts 1)"
+            "name the value column with {} ({} to keep this one), or pass {} (every interaction counts 1)",
+            setting("rating_col"),
+            set("rating_col", at),
+            set("rating_col", "none")
         );
         if values.looks_like_ids() {
             return Err(Error::input(
@@ -695,15 +699,19 @@ impl Sink<'_> {
         };
         parsed.ok_or_else(|| {
             let message = match &self.opts.time_format {
-                Some(format) => format!("timestamp '{}' does not match --time-format '{format}'", excerpt(t, 40)),
+                Some(format) => {
+                    format!("timestamp '{}' does not match {} '{format}'", excerpt(t, 40), setting("time_format"))
+                }
                 None if short_year_date(t) => format!(
                     "timestamp '{}' has a two-digit year, and which part is the year is a guess: give the format \
-                     with --time-format (e.g. '%d-%m-%y')",
-                    excerpt(t, 40)
+                     with {} (e.g. '%d-%m-%y')",
+                    excerpt(t, 40),
+                    setting("time_format")
                 ),
                 None => format!(
-                    "timestamp '{}' is neither a number nor an ISO 8601 date (other layouts: --time-format)",
-                    excerpt(t, 40)
+                    "timestamp '{}' is neither a number nor an ISO 8601 date (other layouts: {})",
+                    excerpt(t, 40),
+                    setting("time_format")
                 ),
             };
             self.reject(line, "bad timestamp", message)
@@ -826,8 +834,8 @@ impl Sink<'_> {
             return map.get(t).ok_or_else(|| {
                 self.reject(
                     line,
-                    "value not in --value-map",
-                    format!("value '{}' is not in --value-map ({})", excerpt(t, 40), map.keys()),
+                    "value not in the value map",
+                    format!("value '{}' is not in {} ({})", excerpt(t, 40), setting("value_map"), map.keys()),
                 )
             });
         }
@@ -866,6 +874,18 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Interactions> {
     load_reader(reader, shown, bytes, opts)
 }
 
+/// A text stream as the line readers take it: decoded to UTF-8, with the
+/// file's lower-case name (no `.gz`) and its first bytes, from which the
+/// delimiter is detected.
+pub(super) struct Text<'a> {
+    /// The lines.
+    reader: Box<dyn BufRead>,
+    /// The file's name, whose extension hints at the delimiter.
+    name: &'a str,
+    /// The first bytes, already read into `reader`'s buffer.
+    head: &'a [u8],
+}
+
 /// Reads interactions from a decompressed byte stream (see [`decompress`]);
 /// `path` names the source in messages and by its extension picks the
 /// format, `bytes` is its size on disk for statistics.
@@ -891,10 +911,11 @@ pub fn load_reader(mut reader: Box<dyn BufRead>, path: &Path, bytes: u64, opts: 
     };
     let layout = TextLayout { format, utf16, ..Default::default() };
     let mut sink = Sink { path, out: Interactions { bytes, layout: Some(layout), ..Default::default() }, opts };
+    let text = Text { reader: text, name: &name, head: &head };
     match format {
         Format::JsonLines => jsonl::read(text, opts, &mut sink)?,
-        Format::Baskets => baskets::read(text, &name, &head, opts, &mut sink)?,
-        _ => delimited::read(text, &name, &head, opts, &mut sink)?,
+        Format::Baskets => baskets::read(text, opts, &mut sink)?,
+        _ => delimited::read(text, opts, &mut sink)?,
     }
     let observed = observed.borrow();
     if observed.long_lines > 0 {
@@ -1113,6 +1134,16 @@ pub(crate) fn for_each_line(
 }
 
 /// Reads a whole small stream, for tests.
+/// The setting that names the column of `role` (`user` → `user_col`).
+pub(crate) fn column_setting(role: &str) -> Setting {
+    setting(format!("{role}_col"))
+}
+
+/// The error text for a timestamp column asked for and not found.
+pub(crate) fn no_timestamp_column() -> String {
+    format!("no timestamp column found: name it with {}", setting("timestamp_col"))
+}
+
 #[cfg(test)]
 pub(crate) fn load_bytes(name: &str, data: &[u8], opts: &LoadOptions) -> Result<Interactions> {
     let dir = tempfile::tempdir().unwrap();

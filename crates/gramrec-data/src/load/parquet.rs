@@ -205,7 +205,11 @@ fn resolve(schema: &Schema, partitions: &[(String, String)], opts: &LoadOptions,
         let at = match col {
             Some(Column::Index(i)) if *i < names.len() => Some(*i),
             Some(Column::Index(i)) => {
-                return Err(Error::input(path, None, format!("--{what}-col {i}: the file has {} columns", names.len())))
+                return Err(Error::input(
+                    path,
+                    None,
+                    format!("{} {i}: the file has {} columns", super::column_setting(what), names.len()),
+                ))
             }
             Some(Column::Name(n)) => Some(names.iter().position(|f| f == n).ok_or_else(|| {
                 Error::input(path, None, format!("no column named '{n}' (the columns are {})", names.join(", ")))
@@ -218,7 +222,7 @@ fn resolve(schema: &Schema, partitions: &[(String, String)], opts: &LoadOptions,
     let second = if opts.items_only { 0 } else { 1.min(names.len().saturating_sub(1)) };
     let item = find(&opts.item, ITEM_NAMES, Some(second), "item")?.expect("a default");
     let details =
-        opts.item_fields.iter().map(|f| find(&f.column, f.known, None, f.flag)).collect::<Result<Vec<_>>>()?;
+        opts.item_fields.iter().map(|f| find(&f.column, f.known, None, f.role)).collect::<Result<Vec<_>>>()?;
     let rating = match &opts.rating {
         _ if opts.items_only => None,
         RatingColumn::Absent => None,
@@ -231,7 +235,7 @@ fn resolve(schema: &Schema, partitions: &[(String, String)], opts: &LoadOptions,
     let timestamp = if opts.timestamps {
         Some(
             find(&opts.timestamp, TIMESTAMP_NAMES, None, "timestamp")?
-                .ok_or_else(|| Error::input(path, None, "no timestamp column found: name it with --timestamp-col"))?,
+                .ok_or_else(|| Error::input(path, None, super::no_timestamp_column()))?,
         )
     } else {
         None

@@ -33,7 +33,7 @@ pub enum Encoding {
     Utf16,
 }
 
-named_enum!(Encoding, "--encoding" {
+named_enum!(Encoding, "encoding" {
     Auto => "auto",
     Utf8 => "utf-8" | "utf8",
     Latin1 => "latin1" | "latin-1" | "iso-8859-1",

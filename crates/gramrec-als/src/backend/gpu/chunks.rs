@@ -10,7 +10,7 @@
 
 use std::ops::Range;
 
-use gramrec_core::{Error, Result};
+use gramrec_core::{set, Error, Result};
 use gramrec_data::Csr;
 
 /// A run of consecutive rows and their interactions.
@@ -54,8 +54,9 @@ pub fn split(csr: &Csr, most: u64, binding: u64, side: &str) -> Result<Vec<Chunk
         let mut end = start + 1;
         if csr.indptr[end] - base > binding {
             return Err(Error::Gpu(format!(
-                "{side} row {start} has {} interactions, more than one GPU binding holds ({binding}); use --device cpu",
-                csr.indptr[end] - base
+                "{side} row {start} has {} interactions, more than one GPU binding holds ({binding}); use {}",
+                csr.indptr[end] - base,
+                set("device", "cpu")
             )));
         }
         // Rows are capped in number too: offsets and order take 8 bytes a row.

@@ -6,7 +6,7 @@
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use gramrec_core::{Error, Result};
+use gramrec_core::{set, Error, Result};
 use wgpu::util::DeviceExt;
 
 use crate::config::{GpuApis, GpuOptions};
@@ -31,7 +31,11 @@ impl std::fmt::Display for Unavailable {
                  apt-get install mesa-vulkan-drivers)",
             ),
             Unavailable::SoftwareOnly(name) => {
-                write!(f, "the only GPU adapter is a software one ({name}), slower than the CPU; --device gpu uses it")
+                write!(
+                    f,
+                    "the only GPU adapter is a software one ({name}), slower than the CPU; {} uses it",
+                    set("device", "gpu")
+                )
             }
             Unavailable::DeviceRequest(e) => write!(f, "the GPU adapter refused a device: {e}"),
         }
@@ -167,9 +171,10 @@ impl Gpu {
     pub fn check_size(&self, what: &str, bytes: u64) -> Result<()> {
         if bytes > self.max_binding() {
             return Err(Error::Gpu(format!(
-                "{what} needs {:.1} MiB, but this GPU binds at most {:.1} MiB per buffer; use --device cpu",
+                "{what} needs {:.1} MiB, but this GPU binds at most {:.1} MiB per buffer; use {}",
                 bytes as f64 / (1u64 << 20) as f64,
-                self.max_binding() as f64 / (1u64 << 20) as f64
+                self.max_binding() as f64 / (1u64 << 20) as f64,
+                set("device", "cpu")
             )));
         }
         Ok(())

@@ -33,7 +33,7 @@ mod topk;
 use std::time::Instant;
 
 use gramrec_core::text::bytes as human;
-use gramrec_core::{Error, ModelKind, Result, Side, SolveError, Solver};
+use gramrec_core::{set, setting, Error, ModelKind, Result, Side, SolveError, Solver};
 
 pub use context::{Gpu, Unavailable};
 use kernels::Kernels;
@@ -219,10 +219,14 @@ fn placement(resident: u64, streamed: u64, options: &GpuOptions) -> Result<(Plac
                 String::new()
             };
             Err(Error::Gpu(format!(
-                "training needs about {} of GPU memory but GRAMREC_GPU_MEMORY_LIMIT allows {}{streaming}; use fewer \
-                 --factors, --gpu-storage f16, filter rare users and items, or --device cpu",
+                "training needs about {} of GPU memory but {} allows {}{streaming}; use fewer {}, {}, filter \
+                 rare users and items, or {}",
                 human(resident),
-                human(limit)
+                setting("gpu_memory_limit"),
+                human(limit),
+                setting("factors"),
+                set("gpu_storage", "f16"),
+                set("device", "cpu")
             )))
         }
         _ => Ok((Placement::Resident, resident)),
@@ -462,8 +466,9 @@ impl<'a> GpuBackend<'a> {
     pub fn new(p: Problem<'a>, users: &[f32], items: &[f32], options: GpuOptions) -> Result<Self> {
         if p.params.factors > GPU_MAX_FACTORS {
             return Err(Error::Gpu(format!(
-                "the GPU backend supports at most {GPU_MAX_FACTORS} factors, not {}; use --device cpu",
-                p.params.factors
+                "the GPU backend supports at most {GPU_MAX_FACTORS} factors, not {}; use {}",
+                p.params.factors,
+                set("device", "cpu")
             )));
         }
         let gpu = Gpu::open(options).map_err(|e| Error::Gpu(e.to_string()))?;

@@ -9,13 +9,13 @@
 use std::ops::Range;
 
 use gramrec_core::topk::better;
-use gramrec_core::{Error, Result};
+use gramrec_core::{set, Error, Result};
 
 use super::context::Gpu;
 use super::kernels::{layout, pipeline, Access};
 use super::shaders::Kernel;
 use super::{bind, SOFTWARE_LOOP_LIMIT};
-use crate::backend::TopKScorer;
+use crate::backend::{TopKScorer, TopKTable};
 use crate::config::GpuOptions;
 
 /// The longest list the kernel keeps per user (each thread holds 4 × k
@@ -45,19 +45,15 @@ pub struct GpuTopK {
 }
 
 impl GpuTopK {
-    /// Uploads `items` (rows × `factors`) and their per-item score terms, and
-    /// compiles the kernel for lists of `k`. `longest_seen` (the most items
-    /// any user has seen) bounds the loop work on software adapters.
-    pub fn new(
-        items: &[f32],
-        factors: usize,
-        offsets: Option<&[f32]>,
-        k: usize,
-        longest_seen: usize,
-        options: GpuOptions,
-    ) -> Result<Self> {
+    /// Uploads the table's items and their score terms, and compiles the
+    /// kernel for its lists of `k`.
+    pub fn new(table: TopKTable<'_>, options: GpuOptions) -> Result<Self> {
+        let TopKTable { items, factors, offsets, k, longest_seen } = table;
         if k == 0 || k > MAX_K {
-            return Err(Error::Gpu(format!("the GPU keeps at most {MAX_K} items per user, not {k}; use --device cpu")));
+            return Err(Error::Gpu(format!(
+                "the GPU keeps at most {MAX_K} items per user, not {k}; use {}",
+                set("device", "cpu")
+            )));
         }
         let count = items.len() / factors.max(1);
         let gpu = Gpu::open(options).map_err(|e| Error::Gpu(e.to_string()))?;
@@ -88,8 +84,9 @@ impl GpuTopK {
             if tiles == 0 {
                 return Err(Error::Gpu(format!(
                     "{} is a software driver that stops shader loops after {SOFTWARE_LOOP_LIMIT} iterations, too \
-                     few for {factors} factors and top {k}; use --device cpu",
-                    gpu.name()
+                     few for {factors} factors and top {k}; use {}",
+                    gpu.name(),
+                    set("device", "cpu")
                 )));
             }
             tiles * TILE
@@ -103,7 +100,10 @@ impl GpuTopK {
         let out_per_user = COLUMNS * k as u64 * 8;
         let batch = (gpu.max_binding() / out_per_user).min(MAX_BATCH_USERS) / TILE * TILE;
         if batch == 0 {
-            return Err(Error::Gpu("the GPU's buffers are too small for top-k lists; use --device cpu".into()));
+            return Err(Error::Gpu(format!(
+                "the GPU's buffers are too small for top-k lists; use {}",
+                set("device", "cpu")
+            )));
         }
         Ok(Self {
             gpu,
