@@ -20,16 +20,12 @@ fn main() -> ExitCode {
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            progress::stderr_line(&format!("gramrec: {}", message(&e)));
+            // The line is printed with each setting named by its flag
+            // (`--factors must be between 1 and 1024, not 0`).
+            progress::stderr_line(&format!("gramrec: {e:#}"));
             ExitCode::from(exit_code(&e))
         }
     }
-}
-
-/// The error as the command line says it: each setting named by its flag
-/// (`--factors must be between 1 and 1024, not 0`).
-fn message(e: &anyhow::Error) -> String {
-    cli::flags::render(&format!("{e:#}"))
 }
 
 /// The exit code of the error's class (docs/ROBUSTNESS.md): 2 for bad input

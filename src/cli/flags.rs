@@ -100,27 +100,29 @@ mod tests {
         out
     }
 
-    /// The literal names in `setting("…")`, `set("…"` and `named_enum!(T, "…"`
-    /// calls outside comments.
+    /// The literal setting names in the calls that take one first —
+    /// `setting("…")`, `set("…", …)`, `ParamError::new("…", …)`,
+    /// `UnknownName::new("…", …)`, the range checks' `bad("…", …)` — and in
+    /// `named_enum!(T, "…" …)`, outside comments.
     fn named_settings(text: &str) -> Vec<String> {
         let code: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+        let is_name = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c == '_');
         let mut names = Vec::new();
-        for opener in ["setting(\"", "set(\"", "named_enum!("] {
+        for opener in ["setting(", "set(", "ParamError::new(", "UnknownName::new(", "bad(", "named_enum!("] {
             for (at, _) in code.match_indices(opener) {
-                let rest = &code[at + opener.len()..];
-                let rest = if opener == "named_enum!(" {
-                    match rest.split_once(", \"") {
-                        Some((_, r)) => r,
+                let mut rest = &code[at + opener.len()..];
+                if opener == "named_enum!(" {
+                    match rest.split_once(", ") {
+                        Some((_, r)) => rest = r,
                         None => continue,
                     }
-                } else {
-                    rest
-                };
-                if let Some(end) = rest.find('"') {
-                    let name = &rest[..end];
-                    if !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-                        names.push(name.to_string());
-                    }
+                }
+                let Some(quoted) = rest.trim_start().strip_prefix('"') else { continue };
+                let Some((name, after)) = quoted.split_once('"') else { continue };
+                // `setting("reg")` stands alone; the others take more arguments.
+                let closes = if opener == "setting(" { after.starts_with(')') } else { !after.starts_with(')') };
+                if is_name(name) && closes {
+                    names.push(name.to_string());
                 }
             }
         }

@@ -96,18 +96,12 @@ fn reg_scaling(scaling: RegScaling) -> f64 {
     }
 }
 
-/// A compute pipeline of `entry` in `source`, with these constants.
-pub(super) fn pipeline(
-    gpu: &Gpu,
-    label: &str,
-    source: &str,
-    entry: &str,
-    layout: &wgpu::BindGroupLayout,
-    constants: &[(&str, f64)],
-) -> wgpu::ComputePipeline {
+/// The compute pipeline `p`, binding buffers as `layout` says.
+pub(super) fn pipeline(gpu: &Gpu, p: &PipelineSource, layout: &wgpu::BindGroupLayout) -> wgpu::ComputePipeline {
+    let label = p.label;
     let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(label),
-        source: wgpu::ShaderSource::Wgsl(source.into()),
+        source: wgpu::ShaderSource::Wgsl(p.source.as_str().into()),
     });
     let pipeline_layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some(label),
@@ -118,10 +112,61 @@ pub(super) fn pipeline(
         label: Some(label),
         layout: Some(&pipeline_layout),
         module: &module,
-        entry_point: Some(entry),
-        compilation_options: wgpu::PipelineCompilationOptions { constants, zero_initialize_workgroup_memory: true },
+        entry_point: Some(p.entry),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            constants: &p.constants,
+            zero_initialize_workgroup_memory: true,
+        },
         cache: None,
     })
+}
+
+/// One compute pipeline exactly as the backend creates it: the label, the
+/// whole WGSL source, the entry point and the overridable constants. Also
+/// what a second WGSL implementation is tested with (the browser's WebGPU:
+/// the `wgsl_pipelines` example and `web/test/webgpu.test.mjs`).
+#[derive(Debug, Clone)]
+pub struct PipelineSource {
+    /// What the pipeline is called (`cholesky`).
+    pub label: &'static str,
+    /// The kernel's source.
+    pub source: String,
+    /// The entry point.
+    pub entry: &'static str,
+    /// Each pipeline-overridable constant's value.
+    pub constants: Vec<(&'static str, f64)>,
+}
+
+/// The six training pipelines for this model, for factors stored as f16
+/// pairs with `half`, in the order [`Kernels`] holds them: `partial_gram`
+/// and `reduce_gram` (the YᵀY layout), then `row_gram`, `cholesky`, `cg` and
+/// `loss` (the row layout).
+pub fn training_pipelines(params: &ModelParams, global_mean: f32, cg_steps: usize, half: bool) -> [PipelineSource; 6] {
+    let constants = constants(params, global_mean, cg_steps, half);
+    let one = |label, kernel: Kernel, entry| PipelineSource {
+        label,
+        source: kernel.source(),
+        entry,
+        constants: constants.clone(),
+    };
+    [
+        one("partial_gram", Kernel::Gram, "partial_gram"),
+        one("reduce_gram", Kernel::Gram, "reduce"),
+        one("row_gram", Kernel::RowGram, "main"),
+        one("cholesky", Kernel::Cholesky, "main"),
+        one("cg", Kernel::Cg, "main"),
+        one("loss", Kernel::Loss, "main"),
+    ]
+}
+
+/// The top-k pipeline for `factors` and lists of `k` ([`GpuTopK`](super::GpuTopK)).
+pub fn top_k_pipeline(factors: usize, k: usize) -> PipelineSource {
+    PipelineSource {
+        label: "top k",
+        source: format!("const K: u32 = {k}u;\n{}", Kernel::TopK.source()),
+        entry: "main",
+        constants: vec![("F", factors as f64)],
+    }
 }
 
 impl Kernels {
@@ -139,17 +184,18 @@ impl Kernels {
         use Access::*;
         let gram_layout = layout(gpu, "gram", &[Uniform, Read, ReadWrite, ReadWrite]);
         let row_layout = layout(gpu, "rows", &[Uniform, Read, Read, Read, Read, Read, ReadWrite, ReadWrite, ReadWrite]);
-        let values = constants(params, global_mean, cg_steps, half);
-        let gram = Kernel::Gram.source();
-        let row = |label: &str, source: String| pipeline(gpu, label, &source, "main", &row_layout, &values);
-        let cg_source = if broken { "fn broken( {".to_string() } else { Kernel::Cg.source() };
+        let [partial_gram, reduce_gram, row_gram, cholesky, mut cg, loss] =
+            training_pipelines(params, global_mean, cg_steps, half);
+        if broken {
+            cg.source = "fn broken( {".to_string();
+        }
         let kernels = Self {
-            partial_gram: pipeline(gpu, "partial_gram", &gram, "partial_gram", &gram_layout, &values),
-            reduce_gram: pipeline(gpu, "reduce_gram", &gram, "reduce", &gram_layout, &values),
-            row_gram: row("row_gram", Kernel::RowGram.source()),
-            cholesky: row("cholesky", Kernel::Cholesky.source()),
-            cg: row("cg", cg_source),
-            loss: row("loss", Kernel::Loss.source()),
+            partial_gram: pipeline(gpu, &partial_gram, &gram_layout),
+            reduce_gram: pipeline(gpu, &reduce_gram, &gram_layout),
+            row_gram: pipeline(gpu, &row_gram, &row_layout),
+            cholesky: pipeline(gpu, &cholesky, &row_layout),
+            cg: pipeline(gpu, &cg, &row_layout),
+            loss: pipeline(gpu, &loss, &row_layout),
             gram_layout,
             row_layout,
         };

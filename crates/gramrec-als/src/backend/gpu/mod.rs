@@ -37,7 +37,7 @@ use gramrec_core::{set, setting, Error, ModelKind, Result, Side, SolveError, Sol
 
 pub use context::{Gpu, Unavailable};
 use kernels::Kernels;
-pub use kernels::GPU_MAX_FACTORS;
+pub use kernels::{top_k_pipeline, training_pipelines, PipelineSource, GPU_MAX_FACTORS};
 use shaders::LOSS_ROWS_PER_GROUP;
 pub use topk::{GpuTopK, MAX_K};
 

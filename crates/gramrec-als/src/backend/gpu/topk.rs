@@ -12,8 +12,7 @@ use gramrec_core::topk::better;
 use gramrec_core::{set, Error, Result};
 
 use super::context::Gpu;
-use super::kernels::{layout, pipeline, Access};
-use super::shaders::Kernel;
+use super::kernels::{layout, pipeline, top_k_pipeline, Access};
 use super::{bind, SOFTWARE_LOOP_LIMIT};
 use crate::backend::{TopKScorer, TopKTable};
 use crate::config::GpuOptions;
@@ -70,8 +69,7 @@ impl GpuTopK {
         let offset_buffer = gpu.upload("item score terms", offsets, storage)?;
         use Access::*;
         let layout = layout(&gpu, "top k", &[Uniform, Read, Read, Read, Read, Read, Read, ReadWrite]);
-        let source = format!("const K: u32 = {k}u;\n{}", Kernel::TopK.source());
-        let pipeline = pipeline(&gpu, "top k", &source, "main", &layout, &[("F", factors as f64)]);
+        let pipeline = pipeline(&gpu, &top_k_pipeline(factors, k), &layout);
         gpu.check().map_err(|e| Error::Gpu(format!("the top-k shader failed to compile: {e}")))?;
         let per_pass = if gpu.is_software() {
             // Loop iterations per tile of 64 items: the factor strips, then
