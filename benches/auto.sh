@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `train --auto` against the defaults on data of three shapes (BENCHMARKS.md
+# `train --auto` against the defaults on data of four shapes (BENCHMARKS.md
 # "Quality without tuning"): MovieLens 100K (per-user split, implicit; random
 # split, explicit), the seeded play-count set of benches/defaults.sh (heavy-
-# tailed counts), and a generated set with many items and few users. Every
+# tailed counts), a generated set with many items and few users, and sparse
+# one-line-per-user lists on a wide catalogue. Every
 # model is trained on the training part only (--auto carves its validation
 # split from it) and scored once on the held-out part.
 # Usage: bash benches/auto.sh [path/to/u.data] [work dir]   (BUDGET=10x by default)
@@ -38,3 +39,22 @@ compare plays plays/train.csv plays/test.csv ndcg
 [ -s wide.csv ] || "$g" generate --kind implicit --users 2000 --items 30000 --nnz 300000 --seed 7 --out wide.csv
 [ -s wide/train.csv ] || "$g" split --input wide.csv --out wide --mode per-user --seed 42 >/dev/null
 compare wide wide/train.csv wide/test.csv ndcg
+# Sparse lists, one line per user (a citation or reading list): 5,500 users
+# × 17,000 items, ~16 items each (log-normal), half from a power law over
+# the catalogue and half from one of 50 topics of 340 items.
+[ -s lists.csv ] || python3 - <<'PY'
+import math, random
+rng = random.Random(1)
+users, items = 5500, 17000
+weights = [1 / (i + 1) ** 0.8 for i in range(items)]
+with open("lists.csv", "w") as f:
+    f.write("user,item\n")
+    for u in range(users):
+        n = max(1, int(rng.lognormvariate(2.5, 0.8)))
+        topic = rng.randrange(50)
+        chosen = set(rng.choices(range(items), weights, k=n // 2))
+        chosen.update((topic * 340 + rng.randrange(340)) % items for _ in range(n - n // 2))
+        f.writelines(f"u{u},i{i}\n" for i in sorted(chosen))
+PY
+[ -s lists/train.csv ] || "$g" split --input lists.csv --out lists --mode per-user --seed 42 >/dev/null
+compare lists lists/train.csv lists/test.csv ndcg

@@ -274,8 +274,10 @@ class ALS:
                  f"({given['score']:.4f}) by {report['margin']:.1f} standard errors, within the split's noise: "
                  "keeping the settings given")
         _say(f"auto: chose {searched[report['chosen']]} ({report['metric']} {chosen['score']:.4f} on validation; the "
-             f"settings given {given['score']:.4f}) in {report['seconds']:.1f} s, work {report['costTrainings']:.1f} "
-             f"of {report['budgetTrainings']:.1f} trainings")
+             f"settings given {given['score']:.4f}) in {report['seconds']:.1f} s "
+             f"({report['seconds'] / max(report['trainingSeconds'], 1e-9):.1f}x the given settings' training, "
+             f"{report['trainingSeconds']:.2f} s), work {report['costTrainings']:.1f} of {report['budgetTrainings']:.1f} "
+             "trainings")
         params = self._model.params()
         self.factors, self.kind, self.confidence = params["factors"], params["kind"], params["confidence"]
         self.iterations = chosen["iterations"]

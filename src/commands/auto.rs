@@ -86,11 +86,14 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
         ));
     }
     log.log(format!(
-        "--auto: chose {} ({metric} {:.4} on validation; the flags' settings {:.4}) in {:.1} s, work {:.1} of {:.1} trainings",
+        "--auto: chose {} ({metric} {:.4} on validation; the flags' settings {:.4}) in {:.1} s ({:.1}x the flags' \
+         settings' training, {:.2} s), work {:.1} of {:.1} trainings",
         best.config.params.describe(best.config.iterations),
         best.score,
         defaults.score,
         result.seconds,
+        result.seconds / result.training_seconds.max(1e-9),
+        result.training_seconds,
         result.cost,
         result.budget
     ));
