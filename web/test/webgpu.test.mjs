@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { root, serve, tempDir } from './helpers.mjs';
+import { random, root, serve, tempDir } from './helpers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 // `cargo test --workspace` builds the example; GRAMREC_WGSL_PIPELINES names another build.
@@ -21,8 +21,10 @@ const FLAGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--use-we
 let browser;
 let site;
 let page;
+let pipelines;
 
 before(async () => {
+  pipelines = JSON.parse(execFileSync(PIPELINES, { encoding: 'utf8', maxBuffer: 64 << 20 }));
   const dir = tempDir();
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>WebGPU</title>');
   site = await serve(dir);
@@ -66,7 +68,6 @@ async function compile(pipelines) {
 }
 
 test('every GPU pipeline of the native backend compiles on Chromium WebGPU (Dawn/Tint)', async () => {
-  const pipelines = JSON.parse(execFileSync(PIPELINES, { encoding: 'utf8', maxBuffer: 64 << 20 }));
   assert.ok(pipelines.length >= 20, `${pipelines.length} pipelines`);
   const { adapter, results } = await compile(pipelines);
   assert.equal(adapter, 'swiftshader', 'Chromium exposes its software WebGPU adapter');
@@ -82,4 +83,101 @@ test('a construct Tint refuses is reported, not passed over', async () => {
     source: 'fn f(v: f32) -> bool { return abs(v) <= 3.4028235e38; }\n@compute @workgroup_size(1) fn main() { _ = f(1.0); }' };
   const { results } = await compile([bad]);
   assert.match(results[0].errors.join('\n'), /cannot be represented as 'f32'/);
+});
+
+/** Runs the top-k pipeline `p` in the page over one batch of users; returns
+ * each user's merged list of [score, item], best first (as the host merges
+ * the kernel's 16 lists per user in gpu/topk.rs). */
+async function runTopK(p, data) {
+  return page.evaluate(async ({ p, data }) => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter.requestDevice();
+    const { F, K, users, items, offsets, constants, seenIndex, seen } = data;
+    const nUsers = users.length / F;
+    const nItems = items.length / F;
+    const buffer = (array, usage) => {
+      const b = device.createBuffer({ size: Math.max(16, array.byteLength), usage: usage | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(b, 0, array);
+      return b;
+    };
+    const storage = GPUBufferUsage.STORAGE;
+    const shape = buffer(new Uint32Array([nUsers, 0, nItems, 0]), GPUBufferUsage.UNIFORM);
+    const outBytes = nUsers * 16 * K * 8;
+    const out = device.createBuffer({ size: outBytes, usage: storage | GPUBufferUsage.COPY_SRC });
+    const back = device.createBuffer({ size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const module = device.createShaderModule({ code: p.source });
+    const pipeline = await device.createComputePipelineAsync({
+      layout: 'auto', compute: { module, entryPoint: p.entry, constants: p.constants },
+    });
+    const inputs = [
+      shape, buffer(new Float32Array(users), storage), buffer(new Float32Array(items), storage),
+      buffer(new Float32Array(offsets), storage), buffer(new Float32Array(constants), storage),
+      buffer(new Uint32Array(seenIndex), storage), buffer(new Uint32Array(seen.length ? seen : [0]), storage), out,
+    ];
+    const group = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: inputs.map((b, binding) => ({ binding, resource: { buffer: b } })),
+    });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(Math.ceil(nUsers / 64));
+    pass.end();
+    encoder.copyBufferToBuffer(out, 0, back, 0, outBytes);
+    device.queue.submit([encoder.finish()]);
+    await back.mapAsync(GPUMapMode.READ);
+    const words = new Uint32Array(back.getMappedRange().slice(0));
+    const scores = new Float32Array(words.buffer);
+    const lists = [];
+    for (let u = 0; u < nUsers; u++) {
+      const all = [];
+      for (let c = 0; c < 16 * K; c++) {
+        const at = (u * 16 * K + c) * 2;
+        if (words[at + 1] !== 0xffffffff) all.push([scores[at], words[at + 1]]);
+      }
+      all.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      lists.push(all.slice(0, K));
+    }
+    return lists;
+  }, { p, data });
+}
+
+test('the top-k kernel on Dawn ranks as the CPU does', async () => {
+  const p = pipelines.find((x) => x.label === 'top k' && x.constants.F === 64 && x.source.startsWith('const K: u32 = 10u;'));
+  assert.ok(p, 'the example prints a top-10 pipeline over 64 factors');
+  const [F, K, USERS, ITEMS] = [64, 10, 150, 1000];
+  const next = random(11);
+  const values = (n, scale) => Array.from({ length: n }, () => Math.fround((next() * 2 - 1) * scale));
+  const users = values(USERS * F, 1);
+  const items = values(ITEMS * F, 1);
+  const offsets = values(ITEMS, 0.5);
+  const constants = values(USERS, 0.5);
+  // Each user has seen up to 30 items (sorted, distinct), some none.
+  const seenBy = Array.from({ length: USERS }, () => [...new Set(Array.from({ length: Math.floor(next() * 31) }, () => Math.floor(next() * ITEMS)))].sort((a, b) => a - b));
+  const seenIndex = [0];
+  for (const s of seenBy) seenIndex.push(seenIndex.at(-1) + s.length);
+  const lists = await runTopK(p, { F, K, users, items, offsets, constants, seenIndex, seen: seenBy.flat() });
+  assert.equal(lists.length, USERS);
+  for (let u = 0; u < USERS; u++) {
+    // The CPU's sum: factor by factor in order, in f32, then the two terms.
+    const score = (i) => {
+      let s = 0;
+      for (let k = 0; k < F; k++) s = Math.fround(s + Math.fround(users[u * F + k] * items[i * F + k]));
+      return Math.fround(Math.fround(s + offsets[i]) + constants[u]);
+    };
+    const seen = new Set(seenBy[u]);
+    const ranked = [];
+    for (let i = 0; i < ITEMS; i++) if (!seen.has(i)) ranked.push([score(i), i]);
+    ranked.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    const got = lists[u];
+    assert.equal(got.length, K, `user ${u}: a full list`);
+    for (let j = 0; j < K; j++) {
+      const [s, i] = got[j];
+      assert.ok(!seen.has(i), `user ${u}: item ${i} was seen`);
+      // Within f32 rounding (Dawn may fuse the multiply-adds), rank by rank and item by item.
+      assert.ok(Math.abs(s - ranked[j][0]) <= 1e-4, `user ${u}, rank ${j}: ${s} against the CPU's ${ranked[j][0]}`);
+      assert.ok(Math.abs(s - score(i)) <= 1e-4, `user ${u}: item ${i} scored ${s}, the CPU ${score(i)}`);
+    }
+  }
 });

@@ -68,7 +68,10 @@ fn main(
         cursor_end[p] = seen_index[min(u + 1u, shape.users)];
     }
     for (var t0 = shape.item_begin; t0 < shape.item_end; t0 += TILE) {
-        var acc: array<f32, 16>;
+        // Zeroed for each tile by its constructor: WGSL zeroes a `var`
+        // without one each time it is declared, but Dawn on SwiftShader
+        // carries it over from the loop's last turn (web/test/webgpu.test.mjs).
+        var acc = array<f32, 16>();
         for (var k0 = 0u; k0 < F; k0 += STEP) {
             // Consecutive threads read consecutive factors of a row.
             for (var q = 0u; q < 4u; q++) {
