@@ -181,3 +181,62 @@ test('the top-k kernel on Dawn ranks as the CPU does', async () => {
     }
   }
 });
+
+test('the Gram kernels on Dawn sum YᵀY as the CPU does, over several chunks', async () => {
+  const model = 'implicit, 64 factors, f32';
+  const partial = pipelines.find((x) => x.model === model && x.label === 'partial_gram');
+  const reduce = pipelines.find((x) => x.model === model && x.label === 'reduce_gram');
+  const F = partial.constants.F;
+  // 3,000 rows in chunks of 1,024, as gpu/mod.rs plans them.
+  const [ROWS, CHUNK] = [3000, 1024];
+  const chunks = Math.ceil(ROWS / CHUNK);
+  const next = random(5);
+  const y = Array.from({ length: ROWS * F }, () => Math.fround(next() * 2 - 1));
+  const gram = await page.evaluate(async ({ partial, reduce, y, F, ROWS, CHUNK, chunks }) => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter.requestDevice();
+    const make = (bytes, usage, data) => {
+      const b = device.createBuffer({ size: bytes, usage: usage | GPUBufferUsage.COPY_DST });
+      if (data) device.queue.writeBuffer(b, 0, data);
+      return b;
+    };
+    const storage = GPUBufferUsage.STORAGE;
+    const shape = make(16, GPUBufferUsage.UNIFORM, new Uint32Array([ROWS, CHUNK, chunks, 0]));
+    const factors = make(y.length * 4, storage, new Float32Array(y));
+    const partials = make(chunks * F * F * 4, storage);
+    const result = make(F * F * 4, storage | GPUBufferUsage.COPY_SRC);
+    const back = make(F * F * 4, GPUBufferUsage.MAP_READ);
+    const pipeline = async (p) => device.createComputePipelineAsync({
+      layout: 'auto', compute: { module: device.createShaderModule({ code: p.source }), entryPoint: p.entry, constants: p.constants },
+    });
+    // 'auto' layouts hold only the bindings each entry point uses.
+    const group = (pl, buffers) => device.createBindGroup({
+      layout: pl.getBindGroupLayout(0),
+      entries: Object.entries(buffers).map(([binding, buffer]) => ({ binding: Number(binding), resource: { buffer } })),
+    });
+    const [first, second] = [await pipeline(partial), await pipeline(reduce)];
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(first);
+    pass.setBindGroup(0, group(first, { 0: shape, 1: factors, 2: partials }));
+    const tiles = Math.ceil(F / 64);
+    pass.dispatchWorkgroups(tiles, tiles, chunks);
+    pass.setPipeline(second);
+    pass.setBindGroup(0, group(second, { 0: shape, 2: partials, 3: result }));
+    pass.dispatchWorkgroups(Math.ceil((F * F) / 256));
+    pass.end();
+    encoder.copyBufferToBuffer(result, 0, back, 0, F * F * 4);
+    device.queue.submit([encoder.finish()]);
+    await back.mapAsync(GPUMapMode.READ);
+    return Array.from(new Float32Array(back.getMappedRange()));
+  }, { partial, reduce, y, F, ROWS, CHUNK, chunks });
+  assert.equal(gram.length, F * F);
+  for (let i = 0; i < F; i++) {
+    for (let j = 0; j < F; j++) {
+      let s = 0;
+      for (let r = 0; r < ROWS; r++) s += y[r * F + i] * y[r * F + j];
+      const g = gram[i * F + j];
+      assert.ok(Math.abs(g - s) <= 1e-4 * Math.max(1, Math.abs(s)), `YᵀY[${i}][${j}] = ${g}, the CPU ${s}`);
+    }
+  }
+});
