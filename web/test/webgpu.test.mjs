@@ -240,3 +240,108 @@ test('the Gram kernels on Dawn sum YᵀY as the CPU does, over several chunks', 
     }
   }
 });
+
+test("the conjugate-gradient kernel on Dawn takes the CPU's steps", async () => {
+  // Implicit, 64 factors, λ 30 unscaled, α 1 linear, α₀ 1, 3 CG steps (the example's first model).
+  const p = pipelines.find((x) => x.model === 'implicit, 64 factors, f32' && x.label === 'cg');
+  const { F, REG, ALPHA, UNOBSERVED, CG_STEPS } = p.constants;
+  assert.deepEqual([p.constants.REG_SCALING, p.constants.LOG_CONFIDENCE, p.constants.D], [0, 0, F]);
+  const [ROWS, OTHER] = [40, 300];
+  const next = random(9);
+  const other = Array.from({ length: OTHER * F }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const start = Array.from({ length: ROWS * F }, () => Math.fround((next() * 2 - 1) * 0.3));
+  // Row r has 0 to 60 interactions (row 0 none), values 1 to 5.
+  const offsets = [0];
+  const cols = [];
+  const vals = [];
+  for (let r = 0; r < ROWS; r++) {
+    const n = r === 0 ? 0 : Math.floor(next() * 61);
+    for (const c of new Set(Array.from({ length: n }, () => Math.floor(next() * OTHER)))) {
+      cols.push(c);
+      vals.push(1 + Math.floor(next() * 5));
+    }
+    offsets.push(cols.length);
+  }
+  const gram = new Array(F * F).fill(0);
+  for (let c = 0; c < OTHER; c++) {
+    for (let i = 0; i < F; i++) for (let j = 0; j < F; j++) gram[i * F + j] += other[c * F + i] * other[c * F + j];
+  }
+  const solved = await page.evaluate(async ({ p, rows, other, start, offsets, cols, vals, gram }) => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter.requestDevice();
+    const storage = GPUBufferUsage.STORAGE;
+    const make = (array, usage) => {
+      const b = device.createBuffer({ size: Math.max(16, array.byteLength), usage: usage | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(b, 0, array);
+      return b;
+    };
+    // Rows: count, first, data_terms, total, row_base, other_rows, padding.
+    const shape = make(new Uint32Array([rows, 0, 0, rows, 0, other.length / p.constants.F, 0, 0]), GPUBufferUsage.UNIFORM);
+    const rowIndex = make(new Uint32Array([...offsets, ...Array.from({ length: rows }, (_, r) => r)]), storage);
+    const x = make(new Float32Array(start), storage | GPUBufferUsage.COPY_SRC);
+    const status = make(new Uint32Array([0xffffffff]), storage);
+    const buffers = {
+      0: shape, 1: rowIndex, 2: make(new Uint32Array(cols), storage), 3: make(new Float32Array(vals), storage),
+      4: make(new Float32Array(other), storage), 5: make(new Float32Array(gram), storage), 7: x, 8: status,
+    };
+    const pipeline = await device.createComputePipelineAsync({
+      layout: 'auto', compute: { module: device.createShaderModule({ code: p.source }), entryPoint: p.entry, constants: p.constants },
+    });
+    const group = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: Object.entries(buffers).map(([binding, buffer]) => ({ binding: Number(binding), resource: { buffer } })),
+    });
+    const back = device.createBuffer({ size: start.length * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(rows);
+    pass.end();
+    encoder.copyBufferToBuffer(x, 0, back, 0, start.length * 4);
+    device.queue.submit([encoder.finish()]);
+    await back.mapAsync(GPUMapMode.READ);
+    return Array.from(new Float32Array(back.getMappedRange()));
+  }, { p, rows: ROWS, other, start, offsets, cols, vals, gram });
+  // The CPU's steps (gramrec_core::linalg::conjugate_gradient), in f64:
+  // A v = α₀ YᵀY v + λ v + Σ (c − α₀) (y·v) y, b = Σ c y, c = 1 + α r.
+  const dot = (a, b) => a.reduce((s, v, k) => s + v * b[k], 0);
+  for (let r = 0; r < ROWS; r++) {
+    const got = solved.slice(r * F, (r + 1) * F);
+    if (offsets[r] === offsets[r + 1]) {
+      assert.deepEqual(got, new Array(F).fill(0), 'a row without interactions is zero');
+      continue;
+    }
+    const ys = [];
+    for (let e = offsets[r]; e < offsets[r + 1]; e++) ys.push([other.slice(cols[e] * F, (cols[e] + 1) * F), 1 + ALPHA * vals[e]]);
+    const apply = (v) => {
+      const out = v.map((vk, k) => REG * vk + UNOBSERVED * gram.slice(k * F, (k + 1) * F).reduce((s, g, j) => s + g * v[j], 0));
+      for (const [y, c] of ys) {
+        const w = (c - UNOBSERVED) * dot(y, v);
+        for (let k = 0; k < F; k++) out[k] += w * y[k];
+      }
+      return out;
+    };
+    const x = start.slice(r * F, (r + 1) * F);
+    const b = new Array(F).fill(0);
+    for (const [y, c] of ys) for (let k = 0; k < F; k++) b[k] += c * y[k];
+    const ax = apply(x);
+    let res = b.map((bk, k) => bk - ax[k]);
+    let dir = res.slice();
+    let rsOld = dot(res, res);
+    for (let step = 0; step < CG_STEPS && rsOld >= 1e-20; step++) {
+      const ap = apply(dir);
+      const alpha = rsOld / dot(dir, ap);
+      for (let k = 0; k < F; k++) {
+        x[k] += alpha * dir[k];
+        res[k] -= alpha * ap[k];
+      }
+      const rsNew = dot(res, res);
+      dir = res.map((rk, k) => rk + (rsNew / rsOld) * dir[k]);
+      rsOld = rsNew;
+    }
+    const scale = Math.max(...x.map(Math.abs));
+    const worst = Math.max(...got.map((g, k) => Math.abs(g - x[k])));
+    assert.ok(worst <= 1e-3 * scale, `row ${r}: differs by ${worst} (largest element ${scale})`);
+  }
+});
