@@ -241,20 +241,25 @@ test('the Gram kernels on Dawn sum YᵀY as the CPU does, over several chunks', 
   }
 });
 
-test("the conjugate-gradient kernel on Dawn takes the CPU's steps", async () => {
-  // Implicit, 64 factors, λ 30 unscaled, α 1 linear, α₀ 1, 3 CG steps (the example's first model).
-  const p = pipelines.find((x) => x.model === 'implicit, 64 factors, f32' && x.label === 'cg');
-  const { F, REG, ALPHA, UNOBSERVED, CG_STEPS } = p.constants;
-  assert.deepEqual([p.constants.REG_SCALING, p.constants.LOG_CONFIDENCE, p.constants.D], [0, 0, F]);
-  const [ROWS, OTHER] = [40, 300];
+/** Runs CG pipeline `p` (f32 factors) on Dawn for `rows` rows of a random
+ * problem and checks each row against the same steps in JavaScript (f64),
+ * as gramrec_core::linalg::conjugate_gradient takes them on the normal
+ * equations of gramrec_core::normal_eq:
+ * implicit: A = α₀YᵀY + λI + Σ (c − α₀) y yᵀ, b = Σ c y, c = 1 + α r;
+ * explicit with biases: z = [y, 1], A = λ(n)I + Σ z zᵀ, b = Σ (r − μ − b_c) z. */
+async function checkConjugateGradient(p, rows) {
+  const { F, D, REG, REG_SCALING, ALPHA, UNOBSERVED, CG_STEPS, GLOBAL_MEAN, IMPLICIT } = p.constants;
+  assert.equal(p.constants.HALF, 0);
+  assert.equal(p.constants.LOG_CONFIDENCE, 0);
+  const OTHER = 300;
   const next = random(9);
-  const other = Array.from({ length: OTHER * F }, () => Math.fround((next() * 2 - 1) * 0.3));
-  const start = Array.from({ length: ROWS * F }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const other = Array.from({ length: OTHER * D }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const start = Array.from({ length: rows * D }, () => Math.fround((next() * 2 - 1) * 0.3));
   // Row r has 0 to 60 interactions (row 0 none), values 1 to 5.
   const offsets = [0];
   const cols = [];
   const vals = [];
-  for (let r = 0; r < ROWS; r++) {
+  for (let r = 0; r < rows; r++) {
     const n = r === 0 ? 0 : Math.floor(next() * 61);
     for (const c of new Set(Array.from({ length: n }, () => Math.floor(next() * OTHER)))) {
       cols.push(c);
@@ -264,9 +269,9 @@ test("the conjugate-gradient kernel on Dawn takes the CPU's steps", async () => 
   }
   const gram = new Array(F * F).fill(0);
   for (let c = 0; c < OTHER; c++) {
-    for (let i = 0; i < F; i++) for (let j = 0; j < F; j++) gram[i * F + j] += other[c * F + i] * other[c * F + j];
+    for (let i = 0; i < F; i++) for (let j = 0; j < F; j++) gram[i * F + j] += other[c * D + i] * other[c * D + j];
   }
-  const solved = await page.evaluate(async ({ p, rows, other, start, offsets, cols, vals, gram }) => {
+  const solved = await page.evaluate(async ({ p, rows, other, start, offsets, cols, vals, gram, OTHER }) => {
     const adapter = await navigator.gpu.requestAdapter();
     const device = await adapter.requestDevice();
     const storage = GPUBufferUsage.STORAGE;
@@ -276,7 +281,7 @@ test("the conjugate-gradient kernel on Dawn takes the CPU's steps", async () => 
       return b;
     };
     // Rows: count, first, data_terms, total, row_base, other_rows, padding.
-    const shape = make(new Uint32Array([rows, 0, 0, rows, 0, other.length / p.constants.F, 0, 0]), GPUBufferUsage.UNIFORM);
+    const shape = make(new Uint32Array([rows, 0, 0, rows, 0, OTHER, 0, 0]), GPUBufferUsage.UNIFORM);
     const rowIndex = make(new Uint32Array([...offsets, ...Array.from({ length: rows }, (_, r) => r)]), storage);
     const x = make(new Float32Array(start), storage | GPUBufferUsage.COPY_SRC);
     const status = make(new Uint32Array([0xffffffff]), storage);
@@ -302,37 +307,47 @@ test("the conjugate-gradient kernel on Dawn takes the CPU's steps", async () => 
     device.queue.submit([encoder.finish()]);
     await back.mapAsync(GPUMapMode.READ);
     return Array.from(new Float32Array(back.getMappedRange()));
-  }, { p, rows: ROWS, other, start, offsets, cols, vals, gram });
-  // The CPU's steps (gramrec_core::linalg::conjugate_gradient), in f64:
-  // A v = α₀ YᵀY v + λ v + Σ (c − α₀) (y·v) y, b = Σ c y, c = 1 + α r.
+  }, { p, rows, other, start, offsets, cols, vals, gram, OTHER });
   const dot = (a, b) => a.reduce((s, v, k) => s + v * b[k], 0);
-  for (let r = 0; r < ROWS; r++) {
-    const got = solved.slice(r * F, (r + 1) * F);
-    if (offsets[r] === offsets[r + 1]) {
-      assert.deepEqual(got, new Array(F).fill(0), 'a row without interactions is zero');
+  for (let r = 0; r < rows; r++) {
+    const got = solved.slice(r * D, (r + 1) * D);
+    const n = offsets[r + 1] - offsets[r];
+    if (n === 0) {
+      assert.deepEqual(got, new Array(D).fill(0), 'a row without interactions is zero');
       continue;
     }
-    const ys = [];
-    for (let e = offsets[r]; e < offsets[r + 1]; e++) ys.push([other.slice(cols[e] * F, (cols[e] + 1) * F), 1 + ALPHA * vals[e]]);
+    // Each interaction's z, weight w and target t.
+    const terms = [];
+    for (let e = offsets[r]; e < offsets[r + 1]; e++) {
+      const y = other.slice(cols[e] * D, (cols[e] + 1) * D);
+      if (IMPLICIT) {
+        const c = 1 + ALPHA * vals[e];
+        terms.push([y, c - UNOBSERVED, c]);
+      } else {
+        terms.push([[...y.slice(0, F), 1], 1, vals[e] - GLOBAL_MEAN - y[F]]);
+      }
+    }
+    const shift = REG_SCALING === 1 ? REG * n : REG;
     const apply = (v) => {
-      const out = v.map((vk, k) => REG * vk + UNOBSERVED * gram.slice(k * F, (k + 1) * F).reduce((s, g, j) => s + g * v[j], 0));
-      for (const [y, c] of ys) {
-        const w = (c - UNOBSERVED) * dot(y, v);
-        for (let k = 0; k < F; k++) out[k] += w * y[k];
+      const out = v.map((vk) => shift * vk);
+      if (IMPLICIT) for (let k = 0; k < F; k++) out[k] += UNOBSERVED * dot(gram.slice(k * F, (k + 1) * F), v);
+      for (const [z, w] of terms) {
+        const s = w * dot(z, v);
+        for (let k = 0; k < D; k++) out[k] += s * z[k];
       }
       return out;
     };
-    const x = start.slice(r * F, (r + 1) * F);
-    const b = new Array(F).fill(0);
-    for (const [y, c] of ys) for (let k = 0; k < F; k++) b[k] += c * y[k];
+    const x = start.slice(r * D, (r + 1) * D);
+    const b = new Array(D).fill(0);
+    for (const [z, , t] of terms) for (let k = 0; k < D; k++) b[k] += t * z[k];
     const ax = apply(x);
-    let res = b.map((bk, k) => bk - ax[k]);
+    const res = b.map((bk, k) => bk - ax[k]);
     let dir = res.slice();
     let rsOld = dot(res, res);
     for (let step = 0; step < CG_STEPS && rsOld >= 1e-20; step++) {
       const ap = apply(dir);
       const alpha = rsOld / dot(dir, ap);
-      for (let k = 0; k < F; k++) {
+      for (let k = 0; k < D; k++) {
         x[k] += alpha * dir[k];
         res[k] -= alpha * ap[k];
       }
@@ -342,6 +357,12 @@ test("the conjugate-gradient kernel on Dawn takes the CPU's steps", async () => 
     }
     const scale = Math.max(...x.map(Math.abs));
     const worst = Math.max(...got.map((g, k) => Math.abs(g - x[k])));
-    assert.ok(worst <= 1e-3 * scale, `row ${r}: differs by ${worst} (largest element ${scale})`);
+    assert.ok(worst <= 1e-3 * scale, `${p.model}, row ${r}: differs by ${worst} (largest element ${scale})`);
+  }
+}
+
+test("the conjugate-gradient kernel on Dawn takes the CPU's steps, implicit and explicit", async () => {
+  for (const model of ['implicit, 64 factors, f32', 'explicit with biases, 256 factors, f32']) {
+    await checkConjugateGradient(pipelines.find((x) => x.model === model && x.label === 'cg'), 40);
   }
 });
