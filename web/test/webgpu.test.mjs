@@ -67,6 +67,52 @@ async function compile(pipelines) {
   }, pipelines);
 }
 
+/**
+ * Runs pipelines in the page, one compute pass, as the native backend's
+ * dispatches do: `buffers` maps a name to `{ u32 | f32: values, uniform }`;
+ * each step binds `{ binding: name }` to `pipeline` (a PipelineSource, its
+ * layout 'auto': only the bindings its entry point uses) and dispatches
+ * `groups` workgroups. Returns the buffer `read` as u32 words.
+ */
+async function run(buffers, steps, read) {
+  return page.evaluate(async ({ buffers, steps, read }) => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter.requestDevice();
+    const made = {};
+    for (const [name, b] of Object.entries(buffers)) {
+      const data = b.u32 ? new Uint32Array(b.u32) : new Float32Array(b.f32);
+      const usage = (b.uniform ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE) | GPUBufferUsage.COPY_DST
+        | GPUBufferUsage.COPY_SRC;
+      made[name] = device.createBuffer({ size: Math.max(16, data.byteLength), usage });
+      device.queue.writeBuffer(made[name], 0, data);
+    }
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (const { pipeline: p, bind, groups } of steps) {
+      const pipeline = await device.createComputePipelineAsync({
+        layout: 'auto',
+        compute: { module: device.createShaderModule({ code: p.source }), entryPoint: p.entry, constants: p.constants },
+      });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: Object.entries(bind).map(([binding, name]) => ({ binding: Number(binding), resource: { buffer: made[name] } })),
+      }));
+      pass.dispatchWorkgroups(...groups);
+    }
+    pass.end();
+    const size = made[read].size;
+    const back = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    encoder.copyBufferToBuffer(made[read], 0, back, 0, size);
+    device.queue.submit([encoder.finish()]);
+    await back.mapAsync(GPUMapMode.READ);
+    return Array.from(new Uint32Array(back.getMappedRange()));
+  }, { buffers, steps, read });
+}
+
+/** u32 words read back as the f32 values they hold. */
+const floats = (words) => Array.from(new Float32Array(Uint32Array.from(words).buffer));
+
 test('every GPU pipeline of the native backend compiles on Chromium WebGPU (Dawn/Tint)', async () => {
   assert.ok(pipelines.length >= 20, `${pipelines.length} pipelines`);
   const { adapter, results } = await compile(pipelines);
@@ -85,62 +131,30 @@ test('a construct Tint refuses is reported, not passed over', async () => {
   assert.match(results[0].errors.join('\n'), /cannot be represented as 'f32'/);
 });
 
-/** Runs the top-k pipeline `p` in the page over one batch of users; returns
- * each user's merged list of [score, item], best first (as the host merges
- * the kernel's 16 lists per user in gpu/topk.rs). */
-async function runTopK(p, data) {
-  return page.evaluate(async ({ p, data }) => {
-    const adapter = await navigator.gpu.requestAdapter();
-    const device = await adapter.requestDevice();
-    const { F, K, users, items, offsets, constants, seenIndex, seen } = data;
-    const nUsers = users.length / F;
-    const nItems = items.length / F;
-    const buffer = (array, usage) => {
-      const b = device.createBuffer({ size: Math.max(16, array.byteLength), usage: usage | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(b, 0, array);
-      return b;
-    };
-    const storage = GPUBufferUsage.STORAGE;
-    const shape = buffer(new Uint32Array([nUsers, 0, nItems, 0]), GPUBufferUsage.UNIFORM);
-    const outBytes = nUsers * 16 * K * 8;
-    const out = device.createBuffer({ size: outBytes, usage: storage | GPUBufferUsage.COPY_SRC });
-    const back = device.createBuffer({ size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const module = device.createShaderModule({ code: p.source });
-    const pipeline = await device.createComputePipelineAsync({
-      layout: 'auto', compute: { module, entryPoint: p.entry, constants: p.constants },
-    });
-    const inputs = [
-      shape, buffer(new Float32Array(users), storage), buffer(new Float32Array(items), storage),
-      buffer(new Float32Array(offsets), storage), buffer(new Float32Array(constants), storage),
-      buffer(new Uint32Array(seenIndex), storage), buffer(new Uint32Array(seen.length ? seen : [0]), storage), out,
-    ];
-    const group = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: inputs.map((b, binding) => ({ binding, resource: { buffer: b } })),
-    });
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(Math.ceil(nUsers / 64));
-    pass.end();
-    encoder.copyBufferToBuffer(out, 0, back, 0, outBytes);
-    device.queue.submit([encoder.finish()]);
-    await back.mapAsync(GPUMapMode.READ);
-    const words = new Uint32Array(back.getMappedRange().slice(0));
-    const scores = new Float32Array(words.buffer);
-    const lists = [];
-    for (let u = 0; u < nUsers; u++) {
-      const all = [];
-      for (let c = 0; c < 16 * K; c++) {
-        const at = (u * 16 * K + c) * 2;
-        if (words[at + 1] !== 0xffffffff) all.push([scores[at], words[at + 1]]);
-      }
-      all.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-      lists.push(all.slice(0, K));
+/** Runs the top-k pipeline `p` over one batch of users; returns each
+ * user's merged list of [score, item], best first (as the host merges the
+ * kernel's 16 lists per user in gpu/topk.rs). */
+async function runTopK(p, { F, K, users, items, offsets, constants, seenIndex, seen }) {
+  const nUsers = users.length / F;
+  const buffers = {
+    shape: { u32: [nUsers, 0, items.length / F, 0], uniform: true }, users: { f32: users }, items: { f32: items },
+    offsets: { f32: offsets }, constants: { f32: constants }, seenIndex: { u32: seenIndex },
+    seen: { u32: seen.length ? seen : [0] }, out: { u32: new Array(nUsers * 16 * K * 2).fill(0) },
+  };
+  const bind = { 0: 'shape', 1: 'users', 2: 'items', 3: 'offsets', 4: 'constants', 5: 'seenIndex', 6: 'seen', 7: 'out' };
+  const words = await run(buffers, [{ pipeline: p, bind, groups: [Math.ceil(nUsers / 64)] }], 'out');
+  const scores = floats(words);
+  const lists = [];
+  for (let u = 0; u < nUsers; u++) {
+    const all = [];
+    for (let c = 0; c < 16 * K; c++) {
+      const at = (u * 16 * K + c) * 2;
+      if (words[at + 1] !== 0xffffffff) all.push([scores[at], words[at + 1]]);
     }
-    return lists;
-  }, { p, data });
+    all.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    lists.push(all.slice(0, K));
+  }
+  return lists;
 }
 
 test('the top-k kernel on Dawn ranks as the CPU does', async () => {
@@ -192,44 +206,15 @@ test('the Gram kernels on Dawn sum YᵀY as the CPU does, over several chunks', 
   const chunks = Math.ceil(ROWS / CHUNK);
   const next = random(5);
   const y = Array.from({ length: ROWS * F }, () => Math.fround(next() * 2 - 1));
-  const gram = await page.evaluate(async ({ partial, reduce, y, F, ROWS, CHUNK, chunks }) => {
-    const adapter = await navigator.gpu.requestAdapter();
-    const device = await adapter.requestDevice();
-    const make = (bytes, usage, data) => {
-      const b = device.createBuffer({ size: bytes, usage: usage | GPUBufferUsage.COPY_DST });
-      if (data) device.queue.writeBuffer(b, 0, data);
-      return b;
-    };
-    const storage = GPUBufferUsage.STORAGE;
-    const shape = make(16, GPUBufferUsage.UNIFORM, new Uint32Array([ROWS, CHUNK, chunks, 0]));
-    const factors = make(y.length * 4, storage, new Float32Array(y));
-    const partials = make(chunks * F * F * 4, storage);
-    const result = make(F * F * 4, storage | GPUBufferUsage.COPY_SRC);
-    const back = make(F * F * 4, GPUBufferUsage.MAP_READ);
-    const pipeline = async (p) => device.createComputePipelineAsync({
-      layout: 'auto', compute: { module: device.createShaderModule({ code: p.source }), entryPoint: p.entry, constants: p.constants },
-    });
-    // 'auto' layouts hold only the bindings each entry point uses.
-    const group = (pl, buffers) => device.createBindGroup({
-      layout: pl.getBindGroupLayout(0),
-      entries: Object.entries(buffers).map(([binding, buffer]) => ({ binding: Number(binding), resource: { buffer } })),
-    });
-    const [first, second] = [await pipeline(partial), await pipeline(reduce)];
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(first);
-    pass.setBindGroup(0, group(first, { 0: shape, 1: factors, 2: partials }));
-    const tiles = Math.ceil(F / 64);
-    pass.dispatchWorkgroups(tiles, tiles, chunks);
-    pass.setPipeline(second);
-    pass.setBindGroup(0, group(second, { 0: shape, 2: partials, 3: result }));
-    pass.dispatchWorkgroups(Math.ceil((F * F) / 256));
-    pass.end();
-    encoder.copyBufferToBuffer(result, 0, back, 0, F * F * 4);
-    device.queue.submit([encoder.finish()]);
-    await back.mapAsync(GPUMapMode.READ);
-    return Array.from(new Float32Array(back.getMappedRange()));
-  }, { partial, reduce, y, F, ROWS, CHUNK, chunks });
+  const buffers = {
+    shape: { u32: [ROWS, CHUNK, chunks, 0], uniform: true }, y: { f32: y },
+    partials: { f32: new Array(chunks * F * F).fill(0) }, gram: { f32: new Array(F * F).fill(0) },
+  };
+  const tiles = Math.ceil(F / 64);
+  const gram = floats(await run(buffers, [
+    { pipeline: partial, bind: { 0: 'shape', 1: 'y', 2: 'partials' }, groups: [tiles, tiles, chunks] },
+    { pipeline: reduce, bind: { 0: 'shape', 2: 'partials', 3: 'gram' }, groups: [Math.ceil((F * F) / 256)] },
+  ], 'gram'));
   assert.equal(gram.length, F * F);
   for (let i = 0; i < F; i++) {
     for (let j = 0; j < F; j++) {
@@ -271,43 +256,15 @@ async function checkConjugateGradient(p, rows) {
   for (let c = 0; c < OTHER; c++) {
     for (let i = 0; i < F; i++) for (let j = 0; j < F; j++) gram[i * F + j] += other[c * D + i] * other[c * D + j];
   }
-  const solved = await page.evaluate(async ({ p, rows, other, start, offsets, cols, vals, gram, OTHER }) => {
-    const adapter = await navigator.gpu.requestAdapter();
-    const device = await adapter.requestDevice();
-    const storage = GPUBufferUsage.STORAGE;
-    const make = (array, usage) => {
-      const b = device.createBuffer({ size: Math.max(16, array.byteLength), usage: usage | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(b, 0, array);
-      return b;
-    };
+  const buffers = {
     // Rows: count, first, data_terms, total, row_base, other_rows, padding.
-    const shape = make(new Uint32Array([rows, 0, 0, rows, 0, OTHER, 0, 0]), GPUBufferUsage.UNIFORM);
-    const rowIndex = make(new Uint32Array([...offsets, ...Array.from({ length: rows }, (_, r) => r)]), storage);
-    const x = make(new Float32Array(start), storage | GPUBufferUsage.COPY_SRC);
-    const status = make(new Uint32Array([0xffffffff]), storage);
-    const buffers = {
-      0: shape, 1: rowIndex, 2: make(new Uint32Array(cols), storage), 3: make(new Float32Array(vals), storage),
-      4: make(new Float32Array(other), storage), 5: make(new Float32Array(gram), storage), 7: x, 8: status,
-    };
-    const pipeline = await device.createComputePipelineAsync({
-      layout: 'auto', compute: { module: device.createShaderModule({ code: p.source }), entryPoint: p.entry, constants: p.constants },
-    });
-    const group = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: Object.entries(buffers).map(([binding, buffer]) => ({ binding: Number(binding), resource: { buffer } })),
-    });
-    const back = device.createBuffer({ size: start.length * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(rows);
-    pass.end();
-    encoder.copyBufferToBuffer(x, 0, back, 0, start.length * 4);
-    device.queue.submit([encoder.finish()]);
-    await back.mapAsync(GPUMapMode.READ);
-    return Array.from(new Float32Array(back.getMappedRange()));
-  }, { p, rows, other, start, offsets, cols, vals, gram, OTHER });
+    rows: { u32: [rows, 0, 0, rows, 0, OTHER, 0, 0], uniform: true },
+    rowIndex: { u32: [...offsets, ...Array.from({ length: rows }, (_, r) => r)] },
+    cols: { u32: cols }, vals: { f32: vals }, other: { f32: other }, gram: { f32: gram }, x: { f32: start },
+    status: { u32: [0xffffffff] },
+  };
+  const bind = { 0: 'rows', 1: 'rowIndex', 2: 'cols', 3: 'vals', 4: 'other', 5: 'gram', 7: 'x', 8: 'status' };
+  const solved = floats(await run(buffers, [{ pipeline: p, bind, groups: [rows] }], 'x'));
   const dot = (a, b) => a.reduce((s, v, k) => s + v * b[k], 0);
   for (let r = 0; r < rows; r++) {
     const got = solved.slice(r * D, (r + 1) * D);
