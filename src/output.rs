@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use gramrec_als::IterationReport;
-use gramrec_core::{Dtype, ModelParams, SolverOptions};
+use gramrec_core::{Dtype, Method, ModelParams, SolverOptions};
 use gramrec_engine::DefaultChoice;
 use gramrec_eval::auto::AutoReport;
 use gramrec_eval::Evaluation;
@@ -36,8 +36,16 @@ pub struct TrainingParams {
     /// The objective.
     #[serde(flatten)]
     pub model: ModelParams,
-    /// Iterations run.
+    /// ALS or Bayesian PMF.
+    pub method: Method,
+    /// Iterations run (a Bayesian model's: its sweeps).
     pub iterations: usize,
+    /// A Bayesian model's sweeps averaged into it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples: Option<usize>,
+    /// A Bayesian model's sweeps drawn before those.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burn_in: Option<usize>,
     /// The solver and its steps.
     #[serde(flatten)]
     pub solver: SolverOptions,
@@ -176,6 +184,10 @@ pub struct InspectReport {
     /// User files with seen items: the training interactions recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seen_interactions: Option<usize>,
+    /// A Bayesian model's item file: the learned noise precision τ (its
+    /// `prior` section holds the rest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_precision: Option<f32>,
     /// How it was trained (`train.*` facts).
     pub training: BTreeMap<String, String>,
 }

@@ -1,7 +1,7 @@
 //! The `gramrec` binary end to end: generate → train → evaluate → recommend →
 //! similar → inspect, and the errors a user sees.
 
-use crate::common::{data, factors, generate, gramrec, json, ok_json, small_model, train};
+use crate::common::{data, factors, generate, gramrec, json, ok_json, small_model, train, train_command};
 use predicates::prelude::*;
 
 #[test]
@@ -570,4 +570,53 @@ fn a_build_without_gpu_support_says_so() {
     run("auto").success().stderr(
         predicate::str::contains("built without GPU support").and(predicate::str::contains("training on the CPU")),
     );
+}
+
+#[test]
+fn bayes_trains_and_folds_in_with_its_prior_and_says_what_does_not_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train_file, test_file) = data(dir.path());
+    let model = dir.path().join("bayes");
+    let flags = ["--method", "bayes", "--factors", "4", "--samples", "6", "--burn-in", "3", "--device", "cpu"];
+    let out = train_command(&flags, &train_file, &model, &[]).assert().success().get_output().stderr.clone();
+    let log = String::from_utf8(out).unwrap();
+    assert!(log.contains("Bayesian PMF by Gibbs sampling: 4 factors, with biases"), "{log}");
+    assert!(log.contains("sweep   3/9 (burn-in)") && log.contains("sweep   9/9 (sample)"), "{log}");
+    let inspect =
+        gramrec().arg("inspect").arg(model.join("items.gramrec")).assert().success().get_output().stdout.clone();
+    let inspect = String::from_utf8(inspect).unwrap();
+    for line in
+        ["learned prior (fold-in solves with it; λ unused)", ", prior\n", "method: bayes", "samples: 6", "burn_in: 3"]
+    {
+        assert!(inspect.contains(line), "{line} in {inspect}");
+    }
+    // Fold-in of a history: a Bayesian model's scores, clipped to the ratings.
+    let rec =
+        ok_json(gramrec().args(["recommend", "--json", "--k", "3", "--history", "i1:5,i2:1", "--model"]).arg(&model));
+    assert_eq!(rec["items"].as_array().unwrap().len(), 3, "{rec}");
+    let ev = ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&model).arg("--test").arg(&test_file));
+    assert!(ev["rmse"].as_f64().unwrap() < ev["baseline"]["rmse"].as_f64().unwrap(), "{ev}");
+
+    let refused = |flags: &[&str], message: &str| {
+        let other = dir.path().join("refused");
+        let e = train_command(flags, &train_file, &other, &[]).assert().failure().get_output().stderr.clone();
+        let e = String::from_utf8(e).unwrap();
+        assert!(e.contains(message), "{flags:?}: {e}");
+        assert!(!other.exists(), "{flags:?} wrote a model");
+    };
+    let bayes = ["--method", "bayes", "--samples", "2", "--burn-in", "1"];
+    refused(&[&bayes[..], &["--iterations", "5"]].concat(), "--iterations does not apply to --method bayes");
+    refused(&[&bayes[..], &["--reg", "0.1"]].concat(), "--reg does not apply to --method bayes");
+    refused(&["--samples", "5"], "--samples applies to --method bayes only");
+    refused(&[&bayes[..], &["--implicit"]].concat(), "--method bayes models explicit ratings; use --method als");
+    refused(&[&bayes[..], &["--auto"]].concat(), "--auto searches ALS's settings");
+    refused(&[&bayes[..], &["--device", "gpu"]].concat(), "no GPU kernels yet; use --device cpu");
+    refused(
+        &[&bayes[..], &["--checkpoint-every", "1"]].concat(),
+        "--checkpoint-every does not apply to --method bayes",
+    );
+    let mut tune = gramrec();
+    tune.args(["tune", "--method", "bayes", "--input"]).arg(&train_file).arg("--out").arg(dir.path().join("t"));
+    let e = String::from_utf8(tune.assert().failure().get_output().stderr.clone()).unwrap();
+    assert!(e.contains("tune searches ALS's settings"), "{e}");
 }

@@ -376,4 +376,73 @@ mod real_tools {
         let theirs = read_lists(&work.join("own.recs.jsonl"));
         assert_same_lists(&recommend_all(&imported, 10, &[]), &theirs, |s| s, "implicit's own model");
     }
+
+    use crate::common::ok_json;
+
+    /// `train --method bayes` against benches/bpmf.py, the NumPy Gibbs
+    /// sampler with the same model and hyperpriors (a reference written
+    /// apart from the Rust one), on the same split of generated ratings: the
+    /// held-out RMSE of the posterior-mean factors and the learned noise
+    /// precision, seed for seed (each run's own chain) and on average.
+    #[test]
+    fn bayes_matches_the_numpy_reference_sampler() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path();
+        let all = work.join("all.csv");
+        generate(&all, "explicit", 300, 200, 12_000);
+        // bpmf.py reads tab-separated lines without a header.
+        let (mut train_tsv, mut test_tsv) = (String::new(), String::new());
+        for (n, line) in std::fs::read_to_string(&all).unwrap().lines().skip(1).enumerate() {
+            let to = if n % 5 == 0 { &mut test_tsv } else { &mut train_tsv };
+            to.push_str(&line.replace(',', "\t"));
+            to.push('\n');
+        }
+        let (train_file, test_file) = (work.join("train.tsv"), work.join("test.tsv"));
+        std::fs::write(&train_file, train_tsv).unwrap();
+        std::fs::write(&test_file, test_tsv).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/bpmf.py");
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for seed in ["1", "2", "3"] {
+            let model = work.join(format!("bayes-{seed}"));
+            let flags = ["-q", "--method", "bayes", "--factors", "10", "--samples", "180", "--burn-in", "20"];
+            gramrec()
+                .arg("train")
+                .args(flags)
+                .args(["--seed", seed, "--input"])
+                .arg(&train_file)
+                .arg("--out")
+                .arg(&model)
+                .assert()
+                .success();
+            let ev =
+                ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&model).arg("--test").arg(&test_file));
+            let inspect = ok_json(gramrec().args(["inspect", "--json"]).arg(model.join("items.gramrec")));
+            let (rmse, noise) = (ev["rmse"].as_f64().unwrap(), inspect["noisePrecision"].as_f64().unwrap());
+            ours.push((rmse, noise));
+            let out = std::process::Command::new(python())
+                .arg(&script)
+                .args([&train_file, &test_file])
+                .args([seed, "10", "200"])
+                .env("OPENBLAS_NUM_THREADS", "1")
+                .output()
+                .expect("the test Python runs");
+            assert!(out.status.success(), "bpmf.py: {}", String::from_utf8_lossy(&out.stderr));
+            // "seed 1, …: noise precision 4.195, test RMSE predictive mean 0.6716, posterior-mean factors 0.6803"
+            let text = String::from_utf8(out.stdout).unwrap();
+            let after = |key: &str| -> f64 {
+                let rest = &text[text.find(key).unwrap_or_else(|| panic!("{key} in {text}")) + key.len()..];
+                rest.trim_start().split([',', ' ', '\n']).next().unwrap().parse().unwrap()
+            };
+            theirs.push((after("posterior-mean factors"), after("noise precision")));
+        }
+        for ((rmse, noise), (their_rmse, their_noise)) in ours.iter().zip(&theirs) {
+            assert!((rmse - their_rmse).abs() < 0.004, "RMSE {rmse:.4} against bpmf.py's {their_rmse:.4}");
+            // bpmf.py prints τ's last draw, the file holds its mean over the
+            // kept sweeps, which sits a few per cent lower while τ still climbs.
+            assert!((noise / their_noise - 1.0).abs() < 0.1, "τ {noise:.3} against bpmf.py's {their_noise:.3}");
+        }
+        let mean = |v: &[(f64, f64)]| v.iter().map(|p| p.0).sum::<f64>() / v.len() as f64;
+        let (a, b) = (mean(&ours), mean(&theirs));
+        assert!((a - b).abs() <= 0.002, "mean RMSE over 3 seeds {a:.4} against bpmf.py's {b:.4}");
+    }
 }

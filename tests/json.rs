@@ -48,6 +48,28 @@ fn every_json_output_matches_its_schema() {
         check("top-n", &serde_json::from_str(line).unwrap());
     }
 
+    // A Bayesian model: its method and sweeps in `train`, its prior in `inspect`.
+    let bayes = d.join("bayes");
+    let t = ok_json(
+        gramrec()
+            .args(["train", "-q", "--json", "--method", "bayes", "--factors", "4", "--samples", "3", "--burn-in", "2"])
+            .arg("--input")
+            .arg(&train_file)
+            .arg("--out")
+            .arg(&bayes),
+    );
+    check("train", &t);
+    assert_eq!((t["params"]["method"].as_str(), t["params"]["samples"].as_u64()), (Some("bayes"), Some(3)), "{t}");
+    assert_eq!(t["iterations"].as_array().unwrap().len(), 5, "one entry per sweep");
+    let inspected = ok_json(gramrec().args(["inspect", "--json"]).arg(bayes.join("items.gramrec")));
+    check("inspect", &inspected);
+    assert!(inspected["noisePrecision"].as_f64().unwrap() > 0.0, "{inspected}");
+    assert!(inspected["sections"].as_array().unwrap().iter().any(|s| s == "prior"), "{inspected}");
+    check(
+        "evaluate",
+        &ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&bayes).arg("--test").arg(&test_file)),
+    );
+
     // An implicit model: ranking metrics in the evaluation.
     let clicks = d.join("clicks.csv");
     generate(&clicks, "implicit", 100, 60, 2000);

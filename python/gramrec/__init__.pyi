@@ -38,6 +38,9 @@ class ALS:
     kind: Optional[Literal["implicit", "explicit"]]
     confidence: Optional[Literal["linear", "log"]]
     cg_steps: int
+    method: Literal["als", "bayes"]
+    samples: Optional[int]
+    burn_in: Optional[int]
     auto_report: Optional[Dict[str, Any]]
     def __init__(
         self,
@@ -52,6 +55,9 @@ class ALS:
         kind: Optional[Literal["implicit", "explicit"]] = None,
         confidence: Optional[Literal["linear", "log"]] = None,
         cg_steps: int = 3,
+        method: Literal["als", "bayes"] = "als",
+        samples: Optional[int] = None,
+        burn_in: Optional[int] = None,
     ) -> None: ...
     def fit(
         self,

@@ -3,8 +3,8 @@
 
 use gramrec_core::{Confidence, Error, SolverOptions};
 use gramrec_engine::{
-    fit as fit_engine, read_defaults, Asked, DatasetOptions, DefaultChoice, Device, FitEvent, FitOptions, Metric,
-    ModelKind, TrainConfig,
+    fit as fit_engine, read_defaults, Asked, BayesOptions, DatasetOptions, DefaultChoice, Device, FitEvent, FitOptions,
+    Method, Metric, ModelKind, TrainConfig,
 };
 use gramrec_eval::auto::{search, AutoOptions, Budget, Event};
 use numpy::PyReadonlyArray1;
@@ -31,6 +31,9 @@ pub struct Settings {
     use_cg: bool,
     cg_steps: usize,
     device: String,
+    method: String,
+    samples: Option<usize>,
+    burn_in: Option<usize>,
 }
 
 impl Settings {
@@ -46,14 +49,37 @@ impl Settings {
             .map(|c| c.parse::<Confidence>().map_err(|e| unknown("confidence", e)))
             .transpose()?;
         let device = self.device.parse::<Device>().map_err(|e| unknown("device", e))?;
+        let method = self.method.parse::<Method>().map_err(|e| unknown("method", e))?;
+        let refuse = |keyword: &str, why: &str| Err(PyValueError::new_err(format!("{keyword} {why}")));
+        match method {
+            Method::Als if self.samples.is_some() => return refuse("samples", "applies to method='bayes' only"),
+            Method::Als if self.burn_in.is_some() => return refuse("burn_in", "applies to method='bayes' only"),
+            Method::Bayes if self.iterations.is_some() => {
+                return refuse("iterations", "does not apply to method='bayes': it runs burn_in + samples sweeps")
+            }
+            Method::Bayes if self.regularization.is_some() => {
+                return refuse("regularization", "does not apply to method='bayes': it learns its prior from the data")
+            }
+            _ => {}
+        }
+        // Bayesian PMF models ratings: asking for it asks for an explicit model.
+        let kind = kind.or((method == Method::Bayes).then_some(ModelKind::Explicit));
         let read = read_defaults(x, Asked { kind, confidence });
         let mut config = TrainConfig::for_kind(read.kind);
+        config.method = method;
+        config.bayes = BayesOptions {
+            samples: self.samples.unwrap_or(BayesOptions::DEFAULT.samples),
+            burn_in: self.burn_in.unwrap_or(BayesOptions::DEFAULT.burn_in),
+        };
         let p = &mut config.params;
         p.confidence = read.confidence;
         p.factors = self.factors.unwrap_or(p.factors);
         p.reg = self.regularization.unwrap_or(p.reg);
         p.alpha = self.alpha.unwrap_or(p.alpha);
-        config.iterations = self.iterations.unwrap_or(config.iterations);
+        config.iterations = match method {
+            Method::Als => self.iterations.unwrap_or(config.iterations),
+            Method::Bayes => config.bayes.sweeps(),
+        };
         config.seed = self.random_state.unwrap_or(config.seed);
         config.threads = self.num_threads;
         config.solver = if self.use_cg { SolverOptions::cg(self.cg_steps) } else { SolverOptions::cholesky() };
@@ -115,6 +141,11 @@ pub fn auto(
 ) -> PyResult<(Model, String)> {
     let x = &interactions.inner;
     // The arguments are checked before anything is read from the data.
+    if settings.method.parse::<Method>().map_err(|e| unknown("method", e))? == Method::Bayes {
+        return Err(PyValueError::new_err(
+            "auto searches ALS's settings; method='bayes' learns its prior instead: fit it with ALS(method='bayes')",
+        ));
+    }
     let budget: Budget = budget
         .map(|b| b.parse().map_err(|e: String| PyValueError::new_err(format!("budget: {e}"))))
         .transpose()?

@@ -189,6 +189,10 @@ impl Model {
         d.set_item("confidence", p.confidence.name())?;
         d.set_item("biases", p.uses_biases())?;
         let meta = self.model.items.meta();
+        d.set_item("method", meta.training.method.unwrap_or_default().name())?;
+        if let Some(prior) = self.model.items.prior() {
+            d.set_item("noise_precision", prior.noise)?;
+        }
         if p.uses_biases() {
             d.set_item("global_mean", meta.global_mean)?;
             d.set_item("rating_range", (meta.rating_min, meta.rating_max))?;

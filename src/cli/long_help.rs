@@ -115,6 +115,12 @@ pub const CONFIDENCE: &str = "Confidence curve of implicit models: linear (1 + �
     r/ε), for play counts) [default: read from the values: log for whole numbers whose 99th percentile is over \
     20× the median, else linear]";
 
+/// `--method`.
+pub const METHOD: &str = "How the model is fitted: als (alternating least squares on the objective the other \
+    flags set) or bayes (Bayesian probabilistic matrix factorisation with biases, by Gibbs sampling: explicit \
+    ratings only; it learns each side's prior and the noise from the data, so --reg does not apply; the model \
+    is the posterior mean over --samples sweeps after --burn-in; CPU only for now; see docs/ALGORITHM.md)";
+
 // SolverArgs (training.rs)
 
 /// `--solver`.

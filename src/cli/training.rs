@@ -4,10 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use gramrec_als::{Device, GpuOptions, GpuStorage};
-use gramrec_core::params::{
-    DEFAULT_ALPHA, DEFAULT_EPSILON, DEFAULT_FACTORS, DEFAULT_ITERATIONS, DEFAULT_REG_EXPONENT, DEFAULT_UNOBSERVED,
-};
+use gramrec_als::{Device, GpuOptions, GpuStorage, Method};
+use gramrec_core::params::{DEFAULT_ALPHA, DEFAULT_EPSILON, DEFAULT_FACTORS, DEFAULT_REG_EXPONENT, DEFAULT_UNOBSERVED};
 use gramrec_core::{Confidence, Dtype, RegScaling, Solver, SolverOptions};
 use gramrec_data::split::SplitMode;
 use gramrec_eval::auto::Budget;
@@ -21,9 +19,9 @@ pub struct HyperArgs {
     /// Number of latent factors.
     #[arg(long, default_value_t = DEFAULT_FACTORS, help_heading = "Model")]
     pub factors: usize,
-    /// Full iterations (one user and one item half-iteration each).
-    #[arg(long, default_value_t = DEFAULT_ITERATIONS, help_heading = "Model")]
-    pub iterations: usize,
+    /// Full iterations (one user and one item half-iteration each) [default: 15].
+    #[arg(long, help_heading = "Model")]
+    pub iterations: Option<usize>,
     /// Regularisation λ [default: 0.1 explicit, 30 implicit].
     #[arg(long, help_heading = "Model", long_help = long_help::REG)]
     pub reg: Option<f32>,
@@ -59,6 +57,21 @@ pub struct AlsArgs {
     /// Explicit models without the global mean and user/item biases (Spark's model).
     #[arg(long, help_heading = "Model")]
     pub no_biases: bool,
+    /// How the model is fitted: als, or bayes (Bayesian PMF: explicit ratings, nothing to tune).
+    #[arg(
+        long,
+        default_value = "als",
+        value_parser = named::<Method>(),
+        help_heading = "Model",
+        long_help = long_help::METHOD,
+    )]
+    pub method: Method,
+    /// Sweeps of --method bayes averaged into the model, after the burn-in [default: 100].
+    #[arg(long, help_heading = "Model")]
+    pub samples: Option<usize>,
+    /// Sweeps of --method bayes drawn first and not kept [default: 20].
+    #[arg(long, help_heading = "Model")]
+    pub burn_in: Option<usize>,
     #[command(flatten)]
     pub solver: SolverArgs,
     /// Seed of the initial factors: the same data and seed give the same model.

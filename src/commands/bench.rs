@@ -44,6 +44,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         threads: a.device.threads,
         device: a.device.device,
         gpu: a.device.gpu_options()?,
+        ..TrainConfig::for_kind(kind)
     };
     let d = config.params.dim();
     let nnz = data.nnz();
@@ -139,6 +140,7 @@ fn recommend_all(a: &BenchArgs) -> Result<()> {
             popularity: None,
             info: None,
             seen: None,
+            prior: None,
         }
     };
     let (users, mut items) = (file(Side::Users, a.users), file(Side::Items, a.items));

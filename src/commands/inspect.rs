@@ -30,6 +30,7 @@ pub fn run(a: InspectArgs) -> Result<()> {
         ("details", file.info.is_some()),
         ("seen", file.seen.is_some()),
         ("seenValues", file.seen.as_ref().is_some_and(|s| s.has_values())),
+        ("prior", file.prior.is_some()),
     ]
     .iter()
     .filter(|(_, present)| *present)
@@ -61,6 +62,7 @@ pub fn run(a: InspectArgs) -> Result<()> {
         described,
         detail_fields: detail_fields.clone(),
         seen_interactions: seen,
+        noise_precision: file.prior.as_ref().map(|p| p.noise),
         training: m.training.pairs().into_iter().collect(),
     };
     if a.json {
@@ -75,7 +77,14 @@ pub fn run(a: InspectArgs) -> Result<()> {
         f,
         file.factors.dtype()
     ));
-    s.push_str(&format!("  λ {} ({})", p.reg, p.scaling()));
+    match &file.prior {
+        Some(prior) => s.push_str(&format!(
+            "  learned prior (fold-in solves with it; λ unused): noise precision τ {:.4} (noise sd {:.4})",
+            prior.noise,
+            1.0 / prior.noise.sqrt()
+        )),
+        None => s.push_str(&format!("  λ {} ({})", p.reg, p.scaling())),
+    }
     match p.kind {
         ModelKind::Implicit => s.push_str(&format!(
             ", α {} ({} confidence, ε {}), unobserved weight α₀ {}\n",

@@ -23,9 +23,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Result;
-use gramrec_als::TrainConfig;
+use gramrec_als::{BayesOptions, Method, TrainConfig};
+use gramrec_core::params::DEFAULT_ITERATIONS;
 use gramrec_core::text::escape_controls;
-use gramrec_core::{ModelKind, ModelParams, Recommendation};
+use gramrec_core::{Error, ModelKind, ModelParams, Recommendation};
 use gramrec_data::load::{self, Format, Header, Interactions, ItemField, LoadOptions, RatingColumn};
 use gramrec_data::{DatasetOptions, DetailColumns, DetailTable};
 use gramrec_engine::Asked;
@@ -210,7 +211,8 @@ impl AlsArgs {
     /// What the flags fix of the choices [`read_defaults`](gramrec_engine::read_defaults)
     /// otherwise makes from the data.
     fn asked(&self) -> Asked {
-        let kind = if self.explicit {
+        // Bayesian PMF models ratings: asking for it asks for an explicit model.
+        let kind = if self.explicit || self.method == Method::Bayes && !self.implicit {
             Some(ModelKind::Explicit)
         } else if self.implicit {
             Some(ModelKind::Implicit)
@@ -222,14 +224,33 @@ impl AlsArgs {
 
     /// The training configuration for `kind`: core's defaults, with these
     /// flags and the searchable parameters given (`reg` None: the kind's default).
+    /// `iterations` None: the default, or the sampler's sweeps with
+    /// `--method bayes` (which refuses the ALS-only `--iterations` and `--reg`).
     fn config(
         &self,
         kind: ModelKind,
         factors: usize,
-        iterations: usize,
+        iterations: Option<usize>,
         reg: Option<f32>,
         alpha: f32,
     ) -> Result<TrainConfig> {
+        let bayes = BayesOptions {
+            samples: self.samples.unwrap_or(BayesOptions::DEFAULT.samples),
+            burn_in: self.burn_in.unwrap_or(BayesOptions::DEFAULT.burn_in),
+        };
+        let refuse = |flag: &str, why: &str| Err(Error::Argument(format!("{flag} {why}")).into());
+        let iterations = match self.method {
+            Method::Als if self.samples.is_some() => return refuse("--samples", "applies to --method bayes only"),
+            Method::Als if self.burn_in.is_some() => return refuse("--burn-in", "applies to --method bayes only"),
+            Method::Als => iterations.unwrap_or(DEFAULT_ITERATIONS),
+            Method::Bayes if iterations.is_some() => {
+                return refuse("--iterations", "does not apply to --method bayes: it runs --burn-in + --samples sweeps")
+            }
+            Method::Bayes if reg.is_some() => {
+                return refuse("--reg", "does not apply to --method bayes: it learns its prior from the data")
+            }
+            Method::Bayes => bayes.sweeps(),
+        };
         let defaults = ModelParams::for_kind(kind);
         let params = ModelParams {
             kind,
@@ -245,7 +266,9 @@ impl AlsArgs {
         };
         Ok(TrainConfig {
             params,
+            method: self.method,
             iterations,
+            bayes,
             solver: self.solver.options(),
             seed: self.seed,
             threads: self.device.threads,

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use gramrec_engine::{
-    fit, read_defaults, Checkpoints, Dataset, DefaultChoice, Error, FitEvent, FitOptions, Metric, ModelKind,
+    fit, read_defaults, Checkpoints, Dataset, DefaultChoice, Error, FitEvent, FitOptions, Method, Metric, ModelKind,
     SaveOptions, TrainConfig, Validation,
 };
 use gramrec_store::{refuse_overwriting, write_atomic, ITEMS_FILE, USERS_FILE};
@@ -46,6 +46,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
     // The flags are checked before a (perhaps large) file is read.
     let (h, als) = (&a.hyper, &a.run.als);
     als.config(ModelKind::Explicit, h.factors, h.iterations, h.reg, h.alpha)?.validate()?;
+    if a.auto && als.method == Method::Bayes {
+        let why = "--auto searches ALS's settings; --method bayes learns its prior instead (drop one of them)";
+        return Err(Error::Argument(why.into()).into());
+    }
     let log = Progress::lines(a.run.quiet);
     let read_at = super::unix_now();
     let (x, load_seconds, details) = a.run.load()?;
@@ -95,13 +99,20 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 if interrupted.load(Ordering::SeqCst) {
                     return Err(Error::Interrupted(r.iteration));
                 }
-                let mut line = format!(
-                    "iteration {:>3}/{}  loss {:.6e}  {:.3} s",
-                    r.iteration,
-                    config.iterations,
-                    r.loss.total(),
-                    r.seconds
-                );
+                let mut line = match config.method {
+                    Method::Als => {
+                        format!("iteration {:>3}/{}  loss {:.6e}", r.iteration, config.iterations, r.loss.total())
+                    }
+                    Method::Bayes => {
+                        let phase = if r.iteration <= config.bayes.burn_in { "burn-in" } else { "sample" };
+                        let sse = r.loss.data;
+                        format!(
+                            "sweep {:>3}/{} ({phase})  training squared error {sse:.6e}",
+                            r.iteration, config.iterations
+                        )
+                    }
+                };
+                line.push_str(&format!("  {:.3} s", r.seconds));
                 if let Some(value) = validation.and_then(|ev| metric.of(ev)) {
                     line.push_str(&format!("  {metric} {value:.4}"));
                 }
@@ -157,6 +168,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     if a.json {
         let s = data.stats;
         let p = config.params;
+        let bayes = (config.method == Method::Bayes).then_some(config.bayes);
         emit_json(&TrainReport {
             input: a.run.input[0].clone(),
             out: a.run.out.clone(),
@@ -179,7 +191,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 .collect(),
             params: TrainingParams {
                 model: p,
+                method: config.method,
                 iterations: config.iterations,
+                samples: bayes.map(|b| b.samples),
+                burn_in: bayes.map(|b| b.burn_in),
                 solver: config.solver,
                 seed: config.seed,
                 dtype: a.dtype,
@@ -211,15 +226,22 @@ fn log_built(log: &Progress, data: &Dataset, a: &TrainArgs, config: &TrainConfig
         ));
     }
     let p = config.params;
-    log.log(format!(
-        "training {} ALS: {}{}, {} solver",
-        p.kind,
-        p.describe(config.iterations),
-        match p.kind {
-            ModelKind::Explicit if p.biases => ", with biases",
-            ModelKind::Explicit => ", no biases",
-            ModelKind::Implicit => "",
-        },
-        config.solver.solver,
-    ));
+    let biases = match p.kind {
+        ModelKind::Explicit if p.biases => ", with biases",
+        ModelKind::Explicit => ", no biases",
+        ModelKind::Implicit => "",
+    };
+    log.log(match config.method {
+        Method::Als => format!(
+            "training {} ALS: {}{biases}, {} solver",
+            p.kind,
+            p.describe(config.iterations),
+            config.solver.solver
+        ),
+        Method::Bayes => format!(
+            "training {} Bayesian PMF by Gibbs sampling: {} factors{biases}, the posterior mean of {} sweeps after a \
+             burn-in of {} (priors and noise learned: no λ)",
+            p.kind, p.factors, config.bayes.samples, config.bayes.burn_in
+        ),
+    });
 }

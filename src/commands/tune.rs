@@ -3,8 +3,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use gramrec_als::backend;
-use gramrec_core::DEFAULT_ITERATIONS;
+use gramrec_als::{backend, Method};
 use gramrec_data::split::SplitMode;
 use gramrec_engine::{fit, read_defaults, Error, FitOptions, Metric, ModelKind, SaveOptions, TrainConfig};
 use gramrec_eval::tune::{check_folds, cross_validate, CrossValidation, Grid};
@@ -25,8 +24,16 @@ pub fn run(a: TuneArgs) -> Result<()> {
         iterations: a.iterations.clone(),
     };
     // The flags are checked before a (perhaps large) file is read.
+    if a.run.als.method == Method::Bayes {
+        return Err(Error::Argument(
+            "tune searches ALS's settings (--factors, --reg, --alpha, --iterations); --method bayes learns its \
+             prior instead: train it and compare with `gramrec evaluate`"
+                .into(),
+        )
+        .into());
+    }
     for kind in [ModelKind::Explicit, ModelKind::Implicit] {
-        for setting in grid(kind).settings(&a.run.als.config(kind, 1, DEFAULT_ITERATIONS, None, 1.0)?) {
+        for setting in grid(kind).settings(&a.run.als.config(kind, 1, None, None, 1.0)?) {
             setting.validate()?;
         }
     }
@@ -42,7 +49,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     }
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let grid = grid(kind);
-    let mut base = a.run.als.config(kind, 1, DEFAULT_ITERATIONS, None, 1.0)?;
+    let mut base = a.run.als.config(kind, 1, None, None, 1.0)?;
     base.params.confidence = read.confidence;
     base.device = backend::settle(base.device, base.gpu, &mut |notice| log.log(notice.to_string()));
     let settings = grid.settings(&base);

@@ -20,12 +20,22 @@ export function tempDir() {
   return mkdtempSync(join(tmpdir(), 'gramrec-web-'));
 }
 
-/** Trains a small model of `kind` on seeded synthetic data; returns its directory. */
+/**
+ * Trains a small model of `kind` (implicit, explicit, or bayes: Bayesian PMF
+ * on explicit ratings, with its learned prior) on seeded synthetic data;
+ * returns its directory.
+ */
 export function trainModel(dir, kind) {
   const data = join(dir, `${kind}.csv`);
   const model = join(dir, `${kind}-model`);
-  gramrec('generate', '--kind', kind, '--users', '400', '--items', '300', '--nnz', '12000', '--seed', '3', '--out', data);
-  gramrec('train', '-q', `--${kind}`, '--factors', '16', '--reg', kind === 'implicit' ? '5' : '0.1', '--input', data, '--out', model);
+  const ratings = kind === 'implicit' ? 'implicit' : 'explicit';
+  gramrec('generate', '--kind', ratings, '--users', '400', '--items', '300', '--nnz', '12000', '--seed', '3', '--out', data);
+  const method = {
+    implicit: ['--implicit', '--reg', '5'],
+    explicit: ['--explicit', '--reg', '0.1'],
+    bayes: ['--method', 'bayes', '--samples', '20', '--burn-in', '5'],
+  }[kind];
+  gramrec('train', '-q', ...method, '--factors', '16', '--input', data, '--out', model);
   return model;
 }
 

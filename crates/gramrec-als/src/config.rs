@@ -2,6 +2,8 @@
 //! option a value the caller passes in (the CLI builds them from its flags
 //! and the environment).
 
+use gramrec_core::setting::set;
+pub use gramrec_core::Method;
 pub use gramrec_core::MAX_FACTORS;
 use gramrec_core::{named_enum, ModelKind, ModelParams, ParamError, Result, Solver, SolverOptions, DEFAULT_ITERATIONS};
 
@@ -132,13 +134,43 @@ impl Default for GpuOptions {
     }
 }
 
+/// How long the Gibbs sampler of [`Method::Bayes`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BayesOptions {
+    /// Sweeps averaged into the model, after the burn-in.
+    pub samples: usize,
+    /// Sweeps drawn first and not kept, while the chain settles.
+    pub burn_in: usize,
+}
+
+impl BayesOptions {
+    /// 100 samples after 20 sweeps of burn-in (BENCHMARKS.md, "Bayesian PMF").
+    pub const DEFAULT: Self = Self { samples: 100, burn_in: 20 };
+
+    /// Every sweep the sampler draws.
+    pub fn sweeps(&self) -> usize {
+        self.samples + self.burn_in
+    }
+}
+
+impl Default for BayesOptions {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 /// How to train.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainConfig {
     /// The objective.
     pub params: ModelParams,
-    /// Full iterations (a user half and an item half each).
+    /// ALS or Bayesian PMF.
+    pub method: Method,
+    /// Full iterations (a user half and an item half each); the sampler's
+    /// sweeps with [`Method::Bayes`], which [`bayes`](Self::bayes) sets.
     pub iterations: usize,
+    /// The sampler's samples and burn-in ([`Method::Bayes`]).
+    pub bayes: BayesOptions,
     /// Per-row solver.
     pub solver: SolverOptions,
     /// Seed of the initial factors.
@@ -157,7 +189,9 @@ impl TrainConfig {
     pub fn for_kind(kind: ModelKind) -> Self {
         Self {
             params: ModelParams::for_kind(kind),
+            method: Method::Als,
             iterations: DEFAULT_ITERATIONS,
+            bayes: BayesOptions::DEFAULT,
             solver: SolverOptions::DEFAULT,
             seed: 42,
             threads: 0,
@@ -171,10 +205,26 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         self.params.check()?;
         let bad = |parameter, message: String| Err(ParamError::new(parameter, message).into());
+        if self.method == Method::Bayes {
+            if self.params.kind != ModelKind::Explicit {
+                return Err(ParamError::new(
+                    "method",
+                    format!("bayes models explicit ratings; use {} for implicit feedback", set("method", "als")),
+                )
+                .into());
+            }
+            let b = self.bayes;
+            if !(1..=MAX_ITERATIONS).contains(&b.samples) {
+                return bad("samples", format!("must be between 1 and {MAX_ITERATIONS}, not {}", b.samples));
+            }
+            if b.burn_in > MAX_ITERATIONS {
+                return bad("burn_in", format!("must be between 0 and {MAX_ITERATIONS}, not {}", b.burn_in));
+            }
+        }
         if self.solver.solver == Solver::Cg && !(1..=1000).contains(&self.solver.cg_steps) {
             return bad("cg_steps", format!("must be between 1 and 1000, not {}", self.solver.cg_steps));
         }
-        if !(1..=MAX_ITERATIONS).contains(&self.iterations) {
+        if self.method == Method::Als && !(1..=MAX_ITERATIONS).contains(&self.iterations) {
             return bad("iterations", format!("must be between 1 and {MAX_ITERATIONS}, not {}", self.iterations));
         }
         if self.threads > MAX_THREADS {

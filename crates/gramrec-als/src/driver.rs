@@ -13,7 +13,8 @@
 
 use std::time::Instant;
 
-use gramrec_core::{Error, ModelKind, ModelParams, Result, Side, Solver, SolverOptions};
+use gramrec_core::setting::set;
+use gramrec_core::{Error, ModelKind, ModelParams, ParamError, Result, Side, Solver, SolverOptions};
 use gramrec_data::Dataset;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -21,7 +22,8 @@ use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
 use crate::backend::{self, Backend, CpuBackend, Loss, PhaseTimes, Problem};
-use crate::config::{Device, TrainConfig};
+use crate::bayes::GibbsSampler;
+use crate::config::{Device, Method, TrainConfig};
 use crate::trained::Trained;
 
 /// What one iteration did.
@@ -62,7 +64,7 @@ pub fn initial_factors(ids: &[String], params: &ModelParams, seed: u64) -> Vec<f
 
 /// FNV-1a of an ID: the same on every platform and in every version, as
 /// std's hashers are not promised to be.
-fn id_hash(id: &str) -> u64 {
+pub(crate) fn id_hash(id: &str) -> u64 {
     id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
@@ -94,6 +96,7 @@ impl Snapshot<'_> {
             global_mean: self.global_mean,
             history: Vec::new(),
             device: self.backend.describe(),
+            prior: None,
         })
     }
 }
@@ -163,6 +166,9 @@ pub fn train_from(
     on_event: &mut OnEvent<'_>,
 ) -> Result<Trained> {
     config.validate()?;
+    if config.method == Method::Bayes {
+        return sample(data, config, start, on_event);
+    }
     let params = config.params;
     let (first, users, items) = match start {
         Some(s) => (s.iteration + 1, s.users, s.items),
@@ -197,6 +203,32 @@ pub fn train_from(
     }
 }
 
+/// [`train_from`] for [`Method::Bayes`]: the Gibbs sampler's sweeps, on the
+/// CPU (there is no GPU sampler yet: `device=gpu` is refused, `auto` says it
+/// trains on the CPU), from the same initial factors as ALS. A sampler's
+/// state is more than its factors, so it cannot resume from a checkpoint.
+fn sample(data: &Dataset, config: &TrainConfig, start: Option<Start>, on_event: &mut OnEvent<'_>) -> Result<Trained> {
+    const NO_GPU: &str = "the bayes sampler has no GPU kernels yet";
+    if start.is_some() {
+        let message = "cannot be resumed from a checkpoint (a sampler's state is more than its factors)";
+        return Err(ParamError::new("method", format!("bayes {message}")).into());
+    }
+    match config.device {
+        Device::Gpu => return Err(Error::Gpu(format!("{NO_GPU}; use {}", set("device", "cpu")))),
+        Device::Auto => on_event(TrainEvent::Device(DeviceNotice::Cpu { why: NO_GPU.into(), restarted: false }))?,
+        Device::Cpu => {}
+    }
+    let config = TrainConfig { iterations: config.bayes.sweeps(), ..*config };
+    let params = config.params;
+    let problem = Problem { data, params, solver: config.solver, global_mean: global_mean(data, &params) };
+    let users = vec![0.0f32; data.users.len() * params.dim()];
+    let items = initial_factors(&data.items, &params, config.seed);
+    let mut sampler = GibbsSampler::new(problem, users, items, config.seed, config.bayes.burn_in, config.threads)?;
+    let mut trained = run(&mut sampler, problem, &config, 1, on_event)?;
+    trained.prior = sampler.learned_prior();
+    Ok(trained)
+}
+
 /// Runs iterations `first..=config.iterations` on any backend.
 pub fn run(
     backend: &mut dyn Backend,
@@ -221,7 +253,15 @@ pub fn run(
         history.push(report);
     }
     let (users, items) = backend.factors()?;
-    Ok(Trained { config: *config, users, items, global_mean: problem.global_mean, history, device: backend.describe() })
+    Ok(Trained {
+        config: *config,
+        users,
+        items,
+        global_mean: problem.global_mean,
+        history,
+        device: backend.describe(),
+        prior: None,
+    })
 }
 
 /// Work per half-iteration in floating-point operations (2 per

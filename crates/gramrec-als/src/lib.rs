@@ -13,12 +13,13 @@
 //! [`Device::Gpu`](config::Device::Gpu) is an error that says so.
 
 pub mod backend;
+pub mod bayes;
 pub mod checkpoint;
 pub mod config;
 pub mod driver;
 pub mod memory;
 pub mod trained;
 
-pub use config::{Device, Fault, GpuOptions, GpuStorage, TrainConfig, MAX_FACTORS, MAX_THREADS};
+pub use config::{BayesOptions, Device, Fault, GpuOptions, GpuStorage, Method, TrainConfig, MAX_FACTORS, MAX_THREADS};
 pub use driver::{train, train_from, DeviceNotice, IterationReport, Start, TrainEvent};
 pub use trained::Trained;

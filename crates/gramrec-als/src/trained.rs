@@ -6,12 +6,12 @@
 use gramrec_core::linalg::gram_matrix;
 use gramrec_core::quant::Factors;
 use gramrec_core::{
-    Dtype, FactorFile, ItemInfo, ItemModel, ItemRows, Metadata, Model, ModelError, ModelFiles, SeenItems, Side,
-    TrainingFacts, UserFactors,
+    Dtype, FactorFile, ItemInfo, ItemModel, ItemRows, LearnedPrior, Metadata, Model, ModelError, ModelFiles, SeenItems,
+    Side, TrainingFacts, UserFactors,
 };
 use gramrec_data::{Csr, Dataset};
 
-use crate::config::TrainConfig;
+use crate::config::{Method, TrainConfig};
 use crate::driver::IterationReport;
 
 /// A trained model in memory: the factors of the rows of the [`Dataset`] it
@@ -30,6 +30,8 @@ pub struct Trained {
     pub history: Vec<IterationReport>,
     /// Which backend ran it.
     pub device: String,
+    /// What a Bayesian model learned beside its factors (`method = bayes`).
+    pub prior: Option<LearnedPrior>,
 }
 
 impl Trained {
@@ -51,6 +53,7 @@ impl Trained {
             popularity: Some(degrees(&data.by_user)),
             info: None,
             seen: Some(seen(data)),
+            prior: None,
         };
         let items = FactorFile {
             meta,
@@ -61,6 +64,7 @@ impl Trained {
             popularity: Some(degrees(&data.by_item)),
             info: None,
             seen: None,
+            prior: self.prior.clone(),
         };
         ModelFiles { users, items }
     }
@@ -78,6 +82,7 @@ impl Trained {
             biases,
             popularity: degrees(&data.by_item),
             info: ItemInfo::default(),
+            prior: self.prior.clone(),
         })?;
         let users = UserFactors::from_rows(data.users.clone(), self.users.clone(), params.dim(), Some(seen(data)))?;
         Model::from_parts(users, items, params)
@@ -96,6 +101,9 @@ impl Trained {
             rating_max,
             training: TrainingFacts {
                 iterations: Some(c.iterations),
+                method: Some(c.method),
+                samples: (c.method == Method::Bayes).then_some(c.bayes.samples),
+                burn_in: (c.method == Method::Bayes).then_some(c.bayes.burn_in),
                 solver: Some(c.solver),
                 seed: Some(c.seed),
                 interactions: Some(data.nnz() as u64),

@@ -3,7 +3,7 @@
 //!
 //! This crate holds the model parameters and their defaults, the factor-file
 //! format, association rules and their file, the per-row normal-equation solve (shared by training and by
-//! fold-in, so a visitor folded in at scoring time gets exactly the vector
+//! fold-in, and its Bayesian counterpart with a learned prior, so a visitor folded in at scoring time gets exactly the vector
 //! training would have given them), scoring, top-k selection, ranking
 //! metrics, and the error taxonomy. It has no threads, no GPU and no
 //! filesystem in its API, so the same code runs in the trainer, the CLI, the
@@ -18,6 +18,7 @@ pub mod model;
 pub mod named;
 pub mod normal_eq;
 pub mod params;
+pub mod prior;
 pub mod quant;
 pub mod rules;
 pub mod scoring;
@@ -40,8 +41,9 @@ pub use model::{
 pub use named::{Named, UnknownName};
 pub use normal_eq::{FixedSide, Loss, Row, RowSolver, SolveError};
 pub use params::{
-    valid_value, Confidence, Dtype, ModelKind, ModelParams, ParamError, RegScaling, Solver, SolverOptions, ValueShape,
-    DEFAULT_ITERATIONS, MAX_FACTORS, MAX_VALUE,
+    valid_value, Confidence, Dtype, Method, ModelKind, ModelParams, ParamError, RegScaling, Solver, SolverOptions,
+    ValueShape, DEFAULT_ITERATIONS, MAX_FACTORS, MAX_VALUE,
 };
+pub use prior::{GaussianPrior, LearnedPrior};
 pub use rules::{Association, ItemAssociations, Rule, RuleIndex, RuleSet, RuleView};
 pub use setting::{set, setting, Setting};

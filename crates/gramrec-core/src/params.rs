@@ -53,6 +53,17 @@ pub enum Solver {
     Cholesky,
 }
 
+/// How a model is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Alternating least squares: the objective of [`ModelParams`], minimised.
+    #[default]
+    Als,
+    /// Bayesian PMF by Gibbs sampling: explicit ratings only; λ is not
+    /// used, the sampler learns each side's prior ([`crate::prior`]).
+    Bayes,
+}
+
 /// Storage type of the factors in a factor file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dtype {
@@ -69,6 +80,7 @@ named_enum!(ModelKind, "kind" { Explicit => "explicit", Implicit => "implicit" }
 named_enum!(RegScaling, "reg_scaling" { Count => "count", None => "none", Frequency => "frequency" });
 named_enum!(Confidence, "confidence" { Linear => "linear", Log => "log" });
 named_enum!(Solver, "solver" { Cg => "cg", Cholesky => "cholesky" });
+named_enum!(Method, "method" { Als => "als", Bayes => "bayes" });
 named_enum!(Dtype, "dtype" { F32 => "f32", F16 => "f16", I8 => "i8" });
 
 /// How each row's normal equations are solved: the method and, for

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use gramrec_als::{checkpoint, memory, DeviceNotice, IterationReport, TrainConfig, TrainEvent, Trained};
-use gramrec_core::{Error, Result};
+use gramrec_core::setting::set;
+use gramrec_core::{Error, Method, ParamError, Result};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 use gramrec_eval::{evaluate_known, Evaluation, Known, Metric};
 
@@ -91,6 +92,15 @@ pub fn fit(
     on_event: &mut dyn FnMut(FitEvent<'_>) -> Result<()>,
 ) -> Result<Fitted> {
     config.validate()?;
+    if let (Method::Bayes, Some(c)) = (config.method, &options.checkpoints) {
+        let why = format!("does not apply to {}: a sampler's state is more than its factors", set("method", "bayes"));
+        if c.resume {
+            return Err(ParamError::new("resume", why).into());
+        }
+        if c.every > 0 {
+            return Err(ParamError::new("checkpoint_every", why).into());
+        }
+    }
     if let Some(v) = &options.validation {
         v.metric.check(config.params.kind)?;
     }

@@ -192,6 +192,7 @@ impl DenseModel {
             popularity: None,
             info: None,
             seen: provenance.seen,
+            prior: None,
         };
         let items = FactorFile {
             meta: meta(Side::Items),
@@ -202,6 +203,7 @@ impl DenseModel {
             popularity: Some(popularity),
             info: None,
             seen: None,
+            prior: None,
         };
         ModelFiles { users, items }
     }

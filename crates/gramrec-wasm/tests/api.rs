@@ -44,6 +44,7 @@ fn model_bytes(dtype: Dtype) -> Vec<u8> {
         popularity: Some(vec![60, 50, 40, 30, 20, 10]),
         info: None,
         seen: None,
+        prior: None,
     }
     .to_bytes()
     .unwrap()

@@ -148,6 +148,7 @@ fuzz_target!(|input: Input| {
                 popularity: None,
                 info: None,
                 seen: None,
+                prior: None,
             };
             if let Ok(model) = Model::new(ModelFiles { users: read, items: item_file }) {
                 for u in 0..model.user_count().min(4) {

@@ -2,7 +2,7 @@
 //! facts of the training run, as `key=value` lines.
 
 use super::{corrupt, FormatError, Side};
-use crate::params::{ModelParams, SolverOptions};
+use crate::params::{Method, ModelParams, SolverOptions};
 
 /// What a factor file says about the model, beside the numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,8 +26,14 @@ pub struct Metadata {
 /// checkpoint and its run) belong together, and for resuming.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrainingFacts {
-    /// Iterations asked for.
+    /// Iterations asked for (a Bayesian model's: its sweeps).
     pub iterations: Option<usize>,
+    /// How it was fitted (absent: ALS, as every model before Bayesian ones).
+    pub method: Option<Method>,
+    /// A Bayesian model's sweeps averaged into it.
+    pub samples: Option<usize>,
+    /// A Bayesian model's sweeps drawn before those.
+    pub burn_in: Option<usize>,
     /// The solver and its CG steps.
     pub solver: Option<SolverOptions>,
     /// Seed of the initial factors.
@@ -63,6 +69,9 @@ impl TrainingFacts {
             }
         };
         put("iterations", self.iterations.map(|v| v.to_string()));
+        put("method", self.method.map(|m| m.to_string()));
+        put("samples", self.samples.map(|v| v.to_string()));
+        put("burn_in", self.burn_in.map(|v| v.to_string()));
         put("solver", self.solver.map(|s| s.solver.to_string()));
         put("cg_steps", self.solver.map(|s| s.cg_steps.to_string()));
         put("seed", self.seed.map(|v| v.to_string()));
@@ -85,6 +94,9 @@ impl TrainingFacts {
             let key = format!("train.{k}");
             match k {
                 "iterations" => facts.iterations = Some(parse(&key, v)?),
+                "method" => facts.method = Some(parse(&key, v)?),
+                "samples" => facts.samples = Some(parse(&key, v)?),
+                "burn_in" => facts.burn_in = Some(parse(&key, v)?),
                 "solver" => solver = Some(parse(&key, v)?),
                 "cg_steps" => cg_steps = Some(parse(&key, v)?),
                 "seed" => facts.seed = Some(parse(&key, v)?),

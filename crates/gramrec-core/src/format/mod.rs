@@ -26,6 +26,7 @@ mod varint;
 use std::io::{self, Write};
 
 use crate::params::{Dtype, ModelKind};
+use crate::prior::LearnedPrior;
 use crate::quant::Factors;
 
 pub use frame::{frame, sections, Section};
@@ -92,6 +93,8 @@ pub struct FactorFile {
     pub info: Option<ItemInfo>,
     /// Each user's training items (user files; optional).
     pub seen: Option<SeenItems>,
+    /// A Bayesian model's learned prior (item files; fold-in solves with it).
+    pub prior: Option<LearnedPrior>,
 }
 
 /// A model's two factor files, as one directory holds them.
@@ -172,6 +175,8 @@ pub const TAG_INFO: [u8; 4] = *b"INFO";
 pub const TAG_SEEN: [u8; 4] = *b"SEEN";
 /// Section tag: each user's training values, entry by entry of `SEEN`.
 pub const TAG_SEEN_VALUES: [u8; 4] = *b"SEEV";
+/// Section tag: a Bayesian model's learned prior (τ, then each side's μ and Λ).
+pub const TAG_PRIOR: [u8; 4] = *b"PRIO";
 /// Section tag: the end of the file.
 pub const TAG_END: [u8; 4] = *b"END\0";
 
@@ -257,6 +262,9 @@ impl FactorFile {
                 sections.push((TAG_SEEN_VALUES, values));
             }
         }
+        if let Some(prior) = &self.prior {
+            sections.push((TAG_PRIOR, bytemuck::cast_slice(&prior.to_values()).to_vec()));
+        }
         sections.push((TAG_END, Vec::new()));
         sections
     }
@@ -273,7 +281,13 @@ impl FactorFile {
         let (version, found) = frame::read_frame(bytes)?;
         let get = |tag: [u8; 4]| found.iter().find(|(t, _)| *t == tag).map(|(_, p)| p.as_ref());
         let need = |tag: [u8; 4], name: &'static str| get(tag).ok_or(FormatError::MissingSection(name));
-        let v2_only = [(TAG_IDS_V2, "IDS2"), (TAG_INFO, "INFO"), (TAG_SEEN, "SEEN"), (TAG_SEEN_VALUES, "SEEV")];
+        let v2_only = [
+            (TAG_IDS_V2, "IDS2"),
+            (TAG_INFO, "INFO"),
+            (TAG_SEEN, "SEEN"),
+            (TAG_SEEN_VALUES, "SEEV"),
+            (TAG_PRIOR, "PRIO"),
+        ];
         if let Some((_, name)) = v2_only.iter().find(|(t, _)| version == VERSION_1 && get(*t).is_some()) {
             return Err(corrupt(format!("a version-1 file holds a {name} section")));
         }
@@ -300,6 +314,13 @@ impl FactorFile {
                 (Some(seen), Some(values)) => Some(seen.with_values(values)?),
                 (None, Some(_)) => return Err(corrupt("a SEEV section without SEEN")),
                 (seen, None) => seen,
+            },
+            prior: match get(TAG_PRIOR) {
+                Some(p) => Some(
+                    LearnedPrior::from_values(&f32s(p, "PRIO")?, meta.params.dim())
+                        .ok_or_else(|| corrupt("the PRIO section does not match the factors per row"))?,
+                ),
+                None => None,
             },
             meta,
         };
@@ -363,6 +384,14 @@ impl FactorFile {
             }
             if seen.rows() != rows {
                 return Err(corrupt(format!("seen items for {} users, the file has {rows}", seen.rows())));
+            }
+        }
+        if let Some(prior) = &self.prior {
+            if m.side != Side::Items || m.params.kind != ModelKind::Explicit {
+                return Err(corrupt("a learned prior belongs to the item file of an explicit model"));
+            }
+            if let Some(problem) = prior.problem(m.params.dim()) {
+                return Err(corrupt(format!("the PRIO section is not a prior: {problem}")));
             }
         }
         if m.params.uses_biases() && self.biases.is_none() {
@@ -433,6 +462,7 @@ mod tests {
                 images: ["https://x.example/1.png", "", "", "/4.png", ""].map(String::from).to_vec(),
             }),
             seen: (side == Side::Users).then(|| SeenItems::from_rows(7, [&[0u32, 6][..], &[], &[3], &[1, 2], &[5]])),
+            prior: None,
         }
     }
 
@@ -563,6 +593,38 @@ mod tests {
         assert!(FactorFile { info: Some(unsafe_link), ..items }.to_bytes().is_err(), "never written");
     }
 
+    /// A prior for the sample's rows (3 factors and a bias).
+    fn prior() -> LearnedPrior {
+        let side = |scale: f32| crate::GaussianPrior {
+            mean: vec![0.1 * scale, -0.2, 0.0, 0.3],
+            precision: (0..16).map(|k| if k % 5 == 0 { 2.0 * scale } else { 0.0 }).collect(),
+        };
+        LearnedPrior { noise: 1.6, users: side(1.0), items: side(2.0) }
+    }
+
+    #[test]
+    fn a_learned_prior_round_trips_and_a_broken_one_is_refused() {
+        let items = FactorFile { prior: Some(prior()), ..sample(Side::Items, ModelKind::Explicit, Dtype::F32) };
+        let bytes = items.to_bytes().unwrap();
+        assert_eq!(FactorFile::from_bytes(&bytes).unwrap(), items);
+        let broken = |change: &dyn Fn(&mut LearnedPrior)| {
+            let mut p = prior();
+            change(&mut p);
+            FactorFile { prior: Some(p), ..items.clone() }.validate().unwrap_err().to_string()
+        };
+        assert!(broken(&|p| p.noise = 0.0).contains("noise precision is 0"));
+        assert!(broken(&|p| p.users.mean[1] = f32::NAN).contains("user prior holds NaN"));
+        assert!(broken(&|p| p.items.precision[1] = 0.5).contains("item prior's precision is not a symmetric"));
+        assert!(broken(&|p| p.users.mean.pop().map_or((), drop)).contains("not of 4 values per row"));
+        let users = FactorFile { prior: Some(prior()), ..sample(Side::Users, ModelKind::Explicit, Dtype::F32) };
+        assert!(users.validate().unwrap_err().to_string().contains("item file of an explicit model"));
+        // A section of the wrong length for the factors is refused on reading.
+        let mut all = sections(&bytes).unwrap();
+        all.iter_mut().find(|(t, _)| *t == TAG_PRIOR).unwrap().1.truncate(40);
+        let e = FactorFile::from_bytes(&frame(&all)).unwrap_err().to_string();
+        assert!(e.contains("PRIO section does not match"), "{e}");
+    }
+
     /// The version-1 files committed in `tests/fixtures/v1` (written by the
     /// last version-1 writer).
     const V1_FILES: [&[u8]; 4] = [
@@ -640,6 +702,7 @@ pub(crate) mod tests_support {
             popularity: Some(vec![9, 1, 5, 2, 3]),
             info: None,
             seen: None,
+            prior: None,
         }
     }
 }

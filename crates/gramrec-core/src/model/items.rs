@@ -13,6 +13,7 @@ use crate::format::{FactorFile, ItemDetails, ItemInfo, Metadata, Side};
 use crate::linalg;
 use crate::normal_eq::{FixedSide, Row, RowSolver, SolveError};
 use crate::params::{ModelKind, SolverOptions};
+use crate::prior::{solve_with_prior, GaussianPrior, LearnedPrior, PriorSolver};
 use crate::scoring::{self, ItemPanels, Offsets};
 use crate::topk::top_k;
 
@@ -34,6 +35,8 @@ pub struct ItemRows {
     pub popularity: Vec<u32>,
     /// Names, links and images.
     pub info: ItemInfo,
+    /// A Bayesian model's learned prior: fold-in solves with it.
+    pub prior: Option<LearnedPrior>,
 }
 
 /// The item side of a model, ready to score.
@@ -48,6 +51,7 @@ pub struct ItemModel {
     gram: Option<Vec<f32>>,
     popularity: Vec<u32>,
     info: ItemInfo,
+    prior: Option<LearnedPrior>,
 }
 
 impl ItemModel {
@@ -67,13 +71,14 @@ impl ItemModel {
             gram: file.gram,
             popularity,
             info: file.info.unwrap_or_default(),
+            prior: file.prior,
         })
     }
 
     /// Builds the model from rows in memory (a model just trained), without
     /// encoding them as a file first.
     pub fn from_rows(rows: ItemRows) -> Result<Self, ModelError> {
-        let ItemRows { meta, ids, factors, biases, gram, popularity, info } = rows;
+        let ItemRows { meta, ids, factors, biases, gram, popularity, info, prior } = rows;
         let f = meta.params.factors;
         let norms = factors.chunks_exact(f).map(|y| y.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
         let panels = ItemPanels::new(&factors, f, f);
@@ -83,7 +88,7 @@ impl ItemModel {
                 return Err(ModelError::DuplicateId(id.clone()));
             }
         }
-        Ok(Self { meta, ids, index, panels, biases, norms, gram, popularity, info })
+        Ok(Self { meta, ids, index, panels, biases, norms, gram, popularity, info, prior })
     }
 
     /// Parses an item factor file from bytes.
@@ -94,6 +99,11 @@ impl ItemModel {
     /// The file's metadata.
     pub fn meta(&self) -> &Metadata {
         &self.meta
+    }
+
+    /// A Bayesian model's learned prior (`None` for ALS models).
+    pub fn prior(&self) -> Option<&LearnedPrior> {
+        self.prior.as_ref()
     }
 
     /// Number of items.
@@ -152,7 +162,8 @@ impl ItemModel {
     /// Solves a visitor's row from (item row, weight) pairs: weight is the
     /// rating for explicit models and the interaction strength for implicit
     /// ones. Repeated items are merged as training merges duplicates by
-    /// default ([`merged`]).
+    /// default ([`merged`]). A Bayesian model's visitor gets the mean of
+    /// their row's posterior under the learned prior ([`crate::prior`]).
     pub fn fold_in(&self, history: &[(usize, f32)]) -> Result<UserVector, ModelError> {
         let fixed_row = |i: usize, out: &mut Vec<f32>| {
             out.extend(self.panels.row(i));
@@ -160,7 +171,13 @@ impl ItemModel {
                 out.push(b[i]);
             }
         };
-        solve_row(self.meta.params, history, self.len(), fixed_row, self.gram.as_deref(), self.meta.global_mean)
+        let fixed = Fixed { rows: self.len(), gram: self.gram.as_deref(), global_mean: self.meta.global_mean };
+        solve_row(self.meta.params, history, fixed, fixed_row, self.prior_of(Side::Users))
+    }
+
+    /// The prior and noise precision of `side`'s rows, for a Bayesian model.
+    pub(super) fn prior_of(&self, side: Side) -> Option<(&GaussianPrior, f32)> {
+        self.prior.as_ref().map(|p| (p.side(side), p.noise))
     }
 
     /// Checks a user vector's length and returns the constant its scores
@@ -371,19 +388,30 @@ pub fn merged(kind: ModelKind, history: &[(usize, f32)]) -> Vec<(u32, f32)> {
     merged
 }
 
-/// Solves one row against a fixed side of `n` rows from (fixed row, value)
-/// pairs, exactly as training's half-iterations solve it: a visitor against
-/// the items, or an item against the users. `fixed_row(r, out)` appends
-/// row `r`'s `dim` values (factors, then the bias when the model has
-/// biases); `gram` is the fixed side's YᵀY (implicit models).
+/// What [`solve_row`] needs of the fixed side beside its rows.
+pub(super) struct Fixed<'a> {
+    /// Its row count.
+    pub rows: usize,
+    /// YᵀY (implicit models).
+    pub gram: Option<&'a [f32]>,
+    /// μ (explicit models with biases).
+    pub global_mean: f32,
+}
+
+/// Solves one row against a fixed side from (fixed row, value) pairs,
+/// exactly as training solves it: a visitor against the items, or an item
+/// against the users. `fixed_row(r, out)` appends row `r`'s `dim` values
+/// (factors, then the bias when the model has biases). With `prior` (a
+/// Bayesian model's, with its noise precision) the row is its posterior's
+/// mean; otherwise ALS's exact solve.
 pub(super) fn solve_row(
     p: crate::params::ModelParams,
     history: &[(usize, f32)],
-    n: usize,
+    fixed: Fixed<'_>,
     fixed_row: impl Fn(usize, &mut Vec<f32>),
-    gram: Option<&[f32]>,
-    global_mean: f32,
+    prior: Option<(&GaussianPrior, f32)>,
 ) -> Result<UserVector, ModelError> {
+    let n = fixed.rows;
     if let Some(&(i, _)) = history.iter().find(|(i, _)| *i >= n) {
         return Err(SolveError::IndexOutOfRange(i, n).into());
     }
@@ -395,9 +423,15 @@ pub(super) fn solve_row(
     }
     let cols: Vec<u32> = (0..merged.len() as u32).collect();
     let vals: Vec<f32> = merged.iter().map(|&(_, w)| w).collect();
-    let fixed = FixedSide { factors: &rows, gram, global_mean, rows: n };
+    let side = FixedSide { factors: &rows, gram: fixed.gram, global_mean: fixed.global_mean, rows: n };
+    let row = Row { cols: &cols, vals: &vals };
     let mut x = vec![0.0; p.dim()];
-    RowSolver::new(p).solve(&fixed, Row { cols: &cols, vals: &vals }, SolverOptions::cholesky(), &mut x)?;
+    match prior {
+        Some((prior, noise)) => {
+            solve_with_prior(&mut PriorSolver::new(prior, noise, p.factors, p.uses_biases()), &side, row, &mut x)?
+        }
+        None => RowSolver::new(p).solve(&side, row, SolverOptions::cholesky(), &mut x)?,
+    }
     Ok(UserVector(x))
 }
 

@@ -182,7 +182,8 @@ impl Model {
     pub fn solve_item(&self, user_gram: Option<&[f32]>, history: &[(usize, f32)]) -> Result<UserVector, ModelError> {
         let meta = self.items.meta();
         let fixed_row = |u: usize, out: &mut Vec<f32>| out.extend_from_slice(self.users.row_values(u));
-        items::solve_row(meta.params, history, self.user_count(), fixed_row, user_gram, meta.global_mean)
+        let fixed = items::Fixed { rows: self.user_count(), gram: user_gram, global_mean: meta.global_mean };
+        items::solve_row(meta.params, history, fixed, fixed_row, self.items.prior_of(Side::Items))
     }
 
     /// The row of a known user.
