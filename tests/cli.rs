@@ -596,6 +596,11 @@ fn bayes_trains_and_folds_in_with_its_prior_and_says_what_does_not_apply() {
     assert_eq!(rec["items"].as_array().unwrap().len(), 3, "{rec}");
     let ev = ok_json(gramrec().args(["evaluate", "--json", "--model"]).arg(&model).arg("--test").arg(&test_file));
     assert!(ev["rmse"].as_f64().unwrap() < ev["baseline"]["rmse"].as_f64().unwrap(), "{ev}");
+    // Other tools get the posterior-mean factors, and are told the prior stays behind.
+    let mut export = gramrec();
+    export.args(["export", "--to", "npy", "--model"]).arg(&model).arg("--out").arg(dir.path().join("npy"));
+    let said = String::from_utf8(export.assert().success().get_output().stderr.clone()).unwrap();
+    assert!(said.contains("posterior-mean factors were exported; its learned prior was not"), "{said}");
 
     let refused = |flags: &[&str], message: &str| {
         let other = dir.path().join("refused");
@@ -609,7 +614,7 @@ fn bayes_trains_and_folds_in_with_its_prior_and_says_what_does_not_apply() {
     refused(&[&bayes[..], &["--reg", "0.1"]].concat(), "--reg does not apply to --method bayes");
     refused(&["--samples", "5"], "--samples applies to --method bayes only");
     refused(&[&bayes[..], &["--implicit"]].concat(), "--method bayes models explicit ratings; use --method als");
-    refused(&[&bayes[..], &["--auto"]].concat(), "--auto searches ALS's settings");
+    refused(&[&bayes[..], &["--auto"]].concat(), "--auto tries --method bayes itself");
     refused(&[&bayes[..], &["--device", "gpu"]].concat(), "no GPU kernels yet; use --device cpu");
     refused(
         &[&bayes[..], &["--checkpoint-every", "1"]].concat(),

@@ -154,6 +154,17 @@ fn train_auto_on_ratings_minimises_rmse_and_bad_budgets_are_refused() {
     let trials = auto["trials"].as_array().unwrap();
     let leader = &trials[auto["leader"].as_u64().unwrap() as usize];
     assert!(trials.iter().all(|t| t["score"].as_f64() >= leader["score"].as_f64()), "lowest RMSE leads: {auto}");
+    // Bayesian PMF costs more than 4 trainings here: the log says so. With
+    // budget for it, it is the second trial, and when it wins the model is one.
+    let mut small = gramrec();
+    small.args(["train", "--auto", "--budget", "4x", "-i"]).arg(&ratings).arg("-o").arg(d.join("r4"));
+    let log = String::from_utf8(small.output().unwrap().stderr).unwrap();
+    assert!(log.contains("--auto: not tried: Bayesian PMF: 64 factors, 100 samples after a burn-in of 20"), "{log}");
+    let r = train_json(&ratings, &d.join("r200"), &["--auto", "--budget", "200x"]);
+    let trials = r["auto"]["trials"].as_array().unwrap();
+    assert_eq!((trials[1]["method"].as_str(), trials[1]["iterations"].as_u64()), (Some("bayes"), Some(120)), "{r}");
+    let chosen = &trials[r["auto"]["chosen"].as_u64().unwrap() as usize];
+    assert_eq!(r["params"]["method"], chosen["method"], "the model is the chosen method's");
     for (args, message) in [
         (vec!["--auto", "--budget", "10"], "say how the budget counts"),
         (vec!["--auto", "--budget=0x"], "positive"),

@@ -296,6 +296,12 @@ class ALS:
              "trainings")
         params = self._model.params()
         self.factors, self.kind, self.confidence = params["factors"], params["kind"], params["confidence"]
+        self.method = chosen["method"]
+        if self.method == "bayes":
+            # Bayesian PMF has no λ and runs its sweeps: the keywords that fit it again.
+            self.iterations = self.regularization = None
+            self._by_model_rows()
+            return self
         self.iterations = chosen["iterations"]
         # λ and α mean what the keywords mean only with the given scaling
         # and unobserved weight; otherwise the keywords are left as given.
@@ -612,6 +618,9 @@ def _say_search(event, searched):
     elif event["step"] == "bracket":
         _say(f"auto: {event['candidates']} new candidates by successive halving "
              f"(planned work: {event['planned']:.1f} trainings)")
+    elif event["step"] == "unaffordable":
+        _say(f"auto: not tried: {event['setting']} (method='bayes'): it costs {event['cost']:.1f} trainings and "
+             f"{event['left']:.1f} of the budget are left (a budget of {event['needed']:.0f} or more includes it)")
     else:
         searched.append(event["setting"])
         _say(f"  candidate {event['candidate']:>3}, rung {event['rung']}: {event['setting']}  "

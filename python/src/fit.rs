@@ -143,7 +143,7 @@ pub fn auto(
     // The arguments are checked before anything is read from the data.
     if settings.method.parse::<Method>().map_err(|e| unknown("method", e))? == Method::Bayes {
         return Err(PyValueError::new_err(
-            "auto searches ALS's settings; method='bayes' learns its prior instead: fit it with ALS(method='bayes')",
+            "auto tries method='bayes' itself on ratings when its budget pays for it: pass one of them",
         ));
     }
     let budget: Budget = budget
@@ -173,10 +173,17 @@ pub fn auto(
                         data.set_item("step", "scored")?;
                         data.set_item("candidate", trial.candidate)?;
                         data.set_item("rung", trial.rung)?;
-                        data.set_item("setting", trial.config.params.describe(trial.config.iterations))?;
+                        data.set_item("setting", trial.config.describe())?;
                         data.set_item("metric", metric.to_string())?;
                         data.set_item("score", trial.score)?;
                         data.set_item("cost", cost)?;
+                    }
+                    Event::Unaffordable { config, cost, spent, budget } => {
+                        data.set_item("step", "unaffordable")?;
+                        data.set_item("setting", config.describe())?;
+                        data.set_item("cost", cost)?;
+                        data.set_item("left", budget - spent)?;
+                        data.set_item("needed", (spent + cost).ceil())?;
                     }
                 }
                 py.check_signals()?;

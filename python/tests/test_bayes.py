@@ -67,5 +67,19 @@ def test_settings_that_do_not_apply_to_bayes_are_refused(ratings):
     with pytest.raises(ValueError, match="method must be 'als' or 'bayes', not 'gibbs'"):
         fit(method="gibbs")
     data = gramrec.interactions(frame, "user", "item", "rating")
-    with pytest.raises(ValueError, match="auto searches ALS's settings"):
+    with pytest.raises(ValueError, match="auto tries method='bayes' itself"):
         gramrec.auto(data, method="bayes")
+
+
+def test_auto_tries_bayes_on_ratings_when_the_budget_pays_for_it(ratings, capsys):
+    frame, _ = ratings
+    data = gramrec.interactions(frame, "user", "item", "rating")
+    gramrec.auto(data, budget=3, show_progress=False, factors=8)
+    assert "auto: not tried: Bayesian PMF: 8 factors, 100 samples after a burn-in of 20" in capsys.readouterr().err
+    model = gramrec.auto(data, budget=300, show_progress=False, factors=8)
+    report = model.auto_report
+    assert report["trials"][1]["method"] == "bayes" and report["trials"][1]["iterations"] == 120
+    chosen = report["trials"][report["chosen"]]
+    assert model.method == chosen["method"] == model.params["method"]
+    if model.method == "bayes":
+        assert model.regularization is None and model.iterations is None

@@ -49,12 +49,21 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
                     "  candidate {:>3}, rung {}: {}  {metric} {:.4}",
                     trial.candidate,
                     trial.rung,
-                    trial.config.params.describe(trial.config.iterations),
+                    trial.config.describe(),
                     trial.score
                 );
                 let out = bar.as_ref().unwrap_or(log);
                 out.log(line);
                 out.inc((cost * STEPS_PER_TRAINING).round() as u64);
+            }
+            Event::Unaffordable { config, cost, spent, budget } => {
+                bar.as_ref().unwrap_or(log).log(format!(
+                    "--auto: not tried: {} (--method bayes): it costs {cost:.1} trainings and {:.1} of the budget are \
+                     left (a --budget of {:.0}x or more includes it)",
+                    config.describe(),
+                    budget - spent,
+                    (spent + cost).ceil(),
+                ));
             }
         }
         Ok(())
@@ -88,7 +97,7 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
     log.log(format!(
         "--auto: chose {} ({metric} {:.4} on validation; the flags' settings {:.4}) in {:.1} s ({:.1}x the flags' \
          settings' training, {:.2} s), work {:.1} of {:.1} trainings",
-        best.config.params.describe(best.config.iterations),
+        best.config.describe(),
         best.score,
         defaults.score,
         result.seconds,
@@ -121,12 +130,7 @@ fn table(result: &AutoResult, metric: Metric) -> Vec<String> {
         }
         let t = &result.trials[i];
         let mark = if i == 0 { "  (the flags' settings)" } else { "" };
-        lines.push(format!(
-            "  {:>3}. {:.4}  {}{mark}",
-            rank + 1,
-            t.score,
-            t.config.params.describe(t.config.iterations)
-        ));
+        lines.push(format!("  {:>3}. {:.4}  {}{mark}", rank + 1, t.score, t.config.describe()));
     }
     lines
 }

@@ -59,6 +59,7 @@ fn to_other_tool(a: &ExportArgs) -> Result<()> {
     let overwrite = if a.overwrite { Overwrite::SameKind } else { Overwrite::Refuse };
     let files = read_model_files(&a.model)?;
     let dense = DenseModel::from_factor_files(&files);
+    let bayesian = files.items.prior.is_some();
     drop(files);
     let shape = format!(
         "{} users × {} items, rank {}{}",
@@ -99,6 +100,14 @@ fn to_other_tool(a: &ExportArgs) -> Result<()> {
             stderr_line(&format!("wrote NumPy arrays and ID lists to {} ({shape})", a.out.display()));
         }
         ExportTo::Gramrec => unreachable!("handled by run"),
+    }
+    if bayesian {
+        stderr_line(&format!(
+            "{} is a Bayesian model (--method bayes): its posterior-mean factors were exported; its learned prior \
+             was not ({} folds new users in with its own regularisation, not with the prior)",
+            a.model.display(),
+            a.to
+        ));
     }
     Ok(())
 }

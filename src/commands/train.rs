@@ -47,7 +47,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let (h, als) = (&a.hyper, &a.run.als);
     als.config(ModelKind::Explicit, h.factors, h.iterations, h.reg, h.alpha)?.validate()?;
     if a.auto && als.method == Method::Bayes {
-        let why = "--auto searches ALS's settings; --method bayes learns its prior instead (drop one of them)";
+        let why = "--auto tries --method bayes itself on ratings when its budget pays for it: pass one of them";
         return Err(Error::Argument(why.into()).into());
     }
     let log = Progress::lines(a.run.quiet);

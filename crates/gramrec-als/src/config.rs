@@ -200,6 +200,19 @@ impl TrainConfig {
         }
     }
 
+    /// The settings in one line, for logs (`train --auto`'s candidates, the
+    /// Python package's `auto`): ALS's [`ModelParams::describe`], or
+    /// `Bayesian PMF: 64 factors, 100 samples after a burn-in of 20`.
+    pub fn describe(&self) -> String {
+        match self.method {
+            Method::Als => self.params.describe(self.iterations),
+            Method::Bayes => format!(
+                "Bayesian PMF: {} factors, {} samples after a burn-in of {}",
+                self.params.factors, self.bayes.samples, self.bayes.burn_in
+            ),
+        }
+    }
+
     /// Checks every setting: a [`ParamError`] names the first one out of its
     /// range and the range.
     pub fn validate(&self) -> Result<()> {

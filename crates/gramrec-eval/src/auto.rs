@@ -1,7 +1,9 @@
 //! `train --auto`: a search over a model's settings on a validation split
 //! carved from the training data, by successive halving within a budget.
 //!
-//! The defaults are trained and scored first, as they are; then candidates
+//! The defaults are trained and scored first, as they are; for explicit
+//! data, Bayesian PMF (`method = bayes`) next, at full length, when the
+//! budget can pay for it (else the search says what it would cost); then candidates
 //! drawn from the search space (half, the same or twice the factors; λ, its
 //! scaling and ν; α, the confidence curve and the unobserved weight α₀ of
 //! implicit models) are trained for a few
@@ -26,7 +28,9 @@ use std::time::Instant;
 
 use gramrec_als::driver::Start;
 use gramrec_als::{TrainConfig, Trained};
-use gramrec_core::{setting, Confidence, Error, ModelKind, ModelParams, RegScaling, Result, Solver, MAX_FACTORS};
+use gramrec_core::{
+    setting, Confidence, Error, Method, ModelKind, ModelParams, RegScaling, Result, Solver, MAX_FACTORS,
+};
 use gramrec_data::split::{assign, subset, SplitMode, SplitOptions};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 use rand::{Rng, SeedableRng};
@@ -225,6 +229,8 @@ pub struct AutoTrial {
     pub candidate: usize,
     /// The successive-halving rung.
     pub rung: usize,
+    /// ALS, or Bayesian PMF (whose `iterations` are its sweeps).
+    pub method: Method,
     /// The setting.
     pub params: ModelParams,
     /// Iterations it was scored after.
@@ -252,6 +258,7 @@ impl AutoResult {
                 .map(|t| AutoTrial {
                     candidate: t.candidate,
                     rung: t.rung,
+                    method: t.config.method,
                     params: t.config.params,
                     iterations: t.config.iterations,
                     score: t.score,
@@ -287,6 +294,18 @@ pub enum Event<'a> {
         trial: &'a Trial,
         /// Its cost in units.
         cost: f64,
+    },
+    /// A setting the search would try at full fidelity (Bayesian PMF, for
+    /// explicit data) and cannot pay for.
+    Unaffordable {
+        /// The setting.
+        config: &'a TrainConfig,
+        /// What it would cost, in units.
+        cost: f64,
+        /// Units spent so far.
+        spent: f64,
+        /// The budget in units.
+        budget: f64,
     },
 }
 
@@ -359,12 +378,15 @@ impl Work {
     /// Multiply-adds of one iteration of `c`: every row's solve (CG steps
     /// on f × f systems, or a Cholesky factorisation) and its interactions'
     /// products with the other side's factors, both half-iterations.
+    /// A Bayesian sweep builds and factors every row's matrix as Cholesky does.
     fn per_iteration(&self, c: &TrainConfig) -> f64 {
         let f = c.params.dim() as f64;
         let s = c.solver.cg_steps as f64;
-        match c.solver.solver {
-            Solver::Cg => self.rows * (1.0 + s) * f * f + 2.0 * (s + 1.0) * self.nnz * f,
-            Solver::Cholesky => self.rows * (f * f * f / 3.0 + 2.0 * f * f) + self.nnz * f * f,
+        match (c.method, c.solver.solver) {
+            (Method::Als, Solver::Cg) => self.rows * (1.0 + s) * f * f + 2.0 * (s + 1.0) * self.nnz * f,
+            (Method::Bayes, _) | (_, Solver::Cholesky) => {
+                self.rows * (f * f * f / 3.0 + 2.0 * f * f) + self.nnz * f * f
+            }
         }
     }
 
@@ -620,12 +642,30 @@ pub fn search(
 
     on_event(Event::Started { budget })?;
     on_event(Event::Scored { trial: &board.trials[0], cost: spent })?;
+    let mut next = 1;
+
+    // Explicit data: Bayesian PMF with the base's factors, at full
+    // fidelity (it has no λ to search and no rungs: a short chain is not
+    // the model a long one gives), when the budget can pay for it.
+    if base.params.kind == ModelKind::Explicit && base.method == Method::Als {
+        let bayes = TrainConfig { method: Method::Bayes, iterations: base.bayes.sweeps(), ..*base };
+        let cost = work.cost(&bayes, bayes.iterations);
+        if spent + cost <= budget {
+            let (_, values, _) = v.run(&bayes, None)?;
+            spent += cost;
+            let trial = Trial { config: bayes, candidate: next, rung: 0, score: values.value };
+            on_event(Event::Scored { trial: &trial, cost })?;
+            board.record(&v, trial, values.units);
+            next += 1;
+        } else {
+            on_event(Event::Unaffordable { config: &bayes, cost, spent, budget })?;
+        }
+    }
 
     // Brackets of candidates, each as many as the budget's remainder plans
     // for, until the budget is spent.
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let shape = Shape::of(&v.train);
-    let mut next = 1;
     while board.trials.len() < MAX_TRIALS {
         let (mut candidates, mut misses) = (Vec::new(), 0);
         while candidates.len() < MAX_CANDIDATES && misses < MAX_MISSES {

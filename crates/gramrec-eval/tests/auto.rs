@@ -2,7 +2,7 @@
 //! on validation than the settings it starts from, the same for a seed, and
 //! on a user sample when the data is large.
 
-use gramrec_als::{Device, TrainConfig};
+use gramrec_als::{Device, Method, TrainConfig};
 use gramrec_core::{Error, ModelKind, ModelParams};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_data::DatasetOptions;
@@ -31,9 +31,15 @@ fn options(kind: ModelKind, budget: Budget, seed: u64) -> AutoOptions {
 }
 
 fn run(kind: ModelKind, opts: &AutoOptions) -> (AutoResult, f64, usize) {
+    let (result, budget, scored, _) = run_with(kind, opts);
+    (result, budget, scored)
+}
+
+/// [`run`], with the cost of Bayesian PMF when the search could not pay for it.
+fn run_with(kind: ModelKind, opts: &AutoOptions) -> (AutoResult, f64, usize, Option<f64>) {
     let syn = Synthetic::generate(SynthSpec { rank: 6, ..SynthSpec::new(400, 150, 12_000, kind, 3) });
     let x = syn.interactions(|_| true);
-    let (mut budget, mut scored, mut drawn) = (0.0, 0, 0);
+    let (mut budget, mut scored, mut drawn, mut unaffordable) = (0.0, 0, 0, None);
     let result = search(&x, &base(kind), opts, &mut |e| {
         match e {
             Event::Started { budget: b } => budget = b,
@@ -42,13 +48,44 @@ fn run(kind: ModelKind, opts: &AutoOptions) -> (AutoResult, f64, usize) {
                 drawn += candidates;
             }
             Event::Scored { .. } => scored += 1,
+            Event::Unaffordable { config, cost, spent, budget } => {
+                assert_eq!(config.method, Method::Bayes);
+                assert!(spent + cost > budget, "only what the budget cannot pay for");
+                unaffordable = Some(cost);
+            }
         }
         Ok(())
     })
     .unwrap();
     assert_eq!(scored, result.trials.len(), "every trial is reported");
-    assert_eq!(result.trials.iter().map(|t| t.candidate).max().unwrap(), drawn, "every candidate raced");
-    (result, budget, scored)
+    let methods = result.trials.iter().filter(|t| t.config.method == Method::Bayes).count();
+    assert_eq!(result.trials.iter().map(|t| t.candidate).max().unwrap(), drawn + methods, "every candidate raced");
+    (result, budget, scored, unaffordable)
+}
+
+#[test]
+fn explicit_data_tries_bayesian_pmf_when_the_budget_pays_for_it() {
+    let kind = ModelKind::Explicit;
+    let (r, _, _, unaffordable) = run_with(kind, &options(kind, Budget::Trainings(6.0), 9));
+    let cost = unaffordable.expect("a small budget says what Bayesian PMF would cost");
+    assert!(cost > 6.0, "{cost}");
+    assert!(r.trials.iter().all(|t| t.config.method == Method::Als));
+    let (r, _, _, unaffordable) = run_with(kind, &options(kind, Budget::Trainings(cost + 3.0), 9));
+    assert!(unaffordable.is_none());
+    let bayes = &r.trials[1];
+    assert_eq!(
+        (bayes.config.method, bayes.candidate, bayes.rung),
+        (Method::Bayes, 1, 0),
+        "tried right after the start"
+    );
+    assert_eq!(bayes.config.iterations, base(kind).bayes.sweeps(), "at full length");
+    assert_eq!(bayes.config.params, base(kind).params);
+    assert!(r.cost <= cost + 3.0 + 1e-9);
+    assert_eq!(r.report(Budget::Trainings(cost + 3.0), Metric::Rmse).trials[1].method, Method::Bayes);
+    // Implicit data has no Bayesian model to try.
+    let (r, _, _, unaffordable) =
+        run_with(ModelKind::Implicit, &options(ModelKind::Implicit, Budget::Trainings(6.0), 9));
+    assert!(unaffordable.is_none() && r.trials.iter().all(|t| t.config.method == Method::Als));
 }
 
 #[test]

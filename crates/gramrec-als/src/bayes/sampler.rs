@@ -223,10 +223,13 @@ fn draw_row(
     let d = x.len();
     solve_with_prior(solver, fixed, row, x)?;
     let u = solver.factor();
-    noise.resize(d, 0.0);
+    // ε_i is the row's i-th draw (so a GPU thread can make element i's
+    // draw by itself), then U e = ε from the last element up.
+    noise.clear();
+    noise.extend((0..d).map(|_| normals.draw()));
     for i in (0..d).rev() {
         let ui = &u[i * d + i..(i + 1) * d];
-        noise[i] = (normals.draw() - dot_product(&ui[1..], &noise[i + 1..])) / ui[0];
+        noise[i] = (noise[i] - dot_product(&ui[1..], &noise[i + 1..])) / ui[0];
     }
     x.iter_mut().zip(noise.iter()).for_each(|(x, e)| *x += e);
     Ok(())
