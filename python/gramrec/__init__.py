@@ -110,7 +110,7 @@ class ALS:
         noise from the data). The model is the posterior mean of the
         factors, and ``recommend`` folds new users in with the learned
         prior. Lower RMSE than ALS on MovieLens 100K with nothing tuned
-        (BENCHMARKS.md); CPU only for now.
+        (BENCHMARKS.md); on the CPU or the GPU (``device``).
     samples : int, optional
         ``method="bayes"``: sweeps averaged into the model (default 100).
     burn_in : int, optional

@@ -119,7 +119,7 @@ pub const CONFIDENCE: &str = "Confidence curve of implicit models: linear (1 + Î
 pub const METHOD: &str = "How the model is fitted: als (alternating least squares on the objective the other \
     flags set) or bayes (Bayesian probabilistic matrix factorisation with biases, by Gibbs sampling: explicit \
     ratings only; it learns each side's prior and the noise from the data, so --reg does not apply; the model \
-    is the posterior mean over --samples sweeps after --burn-in; CPU only for now; see docs/ALGORITHM.md)";
+    is the posterior mean over --samples sweeps after --burn-in; on the CPU or the GPU; see docs/ALGORITHM.md)";
 
 // SolverArgs (training.rs)
 

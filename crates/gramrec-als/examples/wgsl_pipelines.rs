@@ -5,7 +5,7 @@
 //! shape: `{"model", "label", "entry", "source", "constants": {name: value}}`.
 //!
 //! `cargo run -p gramrec-als --example wgsl_pipelines > pipelines.json`
-use gramrec_als::backend::gpu::{top_k_pipeline, training_pipelines, PipelineSource};
+use gramrec_als::backend::gpu::{top_k_pipeline, training_pipelines, KernelOptions, PipelineSource};
 use gramrec_core::{Confidence, ModelKind, ModelParams, RegScaling};
 use serde_json::{json, Map, Value};
 
@@ -14,20 +14,24 @@ fn main() {
     let explicit = ModelParams::for_kind(ModelKind::Explicit);
     // The shapes whose constants take the kernels down different paths:
     // both kinds, biases, f16 storage, the log confidence, frequency-scaled
-    // λ, and factor counts past each of the kernels' thresholds (64, 128, 256).
+    // λ, factor counts past each of the kernels' thresholds (64, 128, 256),
+    // and Bayesian PMF's draws.
+    let options = KernelOptions { global_mean: 3.5, cg_steps: 3, half: false, bayes: false };
+    let (half, bayes) = (KernelOptions { half: true, ..options }, KernelOptions { bayes: true, ..options });
     let models = [
-        ("implicit, 64 factors, f32", implicit, false),
-        ("explicit with biases, 64 factors, f16", explicit, true),
+        ("implicit, 64 factors, f32", implicit, options),
+        ("explicit with biases, 64 factors, f16", explicit, half),
         (
             "implicit, 130 factors, log confidence, frequency-scaled λ",
             ModelParams { factors: 130, confidence: Confidence::Log, reg_scaling: RegScaling::Frequency, ..implicit },
-            false,
+            options,
         ),
-        ("explicit with biases, 256 factors, f32", ModelParams { factors: 256, ..explicit }, false),
+        ("explicit with biases, 256 factors, f32", ModelParams { factors: 256, ..explicit }, options),
+        ("Bayesian PMF with biases, 64 factors, f32", explicit, bayes),
     ];
     let mut out: Vec<Value> = Vec::new();
-    for (name, params, half) in models {
-        for p in training_pipelines(&params, 3.5, 3, half) {
+    for (name, params, options) in models {
+        for p in training_pipelines(&params, options) {
             out.push(entry(name, &p));
         }
     }

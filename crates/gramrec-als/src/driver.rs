@@ -13,7 +13,6 @@
 
 use std::time::Instant;
 
-use gramrec_core::setting::set;
 use gramrec_core::{Error, ModelKind, ModelParams, ParamError, Result, Side, Solver, SolverOptions};
 use gramrec_data::Dataset;
 use rand::SeedableRng;
@@ -22,7 +21,7 @@ use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
 use crate::backend::{self, Backend, CpuBackend, Loss, PhaseTimes, Problem};
-use crate::bayes::GibbsSampler;
+use crate::bayes;
 use crate::config::{Device, Method, TrainConfig};
 use crate::trained::Trained;
 
@@ -166,8 +165,9 @@ pub fn train_from(
     on_event: &mut OnEvent<'_>,
 ) -> Result<Trained> {
     config.validate()?;
-    if config.method == Method::Bayes {
-        return sample(data, config, start, on_event);
+    if config.method == Method::Bayes && start.is_some() {
+        let message = "cannot be resumed from a checkpoint (a sampler's state is more than its factors)";
+        return Err(ParamError::new("method", format!("bayes {message}")).into());
     }
     let params = config.params;
     let (first, users, items) = match start {
@@ -177,10 +177,19 @@ pub fn train_from(
             (1, vec![0.0f32; data.users.len() * params.dim()], items)
         }
     };
-    let problem = Problem { data, params, solver: config.solver, global_mean: global_mean(data, &params) };
+    // A Bayesian sweep builds and factors every row's matrix, as Cholesky does (the GPU's batches).
+    let solver = match config.method {
+        Method::Als => config.solver,
+        Method::Bayes => SolverOptions::cholesky(),
+    };
+    let problem = Problem { data, params, solver, global_mean: global_mean(data, &params), method: config.method };
+    let fit = |backend: &mut dyn Backend, on_event: &mut OnEvent<'_>| match config.method {
+        Method::Als => run(backend, problem, config, first, on_event),
+        Method::Bayes => bayes::sample(backend, problem, config, on_event),
+    };
     let on_cpu = |users, items, on_event: &mut OnEvent<'_>| {
         let mut backend = CpuBackend::new(problem, users, items, config.threads)?;
-        run(&mut backend, problem, config, first, on_event)
+        fit(&mut backend, on_event)
     };
     let started = std::cell::Cell::new(false);
     let on_gpu = |software: bool, on_event: &mut OnEvent<'_>| {
@@ -188,7 +197,7 @@ pub fn train_from(
         let mut backend = backend::open_gpu(problem, &users, &items, options)?;
         started.set(true);
         on_event(TrainEvent::Device(DeviceNotice::Gpu(backend.summary())))?;
-        run(backend.as_mut(), problem, config, first, on_event)
+        fit(backend.as_mut(), on_event)
     };
     match config.device {
         Device::Cpu => on_cpu(users, items, on_event),
@@ -201,32 +210,6 @@ pub fn train_from(
             other => other,
         },
     }
-}
-
-/// [`train_from`] for [`Method::Bayes`]: the Gibbs sampler's sweeps, on the
-/// CPU (there is no GPU sampler yet: `device=gpu` is refused, `auto` says it
-/// trains on the CPU), from the same initial factors as ALS. A sampler's
-/// state is more than its factors, so it cannot resume from a checkpoint.
-fn sample(data: &Dataset, config: &TrainConfig, start: Option<Start>, on_event: &mut OnEvent<'_>) -> Result<Trained> {
-    const NO_GPU: &str = "the bayes sampler has no GPU kernels yet";
-    if start.is_some() {
-        let message = "cannot be resumed from a checkpoint (a sampler's state is more than its factors)";
-        return Err(ParamError::new("method", format!("bayes {message}")).into());
-    }
-    match config.device {
-        Device::Gpu => return Err(Error::Gpu(format!("{NO_GPU}; use {}", set("device", "cpu")))),
-        Device::Auto => on_event(TrainEvent::Device(DeviceNotice::Cpu { why: NO_GPU.into(), restarted: false }))?,
-        Device::Cpu => {}
-    }
-    let config = TrainConfig { iterations: config.bayes.sweeps(), ..*config };
-    let params = config.params;
-    let problem = Problem { data, params, solver: config.solver, global_mean: global_mean(data, &params) };
-    let users = vec![0.0f32; data.users.len() * params.dim()];
-    let items = initial_factors(&data.items, &params, config.seed);
-    let mut sampler = GibbsSampler::new(problem, users, items, config.seed, config.bayes.burn_in, config.threads)?;
-    let mut trained = run(&mut sampler, problem, &config, 1, on_event)?;
-    trained.prior = sampler.learned_prior();
-    Ok(trained)
 }
 
 /// Runs iterations `first..=config.iterations` on any backend.

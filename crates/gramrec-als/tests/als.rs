@@ -2,7 +2,7 @@
 
 use gramrec_als::backend::{Backend, CpuBackend, Problem};
 use gramrec_als::driver::{global_mean, initial_factors};
-use gramrec_als::{Device, TrainConfig, TrainEvent};
+use gramrec_als::{Device, Method, TrainConfig, TrainEvent};
 use gramrec_core::{Dtype, Error, Model, ModelKind, ModelParams, Side, Solver, SolverOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 
@@ -40,8 +40,13 @@ fn objective_never_increases_between_exact_half_iterations() {
         const SEED: u64 = 1;
         let items = initial_factors(&data.items, &p, SEED);
         let users = initial_factors(&data.users, &p, SEED + 1);
-        let problem =
-            Problem { data: &data, params: p, solver: SolverOptions::cholesky(), global_mean: global_mean(&data, &p) };
+        let problem = Problem {
+            method: Method::Als,
+            data: &data,
+            params: p,
+            solver: SolverOptions::cholesky(),
+            global_mean: global_mean(&data, &p),
+        };
         let mut b = CpuBackend::new(problem, users, items, 2).unwrap();
         let mut last = b.loss().unwrap().total();
         for half in 0..12 {
@@ -63,7 +68,8 @@ fn the_objective_summed_while_solving_equals_the_objective_evaluated_afterwards(
             const SEED: u64 = 2;
             let items = initial_factors(&data.items, &p, SEED);
             let users = initial_factors(&data.users, &p, SEED + 1);
-            let problem = Problem { data: &data, params: p, solver, global_mean: global_mean(&data, &p) };
+            let problem =
+                Problem { method: Method::Als, data: &data, params: p, solver, global_mean: global_mean(&data, &p) };
             let mut solved = CpuBackend::new(problem, users, items, 2).unwrap();
             solved.solve(Side::Users).unwrap();
             solved.solve(Side::Items).unwrap();

@@ -13,7 +13,7 @@
 use gramrec_als::backend::gpu::GpuBackend;
 use gramrec_als::backend::{Backend, CpuBackend, Problem, TopKTable};
 use gramrec_als::driver::{global_mean, initial_factors, Start};
-use gramrec_als::{Device, Fault, GpuOptions, GpuStorage, TrainConfig, Trained};
+use gramrec_als::{Device, Fault, GpuOptions, GpuStorage, Method, TrainConfig, Trained};
 use gramrec_core::{Confidence, Dtype, Model, ModelKind, ModelParams, RegScaling, Side, Solver, SolverOptions};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_data::{Csr, Dataset};
@@ -32,6 +32,11 @@ fn params(kind: ModelKind, factors: usize, biases: bool) -> ModelParams {
 
 fn solver(solver: Solver) -> SolverOptions {
     SolverOptions { solver, cg_steps: 3 }
+}
+
+/// An ALS problem on `data` (μ the mean rating for explicit models with biases).
+fn als_problem(data: &Dataset, p: ModelParams, solver: Solver) -> Problem<'_> {
+    Problem { method: Method::Als, data, params: p, solver: self::solver(solver), global_mean: global_mean(data, &p) }
 }
 
 fn software() -> GpuOptions {
@@ -104,7 +109,7 @@ fn compare_half_iterations(p: ModelParams, solver: Solver, data: &Dataset, optio
     const SEED: u64 = 4;
     let items = initial_factors(&data.items, &p, SEED);
     let users = initial_factors(&data.users, &p, SEED + 1);
-    let problem = Problem { data, params: p, solver: self::solver(solver), global_mean: global_mean(data, &p) };
+    let problem = als_problem(data, p, solver);
     let label = format!("{} f={} biases={} {solver}", p.kind, p.factors, p.uses_biases());
     for side in [Side::Users, Side::Items] {
         let mut cpu = CpuBackend::new(problem, users.clone(), items.clone(), 2).unwrap();
@@ -287,7 +292,7 @@ fn the_same_seed_gives_the_same_gpu_model() {
 fn too_many_factors_and_a_lost_device_are_clear_errors() {
     let data = awkward_data(20, 15, 3, 5);
     let p = params(ModelKind::Implicit, 257, false);
-    let problem = Problem { data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
+    let problem = Problem { method: Method::Als, data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
     let (users, items) = (vec![0.0; 20 * 257], vec![0.1; 15 * 257]);
     let e = GpuBackend::new(problem, &users, &items, software()).err().unwrap().to_string();
     assert!(e.contains("at most 256 factors"), "{e}");
@@ -307,7 +312,8 @@ fn a_singular_system_names_the_row() {
     // λ = 0 and a user with one rating under 3 factors: not positive definite.
     let data = awkward_data(20, 15, 1, 6);
     let p = ModelParams { reg: 0.0, ..params(ModelKind::Explicit, 3, false) };
-    let problem = Problem { data: &data, params: p, solver: solver(Solver::Cholesky), global_mean: 0.0 };
+    let problem =
+        Problem { method: Method::Als, data: &data, params: p, solver: solver(Solver::Cholesky), global_mean: 0.0 };
     const SEED: u64 = 1;
     let items = initial_factors(&numbered(15), &p, SEED);
     let mut gpu = GpuBackend::new(problem, &vec![0.0; 20 * 3], &items, software()).unwrap();
@@ -325,7 +331,7 @@ fn more_rows_than_one_dispatch_dimension_holds() {
     let i: Vec<u32> = (0..300).map(|k| k % 11).collect();
     let data = with_empty_rows(users, 11, &u, &i, &[1.0; 300]);
     let p = params(ModelKind::Implicit, 4, false);
-    let problem = Problem { data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
+    let problem = Problem { method: Method::Als, data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     const SEED: u64 = 2;
     let start_users: Vec<f32> = (0..users * 4).map(|_| rng.random_range(0.5..1.0)).collect();
@@ -389,7 +395,8 @@ fn a_row_of_a_hundred_thousand_is_solved_on_a_gpu_and_refused_by_lavapipe() {
     let software_driver = gramrec_als::backend::gpu::Gpu::open(software()).unwrap().is_software();
     if software_driver {
         // lavapipe would cut the kernels' loops short and return wrong factors.
-        let problem = Problem { data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
+        let problem =
+            Problem { method: Method::Als, data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
         let (users, items) = (vec![0.0; 60 * 16], vec![0.1; 40 * 16]);
         let e = GpuBackend::new(problem, &users, &items, software()).err().unwrap().to_string();
         assert!(e.contains("stops shader loops after 65535 iterations") && e.contains("100000 interactions"), "{e}");
@@ -410,7 +417,7 @@ fn gpu_run(
     const SEED: u64 = 9;
     let items = initial_factors(&data.items, &p, SEED);
     let users = initial_factors(&data.users, &p, SEED + 1);
-    let problem = Problem { data, params: p, solver: self::solver(solver), global_mean: global_mean(data, &p) };
+    let problem = als_problem(data, p, solver);
     let mut gpu = GpuBackend::new(problem, &users, &items, options).unwrap();
     for h in 0..halves {
         gpu.solve(if h % 2 == 0 { Side::Users } else { Side::Items }).unwrap();
@@ -453,7 +460,8 @@ fn chunked_and_streamed_interactions_give_the_resident_result() {
     }
     let backend = |options| {
         let p = params(ModelKind::Implicit, 4, false);
-        let problem = Problem { data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
+        let problem =
+            Problem { method: Method::Als, data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
         let (users, items) = (vec![0.1; 150 * 4], vec![0.1; 90 * 4]);
         GpuBackend::new(problem, &users, &items, options).unwrap().summary()
     };
@@ -466,7 +474,7 @@ fn chunked_and_streamed_interactions_give_the_resident_result() {
 fn a_memory_limit_streams_the_interactions_or_refuses_the_run() {
     let data = awkward_data(150, 90, 12, 12);
     let p = params(ModelKind::Implicit, 8, false);
-    let problem = Problem { data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
+    let problem = Problem { method: Method::Als, data: &data, params: p, solver: solver(Solver::Cg), global_mean: 0.0 };
     let (users, items) = (vec![0.1; 150 * 8], vec![0.1; 90 * 8]);
     let open = |options: GpuOptions| {
         let options = GpuOptions { chunk_interactions: Some(200), ..options };
@@ -508,8 +516,13 @@ fn f16_factor_storage_matches_the_cpu_within_f16_rounding() {
         const SEED: u64 = 4;
         let items = rounded(&initial_factors(&data.items, &p, SEED));
         let users = rounded(&initial_factors(&data.users, &p, SEED + 1));
-        let problem =
-            Problem { data: &data, params: p, solver: self::solver(solver), global_mean: global_mean(&data, &p) };
+        let problem = Problem {
+            method: Method::Als,
+            data: &data,
+            params: p,
+            solver: self::solver(solver),
+            global_mean: global_mean(&data, &p),
+        };
         let mut cpu = CpuBackend::new(problem, users.clone(), items.clone(), 2).unwrap();
         let mut gpu = GpuBackend::new(problem, &users, &items, half).unwrap();
         assert!(gpu.summary().contains("f16 factors"));
@@ -604,4 +617,49 @@ fn top_k_on_the_gpu_equals_the_cpu() {
     let table = TopKTable { items: &[0.0; 8], factors: 4, offsets: None, k: 129, longest_seen: 0 };
     let e = gramrec_als::backend::gpu::GpuTopK::new(table, software()).err().unwrap();
     assert!(e.to_string().contains("at most 128 items per user"), "{e}");
+}
+
+/// Bayesian PMF's rows drawn on the GPU (`wgsl/cholesky.wgsl` with
+/// `philox.wgsl`) against the CPU's: the same generator, keys, priors and τ,
+/// so one sweep from the same start — rows without interactions drawn from
+/// the prior alone included — agrees to f32 sums in another order and to
+/// WGSL's log, sin and cos; whole chains give predictions and held-out RMSE
+/// as close as whole ALS trainings do, and the same learned noise.
+#[test]
+fn bayes_draws_rows_on_the_gpu_as_on_the_cpu() {
+    let bayes = |p: ModelParams, samples, burn_in, device| TrainConfig {
+        method: Method::Bayes,
+        bayes: gramrec_als::BayesOptions { samples, burn_in },
+        ..config(p, Solver::Cholesky, 1, 3, device)
+    };
+    let run = |data: &Dataset, c: TrainConfig| gramrec_als::train(data, &c, &mut |_| Ok(())).unwrap();
+    let data = awkward_data(60, 40, 12, 5);
+    // 6 factors; 130 (threads with several elements each) under WebGPU's default limits.
+    let webgpu = GpuOptions { webgpu_limits: true, ..software() };
+    for (factors, options) in [(6, software()), (130, webgpu)] {
+        let p = params(ModelKind::Explicit, factors, true);
+        let cpu = run(&data, bayes(p, 1, 0, Device::Cpu));
+        let gpu = run(&data, TrainConfig { gpu: options, ..bayes(p, 1, 0, Device::Gpu) });
+        assert!(gpu.device.starts_with("gpu"), "drawn on {}", gpu.device);
+        for (name, a, b) in [("users", &cpu.users, &gpu.users), ("items", &cpu.items, &gpu.items)] {
+            let scale = a.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+            assert!(worst <= 2e-4 * scale, "{factors} factors, {name}: one sweep differs by {worst} (of {scale})");
+        }
+        assert_eq!(data.by_user.degree(59), 0);
+        let empty_user = &gpu.users[59 * p.dim()..60 * p.dim()];
+        assert!(empty_user.iter().any(|&v| v != 0.0), "a user without ratings is drawn from the prior");
+    }
+
+    let held_out = |k: usize| k.is_multiple_of(5);
+    let syn = Synthetic::generate(SynthSpec { rank: 4, ..SynthSpec::new(300, 200, 9_000, ModelKind::Explicit, 12) });
+    let data = syn.dataset(|k| !held_out(k)).unwrap();
+    let p = params(ModelKind::Explicit, 10, true);
+    let (cpu_run, gpu_run) = (run(&data, bayes(p, 30, 10, Device::Cpu)), run(&data, bayes(p, 30, 10, Device::Gpu)));
+    let (cpu, gpu) = (model(&data, &cpu_run), model(&data, &gpu_run));
+    assert_close("bayes", &predictions(&cpu, 300), &predictions(&gpu, 300), 1e-3);
+    let (a, b) = (held_out_metric(&syn, &cpu, held_out), held_out_metric(&syn, &gpu, held_out));
+    assert!((a - b).abs() <= 0.005 * a, "held-out RMSE {a} on the CPU, {b} on the GPU");
+    let (ta, tb) = (cpu_run.prior.unwrap().noise, gpu_run.prior.unwrap().noise);
+    assert!((ta / tb - 1.0).abs() < 0.01, "noise precision {ta} on the CPU, {tb} on the GPU");
 }

@@ -25,6 +25,15 @@ pub struct GaussianPrior {
     pub precision: Vec<f32>,
 }
 
+impl GaussianPrior {
+    /// Λμ (d values, summed in f64): the prior's part of a row's right-hand side.
+    pub fn shift(&self) -> Vec<f32> {
+        let d = self.mean.len();
+        let row = |i: usize| self.precision[i * d..(i + 1) * d].iter().zip(&self.mean);
+        (0..d).map(|i| row(i).map(|(&l, &m)| f64::from(l) * f64::from(m)).sum::<f64>() as f32).collect()
+    }
+}
+
 /// What a Bayesian model learned beside its factors, averaged over the
 /// sampler's kept sweeps (the item factor file's `PRIO` section).
 #[derive(Debug, Clone, PartialEq)]
@@ -111,17 +120,12 @@ impl PriorSolver {
     /// factors plus a bias when `biases`.
     pub fn new(prior: &GaussianPrior, noise: f32, factors: usize, biases: bool) -> Self {
         let d = prior.mean.len();
-        let shift = (0..d)
-            .map(|i| {
-                (0..d).map(|j| f64::from(prior.precision[i * d + j]) * f64::from(prior.mean[j])).sum::<f64>() as f32
-            })
-            .collect();
         Self {
             noise,
             factors,
             biases,
             precision: prior.precision.clone(),
-            shift,
+            shift: prior.shift(),
             a: vec![0.0; d * d],
             z: Vec::new(),
             w: Vec::new(),

@@ -8,10 +8,12 @@ use std::time::Instant;
 
 use gramrec_core::linalg::{dot_product, gram_upper, symmetrize};
 use gramrec_core::normal_eq::{objective_rows, solve_rows, Phase, BLOCK_ROWS};
+use gramrec_core::prior::PriorSolver;
 use gramrec_core::{Error, FixedSide, ModelKind, Result, Row, RowSolver, Side};
 use rayon::prelude::*;
 
-use super::{Backend, Loss, PhaseTimes, Problem};
+use super::{Backend, Conditional, Loss, PhaseTimes, Problem};
+use crate::bayes::{draw_row, Normals};
 
 /// Rows per task in reductions: fixed, so sums are independent of threads.
 const CHUNK_ROWS: usize = 1024;
@@ -248,6 +250,39 @@ impl PhaseClock {
     }
 }
 
+impl CpuBackend<'_> {
+    /// [`Backend::draw`]: every row of `side` drawn in parallel by
+    /// [`draw_row`], each from its own place of the generator.
+    fn draw_rows(&mut self, side: Side, c: &Conditional<'_>) -> Result<PhaseTimes> {
+        self.objective = None;
+        let p = self.p;
+        let d = p.params.dim();
+        let (target, fixed, csr, ids, name) = match side {
+            Side::Users => (&mut self.users, &self.items, &p.data.by_user, &p.data.users, "user"),
+            Side::Items => (&mut self.items, &self.users, &p.data.by_item, &p.data.items, "item"),
+        };
+        let start = Instant::now();
+        let solver = PriorSolver::new(c.prior, c.noise, p.params.factors, p.params.uses_biases());
+        let fixed =
+            FixedSide { factors: fixed.rows(), gram: None, global_mean: p.global_mean, rows: fixed.rows().len() / d };
+        self.pool.install(|| {
+            target.rows_mut().par_chunks_mut(d).enumerate().try_for_each_init(
+                || (solver.clone(), Vec::new()),
+                |(solver, noise), (row, x)| {
+                    let (cols, vals) = csr.row(row);
+                    let mut normals = Normals::for_row(c.seed, &ids[row], c.half);
+                    draw_row(solver, &fixed, Row { cols, vals }, &mut normals, noise, x).map_err(|cause| Error::Solve {
+                        side: name,
+                        id: ids[row].clone(),
+                        cause,
+                    })
+                },
+            )
+        })?;
+        Ok(PhaseTimes { build: 0.0, solve: start.elapsed().as_secs_f64() })
+    }
+}
+
 impl Backend for CpuBackend<'_> {
     fn describe(&self) -> String {
         format!("cpu ({} threads)", self.pool.current_num_threads())
@@ -258,6 +293,10 @@ impl Backend for CpuBackend<'_> {
         let (times, objective) = self.half_iteration(side, Pass::Solve { objective: side == Side::Items })?;
         self.objective = objective;
         Ok(times)
+    }
+
+    fn draw(&mut self, side: Side, conditional: &Conditional<'_>) -> Result<PhaseTimes> {
+        self.draw_rows(side, conditional)
     }
 
     fn loss(&mut self) -> Result<Loss> {

@@ -14,10 +14,10 @@ pub mod gpu;
 pub use cpu::CpuBackend;
 pub use gramrec_core::Loss;
 
-use gramrec_core::{Error, ModelParams, Result, Side, SolverOptions};
+use gramrec_core::{Error, GaussianPrior, ModelParams, Result, Side, SolverOptions};
 use gramrec_data::Dataset;
 
-use crate::config::{Device, GpuOptions};
+use crate::config::{Device, GpuOptions, Method};
 use crate::driver::DeviceNotice;
 
 /// Everything a backend needs to know about the problem.
@@ -31,6 +31,23 @@ pub struct Problem<'a> {
     pub solver: SolverOptions,
     /// μ of explicit models with biases, else 0.
     pub global_mean: f32,
+    /// ALS ([`Backend::solve`]) or Bayesian PMF ([`Backend::draw`]): what
+    /// a backend sets itself up for (the GPU's kernels and buffers differ).
+    pub method: Method,
+}
+
+/// What a Bayesian half-iteration draws a side's rows with.
+#[derive(Debug, Clone, Copy)]
+pub struct Conditional<'c> {
+    /// The side's prior, drawn for this half-iteration.
+    pub prior: &'c GaussianPrior,
+    /// τ, the noise precision.
+    pub noise: f32,
+    /// The run's seed: the key of the rows' draws.
+    pub seed: u64,
+    /// Which half-iteration of the run (sweep × 2, + 1 for items): part of
+    /// each draw's counter.
+    pub half: u32,
 }
 
 /// Where a half-iteration's time went, in seconds of wall time.
@@ -62,6 +79,13 @@ pub trait Backend {
     }
     /// Solves every row of `side` with the other side fixed.
     fn solve(&mut self, side: Side) -> Result<PhaseTimes>;
+    /// Draws every row of `side` from its conditional posterior given the
+    /// other side (Bayesian PMF, [`crate::bayes`]): N(Λ*⁻¹b, Λ*⁻¹) with
+    /// Λ* = Λ + τΣzzᵀ and b = Λμ + τΣtz, as `gramrec_core::prior` solves it,
+    /// plus U⁻¹ε (Λ* = UᵀU) with ε the row's draws from
+    /// [`crate::bayes::Normals`] keyed by the run's seed, the row's ID and
+    /// `conditional.half`.
+    fn draw(&mut self, side: Side, conditional: &Conditional<'_>) -> Result<PhaseTimes>;
     /// The objective for the current factors (the CPU backend sums it while
     /// it solves, so after a half-iteration this costs nothing there).
     fn loss(&mut self) -> Result<Loss>;

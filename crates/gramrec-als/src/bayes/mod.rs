@@ -10,12 +10,42 @@
 //! factors over the sweeps after the burn-in, so it scores like any other;
 //! the learned prior is kept beside it, for folding new users in.
 //!
-//! [`philox`] makes the rows' draws (keyed by seed, sweep and row ID, so
-//! the same on any thread count), [`normal_wishart`] the priors' draws,
-//! [`sampler`] the sweeps, as a [`Backend`](crate::backend::Backend).
+//! [`philox`] makes the rows' draws (keyed by seed, half-iteration and row
+//! ID, so the same on any thread count and, up to the precision of the
+//! transcendental functions, on the GPU), [`normal_wishart`] the priors'
+//! draws on the host, [`chain`] the sweeps, as a [`Backend`] around the
+//! backend that draws the rows ([`Backend::draw`]: the CPU's with
+//! [`row`]'s `draw_row`, the GPU's with `wgsl/cholesky.wgsl`).
 
+mod chain;
 mod normal_wishart;
 mod philox;
-mod sampler;
+mod row;
 
-pub use sampler::GibbsSampler;
+pub use chain::Chain;
+pub use philox::Normals;
+pub(crate) use row::draw_row;
+
+use gramrec_core::Result;
+
+use crate::backend::{Backend, Problem};
+use crate::config::TrainConfig;
+use crate::driver::{run, OnEvent};
+use crate::trained::Trained;
+
+/// Runs `config`'s sweeps (`bayes.sweeps()`, whatever `iterations` says)
+/// with `backend` drawing the rows, from the factors it holds; the result's
+/// iterations are the sweeps, its factors the posterior means, and it keeps
+/// the learned prior.
+pub fn sample(
+    backend: &mut dyn Backend,
+    problem: Problem<'_>,
+    config: &TrainConfig,
+    on_event: &mut OnEvent<'_>,
+) -> Result<Trained> {
+    let config = TrainConfig { iterations: config.bayes.sweeps(), ..*config };
+    let mut chain = Chain::new(backend, problem, config.seed, config.bayes.burn_in);
+    let mut trained = run(&mut chain, problem, &config, 1, on_event)?;
+    trained.prior = chain.learned_prior();
+    Ok(trained)
+}

@@ -44,6 +44,14 @@ impl Normals {
         Self { key: [seed as u32, (seed >> 32) as u32], place, block: 0, spare: None }
     }
 
+    /// A row's draws in half-iteration `half` of the run seeded with
+    /// `seed`: keyed by the FNV-1a hash of the row's ID (as the starting
+    /// factors are), so the same data in another row order draws the same.
+    pub fn for_row(seed: u64, id: &str, half: u32) -> Self {
+        let h = crate::driver::id_hash(id);
+        Self::new(seed, [h as u32, (h >> 32) as u32, half])
+    }
+
     /// The next N(0, 1) draw, in f32: Box–Muller on two 24-bit uniforms of
     /// (0, 1), so two draws per four words (the other two words are unused:
     /// a GPU kernel then makes the same draws with one Philox call per pair).

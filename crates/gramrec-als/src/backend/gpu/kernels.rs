@@ -65,11 +65,26 @@ pub(super) fn layout(gpu: &Gpu, label: &str, bindings: &[Access]) -> wgpu::BindG
     gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(label), entries: &entries })
 }
 
+/// How the kernels are specialised beyond the model's parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KernelOptions {
+    /// μ of explicit models with biases.
+    pub global_mean: f32,
+    /// Conjugate-gradient steps per row.
+    pub cg_steps: usize,
+    /// Factors stored as f16 pairs.
+    pub half: bool,
+    /// Rows drawn for Bayesian PMF (row_gram and cholesky read the prior
+    /// from binding 5 and draw).
+    pub bayes: bool,
+}
+
 /// The value of each pipeline-overridable constant for this model.
-fn constants(params: &ModelParams, global_mean: f32, cg_steps: usize, half: bool) -> Vec<(&'static str, f64)> {
+fn constants(params: &ModelParams, o: KernelOptions) -> Vec<(&'static str, f64)> {
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     vec![
-        ("HALF", flag(half)),
+        ("HALF", flag(o.half)),
+        ("BAYES", flag(o.bayes)),
         ("F", params.factors as f64),
         ("D", params.dim() as f64),
         ("IMPLICIT", flag(params.kind == ModelKind::Implicit)),
@@ -81,8 +96,8 @@ fn constants(params: &ModelParams, global_mean: f32, cg_steps: usize, half: bool
         ("UNOBSERVED", params.unobserved_weight() as f64),
         ("ALPHA", params.alpha as f64),
         ("EPSILON", params.epsilon as f64),
-        ("GLOBAL_MEAN", global_mean as f64),
-        ("CG_STEPS", cg_steps as f64),
+        ("GLOBAL_MEAN", o.global_mean as f64),
+        ("CG_STEPS", o.cg_steps as f64),
         ("MAX_CONFIDENCE", gramrec_core::params::MAX_CONFIDENCE as f64),
     ]
 }
@@ -137,12 +152,12 @@ pub struct PipelineSource {
     pub constants: Vec<(&'static str, f64)>,
 }
 
-/// The six training pipelines for this model, for factors stored as f16
-/// pairs with `half`, in the order [`Kernels`] holds them: `partial_gram`
-/// and `reduce_gram` (the YᵀY layout), then `row_gram`, `cholesky`, `cg` and
+/// The six training pipelines for this model, specialised as `options`
+/// say, in the order [`Kernels`] holds them: `partial_gram` and
+/// `reduce_gram` (the YᵀY layout), then `row_gram`, `cholesky`, `cg` and
 /// `loss` (the row layout).
-pub fn training_pipelines(params: &ModelParams, global_mean: f32, cg_steps: usize, half: bool) -> [PipelineSource; 6] {
-    let constants = constants(params, global_mean, cg_steps, half);
+pub fn training_pipelines(params: &ModelParams, options: KernelOptions) -> [PipelineSource; 6] {
+    let constants = constants(params, options);
     let one = |label, kernel: Kernel, entry| PipelineSource {
         label,
         source: kernel.source(),
@@ -170,22 +185,14 @@ pub fn top_k_pipeline(factors: usize, k: usize) -> PipelineSource {
 }
 
 impl Kernels {
-    /// Compiles every kernel for this model, for factors stored as f16 pairs
-    /// with `half`. `broken` replaces the CG kernel's source with one that
-    /// does not compile (fault injection).
-    pub fn new(
-        gpu: &Gpu,
-        params: &ModelParams,
-        global_mean: f32,
-        cg_steps: usize,
-        half: bool,
-        broken: bool,
-    ) -> Result<Self> {
+    /// Compiles every kernel for this model, specialised as `options` say.
+    /// `broken` replaces the CG kernel's source with one that does not
+    /// compile (fault injection).
+    pub fn new(gpu: &Gpu, params: &ModelParams, options: KernelOptions, broken: bool) -> Result<Self> {
         use Access::*;
         let gram_layout = layout(gpu, "gram", &[Uniform, Read, ReadWrite, ReadWrite]);
         let row_layout = layout(gpu, "rows", &[Uniform, Read, Read, Read, Read, Read, ReadWrite, ReadWrite, ReadWrite]);
-        let [partial_gram, reduce_gram, row_gram, cholesky, mut cg, loss] =
-            training_pipelines(params, global_mean, cg_steps, half);
+        let [partial_gram, reduce_gram, row_gram, cholesky, mut cg, loss] = training_pipelines(params, options);
         if broken {
             cg.source = "fn broken( {".to_string();
         }

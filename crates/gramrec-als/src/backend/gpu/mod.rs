@@ -37,14 +37,15 @@ use gramrec_core::{set, setting, Error, ModelKind, Result, Side, SolveError, Sol
 
 pub use context::{Gpu, Unavailable};
 use kernels::Kernels;
-pub use kernels::{top_k_pipeline, training_pipelines, PipelineSource, GPU_MAX_FACTORS};
+pub use kernels::{top_k_pipeline, training_pipelines, KernelOptions, PipelineSource, GPU_MAX_FACTORS};
 use shaders::LOSS_ROWS_PER_GROUP;
 pub use topk::{GpuTopK, MAX_K};
 
 use chunks::Chunk;
 
-use super::{Backend, Loss, PhaseTimes, Problem};
-use crate::config::{Fault, GpuOptions, GpuStorage};
+use super::{Backend, Conditional, Loss, PhaseTimes, Problem};
+use crate::config::{Fault, GpuOptions, GpuStorage, Method};
+use crate::driver::id_hash;
 
 /// Most rows per Cholesky batch (the dispatch's workgroup count).
 const MAX_BATCH_ROWS: u64 = 65_535;
@@ -97,7 +98,9 @@ fn solve_loop_iterations(p: &Problem<'_>, n: u64) -> u64 {
         Solver::Cholesky => {
             let row_gram = n.div_ceil(16) * 21 + 16;
             let factor = d * 2 * per + d * d * d / 192 + d * d / 64;
-            (per * n + factor + 2 * d * (per + 1)).max(row_gram)
+            // Bayesian PMF: the draws (ten Philox rounds each) and a third triangular solve.
+            let draw = if p.method == Method::Bayes { per * 10 + d * (per + 1) } else { 0 };
+            (per * n + factor + 2 * d * (per + 1) + draw).max(row_gram)
         }
     }
 }
@@ -196,10 +199,46 @@ fn fixed_memory(p: &Problem<'_>, batch_rows: u64, storage: GpuStorage) -> u64 {
     let data = p.data;
     let rows = (data.users.len() + data.items.len()) as u64;
     let factors = 4 * stride(d as usize, storage) as u64 * rows;
-    let gram = 4 * f * f * (1 + MAX_GRAM_CHUNKS);
+    let gram = 4 * (f * f).max(prior_words(p) as u64) + 4 * f * f * MAX_GRAM_CHUNKS;
     let systems = if p.solver.solver == Solver::Cholesky { 4 * d * d * batch_rows } else { 0 };
     let readback = 4 * d * data.users.len().max(data.items.len()) as u64;
     factors + gram + systems + readback + 16 * rows / LOSS_ROWS_PER_GROUP as u64
+}
+
+/// Words of the Bayesian prior buffer (binding 5, `wgsl/row_common.wgsl`):
+/// Λ, Λμ, the header and 4 words of key per row of either side; 0 for ALS.
+fn prior_words(p: &Problem<'_>) -> usize {
+    let d = p.params.dim();
+    match p.method {
+        Method::Als => 0,
+        Method::Bayes => d * d + d + PRIOR_HEADER + 4 * (p.data.users.len() + p.data.items.len()),
+    }
+}
+
+/// Words between Λμ and the rows' keys in the prior buffer.
+const PRIOR_HEADER: usize = 8;
+
+/// A 64-bit value as four 16-bit parts, each exact in f32 (the prior
+/// buffer's keys, seed and counts).
+fn parts(v: u64) -> [f32; 4] {
+    [0, 16, 32, 48].map(|shift| ((v >> shift) & 0xffff) as f32)
+}
+
+/// The prior buffer up to the keys, for one half-iteration: Λ, Λμ, τ, the
+/// half-iteration, the seed and the user count.
+fn prior_head(c: &Conditional<'_>, users: usize) -> Vec<f32> {
+    let mut words = c.prior.precision.clone();
+    words.extend(c.prior.shift());
+    words.extend([c.noise, c.half as f32]);
+    words.extend(parts(c.seed));
+    words.extend(&parts(users as u64)[..2]);
+    words
+}
+
+/// Each row's key (the hash of its ID, as the CPU's draws are keyed), for
+/// the prior buffer after its head.
+fn prior_keys(data: &gramrec_data::Dataset) -> Vec<f32> {
+    data.users.iter().chain(&data.items).flat_map(|id| parts(id_hash(id))).collect()
 }
 
 /// Resident or streamed, from the bytes each needs (the fixed part
@@ -392,11 +431,12 @@ struct Shared {
 }
 
 impl Shared {
-    /// Allocates them for `f` factors, `d` unknowns per row and Cholesky
-    /// batches of `batch_rows` rows.
-    fn new(gpu: &Gpu, f: u64, d: u64, batch_rows: u64) -> Result<Self> {
+    /// Allocates them for `f` factors, `d` unknowns per row, Cholesky
+    /// batches of `batch_rows` rows and a Bayesian prior of `prior` words
+    /// (which binding 5 holds instead of YᵀY).
+    fn new(gpu: &Gpu, f: u64, d: u64, batch_rows: u64, prior: usize) -> Result<Self> {
         Ok(Self {
-            gram: gpu.scratch("YᵀY", 4 * f * f)?,
+            gram: gpu.scratch("YᵀY or prior", 4 * (f * f).max(prior as u64))?,
             partials: gpu.scratch("YᵀY partial sums", 4 * f * f * MAX_GRAM_CHUNKS)?,
             systems: gpu.scratch("row matrices", 4 * d * d * batch_rows)?,
             status: gpu.scratch("status", 4)?,
@@ -475,13 +515,24 @@ impl<'a> GpuBackend<'a> {
         let mut layout = Layout::plan(&p, &gpu, &options)?;
         let half = options.storage == GpuStorage::F16;
         let broken = options.fault == Some(Fault::BrokenShader);
-        let kernels = Kernels::new(&gpu, &p.params, p.global_mean, p.solver.cg_steps, half, broken)?;
+        let specialised = KernelOptions {
+            global_mean: p.global_mean,
+            cg_steps: p.solver.cg_steps,
+            half,
+            bayes: p.method == Method::Bayes,
+        };
+        let kernels = Kernels::new(&gpu, &p.params, specialised, broken)?;
         let rows = (p.params.dim(), options.storage);
         let [user_chunks, item_chunks] = std::mem::take(&mut layout.chunks);
         let users = layout.upload(&gpu, &p.data.by_user, user_chunks, users, rows, "user")?;
         let items = layout.upload(&gpu, &p.data.by_item, item_chunks, items, rows, "item")?;
         let (f, d) = (p.params.factors as u64, p.params.dim() as u64);
-        let shared = Shared::new(&gpu, f, d, layout.batch_rows)?;
+        let shared = Shared::new(&gpu, f, d, layout.batch_rows, prior_words(&p))?;
+        if p.method == Method::Bayes {
+            let mut words = vec![0.0f32; prior_words(&p) - 4 * (p.data.users.len() + p.data.items.len())];
+            words.extend(prior_keys(p.data));
+            gpu.write(&shared.gram, &words);
+        }
         let batch_rows = (p.solver.solver == Solver::Cholesky).then_some(layout.batch_rows);
         let plans = [
             shared.bind((&gpu, &kernels), &users, &items, batch_rows, true)?,
@@ -590,6 +641,30 @@ impl<'a> GpuBackend<'a> {
         previous.map_or(Ok(()), |last| self.gpu.wait(last))
     }
 
+    /// Counts a half-iteration, and destroys the device when a fault
+    /// injected for this one says so.
+    fn lose_device_when_due(&mut self) {
+        self.halves += 1;
+        if self.fault == Some(Fault::LoseDevice(self.halves)) {
+            self.gpu.destroy();
+        }
+    }
+
+    /// The error for the first row of `side` a solve or draw could not
+    /// finish (the status word), if any.
+    fn failed_row(&self, side: Side, cause: SolveError) -> Result<()> {
+        let failed = self.gpu.read::<u32>(&self.status, 0, 1)?[0];
+        if failed == NO_FAILURE {
+            return Ok(());
+        }
+        let (name, ids) = match side {
+            Side::Users => ("user", &self.p.data.users),
+            Side::Items => ("item", &self.p.data.items),
+        };
+        let id = ids.get(failed as usize).cloned().unwrap_or_else(|| failed.to_string());
+        Err(Error::Solve { side: name, id, cause })
+    }
+
     /// Cholesky over every chunk of `side`, batch by batch: the row matrices,
     /// then their solves, timed apart.
     fn cholesky(&self, side: Side, times: &mut PhaseTimes) -> Result<()> {
@@ -633,10 +708,7 @@ impl Backend for GpuBackend<'_> {
     }
 
     fn solve(&mut self, side: Side) -> Result<PhaseTimes> {
-        self.halves += 1;
-        if self.fault == Some(Fault::LoseDevice(self.halves)) {
-            self.gpu.destroy();
-        }
+        self.lose_device_when_due();
         let start = Instant::now();
         self.gram_of(side.other())?;
         let mut times = PhaseTimes { build: start.elapsed().as_secs_f64(), solve: 0.0 };
@@ -649,15 +721,22 @@ impl Backend for GpuBackend<'_> {
             }
             Solver::Cholesky => self.cholesky(side, &mut times)?,
         }
-        let failed = self.gpu.read::<u32>(&self.status, 0, 1)?[0];
-        if failed != NO_FAILURE {
-            let (name, ids) = match side {
-                Side::Users => ("user", &self.p.data.users),
-                Side::Items => ("item", &self.p.data.items),
-            };
-            let id = ids.get(failed as usize).cloned().unwrap_or_else(|| failed.to_string());
-            return Err(Error::Solve { side: name, id, cause: SolveError::failed(self.p.params.reg) });
+        self.failed_row(side, SolveError::failed(self.p.params.reg))?;
+        Ok(times)
+    }
+
+    fn draw(&mut self, side: Side, c: &Conditional<'_>) -> Result<PhaseTimes> {
+        if self.p.method != Method::Bayes {
+            return Err(Error::System("this GPU backend was set up for ALS, not to draw rows".into()));
         }
+        self.lose_device_when_due();
+        let start = Instant::now();
+        self.gpu.write(&self.gram, &prior_head(c, self.users.rows));
+        let mut times = PhaseTimes { build: start.elapsed().as_secs_f64(), solve: 0.0 };
+        self.gpu.write(&self.status, &[NO_FAILURE]);
+        self.cholesky(side, &mut times)?;
+        // With a positive definite prior the systems are too: only precision can fail.
+        self.failed_row(side, SolveError::Precision)?;
         Ok(times)
     }
 

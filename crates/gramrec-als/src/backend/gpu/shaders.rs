@@ -41,6 +41,8 @@ const ROW_COMMON: &str = wgsl!("row_common.wgsl");
 const ROW_GRAM: &str = wgsl!("row_gram.wgsl");
 /// Batched Cholesky solve.
 const CHOLESKY: &str = wgsl!("cholesky.wgsl");
+/// The rows' normal draws of Bayesian PMF (the Cholesky kernel's).
+const PHILOX: &str = wgsl!("philox.wgsl");
 /// Conjugate-gradient steps per row.
 const CG: &str = wgsl!("cg.wgsl");
 /// The objective's terms.
@@ -73,7 +75,7 @@ impl Kernel {
         let parts: &[&str] = match self {
             Kernel::Gram => &[CONSTANTS, TILING, GRAM],
             Kernel::RowGram => &[CONSTANTS, ROW_COMMON, TILING, ROW_GRAM],
-            Kernel::Cholesky => &[CONSTANTS, ROW_COMMON, CHOLESKY],
+            Kernel::Cholesky => &[CONSTANTS, ROW_COMMON, PHILOX, CHOLESKY],
             Kernel::Cg => &[CONSTANTS, ROW_COMMON, CG],
             Kernel::Loss => &[CONSTANTS, ROW_COMMON, LOSS],
             Kernel::TopK => &[TILING, TOPK],

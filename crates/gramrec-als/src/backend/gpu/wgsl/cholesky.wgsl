@@ -1,11 +1,13 @@
 // Solves a batch of rows' normal equations A x = b by Cholesky factorisation,
 // one workgroup per row: b = Σ t z is formed here, A comes from row_gram.wgsl
 // and is factorised in place (lower triangle), then two triangular solves.
+// With BAYES, b = Λμ + τΣ t z and the row is drawn: x plus L⁻ᵀε, ε the
+// row's draws (philox.wgsl).
 // A row without interactions gets the zero vector; a row whose matrix is not
 // positive definite, or whose solution is not finite (or, with f16 factors,
 // past f16's range), is reported through status[0] (the smallest such row)
 // and left unchanged.
-// Needs row_common.wgsl.
+// Needs row_common.wgsl and philox.wgsl.
 
 const WG: u32 = ROW_THREADS;
 
@@ -13,6 +15,8 @@ const WG: u32 = ROW_THREADS;
 @group(0) @binding(8) var<storage, read_write> status: array<atomic<u32>>;
 
 var<workgroup> failed: u32;
+// BAYES: the row's draws ε, then L⁻ᵀε.
+var<workgroup> row_noise: array<f32, D>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -32,6 +36,9 @@ fn main(
         for (var idx = r.x; idx < r.y; idx++) {
             let col = cols[idx];
             b = fma(terms(col, vals[idx]).y, z(col, k), b);
+        }
+        if BAYES {
+            b = fma(prior_noise(), b, gram[D * D + k]);
         }
         row_vector[k] = b;
     }
@@ -93,6 +100,28 @@ fn main(
             row_vector[i] = fma(-systems[a + k * D + i], xk, row_vector[i]);
         }
         workgroupBarrier();
+    }
+    if BAYES {
+        // A draw: the mean plus L⁻ᵀε, whose covariance is (LLᵀ)⁻¹.
+        for (var k = li; k < D; k += WG) {
+            row_noise[k] = normal_draw(row, k);
+        }
+        workgroupBarrier();
+        for (var n = 0u; n < D; n++) {
+            let k = D - 1u - n;
+            if li == 0u {
+                row_noise[k] /= systems[a + k * D + k];
+            }
+            workgroupBarrier();
+            let ek = row_noise[k];
+            for (var i = li; i < k; i += WG) {
+                row_noise[i] = fma(-systems[a + k * D + i], ek, row_noise[i]);
+            }
+            workgroupBarrier();
+        }
+        for (var k = li; k < D; k += WG) {
+            row_vector[k] += row_noise[k];
+        }
     }
     var ok = true;
     for (var k = li; k < D; k += WG) {

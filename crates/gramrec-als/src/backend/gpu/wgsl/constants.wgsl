@@ -18,6 +18,9 @@ override ALPHA: f32;
 override EPSILON: f32;
 override GLOBAL_MEAN: f32;
 override CG_STEPS: u32;
+// Bayesian PMF: the row kernels draw rows with the prior binding 5 holds
+// (row_common.wgsl) instead of solving with λ.
+override BAYES: bool;
 override MAX_CONFIDENCE: f32;
 
 // Factor storage: one f32 per word, or with HALF two f16 per word (element

@@ -40,6 +40,12 @@ struct Rows {
 // The fixed side's factors and this side's (read by the loss, written by the
 // solves), as constants.wgsl stores them.
 @group(0) @binding(4) var<storage, read> other: array<u32>;
+// YᵀY (implicit models); with BAYES, the drawn side's prior instead:
+// Λ (D×D), Λμ (D), then PRIOR_HEADER words (τ, the half-iteration, the seed
+// and the user count, the last two as 16-bit parts), then 4 words per user
+// row and per item row: the FNV-1a hash of its ID as 16-bit parts. Every
+// word the keys use is a whole number below 65,536, exact in f32
+// (gramrec-als's backend/gpu/mod.rs writes them).
 @group(0) @binding(5) var<storage, read> gram: array<f32>;
 @group(0) @binding(7) var<storage, read_write> solved: array<u32>;
 // Bindings 6 (the batch's matrices) and 8 (status or loss partials) are
@@ -114,7 +120,8 @@ fn store_row(row: u32, li: u32) {
 // What a one-row-per-workgroup kernel works on: the workgroup's slot in the
 // dispatch, its row, and the row's interactions [span.x, span.y). `solve` is
 // false past the dispatch's rows, and for a row without interactions, which
-// is given the zero vector here (as on the CPU).
+// is given the zero vector here (as on the CPU) — except with BAYES, where
+// it is drawn from the prior like any other.
 struct RowWork {
     slot: u32,
     row: u32,
@@ -129,7 +136,8 @@ fn row_work(wg: vec3<u32>, groups: vec3<u32>, li: u32) -> RowWork {
     }
     work.row = row_at(rows.first + work.slot);
     work.span = interactions_of(work.row, li);
-    if work.span.x == work.span.y {
+    // A Bayesian row without interactions is drawn from the prior alone.
+    if work.span.x == work.span.y && !BAYES {
         clear_row(work.row, li);
         return work;
     }
@@ -198,4 +206,12 @@ fn terms(c: u32, r: f32) -> vec2<f32> {
 // rounds it), and one no compiler may fold away by assuming finite math.
 fn is_finite(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+}
+
+// The words of binding 5 before the rows' keys, after Λ and Λμ (BAYES).
+const PRIOR_HEADER: u32 = 8u;
+
+// τ, the noise precision of the half-iteration (BAYES).
+fn prior_noise() -> f32 {
+    return gram[D * D + D];
 }

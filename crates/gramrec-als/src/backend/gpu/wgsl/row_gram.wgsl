@@ -1,5 +1,6 @@
 // Per-row normal-equation matrices for a batch of rows (Cholesky solver):
-// A = α₀YᵀY [implicit] + shift·I + Σ w z zᵀ, D×D, into systems[slot].
+// A = α₀YᵀY [implicit] + shift·I + Σ w z zᵀ, D×D, into systems[slot]; with
+// BAYES, A = Λ + τΣ z zᵀ (the prior and τ from binding 5).
 //
 // Workgroup (slot, tile i, tile j) builds one 64×64 tile of one row's matrix:
 // the row's interactions are staged 16 at a time, w folded into one side.
@@ -51,7 +52,10 @@ fn main(
                 if IMPLICIT {
                     v = fma(UNOBSERVED, gram[i * F + j], v);
                 }
-                if i == j {
+                if BAYES {
+                    // Λ + τΣzzᵀ: the drawn prior in place of λI.
+                    v = fma(prior_noise(), v, gram[i * D + j]);
+                } else if i == j {
                     v += diagonal;
                 }
                 systems[slot * D * D + i * D + j] = v;
