@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The real-GPU figures of BENCHMARKS.md "GPU training" in one run of about
-# 8 minutes on a GPU machine (the `device` tool's, or any), with the release
+# 10 minutes (each command's limit bounds it) on a GPU machine (the `device` tool's, or any), with the release
 # binary built beforehand (cargo build --release) and carried:
 #   GRAMREC_BIN=target/release/gramrec bash benches/device.sh
 # It prints, and appends to ${LOG:-device.log}: the adapter, the last.fm-360k
 # shape at 64/128/256 factors (CG and Cholesky; 64 with f16 storage; the CPU
-# backend beside it), the 10M-interaction CPU-bench shape, and recommend
-# --all at 1M users × 100k items × 64 factors on the GPU. Each command has a
-# time limit, so a slow one costs its limit and the rest still run.
+# backend beside it), the 10M-interaction CPU-bench shape, recommend --all
+# at 1M users × 100k items × 64 factors on the GPU, and Bayesian PMF's
+# sweeps beside Cholesky ALS iterations on 10M generated ratings (GPU and
+# CPU). Each command has a time limit, so a slow one costs its limit and the
+# rest still run.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 g=${GRAMREC_BIN:-$root/target/release/gramrec}
@@ -29,3 +31,8 @@ run 45 bench "${lastfm[@]}" --factors 64 --iterations 3 --device gpu --gpu-stora
 run 60 bench "${lastfm[@]}" --factors 64 --iterations 2 --device cpu
 run 45 bench --factors 64 --iterations 3 --device gpu
 run 90 bench --recommend-all --users 1000000 --items 100000 --factors 64 --k 10 --device gpu
+run 60 generate --kind explicit --users 200000 --items 50000 --nnz 10000000 --seed 1 --out big-ratings.csv
+for device in gpu cpu; do
+  run 90 train --explicit --solver cholesky --iterations 2 --device "$device" -i big-ratings.csv -o "big-als-$device"
+  run 120 train --method bayes --burn-in 0 --samples 3 --device "$device" -i big-ratings.csv -o "big-bayes-$device"
+done
