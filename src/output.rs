@@ -260,10 +260,13 @@ pub struct TopNBenchReport {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TuneSetting {
+    /// ALS or Bayesian PMF.
+    pub method: Method,
     /// Latent factors.
     pub factors: usize,
-    /// λ.
-    pub reg: f32,
+    /// λ (absent for Bayesian PMF, which has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reg: Option<f32>,
     /// α.
     pub alpha: f32,
     /// Iterations.

@@ -619,8 +619,21 @@ fn bayes_trains_and_folds_in_with_its_prior_and_says_what_does_not_apply() {
         &[&bayes[..], &["--checkpoint-every", "1"]].concat(),
         "--checkpoint-every does not apply to --method bayes",
     );
-    let mut tune = gramrec();
-    tune.args(["tune", "--method", "bayes", "--input"]).arg(&train_file).arg("--out").arg(dir.path().join("t"));
-    let e = String::from_utf8(tune.assert().failure().get_output().stderr.clone()).unwrap();
-    assert!(e.contains("tune searches ALS's settings"), "{e}");
+    // tune cross-validates Bayesian models over --factors alone.
+    let results = dir.path().join("tune.json");
+    let tune = |extra: &[&str], out: &str| {
+        let mut cmd = gramrec();
+        cmd.args(["tune", "-q", "--method", "bayes", "--samples", "3", "--burn-in", "1", "--folds", "2"]);
+        cmd.args(extra).arg("--input").arg(&train_file).arg("--out").arg(dir.path().join(out));
+        cmd
+    };
+    tune(&["--factors", "3,5", "--results", results.to_str().unwrap()], "tuned").assert().success();
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    crate::common::check("tune-results", &r);
+    let settings = r["settings"].as_array().unwrap();
+    assert_eq!(settings.len(), 2, "{r}");
+    assert!(settings.iter().all(|s| s["method"] == "bayes" && s["iterations"] == 4 && s.get("reg").is_none()), "{r}");
+    let e = tune(&["--reg", "0.1"], "refused").assert().failure().get_output().stderr.clone();
+    let e = String::from_utf8(e).unwrap();
+    assert!(e.contains("--reg does not apply to --method bayes: it searches --factors alone"), "{e}");
 }

@@ -214,11 +214,11 @@ pub struct TuneArgs {
     /// Regularisation strengths to try [default: 0.05,0.1,0.2,0.5 explicit; 5,10,30,60 implicit].
     #[arg(long, value_delimiter = ',')]
     pub reg: Vec<f32>,
-    /// Confidence slopes to try (implicit models).
-    #[arg(long, value_delimiter = ',', default_value = "1")]
+    /// Confidence slopes to try (implicit models) [default: 1].
+    #[arg(long, value_delimiter = ',')]
     pub alpha: Vec<f32>,
-    /// Iteration counts to try.
-    #[arg(long, value_delimiter = ',', default_value = "15")]
+    /// Iteration counts to try [default: 15].
+    #[arg(long, value_delimiter = ',')]
     pub iterations: Vec<usize>,
     /// The figure that ranks settings [default: rmse explicit, ndcg@10 implicit].
     #[arg(long, value_parser = parsed::<Metric>(), long_help = long_help::TUNE_METRIC)]

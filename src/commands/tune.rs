@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use gramrec_als::{backend, Method};
+use gramrec_core::params::{DEFAULT_ALPHA, DEFAULT_ITERATIONS};
 use gramrec_data::split::SplitMode;
 use gramrec_engine::{fit, read_defaults, Error, FitOptions, Metric, ModelKind, SaveOptions, TrainConfig};
 use gramrec_eval::tune::{check_folds, cross_validate, CrossValidation, Grid};
@@ -17,22 +18,26 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let outputs: Vec<_> =
         [ITEMS_FILE, USERS_FILE].map(|f| a.run.out.join(f)).into_iter().chain(a.results.clone()).collect();
     refuse_overwriting(&outputs, &a.run.input)?;
+    let or = |given: &[f32], default: Vec<f32>| if given.is_empty() { default } else { given.to_vec() };
     let grid = |kind| Grid {
         factors: a.factors.clone(),
-        reg: if a.reg.is_empty() { Grid::default_regs(kind) } else { a.reg.clone() },
-        alpha: a.alpha.clone(),
-        iterations: a.iterations.clone(),
+        reg: or(&a.reg, Grid::default_regs(kind)),
+        alpha: or(&a.alpha, vec![DEFAULT_ALPHA]),
+        iterations: if a.iterations.is_empty() { vec![DEFAULT_ITERATIONS] } else { a.iterations.clone() },
     };
     // The flags are checked before a (perhaps large) file is read.
-    if a.run.als.method == Method::Bayes {
-        return Err(Error::Argument(
-            "tune searches ALS's settings (--factors, --reg, --alpha, --iterations); --method bayes learns its \
-             prior instead: train it and compare with `gramrec evaluate`"
-                .into(),
-        )
-        .into());
+    let bayes = a.run.als.method == Method::Bayes;
+    for (flag, given) in
+        [("--reg", !a.reg.is_empty()), ("--alpha", !a.alpha.is_empty()), ("--iterations", !a.iterations.is_empty())]
+    {
+        if bayes && given {
+            let why =
+                "does not apply to --method bayes: it searches --factors alone (its --samples and --burn-in as given)";
+            return Err(Error::Argument(format!("{flag} {why}")).into());
+        }
     }
-    for kind in [ModelKind::Explicit, ModelKind::Implicit] {
+    let kinds: &[ModelKind] = if bayes { &[ModelKind::Explicit] } else { &[ModelKind::Explicit, ModelKind::Implicit] };
+    for &kind in kinds {
         for setting in grid(kind).settings(&a.run.als.config(kind, 1, None, None, 1.0)?) {
             setting.validate()?;
         }
@@ -80,8 +85,9 @@ pub fn run(a: TuneArgs) -> Result<()> {
                 let settings = results
                     .iter()
                     .map(|r| TuneSetting {
+                        method: r.config.method,
                         factors: r.config.params.factors,
-                        reg: r.config.params.reg,
+                        reg: (r.config.method == Method::Als).then_some(r.config.params.reg),
                         alpha: r.config.params.alpha,
                         iterations: r.config.iterations,
                         metric: metric.to_string(),
@@ -96,20 +102,21 @@ pub fn run(a: TuneArgs) -> Result<()> {
                 )?;
                 writeln!(w)
             } else {
-                writeln!(w, "factors,reg,alpha,iterations,{metric}_mean,{metric}_std,folds")?;
+                writeln!(w, "factors,reg,alpha,iterations,{metric}_mean,{metric}_std,folds,method")?;
                 for r in &results {
                     let p = r.config.params;
                     let folds: Vec<String> = r.scores.iter().map(|s| format!("{s:.6}")).collect();
                     writeln!(
                         w,
-                        "{},{},{},{},{:.6},{:.6},{}",
+                        "{},{},{},{},{:.6},{:.6},{},{}",
                         p.factors,
-                        p.reg,
+                        reg_column(&r.config),
                         p.alpha,
                         r.config.iterations,
                         r.mean,
                         r.std,
-                        folds.join(" ")
+                        folds.join(" "),
+                        r.config.method
                     )?;
                 }
                 Ok(())
@@ -138,7 +145,12 @@ pub fn run(a: TuneArgs) -> Result<()> {
         let p = r.config.params;
         table.push_str(&format!(
             "{:>8} {:>9} {:>6} {:>10}  {:>9.4} {:>8.4}\n",
-            p.factors, p.reg, p.alpha, r.config.iterations, r.mean, r.std
+            p.factors,
+            reg_column(&r.config),
+            p.alpha,
+            r.config.iterations,
+            r.mean,
+            r.std
         ));
     }
     table.push_str(&format!(
@@ -153,8 +165,19 @@ pub fn run(a: TuneArgs) -> Result<()> {
     emit(&table)
 }
 
+/// λ as the results show it: none for a Bayesian model, which has no λ.
+fn reg_column(c: &TrainConfig) -> String {
+    match c.method {
+        Method::Als => c.params.reg.to_string(),
+        Method::Bayes => String::new(),
+    }
+}
+
 fn describe(c: &TrainConfig) -> String {
     let p = c.params;
+    if c.method == Method::Bayes {
+        return c.describe();
+    }
     match p.kind {
         ModelKind::Implicit => {
             format!("factors {} reg {} alpha {} iterations {}", p.factors, p.reg, p.alpha, c.iterations)

@@ -6,7 +6,7 @@
 //! once, and every setting reuses them.
 
 use gramrec_als::{TrainConfig, Trained};
-use gramrec_core::{setting, Error, ModelKind, ParamError, Result};
+use gramrec_core::{setting, Error, Method, ModelKind, ModelParams, ParamError, Result};
 use gramrec_data::split::{folds, subset, SplitMode};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
 
@@ -39,8 +39,17 @@ impl Grid {
         }
     }
 
-    /// Every setting: `base` with each combination of the grid's values.
+    /// Every setting: `base` with each combination of the grid's values. A
+    /// Bayesian `base` (`method = bayes`) has no λ, α or iteration count to
+    /// vary: its settings are the factor counts alone.
     pub fn settings(&self, base: &TrainConfig) -> Vec<TrainConfig> {
+        if base.method == Method::Bayes {
+            return self
+                .factors
+                .iter()
+                .map(|&factors| TrainConfig { params: ModelParams { factors, ..base.params }, ..*base })
+                .collect();
+        }
         let implicit = base.params.kind == ModelKind::Implicit;
         let alphas = if implicit { self.alpha.clone() } else { vec![base.params.alpha] };
         let mut out = Vec::new();

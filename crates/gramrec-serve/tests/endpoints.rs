@@ -157,3 +157,57 @@ async fn a_page_of_another_site_cannot_write_events_or_rebind_a_name() {
         assert_eq!(status, StatusCode::OK, "{host}");
     }
 }
+
+/// A Bayesian model (`method = bayes`) serves a visitor's history folded in
+/// with its learned prior, as the library (and so the CLI and the browser)
+/// folds it in — and not as the same factors with ALS's λ would.
+#[tokio::test]
+async fn a_bayesian_model_folds_visitors_in_with_its_prior() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (0..6000u64)
+        .map(|k| {
+            let user = k % 300;
+            let item = (user * 11 + k * k / 300) % 100;
+            format!("u{user},i{item},{}", 1 + (user + item) % 5)
+        })
+        .collect();
+    let input = dir.path().join("ratings.csv");
+    std::fs::write(&input, format!("user,item,rating\n{}\n", rows.join("\n"))).unwrap();
+    let x = load::load(&input, &Default::default()).unwrap();
+    let mut config = TrainConfig { device: Device::Cpu, ..TrainConfig::for_kind(ModelKind::Explicit) };
+    config.method = gramrec_engine::Method::Bayes;
+    config.bayes = gramrec_engine::BayesOptions { samples: 5, burn_in: 2 };
+    config.params.factors = 6;
+    let fitted = fit(x, &config, &FitOptions::default(), &mut |_| Ok(())).unwrap();
+    let model = dir.path().join("model");
+    fitted.save(&model, &SaveOptions::default()).unwrap();
+    let mut opts = ServeOptions::new(model.clone());
+    opts.log = std::sync::Arc::new(|_: &str| {});
+    let s = Service::open(opts).await.unwrap();
+
+    let history = [("i3", 5.0f32), ("i17", 1.0), ("i40", 4.0)];
+    let body =
+        json!({"history": history.iter().map(|(i, w)| json!({"item": i, "weight": w})).collect::<Vec<_>>(), "k": 5});
+    let (status, served) = call(&s, "POST", "/v1/recommendations", &[JSON], body.to_string().as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{served}");
+    let file = gramrec_core::FactorFile::from_bytes(&std::fs::read(model.join("items.gramrec")).unwrap()).unwrap();
+    assert!(file.prior.is_some(), "the item file keeps the prior");
+    let asked: Vec<(String, f32)> = history.iter().map(|(i, w)| (i.to_string(), *w)).collect();
+    let scores = |file: gramrec_core::FactorFile| {
+        let r = gramrec_core::ItemModel::new(file).unwrap().recommend_history(&asked, 5).unwrap();
+        r.items.iter().map(|i| (i.item.clone(), i.score)).collect::<Vec<_>>()
+    };
+    let want = scores(file.clone());
+    let got: Vec<(String, f32)> = served["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["item"].as_str().unwrap().to_string(), i["score"].as_f64().unwrap() as f32))
+        .collect();
+    assert_eq!(got.len(), 5);
+    for ((gi, gs), (wi, ws)) in got.iter().zip(&want) {
+        assert!(gi == wi && (gs - ws).abs() < 1e-5, "served {got:?}, the library {want:?}");
+    }
+    let without_prior = scores(gramrec_core::FactorFile { prior: None, ..file });
+    assert_ne!(want, without_prior, "the prior changes the visitor's row");
+}
