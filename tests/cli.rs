@@ -585,11 +585,22 @@ fn bayes_trains_and_folds_in_with_its_prior_and_says_what_does_not_apply() {
     let inspect =
         gramrec().arg("inspect").arg(model.join("items.gramrec")).assert().success().get_output().stdout.clone();
     let inspect = String::from_utf8(inspect).unwrap();
-    for line in
-        ["learned prior (fold-in solves with it; λ unused)", ", prior\n", "method: bayes", "samples: 6", "burn_in: 3"]
-    {
+    for line in [
+        "learned prior (fold-in solves with it; λ unused)",
+        ", prior\n",
+        "method: bayes",
+        "samples: 6",
+        "burn_in: 3",
+        "solver: cholesky",
+    ] {
         assert!(inspect.contains(line), "{line} in {inspect}");
     }
+    let users =
+        gramrec().arg("inspect").arg(model.join("users.gramrec")).assert().success().get_output().stdout.clone();
+    let users = String::from_utf8(users).unwrap();
+    assert!(users.contains("Bayesian PMF (its learned prior is in the item file; λ unused)"), "{users}");
+    let e = gramrec().arg("inspect").arg(&model).assert().failure().get_output().stderr.clone();
+    assert!(String::from_utf8(e).unwrap().contains("is a directory; inspect takes one factor file"));
     // Fold-in of a history: a Bayesian model's scores, clipped to the ratings.
     let rec =
         ok_json(gramrec().args(["recommend", "--json", "--k", "3", "--history", "i1:5,i2:1", "--model"]).arg(&model));
@@ -612,6 +623,9 @@ fn bayes_trains_and_folds_in_with_its_prior_and_says_what_does_not_apply() {
     let bayes = ["--method", "bayes", "--samples", "2", "--burn-in", "1"];
     refused(&[&bayes[..], &["--iterations", "5"]].concat(), "--iterations does not apply to --method bayes");
     refused(&[&bayes[..], &["--reg", "0.1"]].concat(), "--reg does not apply to --method bayes");
+    refused(&[&bayes[..], &["--reg-scaling", "none"]].concat(), "--reg-scaling does not apply to --method bayes");
+    refused(&[&bayes[..], &["--solver", "cg"]].concat(), "--solver does not apply to --method bayes");
+    refused(&[&bayes[..], &["--cg-steps", "5"]].concat(), "--cg-steps does not apply to --method bayes");
     refused(&["--samples", "5"], "--samples applies to --method bayes only");
     refused(&[&bayes[..], &["--implicit"]].concat(), "--method bayes models explicit ratings; use --method als");
     refused(&[&bayes[..], &["--auto"]].concat(), "--auto tries --method bayes itself");

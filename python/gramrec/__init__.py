@@ -337,8 +337,9 @@ class ALS:
     def params(self):
         """The model's settings as trained (a dict: kind, factors,
         regularization, alpha, confidence, biases, method; with biases,
-        global_mean and rating_range; a ``method="bayes"`` model's learned
-        noise_precision), the ones read from the data included."""
+        global_mean and rating_range; a ``method="bayes"`` model's samples,
+        burn_in and learned noise_precision, and regularization None), the
+        ones read from the data included."""
         return self._require().params()
 
     @property
@@ -852,7 +853,8 @@ def load(path):
     model.factors, model.regularization, model.alpha = params["factors"], params["regularization"], params["alpha"]
     model.kind, model.confidence, model.method = params["kind"], params["confidence"], params["method"]
     if model.method == "bayes":
-        model.regularization = None  # a Bayesian model has no λ: refitting it learns the prior again
+        # No λ (params gives None): refitting learns the prior again, with the model's chain length.
+        model.samples, model.burn_in = params["samples"], params["burn_in"]
     shape = dict(model._model.notes()).get(_POSITIONS_NOTE)
     if shape is None:
         model._by_model_rows()

@@ -191,6 +191,10 @@ impl Model {
         let meta = self.model.items.meta();
         d.set_item("method", meta.training.method.unwrap_or_default().name())?;
         if let Some(prior) = self.model.items.prior() {
+            // A Bayesian model has no λ: its sweeps and learned noise instead.
+            d.set_item("regularization", py.None())?;
+            d.set_item("samples", meta.training.samples)?;
+            d.set_item("burn_in", meta.training.burn_in)?;
             d.set_item("noise_precision", prior.noise)?;
         }
         if p.uses_biases() {

@@ -39,9 +39,11 @@ def test_a_bayesian_model_fitted_here_is_the_clis(ratings, tmp_path, gramrec_bin
     model = gramrec.ALS(method="bayes", **SETTINGS).fit_frame(frame, "user", "item", "rating", show_progress=False)
     params = model.params
     assert params["method"] == "bayes" and params["kind"] == "explicit" and params["noise_precision"] > 0
+    assert params["regularization"] is None and (params["samples"], params["burn_in"]) == (10, 5)
     run_cli(gramrec_bin, "train", "-q", "--input", path, "--out", tmp_path / "cli", *FLAGS)
     cli = gramrec.load(tmp_path / "cli")
     assert cli.method == "bayes" and cli.regularization is None, "no λ to refit with"
+    assert (cli.samples, cli.burn_in) == (10, 5), "the chain's length to refit with"
     np.testing.assert_allclose(model.item_factors, cli.item_factors, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(model.user_factors, cli.user_factors, rtol=1e-4, atol=1e-5)
     # A visitor folded in with the learned prior, here and in the CLI.

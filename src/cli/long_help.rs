@@ -117,8 +117,9 @@ pub const CONFIDENCE: &str = "Confidence curve of implicit models: linear (1 + Î
 
 /// `--method`.
 pub const METHOD: &str = "How the model is fitted: als (alternating least squares on the objective the other \
-    flags set) or bayes (Bayesian probabilistic matrix factorisation with biases, by Gibbs sampling: explicit \
-    ratings only; it learns each side's prior and the noise from the data, so --reg does not apply; the model \
+    flags set) or bayes (Bayesian probabilistic matrix factorisation with biases unless --no-biases, by Gibbs \
+    sampling: explicit ratings only; it learns each side's prior and the noise from the data, so --reg, \
+    --reg-scaling, --iterations and the solver flags do not apply; the model \
     is the posterior mean over --samples sweeps after --burn-in; on the CPU or the GPU; see docs/ALGORITHM.md)";
 
 // SolverArgs (training.rs)

@@ -84,24 +84,24 @@ pub struct AlsArgs {
 /// The per-row solver.
 #[derive(Args, Debug, Clone)]
 pub struct SolverArgs {
-    /// Per-row solver: cg (conjugate gradient, faster) or cholesky (exact).
-    #[arg(
-        long,
-        default_value = "cg",
-        value_parser = named::<Solver>(),
-        help_heading = "Solver",
-        long_help = long_help::SOLVER,
-    )]
-    pub solver: Solver,
-    /// Conjugate-gradient steps per row and half-iteration.
-    #[arg(long, default_value_t = SolverOptions::DEFAULT.cg_steps, help_heading = "Solver")]
-    pub cg_steps: usize,
+    /// Per-row solver: cg (conjugate gradient, faster) or cholesky (exact) [default: cg].
+    #[arg(long, value_parser = named::<Solver>(), help_heading = "Solver", long_help = long_help::SOLVER)]
+    pub solver: Option<Solver>,
+    /// Conjugate-gradient steps per row and half-iteration [default: 3].
+    #[arg(long, help_heading = "Solver")]
+    pub cg_steps: Option<usize>,
 }
 
 impl SolverArgs {
-    /// The solver as one value.
+    /// The solver as one value (the defaults where a flag was not given).
     pub fn options(&self) -> SolverOptions {
-        SolverOptions { solver: self.solver, cg_steps: self.cg_steps }
+        let d = SolverOptions::DEFAULT;
+        SolverOptions { solver: self.solver.unwrap_or(d.solver), cg_steps: self.cg_steps.unwrap_or(d.cg_steps) }
+    }
+
+    /// The first solver flag given, if any (`--method bayes` has no use for them).
+    pub fn given(&self) -> Option<&'static str> {
+        (self.solver.is_some()).then_some("--solver").or((self.cg_steps.is_some()).then_some("--cg-steps"))
     }
 }
 

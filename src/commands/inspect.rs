@@ -2,13 +2,22 @@
 
 use anyhow::Result;
 use gramrec_core::text::escape_controls;
-use gramrec_core::ModelKind;
+use gramrec_core::{Method, ModelKind};
 use gramrec_store::read_factor_file;
 
 use crate::cli::InspectArgs;
 use crate::output::{emit, emit_json, InspectReport};
 
 pub fn run(a: InspectArgs) -> Result<()> {
+    if a.file.is_dir() {
+        return Err(gramrec_core::Error::Argument(format!(
+            "{} is a directory; inspect takes one factor file: {} or {}",
+            a.file.display(),
+            a.file.join(gramrec_store::ITEMS_FILE).display(),
+            a.file.join(gramrec_store::USERS_FILE).display()
+        ))
+        .into());
+    }
     let file = read_factor_file(&a.file)?;
     let bytes = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
     let mut head = [0u8; 12];
@@ -83,6 +92,10 @@ pub fn run(a: InspectArgs) -> Result<()> {
             prior.noise,
             1.0 / prior.noise.sqrt()
         )),
+        // A Bayesian model's user file: the prior is in the item file.
+        None if m.training.method == Some(Method::Bayes) => {
+            s.push_str("  Bayesian PMF (its learned prior is in the item file; λ unused)")
+        }
         None => s.push_str(&format!("  λ {} ({})", p.reg, p.scaling())),
     }
     match p.kind {

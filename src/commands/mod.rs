@@ -246,8 +246,13 @@ impl AlsArgs {
             Method::Bayes if iterations.is_some() => {
                 return refuse("--iterations", "does not apply to --method bayes: it runs --burn-in + --samples sweeps")
             }
-            Method::Bayes if reg.is_some() => {
-                return refuse("--reg", "does not apply to --method bayes: it learns its prior from the data")
+            Method::Bayes if reg.is_some() || self.reg_scaling.is_some() => {
+                let flag = if reg.is_some() { "--reg" } else { "--reg-scaling" };
+                return refuse(flag, "does not apply to --method bayes: it learns its prior from the data");
+            }
+            Method::Bayes if self.solver.given().is_some() => {
+                let flag = self.solver.given().unwrap_or_default();
+                return refuse(flag, "does not apply to --method bayes: it factors each row's matrix exactly");
             }
             Method::Bayes => bayes.sweeps(),
         };

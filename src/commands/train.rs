@@ -47,7 +47,8 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let (h, als) = (&a.hyper, &a.run.als);
     als.config(ModelKind::Explicit, h.factors, h.iterations, h.reg, h.alpha)?.validate()?;
     if a.auto && als.method == Method::Bayes {
-        let why = "--auto tries --method bayes itself on ratings when its budget pays for it: pass one of them";
+        let why = "--auto tries --method bayes itself on ratings when its budget pays for it: drop --method bayes \
+                   to search, or --auto to train Bayesian PMF";
         return Err(Error::Argument(why.into()).into());
     }
     let log = Progress::lines(a.run.quiet);
@@ -195,7 +196,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 iterations: config.iterations,
                 samples: bayes.map(|b| b.samples),
                 burn_in: bayes.map(|b| b.burn_in),
-                solver: config.solver,
+                solver: model.config.solver,
                 seed: config.seed,
                 dtype: a.dtype,
             },

@@ -323,3 +323,153 @@ test("the conjugate-gradient kernel on Dawn takes the CPU's steps, implicit and 
     await checkConjugateGradient(pipelines.find((x) => x.model === model && x.label === 'cg'), 40);
   }
 });
+
+/** The high and low words of a × b, as the kernels form them (philox.wgsl). */
+function mulhilo(a, b) {
+  const [al, ah, bl, bh] = [a & 0xffff, a >>> 16, b & 0xffff, b >>> 16];
+  const [ll, lh, hl] = [al * bl, al * bh, ah * bl];
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return [(ah * bh + (lh >>> 16) + (hl >>> 16) + Math.floor(mid / 65536)) >>> 0, ((mid << 16) | (ll & 0xffff)) >>> 0];
+}
+
+/** Philox4x32-10 (gramrec-als's bayes/philox.rs; checked against Random123's answer below). */
+function philox(counter, key) {
+  let c = counter.map((w) => w >>> 0);
+  let k = key.map((w) => w >>> 0);
+  for (let round = 0; round < 10; round++) {
+    if (round > 0) k = [(k[0] + 0x9e3779b9) >>> 0, (k[1] + 0xbb67ae85) >>> 0];
+    const [h0, l0] = mulhilo(0xd2511f53, c[0]);
+    const [h1, l1] = mulhilo(0xcd9e8d57, c[2]);
+    c = [(h1 ^ c[1] ^ k[0]) >>> 0, l1, (h0 ^ c[3] ^ k[1]) >>> 0, l0];
+  }
+  return c;
+}
+
+/** Element k of a row's standard normal draws, keyed by the row's (lo, hi) key words. */
+function normalDraw(seed, rowKey, half, k) {
+  const [a, b] = philox([rowKey[0], rowKey[1], half, Math.floor(k / 2)], seed);
+  const u1 = (Math.floor(a / 256) + 0.5) / 16777216;
+  const u2 = (Math.floor(b / 256) + 0.5) / 16777216;
+  const radius = Math.sqrt(-2 * Math.log(u1));
+  return k % 2 === 0 ? radius * Math.cos(2 * Math.PI * u2) : radius * Math.sin(2 * Math.PI * u2);
+}
+
+/** Cholesky factor L (lower, row-major) of the d×d symmetric `a`, in f64. */
+function cholesky(a, d) {
+  const l = new Array(d * d).fill(0);
+  for (let j = 0; j < d; j++) {
+    let s = a[j * d + j];
+    for (let k = 0; k < j; k++) s -= l[j * d + k] ** 2;
+    l[j * d + j] = Math.sqrt(s);
+    for (let i = j + 1; i < d; i++) {
+      let t = a[i * d + j];
+      for (let k = 0; k < j; k++) t -= l[i * d + k] * l[j * d + k];
+      l[i * d + j] = t / l[j * d + j];
+    }
+  }
+  return l;
+}
+
+/** Solves L y = b, then Lᵀ x = y (either alone with `forward` / `backward`). */
+function forward(l, d, b) {
+  const y = b.slice();
+  for (let i = 0; i < d; i++) {
+    for (let k = 0; k < i; k++) y[i] -= l[i * d + k] * y[k];
+    y[i] /= l[i * d + i];
+  }
+  return y;
+}
+function backward(l, d, y) {
+  const x = y.slice();
+  for (let i = d - 1; i >= 0; i--) {
+    for (let k = i + 1; k < d; k++) x[i] -= l[k * d + i] * x[k];
+    x[i] /= l[i * d + i];
+  }
+  return x;
+}
+
+/** Runs the Cholesky path of `model` (row_gram, then cholesky) on Dawn for
+ * `rows` explicit rows with biases, and checks each against f64: ALS's
+ * A = λ·n·I + Σ z zᵀ, x = A⁻¹b; with BAYES, A = Λ + τΣ z zᵀ, b = Λμ + τΣ t z
+ * and the row drawn as A⁻¹b + L⁻ᵀε, ε the row's Philox draws. */
+async function checkCholesky(model, rows) {
+  const rowGram = pipelines.find((x) => x.model === model && x.label === 'row_gram');
+  const solve = pipelines.find((x) => x.model === model && x.label === 'cholesky');
+  const { F, D, REG, GLOBAL_MEAN, BAYES } = solve.constants;
+  assert.equal(solve.constants.HALF, 0);
+  const OTHER = 200;
+  const next = random(11);
+  const other = Array.from({ length: OTHER * D }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const offsets = [0];
+  const [cols, vals] = [[], []];
+  for (let r = 0; r < rows; r++) {
+    for (const c of new Set(Array.from({ length: 1 + Math.floor(next() * 40) }, () => Math.floor(next() * OTHER)))) {
+      cols.push(c);
+      vals.push(1 + Math.floor(next() * 5));
+    }
+    offsets.push(cols.length);
+  }
+  // BAYES: the prior buffer as gpu/mod.rs writes it (row_common.wgsl).
+  const lambda = Array.from({ length: D * D }, (_, k) => {
+    const [i, j] = [Math.floor(k / D), k % D];
+    return i === j ? 2 : Math.fround(0.1 / (1 + i + j));
+  });
+  const mean = Array.from({ length: D }, () => Math.fround((next() * 2 - 1) * 0.1));
+  const shift = Array.from({ length: D }, (_, i) => Math.fround(mean.reduce((s, m, j) => s + lambda[i * D + j] * m, 0)));
+  const [tau, half, seed] = [Math.fround(1.7), 6, [0x2468ace0, 0x13579bdf]];
+  const parts = (w) => [w & 0xffff, w >>> 16];
+  const keys = Array.from({ length: rows }, () => [Math.floor(next() * 2 ** 32), Math.floor(next() * 2 ** 32)]);
+  const prior = [...lambda, ...shift, tau, half, ...parts(seed[0]), ...parts(seed[1]), ...parts(rows),
+    ...keys.flatMap(([lo, hi]) => [...parts(lo), ...parts(hi)])];
+  const buffers = {
+    rows: { u32: [rows, 0, 0, rows, 0, OTHER, 0, 0], uniform: true },
+    rowIndex: { u32: [...offsets, ...Array.from({ length: rows }, (_, r) => r)] },
+    cols: { u32: cols }, vals: { f32: vals }, other: { f32: other },
+    gram: { f32: BAYES ? prior : new Array(F * F).fill(0) },
+    systems: { f32: new Array(rows * D * D).fill(0) }, x: { f32: new Array(rows * D).fill(0) },
+    status: { u32: [0xffffffff] },
+  };
+  // An 'auto' layout has only the bindings an entry point uses: row_gram writes no row.
+  const bind = { 0: 'rows', 1: 'rowIndex', 2: 'cols', 3: 'vals', 4: 'other', 5: 'gram', 6: 'systems' };
+  const tiles = Math.ceil(D / 64);
+  const solved = floats(await run(buffers, [
+    { pipeline: rowGram, bind, groups: [rows, tiles, tiles] },
+    { pipeline: solve, bind: { ...bind, 7: 'x', 8: 'status' }, groups: [rows] },
+  ], 'x'));
+  for (let r = 0; r < rows; r++) {
+    const n = offsets[r + 1] - offsets[r];
+    const w = BAYES ? tau : 1;
+    const a = BAYES ? lambda.slice() : Array.from({ length: D * D }, (_, k) => (k % (D + 1) === 0 ? REG * n : 0));
+    const b = BAYES ? shift.slice() : new Array(D).fill(0);
+    for (let e = offsets[r]; e < offsets[r + 1]; e++) {
+      const y = other.slice(cols[e] * D, (cols[e] + 1) * D);
+      const z = [...y.slice(0, F), 1];
+      const t = vals[e] - GLOBAL_MEAN - y[F];
+      for (let i = 0; i < D; i++) {
+        b[i] += w * t * z[i];
+        for (let j = 0; j < D; j++) a[i * D + j] += w * z[i] * z[j];
+      }
+    }
+    const l = cholesky(a, D);
+    const want = backward(l, D, forward(l, D, b));
+    if (BAYES) {
+      const noise = backward(l, D, Array.from({ length: D }, (_, k) => normalDraw(seed, keys[r], half, k)));
+      noise.forEach((e, k) => { want[k] += e; });
+    }
+    const got = solved.slice(r * D, (r + 1) * D);
+    const scale = Math.max(...want.map(Math.abs));
+    const worst = Math.max(...got.map((g, k) => Math.abs(g - want[k])));
+    assert.ok(worst <= 1e-3 * scale, `${model}, row ${r}: differs by ${worst} (largest element ${scale})`);
+  }
+}
+
+test('Philox in JavaScript matches the reference answers', () => {
+  assert.deepEqual(philox([0, 0, 0, 0], [0, 0]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+  assert.deepEqual(philox([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff]),
+    [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]);
+});
+
+test('the Cholesky kernels on Dawn solve ALS rows and draw Bayesian ones as the CPU does', async () => {
+  await checkCholesky('explicit with biases, 256 factors, f32', 12);
+  await checkCholesky('Bayesian PMF with biases, 64 factors, f32', 30);
+});

@@ -26,7 +26,7 @@ pub use chain::Chain;
 pub use philox::Normals;
 pub(crate) use row::draw_row;
 
-use gramrec_core::Result;
+use gramrec_core::{Result, SolverOptions};
 
 use crate::backend::{Backend, Problem};
 use crate::config::TrainConfig;
@@ -35,15 +35,17 @@ use crate::trained::Trained;
 
 /// Runs `config`'s sweeps (`bayes.sweeps()`, whatever `iterations` says)
 /// with `backend` drawing the rows, from the factors it holds; the result's
-/// iterations are the sweeps, its factors the posterior means, and it keeps
-/// the learned prior.
+/// iterations are the sweeps, its solver Cholesky (each row's matrix is
+/// factored exactly), its factors the posterior means, and it keeps the
+/// learned prior.
 pub fn sample(
     backend: &mut dyn Backend,
     problem: Problem<'_>,
     config: &TrainConfig,
     on_event: &mut OnEvent<'_>,
 ) -> Result<Trained> {
-    let config = TrainConfig { iterations: config.bayes.sweeps(), ..*config };
+    // Each row's matrix is factored exactly, as the Cholesky solver does: what the model records.
+    let config = TrainConfig { iterations: config.bayes.sweeps(), solver: SolverOptions::cholesky(), ..*config };
     let mut chain = Chain::new(backend, problem, config.seed, config.bayes.burn_in);
     let mut trained = run(&mut chain, problem, &config, 1, on_event)?;
     trained.prior = chain.learned_prior();
