@@ -2,7 +2,10 @@
 // (naga, run on lavapipe by the Rust tests) compiled by Chromium's WebGPU —
 // Dawn, with its own WGSL compiler Tint — on its software adapter
 // (SwiftShader), with the same constants and WebGPU's default limits. A
-// construct Tint refuses is a bug in the shared shader, caught here.
+// construct Tint refuses is a bug in the shared shader, caught here. Then
+// every kernel runs there against the same maths in JavaScript: top-k, the
+// two YᵀY kernels, CG, the row matrices and Cholesky (ALS rows solved,
+// Bayesian rows drawn), and the objective's terms.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -472,4 +475,67 @@ test('Philox in JavaScript matches the reference answers', () => {
 test('the Cholesky kernels on Dawn solve ALS rows and draw Bayesian ones as the CPU does', async () => {
   await checkCholesky('explicit with biases, 256 factors, f32', 12);
   await checkCholesky('Bayesian PMF with biases, 64 factors, f32', 30);
+});
+
+/** Runs the loss pipeline of `model` on Dawn over `rows` rows with the data
+ * terms (the user side) and checks each workgroup's (data, regulariser)
+ * sums against f64 in JavaScript: explicit Σ (r − μ − b − c − xᵀy)²,
+ * implicit Σ [c (p − xᵀy)² − α₀(xᵀy)²]; and shift(n)·‖x‖² per row. */
+async function checkLoss(model, rows) {
+  const p = pipelines.find((x) => x.model === model && x.label === 'loss');
+  const { F, D, REG, REG_SCALING, REG_EXPONENT, ALPHA, UNOBSERVED, GLOBAL_MEAN, IMPLICIT, BIASES } = p.constants;
+  assert.equal(p.constants.HALF, 0);
+  assert.equal(p.constants.LOG_CONFIDENCE, 0);
+  const OTHER = 250;
+  const next = random(13);
+  const other = Array.from({ length: OTHER * D }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const x = Array.from({ length: rows * D }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const offsets = [0];
+  const [cols, vals] = [[], []];
+  for (let r = 0; r < rows; r++) {
+    for (const c of new Set(Array.from({ length: Math.floor(next() * 50) }, () => Math.floor(next() * OTHER)))) {
+      cols.push(c);
+      vals.push(IMPLICIT ? Math.floor(next() * 4) : 1 + Math.floor(next() * 5));
+    }
+    offsets.push(cols.length);
+  }
+  const groups = Math.ceil(rows / 64);
+  const buffers = {
+    rows: { u32: [rows, 0, 1, rows, 0, OTHER, 0, 0], uniform: true },
+    rowIndex: { u32: [...offsets, ...Array.from({ length: rows }, (_, r) => r)] },
+    cols: { u32: cols }, vals: { f32: vals }, other: { f32: other }, x: { f32: x },
+    partials: { f32: new Array(2 * groups).fill(0) },
+  };
+  const bind = { 0: 'rows', 1: 'rowIndex', 2: 'cols', 3: 'vals', 4: 'other', 7: 'x', 8: 'partials' };
+  const sums = floats(await run(buffers, [{ pipeline: p, bind, groups: [groups] }], 'partials'));
+  const want = Array.from({ length: groups }, () => [0, 0]);
+  for (let r = 0; r < rows; r++) {
+    const row = x.slice(r * D, (r + 1) * D);
+    const n = offsets[r + 1] - offsets[r];
+    let data = 0;
+    for (let e = offsets[r]; e < offsets[r + 1]; e++) {
+      const y = other.slice(cols[e] * D, (cols[e] + 1) * D);
+      const s = row.slice(0, F).reduce((acc, v, k) => acc + v * y[k], 0);
+      if (IMPLICIT) {
+        const c = Math.min(1 + ALPHA * Math.abs(vals[e]), 1e6);
+        data += c * ((vals[e] > 0 ? 1 : 0) - s) ** 2 - UNOBSERVED * s * s;
+      } else {
+        data += (vals[e] - s - (BIASES ? GLOBAL_MEAN + row[F] + y[F] : 0)) ** 2;
+      }
+    }
+    const shift = [REG, REG * n, REG * (n + UNOBSERVED * OTHER) ** REG_EXPONENT][REG_SCALING];
+    const group = Math.floor(r / 64);
+    want[group][0] += data;
+    want[group][1] += shift * row.reduce((acc, v) => acc + v * v, 0);
+  }
+  want.forEach(([data, reg], g) => {
+    for (const [name, got, w] of [['data', sums[2 * g], data], ['regulariser', sums[2 * g + 1], reg]]) {
+      assert.ok(Math.abs(got - w) <= 1e-4 * Math.max(1, Math.abs(w)), `${model}, group ${g}: ${name} ${got}, the CPU ${w}`);
+    }
+  });
+}
+
+test("the loss kernel on Dawn sums the objective's terms as the CPU does, explicit and implicit", async () => {
+  await checkLoss('explicit with biases, 256 factors, f32', 150);
+  await checkLoss('implicit, 64 factors, f32', 150);
 });
