@@ -160,6 +160,11 @@ fn train_auto_on_ratings_minimises_rmse_and_bad_budgets_are_refused() {
     small.args(["train", "--auto", "--budget", "4x", "-i"]).arg(&ratings).arg("-o").arg(d.join("r4"));
     let log = String::from_utf8(small.output().unwrap().stderr).unwrap();
     assert!(log.contains("--auto: not tried: Bayesian PMF: 64 factors, 100 samples after a burn-in of 20"), "{log}");
+    let mut checkpointed = gramrec();
+    checkpointed.args(["train", "--auto", "--budget", "200x", "--checkpoint-every", "5", "-i"]).arg(&ratings);
+    let log = String::from_utf8(checkpointed.arg("-o").arg(d.join("rc")).output().unwrap().stderr).unwrap();
+    assert!(log.contains("--auto: not trying --method bayes: it writes no checkpoints"), "{log}");
+    assert!(!log.contains("Bayesian PMF"), "{log}");
     let r = train_json(&ratings, &d.join("r200"), &["--auto", "--budget", "200x"]);
     let trials = r["auto"]["trials"].as_array().unwrap();
     assert_eq!((trials[1]["method"].as_str(), trials[1]["iterations"].as_u64()), (Some("bayes"), Some(120)), "{r}");

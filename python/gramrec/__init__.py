@@ -854,7 +854,7 @@ def load(path):
     model.kind, model.confidence, model.method = params["kind"], params["confidence"], params["method"]
     if model.method == "bayes":
         # No λ (params gives None): refitting learns the prior again, with the model's chain length.
-        model.samples, model.burn_in = params["samples"], params["burn_in"]
+        model.samples, model.burn_in = params.get("samples"), params.get("burn_in")
     shape = dict(model._model.notes()).get(_POSITIONS_NOTE)
     if shape is None:
         model._by_model_rows()

@@ -60,6 +60,11 @@ impl Settings {
             Method::Bayes if self.regularization.is_some() => {
                 return refuse("regularization", "does not apply to method='bayes': it learns its prior from the data")
             }
+            // The solver keywords' defaults cannot be told from values given; any other value can.
+            Method::Bayes if !self.use_cg || self.cg_steps != SolverOptions::DEFAULT.cg_steps => {
+                let keyword = if self.use_cg { "cg_steps" } else { "use_cg" };
+                return refuse(keyword, "does not apply to method='bayes': it factors each row's matrix exactly");
+            }
             _ => {}
         }
         // Bayesian PMF models ratings: asking for it asks for an explicit model.

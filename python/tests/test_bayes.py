@@ -62,6 +62,8 @@ def test_settings_that_do_not_apply_to_bayes_are_refused(ratings):
         fit(method="bayes", iterations=5)
     with pytest.raises(ValueError, match="regularization does not apply to method='bayes'"):
         fit(method="bayes", regularization=0.1)
+    with pytest.raises(ValueError, match="use_cg does not apply to method='bayes'"):
+        fit(method="bayes", use_cg=False)
     with pytest.raises(ValueError, match="samples applies to method='bayes' only"):
         fit(samples=5)
     with pytest.raises(ValueError, match="method.*bayes models explicit ratings; use method='als'"):

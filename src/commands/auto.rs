@@ -31,8 +31,13 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
     let kind = base.params.kind;
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let budget = a.budget.unwrap_or(Budget::DEFAULT);
-    let opts = AutoOptions::new(budget, base.seed, metric, a.run.data.options(kind));
+    let mut opts = AutoOptions::new(budget, base.seed, metric, a.run.data.options(kind));
     log.log(format!("--auto: searching settings for {metric} on a validation split within a budget of {budget}"));
+    if a.checkpoint_every > 0 && kind == ModelKind::Explicit {
+        // A sampler cannot resume from a checkpoint: a Bayesian winner could not be trained.
+        opts.bayes = false;
+        log.log("--auto: not trying --method bayes: it writes no checkpoints (--checkpoint-every)");
+    }
     let mut bar: Option<Progress> = None;
     let result = search(x, base, &opts, &mut |event| {
         match event {

@@ -5,14 +5,17 @@
 
 use gramrec_core::normal_eq::BLOCK_ROWS;
 use gramrec_core::text::bytes;
-use gramrec_core::{setting, Error, ModelParams, Result};
+use gramrec_core::{setting, Error, Method, ModelParams, Result};
 use gramrec_data::Dataset;
 
 /// Bytes training needs beyond the loaded data: both factor matrices twice
 /// (the backend's and the copy taken for the output), each thread's scratch
 /// (a block of rows gathered — at most the longest rows — a Gram matrix, CG
 /// vectors), YᵀY, and the factor files built in memory before writing.
-pub fn training_estimate(data: &Dataset, params: &ModelParams, threads: usize) -> u64 {
+/// Bayesian PMF (`method = bayes`) holds more: the kept sums of both sides'
+/// rows in f64, the copy of both sides the chain reads each half-iteration,
+/// and the partial sums of a side's moments (docs/ALGORITHM.md).
+pub fn training_estimate(data: &Dataset, params: &ModelParams, method: Method, threads: usize) -> u64 {
     let d = params.dim() as u64;
     let rows = (data.users.len() + data.items.len()) as u64;
     let block = BLOCK_ROWS;
@@ -20,7 +23,11 @@ pub fn training_estimate(data: &Dataset, params: &ModelParams, threads: usize) -
     let factors = rows * d * 4;
     let scratch = (longest * (d + 2) + d * d + 3 * block as u64 * d) * 4;
     let files = rows * d * 4 + d * d * 4 + rows * 24;
-    2 * factors + threads.max(1) as u64 * scratch + d * d * 4 + files
+    let bayes = match method {
+        Method::Als => 0,
+        Method::Bayes => 2 * factors + factors + (64 << 20).min(rows.div_ceil(1024) * d * d * 8),
+    };
+    2 * factors + threads.max(1) as u64 * scratch + d * d * 4 + files + bayes
 }
 
 /// Fails when `needed` bytes exceed `limit`, saying what to change.

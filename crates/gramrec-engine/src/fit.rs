@@ -108,7 +108,8 @@ pub fn fit(
     on_event(FitEvent::Built(&data))?;
     let threads =
         if config.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { config.threads };
-    memory::check("training", memory::training_estimate(&data, &config.params, threads), options.memory_limit)?;
+    let needed = memory::training_estimate(&data, &config.params, config.method, threads);
+    memory::check("training", needed, options.memory_limit)?;
     let checkpoints = options.checkpoints.as_ref();
     let start = match checkpoints {
         Some(c) if c.resume => {

@@ -102,6 +102,9 @@ pub struct AutoOptions {
     pub sample_interactions: usize,
     /// How the search's training part becomes a dataset.
     pub data: DatasetOptions,
+    /// Whether explicit data may be given Bayesian PMF (not when the winner
+    /// must write checkpoints, which a sampler cannot resume from).
+    pub bayes: bool,
 }
 
 impl AutoOptions {
@@ -125,6 +128,7 @@ impl AutoOptions {
             validation_fraction: Self::VALIDATION_FRACTION,
             sample_interactions: Self::SAMPLE_INTERACTIONS,
             data,
+            bayes: true,
         }
     }
 }
@@ -647,7 +651,7 @@ pub fn search(
     // Explicit data: Bayesian PMF with the base's factors, at full
     // fidelity (it has no λ to search and no rungs: a short chain is not
     // the model a long one gives), when the budget can pay for it.
-    if base.params.kind == ModelKind::Explicit && base.method == Method::Als {
+    if opts.bayes && base.params.kind == ModelKind::Explicit && base.method == Method::Als {
         let bayes = TrainConfig { method: Method::Bayes, iterations: base.bayes.sweeps(), ..*base };
         let cost = work.cost(&bayes, bayes.iterations);
         if spent + cost <= budget {

@@ -27,6 +27,7 @@ fn options(kind: ModelKind, budget: Budget, seed: u64) -> AutoOptions {
         validation_fraction: 0.2,
         sample_interactions: AutoOptions::SAMPLE_INTERACTIONS,
         data: DatasetOptions::default(),
+        bayes: true,
     }
 }
 
@@ -82,6 +83,10 @@ fn explicit_data_tries_bayesian_pmf_when_the_budget_pays_for_it() {
     assert_eq!(bayes.config.params, base(kind).params);
     assert!(r.cost <= cost + 3.0 + 1e-9);
     assert_eq!(r.report(Budget::Trainings(cost + 3.0), Metric::Rmse).trials[1].method, Method::Bayes);
+    // Not when told (the CLI, when the winner must write checkpoints).
+    let off = AutoOptions { bayes: false, ..options(kind, Budget::Trainings(cost + 3.0), 9) };
+    let (r, _, _, unaffordable) = run_with(kind, &off);
+    assert!(unaffordable.is_none() && r.trials.iter().all(|t| t.config.method == Method::Als));
     // Implicit data has no Bayesian model to try.
     let (r, _, _, unaffordable) =
         run_with(ModelKind::Implicit, &options(ModelKind::Implicit, Budget::Trainings(6.0), 9));

@@ -84,6 +84,9 @@ impl<'b, 'a> Chain<'b, 'a> {
     fn end_sweep(&mut self) -> Result<()> {
         // An explicit model's data term is the squared error of the ratings.
         self.sse = self.inner.loss()?.data;
+        if !self.sse.is_finite() {
+            return Err(Error::Diverged { iteration: self.sweeps + 1, objective: self.sse });
+        }
         let n = self.p.data.nnz() as f64;
         let gamma = Gamma::new(1.0 + n / 2.0, 1.0 / (1.0 + self.sse / 2.0)).expect("a positive shape and scale");
         self.noise = gamma.sample(&mut self.host_rng(2));
@@ -131,7 +134,9 @@ impl Backend for Chain<'_, '_> {
             Side::Users => users,
             Side::Items => items,
         };
-        let prior = normal_wishart::draw(&rows, d, &mut self.host_rng(side as u8));
+        let sweep = self.sweeps + 1;
+        let diverged = || Error::Diverged { iteration: sweep, objective: f64::NAN };
+        let prior = normal_wishart::draw(&rows, d, &mut self.host_rng(side as u8)).ok_or_else(diverged)?;
         let single = |v: &[f64]| v.iter().map(|&v| v as f32).collect();
         let gaussian = GaussianPrior { mean: single(&prior.mean), precision: single(&prior.precision) };
         let half = ((self.sweeps as u32) << 1) | side as u32;

@@ -19,8 +19,11 @@ use rayon::prelude::*;
 /// β₀: how many rows' worth of weight the hyperprior's mean has.
 const BETA0: f64 = 2.0;
 
-/// Rows per task of the sums: fixed, so they do not depend on the thread count.
+/// The fewest rows per task of the sums.
 const CHUNK_ROWS: usize = 1024;
+/// The most memory the sums' partial d×d matrices take at once (64 MiB: 8
+/// partials at 1,025 unknowns, 64 or fewer chunks below 363).
+const MAX_PARTIAL_BYTES: usize = 64 << 20;
 
 /// A side's prior: every row is N(`mean`, `precision`⁻¹).
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +34,12 @@ pub struct RowPrior {
     pub precision: Vec<f64>,
 }
 
-/// Draws (μ, Λ) given the side's rows (rows × `d`), with `rng`.
-pub fn draw(rows: &[f32], d: usize, rng: &mut impl Rng) -> RowPrior {
+/// Draws (μ, Λ) given the side's rows (rows × `d`), with `rng`; `None` when
+/// the rows are not finite (a chain that diverged).
+pub fn draw(rows: &[f32], d: usize, rng: &mut impl Rng) -> Option<RowPrior> {
+    if !rows.iter().all(|v| v.is_finite()) {
+        return None;
+    }
     let n = rows.len() / d;
     let (sum, outer) = moments(rows, d);
     let nf = n as f64;
@@ -55,13 +62,18 @@ pub fn draw(rows: &[f32], d: usize, rng: &mut impl Rng) -> RowPrior {
     let mut e: Vec<f64> = (0..d).map(|_| rng.sample(StandardNormal)).collect();
     solve_upper_transposed(&m, d, &mut e);
     let mean = xbar.iter().zip(&e).map(|(x, e)| nf * x / beta + e).collect();
-    RowPrior { mean, precision }
+    Some(RowPrior { mean, precision })
 }
 
-/// Σx and Σxxᵀ over the rows, in f64, summed in fixed chunks.
+/// Σx and Σxxᵀ over the rows, in f64, summed in chunks that depend on the
+/// rows' shape alone (so not on the thread count): at most
+/// [`MAX_PARTIAL_BYTES`] of d×d partial sums at once.
 fn moments(rows: &[f32], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let n = rows.len() / d.max(1);
+    let partials = (MAX_PARTIAL_BYTES / (8 * d * d).max(1)).max(1);
+    let chunk = n.div_ceil(partials).max(CHUNK_ROWS);
     let parts: Vec<(Vec<f64>, Vec<f64>)> = rows
-        .par_chunks(CHUNK_ROWS * d)
+        .par_chunks(chunk * d)
         .map(|chunk| {
             let (mut sum, mut outer) = (vec![0.0f64; d], vec![0.0f64; d * d]);
             for x in chunk.chunks_exact(d) {
@@ -212,7 +224,7 @@ mod tests {
                 [1.0 + l[0] * e[0], -2.0 + l[2] * e[0] + l[3] * e[1]].map(|v| v as f32)
             })
             .collect();
-        let prior = draw(&rows, d, &mut rng);
+        let prior = draw(&rows, d, &mut rng).unwrap();
         assert!((prior.mean[0] - 1.0).abs() < 0.02 && (prior.mean[1] + 2.0).abs() < 0.02, "{:?}", prior.mean);
         let covariance = inverse_spd(&prior.precision, d);
         for (got, want) in covariance.iter().zip(cov) {

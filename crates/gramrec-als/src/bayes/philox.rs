@@ -28,8 +28,9 @@ pub fn philox4x32(mut c: [u32; 4], mut key: [u32; 2]) -> [u32; 4] {
 }
 
 /// A stream of standard normal draws at one place of a run: the first
-/// three counter words name the place (`[row, sweep, side]` in the
-/// sampler), the fourth counts blocks of draws within it.
+/// three counter words name the place (in the sampler, the row ID's hash,
+/// low and high word, and the half-iteration: sweep × 2, + 1 for items),
+/// the fourth counts pairs of draws within it.
 #[derive(Debug, Clone)]
 pub struct Normals {
     key: [u32; 2],
@@ -69,8 +70,9 @@ impl Normals {
     }
 }
 
-/// A uniform draw of (0, 1) from a 32-bit word: its top 24 bits, centred in
-/// their interval, so neither 0 (whose logarithm is infinite) nor 1 occurs.
+/// A uniform draw of (0, 1] from a 32-bit word: its top 24 bits, centred in
+/// their interval, so 0 (whose logarithm is infinite) never occurs; the
+/// largest rounds to 1 in f32, where Box–Muller gives a draw of 0.
 fn open_unit(w: u32) -> f32 {
     ((w >> 8) as f32 + 0.5) * (1.0 / (1u32 << 24) as f32)
 }

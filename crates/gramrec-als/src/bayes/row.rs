@@ -32,6 +32,10 @@ pub(crate) fn draw_row(
         noise[i] = (noise[i] - dot_product(&ui[1..], &noise[i + 1..])) / ui[0];
     }
     x.iter_mut().zip(noise.iter()).for_each(|(x, e)| *x += e);
+    // As the GPU kernel refuses to store one: a draw past f32's range.
+    if !x.iter().all(|v| v.is_finite()) {
+        return Err(SolveError::Precision);
+    }
     Ok(())
 }
 

@@ -615,6 +615,12 @@ mod tests {
         assert!(broken(&|p| p.noise = 0.0).contains("noise precision is 0"));
         assert!(broken(&|p| p.users.mean[1] = f32::NAN).contains("user prior holds NaN"));
         assert!(broken(&|p| p.items.precision[1] = 0.5).contains("item prior's precision is not a symmetric"));
+        // Symmetric with a positive diagonal, but indefinite.
+        let indefinite = |p: &mut LearnedPrior| {
+            p.users.precision[1] = 3.0;
+            p.users.precision[4] = 3.0;
+        };
+        assert!(broken(&indefinite).contains("user prior's precision is not a symmetric positive definite"));
         assert!(broken(&|p| p.users.mean.pop().map_or((), drop)).contains("not of 4 values per row"));
         let users = FactorFile { prior: Some(prior()), ..sample(Side::Users, ModelKind::Explicit, Dtype::F32) };
         assert!(users.validate().unwrap_err().to_string().contains("item file of an explicit model"));

@@ -3,7 +3,8 @@
 // and is factorised in place (lower triangle), then two triangular solves.
 // With BAYES, b = Λμ + τΣ t z and the row is drawn: x plus L⁻ᵀε, ε the
 // row's draws (philox.wgsl).
-// A row without interactions gets the zero vector; a row whose matrix is not
+// A row without interactions gets the zero vector (with BAYES, a draw from the
+// prior, as any other row); a row whose matrix is not
 // positive definite, or whose solution is not finite (or, with f16 factors,
 // past f16's range), is reported through status[0] (the smallest such row)
 // and left unchanged.
