@@ -233,12 +233,17 @@ test('the Gram kernels on Dawn sum YᵀY as the CPU does, over several chunks', 
  * problem and checks each row against the same steps in JavaScript (f64),
  * as gramrec_core::linalg::conjugate_gradient takes them on the normal
  * equations of gramrec_core::normal_eq:
- * implicit: A = α₀YᵀY + λI + Σ (c − α₀) y yᵀ, b = Σ c y, c = 1 + α r;
- * explicit with biases: z = [y, 1], A = λ(n)I + Σ z zᵀ, b = Σ (r − μ − b_c) z. */
+ * implicit: A = α₀YᵀY + λ(n)I + Σ (c − α₀) y yᵀ, b = Σ c y, c = 1 + α r (or
+ * 1 + α ln(1 + r/ε));
+ * explicit with biases: z = [y, 1], A = λ(n)I + Σ z zᵀ, b = Σ (r − μ − b_c) z;
+ * λ(n) = λ, λn or λ(n + α₀N)^ν as the model scales it. */
 async function checkConjugateGradient(p, rows) {
-  const { F, D, REG, REG_SCALING, ALPHA, UNOBSERVED, CG_STEPS, GLOBAL_MEAN, IMPLICIT } = p.constants;
+  const { F, D, REG, REG_SCALING, REG_EXPONENT, ALPHA, EPSILON, UNOBSERVED, CG_STEPS, GLOBAL_MEAN, IMPLICIT } =
+    p.constants;
   assert.equal(p.constants.HALF, 0);
-  assert.equal(p.constants.LOG_CONFIDENCE, 0);
+  // The confidence curve, as gramrec_core::params::ModelParams::confidence_of.
+  const confidence = (r) => Math.min(
+    p.constants.LOG_CONFIDENCE ? 1 + ALPHA * Math.log1p(Math.abs(r) / EPSILON) : 1 + ALPHA * Math.abs(r), 1e6);
   const OTHER = 300;
   const next = random(9);
   const other = Array.from({ length: OTHER * D }, () => Math.fround((next() * 2 - 1) * 0.3));
@@ -281,13 +286,13 @@ async function checkConjugateGradient(p, rows) {
     for (let e = offsets[r]; e < offsets[r + 1]; e++) {
       const y = other.slice(cols[e] * D, (cols[e] + 1) * D);
       if (IMPLICIT) {
-        const c = 1 + ALPHA * vals[e];
+        const c = confidence(vals[e]);
         terms.push([y, c - UNOBSERVED, c]);
       } else {
         terms.push([[...y.slice(0, F), 1], 1, vals[e] - GLOBAL_MEAN - y[F]]);
       }
     }
-    const shift = REG_SCALING === 1 ? REG * n : REG;
+    const shift = [REG, REG * n, REG * (n + UNOBSERVED * OTHER) ** REG_EXPONENT][REG_SCALING];
     const apply = (v) => {
       const out = v.map((vk) => shift * vk);
       if (IMPLICIT) for (let k = 0; k < F; k++) out[k] += UNOBSERVED * dot(gram.slice(k * F, (k + 1) * F), v);
@@ -322,7 +327,8 @@ async function checkConjugateGradient(p, rows) {
 }
 
 test("the conjugate-gradient kernel on Dawn takes the CPU's steps, implicit and explicit", async () => {
-  for (const model of ['implicit, 64 factors, f32', 'explicit with biases, 256 factors, f32']) {
+  const frequency = 'implicit, 130 factors, log confidence, frequency-scaled λ';
+  for (const model of ['implicit, 64 factors, f32', 'explicit with biases, 256 factors, f32', frequency]) {
     await checkConjugateGradient(pipelines.find((x) => x.model === model && x.label === 'cg'), 40);
   }
 });
