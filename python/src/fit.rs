@@ -3,8 +3,8 @@
 
 use gramrec_core::{Confidence, Error, SolverOptions};
 use gramrec_engine::{
-    fit as fit_engine, read_defaults, Asked, BayesOptions, DatasetOptions, DefaultChoice, Device, FitEvent, FitOptions,
-    Method, Metric, ModelKind, TrainConfig,
+    check_given, fit as fit_engine, read_defaults, Asked, BayesOptions, DatasetOptions, DefaultChoice, Device,
+    FitEvent, FitOptions, Method, Metric, ModelKind, TrainConfig,
 };
 use gramrec_eval::auto::{search, AutoOptions, Budget, Event};
 use numpy::PyReadonlyArray1;
@@ -50,23 +50,17 @@ impl Settings {
             .transpose()?;
         let device = self.device.parse::<Device>().map_err(|e| unknown("device", e))?;
         let method = self.method.parse::<Method>().map_err(|e| unknown("method", e))?;
-        let refuse = |keyword: &str, why: &str| Err(PyValueError::new_err(format!("{keyword} {why}")));
-        match method {
-            Method::Als if self.samples.is_some() => return refuse("samples", "applies to method='bayes' only"),
-            Method::Als if self.burn_in.is_some() => return refuse("burn_in", "applies to method='bayes' only"),
-            Method::Bayes if self.iterations.is_some() => {
-                return refuse("iterations", "does not apply to method='bayes': it runs burn_in + samples sweeps")
-            }
-            Method::Bayes if self.regularization.is_some() => {
-                return refuse("regularization", "does not apply to method='bayes': it learns its prior from the data")
-            }
-            // The solver keywords' defaults cannot be told from values given; any other value can.
-            Method::Bayes if !self.use_cg || self.cg_steps != SolverOptions::DEFAULT.cg_steps => {
-                let keyword = if self.use_cg { "cg_steps" } else { "use_cg" };
-                return refuse(keyword, "does not apply to method='bayes': it factors each row's matrix exactly");
-            }
-            _ => {}
-        }
+        // The solver keywords' defaults cannot be told from values given; any other value can.
+        let given = [
+            ("samples", self.samples.is_some()),
+            ("burn_in", self.burn_in.is_some()),
+            ("iterations", self.iterations.is_some()),
+            ("reg", self.regularization.is_some()),
+            ("use_cg", !self.use_cg),
+            ("cg_steps", self.cg_steps != SolverOptions::DEFAULT.cg_steps),
+        ];
+        check_given(method, &given.iter().filter(|(_, g)| *g).map(|(name, _)| *name).collect::<Vec<_>>())
+            .map_err(|e| to_py(e.into()))?;
         // Bayesian PMF models ratings: asking for it asks for an explicit model.
         let kind = kind.or((method == Method::Bayes).then_some(ModelKind::Explicit));
         let read = read_defaults(x, Asked { kind, confidence });

@@ -98,11 +98,6 @@ impl SolverArgs {
         let d = SolverOptions::DEFAULT;
         SolverOptions { solver: self.solver.unwrap_or(d.solver), cg_steps: self.cg_steps.unwrap_or(d.cg_steps) }
     }
-
-    /// The first solver flag given, if any (`--method bayes` has no use for them).
-    pub fn given(&self) -> Option<&'static str> {
-        (self.solver.is_some()).then_some("--solver").or((self.cg_steps.is_some()).then_some("--cg-steps"))
-    }
 }
 
 /// Where training runs.

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Result;
-use gramrec_als::{BayesOptions, Method, TrainConfig};
+use gramrec_als::{check_given, BayesOptions, Method, TrainConfig};
 use gramrec_core::params::DEFAULT_ITERATIONS;
 use gramrec_core::text::escape_controls;
 use gramrec_core::{Error, ModelKind, ModelParams, Recommendation};
@@ -238,22 +238,19 @@ impl AlsArgs {
             samples: self.samples.unwrap_or(BayesOptions::DEFAULT.samples),
             burn_in: self.burn_in.unwrap_or(BayesOptions::DEFAULT.burn_in),
         };
-        let refuse = |flag: &str, why: &str| Err(Error::Argument(format!("{flag} {why}")).into());
+        let given = [
+            ("samples", self.samples.is_some()),
+            ("burn_in", self.burn_in.is_some()),
+            ("iterations", iterations.is_some()),
+            ("reg", reg.is_some()),
+            ("reg_scaling", self.reg_scaling.is_some()),
+            ("solver", self.solver.solver.is_some()),
+            ("cg_steps", self.solver.cg_steps.is_some()),
+        ];
+        check_given(self.method, &given.iter().filter(|(_, g)| *g).map(|(name, _)| *name).collect::<Vec<_>>())
+            .map_err(Error::from)?;
         let iterations = match self.method {
-            Method::Als if self.samples.is_some() => return refuse("--samples", "applies to --method bayes only"),
-            Method::Als if self.burn_in.is_some() => return refuse("--burn-in", "applies to --method bayes only"),
             Method::Als => iterations.unwrap_or(DEFAULT_ITERATIONS),
-            Method::Bayes if iterations.is_some() => {
-                return refuse("--iterations", "does not apply to --method bayes: it runs --burn-in + --samples sweeps")
-            }
-            Method::Bayes if reg.is_some() || self.reg_scaling.is_some() => {
-                let flag = if reg.is_some() { "--reg" } else { "--reg-scaling" };
-                return refuse(flag, "does not apply to --method bayes: it learns its prior from the data");
-            }
-            Method::Bayes if self.solver.given().is_some() => {
-                let flag = self.solver.given().unwrap_or_default();
-                return refuse(flag, "does not apply to --method bayes: it factors each row's matrix exactly");
-            }
             Method::Bayes => bayes.sweeps(),
         };
         let defaults = ModelParams::for_kind(kind);

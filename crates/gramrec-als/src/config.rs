@@ -2,7 +2,7 @@
 //! option a value the caller passes in (the CLI builds them from its flags
 //! and the environment).
 
-use gramrec_core::setting::set;
+use gramrec_core::setting::{set, setting};
 pub use gramrec_core::Method;
 pub use gramrec_core::MAX_FACTORS;
 use gramrec_core::{named_enum, ModelKind, ModelParams, ParamError, Result, Solver, SolverOptions, DEFAULT_ITERATIONS};
@@ -157,6 +157,33 @@ impl Default for BayesOptions {
     fn default() -> Self {
         Self::DEFAULT
     }
+}
+
+/// Refuses a setting given for the other method: `given` names the
+/// settings the caller set explicitly, as the libraries name them
+/// (`iterations`, `reg`, `reg_scaling`, `solver`, `cg_steps`, `samples`,
+/// `burn_in`; a front end may name its own, such as Python's `use_cg`). A
+/// setting that does not apply is refused rather than ignored; each front
+/// end spells the error's marks its own way.
+pub fn check_given(method: Method, given: &[&'static str]) -> std::result::Result<(), ParamError> {
+    let bayes = set("method", "bayes");
+    for &name in given {
+        let why = match (method, name) {
+            (Method::Als, "samples" | "burn_in") => format!("applies to {bayes} only"),
+            (Method::Bayes, "iterations") => {
+                format!("does not apply to {bayes}: it runs {} + {} sweeps", setting("burn_in"), setting("samples"))
+            }
+            (Method::Bayes, "reg" | "reg_scaling") => {
+                format!("does not apply to {bayes}: it learns its prior from the data")
+            }
+            (Method::Bayes, "solver" | "cg_steps" | "use_cg") => {
+                format!("does not apply to {bayes}: it factors each row's matrix exactly")
+            }
+            _ => continue,
+        };
+        return Err(ParamError::new(name, why));
+    }
+    Ok(())
 }
 
 /// How to train.

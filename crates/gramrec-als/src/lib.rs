@@ -20,6 +20,8 @@ pub mod driver;
 pub mod memory;
 pub mod trained;
 
-pub use config::{BayesOptions, Device, Fault, GpuOptions, GpuStorage, Method, TrainConfig, MAX_FACTORS, MAX_THREADS};
+pub use config::{
+    check_given, BayesOptions, Device, Fault, GpuOptions, GpuStorage, Method, TrainConfig, MAX_FACTORS, MAX_THREADS,
+};
 pub use driver::{train, train_from, DeviceNotice, IterationReport, Start, TrainEvent};
 pub use trained::Trained;

@@ -40,7 +40,9 @@ pub use defaults::{read_defaults, Asked, DefaultChoice, Instead, ReadDefaults};
 pub use fit::{fit, Checkpoints, FitEvent, FitOptions, Fitted, Validation};
 pub use save::{SaveOptions, Saved};
 
-pub use gramrec_als::{BayesOptions, Device, DeviceNotice, GpuOptions, IterationReport, Method, TrainConfig};
+pub use gramrec_als::{
+    check_given, BayesOptions, Device, DeviceNotice, GpuOptions, IterationReport, Method, TrainConfig,
+};
 pub use gramrec_core::{Error, Model, ModelKind, ModelParams, Recommendation, Result};
 pub use gramrec_data::load::{self, Interactions, LoadOptions};
 pub use gramrec_data::{Dataset, DatasetOptions, DetailTable};

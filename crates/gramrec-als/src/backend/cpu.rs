@@ -250,10 +250,21 @@ impl PhaseClock {
     }
 }
 
-impl CpuBackend<'_> {
-    /// [`Backend::draw`]: every row of `side` drawn in parallel by
-    /// [`draw_row`], each from its own place of the generator.
-    fn draw_rows(&mut self, side: Side, c: &Conditional<'_>) -> Result<PhaseTimes> {
+impl Backend for CpuBackend<'_> {
+    fn describe(&self) -> String {
+        format!("cpu ({} threads)", self.pool.current_num_threads())
+    }
+
+    fn solve(&mut self, side: Side) -> Result<PhaseTimes> {
+        // The driver asks for the objective after each item half-iteration.
+        let (times, objective) = self.half_iteration(side, Pass::Solve { objective: side == Side::Items })?;
+        self.objective = objective;
+        Ok(times)
+    }
+
+    /// Every row of `side` drawn in parallel by [`draw_row`], each from its
+    /// own place of the generator.
+    fn draw(&mut self, side: Side, c: &Conditional<'_>) -> Result<PhaseTimes> {
         self.objective = None;
         let p = self.p;
         let d = p.params.dim();
@@ -280,23 +291,6 @@ impl CpuBackend<'_> {
             )
         })?;
         Ok(PhaseTimes { build: 0.0, solve: start.elapsed().as_secs_f64() })
-    }
-}
-
-impl Backend for CpuBackend<'_> {
-    fn describe(&self) -> String {
-        format!("cpu ({} threads)", self.pool.current_num_threads())
-    }
-
-    fn solve(&mut self, side: Side) -> Result<PhaseTimes> {
-        // The driver asks for the objective after each item half-iteration.
-        let (times, objective) = self.half_iteration(side, Pass::Solve { objective: side == Side::Items })?;
-        self.objective = objective;
-        Ok(times)
-    }
-
-    fn draw(&mut self, side: Side, conditional: &Conditional<'_>) -> Result<PhaseTimes> {
-        self.draw_rows(side, conditional)
     }
 
     fn loss(&mut self) -> Result<Loss> {

@@ -38,6 +38,9 @@ pub struct Chain<'b, 'a> {
     /// The priors drawn in the current sweep (users, items).
     priors: [Option<RowPrior>; 2],
     kept: Kept,
+    /// Both sides' rows as read at the end of the last sweep (when it was
+    /// kept), which the next user half draws its prior from: read once.
+    read: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 /// The sums over the sweeps after the burn-in.
@@ -55,7 +58,18 @@ impl<'b, 'a> Chain<'b, 'a> {
     /// A chain whose rows `inner` draws (it holds the starting factors),
     /// keeping the sweeps after `burn_in`, its draws keyed by `seed`.
     pub fn new(inner: &'b mut (dyn Backend + 'a), p: Problem<'a>, seed: u64, burn_in: usize) -> Self {
-        Self { inner, p, seed, burn_in, noise: 1.0, sse: 0.0, sweeps: 0, priors: [None, None], kept: Kept::default() }
+        Self {
+            inner,
+            p,
+            seed,
+            burn_in,
+            noise: 1.0,
+            sse: 0.0,
+            sweeps: 0,
+            priors: [None, None],
+            kept: Kept::default(),
+            read: None,
+        }
     }
 
     /// The learned prior, averaged over the kept sweeps (`None` before any).
@@ -112,6 +126,7 @@ impl<'b, 'a> Chain<'b, 'a> {
                 }
             }
         }
+        self.read = Some((users, items));
         Ok(())
     }
 }
@@ -129,7 +144,10 @@ impl Backend for Chain<'_, '_> {
     fn solve(&mut self, side: Side) -> Result<PhaseTimes> {
         let start = Instant::now();
         let d = self.p.params.dim();
-        let (users, items) = self.inner.factors()?;
+        let (users, items) = match self.read.take() {
+            Some(read) => read,
+            None => self.inner.factors()?,
+        };
         let rows = match side {
             Side::Users => users,
             Side::Items => items,
