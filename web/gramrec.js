@@ -10,7 +10,7 @@
 //   rules.rulesFor('i42', 5);
 //   // → { items: [{ item, confidence, lift, support }], unknown: [] }
 
-import init, { Recommender, Rules } from './pkg/gramrec_wasm.js';
+import init, { FileBuffer, Recommender, Rules } from './pkg/gramrec_wasm.js';
 
 let ready = null;
 
@@ -21,11 +21,24 @@ export function initialize(moduleOrPath) {
 }
 
 /**
- * Resolves to a Recommender for an item factor file.
+ * Resolves to a Recommender for an item factor file. A URL is streamed into
+ * the module's memory as it downloads, so a large catalogue is held once.
  * @param {string|URL|ArrayBuffer|Uint8Array} source the file's URL, or its bytes
  */
 export async function load(source) {
-  return new Recommender(await bytesOf(source));
+  await initialize();
+  if (!isUrl(source)) return new Recommender(bytesOf(source));
+  const response = await download(source);
+  if (!response.body) return new Recommender(new Uint8Array(await response.arrayBuffer()));
+  const buffer = new FileBuffer(Number(response.headers.get('content-length')) || 0);
+  try {
+    const reader = response.body.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) buffer.push(chunk.value);
+  } catch (e) {
+    buffer.free();
+    throw e;
+  }
+  return Recommender.fromBuffer(buffer);
 }
 
 /**
@@ -33,19 +46,24 @@ export async function load(source) {
  * @param {string|URL|ArrayBuffer|Uint8Array} source the file's URL, or its bytes
  */
 export async function loadRules(source) {
-  return new Rules(await bytesOf(source));
+  await initialize();
+  if (!isUrl(source)) return new Rules(bytesOf(source));
+  return new Rules(new Uint8Array(await (await download(source)).arrayBuffer()));
 }
 
-/** The bytes of a file given by URL or as bytes, with the module ready. */
-async function bytesOf(source) {
-  await initialize();
-  if (typeof source === 'string' || source instanceof URL) {
-    const response = await fetch(source);
-    if (!response.ok) {
-      throw new Error(`gramrec: cannot load ${source}: HTTP ${response.status}`);
-    }
-    return new Uint8Array(await response.arrayBuffer());
+const isUrl = (source) => typeof source === 'string' || source instanceof URL;
+
+/** The response for a file's URL; throws for an HTTP error. */
+async function download(url) {
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new Error(`gramrec: cannot load ${url}: HTTP ${response.status}`);
   }
+  return response;
+}
+
+/** A file given as bytes, as a Uint8Array. */
+function bytesOf(source) {
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
   if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   throw new TypeError('gramrec: load(source) takes a URL, an ArrayBuffer or a Uint8Array');

@@ -5,7 +5,8 @@
 // construct Tint refuses is a bug in the shared shader, caught here. Then
 // every kernel runs there against the same maths in JavaScript: top-k, the
 // two YᵀY kernels, CG, the row matrices and Cholesky (ALS rows solved,
-// Bayesian rows drawn), and the objective's terms.
+// Bayesian rows drawn), and the objective's terms; CG, Cholesky and the
+// objective also with the factors stored as f16 (two halves a word).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -115,6 +116,52 @@ async function run(buffers, steps, read) {
 
 /** u32 words read back as the f32 values they hold. */
 const floats = (words) => Array.from(new Float32Array(Uint32Array.from(words).buffer));
+
+/** `x` rounded to the nearest IEEE half (ties to even), as bits; `x` within
+ * f16's finite range. */
+function halfBits(x) {
+  const sign = x < 0 ? 0x8000 : 0;
+  const a = Math.abs(x);
+  let e = a === 0 ? -14 : Math.max(-14, Math.floor(Math.log2(a)));
+  if (2 ** e > a && e > -14) e -= 1;
+  if (2 ** (e + 1) <= a) e += 1;
+  // In units of the last place: 2^(e−10), normal or (e = −14) subnormal.
+  const ulps = a / 2 ** (e - 10);
+  const floor = Math.floor(ulps);
+  const rounded = ulps - floor > 0.5 || (ulps - floor === 0.5 && floor % 2 === 1) ? floor + 1 : floor;
+  // A normal's implicit leading 1 is 1024 units: the bits are then the
+  // exponent field times 1024 plus the rest; carries roll into the exponent.
+  const bits = (a < 2 ** -14 ? 0 : (e + 14) * 1024) + rounded;
+  assert.ok(bits < 0x7c00, `${x} is outside f16's finite range`);
+  return sign | bits;
+}
+
+/** The value of half bits `h` (finite). */
+function halfValue(h) {
+  const [e, m] = [(h >> 10) & 31, h & 1023];
+  return (h & 0x8000 ? -1 : 1) * (e === 0 ? m * 2 ** -24 : (1024 + m) * 2 ** (e - 25));
+}
+
+/** Rows of `d` values as HALF factor storage (constants.wgsl): two halves a
+ * word, element 2j in the low half, each row starting on a word. */
+function packHalf(values, d) {
+  const stride = Math.ceil(d / 2);
+  const words = new Array((values.length / d) * stride).fill(0);
+  values.forEach((v, i) => {
+    const [row, k] = [Math.floor(i / d), i % d];
+    words[row * stride + (k >> 1)] |= halfBits(v) << (16 * (k & 1));
+  });
+  return words.map((w) => w >>> 0);
+}
+
+/** [`packHalf`]'s inverse. */
+function unpackHalf(words, d) {
+  const stride = Math.ceil(d / 2);
+  return Array.from({ length: (words.length / stride) * d }, (_, i) => {
+    const [row, k] = [Math.floor(i / d), i % d];
+    return halfValue((words[row * stride + (k >> 1)] >>> (16 * (k & 1))) & 0xffff);
+  });
+}
 
 test('every GPU pipeline of the native backend compiles on Chromium WebGPU (Dawn/Tint)', async () => {
   assert.ok(pipelines.length >= 20, `${pipelines.length} pipelines`);
@@ -229,8 +276,9 @@ test('the Gram kernels on Dawn sum YᵀY as the CPU does, over several chunks', 
   }
 });
 
-/** Runs CG pipeline `p` (f32 factors) on Dawn for `rows` rows of a random
- * problem and checks each row against the same steps in JavaScript (f64),
+/** Runs CG pipeline `p` on Dawn for `rows` rows of a random problem (with
+ * HALF, the factors stored as halves both ways, the reference starting from
+ * the same halves) and checks each row against the same steps in JavaScript (f64),
  * as gramrec_core::linalg::conjugate_gradient takes them on the normal
  * equations of gramrec_core::normal_eq:
  * implicit: A = α₀YᵀY + λ(n)I + Σ (c − α₀) y yᵀ, b = Σ c y, c = 1 + α r (or
@@ -238,16 +286,17 @@ test('the Gram kernels on Dawn sum YᵀY as the CPU does, over several chunks', 
  * explicit with biases: z = [y, 1], A = λ(n)I + Σ z zᵀ, b = Σ (r − μ − b_c) z;
  * λ(n) = λ, λn or λ(n + α₀N)^ν as the model scales it. */
 async function checkConjugateGradient(p, rows) {
-  const { F, D, REG, REG_SCALING, REG_EXPONENT, ALPHA, EPSILON, UNOBSERVED, CG_STEPS, GLOBAL_MEAN, IMPLICIT } =
+  const { F, D, REG, REG_SCALING, REG_EXPONENT, ALPHA, EPSILON, UNOBSERVED, CG_STEPS, GLOBAL_MEAN, IMPLICIT, HALF } =
     p.constants;
-  assert.equal(p.constants.HALF, 0);
+  const stored = (v) => (HALF ? halfValue(halfBits(v)) : v);
   // The confidence curve, as gramrec_core::params::ModelParams::confidence_of.
   const confidence = (r) => Math.min(
     p.constants.LOG_CONFIDENCE ? 1 + ALPHA * Math.log1p(Math.abs(r) / EPSILON) : 1 + ALPHA * Math.abs(r), 1e6);
   const OTHER = 300;
   const next = random(9);
-  const other = Array.from({ length: OTHER * D }, () => Math.fround((next() * 2 - 1) * 0.3));
-  const start = Array.from({ length: rows * D }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const other = Array.from({ length: OTHER * D }, () => stored(Math.fround((next() * 2 - 1) * 0.3)));
+  const start = Array.from({ length: rows * D }, () => stored(Math.fround((next() * 2 - 1) * 0.3)));
+  const factors = (values) => (HALF ? { u32: packHalf(values, D) } : { f32: values });
   // Row r has 0 to 60 interactions (row 0 none), values 1 to 5.
   const offsets = [0];
   const cols = [];
@@ -268,11 +317,12 @@ async function checkConjugateGradient(p, rows) {
     // Rows: count, first, data_terms, total, row_base, other_rows, padding.
     rows: { u32: [rows, 0, 0, rows, 0, OTHER, 0, 0], uniform: true },
     rowIndex: { u32: [...offsets, ...Array.from({ length: rows }, (_, r) => r)] },
-    cols: { u32: cols }, vals: { f32: vals }, other: { f32: other }, gram: { f32: gram }, x: { f32: start },
+    cols: { u32: cols }, vals: { f32: vals }, other: factors(other), gram: { f32: gram }, x: factors(start),
     status: { u32: [0xffffffff] },
   };
   const bind = { 0: 'rows', 1: 'rowIndex', 2: 'cols', 3: 'vals', 4: 'other', 5: 'gram', 7: 'x', 8: 'status' };
-  const solved = floats(await run(buffers, [{ pipeline: p, bind, groups: [rows] }], 'x'));
+  const words = await run(buffers, [{ pipeline: p, bind, groups: [rows] }], 'x');
+  const solved = HALF ? unpackHalf(words, D) : floats(words);
   const dot = (a, b) => a.reduce((s, v, k) => s + v * b[k], 0);
   for (let r = 0; r < rows; r++) {
     const got = solved.slice(r * D, (r + 1) * D);
@@ -328,7 +378,8 @@ async function checkConjugateGradient(p, rows) {
 
 test("the conjugate-gradient kernel on Dawn takes the CPU's steps, implicit and explicit", async () => {
   const frequency = 'implicit, 130 factors, log confidence, frequency-scaled λ';
-  for (const model of ['implicit, 64 factors, f32', 'explicit with biases, 256 factors, f32', frequency]) {
+  const half = 'explicit with biases, 64 factors, f16';
+  for (const model of ['implicit, 64 factors, f32', 'explicit with biases, 256 factors, f32', frequency, half]) {
     await checkConjugateGradient(pipelines.find((x) => x.model === model && x.label === 'cg'), 40);
   }
 });
@@ -400,15 +451,17 @@ function backward(l, d, y) {
 /** Runs the Cholesky path of `model` (row_gram, then cholesky) on Dawn for
  * `rows` explicit rows with biases, and checks each against f64: ALS's
  * A = λ·n·I + Σ z zᵀ, x = A⁻¹b; with BAYES, A = Λ + τΣ z zᵀ, b = Λμ + τΣ t z
- * and the row drawn as A⁻¹b + L⁻ᵀε, ε the row's Philox draws. */
+ * and the row drawn as A⁻¹b + L⁻ᵀε, ε the row's Philox draws. With HALF
+ * (f16 storage) the fixed side goes in as halves and the rows come back as
+ * halves, against the reference computed from the same halves. */
 async function checkCholesky(model, rows) {
   const rowGram = pipelines.find((x) => x.model === model && x.label === 'row_gram');
   const solve = pipelines.find((x) => x.model === model && x.label === 'cholesky');
-  const { F, D, REG, GLOBAL_MEAN, BAYES } = solve.constants;
-  assert.equal(solve.constants.HALF, 0);
+  const { F, D, REG, GLOBAL_MEAN, BAYES, HALF } = solve.constants;
   const OTHER = 200;
   const next = random(11);
-  const other = Array.from({ length: OTHER * D }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const drawn = Array.from({ length: OTHER * D }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const other = HALF ? drawn.map((v) => halfValue(halfBits(v))) : drawn;
   const offsets = [0];
   const [cols, vals] = [[], []];
   for (let r = 0; r < rows; r++) {
@@ -433,18 +486,19 @@ async function checkCholesky(model, rows) {
   const buffers = {
     rows: { u32: [rows, 0, 0, rows, 0, OTHER, 0, 0], uniform: true },
     rowIndex: { u32: [...offsets, ...Array.from({ length: rows }, (_, r) => r)] },
-    cols: { u32: cols }, vals: { f32: vals }, other: { f32: other },
+    cols: { u32: cols }, vals: { f32: vals }, other: HALF ? { u32: packHalf(other, D) } : { f32: other },
     gram: { f32: BAYES ? prior : new Array(F * F).fill(0) },
-    systems: { f32: new Array(rows * D * D).fill(0) }, x: { f32: new Array(rows * D).fill(0) },
+    systems: { f32: new Array(rows * D * D).fill(0) }, x: { u32: new Array(rows * (HALF ? Math.ceil(D / 2) : D)).fill(0) },
     status: { u32: [0xffffffff] },
   };
   // An 'auto' layout has only the bindings an entry point uses: row_gram writes no row.
   const bind = { 0: 'rows', 1: 'rowIndex', 2: 'cols', 3: 'vals', 4: 'other', 5: 'gram', 6: 'systems' };
   const tiles = Math.ceil(D / 64);
-  const solved = floats(await run(buffers, [
+  const words = await run(buffers, [
     { pipeline: rowGram, bind, groups: [rows, tiles, tiles] },
     { pipeline: solve, bind: { ...bind, 7: 'x', 8: 'status' }, groups: [rows] },
-  ], 'x'));
+  ], 'x');
+  const solved = HALF ? unpackHalf(words, D) : floats(words);
   for (let r = 0; r < rows; r++) {
     const n = offsets[r + 1] - offsets[r];
     const w = BAYES ? tau : 1;
@@ -478,24 +532,27 @@ test('Philox in JavaScript matches the reference answers', () => {
     [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]);
 });
 
-test('the Cholesky kernels on Dawn solve ALS rows and draw Bayesian ones as the CPU does', async () => {
+test('the Cholesky kernels on Dawn solve ALS rows (f32 and f16 storage) and draw Bayesian ones as the CPU does', async () => {
   await checkCholesky('explicit with biases, 256 factors, f32', 12);
   await checkCholesky('Bayesian PMF with biases, 64 factors, f32', 30);
+  await checkCholesky('explicit with biases, 64 factors, f16', 12);
 });
 
 /** Runs the loss pipeline of `model` on Dawn over `rows` rows with the data
  * terms (the user side) and checks each workgroup's (data, regulariser)
  * sums against f64 in JavaScript: explicit Σ (r − μ − b − c − xᵀy)²,
- * implicit Σ [c (p − xᵀy)² − α₀(xᵀy)²]; and shift(n)·‖x‖² per row. */
+ * implicit Σ [c (p − xᵀy)² − α₀(xᵀy)²]; and shift(n)·‖x‖² per row. With
+ * HALF both sides go in as halves. */
 async function checkLoss(model, rows) {
   const p = pipelines.find((x) => x.model === model && x.label === 'loss');
-  const { F, D, REG, REG_SCALING, REG_EXPONENT, ALPHA, UNOBSERVED, GLOBAL_MEAN, IMPLICIT, BIASES } = p.constants;
-  assert.equal(p.constants.HALF, 0);
+  const { F, D, REG, REG_SCALING, REG_EXPONENT, ALPHA, UNOBSERVED, GLOBAL_MEAN, IMPLICIT, BIASES, HALF } = p.constants;
+  const stored = (v) => (HALF ? halfValue(halfBits(v)) : v);
+  const factors = (values) => (HALF ? { u32: packHalf(values, D) } : { f32: values });
   assert.equal(p.constants.LOG_CONFIDENCE, 0);
   const OTHER = 250;
   const next = random(13);
-  const other = Array.from({ length: OTHER * D }, () => Math.fround((next() * 2 - 1) * 0.3));
-  const x = Array.from({ length: rows * D }, () => Math.fround((next() * 2 - 1) * 0.3));
+  const other = Array.from({ length: OTHER * D }, () => stored(Math.fround((next() * 2 - 1) * 0.3)));
+  const x = Array.from({ length: rows * D }, () => stored(Math.fround((next() * 2 - 1) * 0.3)));
   const offsets = [0];
   const [cols, vals] = [[], []];
   for (let r = 0; r < rows; r++) {
@@ -509,7 +566,7 @@ async function checkLoss(model, rows) {
   const buffers = {
     rows: { u32: [rows, 0, 1, rows, 0, OTHER, 0, 0], uniform: true },
     rowIndex: { u32: [...offsets, ...Array.from({ length: rows }, (_, r) => r)] },
-    cols: { u32: cols }, vals: { f32: vals }, other: { f32: other }, x: { f32: x },
+    cols: { u32: cols }, vals: { f32: vals }, other: factors(other), x: factors(x),
     partials: { f32: new Array(2 * groups).fill(0) },
   };
   const bind = { 0: 'rows', 1: 'rowIndex', 2: 'cols', 3: 'vals', 4: 'other', 7: 'x', 8: 'partials' };
@@ -544,4 +601,5 @@ async function checkLoss(model, rows) {
 test("the loss kernel on Dawn sums the objective's terms as the CPU does, explicit and implicit", async () => {
   await checkLoss('explicit with biases, 256 factors, f32', 150);
   await checkLoss('implicit, 64 factors, f32', 150);
+  await checkLoss('explicit with biases, 64 factors, f16', 150);
 });

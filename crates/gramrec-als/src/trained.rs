@@ -78,7 +78,7 @@ impl Trained {
             meta: self.metadata(data),
             ids: data.items.clone(),
             gram: Some(gram_matrix(&factors, params.factors)),
-            factors,
+            factors: Factors::F32(factors),
             biases,
             popularity: degrees(&data.by_item),
             info: ItemInfo::default(),

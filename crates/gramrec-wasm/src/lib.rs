@@ -80,14 +80,24 @@ pub struct Recommender {
 impl Recommender {
     /// Parses an item factor file (`items.gramrec` from `gramrec train`, or a
     /// smaller one from `gramrec export`). Throws an Error saying what is wrong
-    /// with a corrupt, truncated, newer-version or user factor file.
+    /// with a corrupt, truncated, newer-version or user factor file. An i8
+    /// file's factors stay i8 in the module's memory and are scanned as
+    /// integers, with the results of their f32 values.
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: &[u8]) -> Result<Recommender, JsError> {
-        let file = gramrec_core::FactorFile::from_bytes(bytes)
+    pub fn new(bytes: Vec<u8>) -> Result<Recommender, JsError> {
+        let file = gramrec_core::FactorFile::from_vec(bytes)
             .map_err(|e| JsError::new(&format!("gramrec: cannot read the model: {e}")))?;
         let dtype = file.factors.dtype();
         let model = ItemModel::new(file).map_err(|e| JsError::new(&format!("gramrec: cannot use the model: {e}")))?;
         Ok(Recommender { model, dtype })
+    }
+
+    /// [`new`](Self::new) from a file gathered in the module's memory as it
+    /// downloaded ([`FileBuffer`]), which it takes: the file is never whole
+    /// outside the module.
+    #[wasm_bindgen(js_name = fromBuffer)]
+    pub fn from_buffer(buffer: FileBuffer) -> Result<Recommender, JsError> {
+        Recommender::new(buffer.bytes)
     }
 
     /// The `k` best items for a visitor whose history is an array of
@@ -169,6 +179,50 @@ impl Recommender {
     pub fn details(&self, item: &str) -> Result<JsValue, JsError> {
         let Some(row) = self.model.index_of(item) else { return Ok(JsValue::NULL) };
         to_js(&Details { item: &self.model.ids()[row], details: self.model.details(row) })
+    }
+}
+
+/// A file arriving in pieces (a download's chunks), gathered in the
+/// module's memory: what `load(url)` uses so that a large catalogue is not
+/// held once as a JavaScript buffer and again here.
+#[wasm_bindgen]
+pub struct FileBuffer {
+    bytes: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl FileBuffer {
+    /// An empty buffer with room for `expected` bytes (a response's
+    /// Content-Length; 0 when unknown). Throws when the page's memory
+    /// cannot hold that many.
+    #[wasm_bindgen(constructor)]
+    pub fn new(expected: usize) -> Result<FileBuffer, JsError> {
+        let mut buffer = FileBuffer { bytes: Vec::new() };
+        buffer.reserve(expected)?;
+        Ok(buffer)
+    }
+
+    /// Appends a chunk. Throws, keeping what came before, when the page's
+    /// memory cannot hold it.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+        self.reserve(chunk.len())?;
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// Bytes gathered so far.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn reserve(&mut self, more: usize) -> Result<(), JsError> {
+        self.bytes.try_reserve(more).map_err(|_| {
+            JsError::new(&format!(
+                "gramrec: the page's memory cannot hold a file of {} bytes",
+                self.bytes.len().saturating_add(more)
+            ))
+        })
     }
 }
 

@@ -32,7 +32,15 @@ pub(super) fn encode(f: &Factors, rows: usize, cols: usize) -> Vec<u8> {
     out
 }
 
-pub(super) fn decode(p: &[u8], rows: usize, cols: usize) -> Result<Factors, FormatError> {
+/// Decodes the section. With `copy_i8` false, an i8 section's values are
+/// left where they are (`values` empty) and their range in `p` is returned
+/// instead, for a caller that owns the bytes to keep them in place.
+pub(super) fn decode(
+    p: &[u8],
+    rows: usize,
+    cols: usize,
+    copy_i8: bool,
+) -> Result<(Factors, Option<std::ops::Range<usize>>), FormatError> {
     let head = p.get(..ALIGN).ok_or_else(|| corrupt("the factor section is too short"))?;
     if u32_at(head, 4) as usize != cols || u64_at(head, 8) != rows as u64 || head[16..].iter().any(|&b| b != 0) {
         return Err(corrupt("the factor section's shape disagrees with the metadata"));
@@ -47,17 +55,26 @@ pub(super) fn decode(p: &[u8], rows: usize, cols: usize) -> Result<Factors, Form
         }
     };
     Ok(match u32_at(head, 0) {
-        0 => Factors::F32(bytemuck::pod_collect_to_vec(sized(n.checked_mul(4).ok_or_else(|| corrupt("overflow"))?)?)),
-        1 => Factors::F16(bytemuck::pod_collect_to_vec(sized(n.checked_mul(2).ok_or_else(|| corrupt("overflow"))?)?)),
+        0 => (
+            Factors::F32(bytemuck::pod_collect_to_vec(sized(n.checked_mul(4).ok_or_else(|| corrupt("overflow"))?)?)),
+            None,
+        ),
+        1 => (
+            Factors::F16(bytemuck::pod_collect_to_vec(sized(n.checked_mul(2).ok_or_else(|| corrupt("overflow"))?)?)),
+            None,
+        ),
         2 => {
             let scale_bytes = pad_to(rows.checked_mul(4).ok_or_else(|| corrupt("overflow"))?);
             let all = sized(scale_bytes.checked_add(n).ok_or_else(|| corrupt("overflow"))?)?;
             if all[rows * 4..scale_bytes].iter().any(|&b| b != 0) {
                 return Err(corrupt("padding after the i8 scales is damaged"));
             }
-            Factors::I8 {
-                scales: bytemuck::pod_collect_to_vec(&all[..rows * 4]),
-                values: bytemuck::cast_slice(&all[scale_bytes..]).to_vec(),
+            let scales = bytemuck::pod_collect_to_vec(&all[..rows * 4]);
+            if copy_i8 {
+                (Factors::I8 { scales, values: bytemuck::cast_slice(&all[scale_bytes..]).to_vec() }, None)
+            } else {
+                let start = ALIGN + scale_bytes;
+                (Factors::I8 { scales, values: Vec::new() }, Some(start..start + n))
             }
         }
         other => return Err(corrupt(format!("unknown factor storage type {other}"))),

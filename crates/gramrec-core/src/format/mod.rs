@@ -278,6 +278,31 @@ impl FactorFile {
 
     /// Parses and validates a factor file of any version this crate reads.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
+        let (file, _) = Self::read(bytes, true)?;
+        file.validate()?;
+        Ok(file)
+    }
+
+    /// [`from_bytes`](Self::from_bytes), taking the bytes: an i8 file's
+    /// values then stay in the buffer that holds the file (moved to its
+    /// front, the rest released) rather than being copied into a second
+    /// one, so a page that loads a million-item catalogue holds it once.
+    pub fn from_vec(mut bytes: Vec<u8>) -> Result<Self, FormatError> {
+        let (mut file, in_place) = Self::read(&bytes, false)?;
+        if let (Some(range), Factors::I8 { values, .. }) = (in_place, &mut file.factors) {
+            bytes.truncate(range.end);
+            bytes.drain(..range.start);
+            bytes.shrink_to_fit();
+            *values = bytemuck::allocation::cast_vec(bytes);
+        }
+        file.validate()?;
+        Ok(file)
+    }
+
+    /// Parses every section, not yet validated as a whole; with `copy_i8`
+    /// false, an i8 file's values are left out and their range in `bytes`
+    /// returned ([`factors::decode`]).
+    fn read(bytes: &[u8], copy_i8: bool) -> Result<(Self, Option<std::ops::Range<usize>>), FormatError> {
         let (version, found) = frame::read_frame(bytes)?;
         let get = |tag: [u8; 4]| found.iter().find(|(t, _)| *t == tag).map(|(_, p)| p.as_ref());
         let need = |tag: [u8; 4], name: &'static str| get(tag).ok_or(FormatError::MissingSection(name));
@@ -302,9 +327,16 @@ impl FactorFile {
         if ids.len() != rows {
             return Err(corrupt(format!("metadata says {rows} rows but there are {} IDs", ids.len())));
         }
+        let fact = need(TAG_FACTORS, "FACT")?;
+        let (factors, in_fact) = factors::decode(fact, rows, f, copy_i8)?;
+        // The factors are never deflated, so `fact` lies inside `bytes`.
+        let at = (fact.as_ptr() as usize)
+            .checked_sub(bytes.as_ptr() as usize)
+            .filter(|at| at + fact.len() <= bytes.len())
+            .ok_or_else(|| corrupt("the factor section is not stored as it is"))?;
         let file = FactorFile {
             ids,
-            factors: factors::decode(need(TAG_FACTORS, "FACT")?, rows, f)?,
+            factors,
             biases: get(TAG_BIASES).map(|p| f32s(p, "BIAS")).transpose()?,
             gram: get(TAG_GRAM).map(|p| f32s(p, "GRAM")).transpose()?,
             popularity: get(TAG_POPULARITY).map(|p| u32s(p, "POPU")).transpose()?,
@@ -324,8 +356,7 @@ impl FactorFile {
             },
             meta,
         };
-        file.validate()?;
-        Ok(file)
+        Ok((file, in_fact.map(|r| r.start + at..r.end + at)))
     }
 
     /// Checks that the sections agree with each other and hold finite numbers.
@@ -475,6 +506,7 @@ mod tests {
                     let bytes = file.to_bytes().unwrap();
                     assert_eq!(bytes.len() % ALIGN, 0);
                     assert_eq!(FactorFile::from_bytes(&bytes).unwrap(), file, "{dtype} {kind} {side:?}");
+                    assert_eq!(FactorFile::from_vec(bytes).unwrap(), file, "{dtype} {kind} {side:?}, from a Vec");
                 }
             }
         }
@@ -490,10 +522,20 @@ mod tests {
     }
 
     #[test]
+    fn i8_values_read_from_a_vec_stay_in_its_buffer() {
+        let bytes = sample(Side::Items, ModelKind::Implicit, Dtype::I8).to_bytes().unwrap();
+        let buffer = bytes.as_ptr() as usize;
+        let file = FactorFile::from_vec(bytes).unwrap();
+        let Factors::I8 { values, .. } = &file.factors else { unreachable!() };
+        assert_eq!(values.as_ptr() as usize, buffer, "moved to the front of the file's buffer, not copied");
+    }
+
+    #[test]
     fn every_truncation_is_an_error() {
         let bytes = sample(Side::Items, ModelKind::Explicit, Dtype::I8).to_bytes().unwrap();
         for len in 0..bytes.len() {
             assert!(FactorFile::from_bytes(&bytes[..len]).is_err(), "truncated to {len} bytes was accepted");
+            assert!(FactorFile::from_vec(bytes[..len].to_vec()).is_err(), "truncated to {len} bytes was accepted");
         }
     }
 

@@ -7,6 +7,7 @@
 //! that training uses, against the item factors (and YᵀY for implicit models).
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use super::{ModelError, Recommendation, Recommendations, UserVector};
 use crate::format::{FactorFile, ItemDetails, ItemInfo, Metadata, Side};
@@ -14,7 +15,8 @@ use crate::linalg;
 use crate::normal_eq::{FixedSide, Row, RowSolver, SolveError};
 use crate::params::{ModelKind, SolverOptions};
 use crate::prior::{solve_with_prior, GaussianPrior, LearnedPrior, PriorSolver};
-use crate::scoring::{self, ItemPanels, Offsets};
+use crate::quant::Factors;
+use crate::scoring::{Catalogue, Int8Rows, ItemPanels, Offsets};
 use crate::topk::top_k;
 
 /// The item side of a model as plain rows: what an item factor file holds,
@@ -25,8 +27,8 @@ pub struct ItemRows {
     pub meta: Metadata,
     /// Item IDs by row.
     pub ids: Vec<String>,
-    /// rows × `meta.params.factors` values.
-    pub factors: Vec<f32>,
+    /// rows × `meta.params.factors` values, in any storage type.
+    pub factors: Factors,
     /// One bias per row (explicit models with biases), else `None`.
     pub biases: Option<Vec<f32>>,
     /// YᵀY (implicit models: fold-in needs it).
@@ -44,8 +46,8 @@ pub struct ItemRows {
 pub struct ItemModel {
     meta: Metadata,
     ids: Vec<String>,
-    index: HashMap<String, u32>,
-    panels: ItemPanels,
+    index: IdIndex,
+    catalogue: Catalogue,
     biases: Option<Vec<f32>>,
     norms: Vec<f32>,
     gram: Option<Vec<f32>>,
@@ -60,13 +62,12 @@ impl ItemModel {
         if file.meta.side != Side::Items {
             return Err(ModelError::NotItems);
         }
-        let factors = file.factors.into_f32(file.meta.params.factors);
         let biases = if file.meta.params.uses_biases() { file.biases } else { None };
         let popularity = file.popularity.unwrap_or_else(|| vec![0; file.ids.len()]);
         Self::from_rows(ItemRows {
             meta: file.meta,
             ids: file.ids,
-            factors,
+            factors: file.factors,
             biases,
             gram: file.gram,
             popularity,
@@ -75,20 +76,20 @@ impl ItemModel {
         })
     }
 
-    /// Builds the model from rows in memory (a model just trained), without
-    /// encoding them as a file first.
+    /// Builds the model from rows in memory (a model just trained, or a
+    /// file's), without encoding them as a file first. i8 factors stay i8
+    /// in memory and are scanned as integers, with the results their
+    /// decoded f32 values give ([`crate::scoring`]); others are decoded.
     pub fn from_rows(rows: ItemRows) -> Result<Self, ModelError> {
         let ItemRows { meta, ids, factors, biases, gram, popularity, info, prior } = rows;
         let f = meta.params.factors;
-        let norms = factors.chunks_exact(f).map(|y| y.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
-        let panels = ItemPanels::new(&factors, f, f);
-        let mut index = HashMap::with_capacity(ids.len());
-        for (i, id) in ids.iter().enumerate() {
-            if index.insert(id.clone(), i as u32).is_some() {
-                return Err(ModelError::DuplicateId(id.clone()));
-            }
-        }
-        Ok(Self { meta, ids, index, panels, biases, norms, gram, popularity, info, prior })
+        let catalogue = match factors {
+            Factors::I8 { scales, values } => Catalogue::Int8(Int8Rows::new(values, scales, f)),
+            other => Catalogue::Panels(ItemPanels::new(&other.into_f32(f), f, f)),
+        };
+        let norms = (0..catalogue.items()).map(|i| catalogue.norm(i)).collect();
+        let index = IdIndex::new(&ids)?;
+        Ok(Self { meta, ids, index, catalogue, biases, norms, gram, popularity, info, prior })
     }
 
     /// Parses an item factor file from bytes.
@@ -123,7 +124,7 @@ impl ItemModel {
 
     /// The row of an item ID.
     pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.index.get(id).map(|&i| i as usize)
+        self.index.get(&self.ids, id)
     }
 
     /// The name, link and image of the item at `row`, where the model has them.
@@ -166,7 +167,7 @@ impl ItemModel {
     /// their row's posterior under the learned prior ([`crate::prior`]).
     pub fn fold_in(&self, history: &[(usize, f32)]) -> Result<UserVector, ModelError> {
         let fixed_row = |i: usize, out: &mut Vec<f32>| {
-            out.extend(self.panels.row(i));
+            out.extend(self.catalogue.row(i));
             if let Some(b) = &self.biases {
                 out.push(b[i]);
             }
@@ -200,7 +201,7 @@ impl ItemModel {
     /// user's score for item i is its factors · row i + term i + its
     /// [`user_constant`](Self::user_constant).
     pub fn scoring_terms(&self) -> (Vec<f32>, Option<&[f32]>) {
-        let rows = (0..self.len()).flat_map(|i| self.panels.row(i)).collect();
+        let rows = (0..self.len()).flat_map(|i| self.catalogue.row(i)).collect();
         (rows, self.biases.as_deref())
     }
 
@@ -214,14 +215,14 @@ impl ItemModel {
     pub fn score_all(&self, user: &UserVector) -> Result<Vec<f32>, ModelError> {
         let constant = self.user_constant(user)?;
         let mut out = vec![0.0; self.len()];
-        scoring::score_all(&self.panels, &user.0[..self.meta.params.factors], self.offsets(), constant, &mut out);
+        self.catalogue.score_all(&user.0[..self.meta.params.factors], self.offsets(), constant, &mut out);
         Ok(out)
     }
 
     /// The unclipped score of one item for `user` (see [`present`](Self::present)).
     pub fn predict(&self, user: &UserVector, item: usize) -> Result<f32, ModelError> {
         let constant = self.user_constant(user)?;
-        let y = self.panels.row(item);
+        let y = self.catalogue.row(item);
         let bias = self.biases.as_ref().map_or(0.0, |b| b[item]);
         Ok(linalg::dot_product(&user.0[..self.meta.params.factors], &y) + bias + constant)
     }
@@ -277,7 +278,7 @@ impl ItemModel {
             })
             .collect();
         let sorted: Vec<&[usize]> = sorted.iter().map(Vec::as_slice).collect();
-        let tops = scoring::top_k_block(&self.panels, &vectors, &constants, &sorted, self.offsets(), k);
+        let tops = self.catalogue.top_k_block(&vectors, &constants, &sorted, self.offsets(), k);
         Ok(tops.into_iter().map(|top| top.into_iter().map(|(i, s)| (i, self.present(s))).collect()).collect())
     }
 
@@ -338,9 +339,9 @@ impl ItemModel {
     /// `similar_items` ranks it first).
     pub fn similar_rows(&self, item: usize, k: usize, skip: impl Fn(usize) -> bool) -> Vec<(usize, f32)> {
         let k = k.min(self.len());
-        let q = self.panels.row(item);
+        let q = self.catalogue.row(item);
         let mut scores = vec![0.0; self.len()];
-        scoring::score_all(&self.panels, &q, Offsets { item: None }, 0.0, &mut scores);
+        self.catalogue.score_all(&q, Offsets { item: None }, 0.0, &mut scores);
         let qn = self.norms[item];
         for (s, &n) in scores.iter_mut().zip(&self.norms) {
             *s = if qn > 0.0 && n > 0.0 { *s / (qn * n) } else { 0.0 };
@@ -366,6 +367,38 @@ impl ItemModel {
     /// The item at `row` with `score`, named as the model names it.
     pub fn recommendation(&self, row: usize, score: f32) -> Recommendation {
         Recommendation { item: self.ids[row].clone(), score, details: self.info.get(row) }
+    }
+}
+
+/// Item rows by ID: a hash table of row numbers, each hashed by the ID it
+/// names in the model's ID list, so the IDs are stored once (a million of
+/// them as keys of their own would take ~90 MB more in a web page).
+#[derive(Debug, Clone)]
+struct IdIndex {
+    rows: hashbrown::HashTable<u32>,
+    hasher: std::hash::RandomState,
+}
+
+impl IdIndex {
+    /// Indexes `ids`; an ID that appears twice is an error.
+    fn new(ids: &[String]) -> Result<Self, ModelError> {
+        let hasher = std::hash::RandomState::new();
+        let mut rows = hashbrown::HashTable::with_capacity(ids.len());
+        let hash = |row: &u32| hasher.hash_one(ids[*row as usize].as_str());
+        for (row, id) in ids.iter().enumerate() {
+            match rows.entry(hasher.hash_one(id.as_str()), |&r| ids[r as usize] == *id, hash) {
+                hashbrown::hash_table::Entry::Occupied(_) => return Err(ModelError::DuplicateId(id.clone())),
+                hashbrown::hash_table::Entry::Vacant(slot) => {
+                    slot.insert(row as u32);
+                }
+            }
+        }
+        Ok(Self { rows, hasher })
+    }
+
+    /// The row of `id` in `ids` (the list it was built from).
+    fn get(&self, ids: &[String], id: &str) -> Option<usize> {
+        self.rows.find(self.hasher.hash_one(id), |&r| ids[r as usize] == id).map(|&r| r as usize)
     }
 }
 
@@ -479,6 +512,46 @@ mod tests {
         let s = m.similar(0, 1);
         assert_eq!(s[0].item, "i4");
         assert!(s[0].score > 0.99 && s[0].score <= 1.0 + 1e-6);
+    }
+
+    #[test]
+    fn every_id_is_found_at_its_row_and_a_repeated_id_is_refused() {
+        let mut f = item_file(ModelKind::Implicit);
+        f.ids = vec!["a".into(), "".into(), "ü".into(), "a ".into(), "b".into()];
+        let m = ItemModel::new(f.clone()).unwrap();
+        for (row, id) in f.ids.iter().enumerate() {
+            assert_eq!(m.index_of(id), Some(row), "{id:?}");
+        }
+        assert_eq!(m.index_of("c"), None);
+        f.ids[4] = "ü".into();
+        assert_eq!(ItemModel::new(f).unwrap_err(), ModelError::DuplicateId("ü".into()));
+    }
+
+    #[test]
+    fn an_i8_file_scores_as_its_decoded_f32_values() {
+        // The integer scan (i8 kept in memory) against the f32 panels of the
+        // same values, through the dispatch every caller uses.
+        let (n, f) = (700, 20);
+        let mut file = item_file(ModelKind::Explicit);
+        file.meta.params.factors = f;
+        let values: Vec<f32> = (0..n * f).map(|i| ((i * 7919 % 2003) as f32 / 1001.0) - 1.0).collect();
+        file.factors = Factors::encode(&values, f, crate::params::Dtype::I8);
+        file.ids = (0..n).map(|i| format!("i{i}")).collect();
+        file.biases = Some((0..n).map(|i| (i % 9) as f32 * 0.05).collect());
+        file.popularity = Some(vec![1; n]);
+        file.gram = None;
+        let mut decoded = file.clone();
+        decoded.factors = Factors::F32(file.factors.to_f32(f));
+        let (int8, f32s) = (ItemModel::new(file).unwrap(), ItemModel::new(decoded).unwrap());
+        assert!(matches!(int8.catalogue, Catalogue::Int8(_)) && matches!(f32s.catalogue, Catalogue::Panels(_)));
+        for h in 0..20 {
+            let history: Vec<(String, f32)> =
+                (0..1 + h % 6).map(|j| (format!("i{}", (h * 31 + j * 97) % n), 1.0 + (j % 5) as f32)).collect();
+            assert_eq!(int8.recommend_history(&history, 10).unwrap(), f32s.recommend_history(&history, 10).unwrap());
+        }
+        assert_eq!(int8.similar(3, 10), f32s.similar(3, 10));
+        let user = UserVector((0..=f).map(|k| k as f32 / 10.0 - 1.0).collect());
+        assert_eq!(int8.score_all(&user).unwrap(), f32s.score_all(&user).unwrap());
     }
 
     #[test]

@@ -7,12 +7,20 @@
 //! computed the same way whether one user or a block is scored (factor by
 //! factor, in order, from zero), so single-user and batch recommendations
 //! agree to the bit.
+//!
+//! An i8 file's factors are scanned as integers instead ([`int8`]), with
+//! the same results; [`Catalogue`] holds either and scores with the right one.
+
+mod int8;
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::linalg::Madd;
 use crate::topk::better;
+
+pub use int8::Int8Rows;
+use int8::{score_all as int8_score_all_exact, top_k as int8_top_k_scan};
 
 /// Items per panel.
 pub const PANEL: usize = 16;
@@ -55,10 +63,97 @@ impl ItemPanels {
 
     /// Item `i`'s factors.
     pub fn row(&self, i: usize) -> Vec<f32> {
+        self.values(i).collect()
+    }
+
+    /// Item `i`'s Euclidean norm.
+    pub fn norm(&self, i: usize) -> f32 {
+        self.values(i).map(|v| v * v).sum::<f32>().sqrt()
+    }
+
+    fn values(&self, i: usize) -> impl Iterator<Item = f32> + '_ {
         let (p, j) = (i / PANEL, i % PANEL);
-        (0..self.factors).map(|k| self.data[(p * self.factors + k) * PANEL + j]).collect()
+        (0..self.factors).map(move |k| self.data[(p * self.factors + k) * PANEL + j])
     }
 }
+
+/// Item factors ready to score: f32 panels, or an i8 file's rows scanned
+/// as integers ([`Int8Rows`], a quarter of the memory). Both give the
+/// scores and rankings the f32 panels give for the decoded factors.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Catalogue {
+    /// Exact values, packed for the register-blocked kernel.
+    Panels(ItemPanels),
+    /// An i8 file's values and scales.
+    Int8(Int8Rows),
+}
+
+impl Catalogue {
+    /// Number of items.
+    pub fn items(&self) -> usize {
+        match self {
+            Catalogue::Panels(p) => p.items(),
+            Catalogue::Int8(r) => r.items(),
+        }
+    }
+
+    /// Item `i`'s factors.
+    pub fn row(&self, i: usize) -> Vec<f32> {
+        match self {
+            Catalogue::Panels(p) => p.row(i),
+            Catalogue::Int8(r) => r.row(i),
+        }
+    }
+
+    /// Item `i`'s Euclidean norm, summed in order as `row(i)` would be.
+    pub fn norm(&self, i: usize) -> f32 {
+        match self {
+            Catalogue::Panels(p) => p.norm(i),
+            Catalogue::Int8(r) => r.norm(i),
+        }
+    }
+
+    /// Every item's score x·y_i + item offset + `constant` for one user.
+    pub fn score_all(&self, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) {
+        match self {
+            Catalogue::Panels(p) => score_all(p, user, offsets, constant, out),
+            Catalogue::Int8(r) => int8_score_all(r, user, offsets, constant, out),
+        }
+    }
+
+    /// The k best (item, score) of each user, best first, skipping each
+    /// user's sorted `excludes` and NaN scores (see [`top_k_block`]), the
+    /// same for either storage.
+    pub fn top_k_block(
+        &self,
+        users: &[&[f32]],
+        constants: &[f32],
+        excludes: &[&[usize]],
+        offsets: Offsets<'_>,
+        k: usize,
+    ) -> Vec<Vec<(usize, f32)>> {
+        match self {
+            Catalogue::Panels(p) => top_k_block(p, users, constants, excludes, offsets, k),
+            // One user (a visitor folded in): the integer scan reads a
+            // quarter of the bytes. A block: the register-blocked kernel on
+            // tiles decoded as it goes, the decoding shared by every user.
+            Catalogue::Int8(r) if users.len() == 1 => {
+                vec![int8_top_k(r, users[0], constants[0], excludes[0], offsets, k)]
+            }
+            Catalogue::Int8(r) => top_k_block(r, users, constants, excludes, offsets, k),
+        }
+    }
+}
+
+crate::simd_dispatch!(
+    /// [`score_all`] for i8 rows.
+    fn int8_score_all(rows: &Int8Rows, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) -> () = int8_score_all_exact
+);
+
+crate::simd_dispatch!(
+    /// One user's top k over i8 rows.
+    fn int8_top_k(rows: &Int8Rows, user: &[f32], constant: f32, exclude: &[usize], offsets: Offsets<'_>, k: usize) -> Vec<(usize, f32)> = int8_top_k_scan
+);
 
 /// What is added to each raw score x·y_i: a per-item term (explicit models'
 /// item biases) and one constant per user (μ + b_u).
@@ -178,6 +273,33 @@ fn finish(raw: f32, i: usize, offsets: Offsets<'_>, constant: f32) -> f32 {
 /// in L2 while every user of a block is scored against it.
 const TILE_PANELS: usize = 32;
 
+/// Item factors as [`top_k_block`] reads them: a tile of [`TILE_PANELS`]
+/// panels at a time (fewer in the last tile), each laid out as
+/// [`ItemPanels`] lays them out.
+pub trait Tiles {
+    /// Number of items.
+    fn items(&self) -> usize;
+    /// Factors per item.
+    fn factors(&self) -> usize;
+    /// Tile `t`: borrowed where the panels are stored, else built in `scratch`.
+    fn tile<'a>(&'a self, t: usize, scratch: &'a mut Vec<f32>) -> &'a [f32];
+}
+
+impl Tiles for ItemPanels {
+    fn items(&self) -> usize {
+        self.items
+    }
+
+    fn factors(&self) -> usize {
+        self.factors
+    }
+
+    fn tile<'a>(&'a self, t: usize, _: &'a mut Vec<f32>) -> &'a [f32] {
+        let len = PANEL * self.factors * TILE_PANELS;
+        &self.data[(t * len).min(self.data.len())..((t + 1) * len).min(self.data.len())]
+    }
+}
+
 crate::simd_dispatch!(
     wide
     /// Every item's score x·y_i + item offset + `constant` for one user.
@@ -191,7 +313,7 @@ crate::simd_dispatch!(
     /// of about 64 users amortise reading the item factors best.
     /// Equal to [`score_all`] followed by [`top_k`](crate::topk::top_k).
     pub fn top_k_block / top_k_block_generic<M>(
-        p: &ItemPanels,
+        p: &dyn Tiles,
         users: &[&[f32]],
         constants: &[f32],
         excludes: &[&[usize]],
@@ -202,15 +324,17 @@ crate::simd_dispatch!(
             return vec![Vec::new(); users.len()];
         }
         let mut tops: Vec<TopK<'_>> = excludes.iter().map(|e| TopK::new(k, e)).collect();
-        let panel_len = PANEL * p.factors.max(1);
+        let panel_len = PANEL * p.factors().max(1);
         let mut acc = [[0.0f32; PANEL]; USERS_PER_BLOCK];
-        for (ti, tile) in p.data.chunks(panel_len * TILE_PANELS).enumerate() {
+        let mut scratch = Vec::new();
+        for ti in 0..p.items().div_ceil(PANEL * TILE_PANELS) {
+            let tile = p.tile(ti, &mut scratch);
             for (g, group_users) in users.chunks(USERS_PER_BLOCK).enumerate() {
                 let xs = group(group_users);
                 for (pj, panel) in tile.chunks_exact(panel_len).enumerate() {
                     panel_scores::<M>(panel, xs, &mut acc);
                     let first = (ti * TILE_PANELS + pj) * PANEL;
-                    let valid = PANEL.min(p.items - first);
+                    let valid = PANEL.min(p.items() - first);
                     for (u, a) in acc.iter().enumerate().take(group_users.len()) {
                         let user = g * USERS_PER_BLOCK + u;
                         let top = &mut tops[user];
