@@ -30,12 +30,18 @@ export async function load(source) {
   if (!isUrl(source)) return new Recommender(bytesOf(source));
   const response = await download(source);
   if (!response.body) return new Recommender(new Uint8Array(await response.arrayBuffer()));
-  const buffer = new FileBuffer(Number(response.headers.get('content-length')) || 0);
+  // The announced length, to make room once; 0 (grow as it comes) when absent or not a length.
+  const announced = Number(response.headers.get('content-length') ?? '');
+  const length = Number.isSafeInteger(announced) && announced > 0 ? announced : 0;
+  // WebAssembly's 32-bit memory holds less than 4 GiB in all.
+  if (length >= 2 ** 32) throw new Error(`gramrec: cannot load ${source}: ${length} bytes is more than a page can hold`);
+  const buffer = new FileBuffer(length);
+  const reader = response.body.getReader();
   try {
-    const reader = response.body.getReader();
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) buffer.push(chunk.value);
   } catch (e) {
     buffer.free();
+    reader.cancel().catch(() => {});
     throw e;
   }
   return Recommender.fromBuffer(buffer);

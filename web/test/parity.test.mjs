@@ -1,7 +1,8 @@
 // The browser module recommends what `gramrec recommend --history` does:
 // for 100 random histories, the same top-10 items in the same order, scores
 // within 1e-4 relative (f32 item files); a Bayesian model's visitors folded
-// in with its learned prior as the CLI folds them in.
+// in with its learned prior as the CLI folds them in. A file gathered in
+// chunks (as `load(url)` streams it) loads as its bytes do.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,3 +34,29 @@ for (const [kind, seed] of [['implicit', 1], ['explicit', 2], ['bayes', 3]]) {
     }
   });
 }
+
+test('a file gathered in chunks loads as the same bytes do; a cut-off or impossible download is a readable error', async () => {
+  const { FileBuffer, Recommender } = await wasm();
+  const bytes = readFileSync(join(trainModel(tempDir(), 'implicit'), 'items.gramrec'));
+  const whole = new Recommender(bytes);
+  const gather = (length, sizes) => {
+    const buffer = new FileBuffer(length);
+    for (let at = 0, n = 0; at < bytes.length; at += sizes[n++ % sizes.length]) {
+      buffer.push(bytes.subarray(at, Math.min(bytes.length, at + sizes[n % sizes.length])));
+    }
+    return buffer;
+  };
+  // Chunks of odd sizes, with the length announced, unknown, or understated.
+  for (const length of [bytes.length, 0, 100]) {
+    const buffer = gather(length, [1, 7, 4096, 65536]);
+    assert.equal(buffer.length, bytes.length);
+    const streamed = Recommender.fromBuffer(buffer);
+    const history = whole.itemIds().slice(0, 5);
+    assert.deepEqual(streamed.recommend(history, 10), whole.recommend(history, 10));
+    assert.deepEqual(streamed.itemIds(), whole.itemIds());
+  }
+  const cut = new FileBuffer(bytes.length);
+  cut.push(bytes.subarray(0, bytes.length - 64));
+  assert.throws(() => Recommender.fromBuffer(cut), /gramrec: cannot read the model: .*(truncated|length|short)/i);
+  assert.throws(() => new FileBuffer(0xfff00000), /the page's memory cannot hold a file of 4293918720 bytes/);
+});

@@ -197,15 +197,17 @@ impl FileBuffer {
     /// cannot hold that many.
     #[wasm_bindgen(constructor)]
     pub fn new(expected: usize) -> Result<FileBuffer, JsError> {
-        let mut buffer = FileBuffer { bytes: Vec::new() };
-        buffer.reserve(expected)?;
-        Ok(buffer)
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(expected).map_err(|_| too_large(expected))?;
+        Ok(FileBuffer { bytes })
     }
 
-    /// Appends a chunk. Throws, keeping what came before, when the page's
-    /// memory cannot hold it.
+    /// Appends a chunk (growing the buffer as a vector grows where the
+    /// length was not announced, or understated). Throws, keeping what came
+    /// before, when the page's memory cannot hold it.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
-        self.reserve(chunk.len())?;
+        let total = self.bytes.len().saturating_add(chunk.len());
+        self.bytes.try_reserve(chunk.len()).map_err(|_| too_large(total))?;
         self.bytes.extend_from_slice(chunk);
         Ok(())
     }
@@ -215,15 +217,10 @@ impl FileBuffer {
     pub fn length(&self) -> usize {
         self.bytes.len()
     }
+}
 
-    fn reserve(&mut self, more: usize) -> Result<(), JsError> {
-        self.bytes.try_reserve(more).map_err(|_| {
-            JsError::new(&format!(
-                "gramrec: the page's memory cannot hold a file of {} bytes",
-                self.bytes.len().saturating_add(more)
-            ))
-        })
-    }
+fn too_large(bytes: usize) -> JsError {
+    JsError::new(&format!("gramrec: the page's memory cannot hold a file of {bytes} bytes"))
 }
 
 /// What `rulesFor()` returns: `{items: [{item, confidence, lift, support, name?, url?, image?}], unknown}`.

@@ -71,7 +71,7 @@ extern "C" {
 #[wasm_bindgen_test]
 fn recommends_from_history_excluding_it() {
     for dtype in [Dtype::F32, Dtype::F16, Dtype::I8] {
-        let r = Recommender::new(&model_bytes(dtype)).unwrap();
+        let r = Recommender::new(model_bytes(dtype)).unwrap();
         let out = recs(r.recommend(history(r#"[{"item": "i0", "weight": 3}]"#), 2).unwrap());
         assert!(!out.cold_start);
         assert_eq!(out.items.len(), 2);
@@ -83,7 +83,7 @@ fn recommends_from_history_excluding_it() {
 
 #[wasm_bindgen_test]
 fn unknown_and_malformed_entries_are_reported_not_thrown() {
-    let r = Recommender::new(&model_bytes(Dtype::F32)).unwrap();
+    let r = Recommender::new(model_bytes(Dtype::F32)).unwrap();
     let out = recs(
         r.recommend(history(r#"[{"item": "nope"}, 42, null, {"weight": 2}, "i1", {"item": "i1", "weight": "x"}]"#), 3)
             .unwrap(),
@@ -102,7 +102,7 @@ fn unknown_and_malformed_entries_are_reported_not_thrown() {
 
 #[wasm_bindgen_test]
 fn similar_popular_ids_and_metadata() {
-    let r = Recommender::new(&model_bytes(Dtype::F32)).unwrap();
+    let r = Recommender::new(model_bytes(Dtype::F32)).unwrap();
     let sim: Items = serde_wasm_bindgen::from_value(r.similar("i1", 1).unwrap()).unwrap();
     assert_eq!(sim.items[0].item, "i5");
     assert!(sim.unknown.is_empty());
@@ -130,16 +130,16 @@ struct Meta {
 #[wasm_bindgen_test]
 fn corrupt_files_give_errors_a_developer_can_act_on() {
     let bytes = model_bytes(Dtype::F32);
-    assert!(Recommender::new(&bytes[..bytes.len() - 70]).is_err());
+    assert!(Recommender::new(bytes[..bytes.len() - 70].to_vec()).is_err());
     let mut flipped = bytes.clone();
     flipped[200] ^= 1;
-    assert!(Recommender::new(&flipped).is_err());
-    assert!(Recommender::new(b"<!doctype html><p>404</p>").is_err());
+    assert!(Recommender::new(flipped).is_err());
+    assert!(Recommender::new(b"<!doctype html><p>404</p>".to_vec()).is_err());
 }
 
 #[wasm_bindgen_test]
 fn a_huge_k_is_the_catalogue_and_a_huge_weight_still_recommends() {
-    let r = Recommender::new(&model_bytes(Dtype::F32)).unwrap();
+    let r = Recommender::new(model_bytes(Dtype::F32)).unwrap();
     let out = recs(r.recommend(history(r#"[{"item": "i0", "weight": 1e10}]"#), 1_000_000_000).unwrap());
     assert!(!out.cold_start);
     assert_eq!(out.items.len(), 5, "every item but the history's");

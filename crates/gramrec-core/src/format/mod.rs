@@ -385,7 +385,16 @@ impl FactorFile {
                     return Err(corrupt("the factors hold NaN or infinite values"));
                 }
             }
-            Factors::I8 { scales, .. } => finite(scales, "the i8 scales")?,
+            Factors::I8 { scales, values } => {
+                finite(scales, "the i8 scales")?;
+                // As the writer makes them (quant.rs): what the integer scan's bounds assume.
+                if scales.iter().any(|&s| s < 0.0) {
+                    return Err(corrupt("an i8 scale is negative"));
+                }
+                if values.contains(&i8::MIN) {
+                    return Err(corrupt("an i8 factor is -128 (the values are -127..=127)"));
+                }
+            }
         }
         if let Some(b) = &self.biases {
             if b.len() != rows {
@@ -519,6 +528,21 @@ mod tests {
         let fact = bytes.windows(4).position(|w| w == TAG_FACTORS).unwrap();
         assert_eq!(fact % ALIGN, 0);
         assert_eq!((fact + 2 * ALIGN) % ALIGN, 0);
+    }
+
+    #[test]
+    fn i8_values_outside_what_the_writer_makes_are_refused() {
+        // The integer scan's bounds assume them (scoring/int8.rs).
+        let good = sample(Side::Items, ModelKind::Implicit, Dtype::I8);
+        let with = |change: fn(&mut Vec<f32>, &mut Vec<i8>)| {
+            let mut file = good.clone();
+            let Factors::I8 { scales, values } = &mut file.factors else { unreachable!() };
+            change(scales, values);
+            file.validate().map_err(|e| e.to_string())
+        };
+        assert!(with(|_, v| v[3] = -128).unwrap_err().contains("is -128"));
+        assert!(with(|s, _| s[1] = -0.5).unwrap_err().contains("scale is negative"));
+        assert_eq!(with(|s, v| (s[1], v[3]) = (0.0, -127)), Ok(()));
     }
 
     #[test]

@@ -23,14 +23,14 @@ use std::collections::BinaryHeap;
 use super::{finish, Offsets, Tiles, TopK, PANEL, TILE_PANELS};
 use crate::linalg::Madd;
 
-/// Rows are padded with zeros to a multiple of this many values, so the
-/// integer dot product runs over whole 128-bit vectors.
-const CHUNK: usize = 16;
+/// The largest magnitude the bounds assume of a stored value: files hold
+/// −127..=127 (checked on reading), and 128 covers any i8.
+const Q_MAX: f64 = 128.0;
 
 /// Largest magnitude of a quantised user value: i16's, or less for rows so
 /// long that a dot product could otherwise overflow i32.
-fn query_max(stride: usize) -> f64 {
-    (f64::from(i32::MAX) / (127.0 * stride as f64)).floor().min(32767.0)
+fn query_max(factors: usize) -> f64 {
+    (f64::from(i32::MAX) / (Q_MAX * factors.max(1) as f64)).floor().min(32767.0)
 }
 
 /// Item factors as an i8 file stores them, ready to scan.
@@ -38,30 +38,17 @@ fn query_max(stride: usize) -> f64 {
 pub struct Int8Rows {
     items: usize,
     factors: usize,
-    /// Values per stored row: `factors` rounded up to [`CHUNK`].
-    stride: usize,
     values: Vec<i8>,
     scales: Vec<f32>,
 }
 
 impl Int8Rows {
-    /// Item factors from an i8 file's values (items × `factors`, row-major)
-    /// and one scale per row; the values are moved, not copied, when
-    /// `factors` is a multiple of 16.
+    /// Item factors from an i8 file's values (items × `factors`, row-major,
+    /// moved, not copied) and one scale per row.
     pub fn new(values: Vec<i8>, scales: Vec<f32>, factors: usize) -> Self {
         let items = scales.len();
         assert_eq!(values.len(), items * factors, "an i8 value for each item's factor");
-        let stride = factors.div_ceil(CHUNK).max(1) * CHUNK;
-        let values = if stride == factors {
-            values
-        } else {
-            let mut padded = vec![0i8; items * stride];
-            for (to, from) in padded.chunks_exact_mut(stride).zip(values.chunks_exact(factors.max(1))) {
-                to[..factors].copy_from_slice(from);
-            }
-            padded
-        };
-        Self { items, factors, stride, values, scales }
+        Self { items, factors, values, scales }
     }
 
     /// Number of items.
@@ -81,7 +68,7 @@ impl Int8Rows {
 
     fn values(&self, i: usize) -> impl Iterator<Item = f32> + '_ {
         let s = self.scales[i];
-        self.stored(i)[..self.factors].iter().map(move |&q| q as f32 * s)
+        self.stored(i).iter().map(move |&q| q as f32 * s)
     }
 
     /// Bytes the rows take in memory.
@@ -90,7 +77,7 @@ impl Int8Rows {
     }
 
     fn stored(&self, i: usize) -> &[i8] {
-        &self.values[i * self.stride..(i + 1) * self.stride]
+        &self.values[i * self.factors..(i + 1) * self.factors]
     }
 
     /// x · row i as the panel scorer computes it from the decoded factors:
@@ -129,27 +116,32 @@ impl Tiles for Int8Rows {
 
 /// A user's vector quantised for the scan, with what bounds its error.
 struct Query {
-    /// x / s_x rounded, zero-padded to the stride.
+    /// x / s_x rounded.
     values: Vec<i16>,
     /// s_x.
     scale: f32,
-    /// Item i's score is within `s[i] · per_scale + per_term · (|b_i| + |c|)`
-    /// of the approximation, b_i its item term and c the user's constant.
+    /// Item i's score is within `|s[i]|·per_scale + per_term·(|b_i| + |c|) +
+    /// absolute` of the approximation, b_i its item term and c the user's
+    /// constant.
     per_scale: f32,
     per_term: f32,
+    absolute: f32,
+    /// Items whose bound exceeds this (or is not a number) may overflow f32
+    /// somewhere: they are always re-scored, and set no floor.
+    safe: f32,
 }
 
 impl Query {
-    /// `None` when x is not finite (the exact scan handles it).
-    fn new(x: &[f32], stride: usize) -> Option<Query> {
-        if !x.iter().all(|v| v.is_finite()) {
+    /// `None` when x or the constant is not finite (the exact scan handles them).
+    fn new(x: &[f32], constant: f32) -> Option<Query> {
+        if !x.iter().all(|v| v.is_finite()) || !constant.is_finite() {
             return None;
         }
         let f = x.len() as f64;
         let max = x.iter().fold(0.0f64, |m, &v| m.max(f64::from(v).abs()));
-        let limit = query_max(stride);
+        let limit = query_max(x.len());
         let scale = (max / limit) as f32;
-        let mut values = vec![0i16; stride];
+        let mut values = vec![0i16; x.len()];
         // The largest distance between x and its quantised form, in f64.
         let mut residual = 0.0f64;
         if scale > 0.0 {
@@ -160,13 +152,25 @@ impl Query {
         } else {
             residual = max;
         }
-        // |approximation − f32 score| ≤ s_i·127·F·(residual + γ·max) + γ·(|b_i| + |c|):
-        // the quantisation of x against |q| ≤ 127, and the roundings of both
-        // sums (each under (F + 8)·u relative to the magnitudes summed),
+        // |approximation − f32 score| ≤ |s_i|·128·F·(residual + γ·max) + γ·(|b_i| + |c|)
+        // + (F + 8)·2⁻¹⁴⁹: the quantisation of x against |q| ≤ 128, the
+        // roundings of both sums (each under (F + 8)·u relative to the
+        // magnitudes summed, or 2⁻¹⁵⁰ absolute a step among subnormals),
         // taken twice over so that forming the bounds in f32 stays inside.
-        let gamma = 2.0 * (f + 8.0) * f64::from(f32::EPSILON) / 2.0;
-        let per_scale = 127.0 * f * (residual + gamma * max) * 2.0;
-        Some(Query { values, scale, per_scale: per_scale as f32, per_term: (2.0 * gamma) as f32 })
+        let gamma = (f + 8.0) * f64::from(f32::EPSILON) / 2.0;
+        let per_scale = Q_MAX * f * (residual + gamma * max) * 2.0;
+        let absolute = 2.0 * (f + 8.0) * f64::from(f32::from_bits(1));
+        // bound ≥ 2γ·(|s_i|·128·F·max + |b_i| + |c|), which bounds every
+        // magnitude either sum reaches: within f32::MAX / 8 nothing overflows.
+        let safe = 2.0 * gamma * f64::from(f32::MAX) / 8.0;
+        Some(Query {
+            values,
+            scale,
+            per_scale: per_scale as f32,
+            per_term: (2.0 * gamma) as f32,
+            absolute: absolute as f32,
+            safe: safe as f32,
+        })
     }
 }
 
@@ -230,11 +234,13 @@ mod wasm {
     use core::arch::wasm32::*;
 
     /// [`super::dot`] with WebAssembly's 128-bit SIMD: each 16 values of the
-    /// row widened to i16 and multiplied pairwise-added against the query.
+    /// row widened to i16 and multiplied pairwise-added against the query;
+    /// the last `len % 16` one by one.
     #[inline(always)]
     pub fn dot(p: &[i16], q: &[i8]) -> i32 {
         let mut acc = i32x4_splat(0);
-        for (pc, qc) in p.chunks_exact(16).zip(q.chunks_exact(16)) {
+        let whole = p.len().min(q.len()) / 16 * 16;
+        for (pc, qc) in p[..whole].chunks_exact(16).zip(q[..whole].chunks_exact(16)) {
             // SAFETY: each chunk holds exactly 16 bytes of q and 32 of p;
             // unaligned v128 loads are allowed.
             let (row, lo, hi) = unsafe {
@@ -243,10 +249,12 @@ mod wasm {
             acc = i32x4_add(acc, i32x4_dot_i16x8(i16x8_extend_low_i8x16(row), lo));
             acc = i32x4_add(acc, i32x4_dot_i16x8(i16x8_extend_high_i8x16(row), hi));
         }
+        let rest: i32 = p[whole..].iter().zip(&q[whole..]).map(|(&a, &b)| i32::from(a) * i32::from(b)).sum();
         i32x4_extract_lane::<0>(acc)
             + i32x4_extract_lane::<1>(acc)
             + i32x4_extract_lane::<2>(acc)
             + i32x4_extract_lane::<3>(acc)
+            + rest
     }
 }
 
@@ -274,7 +282,7 @@ pub(super) fn top_k<M: Madd>(
     if k == 0 {
         return Vec::new();
     }
-    let Some(query) = Query::new(&user[..rows.factors], rows.stride) else {
+    let Some(query) = Query::new(&user[..rows.factors], constant) else {
         let mut top = TopK::new(k, exclude);
         for i in 0..rows.items {
             top.offer(i, finish(rows.exact::<M>(i, user), i, offsets, constant));
@@ -284,15 +292,18 @@ pub(super) fn top_k<M: Madd>(
     let mut floor = Floor::new(k);
     let mut candidates: Vec<(usize, f32)> = Vec::new();
     let constant_bound = query.per_term * constant.abs();
-    for (i, (row, &s)) in rows.values.chunks_exact(rows.stride).zip(&rows.scales).enumerate() {
+    for (i, (row, &s)) in rows.values.chunks_exact(rows.factors.max(1)).zip(&rows.scales).enumerate() {
         let term = offsets.item.map_or(0.0, |b| b[i]);
         let approx = dot(&query.values, row) as f32 * query.scale * s + term + constant;
-        let bound = s * query.per_scale + query.per_term * term.abs() + constant_bound;
-        let upper = approx + bound;
+        let bound = s.abs() * query.per_scale + query.per_term * term.abs() + constant_bound + query.absolute;
+        let safe = bound <= query.safe;
+        let upper = if safe { approx + bound } else { f32::INFINITY };
         if upper < floor.value || exclude.binary_search(&i).is_ok() {
             continue;
         }
-        floor.offer(approx - bound);
+        if safe {
+            floor.offer(approx - bound);
+        }
         candidates.push((i, upper));
     }
     let mut top = TopK::new(k, &[]);
@@ -407,11 +418,60 @@ mod tests {
         let x = [1.0f32, 1.0 / 3.0 + 2e-6];
         let rows = Int8Rows::new(vec![127, 0, 124, 9, 100, 0], vec![1.0; 3], 2);
         let panels = ItemPanels::new(&[127.0, 0.0, 124.0, 9.0, 100.0, 0.0], 2, 2);
-        let q = Query::new(&x, rows.stride).unwrap();
+        let q = Query::new(&x, 0.0).unwrap();
         assert!(dot(&q.values, rows.stored(0)) > dot(&q.values, rows.stored(1)), "the scan reverses them");
         let want = top_k_block_generic::<Plain>(&panels, &[&x], &[0.0], &[&[]], Offsets { item: None }, 1);
         assert_eq!(want[0][0].0, 1);
         assert_eq!(top_k::<Plain>(&rows, &x, 0.0, &[], Offsets { item: None }, 1), want[0]);
+    }
+
+    #[test]
+    fn inputs_at_the_edges_of_f32_rank_as_the_f32_panels_rank() {
+        // A review's counterexamples to an earlier bound, each once wrong:
+        // (values, scales, factors, x, constant, k).
+        let third = 1.0 / 3.0 + 2e-6;
+        type Case = (&'static str, Vec<i8>, Vec<f32>, usize, Vec<f32>, f32, usize);
+        let cases: Vec<Case> = vec![
+            ("negative scales", vec![-127, 0, -124, -9, -100, 0], vec![-1.0; 3], 2, vec![1.0, third], 0.0, 1),
+            (
+                "-128 over 528 factors",
+                [vec![-128; 528], vec![0; 528]].concat(),
+                vec![1.0 / 128.0, 1.0],
+                528,
+                vec![-1.0; 528],
+                0.0,
+                1,
+            ),
+            (
+                "subnormal scores",
+                vec![44, -2, -127, -117],
+                vec![f32::from_bits(191), f32::from_bits(16)],
+                2,
+                vec![-0.125, 0.875],
+                0.0,
+                1,
+            ),
+            ("a score that overflows to NaN", vec![127, -127, -127, 0], vec![1e36, 1e35], 2, vec![3.0, 3.0], 0.0, 1),
+            (
+                "a zero-scale row beside huge products",
+                [vec![0; 1000], vec![-127; 1000]].concat(),
+                vec![0.0, 1e-40],
+                1000,
+                vec![3e37; 1000],
+                0.0,
+                1,
+            ),
+            ("an infinite constant", vec![1, 2, 3, 4, 5, 6], vec![0.1; 3], 2, vec![0.5, -0.25], f32::NEG_INFINITY, 2),
+        ];
+        for (name, q, scales, f, x, constant, k) in cases {
+            let decoded: Vec<f32> =
+                q.chunks(f).zip(&scales).flat_map(|(r, &s)| r.iter().map(move |&v| v as f32 * s)).collect();
+            let panels = ItemPanels::new(&decoded, f, f);
+            let rows = Int8Rows::new(q, scales, f);
+            let none = Offsets { item: None };
+            let want = top_k_block_generic::<Plain>(&panels, &[&x], &[constant], &[&[]], none, k);
+            assert_eq!(top_k::<Plain>(&rows, &x, constant, &[], none, k), want[0], "{name}");
+        }
     }
 
     #[test]
@@ -432,7 +492,7 @@ mod tests {
         // the catalogue. Counted directly: items within the final window.
         let (rows, _) = both(20_000, 64, 7);
         let x = values(64, 8);
-        let q = Query::new(&x, rows.stride).unwrap();
+        let q = Query::new(&x, 0.0).unwrap();
         let approx: Vec<(f32, f32)> = (0..rows.items)
             .map(|i| {
                 let s = rows.scales[i];

@@ -320,7 +320,7 @@ crate::simd_dispatch!(
         offsets: Offsets<'_>,
         k: usize,
     ) -> Vec<Vec<(usize, f32)>> {
-        if k == 0 {
+        if k == 0 || users.is_empty() {
             return vec![Vec::new(); users.len()];
         }
         let mut tops: Vec<TopK<'_>> = excludes.iter().map(|e| TopK::new(k, e)).collect();
