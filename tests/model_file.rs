@@ -261,11 +261,13 @@ fn an_item_file_gives_names_links_and_images_and_refuses_script_links() {
             assert!(r.get("name").is_none() && r.get("url").is_none(), "{id} has no details");
         }
     }
-    // The same details added to an existing model by export.
+    // The same details added to an existing model by export; catalogue rows
+    // for items the model lacks are counted, not passed over in silence.
+    std::fs::write(&items, format!("{catalogue}zz1,Gone,https://shop.example/zz1,\nzz2,Gone too,,\n")).unwrap();
     let out = dir.path().join("web.gramrec");
     let bare = dir.path().join("bare");
     train(&clicks, &bare, &[]);
-    gramrec()
+    let export = gramrec()
         .args(["export", "--dtype", "i8", "--model"])
         .arg(&bare)
         .arg("--items")
@@ -274,6 +276,8 @@ fn an_item_file_gives_names_links_and_images_and_refuses_script_links() {
         .arg(&out)
         .assert()
         .success();
+    let log = String::from_utf8_lossy(&export.get_output().stderr).into_owned();
+    assert!(log.contains("18 of 20 items described; 2 of the table's items are not in the model (left out)"), "{log}");
     assert_eq!(ok_json(gramrec().args(["inspect", "--json"]).arg(&out))["described"], 18);
     // A script link is refused with the file and line.
     std::fs::write(&items, "item,name,url\ni1,One,javascript:alert(1)\n").unwrap();

@@ -61,7 +61,12 @@ const isUrl = (source) => typeof source === 'string' || source instanceof URL;
 
 /** The response for a file's URL; throws for an HTTP error. */
 async function download(url) {
-  const response = await fetch(url);
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Error(`gramrec: cannot load ${url}: ${e.message}`);
+  }
   if (!response.ok) {
     throw new Error(`gramrec: cannot load ${url}: HTTP ${response.status}`);
   }

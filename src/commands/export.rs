@@ -32,7 +32,7 @@ pub fn run(a: ExportArgs) -> Result<()> {
     }
     if let Some(table) = a.details.table(None, &Default::default())? {
         let (info, described) = table.for_items(&file.ids);
-        super::log_details(&table, described, file.rows(), false);
+        super::log_details(&table, described, &file.ids, false);
         file.info = Some(info);
     }
     write_factor_file(&a.out, &file)?;

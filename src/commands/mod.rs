@@ -198,11 +198,16 @@ fn unix_now() -> f64 {
 }
 
 /// Says how many of a model's items an item-detail table describes.
-fn log_details(table: &DetailTable, described: usize, items: usize, quiet: bool) {
+fn log_details(table: &DetailTable, described: usize, ids: &[String], quiet: bool) {
     if !quiet {
+        let unmatched = match table.unmatched(ids) {
+            0 => String::new(),
+            n => format!("; {n} of the table's items are not in the model (left out)"),
+        };
         crate::progress::stderr_line(&format!(
-            "item details ({}): {described} of {items} items described",
-            table.found().join(", ")
+            "item details ({}): {described} of {} items described{unmatched}",
+            table.found().join(", "),
+            ids.len()
         ));
     }
 }

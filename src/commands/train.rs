@@ -136,7 +136,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         },
     )?;
     if let Some(table) = &details {
-        super::log_details(table, saved.described.unwrap_or(0), saved.items, a.run.quiet);
+        super::log_details(table, saved.described.unwrap_or(0), &data.items, a.run.quiet);
     }
     if let Some(v) = &a.validate {
         let curve: Vec<ValidationPoint> = model

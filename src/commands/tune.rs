@@ -130,7 +130,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let save = SaveOptions { details: details.as_ref(), read_at: Some(read_at), ..Default::default() };
     let saved = fitted.save(&a.run.out, &save)?;
     if let Some(table) = &details {
-        super::log_details(table, saved.described.unwrap_or(0), saved.items, a.run.quiet);
+        super::log_details(table, saved.described.unwrap_or(0), &fitted.data.items, a.run.quiet);
     }
     let mut table = format!(
         "{:>8} {:>9} {:>6} {:>10}  {:>9} {:>8}\n",

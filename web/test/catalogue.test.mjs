@@ -81,3 +81,16 @@ test('a million-item i8 catalogue recommends as the CLI does from its f32 values
   const file = statSync(join(dir, 'i8.gramrec')).size;
   assert.ok(site.memory < file + 80 * 2 ** 20, `module memory ${site.memory} bytes for a ${file}-byte file`);
 });
+
+test('a download that fails says which file, whether the server answered or not', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}gramrec.js`);
+  const errors = await page.evaluate(async () => {
+    const { load } = await import('/gramrec.js');
+    const reason = (p) => p.then(() => 'loaded', (e) => `${e.constructor.name}: ${e.message}`);
+    return [await reason(load('/missing.gramrec')), await reason(load('http://127.0.0.1:9/items.gramrec'))];
+  });
+  await page.close();
+  assert.match(errors[0], /^Error: gramrec: cannot load \/missing\.gramrec: HTTP 404$/);
+  assert.match(errors[1], /^Error: gramrec: cannot load http:\/\/127\.0\.0\.1:9\/items\.gramrec: \S/);
+});

@@ -1,5 +1,5 @@
 // The browser module recommends what `gramrec recommend --history` does:
-// for 100 random histories, the same top-10 items in the same order, scores
+// for 50 random histories of each kind, the same top-10 items in the same order, scores
 // within 1e-4 relative (f32 item files); a Bayesian model's visitors folded
 // in with its learned prior as the CLI folds them in. A file gathered in
 // chunks (as `load(url)` streams it) loads as its bytes do.

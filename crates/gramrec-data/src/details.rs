@@ -119,6 +119,12 @@ impl DetailTable {
         ["name", "url", "image"].into_iter().zip(self.found).filter(|(_, f)| *f).map(|(n, _)| n).collect()
     }
 
+    /// How many of the table's items are not among `ids` (a model's): their
+    /// details are left out of its file.
+    pub fn unmatched(&self, ids: &[String]) -> usize {
+        self.index.len() - ids.iter().filter(|id| self.index.contains_key(id.as_str())).count()
+    }
+
     /// The details of a model's items, by row, and how many of them the
     /// table describes.
     pub fn for_items(&self, ids: &[String]) -> (ItemInfo, usize) {
@@ -188,6 +194,13 @@ mod tests {
             "c".into(),
         ]);
         assert_eq!((info.names, n), (vec!["A".to_string(), String::new(), "C".into()], 2));
+    }
+
+    #[test]
+    fn items_of_the_table_a_model_lacks_are_counted() {
+        let table = DetailTable::from_names([("a", "A"), ("b", "B"), ("c", "C")].map(|(i, n)| (i.into(), n.into())));
+        assert_eq!(table.unmatched(&["a".into(), "x".into()]), 2);
+        assert_eq!(table.unmatched(&["c".into(), "b".into(), "a".into()]), 0);
     }
 
     #[test]
