@@ -258,15 +258,6 @@ mod wasm {
     }
 }
 
-/// Every item's score x·y_i + item term + `constant` for one user, as
-/// [`super::score_all`] gives it for the decoded factors.
-#[inline(always)]
-pub(super) fn score_all<M: Madd>(rows: &Int8Rows, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) {
-    for (i, o) in out.iter_mut().enumerate().take(rows.items) {
-        *o = finish(rows.exact::<M>(i, user), i, offsets, constant);
-    }
-}
-
 /// The k best (item, score) for one user, skipping the sorted `exclude`:
 /// the panel scorer's answer for the decoded factors (see the module's
 /// documentation).

@@ -19,8 +19,8 @@ use std::collections::BinaryHeap;
 use crate::linalg::Madd;
 use crate::topk::better;
 
+use int8::top_k as int8_top_k_scan;
 pub use int8::Int8Rows;
-use int8::{score_all as int8_score_all_exact, top_k as int8_top_k_scan};
 
 /// Items per panel.
 pub const PANEL: usize = 16;
@@ -89,12 +89,17 @@ pub enum Catalogue {
 }
 
 impl Catalogue {
+    /// The factors as the panel kernels read them.
+    fn tiles(&self) -> &dyn Tiles {
+        match self {
+            Catalogue::Panels(p) => p,
+            Catalogue::Int8(r) => r,
+        }
+    }
+
     /// Number of items.
     pub fn items(&self) -> usize {
-        match self {
-            Catalogue::Panels(p) => p.items(),
-            Catalogue::Int8(r) => r.items(),
-        }
+        self.tiles().items()
     }
 
     /// Item `i`'s factors.
@@ -115,10 +120,7 @@ impl Catalogue {
 
     /// Every item's score x·y_i + item offset + `constant` for one user.
     pub fn score_all(&self, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) {
-        match self {
-            Catalogue::Panels(p) => score_all(p, user, offsets, constant, out),
-            Catalogue::Int8(r) => int8_score_all(r, user, offsets, constant, out),
-        }
+        score_all(self.tiles(), user, offsets, constant, out)
     }
 
     /// The k best (item, score) of each user, best first, skipping each
@@ -133,22 +135,16 @@ impl Catalogue {
         k: usize,
     ) -> Vec<Vec<(usize, f32)>> {
         match self {
-            Catalogue::Panels(p) => top_k_block(p, users, constants, excludes, offsets, k),
             // One user (a visitor folded in): the integer scan reads a
             // quarter of the bytes. A block: the register-blocked kernel on
             // tiles decoded as it goes, the decoding shared by every user.
             Catalogue::Int8(r) if users.len() == 1 => {
                 vec![int8_top_k(r, users[0], constants[0], excludes[0], offsets, k)]
             }
-            Catalogue::Int8(r) => top_k_block(r, users, constants, excludes, offsets, k),
+            _ => top_k_block(self.tiles(), users, constants, excludes, offsets, k),
         }
     }
 }
-
-crate::simd_dispatch!(
-    /// [`score_all`] for i8 rows.
-    fn int8_score_all(rows: &Int8Rows, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) -> () = int8_score_all_exact
-);
 
 crate::simd_dispatch!(
     /// One user's top k over i8 rows.
@@ -251,14 +247,17 @@ fn group<'a>(users: &[&'a [f32]]) -> [&'a [f32]; USERS_PER_BLOCK] {
 
 /// Writes every item's score for one user into `out` (length = items).
 #[inline(always)]
-fn score_all_generic<M: Madd>(p: &ItemPanels, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) {
+fn score_all_generic<M: Madd>(p: &dyn Tiles, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) {
     let mut acc = [[0.0f32; PANEL]; USERS_PER_BLOCK];
-    for (pi, panel) in p.data.chunks_exact(PANEL * p.factors.max(1)).enumerate() {
-        panel_scores::<M>(panel, group(&[user]), &mut acc);
-        for (j, &raw) in acc[0].iter().enumerate() {
-            let i = pi * PANEL + j;
-            if i < p.items {
-                out[i] = finish(raw, i, offsets, constant);
+    let mut scratch = Vec::new();
+    for ti in 0..p.items().div_ceil(PANEL * TILE_PANELS) {
+        for (pj, panel) in p.tile(ti, &mut scratch).chunks_exact(PANEL * p.factors().max(1)).enumerate() {
+            panel_scores::<M>(panel, group(&[user]), &mut acc);
+            for (j, &raw) in acc[0].iter().enumerate() {
+                let i = (ti * TILE_PANELS + pj) * PANEL + j;
+                if i < p.items() {
+                    out[i] = finish(raw, i, offsets, constant);
+                }
             }
         }
     }
@@ -303,7 +302,7 @@ impl Tiles for ItemPanels {
 crate::simd_dispatch!(
     wide
     /// Every item's score x·y_i + item offset + `constant` for one user.
-    pub fn score_all(p: &ItemPanels, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) -> () = score_all_generic
+    pub fn score_all(p: &dyn Tiles, user: &[f32], offsets: Offsets<'_>, constant: f32, out: &mut [f32]) -> () = score_all_generic
 );
 
 crate::simd_dispatch!(
