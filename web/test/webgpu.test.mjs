@@ -163,6 +163,14 @@ function unpackHalf(words, d) {
   });
 }
 
+/** How the kernels' factor buffers hold rows of `d` values: f32 words, or
+ * with HALF two halves a word. `round` is a value as stored, `buffer` the
+ * buffer of some rows, `read` the values of the words read back. */
+function storage(half, d) {
+  if (!half) return { round: (v) => v, buffer: (values) => ({ f32: values }), read: floats };
+  return { round: (v) => halfValue(halfBits(v)), buffer: (values) => ({ u32: packHalf(values, d) }), read: (words) => unpackHalf(words, d) };
+}
+
 test('every GPU pipeline of the native backend compiles on Chromium WebGPU (Dawn/Tint)', async () => {
   assert.ok(pipelines.length >= 20, `${pipelines.length} pipelines`);
   const { adapter, results } = await compile(pipelines);
@@ -288,15 +296,14 @@ test('the Gram kernels on Dawn sum YᵀY as the CPU does, over several chunks', 
 async function checkConjugateGradient(p, rows) {
   const { F, D, REG, REG_SCALING, REG_EXPONENT, ALPHA, EPSILON, UNOBSERVED, CG_STEPS, GLOBAL_MEAN, IMPLICIT, HALF } =
     p.constants;
-  const stored = (v) => (HALF ? halfValue(halfBits(v)) : v);
+  const store = storage(HALF, D);
   // The confidence curve, as gramrec_core::params::ModelParams::confidence_of.
   const confidence = (r) => Math.min(
     p.constants.LOG_CONFIDENCE ? 1 + ALPHA * Math.log1p(Math.abs(r) / EPSILON) : 1 + ALPHA * Math.abs(r), 1e6);
   const OTHER = 300;
   const next = random(9);
-  const other = Array.from({ length: OTHER * D }, () => stored(Math.fround((next() * 2 - 1) * 0.3)));
-  const start = Array.from({ length: rows * D }, () => stored(Math.fround((next() * 2 - 1) * 0.3)));
-  const factors = (values) => (HALF ? { u32: packHalf(values, D) } : { f32: values });
+  const other = Array.from({ length: OTHER * D }, () => store.round(Math.fround((next() * 2 - 1) * 0.3)));
+  const start = Array.from({ length: rows * D }, () => store.round(Math.fround((next() * 2 - 1) * 0.3)));
   // Row r has 0 to 60 interactions (row 0 none), values 1 to 5.
   const offsets = [0];
   const cols = [];
@@ -317,12 +324,12 @@ async function checkConjugateGradient(p, rows) {
     // Rows: count, first, data_terms, total, row_base, other_rows, padding.
     rows: { u32: [rows, 0, 0, rows, 0, OTHER, 0, 0], uniform: true },
     rowIndex: { u32: [...offsets, ...Array.from({ length: rows }, (_, r) => r)] },
-    cols: { u32: cols }, vals: { f32: vals }, other: factors(other), gram: { f32: gram }, x: factors(start),
+    cols: { u32: cols }, vals: { f32: vals }, other: store.buffer(other), gram: { f32: gram }, x: store.buffer(start),
     status: { u32: [0xffffffff] },
   };
   const bind = { 0: 'rows', 1: 'rowIndex', 2: 'cols', 3: 'vals', 4: 'other', 5: 'gram', 7: 'x', 8: 'status' };
   const words = await run(buffers, [{ pipeline: p, bind, groups: [rows] }], 'x');
-  const solved = HALF ? unpackHalf(words, D) : floats(words);
+  const solved = store.read(words);
   const dot = (a, b) => a.reduce((s, v, k) => s + v * b[k], 0);
   for (let r = 0; r < rows; r++) {
     const got = solved.slice(r * D, (r + 1) * D);
@@ -460,8 +467,8 @@ async function checkCholesky(model, rows) {
   const { F, D, REG, GLOBAL_MEAN, BAYES, HALF } = solve.constants;
   const OTHER = 200;
   const next = random(11);
-  const drawn = Array.from({ length: OTHER * D }, () => Math.fround((next() * 2 - 1) * 0.3));
-  const other = HALF ? drawn.map((v) => halfValue(halfBits(v))) : drawn;
+  const store = storage(HALF, D);
+  const other = Array.from({ length: OTHER * D }, () => store.round(Math.fround((next() * 2 - 1) * 0.3)));
   const offsets = [0];
   const [cols, vals] = [[], []];
   for (let r = 0; r < rows; r++) {
@@ -486,9 +493,9 @@ async function checkCholesky(model, rows) {
   const buffers = {
     rows: { u32: [rows, 0, 0, rows, 0, OTHER, 0, 0], uniform: true },
     rowIndex: { u32: [...offsets, ...Array.from({ length: rows }, (_, r) => r)] },
-    cols: { u32: cols }, vals: { f32: vals }, other: HALF ? { u32: packHalf(other, D) } : { f32: other },
+    cols: { u32: cols }, vals: { f32: vals }, other: store.buffer(other),
     gram: { f32: BAYES ? prior : new Array(F * F).fill(0) },
-    systems: { f32: new Array(rows * D * D).fill(0) }, x: { u32: new Array(rows * (HALF ? Math.ceil(D / 2) : D)).fill(0) },
+    systems: { f32: new Array(rows * D * D).fill(0) }, x: store.buffer(new Array(rows * D).fill(0)),
     status: { u32: [0xffffffff] },
   };
   // An 'auto' layout has only the bindings an entry point uses: row_gram writes no row.
@@ -498,7 +505,7 @@ async function checkCholesky(model, rows) {
     { pipeline: rowGram, bind, groups: [rows, tiles, tiles] },
     { pipeline: solve, bind: { ...bind, 7: 'x', 8: 'status' }, groups: [rows] },
   ], 'x');
-  const solved = HALF ? unpackHalf(words, D) : floats(words);
+  const solved = store.read(words);
   for (let r = 0; r < rows; r++) {
     const n = offsets[r + 1] - offsets[r];
     const w = BAYES ? tau : 1;
@@ -546,13 +553,12 @@ test('the Cholesky kernels on Dawn solve ALS rows (f32 and f16 storage) and draw
 async function checkLoss(model, rows) {
   const p = pipelines.find((x) => x.model === model && x.label === 'loss');
   const { F, D, REG, REG_SCALING, REG_EXPONENT, ALPHA, UNOBSERVED, GLOBAL_MEAN, IMPLICIT, BIASES, HALF } = p.constants;
-  const stored = (v) => (HALF ? halfValue(halfBits(v)) : v);
-  const factors = (values) => (HALF ? { u32: packHalf(values, D) } : { f32: values });
+  const store = storage(HALF, D);
   assert.equal(p.constants.LOG_CONFIDENCE, 0);
   const OTHER = 250;
   const next = random(13);
-  const other = Array.from({ length: OTHER * D }, () => stored(Math.fround((next() * 2 - 1) * 0.3)));
-  const x = Array.from({ length: rows * D }, () => stored(Math.fround((next() * 2 - 1) * 0.3)));
+  const other = Array.from({ length: OTHER * D }, () => store.round(Math.fround((next() * 2 - 1) * 0.3)));
+  const x = Array.from({ length: rows * D }, () => store.round(Math.fround((next() * 2 - 1) * 0.3)));
   const offsets = [0];
   const [cols, vals] = [[], []];
   for (let r = 0; r < rows; r++) {
@@ -566,7 +572,7 @@ async function checkLoss(model, rows) {
   const buffers = {
     rows: { u32: [rows, 0, 1, rows, 0, OTHER, 0, 0], uniform: true },
     rowIndex: { u32: [...offsets, ...Array.from({ length: rows }, (_, r) => r)] },
-    cols: { u32: cols }, vals: { f32: vals }, other: factors(other), x: factors(x),
+    cols: { u32: cols }, vals: { f32: vals }, other: store.buffer(other), x: store.buffer(x),
     partials: { f32: new Array(2 * groups).fill(0) },
   };
   const bind = { 0: 'rows', 1: 'rowIndex', 2: 'cols', 3: 'vals', 4: 'other', 7: 'x', 8: 'partials' };

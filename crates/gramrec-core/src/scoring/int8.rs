@@ -51,11 +51,6 @@ impl Int8Rows {
         Self { items, factors, values, scales }
     }
 
-    /// Number of items.
-    pub fn items(&self) -> usize {
-        self.items
-    }
-
     /// Item `i`'s factors as f32, as [`Factors::to_f32`](crate::quant::Factors::to_f32) decodes them.
     pub fn row(&self, i: usize) -> Vec<f32> {
         self.values(i).collect()
@@ -69,11 +64,6 @@ impl Int8Rows {
     fn values(&self, i: usize) -> impl Iterator<Item = f32> + '_ {
         let s = self.scales[i];
         self.stored(i).iter().map(move |&q| q as f32 * s)
-    }
-
-    /// Bytes the rows take in memory.
-    pub fn bytes(&self) -> usize {
-        self.values.len() + 4 * self.scales.len()
     }
 
     fn stored(&self, i: usize) -> &[i8] {
