@@ -284,11 +284,7 @@ class ALS:
         self._fit(train, show_progress, callback, searched)
         report = self.auto_report = found["report"]
         chosen, given = report["trials"][report["chosen"]], report["trials"][0]
-        if report["leader"] != report["chosen"]:
-            leader = report["trials"][report["leader"]]
-            _say(f"auto: the best on validation ({report['metric']} {leader['score']:.4f}) beats the settings given "
-                 f"({given['score']:.4f}) by {report['margin']:.1f} standard errors, within the split's noise: "
-                 "keeping the settings given")
+        _say(_verdict(report))
         _say(f"auto: chose {searched[report['chosen']]} ({report['metric']} {chosen['score']:.4f} on validation; the "
              f"settings given {given['score']:.4f}) in {report['seconds']:.1f} s "
              f"({report['seconds'] / max(report['trainingSeconds'], 1e-9):.1f}x the given settings' training, "
@@ -605,22 +601,59 @@ def auto(data, budget=None, metric=None, show_progress=True, callback=None, **pa
     "map@K", "precision@K", "recall@K", "auc", "mpr", "mae"). The winner is
     then fitted on all of ``data``. Each setting scored is printed, and the
     search's account is the model's ``auto_report`` (the dict ``train --json``
-    gives as ``auto``: trials, chosen, leader, margin). A winner must beat the
-    settings given by more than the split's noise (two standard errors) to
-    replace them. Ctrl-C stops the search between settings."""
+    gives as ``auto``: trials, chosen, leader, confirmation). The best on
+    validation is retrained with the settings given on up to three fresh
+    splits, and replaces them only if it beats them there by more than 1.645
+    standard errors of the paired per-user (per-rating) difference.
+    Ctrl-C stops the search between settings."""
     return ALS(**params)._auto(data, budget, metric, show_progress, callback)
+
+
+def _verdict(report):
+    """Why an ``auto`` search chose what it chose (the CLI's line)."""
+    confirmation, leader = report.get("confirmation"), report["trials"][report["leader"]]
+    if confirmation is None:
+        return "auto: no setting beat the settings given on validation: keeping them"
+    if confirmation["folds"] == 0:
+        return (f"auto: candidate {leader['candidate']} leads on validation but the budget left cannot confirm it on "
+                f"a fresh split ({confirmation['foldCost']:.1f} trainings): keeping the settings given")
+    won = report["chosen"] == report["leader"]
+    unit = "rating" if report["metric"] in ("RMSE", "MAE") else "user"
+    passed_over = ""
+    if "bestUnconfirmed" in report:
+        best = report["trials"][report["bestUnconfirmed"]]
+        passed_over = (f"; candidate {best['candidate']} leads on validation ({report['metric']} {best['score']:.4f}) "
+                       "but confirming it costs more than the budget left")
+    return (f"auto: on the fresh splits candidate {leader['candidate']} scores {report['metric']} "
+            f"{confirmation['leaderScore']:.4f} against the settings given's {confirmation['givenScore']:.4f}: "
+            f"{confirmation['margin']:.1f} standard errors of the per-{unit} difference, "
+            f"{'over' if won else 'not over'} {confirmation['needed']}: "
+            f"{'choosing it' if won else 'within the noise, keeping the settings given'}{passed_over}")
 
 
 def _say_search(event, searched):
     """Prints one step of an ``auto`` search (the CLI's lines), keeping
     each scored setting's text in ``searched``."""
     if event["step"] == "started":
+        if event["race"] is not None:
+            _say(f"auto: racing candidates on {event['race'][0]} of the {event['race'][1]} validation users (scoring "
+                 "all of them would cost more than a quarter of a training a setting); the fresh splits score them all")
         _say(f"auto: searching settings within a budget of {event['budget']:.1f} trainings")
     elif event["step"] == "bracket":
-        _say(f"auto: {event['candidates']} new candidates by successive halving "
+        what = "the settings given with λ scaled (0.1x to 10x)" if event["along_lambda"] else "new candidates"
+        _say(f"auto: {event['candidates']} {what} by successive halving "
              f"(planned work: {event['planned']:.1f} trainings)")
+    elif event["step"] == "confirmed":
+        if event["fold"] == 1:
+            plural = "" if event["folds"] == 1 else "s"
+            _say(f"auto: confirming the best on validation, candidate {event['candidate']} after "
+                 f"{event['iterations']} iterations ({event['metric']} {event['score']:.4f}), against the settings "
+                 f"given on {event['folds']} fresh validation split{plural}")
+        _say(f"  fresh split {event['fold']}: candidate {event['candidate']} {event['metric']} "
+             f"{event['leader_score']:.4f}, the settings given {event['given_score']:.4f}")
     elif event["step"] == "unaffordable":
-        _say(f"auto: not tried: {event['setting']} (method='bayes'): it costs {event['cost']:.1f} trainings and "
+        _say(f"auto: not tried: {event['setting']} (method='bayes'): with its confirmation on a fresh split it "
+             f"costs {event['cost']:.1f} trainings and "
              f"{event['left']:.1f} of the budget are left (a budget of {event['needed']:.0f} or more includes it)")
     else:
         searched.append(event["setting"])

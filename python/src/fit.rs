@@ -159,14 +159,16 @@ pub fn auto(
             python(&mut |py| {
                 let data = PyDict::new(py);
                 match &e {
-                    Event::Started { budget } => {
+                    Event::Started { budget, race } => {
                         data.set_item("step", "started")?;
                         data.set_item("budget", budget)?;
+                        data.set_item("race", race)?;
                     }
-                    Event::Bracket { candidates, planned } => {
+                    Event::Bracket { candidates, planned, along_lambda } => {
                         data.set_item("step", "bracket")?;
                         data.set_item("candidates", candidates)?;
                         data.set_item("planned", planned)?;
+                        data.set_item("along_lambda", along_lambda)?;
                     }
                     Event::Scored { trial, cost } => {
                         data.set_item("step", "scored")?;
@@ -175,6 +177,18 @@ pub fn auto(
                         data.set_item("setting", trial.config.describe())?;
                         data.set_item("metric", metric.to_string())?;
                         data.set_item("score", trial.score)?;
+                        data.set_item("cost", cost)?;
+                    }
+                    Event::Confirmed { leader, fold, folds, leader_score, given_score, cost } => {
+                        data.set_item("step", "confirmed")?;
+                        data.set_item("candidate", leader.candidate)?;
+                        data.set_item("fold", fold)?;
+                        data.set_item("folds", folds)?;
+                        data.set_item("metric", metric.to_string())?;
+                        data.set_item("score", leader.score)?;
+                        data.set_item("iterations", leader.config.iterations)?;
+                        data.set_item("leader_score", leader_score)?;
+                        data.set_item("given_score", given_score)?;
                         data.set_item("cost", cost)?;
                     }
                     Event::Unaffordable { config, cost, spent, budget } => {

@@ -129,10 +129,11 @@ def test_auto_searches_and_fits_as_train_auto_does(tmp_path, gramrec_bin):
     coo = planted(users=300, items=150, per_user=15).tocoo()
     pd.DataFrame({"user": [f"u{r}" for r in coo.row], "item": [f"i{c}" for c in coo.col],
                   "plays": coo.data.astype(int)}).to_csv(tmp_path / "plays.csv", index=False)
-    model = gramrec.auto(gramrec.read(tmp_path / "plays.csv"), budget=3, factors=8, iterations=4,
+    # On data this small each trial's set-up costs about half a training: 20 pay for a search.
+    model = gramrec.auto(gramrec.read(tmp_path / "plays.csv"), budget=20, factors=8, iterations=4,
                          show_progress=False)
     cli = json.loads(run_cli(gramrec_bin, "train", "-q", "--json", "--input", tmp_path / "plays.csv", "--out",
-                             tmp_path / "m", "--auto", "--budget", "3x", "--factors", "8", "--iterations", "4"))
+                             tmp_path / "m", "--auto", "--budget", "20x", "--factors", "8", "--iterations", "4"))
     ours = model.auto_report
     assert ours["chosen"] == cli["auto"]["chosen"] and len(ours["trials"]) == len(cli["auto"]["trials"]) > 3
     assert [t["score"] for t in ours["trials"]] == [t["score"] for t in cli["auto"]["trials"]]

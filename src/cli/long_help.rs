@@ -159,8 +159,9 @@ pub const VALIDATE: &str = "Held-out interactions to evaluate after every iterat
 pub const AUTO: &str = "Search the settings first: factors, λ and its scaling, α, the confidence curve and the \
     unobserved weight α₀, by successive halving on a validation split carved from the input (10%: per user for \
     implicit models, at random for explicit ones; seeded by --seed; on more than 5M interactions, on a sample of \
-    the users). The other flags' settings are the first candidate; the best on validation replaces them only when \
-    it leads by more than two standard errors of the per-user (per-rating) difference. On ratings it also tries \
+    the users). The other flags' settings are the first candidate; the best on validation is retrained with them \
+    on up to three fresh splits (in the budget) and replaces them only when it leads there by more than 1.645 \
+    standard errors of the per-user (per-rating) difference. On ratings it also tries \
     --method bayes when the budget pays for it, and says what it would cost when not. Prints the validation \
     table, then trains the winner on all the data; the model records how it was chosen (docs/ALGORITHM.md)";
 

@@ -41,12 +41,20 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
     let mut bar: Option<Progress> = None;
     let result = search(x, base, &opts, &mut |event| {
         match event {
-            Event::Started { budget } => {
+            Event::Started { budget, race } => {
+                if let Some((users, of)) = race {
+                    log.log(format!(
+                        "--auto: racing candidates on {users} of the {of} validation users (scoring all of them would \
+                         cost more than a quarter of a training a setting); the fresh splits score them all"
+                    ));
+                }
                 bar = Some(Progress::bar((budget * STEPS_PER_TRAINING).ceil() as u64, "searching", a.run.quiet));
             }
-            Event::Bracket { candidates, planned } => {
+            Event::Bracket { candidates, planned, along_lambda } => {
+                let what =
+                    if along_lambda { "the flags' settings with λ scaled (0.1x to 10x)" } else { "new candidates" };
                 bar.as_ref().unwrap_or(log).log(format!(
-                    "--auto: {candidates} new candidates by successive halving (planned work: {planned:.1} trainings)"
+                    "--auto: {candidates} {what} by successive halving (planned work: {planned:.1} trainings)"
                 ));
             }
             Event::Scored { trial, cost } => {
@@ -61,10 +69,28 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
                 out.log(line);
                 out.inc((cost * STEPS_PER_TRAINING).round() as u64);
             }
+            Event::Confirmed { leader, fold, folds, leader_score, given_score, cost } => {
+                let out = bar.as_ref().unwrap_or(log);
+                if fold == 1 {
+                    out.log(format!(
+                        "--auto: confirming the best on validation, candidate {} after {} iterations ({metric} \
+                         {:.4}), against the flags' settings on {folds} fresh validation split{}",
+                        leader.candidate,
+                        leader.config.iterations,
+                        leader.score,
+                        if folds == 1 { "" } else { "s" }
+                    ));
+                }
+                out.log(format!(
+                    "  fresh split {fold}: candidate {} {metric} {leader_score:.4}, the flags' settings {given_score:.4}",
+                    leader.candidate
+                ));
+                out.inc((cost * STEPS_PER_TRAINING).round() as u64);
+            }
             Event::Unaffordable { config, cost, spent, budget } => {
                 bar.as_ref().unwrap_or(log).log(format!(
-                    "--auto: not tried: {} (--method bayes): it costs {cost:.1} trainings and {:.1} of the budget are \
-                     left (a --budget of {:.0}x or more includes it)",
+                    "--auto: not tried: {} (--method bayes): with its confirmation on a fresh split it costs {cost:.1} \
+                     trainings and {:.1} of the budget are left (a --budget of {:.0}x or more includes it)",
                     config.describe(),
                     budget - spent,
                     (spent + cost).ceil(),
@@ -90,15 +116,8 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
     }
     let best = &result.trials[result.best];
     let defaults = &result.trials[0];
-    if let Some(m) = result.margin.filter(|&m| m <= 2.0) {
-        let leader = &result.trials[result.leader];
-        log.log(format!(
-            "--auto: the best on validation ({metric} {:.4}) beats the flags' settings ({:.4}) by {m:.1} standard errors of the per-{} difference, within the split's noise: keeping the flags' settings",
-            leader.score,
-            defaults.score,
-            if kind == ModelKind::Implicit { "user" } else { "rating" },
-        ));
-    }
+    let unit = if kind == ModelKind::Implicit { "user" } else { "rating" };
+    log.log(verdict(&result, metric, unit));
     log.log(format!(
         "--auto: chose {} ({metric} {:.4} on validation; the flags' settings {:.4}) in {:.1} s ({:.1}x the flags' \
          settings' training, {:.2} s), work {:.1} of {:.1} trainings",
@@ -121,6 +140,43 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
     );
     let report = result.report(budget, metric);
     Ok(Chosen { config: best.config, report, note })
+}
+
+/// Why the winner won: the leader's confirmation on fresh splits, or why
+/// there was none.
+fn verdict(result: &AutoResult, metric: Metric, unit: &str) -> String {
+    let leader = &result.trials[result.leader];
+    let passed_over = result.passed_over.map(|b| {
+        let t = &result.trials[b];
+        format!(
+            "; candidate {} leads on validation ({metric} {:.4}) but confirming it costs more than the budget left",
+            t.candidate, t.score
+        )
+    });
+    let Some(c) = result.confirmation else {
+        return "--auto: no setting beat the flags' settings on validation: keeping them".into();
+    };
+    if c.folds == 0 {
+        format!(
+            "--auto: candidate {} leads on validation but the budget left cannot confirm it on a fresh split ({:.1} \
+             trainings): keeping the flags' settings",
+            leader.candidate, c.fold_cost
+        )
+    } else {
+        let won = result.best == result.leader;
+        format!(
+            "--auto: on the fresh splits candidate {} scores {metric} {:.4} against the flags' settings' {:.4}: {:.1} \
+             standard errors of the per-{unit} difference, {} {}: {}{}",
+            leader.candidate,
+            c.leader_score,
+            c.given_score,
+            c.margin,
+            if won { "over" } else { "not over" },
+            c.needed,
+            if won { "choosing it" } else { "within the noise, keeping the flags' settings" },
+            passed_over.unwrap_or_default()
+        )
+    }
 }
 
 /// The validation table: the best settings first, and the flags' own.

@@ -1,5 +1,6 @@
 //! `train --auto`: a search over a model's settings on a validation split
-//! carved from the training data, by successive halving within a budget.
+//! carved from the training data, by successive halving within a budget,
+//! and a confirmation of its leader on fresh splits.
 //!
 //! The defaults are trained and scored first, as they are; for explicit
 //! data, Bayesian PMF (`method = bayes`) next, at full length, when the
@@ -9,12 +10,19 @@
 //! implicit models) are trained for a few
 //! iterations, the best third continue (warm, from where they stopped) to the
 //! next rung's iterations, and so on; a candidate that did not improve since
-//! its last rung stops there. Every (setting, iterations) pair scored is a
-//! setting the caller may retrain. The best one wins if it beats the
-//! defaults clearly (by more than two standard errors of the per-user
-//! difference), else the defaults stay: the result is never worse on
-//! validation than the defaults, and not changed for a gain within noise.
-//! Brackets of fresh candidates follow one another until the budget is spent.
+//! its last rung stops there. Brackets of fresh candidates follow one another
+//! until the budget, less what a confirmation will cost, is spent.
+//!
+//! Every (setting, iterations) pair scored is a model the caller may
+//! retrain; the best on validation is the leader. The best of many on one
+//! split is flattered by that split's noise (the winner's curse), so the
+//! leader is not judged there: it and the defaults are retrained from
+//! scratch, each at its own iterations, on up to three fresh validation
+//! splits, each disjoint from the first and from each other, and the leader
+//! wins only if it beats the defaults there by more than
+//! [`CONFIRM_MARGIN`] standard errors of the paired per-user (per-rating)
+//! difference. The rule's error rates, measured by simulation, are in
+//! docs/ALGORITHM.md.
 //!
 //! Costs are counted in units of one training with the base settings, from
 //! the multiply-adds each trial does — its iterations' solves and products,
@@ -33,6 +41,7 @@ use gramrec_core::{
 };
 use gramrec_data::split::{assign, subset, SplitMode, SplitOptions};
 use gramrec_data::{Dataset, DatasetOptions, Interactions};
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -163,17 +172,24 @@ pub struct AutoResult {
     /// Every setting scored, in the order scored: the first is the settings
     /// as given.
     pub trials: Vec<Trial>,
-    /// The winner's index in `trials`: the best on validation when it beats
-    /// the first clearly, else the first.
+    /// The winner's index in `trials`: the leader when its confirmation
+    /// beats the first clearly, else the first.
     pub best: usize,
-    /// The best on validation (index in `trials`).
+    /// The best on validation that beats the first there and whose
+    /// confirmation the budget left pays for (else the best that beats it,
+    /// unconfirmed); 0 when none beats the first.
     pub leader: usize,
-    /// When the best on validation is not the first: by how many standard
-    /// errors of the paired per-user (per-rating for RMSE and MAE)
-    /// difference it beats the first. It wins when this exceeds 2.
-    pub margin: Option<f64>,
+    /// The best on validation, when the budget left could not confirm it
+    /// and the leader is the best one it could.
+    pub passed_over: Option<usize>,
+    /// How the leader fared against the first on fresh splits (none when
+    /// the first leads).
+    pub confirmation: Option<Confirmation>,
     /// Set when the search ran on a sample of the users.
     pub sample: Option<Sample>,
+    /// Set when candidates were raced on a sample of the validation users:
+    /// how many, and of how many.
+    pub race: Option<(usize, usize)>,
     /// Interactions the search trained on, and validated on.
     pub split: (usize, usize),
     /// Work done, in trainings with the base settings.
@@ -185,6 +201,27 @@ pub struct AutoResult {
     /// Wall time of the first training (the settings as given, on the
     /// search's split): what the budget's `x` counts.
     pub training_seconds: f64,
+}
+
+/// The leader against the first on fresh validation splits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Confirmation {
+    /// Fresh splits both were retrained and scored on; 0 when the budget
+    /// left could not pay for one (the first is kept).
+    pub folds: usize,
+    /// The leader's metric over those splits' held-out units together.
+    pub leader_score: f64,
+    /// The first's.
+    pub given_score: f64,
+    /// By how many standard errors of the paired per-user (per-rating for
+    /// RMSE and MAE) difference the leader beats the first there: it wins
+    /// when this exceeds `needed`.
+    pub margin: f64,
+    /// The margin the leader needs: [`CONFIRM_MARGIN`].
+    pub needed: f64,
+    /// What one more split costs, in trainings with the base settings.
+    pub fold_cost: f64,
 }
 
 /// A search's account, as `train --json` reports it (`auto`) and the
@@ -212,17 +249,25 @@ pub struct AutoReport {
     /// Users searched on, when the search ran on a sample of them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sampled_users: Option<usize>,
+    /// Validation users the candidates were raced on, when a sample of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raced_users: Option<usize>,
     /// Every setting scored, in the order scored; the first is the flags' own.
     pub trials: Vec<AutoTrial>,
     /// Index of the winner in `trials`.
     pub chosen: usize,
-    /// Index of the best on validation (the winner when it beats the
-    /// flags' settings by a clear margin).
+    /// Index of the best on validation whose confirmation the budget paid
+    /// for (0 when the flags' settings lead): the winner when its
+    /// confirmation beats them by a clear margin.
     pub leader: usize,
-    /// By how many standard errors of the paired per-user (per-rating)
-    /// difference the best beats the flags' settings; absent when they are the best.
+    /// The best on validation, when the budget left could not confirm it
+    /// and `leader` is the best one it could.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub margin: Option<f64>,
+    pub best_unconfirmed: Option<usize>,
+    /// The leader against the flags' settings on fresh splits; absent when
+    /// they lead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
 }
 
 /// One setting the search scored, in an [`AutoReport`].
@@ -256,6 +301,7 @@ impl AutoResult {
             train_interactions: self.split.0,
             validation_interactions: self.split.1,
             sampled_users: self.sample.map(|s| s.users),
+            raced_users: self.race.map(|r| r.0),
             trials: self
                 .trials
                 .iter()
@@ -270,7 +316,8 @@ impl AutoResult {
                 .collect(),
             chosen: self.best,
             leader: self.leader,
-            margin: self.margin.map(|m| if m.is_finite() { m } else { f64::MAX }),
+            best_unconfirmed: self.passed_over,
+            confirmation: self.confirmation.map(|c| Confirmation { margin: c.margin.clamp(-f64::MAX, f64::MAX), ..c }),
         }
     }
 }
@@ -283,6 +330,9 @@ pub enum Event<'a> {
     Started {
         /// The budget in units.
         budget: f64,
+        /// When candidates are raced on a sample of the validation users:
+        /// how many, and of how many (the fresh splits score them all).
+        race: Option<(usize, usize)>,
     },
     /// A round of successive halving starts with `candidates` new candidates
     /// and `planned` units of work.
@@ -291,6 +341,9 @@ pub enum Event<'a> {
         candidates: usize,
         /// Work planned.
         planned: f64,
+        /// Whether they are the line along λ through the base settings
+        /// (the first bracket) rather than drawn from the whole space.
+        along_lambda: bool,
     },
     /// One setting trained and scored; `cost` is what it took.
     Scored {
@@ -299,12 +352,28 @@ pub enum Event<'a> {
         /// Its cost in units.
         cost: f64,
     },
+    /// The leader and the first, retrained on fresh split `fold` (from 1)
+    /// of `folds`, and scored there; `cost` is what both took.
+    Confirmed {
+        /// The leader, as scored on the search's split.
+        leader: &'a Trial,
+        /// This split's number, from 1.
+        fold: usize,
+        /// Splits planned.
+        folds: usize,
+        /// The leader's metric on this split.
+        leader_score: f64,
+        /// The first's.
+        given_score: f64,
+        /// Their cost in units.
+        cost: f64,
+    },
     /// A setting the search would try at full fidelity (Bayesian PMF, for
     /// explicit data) and cannot pay for.
     Unaffordable {
         /// The setting.
         config: &'a TrainConfig,
-        /// What it would cost, in units.
+        /// What it would cost, with its confirmation on one fresh split, in units.
         cost: f64,
         /// Units spent so far.
         spent: f64,
@@ -313,9 +382,13 @@ pub enum Event<'a> {
     },
 }
 
-/// Standard errors by which the best on validation must beat the settings
-/// as given to replace them: a gain within the split's noise keeps them.
-const CLEAR_MARGIN: f64 = 2.0;
+/// Standard errors by which the leader must beat the settings as given on
+/// the fresh splits to replace them: one-sided, a leader no better than them
+/// wins one time in twenty (docs/ALGORITHM.md measures the rule).
+pub const CONFIRM_MARGIN: f64 = 1.645;
+/// The most fresh splits a leader is confirmed on: as many as the budget's
+/// remainder pays for, up to this.
+const MAX_CONFIRM_FOLDS: usize = 3;
 /// Iterations of each rung, as fractions of the base iteration count: a
 /// candidate that is still improving at the base count may go a third further.
 const RUNGS: [f64; 3] = [0.2, 0.5, 4.0 / 3.0];
@@ -340,12 +413,32 @@ fn rungs(iterations: usize) -> [usize; 3] {
     out
 }
 
-/// What one multiply-add of validation scoring costs in training's: the
-/// scoring loop also keeps a top-k list per user, skips seen items and
-/// ranks. Measured on the CPU backend (2 cores, a 5,500 × 17,000 sparse set:
-/// 0.58 s for a default training's 6.1 G multiply-adds, 1.1 s for scoring's
-/// 5.4 G), rounded.
-const SCORE_WEIGHT: f64 = 2.0;
+/// What one multiply-add of validation scoring costs in training's.
+/// Validation scores 64 users at a time with the register-blocked kernel,
+/// which runs about twice as many multiply-adds a second as training's
+/// memory-bound products. Measured on the CPU backend (2 cores, 64 factors,
+/// 2026-12-07): 0.47 on a 5,500 × 17,000 sparse set (0.073 s for 2.1 G
+/// multiply-adds of scoring, 0.447 s for a training's 6.1 G), 0.47 on
+/// 20,000 × 5,000 play counts, 0.42 on 2,000 × 30,000; rounded up.
+const SCORE_WEIGHT: f64 = 0.5;
+
+/// What each trial costs besides its iterations and its scoring, in
+/// multiply-adds per row and interaction of the split and per factor:
+/// setting up the training, building the model it is scored as, the
+/// scoring's bookkeeping. Measured on the CPU backend (2 cores, 64 factors,
+/// 2026-12-07) as the wall time the multiply-adds did not account for:
+/// about 16 ms a trial on MovieLens 100K (83k rows and interactions) and
+/// 38 ms on a 2,000 × 30,000 set (292k), 1,300 and 1,460 multiply-adds'
+/// time per entry, 20 and 23 per entry and factor; rounded.
+const SETUP_OPS: f64 = 22.0;
+
+/// The most a candidate's validation in the race may cost, in trainings
+/// with the base settings: beyond it, the race scores a sample of the
+/// validation users (a ranking metric scores every user against every item,
+/// which on a wide catalogue costs more than a short training).
+const RACE_SCORING: f64 = 0.25;
+/// The fewest validation users a race is scored on (where there are more).
+const RACE_USERS: usize = 2000;
 
 /// The work of training and scoring on the search's split, in
 /// multiply-adds counted from its shape.
@@ -364,11 +457,8 @@ struct Work {
 
 impl Work {
     /// The work of the search on `v`, in trainings with `base`.
-    fn new(v: &Validation, base: &TrainConfig, units_scored: usize) -> Self {
-        let scores = match v.metric {
-            Metric::Rmse | Metric::Mae => units_scored as f64,
-            _ => units_scored as f64 * v.train.items.len() as f64,
-        };
+    fn new(v: &Validation, base: &TrainConfig) -> Self {
+        let scores = v.units() as f64 * if v.metric.ranks() { v.train.items.len() as f64 } else { 1.0 };
         let mut work = Work {
             rows: (v.train.users.len() + v.train.items.len()) as f64,
             nnz: v.train.nnz() as f64,
@@ -394,10 +484,23 @@ impl Work {
         }
     }
 
-    /// `iterations` more iterations of `c` and one validation of it, in trainings with the base settings.
+    /// The validation users to race candidates on, of the `users` a ranking
+    /// metric scores: all of them while one validation with the base
+    /// settings costs at most [`RACE_SCORING`] of a training, else as many
+    /// as that pays for, and never fewer than [`RACE_USERS`].
+    fn race_users(&self, base: &TrainConfig, users: usize) -> usize {
+        let per_user = SCORE_WEIGHT * self.scores / users.max(1) as f64 * base.params.dim() as f64;
+        let affordable = (RACE_SCORING * self.unit / per_user.max(1.0)) as usize;
+        users.min(affordable.max(RACE_USERS))
+    }
+
+    /// `iterations` more iterations of `c` and one validation of it, in
+    /// trainings with the base settings, with what every trial costs besides
+    /// ([`SETUP_OPS`]).
     fn cost(&self, c: &TrainConfig, iterations: usize) -> f64 {
         let scoring = SCORE_WEIGHT * self.scores * c.params.dim() as f64;
-        (iterations as f64 * self.per_iteration(c) + scoring) / self.unit
+        let setup = SETUP_OPS * (self.rows + self.nnz) * c.params.dim() as f64;
+        (iterations as f64 * self.per_iteration(c) + scoring + setup) / self.unit
     }
 }
 
@@ -490,18 +593,38 @@ fn draw(base: &TrainConfig, shape: Shape, rng: &mut ChaCha8Rng) -> TrainConfig {
     c
 }
 
-/// The work successive halving does for these candidates (rung by rung, a
-/// third going on, each continuing from the last rung's iterations).
-fn planned(candidates: &[TrainConfig], base: &TrainConfig, work: &Work) -> f64 {
-    if candidates.is_empty() {
-        return 0.0;
+/// The factors by which the first bracket's candidates scale the base
+/// settings' λ: a line search around the default (the regularisation is
+/// the setting the best cells of BENCHMARKS.md's grids differ in most: 30
+/// on MovieLens 100K and the many-items set, 300 on play counts, 100 on
+/// the sparse lists).
+const LAMBDA_LADDER: [f32; 4] = [1.0 / 3.0, 3.0, 0.1, 10.0];
+
+/// The line along λ through `base`, as a stack (the nearest on top): `base`
+/// with λ times each of [`LAMBDA_LADDER`]; none when λ is 0 or the method
+/// has none.
+fn along_lambda(base: &TrainConfig) -> Vec<TrainConfig> {
+    if base.method != Method::Als || base.params.reg <= 0.0 {
+        return Vec::new();
     }
-    let rungs = rungs(base.iterations);
-    let mean =
-        |iterations: usize| candidates.iter().map(|c| work.cost(c, iterations)).sum::<f64>() / candidates.len() as f64;
+    let mut line: Vec<TrainConfig> = LAMBDA_LADDER
+        .iter()
+        .map(|&m| TrainConfig { params: ModelParams { reg: round3(base.params.reg * m), ..base.params }, ..*base })
+        .collect();
+    line.reverse();
+    line
+}
+
+/// The most work successive halving can do for these candidates (rung by
+/// rung, a third going on, each continuing from the last rung's
+/// iterations): every candidate at the first rung, and at each later one the
+/// dearest that may go on, so that whichever survive can finish.
+fn planned(candidates: &[TrainConfig], base: &TrainConfig, work: &Work) -> f64 {
     let (mut n, mut done, mut total) = (candidates.len(), 0, 0.0);
-    for r in rungs {
-        total += n as f64 * mean(r - done);
+    for r in rungs(base.iterations) {
+        let mut costs: Vec<f64> = candidates.iter().map(|c| work.cost(c, r - done)).collect();
+        costs.sort_by(|a, b| b.total_cmp(a));
+        total += costs[..n].iter().sum::<f64>();
         done = r;
         n = n.div_ceil(ETA);
     }
@@ -523,7 +646,7 @@ fn sample_users(x: &Interactions, limit: usize, seed: u64) -> Option<(Interactio
     Some((kept, sample))
 }
 
-/// The split and bookkeeping every candidate is scored against.
+/// A split and the bookkeeping a setting is scored against on it.
 struct Validation {
     train: Dataset,
     known: Known,
@@ -532,6 +655,49 @@ struct Validation {
 }
 
 impl Validation {
+    /// `x` split where `held` says: trains on the rest, scores on those.
+    fn new(x: &Interactions, held: &[bool], opts: &AutoOptions) -> Result<Self> {
+        let train = Dataset::build(subset(x, |k| !held[k]), &opts.data)?;
+        let test = subset(x, |k| held[k]);
+        if test.is_empty() || train.nnz() == 0 {
+            return Err(Error::Data(format!(
+                "{} needs a validation split, and {} interactions are too few to carve one",
+                setting("auto"),
+                x.len()
+            )));
+        }
+        Ok(Validation { known: Known::from_dataset(&train), train, test, metric: opts.metric })
+    }
+
+    /// The units a validation scores, about: the users with held-out
+    /// interactions for a ranking metric, the held-out ratings for RMSE and MAE.
+    fn units(&self) -> usize {
+        if self.metric.ranks() {
+            self.users().len()
+        } else {
+            self.test.len()
+        }
+    }
+
+    /// The users with held-out interactions.
+    fn users(&self) -> Vec<u32> {
+        let mut users = self.test.user.clone();
+        users.sort_unstable();
+        users.dedup();
+        users
+    }
+
+    /// Keeps the held-out interactions of `n` of the users, drawn with `seed`.
+    fn keep_users(&mut self, n: usize, seed: u64) {
+        let mut users = self.users();
+        users.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x7ace_5eed));
+        let mut kept = vec![false; self.test.users.len()];
+        for &u in &users[..n.min(users.len())] {
+            kept[u as usize] = true;
+        }
+        self.test = subset(&self.test, |k| kept[self.test.user[k] as usize]);
+    }
+
     /// Trains `config` (continuing from `start`) and scores it; also the
     /// training's wall time in seconds.
     fn run(&self, config: &TrainConfig, start: Option<Start>) -> Result<(Trained, MetricValues, f64)> {
@@ -548,27 +714,48 @@ impl Validation {
     }
 }
 
-/// Every setting scored, and the per-unit values of the first and of the
-/// best so far (what the winner is checked against the first with).
-struct Board {
-    trials: Vec<Trial>,
-    first: Vec<f64>,
-    leader: (usize, Vec<f64>),
+/// The search's split (`fold` 0) and the fresh ones a leader is confirmed
+/// on: fold `n` holds out the validation share of `x` from what folds
+/// 0..n did not hold out, with the seed plus `n`, so that every fold's
+/// held-out units are disjoint from the others' and fold 0 is the split a
+/// search without confirmation would use.
+fn holdouts(x: &Interactions, opts: &AutoOptions, mode: SplitMode, folds: usize) -> Result<Vec<Vec<bool>>> {
+    let mut out: Vec<Vec<bool>> = Vec::with_capacity(folds);
+    let mut taken = vec![false; x.len()];
+    for n in 0..folds {
+        let left = 1.0 - n as f64 * opts.validation_fraction;
+        if left <= opts.validation_fraction {
+            break;
+        }
+        let rest: Vec<usize> = (0..x.len()).filter(|&k| !taken[k]).collect();
+        let split = SplitOptions {
+            mode,
+            test_fraction: opts.validation_fraction / left,
+            seed: opts.seed.wrapping_add(n as u64),
+            min_user_interactions: 2,
+        };
+        let held = assign(&subset(x, |k| !taken[k]), &split)?;
+        let mut fold = vec![false; x.len()];
+        for (&k, _) in rest.iter().zip(&held).filter(|(_, &h)| h) {
+            fold[k] = true;
+            taken[k] = true;
+        }
+        if n > 0 && !fold.contains(&true) {
+            break;
+        }
+        out.push(fold);
+    }
+    Ok(out)
 }
 
-impl Board {
-    fn record(&mut self, v: &Validation, trial: Trial, units: Vec<f64>) {
-        if v.better(trial.score, self.trials[self.leader.0].score) {
-            self.leader = (self.trials.len(), units);
-        }
-        self.trials.push(trial);
-    }
-
-    /// By how many standard errors the leader's per-unit values beat the
-    /// first's, pair by pair (positive: better).
-    fn margin(&self, v: &Validation) -> f64 {
-        paired_margin(&self.leader.1, &self.first, v.metric.lower_is_better())
-    }
+/// The leader: the best on validation after the first (index 0) that beats
+/// the first there and whose confirmation `affords` pays for; and the best
+/// on validation, when it is another one, which the budget could not confirm.
+fn leader(trials: &[Trial], v: &Validation, affords: impl Fn(&Trial) -> bool) -> (Option<usize>, Option<usize>) {
+    let mut order: Vec<usize> = (1..trials.len()).filter(|&i| v.better(trials[i].score, trials[0].score)).collect();
+    order.sort_by(|&a, &b| v.metric.best_first(trials[a].score, trials[b].score).then(a.cmp(&b)));
+    let leader = order.iter().copied().find(|&i| affords(&trials[i]));
+    (leader, order.first().copied().filter(|&b| Some(b) != leader))
 }
 
 /// By how many standard errors of their pairwise differences the values `a`
@@ -618,90 +805,138 @@ pub fn search(
         ModelKind::Implicit => SplitMode::PerUser,
         ModelKind::Explicit => SplitMode::Random,
     };
-    let split =
-        SplitOptions { mode, test_fraction: opts.validation_fraction, seed: opts.seed, min_user_interactions: 2 };
-    let held = assign(x, &split)?;
-    let train = Dataset::build(subset(x, |k| !held[k]), &opts.data)?;
-    let test = subset(x, |k| held[k]);
-    if test.is_empty() || train.nnz() == 0 {
-        return Err(Error::Data(format!(
-            "{} needs a validation split, and {} interactions are too few to carve one",
-            setting("auto"),
-            x.len()
-        )));
-    }
-    let v = Validation { known: Known::from_dataset(&train), train, test, metric: opts.metric };
+    let folds = holdouts(x, opts, mode, 1 + MAX_CONFIRM_FOLDS)?;
+    let mut v = Validation::new(x, &folds[0], opts)?;
     let split_sizes = (v.train.nnz(), v.test.len());
+    // A fresh split is scored on all its users; the race on as many as it pays for.
+    let work = Work::new(&v, base);
+    let (users, raced) = (v.units(), work.race_users(base, v.units()));
+    let race = if raced < users && v.metric.ranks() {
+        v.keep_users(raced, opts.seed);
+        Some((v.units(), users))
+    } else {
+        None
+    };
+    let confirmation_work = work;
+    let work = Work::new(&v, base);
 
     // The defaults, as they are.
     let (_, first, training_seconds) = v.run(base, None)?;
-    let work = Work::new(&v, base, first.units.len());
     let budget = match opts.budget {
         Budget::Trainings(t) => t,
         Budget::Seconds(s) => s / training_seconds.max(1e-3),
     };
-    let start = Trial { config: *base, candidate: 0, rung: 0, score: first.value };
-    let mut board = Board { trials: vec![start], first: first.units.clone(), leader: (0, first.units) };
+    let mut trials = vec![Trial { config: *base, candidate: 0, rung: 0, score: first.value }];
     let mut spent = work.cost(base, base.iterations);
+    let last_rung = rungs(base.iterations)[RUNGS.len() - 1];
+    // What confirming `c`, trained to `iterations`, on one fresh split costs.
+    let confirming = |c: &TrainConfig, iterations: usize| {
+        confirmation_work.cost(base, base.iterations) + confirmation_work.cost(c, iterations)
+    };
 
-    on_event(Event::Started { budget })?;
-    on_event(Event::Scored { trial: &board.trials[0], cost: spent })?;
+    on_event(Event::Started { budget, race })?;
+    on_event(Event::Scored { trial: &trials[0], cost: spent })?;
     let mut next = 1;
 
     // Explicit data: Bayesian PMF with the base's factors, at full
     // fidelity (it has no λ to search and no rungs: a short chain is not
-    // the model a long one gives), when the budget can pay for it.
+    // the model a long one gives), when the budget can pay for it and for
+    // its confirmation.
     if opts.bayes && base.params.kind == ModelKind::Explicit && base.method == Method::Als {
         let bayes = TrainConfig { method: Method::Bayes, iterations: base.bayes.sweeps(), ..*base };
         let cost = work.cost(&bayes, bayes.iterations);
-        if spent + cost <= budget {
+        let with_confirmation = cost + confirming(&bayes, bayes.iterations);
+        if spent + with_confirmation <= budget {
             let (_, values, _) = v.run(&bayes, None)?;
             spent += cost;
             let trial = Trial { config: bayes, candidate: next, rung: 0, score: values.value };
             on_event(Event::Scored { trial: &trial, cost })?;
-            board.record(&v, trial, values.units);
+            trials.push(trial);
             next += 1;
         } else {
-            on_event(Event::Unaffordable { config: &bayes, cost, spent, budget })?;
+            on_event(Event::Unaffordable { config: &bayes, cost: with_confirmation, spent, budget })?;
         }
     }
 
     // Brackets of candidates, each as many as the budget's remainder plans
-    // for, until the budget is spent.
+    // for after setting aside one confirmation of the leader so far, or of
+    // a candidate as dear as the base settings trained to the last rung,
+    // until the budget is spent. The first is a line along λ (the base
+    // settings with λ times each of LAMBDA_LADDER, nearest first), the
+    // others are drawn from the whole space.
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let shape = Shape::of(&v.train);
-    while board.trials.len() < MAX_TRIALS {
+    let mut line = along_lambda(base);
+    while trials.len() < MAX_TRIALS {
+        let kept =
+            leader(&trials, &v, |_| true).0.map_or(0.0, |l| confirming(&trials[l].config, trials[l].config.iterations));
+        let reserve = kept.max(confirming(base, last_rung));
+        let along = !line.is_empty();
         let (mut candidates, mut misses) = (Vec::new(), 0);
         while candidates.len() < MAX_CANDIDATES && misses < MAX_MISSES {
-            candidates.push(draw(base, shape, &mut rng));
-            if planned(&candidates, base, &work) > budget - spent {
+            candidates.push(if along {
+                match line.pop() {
+                    Some(c) => c,
+                    None => break,
+                }
+            } else {
+                draw(base, shape, &mut rng)
+            });
+            if planned(&candidates, base, &work) + reserve > budget - spent {
                 candidates.pop();
                 misses += 1;
             } else {
                 misses = 0;
             }
         }
+        line.clear();
         if candidates.is_empty() {
+            if along {
+                continue;
+            }
             break;
         }
-        on_event(Event::Bracket { candidates: candidates.len(), planned: planned(&candidates, base, &work) })?;
+        let planned = planned(&candidates, base, &work);
+        on_event(Event::Bracket { candidates: candidates.len(), planned, along_lambda: along })?;
         let before = spent;
-        let mut bracket = Bracket { v: &v, work: &work, base, budget, spent: &mut spent, board: &mut board };
+        let mut bracket =
+            Bracket { v: &v, work: &work, base, ceiling: budget - reserve, spent: &mut spent, trials: &mut trials };
         bracket.run(next, &candidates, on_event)?;
         next += candidates.len();
         if spent == before {
             break;
         }
     }
-    let leader = board.leader.0;
-    let margin = (leader != 0).then(|| board.margin(&v));
-    let best = if margin.is_some_and(|m| m > CLEAR_MARGIN) { leader } else { 0 };
+
+    // The leader against the defaults on fresh splits: the best on
+    // validation whose confirmation the remainder pays for.
+    let (affordable, best_on_validation) =
+        leader(&trials, &v, |t| confirming(&t.config, t.config.iterations) <= budget - spent + 1e-9);
+    let leader = affordable.or(best_on_validation);
+    let passed_over = best_on_validation.filter(|_| affordable.is_some());
+    let confirmation = match leader {
+        Some(l) => {
+            let fold_cost = confirming(&trials[l].config, trials[l].config.iterations);
+            let affordable = ((budget - spent) / fold_cost + 1e-9).floor().max(0.0) as usize;
+            let fresh = &folds[1..folds.len().min(1 + affordable)];
+            let c = confirm(x, opts, fresh, base, &trials[l], fold_cost, on_event)?;
+            spent += c.folds as f64 * fold_cost;
+            Some(c)
+        }
+        None => None,
+    };
+    let best = match (leader, &confirmation) {
+        (Some(l), Some(c)) if c.folds > 0 && c.margin > c.needed => l,
+        _ => 0,
+    };
     Ok(AutoResult {
-        trials: board.trials,
+        trials,
         best,
-        leader,
-        margin,
+        leader: leader.unwrap_or(0),
+        passed_over,
+        confirmation,
         sample,
+        race,
         split: split_sizes,
         cost: spent,
         budget,
@@ -710,14 +945,62 @@ pub fn search(
     })
 }
 
-/// One round of successive halving, charging its work to `spent`.
+/// Retrains `leader` and the `base` settings on each of the fresh `folds`
+/// (each costing `fold_cost`) and measures by how much the leader beats
+/// them there, unit by unit.
+fn confirm(
+    x: &Interactions,
+    opts: &AutoOptions,
+    folds: &[Vec<bool>],
+    base: &TrainConfig,
+    leader: &Trial,
+    fold_cost: f64,
+    on_event: &mut dyn FnMut(Event<'_>) -> Result<()>,
+) -> Result<Confirmation> {
+    let n = folds.len();
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for (i, held) in folds.iter().enumerate() {
+        let v = Validation::new(x, held, opts)?;
+        let (_, given, _) = v.run(base, None)?;
+        let (_, led, _) = v.run(&leader.config, None)?;
+        on_event(Event::Confirmed {
+            leader,
+            fold: i + 1,
+            folds: n,
+            leader_score: led.value,
+            given_score: given.value,
+            cost: fold_cost,
+        })?;
+        ours.extend(led.units);
+        theirs.extend(given.units);
+    }
+    let pooled = |units: &[f64]| {
+        let mean = units.iter().sum::<f64>() / units.len().max(1) as f64;
+        if opts.metric == Metric::Rmse {
+            mean.sqrt()
+        } else {
+            mean
+        }
+    };
+    Ok(Confirmation {
+        folds: n,
+        leader_score: pooled(&ours),
+        given_score: pooled(&theirs),
+        margin: paired_margin(&ours, &theirs, opts.metric.lower_is_better()),
+        needed: CONFIRM_MARGIN,
+        fold_cost,
+    })
+}
+
+/// One round of successive halving, charging its work to `spent` and
+/// keeping it under `ceiling`.
 struct Bracket<'a> {
     v: &'a Validation,
     work: &'a Work,
     base: &'a TrainConfig,
-    budget: f64,
+    ceiling: f64,
     spent: &'a mut f64,
-    board: &'a mut Board,
+    trials: &'a mut Vec<Trial>,
 }
 
 impl Bracket<'_> {
@@ -737,7 +1020,7 @@ impl Bracket<'_> {
             for (candidate, config, previous) in entrants.drain(..) {
                 let done = previous.as_ref().map_or(0, |p| p.config.iterations);
                 let step = self.work.cost(&config, iterations - done);
-                if *self.spent + step > self.budget + 1e-9 {
+                if *self.spent + step > self.ceiling + 1e-9 {
                     continue;
                 }
                 let start = previous.map(|p| Start { iteration: done, users: p.model.users, items: p.model.items });
@@ -747,7 +1030,7 @@ impl Bracket<'_> {
                 *self.spent += step;
                 let trial = Trial { config, candidate, rung, score };
                 on_event(Event::Scored { trial: &trial, cost: step })?;
-                self.board.record(v, trial, values.units);
+                self.trials.push(trial);
                 alive.push(Alive { candidate, config, score, model });
                 // Only the candidates that may go on keep their factors.
                 alive.sort_by(|a, b| v.metric.best_first(a.score, b.score).then(a.candidate.cmp(&b.candidate)));
@@ -755,7 +1038,7 @@ impl Bracket<'_> {
             }
             // Those that improved on their last rung go on.
             for a in alive.drain(..) {
-                let last = self.board.trials.iter().rev().find(|t| t.candidate == a.candidate && t.rung + 1 == rung);
+                let last = self.trials.iter().rev().find(|t| t.candidate == a.candidate && t.rung + 1 == rung);
                 if last.is_none_or(|t| v.better(a.score, t.score)) {
                     entrants.push((a.candidate, a.config, Some(a)));
                 }
@@ -786,6 +1069,150 @@ mod tests {
         assert_eq!(paired_margin(&[1.0, 2.0], &[1.0], false), 0.0, "units that cannot be paired");
     }
 
+    /// One decision between the settings as given and `gains.len()`
+    /// candidates whose true gains over them are `gains`, in standard
+    /// deviations of a unit's difference: each candidate's per-unit
+    /// differences on the search's split (`units` of them, sharing a part
+    /// of their noise, as candidates scored on one split do), the leader the
+    /// best there; it replaces the first when `rule` says so. Returns the
+    /// chosen candidate.
+    fn decide(rule: Rule, gains: &[f64], units: usize, rng: &mut ChaCha8Rng) -> Option<usize> {
+        use rand_distr::{Distribution, StandardNormal};
+        let mut normal = || -> f64 { StandardNormal.sample(rng) };
+        let shared: Vec<f64> = (0..units).map(|_| normal()).collect();
+        let split: Vec<Vec<f64>> =
+            gains.iter().map(|g| shared.iter().map(|s| g + (0.5f64.sqrt()) * (s + normal())).collect()).collect();
+        let mean = |d: &[f64]| d.iter().sum::<f64>() / d.len() as f64;
+        let leader = (0..gains.len()).max_by(|&a, &b| mean(&split[a]).total_cmp(&mean(&split[b])))?;
+        let zeros = vec![0.0; units];
+        let margin = match rule {
+            Rule::SameSplit => paired_margin(&split[leader], &zeros, false),
+            Rule::Confirmed(folds) => {
+                let fresh: Vec<f64> = (0..units * folds).map(|_| gains[leader] + normal()).collect();
+                paired_margin(&fresh, &vec![0.0; fresh.len()], false)
+            }
+        };
+        let needed = if rule == Rule::SameSplit { 2.0 } else { CONFIRM_MARGIN };
+        (margin > needed).then_some(leader)
+    }
+
+    /// How the leader is judged: by 2 standard errors on the split that
+    /// chose it (the rule before confirmation), or by [`CONFIRM_MARGIN`] on
+    /// this many fresh splits.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Rule {
+        SameSplit,
+        Confirmed(usize),
+    }
+
+    /// The share of `runs` decisions that switch to some candidate, and to
+    /// the first (the one with a real gain, where there is one).
+    fn rates(rule: Rule, gains: &[f64], units: usize, runs: usize) -> (f64, f64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let (mut any, mut first) = (0, 0);
+        for _ in 0..runs {
+            match decide(rule, gains, units, &mut rng) {
+                Some(0) => (any, first) = (any + 1, first + 1),
+                Some(_) => any += 1,
+                None => {}
+            }
+        }
+        (any as f64 / runs as f64, first as f64 / runs as f64)
+    }
+
+    /// The margin rule measured (docs/ALGORITHM.md "train --auto" gives the
+    /// table this prints with `--nocapture`): 20 candidates, 400 units (users) a split.
+    #[test]
+    fn the_confirmation_rule_measured_by_simulation() {
+        const UNITS: usize = 400;
+        const RUNS: usize = 1000;
+        let se = 1.0 / (UNITS as f64).sqrt();
+        let null = [0.0; 20];
+        let worse = [-se; 20];
+        let real = |gain: f64| {
+            let mut g = [0.0; 20];
+            g[0] = gain * se;
+            g
+        };
+        let rules = [Rule::SameSplit, Rule::Confirmed(1), Rule::Confirmed(3)];
+        println!("| true gains (standard errors of one split) | 2 SE on the search's split | 1.645 SE on 1 fresh split | on 3 |");
+        println!("| --- | --- | --- | --- |");
+        let row = |name: &str, gains: &[f64], pick: fn((f64, f64)) -> f64| -> Vec<f64> {
+            let r: Vec<f64> = rules.iter().map(|&rule| pick(rates(rule, gains, UNITS, RUNS))).collect();
+            println!("| {name} | {:.1}% | {:.1}% | {:.1}% |", 100.0 * r[0], 100.0 * r[1], 100.0 * r[2]);
+            r
+        };
+        let switched = |r: (f64, f64)| r.0;
+        let found = |r: (f64, f64)| r.1;
+        let null_rates = row("none better: switches", &null, switched);
+        let worse_rates = row("all 1 SE worse: switches", &worse, switched);
+        let mut power = Vec::new();
+        for gain in [2.0, 3.0, 4.0] {
+            power.push(row(&format!("one {gain} SE better: finds it"), &real(gain), found));
+        }
+        // The old rule switches often when none is better (the leader of 20
+        // is flattered by its own split); the confirmed one as its margin says.
+        assert!(null_rates[0] > 0.15, "{null_rates:?}");
+        assert!(null_rates[1] < 0.08 && null_rates[2] < 0.08, "{null_rates:?}");
+        assert!(worse_rates[1] < 0.01 && worse_rates[2] < 0.01, "{worse_rates:?}");
+        // A real gain of 3 standard errors is found more often confirmed on 3 splits than by the old rule.
+        assert!(power[1][2] > power[1][0] && power[1][2] > 0.6, "{power:?}");
+    }
+
+    #[test]
+    fn fresh_splits_are_disjoint_and_the_first_is_the_search_split() {
+        use gramrec_data::synth::{SynthSpec, Synthetic};
+        for (kind, mode) in [(ModelKind::Implicit, SplitMode::PerUser), (ModelKind::Explicit, SplitMode::Random)] {
+            let x = Synthetic::generate(SynthSpec::new(200, 80, 4000, kind, 3)).interactions(|_| true);
+            let opts = AutoOptions::new(Budget::DEFAULT, 5, Metric::default_for(kind), DatasetOptions::default());
+            let folds = holdouts(&x, &opts, mode, 4).unwrap();
+            assert_eq!(folds.len(), 4, "{kind}");
+            let split = SplitOptions { mode, test_fraction: 0.1, seed: 5, min_user_interactions: 2 };
+            assert_eq!(folds[0], assign(&x, &split).unwrap(), "{kind}: the search's split is the one it always was");
+            for k in 0..x.len() {
+                assert!(folds.iter().filter(|f| f[k]).count() <= 1, "{kind}: interaction {k} held out twice");
+            }
+            for f in &folds {
+                let share = f.iter().filter(|&&h| h).count() as f64 / x.len() as f64;
+                assert!((0.08..0.12).contains(&share), "{kind}: each split holds out about a tenth: {share}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_race_scores_a_sample_of_the_validation_users_when_scoring_them_all_is_dear() {
+        use gramrec_data::synth::{SynthSpec, Synthetic};
+        let kind = ModelKind::Implicit;
+        let x = Synthetic::generate(SynthSpec::new(300, 100, 6000, kind, 3)).interactions(|_| true);
+        let opts = AutoOptions::new(Budget::DEFAULT, 5, Metric::default_for(kind), DatasetOptions::default());
+        let held = holdouts(&x, &opts, SplitMode::PerUser, 1).unwrap();
+        let mut v = Validation::new(&x, &held[0], &opts).unwrap();
+        let base = TrainConfig::for_kind(kind);
+        let work = Work::new(&v, &base);
+        let users = v.units();
+        assert!(users > 250, "{users}");
+        assert_eq!(work.race_users(&base, users), users, "fewer users than the floor: all of them");
+        // 20,000 validation users on a catalogue whose scoring costs 0.9 trainings a validation.
+        let dear = Work { scores: 20_000.0 * 5_000.0, unit: SCORE_WEIGHT * 20_000.0 * 5_000.0 * 64.0 / 0.9, ..work };
+        let raced = dear.race_users(&base, 20_000);
+        assert!((5_500..5_600).contains(&raced), "a quarter of a training's scoring: {raced}");
+        let dearer = Work { unit: dear.unit / 10.0, ..dear };
+        assert_eq!(dearer.race_users(&base, 20_000), RACE_USERS, "never fewer than the floor");
+        // The sample keeps every held-out interaction of the users drawn, and follows the seed.
+        let before = v.test.clone();
+        v.keep_users(40, 1);
+        let kept = v.users();
+        assert_eq!(kept.len(), 40);
+        let of_kept = (0..before.len()).filter(|&k| kept.binary_search(&before.user[k]).is_ok()).count();
+        assert_eq!(v.test.len(), of_kept);
+        let mut again = Validation::new(&x, &held[0], &opts).unwrap();
+        again.keep_users(40, 1);
+        assert_eq!(again.users(), kept);
+        again = Validation::new(&x, &held[0], &opts).unwrap();
+        again.keep_users(40, 2);
+        assert_ne!(again.users(), kept);
+    }
+
     #[test]
     fn budgets_parse_with_their_unit() {
         assert_eq!(s2b("10x"), Ok(Budget::Trainings(10.0)));
@@ -806,15 +1233,17 @@ mod tests {
         // Without interactions or scoring, a CG iteration's work grows as factors².
         let mut work = Work { rows: 1000.0, nnz: 0.0, scores: 0.0, unit: 1.0 };
         work.unit = base.iterations as f64 * work.per_iteration(&base);
-        // Three 64-factor candidates: 3 × 3 iterations, 1 × 5 more, 1 × 12 more.
+        // Each trial's set-up, in trainings.
+        let setup = SETUP_OPS * 1000.0 * 64.0 / work.unit;
+        // Three 64-factor candidates: 3 × 3 iterations, 1 × 5 more, 1 × 12 more; five trials.
         let plan = planned(&[base; 3], &base, &work);
-        assert!((plan - (9.0 + 5.0 + 12.0) / 15.0).abs() < 1e-12, "{plan}");
+        assert!((plan - (9.0 + 5.0 + 12.0) / 15.0 - 5.0 * setup).abs() < 1e-12, "{plan}");
         let wide = TrainConfig { params: gramrec_core::ModelParams { factors: 128, ..base.params }, ..base };
-        assert!((work.cost(&wide, 15) - 4.0).abs() < 1e-12);
+        assert!((work.cost(&wide, 15) - 4.0 - 2.0 * setup).abs() < 1e-12);
         // Each validation is charged too: on a wide catalogue it outweighs a rung's iterations.
         let wide_catalogue = Work { scores: 5_000.0 * 20_000.0, ..work };
         let scoring = SCORE_WEIGHT * 5_000.0 * 20_000.0 * 64.0 / work.unit;
-        assert!((wide_catalogue.cost(&base, 3) - (0.2 + scoring)).abs() < 1e-9);
+        assert!((wide_catalogue.cost(&base, 3) - (0.2 + scoring + setup)).abs() < 1e-9);
         assert!(scoring > 0.2);
         assert!(planned(&[base; 3], &base, &wide_catalogue) > plan + 5.0 * scoring - 1e-9, "five validations");
     }

@@ -12,9 +12,11 @@ use std::collections::HashMap;
 
 use gramrec_core::metrics::{at_k, auc_and_percentile, AtK, RankingTotals};
 use gramrec_core::topk::top_k;
-use gramrec_core::{Error, Model, ModelKind, ParamError, Result, UnknownName};
+use gramrec_core::{Error, Model, ModelKind, ParamError, Result, UnknownName, UserVector};
 use gramrec_data::{Dataset, Interactions};
 use rayon::prelude::*;
+
+use crate::topn::BLOCK;
 
 /// A figure to optimise or report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,8 +85,7 @@ impl Metric {
     /// Whether the metric applies to a model kind: RMSE and MAE to explicit
     /// models (ratings), the ranking metrics to implicit ones.
     pub fn check(self, kind: ModelKind) -> std::result::Result<(), ParamError> {
-        let rating = matches!(self, Metric::Rmse | Metric::Mae);
-        if rating != (kind == ModelKind::Explicit) {
+        if self.ranks() == (kind == ModelKind::Explicit) {
             return Err(ParamError::new("metric", format!("{self} does not apply to {kind} models")));
         }
         Ok(())
@@ -96,6 +97,12 @@ impl Metric {
             ModelKind::Explicit => Metric::Rmse,
             ModelKind::Implicit => Metric::Ndcg(10),
         }
+    }
+
+    /// Whether the metric ranks every item for each user (all but RMSE and
+    /// MAE, which predict the held-out ratings alone).
+    pub fn ranks(self) -> bool {
+        !matches!(self, Metric::Rmse | Metric::Mae)
     }
 
     /// Whether smaller values are better.
@@ -346,9 +353,7 @@ fn ranking(
             for &i in seen.get(u).map(Vec::as_slice).unwrap_or(&[]) {
                 excluded[i] = true;
             }
-            let mut relevant: Vec<usize> = pairs.iter().filter(|p| p.1 > 0.0 && !excluded[p.0]).map(|p| p.0).collect();
-            relevant.sort_unstable();
-            relevant.dedup();
+            let relevant = relevant(pairs, |i| excluded[i]);
             if relevant.is_empty() {
                 return Ok(None);
             }
@@ -379,6 +384,51 @@ fn ranking(
         coverage: covered.iter().filter(|&&c| c).count() as f64 / n_items.max(1) as f64,
     };
     Ok((ranking, figures))
+}
+
+/// A user's held-out items that count: positive, not among the training
+/// items `seen`, each once, sorted.
+fn relevant(pairs: &[(usize, f32)], seen: impl Fn(usize) -> bool) -> Vec<usize> {
+    let mut relevant: Vec<usize> = pairs.iter().filter(|p| p.1 > 0.0 && !seen(p.0)).map(|p| p.0).collect();
+    relevant.sort_unstable();
+    relevant.dedup();
+    relevant
+}
+
+/// Each user's figures at `k` (as [`ranking`] gives them, in the same
+/// order, without AUC) from `model`'s top k, scored a block of users at a
+/// time by the register-blocked kernel `recommend --all` uses: what a
+/// search ranks settings by, several times faster than scoring every item
+/// for one user at a time.
+fn ranking_at_k(model: &Model, set: &TestSet, seen: &HashMap<usize, Vec<usize>>, k: usize) -> Result<Vec<UserFigures>> {
+    let users: Vec<(usize, Vec<usize>, Vec<usize>)> = set
+        .users
+        .iter()
+        .filter_map(|(u, pairs)| {
+            let mut excluded = seen.get(u).cloned().unwrap_or_default();
+            excluded.sort_unstable();
+            let relevant = relevant(pairs, |i| excluded.binary_search(&i).is_ok());
+            (!relevant.is_empty()).then_some((*u, excluded, relevant))
+        })
+        .collect();
+    let blocks = users
+        .par_chunks(BLOCK)
+        .map(|block| {
+            let vectors: Vec<UserVector> = block.iter().map(|b| model.user_at(b.0)).collect();
+            let refs: Vec<&UserVector> = vectors.iter().collect();
+            let excludes: Vec<&[usize]> = block.iter().map(|b| b.1.as_slice()).collect();
+            let tops = model.items.top_rows_block(&refs, k, &excludes).map_err(Error::Scoring)?;
+            Ok(block
+                .iter()
+                .zip(tops)
+                .map(|(b, top)| {
+                    let ranked: Vec<usize> = top.into_iter().map(|(i, _)| i).collect();
+                    UserFigures { at_k: at_k(&ranked, &b.2, k), auc: None }
+                })
+                .collect::<Vec<_>>())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(blocks.into_iter().flatten().collect())
 }
 
 /// One user's ranking figures: at k, and AUC with percentile rank when computed.
@@ -499,8 +549,11 @@ pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: M
             e.into_iter().map(|e| if squared { e * e } else { e.abs() }).collect()
         }
         m => {
-            let auc = matches!(m, Metric::Auc | Metric::Mpr);
-            let (_, users) = ranking(&set, &known.seen, items.len(), m.k(), auc, |u| user_scores(model, u))?;
+            let users = if matches!(m, Metric::Auc | Metric::Mpr) {
+                ranking(&set, &known.seen, items.len(), m.k(), true, |u| user_scores(model, u))?.1
+            } else {
+                ranking_at_k(model, &set, &known.seen, m.k())?
+            };
             users
                 .iter()
                 .filter_map(|u| match m {

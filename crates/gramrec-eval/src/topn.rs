@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 /// Users per parallel task: enough to reuse each tile of item factors.
-const BLOCK: usize = 64;
+pub(crate) const BLOCK: usize = 64;
 /// Users per batch written before the next is scored (bounds memory).
 const BATCH: usize = 16 * 1024;
 
