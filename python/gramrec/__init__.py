@@ -615,8 +615,13 @@ def _verdict(report):
     if confirmation is None:
         return "auto: no setting beat the settings given on validation: keeping them"
     if confirmation["folds"] == 0:
-        return (f"auto: candidate {leader['candidate']} leads on validation but the budget left cannot confirm it on "
-                f"a fresh split ({confirmation['foldCost']:.1f} trainings): keeping the settings given")
+        if confirmation["available"] == 0:
+            why = "no fresh split can be carved from this data (its users have too few interactions)"
+        elif report["budgetTrainings"] - report["costTrainings"] < confirmation["foldCost"]:
+            why = f"the budget left cannot confirm it on a fresh split ({confirmation['foldCost']:.1f} trainings)"
+        else:
+            why = "no fresh split could be scored (their held-out users or items are unknown to the models)"
+        return f"auto: candidate {leader['candidate']} leads on validation but {why}: keeping the settings given"
     won = report["chosen"] == report["leader"]
     unit = "rating" if report["metric"] in ("RMSE", "MAE") else "user"
     passed_over = ""

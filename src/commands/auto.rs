@@ -156,27 +156,29 @@ fn verdict(result: &AutoResult, metric: Metric, unit: &str) -> String {
     let Some(c) = result.confirmation else {
         return "--auto: no setting beat the flags' settings on validation: keeping them".into();
     };
-    if c.folds == 0 {
-        format!(
-            "--auto: candidate {} leads on validation but the budget left cannot confirm it on a fresh split ({:.1} \
-             trainings): keeping the flags' settings",
-            leader.candidate, c.fold_cost
-        )
-    } else {
-        let won = result.best == result.leader;
-        format!(
-            "--auto: on the fresh splits candidate {} scores {metric} {:.4} against the flags' settings' {:.4}: {:.1} \
-             standard errors of the per-{unit} difference, {} {}: {}{}",
-            leader.candidate,
-            c.leader_score,
-            c.given_score,
-            c.margin,
-            if won { "over" } else { "not over" },
-            c.needed,
-            if won { "choosing it" } else { "within the noise, keeping the flags' settings" },
-            passed_over.unwrap_or_default()
-        )
-    }
+    let (Some(led), Some(given), Some(margin)) = (c.leader_score, c.given_score, c.margin) else {
+        let why = if c.available == 0 {
+            "no fresh split can be carved from this data (its users have too few interactions)".to_string()
+        } else if result.budget - result.cost < c.fold_cost {
+            format!("the budget left cannot confirm it on a fresh split ({:.1} trainings)", c.fold_cost)
+        } else {
+            "no fresh split could be scored (their held-out users or items are unknown to the models)".to_string()
+        };
+        return format!(
+            "--auto: candidate {} leads on validation but {why}: keeping the flags' settings",
+            leader.candidate
+        );
+    };
+    let won = result.best == result.leader;
+    format!(
+        "--auto: on the fresh splits candidate {} scores {metric} {led:.4} against the flags' settings' {given:.4}: \
+         {margin:.1} standard errors of the per-{unit} difference, {} {}: {}{}",
+        leader.candidate,
+        if won { "over" } else { "not over" },
+        c.needed,
+        if won { "choosing it" } else { "within the noise, keeping the flags' settings" },
+        passed_over.unwrap_or_default()
+    )
 }
 
 /// The validation table: the best settings first, and the flags' own.

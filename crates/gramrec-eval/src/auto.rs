@@ -208,16 +208,22 @@ pub struct AutoResult {
 #[serde(rename_all = "camelCase")]
 pub struct Confirmation {
     /// Fresh splits both were retrained and scored on; 0 when the budget
-    /// left could not pay for one (the first is kept).
+    /// left could not pay for one or the data allows none (the first is kept).
     pub folds: usize,
+    /// Fresh splits the data allows (up to three): 0 when every user has
+    /// too few interactions to hold out more than the search's split.
+    pub available: usize,
     /// The leader's metric over those splits' held-out units together.
-    pub leader_score: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leader_score: Option<f64>,
     /// The first's.
-    pub given_score: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_score: Option<f64>,
     /// By how many standard errors of the paired per-user (per-rating for
     /// RMSE and MAE) difference the leader beats the first there: it wins
     /// when this exceeds `needed`.
-    pub margin: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
     /// The margin the leader needs: [`CONFIRM_MARGIN`].
     pub needed: f64,
     /// What one more split costs, in trainings with the base settings.
@@ -257,8 +263,9 @@ pub struct AutoReport {
     /// Index of the winner in `trials`.
     pub chosen: usize,
     /// Index of the best on validation whose confirmation the budget paid
-    /// for (0 when the flags' settings lead): the winner when its
-    /// confirmation beats them by a clear margin.
+    /// for (else the best on validation, unconfirmed; 0 when the flags'
+    /// settings lead): the winner when its confirmation beats them by a
+    /// clear margin.
     pub leader: usize,
     /// The best on validation, when the budget left could not confirm it
     /// and `leader` is the best one it could.
@@ -317,7 +324,9 @@ impl AutoResult {
             chosen: self.best,
             leader: self.leader,
             best_unconfirmed: self.passed_over,
-            confirmation: self.confirmation.map(|c| Confirmation { margin: c.margin.clamp(-f64::MAX, f64::MAX), ..c }),
+            confirmation: self
+                .confirmation
+                .map(|c| Confirmation { margin: c.margin.map(|m| m.clamp(-f64::MAX, f64::MAX)), ..c }),
         }
     }
 }
@@ -413,14 +422,20 @@ fn rungs(iterations: usize) -> [usize; 3] {
     out
 }
 
-/// What one multiply-add of validation scoring costs in training's.
-/// Validation scores 64 users at a time with the register-blocked kernel,
-/// which runs about twice as many multiply-adds a second as training's
-/// memory-bound products. Measured on the CPU backend (2 cores, 64 factors,
-/// 2026-12-07): 0.47 on a 5,500 × 17,000 sparse set (0.073 s for 2.1 G
-/// multiply-adds of scoring, 0.447 s for a training's 6.1 G), 0.47 on
-/// 20,000 × 5,000 play counts, 0.42 on 2,000 × 30,000; rounded up.
+/// What one multiply-add of validation scoring costs in training's, for
+/// the metrics at k (precision, recall, MAP, NDCG): they score 64 users at
+/// a time with the register-blocked kernel, which runs about twice as many
+/// multiply-adds a second as training's memory-bound products. Measured on
+/// the CPU backend (2 cores, 64 factors, 2026-12-07): 0.47 on a 5,500 ×
+/// 17,000 sparse set (0.073 s for 2.1 G multiply-adds of scoring, 0.447 s
+/// for a training's 6.1 G), 0.47 on 20,000 × 5,000 play counts, 0.42 on
+/// 2,000 × 30,000; rounded up.
 const SCORE_WEIGHT: f64 = 0.5;
+/// The same for AUC and MPR, which score every item for one user at a time
+/// and sort them, and for RMSE and MAE (whose scoring is small): measured
+/// on the same sparse set before the blocked kernel (1.1 s for 5.4 G
+/// multiply-adds against 0.58 s for 6.1 G), rounded.
+const SCORE_WEIGHT_ONE_BY_ONE: f64 = 2.0;
 
 /// What each trial costs besides its iterations and its scoring, in
 /// multiply-adds per row and interaction of the split and per factor:
@@ -451,6 +466,8 @@ struct Work {
     /// Scores one validation computes per factor: validation users × items
     /// for a ranking metric, the held-out ratings for RMSE and MAE.
     scores: f64,
+    /// What a multiply-add of that scoring costs in training's.
+    weight: f64,
     /// One training with the base settings: the unit of cost.
     unit: f64,
 }
@@ -459,10 +476,15 @@ impl Work {
     /// The work of the search on `v`, in trainings with `base`.
     fn new(v: &Validation, base: &TrainConfig) -> Self {
         let scores = v.units() as f64 * if v.metric.ranks() { v.train.items.len() as f64 } else { 1.0 };
+        let weight = match v.metric {
+            Metric::Precision(_) | Metric::Recall(_) | Metric::Map(_) | Metric::Ndcg(_) => SCORE_WEIGHT,
+            _ => SCORE_WEIGHT_ONE_BY_ONE,
+        };
         let mut work = Work {
             rows: (v.train.users.len() + v.train.items.len()) as f64,
             nnz: v.train.nnz() as f64,
             scores,
+            weight,
             unit: 1.0,
         };
         work.unit = base.iterations as f64 * work.per_iteration(base);
@@ -489,7 +511,7 @@ impl Work {
     /// settings costs at most [`RACE_SCORING`] of a training, else as many
     /// as that pays for, and never fewer than [`RACE_USERS`].
     fn race_users(&self, base: &TrainConfig, users: usize) -> usize {
-        let per_user = SCORE_WEIGHT * self.scores / users.max(1) as f64 * base.params.dim() as f64;
+        let per_user = self.weight * self.scores / users.max(1) as f64 * base.params.dim() as f64;
         let affordable = (RACE_SCORING * self.unit / per_user.max(1.0)) as usize;
         users.min(affordable.max(RACE_USERS))
     }
@@ -498,7 +520,7 @@ impl Work {
     /// trainings with the base settings, with what every trial costs besides
     /// ([`SETUP_OPS`]).
     fn cost(&self, c: &TrainConfig, iterations: usize) -> f64 {
-        let scoring = SCORE_WEIGHT * self.scores * c.params.dim() as f64;
+        let scoring = self.weight * self.scores * c.params.dim() as f64;
         let setup = SETUP_OPS * (self.rows + self.nnz) * c.params.dim() as f64;
         (iterations as f64 * self.per_iteration(c) + scoring + setup) / self.unit
     }
@@ -870,7 +892,8 @@ pub fn search(
     while trials.len() < MAX_TRIALS {
         let kept =
             leader(&trials, &v, |_| true).0.map_or(0.0, |l| confirming(&trials[l].config, trials[l].config.iterations));
-        let reserve = kept.max(confirming(base, last_rung));
+        // No fresh split to confirm on: nothing to set aside.
+        let reserve = if folds.len() > 1 { kept.max(confirming(base, last_rung)) } else { 0.0 };
         let along = !line.is_empty();
         let (mut candidates, mut misses) = (Vec::new(), 0);
         while candidates.len() < MAX_CANDIDATES && misses < MAX_MISSES {
@@ -920,13 +943,13 @@ pub fn search(
             let affordable = ((budget - spent) / fold_cost + 1e-9).floor().max(0.0) as usize;
             let fresh = &folds[1..folds.len().min(1 + affordable)];
             let c = confirm(x, opts, fresh, base, &trials[l], fold_cost, on_event)?;
-            spent += c.folds as f64 * fold_cost;
-            Some(c)
+            spent += fresh.len() as f64 * fold_cost;
+            Some(Confirmation { available: folds.len() - 1, ..c })
         }
         None => None,
     };
     let best = match (leader, &confirmation) {
-        (Some(l), Some(c)) if c.folds > 0 && c.margin > c.needed => l,
+        (Some(l), Some(c)) if c.margin.is_some_and(|m| m > c.needed) => l,
         _ => 0,
     };
     Ok(AutoResult {
@@ -947,7 +970,8 @@ pub fn search(
 
 /// Retrains `leader` and the `base` settings on each of the fresh `folds`
 /// (each costing `fold_cost`) and measures by how much the leader beats
-/// them there, unit by unit.
+/// them there, unit by unit. A split neither can be scored on (its
+/// held-out users or items unknown to the models) is left out.
 fn confirm(
     x: &Interactions,
     opts: &AutoOptions,
@@ -958,11 +982,15 @@ fn confirm(
     on_event: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<Confirmation> {
     let n = folds.len();
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours, mut theirs, mut used) = (Vec::new(), Vec::new(), 0);
     for (i, held) in folds.iter().enumerate() {
-        let v = Validation::new(x, held, opts)?;
-        let (_, given, _) = v.run(base, None)?;
-        let (_, led, _) = v.run(&leader.config, None)?;
+        let scored =
+            Validation::new(x, held, opts).and_then(|v| Ok((v.run(base, None)?.1, v.run(&leader.config, None)?.1)));
+        let (given, led) = match scored {
+            Ok(both) => both,
+            Err(Error::Data(_)) => continue,
+            Err(e) => return Err(e),
+        };
         on_event(Event::Confirmed {
             leader,
             fold: i + 1,
@@ -973,20 +1001,23 @@ fn confirm(
         })?;
         ours.extend(led.units);
         theirs.extend(given.units);
+        used += 1;
     }
     let pooled = |units: &[f64]| {
-        let mean = units.iter().sum::<f64>() / units.len().max(1) as f64;
+        let mean = units.iter().sum::<f64>() / units.len() as f64;
         if opts.metric == Metric::Rmse {
             mean.sqrt()
         } else {
             mean
         }
     };
+    let scored = used > 0;
     Ok(Confirmation {
-        folds: n,
-        leader_score: pooled(&ours),
-        given_score: pooled(&theirs),
-        margin: paired_margin(&ours, &theirs, opts.metric.lower_is_better()),
+        folds: used,
+        available: folds.len(),
+        leader_score: scored.then(|| pooled(&ours)),
+        given_score: scored.then(|| pooled(&theirs)),
+        margin: scored.then(|| paired_margin(&ours, &theirs, opts.metric.lower_is_better())),
         needed: CONFIRM_MARGIN,
         fold_cost,
     })
@@ -1177,6 +1208,20 @@ mod tests {
                 assert!((0.08..0.12).contains(&share), "{kind}: each split holds out about a tenth: {share}");
             }
         }
+        // Two interactions a user: the search's split takes one of each, and no fresh split is left.
+        let x = Synthetic::generate(SynthSpec::new(200, 80, 4000, ModelKind::Implicit, 3)).interactions(|_| true);
+        let mut seen = vec![0; x.users.len()];
+        let firsts: Vec<bool> = x
+            .user
+            .iter()
+            .map(|&u| {
+                seen[u as usize] += 1;
+                seen[u as usize] <= 2
+            })
+            .collect();
+        let pairs = subset(&x, |k| firsts[k]);
+        let opts = AutoOptions::new(Budget::DEFAULT, 5, Metric::Ndcg(10), DatasetOptions::default());
+        assert_eq!(holdouts(&pairs, &opts, SplitMode::PerUser, 4).unwrap().len(), 1);
     }
 
     #[test]
@@ -1231,7 +1276,7 @@ mod tests {
         assert_eq!(rungs(2), [1, 2, 3]);
         let base = TrainConfig::for_kind(ModelKind::Implicit);
         // Without interactions or scoring, a CG iteration's work grows as factors².
-        let mut work = Work { rows: 1000.0, nnz: 0.0, scores: 0.0, unit: 1.0 };
+        let mut work = Work { rows: 1000.0, nnz: 0.0, scores: 0.0, weight: SCORE_WEIGHT, unit: 1.0 };
         work.unit = base.iterations as f64 * work.per_iteration(&base);
         // Each trial's set-up, in trainings.
         let setup = SETUP_OPS * 1000.0 * 64.0 / work.unit;
