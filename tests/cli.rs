@@ -69,6 +69,13 @@ fn train_evaluate_recommend_similar_inspect() {
         .assert()
         .success()
         .stdout(predicate::str::contains("users factors of an explicit model"));
+    // When training read its data: seconds, as stored, and the date they are.
+    gramrec().arg("inspect").arg(model.join("items.gramrec")).assert().success().stdout(
+        predicate::str::is_match(
+            r"\n  read_at: \d+\.\d{3} \(20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC, when training read its data\)\n",
+        )
+        .unwrap(),
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-// <gramrec-recommendations src="items.gramrec" k="10" storage-key="gramrec-history" history-limit="200">
+// <gramrec-recommendations src="items.gramrec" k="10" storage-key="gramrec-history" history-limit="200" gpu="auto">
 //
 // Renders the visitor's recommendations from the history kept in
 // localStorage (an array of {item, weight}) and updates when the page reports
@@ -13,6 +13,10 @@
 // data-gramrec="name", "item", "score", "link" (its href) or "image" (its
 // src and alt) are filled in, as text or as attributes only — never as HTML —
 // and a link or image that is not http(s) or relative is left out.
+// `gpu` says where the scores are computed: "auto" (the default) on the
+// page's GPU through WebGPU when it has a hardware one, "software" on any
+// WebGPU adapter (a software one is slower than the module: for tests),
+// "off" in the module; what renders is the same (webgpu.js).
 //
 // <gramrec-bought-together item="i42" src="rules.gramrec" k="5">
 //
@@ -21,7 +25,7 @@
 // item alone, best first, rendered as above (data-gramrec="score" is the
 // confidence). Changing `item` re-renders without reloading the file.
 
-import { load, loadRules } from './gramrec.js';
+import { load, loadRules, useGpu } from './gramrec.js';
 
 const DEFAULT_KEY = 'gramrec-history';
 /** How many of the most recent distinct items a history keeps. */
@@ -116,12 +120,54 @@ export async function fetchNames(url) {
   }
 }
 
+/**
+ * Models in use by elements, one per file and `gpu` mode: elements with the
+ * same `src` share one (a large catalogue is held once), freed when the
+ * last lets go. Key → { key, users, ready: Promise<Recommender>, gpu:
+ * Promise<GpuScorer|null> } (the GPU's copy is made after the model loads).
+ */
+const models = new Map();
+
+/** The shared model for `url` and `mode`, loaded on first use; pair with `letGo`. */
+function holdModel(url, mode) {
+  const key = `${mode} ${url}`;
+  let held = models.get(key);
+  if (!held) {
+    const ready = load(url);
+    const gpu = mode === 'off' ? Promise.resolve(null)
+      : ready.then((recommender) => useGpu(recommender, { software: mode === 'software' }), () => null);
+    held = { key, users: 0, ready, gpu };
+    // A failed load is not kept: the next element to ask tries again.
+    ready.catch(() => {
+      if (models.get(key) === held) models.delete(key);
+    });
+    models.set(key, held);
+  }
+  held.users++;
+  return held;
+}
+
+/** One element lets go of a shared model; the last frees it. */
+function letGo(held) {
+  if (--held.users > 0) return;
+  if (models.get(held.key) === held) models.delete(held.key);
+  Promise.all([held.ready, held.gpu]).then(([recommender, gpu]) => {
+    gpu?.destroy();
+    recommender.free();
+  }, () => {});
+}
+
 class GramrecRecommendations extends HTMLElement {
-  static observedAttributes = ['src', 'k', 'storage-key', 'names', 'history-limit'];
+  static observedAttributes = ['src', 'k', 'storage-key', 'names', 'history-limit', 'gpu'];
 
   constructor() {
     super();
     this.recommender = null;
+    /** The GpuScorer scoring for this element, or null (webgpu.js). */
+    this.gpu = null;
+    /** The shared model this element holds (`holdModel`). */
+    this.held = null;
+    this.rendering = 0;
     this.names = new Map();
     this.started = false;
     this.generation = 0;
@@ -158,12 +204,16 @@ class GramrecRecommendations extends HTMLElement {
   disconnectedCallback() {
     window.removeEventListener('gramrec:interaction', this.onInteraction);
     window.removeEventListener('storage', this.onStorage);
+    // A load under way is dropped; connecting again loads again (shared, so
+    // cheap while another element holds the model).
+    this.generation++;
+    this.release();
   }
 
   attributeChangedCallback(name, before, after) {
     // The initial attributes are read when the element connects.
     if (before === after || !this.started) return;
-    if (name === 'src' || name === 'names') this.reload();
+    if (name === 'src' || name === 'names' || name === 'gpu') this.reload();
     else this.render();
   }
 
@@ -173,34 +223,53 @@ class GramrecRecommendations extends HTMLElement {
     const src = this.getAttribute('src');
     if (!src) return showError(this, 'no src attribute: point it at an items.gramrec file');
     this.setAttribute('aria-busy', 'true');
+    const held = holdModel(new URL(src, document.baseURI).href, this.getAttribute('gpu') || 'auto');
     try {
       const names = this.getAttribute('names');
       const [recommender, map] = await Promise.all([
-        load(new URL(src, document.baseURI)),
+        held.ready,
         names ? fetchNames(new URL(names, document.baseURI)) : new Map(),
       ]);
-      if (generation !== this.generation) return recommender.free();
-      this.recommender?.free();
+      if (generation !== this.generation) return letGo(held);
+      this.release();
+      this.held = held;
       this.recommender = recommender;
       this.names = map;
-      this.render();
+      // The module renders at once; the GPU scores once its copy is made.
+      held.gpu.then((gpu) => {
+        if (this.held === held) this.gpu = gpu;
+      });
+      await this.render();
     } catch (error) {
+      if (this.held !== held) letGo(held);
       if (generation !== this.generation) return;
-      this.recommender = null;
+      this.release();
       showError(this, error?.message ?? String(error));
     } finally {
       if (generation === this.generation) this.removeAttribute('aria-busy');
     }
   }
 
-  /** The current recommendations (also rendered). */
-  render() {
+  /** Lets go of the model (freed with its GPU memory when no other element holds it). */
+  release() {
+    if (this.held) letGo(this.held);
+    this.held = null;
+    this.gpu = null;
+    this.recommender = null;
+  }
+
+  /** Resolves to the current recommendations (also rendered); a render overtaken by a later one resolves to null. */
+  async render() {
     if (!this.recommender) return null;
+    const turn = ++this.rendering;
+    const recommender = this.recommender;
     let result;
     const history = this.history();
     try {
-      result = this.recommender.recommend(history, this.k);
+      result = this.gpu ? await this.gpu.recommend(history, this.k) : recommender.recommend(history, this.k);
+      if (turn !== this.rendering || recommender !== this.recommender) return null;
     } catch (error) {
+      if (turn !== this.rendering || recommender !== this.recommender) return null;
       // Never stuck on a history the model cannot use: popular items instead.
       console.warn(`gramrec: ${error?.message ?? error}`);
       result = { ...this.recommender.popular(this.k), coldStart: true, unknown: [] };

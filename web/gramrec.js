@@ -6,6 +6,9 @@
 //   rec.recommend([{ item: 'i42', weight: 1 }], 10);
 //   // → { items: [{ item, score }], coldStart: false, unknown: [] }
 //
+//   const gpu = await useGpu(rec);   // WebGPU when the page has a GPU, else null
+//   await gpu.recommend([{ item: 'i42', weight: 1 }], 10);   // the same answer
+//
 //   const rules = await loadRules('rules.gramrec');   // gramrec rules --out rules.gramrec
 //   rules.rulesFor('i42', 5);
 //   // → { items: [{ item, confidence, lift, support }], unknown: [] }
@@ -78,6 +81,24 @@ function bytesOf(source) {
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
   if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   throw new TypeError('gramrec: load(source) takes a URL, an ArrayBuffer or a Uint8Array');
+}
+
+/**
+ * Resolves to a GpuScorer scoring `recommender`'s visitors on the page's GPU
+ * (webgpu.js: the module's answers, computed through WebGPU), or to null
+ * where that is not possible — no WebGPU, no adapter, a software one unless
+ * `{ software: true }`, or webgpu.js not served beside this file — with the
+ * reason in the console.
+ */
+export async function useGpu(recommender, options) {
+  let webgpu;
+  try {
+    webgpu = await import('./webgpu.js');
+  } catch (error) {
+    console.info(`gramrec: scoring in the module, not on the GPU: webgpu.js did not load (${error?.message ?? error})`);
+    return null;
+  }
+  return webgpu.useGpu(recommender, options);
 }
 
 export { Recommender, Rules };

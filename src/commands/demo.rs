@@ -148,7 +148,7 @@ fn write_web(dir: &Path, model_dir: &Path) -> Result<()> {
         .into());
     }
     std::fs::create_dir_all(dir.join("pkg")).map_err(|e| Error::io(dir, e))?;
-    for name in ["index.html", "gramrec.js", "gramrec-element.js"] {
+    for name in ["index.html", "gramrec.js", "webgpu.js", "gramrec-element.js"] {
         copy(&web.join(name), &dir.join(name))?;
     }
     for entry in std::fs::read_dir(&pkg).map_err(|e| Error::io(&pkg, e))? {

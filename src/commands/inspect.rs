@@ -126,7 +126,18 @@ pub fn run(a: InspectArgs) -> Result<()> {
     let first: Vec<String> = file.ids.iter().take(5).map(|id| escape_controls(id).into_owned()).collect();
     s.push_str(&format!("  first IDs: {}\n", first.join(", ")));
     for (k, val) in m.training.pairs() {
+        let val = if k == "read_at" { read_at(&val) } else { val };
         s.push_str(&format!("  {}: {}\n", escape_controls(&k), escape_controls(&val)));
     }
     emit(&s)
+}
+
+/// When training read its data, as the file stores it (seconds since 1970,
+/// what `serve` compares with its events' times) and as a UTC date.
+fn read_at(seconds: &str) -> String {
+    let date = seconds.parse::<f64>().ok().and_then(|t| chrono::DateTime::from_timestamp(t.floor() as i64, 0));
+    match date {
+        Some(d) => format!("{seconds} ({} UTC, when training read its data)", d.format("%Y-%m-%d %H:%M:%S")),
+        None => seconds.to_string(),
+    }
 }

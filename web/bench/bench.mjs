@@ -11,8 +11,12 @@
 // item, median of 30), and fold-in of a 50-item history (on a 1,000-item
 // file, where the scan is negligible). WEB=DIR measures another build of
 // web/ (its gramrec.js and pkg/: an older commit's, for a before/after in
-// one run).
-import { cpSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+// one run). Then, in a Chromium with WebGPU on its software adapter
+// (SwiftShader, as web/test/gpu.test.mjs runs it), the same top-10 scored by
+// webgpu.js for the f32 and i8 files: the upload of the factors (median of
+// 3) and the top-10 (median of 5), with how many answers came from the
+// GPU's shortlist. GPU=0 leaves that table out.
+import { cpSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
@@ -23,7 +27,10 @@ const dir = tempDir();
 const site = join(dir, 'site');
 mkdirSync(site);
 const web = process.env.WEB ?? join(root, 'web');
-for (const f of ['gramrec.js', 'gramrec-element.js', 'pkg']) cpSync(join(web, f), join(site, f), { recursive: true });
+// webgpu.js where the build has one (an older one's WEB=DIR may not).
+for (const f of ['gramrec.js', 'webgpu.js', 'gramrec-element.js', 'pkg']) {
+  if (existsSync(join(web, f))) cpSync(join(web, f), join(site, f), { recursive: true });
+}
 const DTYPES = ['f32', 'f16', 'i8'];
 const SIZES = (process.env.SIZES ?? '100000,300000,1000000').split(',').map(Number);
 const make = (items, details) => {
@@ -104,4 +111,59 @@ for (const items of SIZES) {
   }
 }
 await browser.close();
+
+/** The top-10 on the page's WebGPU (software adapter) for one file, in a fresh page. */
+async function measureGpu(gpuBrowser, file) {
+  const page = await gpuBrowser.newPage();
+  await page.goto(`${server.url}gramrec.js`);
+  const result = await page.evaluate(async (file) => {
+    const { load, useGpu } = await import('/gramrec.js');
+    const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const rec = await load(`/${file}`);
+    const uploads = [];
+    let gpu;
+    for (let round = 0; round < 3; round++) {
+      gpu?.destroy();
+      const t0 = performance.now();
+      gpu = await useGpu(rec, { software: true });
+      uploads.push(performance.now() - t0);
+      if (!gpu) return { error: 'no scorer' };
+    }
+    const ids = rec.itemIds();
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const times = [];
+    for (let n = 0; n < 6; n++) {
+      const h = Array.from({ length: 10 }, () => ({ item: ids[Math.floor(next() * ids.length)], weight: 1 }));
+      const t = performance.now();
+      await gpu.recommend(h, 10);
+      // The first compiles the kernel: left out.
+      if (n > 0) times.push(performance.now() - t);
+    }
+    return { uploadMs: median(uploads), top10Ms: median(times), counts: gpu.counts, adapter: gpu.adapter };
+  }, file);
+  await page.close();
+  return result;
+}
+
+if (process.env.GPU !== '0') {
+  const gpuBrowser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
+  });
+  console.log('\nWebGPU, software adapter (webgpu.js)');
+  console.log('file                        upload ms   top-10 ms   from the GPU   adapter');
+  for (const items of SIZES) {
+    for (const dtype of ['f32', 'i8']) {
+      const file = `${items}-${dtype}.gramrec`;
+      const r = await measureGpu(gpuBrowser, file);
+      if (r.error) {
+        console.log(`${file.padEnd(24)}  ${r.error}`);
+        continue;
+      }
+      console.log(`${file.padEnd(24)}  ${r.uploadMs.toFixed(0).padStart(9)}   ${r.top10Ms.toFixed(1).padStart(9)}   ${String(r.counts.gpu).padStart(6)} of 6   ${r.adapter}`);
+    }
+  }
+  await gpuBrowser.close();
+}
 server.close();

@@ -19,7 +19,7 @@ let browser;
 
 before(async () => {
   dir = tempDir();
-  for (const f of ['gramrec.js', 'pkg']) cpSync(join(root, 'web', f), join(dir, f), { recursive: true });
+  for (const f of ['gramrec.js', 'webgpu.js', 'pkg']) cpSync(join(root, 'web', f), join(dir, f), { recursive: true });
   const f32 = join(dir, 'random-f32.gramrec');
   gramrec('bench', '--recommend-all', '--users', '1', '--items', String(ITEMS), '--factors', '64', '--device', 'cpu', '--write-items', f32);
   gramrec('export', '--model', f32, '--dtype', 'i8', '--out', join(dir, 'i8.gramrec'));

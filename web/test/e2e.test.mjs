@@ -90,7 +90,7 @@ test('hostile IDs, a malformed names file and a full localStorage do not break t
   writeFileSync(join(odd, 'clicks.csv'), csv);
   gramrec('train', '-q', '--implicit', '--factors', '4', '--input', join(odd, 'clicks.csv'), '--out', join(odd, 'model'));
   cpSync(join(odd, 'model', 'items.gramrec'), join(odd, 'items.gramrec'));
-  for (const f of ['gramrec.js', 'gramrec-element.js']) cpSync(join(root, 'web', f), join(odd, f));
+  for (const f of ['gramrec.js', 'webgpu.js', 'gramrec-element.js']) cpSync(join(root, 'web', f), join(odd, f));
   cpSync(join(root, 'web', 'pkg'), join(odd, 'pkg'), { recursive: true });
   writeFileSync(join(odd, 'names.json'), '{"plain": "Plain item", ');
   writeFileSync(join(odd, 'index.html'), `<!doctype html><meta charset="utf-8">
@@ -133,7 +133,7 @@ function siteWithDetails(name, details, body) {
   writeFileSync(join(at, 'details.csv'), details);
   gramrec('train', '-q', '--implicit', '--factors', '4', '--input', join(at, 'clicks.csv'), '--items', join(at, 'details.csv'), '--out', join(at, 'model'));
   cpSync(join(at, 'model', 'items.gramrec'), join(at, 'items.gramrec'));
-  for (const f of ['gramrec.js', 'gramrec-element.js']) cpSync(join(root, 'web', f), join(at, f));
+  for (const f of ['gramrec.js', 'webgpu.js', 'gramrec-element.js']) cpSync(join(root, 'web', f), join(at, f));
   cpSync(join(root, 'web', 'pkg'), join(at, 'pkg'), { recursive: true });
   writeFileSync(join(at, 'index.html'), `<!doctype html><meta charset="utf-8"><script type="module" src="gramrec-element.js"></script>${body}`);
   return at;
@@ -233,6 +233,44 @@ test('the stored history keeps the 200 most recent distinct items, or as many as
   assert.equal(stored.at(-3).weight, 5);
   assert.ok(!stored.some((e) => e.item === 'x0'), 'the oldest items dropped');
   await page.waitForFunction(() => /Based on your 4 interactions/.test(document.querySelector('gramrec-recommendations .gramrec-note')?.textContent));
+  await page.close();
+});
+
+test('two elements with the same src share one model, and the last to go frees it', async () => {
+  const shared = join(dir, 'shared');
+  mkdirSync(shared, { recursive: true });
+  cpSync(site, shared, { recursive: true });
+  writeFileSync(join(shared, 'index.html'), `<!doctype html><meta charset="utf-8">
+    <script type="module" src="gramrec-element.js"></script>
+    <gramrec-recommendations id="a" src="items.gramrec" k="4"></gramrec-recommendations>
+    <gramrec-recommendations id="b" src="./items.gramrec" k="6"></gramrec-recommendations>`);
+  const page = await browser.newPage();
+  const fetched = [];
+  page.on('request', (r) => { if (r.url().endsWith('items.gramrec')) fetched.push(r.url()); });
+  await page.goto(`${server.url}shared/index.html`);
+  await page.waitForSelector('#a li');
+  await page.waitForSelector('#b li');
+  assert.equal(fetched.length, 1, `one download for both elements: ${fetched}`);
+  const state = await page.evaluate(async () => {
+    const [a, b] = [document.getElementById('a'), document.getElementById('b')];
+    const rec = a.recommender;
+    const usable = () => {
+      try {
+        return rec.metadata().items > 0;
+      } catch {
+        return false;
+      }
+    };
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+    const same = rec === b.recommender;
+    a.remove();
+    await tick();
+    const kept = usable();
+    b.remove();
+    await tick();
+    return { same, kept, freed: !usable() };
+  });
+  assert.deepEqual(state, { same: true, kept: true, freed: true });
   await page.close();
 });
 

@@ -189,25 +189,29 @@ test('a construct Tint refuses is reported, not passed over', async () => {
   assert.match(results[0].errors.join('\n'), /cannot be represented as 'f32'/);
 });
 
-/** Runs the top-k pipeline `p` over one batch of users; returns each
- * user's merged list of [score, item], best first (as the host merges the
- * kernel's 16 lists per user in gpu/topk.rs). */
-async function runTopK(p, { F, K, users, items, offsets, constants, seenIndex, seen }) {
+/** Runs the top-k pipeline `p` over one batch of users, `span` items per
+ * workgroup row (all of them in one row by default); returns each user's
+ * merged list of [score, item], best first (as the host merges the kernel's
+ * 16 lists per user in gpu/topk.rs, and every row's in web/webgpu.js). */
+async function runTopK(p, { F, K, users, items, offsets, constants, seenIndex, seen, span = items.length / F }) {
   const nUsers = users.length / F;
+  const rows = Math.ceil(items.length / F / span);
   const buffers = {
-    shape: { u32: [nUsers, 0, items.length / F, 0], uniform: true }, users: { f32: users }, items: { f32: items },
+    shape: { u32: [nUsers, 0, items.length / F, span], uniform: true }, users: { f32: users }, items: { f32: items },
     offsets: { f32: offsets }, constants: { f32: constants }, seenIndex: { u32: seenIndex },
-    seen: { u32: seen.length ? seen : [0] }, out: { u32: new Array(nUsers * 16 * K * 2).fill(0) },
+    seen: { u32: seen.length ? seen : [0] }, out: { u32: new Array(rows * nUsers * 16 * K * 2).fill(0) },
   };
   const bind = { 0: 'shape', 1: 'users', 2: 'items', 3: 'offsets', 4: 'constants', 5: 'seenIndex', 6: 'seen', 7: 'out' };
-  const words = await run(buffers, [{ pipeline: p, bind, groups: [Math.ceil(nUsers / 64)] }], 'out');
+  const words = await run(buffers, [{ pipeline: p, bind, groups: [Math.ceil(nUsers / 64), rows] }], 'out');
   const scores = floats(words);
   const lists = [];
   for (let u = 0; u < nUsers; u++) {
     const all = [];
-    for (let c = 0; c < 16 * K; c++) {
-      const at = (u * 16 * K + c) * 2;
-      if (words[at + 1] !== 0xffffffff) all.push([scores[at], words[at + 1]]);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < 16 * K; c++) {
+        const at = (((r * nUsers) + u) * 16 * K + c) * 2;
+        if (words[at + 1] !== 0xffffffff) all.push([scores[at], words[at + 1]]);
+      }
     }
     all.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
     lists.push(all.slice(0, K));
@@ -215,7 +219,7 @@ async function runTopK(p, { F, K, users, items, offsets, constants, seenIndex, s
   return lists;
 }
 
-test('the top-k kernel on Dawn ranks as the CPU does', async () => {
+for (const span of [undefined, 192]) test(`the top-k kernel on Dawn ranks as the CPU does (${span ? `${span} items a workgroup row` : 'one row'})`, async () => {
   const p = pipelines.find((x) => x.label === 'top k' && x.constants.F === 64 && x.source.startsWith('const K: u32 = 10u;'));
   assert.ok(p, 'the example prints a top-10 pipeline over 64 factors');
   const [F, K, USERS, ITEMS] = [64, 10, 150, 1000];
@@ -229,7 +233,7 @@ test('the top-k kernel on Dawn ranks as the CPU does', async () => {
   const seenBy = Array.from({ length: USERS }, () => [...new Set(Array.from({ length: Math.floor(next() * 31) }, () => Math.floor(next() * ITEMS)))].sort((a, b) => a - b));
   const seenIndex = [0];
   for (const s of seenBy) seenIndex.push(seenIndex.at(-1) + s.length);
-  const lists = await runTopK(p, { F, K, users, items, offsets, constants, seenIndex, seen: seenBy.flat() });
+  const lists = await runTopK(p, { F, K, users, items, offsets, constants, seenIndex, seen: seenBy.flat(), span });
   assert.equal(lists.length, USERS);
   for (let u = 0; u < USERS; u++) {
     // The CPU's sum: factor by factor in order, in f32, then the two terms.

@@ -8,8 +8,8 @@
 //! score in memory, [`checkpoint`] saves and resumes runs, and [`memory`]
 //! refuses work that would not fit before it starts.
 //!
-//! The GPU backend (WGSL kernels in `backend/gpu/wgsl/`, beside their host code, run
-//! through wgpu) is behind the `gpu` cargo feature; without it,
+//! The GPU backend (gramrec-wgsl's kernels run through wgpu) is behind the
+//! `gpu` cargo feature; without it,
 //! [`Device::Gpu`](config::Device::Gpu) is an error that says so.
 
 pub mod backend;

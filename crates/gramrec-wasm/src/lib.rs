@@ -10,8 +10,13 @@
 //!
 //! [`Rules`] answers "bought together" from a rules file (`gramrec rules
 //! --out rules.gramrec`), with the figures the CLI prints.
+//!
+//! `web/webgpu.js` scores on the page's GPU with what [`Recommender`] hands
+//! it — the top-k kernel's WGSL ([`Recommender::top_k_shader`]), the items'
+//! factors, a [`Visitor`]'s row — and gives back a shortlist, which
+//! [`Recommender::recommend_shortlist`] ranks exactly or refuses.
 
-use gramrec_core::{Association, ItemDetails, ItemList, ItemModel, RuleIndex, RuleSet};
+use gramrec_core::{Association, ItemDetails, ItemList, ItemModel, Recommendations, RuleIndex, RuleSet, UserVector};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -108,6 +113,14 @@ impl Recommender {
     /// excluded, an empty (or all-unknown) history gets the popular items with
     /// `coldStart: true`, and unknown IDs are listed in `unknown`.
     pub fn recommend(&self, history: JsValue, k: usize) -> Result<JsValue, JsError> {
+        self.recommend_visitor(&self.visitor(history)?, k)
+    }
+
+    /// A visitor from their history (as [`recommend`](Self::recommend)
+    /// takes it): its known items, unknown IDs and folded-in row, for
+    /// [`recommend_visitor`](Self::recommend_visitor) and
+    /// [`recommend_shortlist`](Self::recommend_shortlist).
+    pub fn visitor(&self, history: JsValue) -> Result<Visitor, JsError> {
         let entries: Vec<Entry> = if history.is_undefined() || history.is_null() {
             Vec::new()
         } else {
@@ -127,8 +140,86 @@ impl Recommender {
                 gramrec_core::history::entry(&item, weight).ok().map(|w| (item, w))
             })
             .collect();
-        let r = self.model.recommend_history(&history, k).map_err(|e| JsError::new(&format!("gramrec: {e}")))?;
-        to_js(&r)
+        let (known, unknown) = self.model.resolve(history.iter().map(|(id, w)| (id.as_str(), *w)));
+        let row = if known.is_empty() { None } else { Some(self.model.fold_in(&known).map_err(failed)?) };
+        let constant = row.as_ref().map_or(Ok(0.0), |u| self.model.user_constant(u)).map_err(failed)?;
+        Ok(Visitor { known, unknown, row, constant, factors: self.model.meta().params.factors })
+    }
+
+    /// [`recommend`](Self::recommend) for a visitor already folded in,
+    /// scored here (SIMD).
+    #[wasm_bindgen(js_name = recommendVisitor)]
+    pub fn recommend_visitor(&self, visitor: &Visitor, k: usize) -> Result<JsValue, JsError> {
+        let (top, cold_start) = match &visitor.row {
+            None => (self.model.popular_rows(k), true),
+            Some(user) => (self.model.visitor_top_rows(user, &visitor.known, k).map_err(failed)?, false),
+        };
+        self.present(visitor, top, cold_start)
+    }
+
+    /// [`recommend_visitor`](Self::recommend_visitor)'s answer from a
+    /// shortlist another scorer chose (the page's GPU): its items are
+    /// scored here as the full scan scores them, and the answer is returned
+    /// only when no item outside it can rank in the top `k` — `cutoff` is
+    /// the lowest score the other scorer kept (every item it left out
+    /// scored at most that), `undefined` when it kept every item it did not
+    /// leave out. `null` otherwise (and for a visitor with no history):
+    /// then call `recommendVisitor`. See gramrec-core's `shortlist_top_rows`.
+    #[wasm_bindgen(js_name = recommendShortlist)]
+    pub fn recommend_shortlist(
+        &self,
+        visitor: &Visitor,
+        shortlist: &[u32],
+        cutoff: Option<f32>,
+        k: usize,
+    ) -> Result<JsValue, JsError> {
+        let Some(user) = &visitor.row else { return Ok(JsValue::NULL) };
+        let rows: Vec<usize> = shortlist.iter().map(|&i| i as usize).collect();
+        match self.model.shortlist_top_rows(user, &visitor.known, &rows, cutoff, k).map_err(failed)? {
+            Some(top) => self.present(visitor, top, false),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    fn present(&self, visitor: &Visitor, top: Vec<(usize, f32)>, cold_start: bool) -> Result<JsValue, JsError> {
+        let items = top.into_iter().map(|(i, s)| self.model.recommendation(i, s)).collect();
+        to_js(&Recommendations { items, cold_start, unknown: visitor.unknown.clone() })
+    }
+
+    /// The top-k kernel's WGSL (gramrec-wgsl's, as `recommend --all
+    /// --device gpu` runs it), for lists of `k` (at most 128); its one
+    /// pipeline constant is `F`, the model's factors.
+    #[wasm_bindgen(js_name = topKShader)]
+    pub fn top_k_shader(&self, k: usize) -> String {
+        gramrec_wgsl::top_k_source(k)
+    }
+
+    /// How many items one workgroup of that kernel may score for lists of
+    /// `k` and a visitor with `seen` items, so that no invocation runs
+    /// longer than the strictest driver allows (0: not even one tile).
+    #[wasm_bindgen(js_name = topKItemsPerWorkgroup)]
+    pub fn top_k_items_per_workgroup(&self, k: usize, seen: usize) -> usize {
+        let f = self.model.meta().params.factors;
+        gramrec_wgsl::top_k_items_per_workgroup(f, k, seen, gramrec_wgsl::SOFTWARE_LOOP_LIMIT).unwrap_or(0) as usize
+    }
+
+    /// The factors of items `begin..end` (rows), row after row, as f32 (an
+    /// i8 or f16 file's decoded): what a GPU scorer uploads, a piece at a time.
+    #[wasm_bindgen(js_name = factorRows)]
+    pub fn factor_rows(&self, begin: usize, end: usize) -> Vec<f32> {
+        let end = end.min(self.model.len());
+        self.model.factor_rows(begin.min(end)..end)
+    }
+
+    /// The per-item terms added to each score (an explicit model's item
+    /// biases; zeros otherwise), for items `begin..end`.
+    #[wasm_bindgen(js_name = itemTerms)]
+    pub fn item_terms(&self, begin: usize, end: usize) -> Vec<f32> {
+        let end = end.min(self.model.len());
+        match self.model.item_terms() {
+            Some(b) => b[begin.min(end)..end].to_vec(),
+            None => vec![0.0; end - begin.min(end)],
+        }
     }
 
     /// The `k` items most similar to `item` (cosine of the factors), as
@@ -179,6 +270,52 @@ impl Recommender {
     pub fn details(&self, item: &str) -> Result<JsValue, JsError> {
         let Some(row) = self.model.index_of(item) else { return Ok(JsValue::NULL) };
         to_js(&Details { item: &self.model.ids()[row], details: self.model.details(row) })
+    }
+}
+
+fn failed(e: gramrec_core::ModelError) -> JsError {
+    JsError::new(&format!("gramrec: {e}"))
+}
+
+/// A visitor: their history resolved against the model and folded in.
+#[wasm_bindgen]
+pub struct Visitor {
+    known: Vec<(usize, f32)>,
+    unknown: Vec<String>,
+    row: Option<UserVector>,
+    constant: f32,
+    factors: usize,
+}
+
+#[wasm_bindgen]
+impl Visitor {
+    /// Whether no history item is known: the visitor gets the popular items.
+    #[wasm_bindgen(getter, js_name = coldStart)]
+    pub fn cold_start(&self) -> bool {
+        self.row.is_none()
+    }
+
+    /// The visitor's factors (empty for a cold start).
+    #[wasm_bindgen(getter)]
+    pub fn factors(&self) -> Vec<f32> {
+        self.row.as_ref().map_or_else(Vec::new, |u| u.0[..self.factors].to_vec())
+    }
+
+    /// What every one of the visitor's scores adds (μ + b_u for an explicit
+    /// model with biases, else 0).
+    #[wasm_bindgen(getter)]
+    pub fn constant(&self) -> f32 {
+        self.constant
+    }
+
+    /// The rows of the history's items (left out of the recommendations),
+    /// ascending, each once.
+    #[wasm_bindgen(getter)]
+    pub fn seen(&self) -> Vec<u32> {
+        let mut rows: Vec<u32> = self.known.iter().map(|&(i, _)| i as u32).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows
     }
 }
 

@@ -188,3 +188,43 @@ fn rules_answer_what_goes_with_an_item_and_report_unknown_items() {
     assert!(none.items.is_empty() && none.unknown == ["coffee"]);
     assert!(gramrec_wasm::Rules::new(b"GRRULES\0 not really").is_err());
 }
+
+#[wasm_bindgen_test]
+fn a_visitor_scored_from_a_shortlist_gets_recommend_s_answer_or_null() {
+    for dtype in [Dtype::F32, Dtype::I8] {
+        let r = Recommender::new(model_bytes(dtype)).unwrap();
+        let h = r#"[{"item": "i0", "weight": 3}, {"item": "nope"}]"#;
+        let v = r.visitor(history(h)).unwrap();
+        assert!(!v.cold_start());
+        assert_eq!(v.factors().len(), 2);
+        assert_eq!(v.seen(), vec![0]);
+        let whole = recs(r.recommend(history(h), 2).unwrap());
+        assert_eq!(recs(r.recommend_visitor(&v, 2).unwrap()).items.len(), 2);
+        // Every item, no cutoff: the scan's answer, unknown IDs and all.
+        let all = recs(r.recommend_shortlist(&v, &[5, 4, 3, 2, 1, 0], None, 2).unwrap());
+        assert_eq!(
+            all.items.iter().map(|i| (&i.item, i.score)).collect::<Vec<_>>(),
+            whole.items.iter().map(|i| (&i.item, i.score)).collect::<Vec<_>>()
+        );
+        assert_eq!(all.unknown, vec!["nope".to_string()]);
+        // A shortlist without the best item, whose cutoff is near the
+        // second's score, cannot be proven: null.
+        let second = whole.items[1].score;
+        assert!(r.recommend_shortlist(&v, &[1, 2, 3, 5], Some(second), 2).unwrap().is_null());
+        // A cold visitor has nothing to shortlist.
+        let cold = r.visitor(history("[]")).unwrap();
+        assert!(cold.cold_start() && cold.factors().is_empty());
+        assert!(r.recommend_shortlist(&cold, &[0], None, 2).unwrap().is_null());
+        assert!(recs(r.recommend_visitor(&cold, 2).unwrap()).cold_start);
+    }
+    let r = Recommender::new(model_bytes(Dtype::F16)).unwrap();
+    assert_eq!(r.factor_rows(4, 9), vec![0.9, 0.1, 0.1, 0.9].iter().map(|&v| half_round(v)).collect::<Vec<_>>());
+    assert_eq!(r.item_terms(0, 6), vec![0.0; 6]);
+    assert!(r.top_k_shader(18).starts_with("const K: u32 = 18u;"));
+    assert!(r.top_k_items_per_workgroup(18, 10) >= 64);
+}
+
+/// `v` as f16 holds it.
+fn half_round(v: f32) -> f32 {
+    Factors::encode(&[v], 1, Dtype::F16).to_f32(1)[0]
+}

@@ -50,6 +50,10 @@ pub struct ItemModel {
     catalogue: Catalogue,
     biases: Option<Vec<f32>>,
     norms: Vec<f32>,
+    /// The largest item norm and item term magnitude (NaN when any is),
+    /// in f64: what bounds another scorer's rounding
+    /// ([`Self::shortlist_top_rows`]), found the first time it is needed.
+    reach: std::sync::OnceLock<(f64, f64)>,
     gram: Option<Vec<f32>>,
     popularity: Vec<u32>,
     info: ItemInfo,
@@ -97,7 +101,19 @@ impl ItemModel {
         };
         let norms = (0..catalogue.items()).map(|i| catalogue.norm(i)).collect();
         let index = IdIndex::new(&ids)?;
-        Ok(Self { meta, ids, index, catalogue, biases, norms, gram, popularity, info, prior })
+        Ok(Self {
+            meta,
+            ids,
+            index,
+            catalogue,
+            biases,
+            norms,
+            reach: std::sync::OnceLock::new(),
+            gram,
+            popularity,
+            info,
+            prior,
+        })
     }
 
     /// Parses an item factor file from bytes.
@@ -209,8 +225,20 @@ impl ItemModel {
     /// user's score for item i is its factors · row i + term i + its
     /// [`user_constant`](Self::user_constant).
     pub fn scoring_terms(&self) -> (Vec<f32>, Option<&[f32]>) {
-        let rows = (0..self.len()).flat_map(|i| self.catalogue.row(i)).collect();
-        (rows, self.biases.as_deref())
+        (self.factor_rows(0..self.len()), self.item_terms())
+    }
+
+    /// The per-item terms of [`scoring_terms`](Self::scoring_terms)
+    /// (explicit models' item biases), or `None` when every one is 0.
+    pub fn item_terms(&self) -> Option<&[f32]> {
+        self.biases.as_deref()
+    }
+
+    /// The factors of the items at `rows`, row by row, as f32 (an i8 or
+    /// f16 file's decoded): [`scoring_terms`](Self::scoring_terms) a part
+    /// at a time, for a scorer that uploads a large catalogue in pieces.
+    pub fn factor_rows(&self, rows: std::ops::Range<usize>) -> Vec<f32> {
+        rows.flat_map(|i| self.catalogue.row(i)).collect()
     }
 
     /// Recommendations from (item row, unclipped score) pairs, best first,
@@ -324,8 +352,97 @@ impl ItemModel {
             return Ok((self.popular_rows(k), true));
         }
         let user = self.fold_in(known)?;
+        Ok((self.visitor_top_rows(&user, known, k)?, false))
+    }
+
+    /// The `k` best (item row, presented score) pairs for a visitor folded
+    /// in from `known` (their history, resolved), its items left out.
+    pub fn visitor_top_rows(
+        &self,
+        user: &UserVector,
+        known: &[(usize, f32)],
+        k: usize,
+    ) -> Result<Vec<(usize, f32)>, ModelError> {
         let exclude: Vec<usize> = known.iter().map(|&(i, _)| i).collect();
-        Ok((self.top_rows_block(&[&user], k, &[&exclude])?.pop().unwrap_or_default(), false))
+        Ok(self.top_rows_block(&[user], k, &[&exclude])?.pop().unwrap_or_default())
+    }
+
+    /// [`visitor_top_rows`](Self::visitor_top_rows) from a shortlist that
+    /// another scorer chose (the web page's WebGPU top-k kernel, whose sums
+    /// round differently), or `None` when the shortlist cannot be shown to
+    /// hold the answer (then scan in full).
+    ///
+    /// The shortlist's items are scored, and ties broken, as the full scan
+    /// scores and breaks them. `cutoff` is the lowest score the other scorer
+    /// kept — every item it left out scored at most that — or `None` when
+    /// it kept every item not left out. This model's f32 scores and a
+    /// GPU's of x·y + b + c can differ by at most δ, however each orders,
+    /// fuses and rounds its sums ([`shortlist_tolerance`](Self::shortlist_tolerance)
+    /// derives δ); the answer is given only when the k-th best exact score
+    /// exceeds `cutoff` + 2δ, so no item outside the shortlist can reach or
+    /// tie it. Items that are not a number, or sums that could overflow,
+    /// give `None`.
+    pub fn shortlist_top_rows(
+        &self,
+        user: &UserVector,
+        known: &[(usize, f32)],
+        shortlist: &[usize],
+        cutoff: Option<f32>,
+        k: usize,
+    ) -> Result<Option<Vec<(usize, f32)>>, ModelError> {
+        let constant = self.user_constant(user)?;
+        let k = k.min(self.len());
+        let x = &user.0[..self.meta.params.factors];
+        let Some(tolerance) = self.shortlist_tolerance(x, constant) else { return Ok(None) };
+        let mut exclude: Vec<usize> = known.iter().map(|&(i, _)| i).collect();
+        exclude.sort_unstable();
+        let top = self.catalogue.shortlist_top_k(shortlist, x, constant, &exclude, self.offsets(), k);
+        if let Some(cutoff) = cutoff {
+            let proven =
+                top.len() == k && top.last().is_none_or(|&(_, s)| f64::from(s) > f64::from(cutoff) + tolerance);
+            if !proven {
+                return Ok(None);
+            }
+        }
+        Ok(Some(top.into_iter().map(|(i, s)| (i, self.present(s))).collect()))
+    }
+
+    /// Twice the most another f32 scorer's score for any item can differ
+    /// from this model's for the user `x` with `constant` (see
+    /// [`shortlist_top_rows`](Self::shortlist_top_rows)); `None` when a sum
+    /// could overflow f32 or a term is not a number.
+    ///
+    /// Each score sums F products and two terms: in any order, fused or
+    /// not, its distance from the exact sum is at most γ·R, R = Σ|x_k·y_k| +
+    /// |b| + |c| ≤ ‖x‖·max‖y‖ + max|b| + |c|, with γ = n·u/(1 − n·u), n =
+    /// F + 2 and u the unit roundoff: 2⁻²⁴ here (round to nearest), 2⁻²³ on
+    /// a GPU (WGSL lets its "correctly rounded" operations round either
+    /// way). A GPU may also flush subnormals to zero, inputs and results:
+    /// at most 2⁻¹²⁶ each, times |y_k| or |x_k| for an input (√F·‖·‖ in
+    /// all) and once per operation for a result. The sum of both scorers'
+    /// bounds, twice over for what this analysis leaves out (as the i8
+    /// scan's bound is taken twice over).
+    fn shortlist_tolerance(&self, x: &[f32], constant: f32) -> Option<f64> {
+        let (largest_norm, largest_term) = *self.reach.get_or_init(|| {
+            // In f64 from the rows: f32 sums of squares can underflow.
+            let norm = (0..self.len())
+                .map(|i| self.catalogue.row(i).iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt())
+                .fold(0.0, largest);
+            let term = self.biases.iter().flatten().map(|b| f64::from(b.abs())).fold(0.0, largest);
+            (norm, term)
+        });
+        let f = self.meta.params.factors as f64;
+        let n = f + 2.0;
+        let gamma = |u: f64| n * u / (1.0 - n * u);
+        let x_norm = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt();
+        let reach = x_norm * largest_norm + largest_term + f64::from(constant).abs();
+        // NaN fails this too.
+        if reach.partial_cmp(&(f64::from(f32::MAX) / 4.0)) != Some(std::cmp::Ordering::Less) {
+            return None;
+        }
+        let tiny = f64::from(f32::MIN_POSITIVE);
+        let flushed = tiny * (f.sqrt() * (x_norm + largest_norm) + 2.0) + 2.0 * n * tiny;
+        Some(2.0 * ((gamma(2f64.powi(-24)) + gamma(2f64.powi(-23))) * reach + flushed))
     }
 
     /// The `k` items most similar to the item with this ID; `None` for an
@@ -375,6 +492,15 @@ impl ItemModel {
     /// The item at `row` with `score`, named as the model names it.
     pub fn recommendation(&self, row: usize, score: f32) -> Recommendation {
         Recommendation { item: self.ids[row].clone(), score, details: self.info.get(row) }
+    }
+}
+
+/// The larger of `m` and `v`, NaN when either is: a fold that keeps a NaN.
+fn largest(m: f64, v: f64) -> f64 {
+    if v > m || v.is_nan() {
+        v
+    } else {
+        m
     }
 }
 
@@ -560,6 +686,141 @@ mod tests {
         assert_eq!(int8.similar(3, 10), f32s.similar(3, 10));
         let user = UserVector((0..=f).map(|k| k as f32 / 10.0 - 1.0).collect());
         assert_eq!(int8.score_all(&user).unwrap(), f32s.score_all(&user).unwrap());
+    }
+
+    /// An explicit model with biases over `n` random items of `f` factors, in `dtype`.
+    fn random_model(n: usize, f: usize, dtype: crate::params::Dtype, seed: u64) -> ItemModel {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        };
+        let mut file = item_file(ModelKind::Explicit);
+        file.meta.params.factors = f;
+        let values: Vec<f32> = (0..n * f).map(|_| next()).collect();
+        file.factors = Factors::encode(&values, f, dtype);
+        file.ids = (0..n).map(|i| format!("i{i}")).collect();
+        file.biases = Some((0..n).map(|_| next() * 0.3).collect());
+        file.popularity = Some(vec![1; n]);
+        file.gram = None;
+        ItemModel::new(file).unwrap()
+    }
+
+    #[test]
+    fn a_shortlist_from_a_scorer_that_rounds_differently_ranks_as_the_full_scan() {
+        // The other scorer: each item's exact sum (f64) moved by up to the
+        // most two f32 scorers can differ, its k + 8 best kept (as the
+        // page's WebGPU kernel keeps them).
+        let (n, f, k) = (3000, 24, 10);
+        for dtype in [crate::params::Dtype::F32, crate::params::Dtype::I8] {
+            let m = random_model(n, f, dtype, 7);
+            let mut given = 0;
+            for t in 0..60u32 {
+                let user = UserVector((0..=f).map(|j| ((t * 37 + j as u32 * 11) % 23) as f32 / 11.0 - 1.0).collect());
+                let known: Vec<(usize, f32)> =
+                    (0..t as usize % 7).map(|j| ((t as usize * 131 + j * 977) % n, 1.0)).collect();
+                let constant = m.user_constant(&user).unwrap();
+                let x = &user.0[..f];
+                let shift = m.shortlist_tolerance(x, constant).unwrap() / 4.0;
+                let mut other: Vec<(usize, f32)> = (0..n)
+                    .filter(|i| !known.iter().any(|&(r, _)| r == *i))
+                    .map(|i| {
+                        let exact: f64 =
+                            m.catalogue.row(i).iter().zip(x).map(|(&y, &v)| f64::from(y) * f64::from(v)).sum::<f64>()
+                                + f64::from(m.biases.as_ref().unwrap()[i])
+                                + f64::from(constant);
+                        let wobble = ((i as u64 * 2654435761 + u64::from(t)) % 2001) as f64 / 1000.0 - 1.0;
+                        (i, (exact + wobble * shift) as f32)
+                    })
+                    .collect();
+                other.sort_unstable_by(crate::topk::better);
+                other.truncate(k + 8);
+                let shortlist: Vec<usize> = other.iter().map(|&(i, _)| i).collect();
+                let cutoff = other.last().map(|&(_, s)| s);
+                let full = m.visitor_top_rows(&user, &known, k).unwrap();
+                if let Some(top) = m.shortlist_top_rows(&user, &known, &shortlist, cutoff, k).unwrap() {
+                    assert_eq!(top, full, "{dtype:?}, user {t}");
+                    given += 1;
+                }
+                // Every item and no cutoff: always the full scan's answer.
+                let all: Vec<usize> = (0..n).rev().collect();
+                assert_eq!(m.shortlist_top_rows(&user, &known, &all, None, k).unwrap(), Some(full));
+            }
+            assert!(given >= 57, "{dtype:?}: only {given} of 60 shortlists were proven");
+        }
+    }
+
+    #[test]
+    fn a_gpu_that_rounds_every_score_against_the_answer_is_caught() {
+        // g = the most a GPU may move a score here (every operation rounded
+        // the wrong way, u = 2⁻²³). Exact scores: A at 0, B at -0.1g, eight
+        // more between -1.9g and -1.55g, the rest at -10g. A GPU that moves A
+        // down by g and every other item up by g keeps B and the eight as its
+        // best 9 (the cutoff -0.9g) and leaves A out; B beats that cutoff,
+        // yet A is the best item. Refused by a tolerance above 0.8g.
+        let (n, f) = (50, 16);
+        let x: Vec<f32> = vec![1.0; f];
+        let base: Vec<f32> = (0..f).map(|j| 0.5 + j as f32 / 64.0).collect();
+        let g = (f as f64 + 2.0) * 2f64.powi(-23) * base.iter().map(|&v| f64::from(v)).sum::<f64>();
+        let offsets: Vec<f64> = (0..n)
+            .map(|i| match i {
+                0 => 0.0,
+                1 => -0.1 * g,
+                2..=9 => (-1.9 + 0.05 * (i - 2) as f64) * g,
+                _ => -10.0 * g,
+            })
+            .collect();
+        let mut rows = Vec::new();
+        for &o in &offsets {
+            let mut y = base.clone();
+            y[0] = (f64::from(y[0]) + o) as f32;
+            rows.extend(y);
+        }
+        let mut file = item_file(ModelKind::Implicit);
+        file.meta.params.factors = f;
+        file.factors = Factors::F32(rows);
+        file.ids = (0..n).map(|i| format!("i{i}")).collect();
+        file.popularity = Some(vec![1; n]);
+        file.gram = None;
+        let m = ItemModel::new(file).unwrap();
+        let user = UserVector(x.clone());
+        assert_eq!(m.visitor_top_rows(&user, &[], 1).unwrap()[0].0, 0, "A is the best item");
+        let mut other: Vec<(usize, f32)> = (0..n)
+            .map(|i| {
+                let exact: f64 = m.catalogue.row(i).iter().zip(&x).map(|(&y, &v)| f64::from(y) * f64::from(v)).sum();
+                (i, (exact + if i == 0 { -g } else { g }) as f32)
+            })
+            .collect();
+        other.sort_unstable_by(crate::topk::better);
+        other.truncate(9);
+        let shortlist: Vec<usize> = other.iter().map(|&(i, _)| i).collect();
+        assert!(!shortlist.contains(&0), "{shortlist:?}");
+        let cutoff = other.last().map(|&(_, s)| s);
+        assert_eq!(m.shortlist_top_rows(&user, &[], &shortlist, cutoff, 1).unwrap(), None);
+    }
+
+    #[test]
+    fn a_shortlist_that_may_miss_a_better_item_is_refused() {
+        // x = e₀, so an item's score is its first factor (plus its bias, 0).
+        // Exact: a = 1 + 2 ulp, b = 1 + 3 ulp, c = 1. A scorer that rounded
+        // b down below c's score keeps {a, c}: a beats that cutoff, yet b
+        // is the best item. Without the rounding bound this is accepted.
+        let ulp = f32::EPSILON;
+        let mut file = item_file(ModelKind::Implicit);
+        file.meta.params.factors = 2;
+        file.factors = Factors::F32(vec![1.0 + 2.0 * ulp, 0.0, 1.0 + 3.0 * ulp, 0.0, 1.0, 0.0]);
+        file.ids = vec!["a".into(), "b".into(), "c".into()];
+        file.popularity = Some(vec![1; 3]);
+        file.gram = None;
+        let m = ItemModel::new(file).unwrap();
+        let user = UserVector(vec![1.0, 0.0]);
+        assert_eq!(m.visitor_top_rows(&user, &[], 1).unwrap()[0].0, 1);
+        assert_eq!(m.shortlist_top_rows(&user, &[], &[0, 2], Some(1.0 + ulp), 1).unwrap(), None);
+        // Far enough apart, the same shortlist is proven.
+        let far = Some(0.5);
+        assert_eq!(m.shortlist_top_rows(&user, &[], &[1, 2], far, 1).unwrap(), Some(vec![(1, 1.0 + 3.0 * ulp)]));
+        // A user that is not a number proves nothing.
+        assert_eq!(m.shortlist_top_rows(&UserVector(vec![f32::NAN, 0.0]), &[], &[0, 1, 2], None, 1).unwrap(), None);
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl Int8Rows {
     /// x · row i as the panel scorer computes it from the decoded factors:
     /// one multiply-add per factor, in order, from zero.
     #[inline(always)]
-    fn exact<M: Madd>(&self, i: usize, x: &[f32]) -> f32 {
+    pub(super) fn exact<M: Madd>(&self, i: usize, x: &[f32]) -> f32 {
         self.values(i).zip(x).fold(0.0, |acc, (y, &xk)| M::madd(xk, y, acc))
     }
 }

@@ -75,6 +75,13 @@ impl ItemPanels {
         let (p, j) = (i / PANEL, i % PANEL);
         (0..self.factors).map(move |k| self.data[(p * self.factors + k) * PANEL + j])
     }
+
+    /// x · row i as [`panel_scores`] computes it: one multiply-add per
+    /// factor, in order, from zero.
+    #[inline(always)]
+    fn exact<M: Madd>(&self, i: usize, x: &[f32]) -> f32 {
+        self.values(i).zip(x).fold(0.0, |acc, (y, &xk)| M::madd(xk, y, acc))
+    }
 }
 
 /// Item factors ready to score: f32 panels, or an i8 file's rows scanned
@@ -123,6 +130,30 @@ impl Catalogue {
         score_all(self.tiles(), user, offsets, constant, out)
     }
 
+    /// The k best (item, score) among the rows of `shortlist` for one
+    /// user, best first, skipping the sorted `exclude` and NaN scores: each
+    /// row scored, and ties broken, exactly as [`top_k_block`] scores and
+    /// breaks them (so when the shortlist holds the full scan's top k, the
+    /// answer is the full scan's). Rows past the catalogue are ignored.
+    pub fn shortlist_top_k(
+        &self,
+        shortlist: &[usize],
+        user: &[f32],
+        constant: f32,
+        exclude: &[usize],
+        offsets: Offsets<'_>,
+        k: usize,
+    ) -> Vec<(usize, f32)> {
+        if k == 0 {
+            return Vec::new();
+        }
+        // Offered in ascending order, each once, as the full scan offers them.
+        let mut rows: Vec<usize> = shortlist.iter().copied().filter(|&i| i < self.items()).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        shortlist_top_k(self, &rows, user, constant, exclude, offsets, k)
+    }
+
     /// The k best (item, score) of each user, best first, skipping each
     /// user's sorted `excludes` and NaN scores (see [`top_k_block`]), the
     /// same for either storage.
@@ -145,6 +176,30 @@ impl Catalogue {
         }
     }
 }
+
+crate::simd_dispatch!(
+    /// One user's top k among the rows of `shortlist` (ascending, each
+    /// once), each scored as the full scan scores it.
+    fn shortlist_top_k / shortlist_top_k_generic<M>(
+        catalogue: &Catalogue,
+        shortlist: &[usize],
+        user: &[f32],
+        constant: f32,
+        exclude: &[usize],
+        offsets: Offsets<'_>,
+        k: usize,
+    ) -> Vec<(usize, f32)> {
+        let mut top = TopK::new(k, exclude);
+        for &i in shortlist {
+            let raw = match catalogue {
+                Catalogue::Panels(p) => p.exact::<M>(i, user),
+                Catalogue::Int8(r) => r.exact::<M>(i, user),
+            };
+            top.offer(i, finish(raw, i, offsets, constant));
+        }
+        top.into_sorted()
+    }
+);
 
 crate::simd_dispatch!(
     /// One user's top k over i8 rows.

@@ -1,4 +1,4 @@
-//! The kernels' pipelines (sources from [`shaders`](super::shaders)),
+//! The kernels' pipelines (sources from [`gramrec_wgsl`]),
 //! specialised for one model through pipeline-overridable constants (factor
 //! count, model kind, λ, α, …) so loops have fixed bounds.
 //!
@@ -8,7 +8,7 @@
 use gramrec_core::{Confidence, Error, ModelKind, ModelParams, RegScaling, Result};
 
 use super::context::Gpu;
-use super::shaders::Kernel;
+use gramrec_wgsl::Kernel;
 
 /// The largest factor count the kernels handle (the bias column makes 257
 /// unknowns; the kernels are written for at most 320).
@@ -178,7 +178,7 @@ pub fn training_pipelines(params: &ModelParams, options: KernelOptions) -> [Pipe
 pub fn top_k_pipeline(factors: usize, k: usize) -> PipelineSource {
     PipelineSource {
         label: "top k",
-        source: format!("const K: u32 = {k}u;\n{}", Kernel::TopK.source()),
+        source: gramrec_wgsl::top_k_source(k),
         entry: "main",
         constants: vec![("F", factors as f64)],
     }

@@ -27,7 +27,6 @@
 mod chunks;
 mod context;
 mod kernels;
-mod shaders;
 mod topk;
 
 use std::time::Instant;
@@ -36,9 +35,9 @@ use gramrec_core::text::bytes as human;
 use gramrec_core::{set, setting, Error, ModelKind, Result, Side, SolveError, Solver};
 
 pub use context::{Gpu, Unavailable};
+use gramrec_wgsl::LOSS_ROWS_PER_GROUP;
 use kernels::Kernels;
 pub use kernels::{top_k_pipeline, training_pipelines, KernelOptions, PipelineSource, GPU_MAX_FACTORS};
-use shaders::LOSS_ROWS_PER_GROUP;
 pub use topk::{GpuTopK, MAX_K};
 
 use chunks::Chunk;
@@ -56,12 +55,10 @@ const MAX_SYSTEMS_BYTES: u64 = 1 << 30;
 const MAX_GRAM_CHUNKS: u64 = 256;
 const MIN_GRAM_CHUNK_ROWS: u64 = 1024;
 /// Output tiles of the Gram kernels are TILE × TILE.
-const TILE: u64 = shaders::TILE as u64;
+const TILE: u64 = gramrec_wgsl::TILE as u64;
 /// "No row failed" in the status word.
 const NO_FAILURE: u32 = u32::MAX;
-/// Mesa's llvmpipe (lavapipe) silently ends a shader invocation's loops once
-/// they have run this many iterations in all.
-pub(crate) const SOFTWARE_LOOP_LIMIT: u64 = 65_535;
+pub(crate) use gramrec_wgsl::SOFTWARE_LOOP_LIMIT;
 
 /// An upper bound on the loop iterations one invocation runs, in the solve
 /// kernels for the longest row and in the loss kernel for the heaviest group

@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use gramrec_core::topk::better;
 use gramrec_core::{set, Error, Result};
+use gramrec_wgsl::top_k_items_per_workgroup;
 
 use super::context::Gpu;
 use super::kernels::{layout, pipeline, top_k_pipeline, Access};
@@ -23,7 +24,7 @@ pub const MAX_K: usize = 128;
 /// Lists per user: one per column of the 16 × 16 threads.
 const COLUMNS: u64 = 16;
 /// Users per workgroup, and items per tile.
-const TILE: u64 = super::shaders::TILE as u64;
+const TILE: u64 = gramrec_wgsl::TILE as u64;
 /// At most this many users per batch.
 const MAX_BATCH_USERS: u64 = 16 * 1024;
 /// "No item" in a candidate slot.
@@ -72,22 +73,14 @@ impl GpuTopK {
         let pipeline = pipeline(&gpu, &top_k_pipeline(factors, k), &layout);
         gpu.check().map_err(|e| Error::Gpu(format!("the top-k shader failed to compile: {e}")))?;
         let per_pass = if gpu.is_software() {
-            // Loop iterations per tile of 64 items: the factor strips, then
-            // 16 candidates, each maybe rescanning a list of k; the seen
-            // cursor adds at most `longest_seen` in all. Half the limit, for
-            // the loops this leaves out.
-            let per_tile = (factors as u64).div_ceil(16) * 24 + 16 * (k as u64 + 2);
-            let room = (SOFTWARE_LOOP_LIMIT / 2).saturating_sub(longest_seen as u64 + 4 * k as u64 + 8);
-            let tiles = room / per_tile;
-            if tiles == 0 {
-                return Err(Error::Gpu(format!(
+            top_k_items_per_workgroup(factors, k, longest_seen, SOFTWARE_LOOP_LIMIT).ok_or_else(|| {
+                Error::Gpu(format!(
                     "{} is a software driver that stops shader loops after {SOFTWARE_LOOP_LIMIT} iterations, too \
                      few for {factors} factors and top {k}; use {}",
                     gpu.name(),
                     set("device", "cpu")
-                )));
-            }
-            tiles * TILE
+                ))
+            })?
         } else {
             count.max(1) as u64
         };
@@ -129,8 +122,10 @@ impl GpuTopK {
         let per_user = COLUMNS as usize * self.k;
         let mut merged: Vec<Vec<(usize, f32)>> = vec![Vec::new(); n as usize];
         for pass in &self.passes {
+            // One workgroup row: the pass's items are one span.
+            let span = pass.end - pass.start;
             let shape =
-                self.gpu.upload("top-k shape", &[n as u32, pass.start, pass.end, 0], wgpu::BufferUsages::UNIFORM)?;
+                self.gpu.upload("top-k shape", &[n as u32, pass.start, pass.end, span], wgpu::BufferUsages::UNIFORM)?;
             let buffers = [&shape, &users, &self.items, &self.offsets, &constants, &seen_index, &seen_items, &out];
             let group = bind(&self.gpu, &self.layout, &buffers);
             let mut encoder = self.gpu.encoder();

@@ -1,13 +1,15 @@
-// The k best items of each user of a batch (`recommend --all` on the GPU).
+// The k best items of each user of a batch (`recommend --all` on the GPU,
+// and a visitor's recommendations on the page's WebGPU).
 //
-// Workgroup (x) scores 64 users against the items [shape.item_begin,
-// shape.item_end) one 64×64 tile at a time, with the register tiling of the
+// Workgroup (x, y) scores users 64x…64x+63 against the items from
+// shape.item_begin + y·shape.item_span, span items or to shape.item_end,
+// one 64×64 tile at a time, with the register tiling of the
 // Gram kernels (tile.wgsl: thread (x, y) computes users 4y…4y+3 × items
 // 4x…4x+3 of each tile). Score = x·y + item_offsets[i] + constants[u], the
 // same sum in the same order as gramrec_core::scoring. Each thread keeps, per
 // user, the K best of the items it sees, skipping the user's seen items
 // (sorted, so one cursor per user walks them as the items go up) and NaN;
-// the 16 lists of each user go to `out`, and the host merges them (ties: the
+// the 16 lists of each user go to block y of `out`, and the host merges them (ties: the
 // lower item first, as on the CPU). K is a constant put before this source,
 // as private arrays need a fixed size. Needs tile.wgsl.
 
@@ -17,7 +19,9 @@ struct Shape {
     users: u32,
     item_begin: u32,
     item_end: u32,
-    _pad: u32,
+    // Items per workgroup row (y): more rows score one batch's users
+    // against the items in parallel (one user's, in a web page).
+    item_span: u32,
 }
 
 @group(0) @binding(0) var<uniform> shape: Shape;
@@ -30,8 +34,8 @@ struct Shape {
 // Each user's seen items: offsets (users + 1), then the sorted items.
 @group(0) @binding(5) var<storage, read> seen_index: array<u32>;
 @group(0) @binding(6) var<storage, read> seen: array<u32>;
-// (score bits, item) per user, column of threads (16) and slot (K); an
-// empty slot has the item 0xffffffff.
+// (score bits, item) per workgroup row (y), user, column of threads (16)
+// and slot (K); an empty slot has the item 0xffffffff.
 @group(0) @binding(7) var<storage, read_write> out: array<vec2<u32>>;
 
 const NONE: u32 = 0xffffffffu;
@@ -48,11 +52,12 @@ fn above(s: f32, i: u32, t: f32, j: u32) -> bool {
 @compute @workgroup_size(16, 16)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let u0 = (wg.x + wg.y * groups.x) * TILE;
+    let u0 = wg.x * TILE;
+    let first = shape.item_begin + wg.y * shape.item_span;
+    let last = min(first + shape.item_span, shape.item_end);
     var best_score: array<f32, 4 * K>;
     var best_item: array<u32, 4 * K>;
     var worst: array<u32, 4>;
@@ -67,7 +72,7 @@ fn main(
         cursor[p] = seen_index[u];
         cursor_end[p] = seen_index[min(u + 1u, shape.users)];
     }
-    for (var t0 = shape.item_begin; t0 < shape.item_end; t0 += TILE) {
+    for (var t0 = first; t0 < last; t0 += TILE) {
         // Zeroed for each tile by its constructor: WGSL zeroes a `var`
         // without one each time it is declared, but Dawn on SwiftShader
         // carries it over from the loop's last turn (web/test/webgpu.test.mjs).
@@ -84,7 +89,7 @@ fn main(
                     if u0 + c < shape.users {
                         a = users[(u0 + c) * F + k0 + s];
                     }
-                    if t0 + c < shape.item_end {
+                    if t0 + c < last {
                         b = items[(t0 + c) * F + k0 + s];
                     }
                 }
@@ -102,7 +107,7 @@ fn main(
             }
             for (var q = 0u; q < 4u; q++) {
                 let i = t0 + lid.x * 4u + q;
-                if i >= shape.item_end {
+                if i >= last {
                     continue;
                 }
                 while cursor[p] < cursor_end[p] && seen[cursor[p]] < i {
@@ -133,7 +138,7 @@ fn main(
         let u = u0 + lid.y * 4u + p;
         if u < shape.users {
             for (var j = 0u; j < K; j++) {
-                out[(u * 16u + lid.x) * K + j] = vec2<u32>(bitcast<u32>(best_score[p * K + j]), best_item[p * K + j]);
+                out[((wg.y * shape.users + u) * 16u + lid.x) * K + j] = vec2<u32>(bitcast<u32>(best_score[p * K + j]), best_item[p * K + j]);
             }
         }
     }

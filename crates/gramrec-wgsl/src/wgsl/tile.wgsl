@@ -2,7 +2,7 @@
 // a TILE×TILE (64×64) output tile computed by 16×16 threads with 4×4 outputs
 // each, from STEP rows of two TILE-wide strips staged in workgroup memory.
 
-// TILE and STEP come from the host (shaders.rs), as every shared size does.
+// TILE and STEP come from the host (gramrec-wgsl's lib.rs), as every shared size does.
 
 // STEP rows × TILE columns each: the tile's row strip and column strip.
 var<workgroup> tile_a: array<f32, STEP * TILE>;
