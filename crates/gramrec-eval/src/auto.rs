@@ -34,6 +34,8 @@
 
 use std::time::Instant;
 
+use std::collections::HashMap;
+
 use gramrec_als::driver::Start;
 use gramrec_als::{TrainConfig, Trained};
 use gramrec_core::{
@@ -782,16 +784,30 @@ fn leader(trials: &[Trial], v: &Validation, affords: impl Fn(&Trial) -> bool) ->
 
 /// By how many standard errors of their pairwise differences the values `a`
 /// beat `b` (positive: better; lower values are better with `lower`); 0 when
-/// they cannot be paired.
-fn paired_margin(a: &[f64], b: &[f64], lower: bool) -> f64 {
-    if a.len() != b.len() || a.len() < 2 {
+/// they cannot be paired. `users` names each pair's user: a user's pairs
+/// (one per split they were held out on, or one per rating) are not
+/// independent, so the standard error is clustered by user — the variance
+/// of the mean difference is C/(C − 1)·Σ_c S_c² / n², S_c the sum of user
+/// c's deviations from the mean, C the users, n the pairs — which, when
+/// every user has one pair, is the plain paired standard error.
+fn paired_margin(a: &[f64], b: &[f64], users: &[u32], lower: bool) -> f64 {
+    if a.len() != b.len() || a.len() != users.len() || a.len() < 2 {
         return 0.0;
     }
     let sign = if lower { -1.0 } else { 1.0 };
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| sign * (x - y)).collect();
     let n = d.len() as f64;
     let mean = d.iter().sum::<f64>() / n;
-    let se = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt();
+    let mut sums: HashMap<u32, f64> = HashMap::new();
+    for (&u, x) in users.iter().zip(&d) {
+        *sums.entry(u).or_default() += x - mean;
+    }
+    let clusters = sums.len() as f64;
+    if clusters < 2.0 {
+        return 0.0;
+    }
+    let variance = clusters / (clusters - 1.0) * sums.values().map(|s| s * s).sum::<f64>() / (n * n);
+    let se = variance.sqrt();
     if se > 0.0 {
         mean / se
     } else if mean > 0.0 {
@@ -982,7 +998,7 @@ fn confirm(
     on_event: &mut dyn FnMut(Event<'_>) -> Result<()>,
 ) -> Result<Confirmation> {
     let n = folds.len();
-    let (mut ours, mut theirs, mut used) = (Vec::new(), Vec::new(), 0);
+    let (mut ours, mut theirs, mut users, mut used) = (Vec::new(), Vec::new(), Vec::new(), 0);
     for (i, held) in folds.iter().enumerate() {
         let scored =
             Validation::new(x, held, opts).and_then(|v| Ok((v.run(base, None)?.1, v.run(&leader.config, None)?.1)));
@@ -999,8 +1015,11 @@ fn confirm(
             given_score: given.value,
             cost: fold_cost,
         })?;
+        // The same model users in the same order on one split, whatever the setting.
+        debug_assert_eq!(led.users, given.users);
         ours.extend(led.units);
         theirs.extend(given.units);
+        users.extend(given.users);
         used += 1;
     }
     let pooled = |units: &[f64]| {
@@ -1017,7 +1036,7 @@ fn confirm(
         available: folds.len(),
         leader_score: scored.then(|| pooled(&ours)),
         given_score: scored.then(|| pooled(&theirs)),
-        margin: scored.then(|| paired_margin(&ours, &theirs, opts.metric.lower_is_better())),
+        margin: scored.then(|| paired_margin(&ours, &theirs, &users, opts.metric.lower_is_better())),
         needed: CONFIRM_MARGIN,
         fold_cost,
     })
@@ -1094,10 +1113,33 @@ mod tests {
     fn the_margin_counts_standard_errors_of_the_paired_difference() {
         // Differences 1, 3, 1, 3: mean 2, standard deviation 1.155, standard error 0.577.
         let (a, b) = ([2.0, 4.0, 2.0, 4.0], [1.0, 1.0, 1.0, 1.0]);
-        assert!((paired_margin(&a, &b, false) - 2.0 / (4.0f64 / 3.0 / 4.0).sqrt()).abs() < 1e-12);
-        assert!((paired_margin(&a, &b, true) + paired_margin(&a, &b, false)).abs() < 1e-12, "lower is better flips it");
-        assert_eq!(paired_margin(&[2.0, 2.0], &[1.0, 1.0], false), f64::INFINITY, "a gain without noise");
-        assert_eq!(paired_margin(&[1.0, 2.0], &[1.0], false), 0.0, "units that cannot be paired");
+        let own = [0, 1, 2, 3];
+        assert!((paired_margin(&a, &b, &own, false) - 2.0 / (4.0f64 / 3.0 / 4.0).sqrt()).abs() < 1e-12);
+        assert!(
+            (paired_margin(&a, &b, &own, true) + paired_margin(&a, &b, &own, false)).abs() < 1e-12,
+            "lower is better flips it"
+        );
+        assert_eq!(paired_margin(&[2.0, 2.0], &[1.0, 1.0], &[0, 1], false), f64::INFINITY, "a gain without noise");
+        assert_eq!(paired_margin(&[1.0, 2.0], &[1.0], &[0, 1], false), 0.0, "units that cannot be paired");
+        assert_eq!(paired_margin(&a, &b, &[7; 4], false), 0.0, "one user says nothing of the spread");
+    }
+
+    #[test]
+    fn a_user_seen_on_several_splits_counts_once_in_the_margin() {
+        // 200 users, each with one difference repeated on 3 splits: as
+        // independent units the margin would be √3 times too large (3 × 200
+        // "units"); clustered by user it is the 200 users' margin.
+        let per_user: Vec<f64> = (0..200).map(|u| ((u * 37 % 101) as f64 - 40.0) / 50.0).collect();
+        let a: Vec<f64> = (0..3).flat_map(|_| per_user.iter().copied()).collect();
+        let zeros = vec![0.0; a.len()];
+        let users: Vec<u32> = (0..3).flat_map(|_| 0..200u32).collect();
+        let alone: Vec<u32> = (0..a.len() as u32).collect();
+        let once = paired_margin(&per_user, &zeros[..200], &(0..200).collect::<Vec<u32>>(), false);
+        let clustered = paired_margin(&a, &zeros, &users, false);
+        let naive = paired_margin(&a, &zeros, &alone, false);
+        assert!(once > 1.0, "a positive mean difference: {once}");
+        assert!((clustered / once - 1.0).abs() < 0.01, "clustered {clustered} against one split's {once}");
+        assert!((naive / once - 3f64.sqrt()).abs() < 0.05, "as independent units {naive}: √3 too large");
     }
 
     /// One decision between the settings as given and `gains.len()`
@@ -1117,10 +1159,10 @@ mod tests {
         let leader = (0..gains.len()).max_by(|&a, &b| mean(&split[a]).total_cmp(&mean(&split[b])))?;
         let zeros = vec![0.0; units];
         let margin = match rule {
-            Rule::SameSplit => paired_margin(&split[leader], &zeros, false),
+            Rule::SameSplit => paired_margin(&split[leader], &zeros, &(0..units as u32).collect::<Vec<_>>(), false),
             Rule::Confirmed(folds) => {
                 let fresh: Vec<f64> = (0..units * folds).map(|_| gains[leader] + normal()).collect();
-                paired_margin(&fresh, &vec![0.0; fresh.len()], false)
+                paired_margin(&fresh, &vec![0.0; fresh.len()], &(0..fresh.len() as u32).collect::<Vec<_>>(), false)
             }
         };
         let needed = if rule == Rule::SameSplit { 2.0 } else { CONFIRM_MARGIN };

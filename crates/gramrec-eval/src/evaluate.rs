@@ -227,6 +227,8 @@ impl Figures {
 /// Test pairs by model user row, and the counts of unknown users and items.
 struct TestSet {
     users: Vec<(usize, Vec<(usize, f32)>)>,
+    /// Each model user row's index in the test interactions' user table.
+    test_users: HashMap<usize, u32>,
     unknown_user: usize,
     unknown_item: usize,
 }
@@ -239,16 +241,20 @@ fn test_set(model: &Model, test: &Interactions) -> TestSet {
         (0..test.items.len()).map(|i| items.index_of(test.items.id(i as u32))).collect();
     let (mut unknown_user, mut unknown_item) = (0, 0);
     let mut per_user: HashMap<usize, Vec<(usize, f32)>> = HashMap::new();
+    let mut test_users = HashMap::new();
     for ((&u, &i), &r) in test.user.iter().zip(&test.item).zip(&test.value) {
         match (user_rows[u as usize], item_rows[i as usize]) {
             (None, _) => unknown_user += 1,
             (_, None) => unknown_item += 1,
-            (Some(u), Some(i)) => per_user.entry(u).or_default().push((i, r)),
+            (Some(row), Some(i)) => {
+                per_user.entry(row).or_default().push((i, r));
+                test_users.insert(row, u);
+            }
         }
     }
     let mut users: Vec<_> = per_user.into_iter().collect();
     users.sort_unstable_by_key(|(u, _)| *u);
-    TestSet { users, unknown_user, unknown_item }
+    TestSet { users, test_users, unknown_user, unknown_item }
 }
 
 /// What the evaluation needs to know of the training data: each model user's
@@ -360,15 +366,15 @@ fn ranking(
             let scores = score(*u)?;
             let ranked: Vec<usize> = top_k(&scores, k, |i| excluded[i]).into_iter().map(|(i, _)| i).collect();
             let auc = if auc { auc_and_percentile(&scores, &relevant, |i| !excluded[i]) } else { None };
-            Ok(Some((at_k(&ranked, &relevant, k), auc, ranked)))
+            Ok(Some((*u, at_k(&ranked, &relevant, k), auc, ranked)))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut totals = RankingTotals::default();
     let mut covered = vec![false; n_items];
     let mut figures = Vec::with_capacity(per_user.len());
-    for (m, auc, ranked) in per_user.into_iter().flatten() {
+    for (user, m, auc, ranked) in per_user.into_iter().flatten() {
         totals.add(m, auc);
-        figures.push(UserFigures { at_k: m, auc });
+        figures.push(UserFigures { user, at_k: m, auc });
         for i in ranked {
             covered[i] = true;
         }
@@ -423,7 +429,7 @@ fn ranking_at_k(model: &Model, set: &TestSet, seen: &HashMap<usize, Vec<usize>>,
                 .zip(tops)
                 .map(|(b, top)| {
                     let ranked: Vec<usize> = top.into_iter().map(|(i, _)| i).collect();
-                    UserFigures { at_k: at_k(&ranked, &b.2, k), auc: None }
+                    UserFigures { user: b.0, at_k: at_k(&ranked, &b.2, k), auc: None }
                 })
                 .collect::<Vec<_>>())
         })
@@ -434,6 +440,8 @@ fn ranking_at_k(model: &Model, set: &TestSet, seen: &HashMap<usize, Vec<usize>>,
 /// One user's ranking figures: at k, and AUC with percentile rank when computed.
 #[derive(Debug, Clone, Copy)]
 struct UserFigures {
+    /// The model user row.
+    user: usize,
     at_k: AtK,
     auc: Option<(f64, f64)>,
 }
@@ -532,6 +540,10 @@ pub struct MetricValues {
     /// metric is their mean), each test pair's squared error for RMSE (the
     /// metric is the root of their mean) or absolute error for MAE.
     pub units: Vec<f64>,
+    /// The user of each unit, as their index in the test interactions'
+    /// user table: the same on every split of one data set, so a user's
+    /// units on several splits can be told apart from independent ones.
+    pub users: Vec<u32>,
 }
 
 /// `metric` alone of `model` on `test`: no baseline, and no figure the
@@ -542,11 +554,13 @@ pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: M
     let kind = items.meta().params.kind;
     metric.check(kind)?;
     let set = test_set(model, test);
-    let units: Vec<f64> = match metric {
+    let test_user = |row: usize| set.test_users[&row];
+    let (units, users): (Vec<f64>, Vec<u32>) = match metric {
         Metric::Rmse | Metric::Mae => {
             let e = errors(&set, |u, i| predicted_rating(model, u, i))?;
             let squared = metric == Metric::Rmse;
-            e.into_iter().map(|e| if squared { e * e } else { e.abs() }).collect()
+            let owners = set.users.iter().flat_map(|(u, pairs)| std::iter::repeat_n(test_user(*u), pairs.len()));
+            e.into_iter().map(|e| if squared { e * e } else { e.abs() }).zip(owners).unzip()
         }
         m => {
             let users = if matches!(m, Metric::Auc | Metric::Mpr) {
@@ -556,15 +570,18 @@ pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: M
             };
             users
                 .iter()
-                .filter_map(|u| match m {
-                    Metric::Precision(_) => Some(u.at_k.precision),
-                    Metric::Recall(_) => Some(u.at_k.recall),
-                    Metric::Map(_) => Some(u.at_k.average_precision),
-                    Metric::Ndcg(_) => Some(u.at_k.ndcg),
-                    Metric::Auc => u.auc.map(|a| a.0),
-                    _ => u.auc.map(|a| a.1),
+                .filter_map(|u| {
+                    let value = match m {
+                        Metric::Precision(_) => Some(u.at_k.precision),
+                        Metric::Recall(_) => Some(u.at_k.recall),
+                        Metric::Map(_) => Some(u.at_k.average_precision),
+                        Metric::Ndcg(_) => Some(u.at_k.ndcg),
+                        Metric::Auc => u.auc.map(|a| a.0),
+                        _ => u.auc.map(|a| a.1),
+                    };
+                    value.map(|v| (v, test_user(u.user)))
                 })
-                .collect()
+                .unzip()
         }
     };
     if units.is_empty() {
@@ -572,7 +589,7 @@ pub fn metric_known(model: &Model, known: &Known, test: &Interactions, metric: M
     }
     let mean = units.iter().sum::<f64>() / units.len() as f64;
     let value = if metric == Metric::Rmse { mean.sqrt() } else { mean };
-    Ok(MetricValues { value, units })
+    Ok(MetricValues { value, units, users })
 }
 
 /// The rating `model` predicts for user row `u` and item row `i`, clipped to

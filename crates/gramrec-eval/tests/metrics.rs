@@ -36,6 +36,29 @@ fn a_search_ranks_by_the_figures_evaluate_reports() {
             assert!((fast.value - expected).abs() < 1e-9, "{metric}: {} against evaluate's {expected}", fast.value);
             assert!(fast.units.len() > 400, "{metric}: one figure a user: {}", fast.units.len());
             assert!(fast.value > 0.05, "{metric}: the model ranks: {}", fast.value);
+            // Each figure names its user, in the test data's user table, once.
+            assert_eq!(fast.users.len(), fast.units.len());
+            let mut users = fast.users.clone();
+            users.sort_unstable();
+            users.dedup();
+            assert_eq!(users.len(), fast.units.len(), "{metric}: one figure a user");
+            assert!(users.iter().all(|&u| test.user.contains(&u)), "{metric}: users of the test data");
         }
+    }
+    // RMSE's units are the ratings: each names the user it belongs to.
+    let explicit = Synthetic::generate(SynthSpec::new(300, 200, 8_000, ModelKind::Explicit, 5)).interactions(|_| true);
+    let held = assign(&explicit, &split).unwrap();
+    let train = Dataset::build(subset(&explicit, |k| !held[k]), &DatasetOptions::default()).unwrap();
+    let test = subset(&explicit, |k| held[k]);
+    let config = TrainConfig { params: ModelParams::for_kind(ModelKind::Explicit), ..config };
+    let model = gramrec_als::train(&train, &config, &mut |_| Ok(())).unwrap().model(&train).unwrap();
+    let rmse = metric_known(&model, &Known::from_dataset(&train), &test, Metric::Rmse).unwrap();
+    assert_eq!(rmse.units.len(), test.len(), "one squared error a held-out rating");
+    let mut counted = std::collections::HashMap::<u32, usize>::new();
+    for &u in &rmse.users {
+        *counted.entry(u).or_default() += 1;
+    }
+    for (&u, &n) in &counted {
+        assert_eq!(n, test.user.iter().filter(|&&t| t == u).count(), "user {u}: one unit per held-out rating");
     }
 }
