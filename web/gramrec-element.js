@@ -157,6 +157,14 @@ function letGo(held) {
   }, () => {});
 }
 
+/** The `gpu` attribute's mode: auto (also when absent), software or off; another value is auto, said in the console. */
+function gpuMode(value) {
+  const mode = (value ?? 'auto').trim().toLowerCase() || 'auto';
+  if (['auto', 'software', 'off'].includes(mode)) return mode;
+  console.warn(`gramrec: gpu="${value}" is not auto, software or off: using auto`);
+  return 'auto';
+}
+
 class GramrecRecommendations extends HTMLElement {
   static observedAttributes = ['src', 'k', 'storage-key', 'names', 'history-limit', 'gpu'];
 
@@ -204,10 +212,15 @@ class GramrecRecommendations extends HTMLElement {
   disconnectedCallback() {
     window.removeEventListener('gramrec:interaction', this.onInteraction);
     window.removeEventListener('storage', this.onStorage);
-    // A load under way is dropped; connecting again loads again (shared, so
-    // cheap while another element holds the model).
+    // A load under way is dropped. The model is let go of a moment later,
+    // so an element moved in the page (disconnected, then connected at
+    // once) finds it still held and does not load it again.
     this.generation++;
-    this.release();
+    const held = this.held;
+    this.held = null;
+    this.gpu = null;
+    this.recommender = null;
+    if (held) setTimeout(() => letGo(held), 0);
   }
 
   attributeChangedCallback(name, before, after) {
@@ -223,7 +236,7 @@ class GramrecRecommendations extends HTMLElement {
     const src = this.getAttribute('src');
     if (!src) return showError(this, 'no src attribute: point it at an items.gramrec file');
     this.setAttribute('aria-busy', 'true');
-    const held = holdModel(new URL(src, document.baseURI).href, this.getAttribute('gpu') || 'auto');
+    const held = holdModel(new URL(src, document.baseURI).href, gpuMode(this.getAttribute('gpu')));
     try {
       const names = this.getAttribute('names');
       const [recommender, map] = await Promise.all([

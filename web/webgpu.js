@@ -53,13 +53,16 @@ export async function useGpu(recommender, { software = false, windowRows = Infin
 export class GpuScorer {
   /** Opens the adapter, uploads the factors; throws saying why it cannot. */
   static async open(recommender, software, windowRows = Infinity) {
+    if (typeof isSecureContext !== 'undefined' && !isSecureContext) {
+      throw new Error('WebGPU needs a secure context: serve the page over https, or from localhost or 127.0.0.1');
+    }
     if (typeof navigator === 'undefined' || !navigator.gpu) throw new Error('this browser has no WebGPU');
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) throw new Error('WebGPU offers no adapter');
     const info = adapter.info ?? {};
     const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
     if (!software && (info.isFallbackAdapter || adapter.isFallbackAdapter || SOFTWARE.test(name))) {
-      throw new Error(`the adapter (${name || 'unnamed'}) is software`);
+      throw new Error(`the adapter (${name || 'unnamed'}) is software, slower than the module (useGpu(rec, { software: true }) or gpu="software" uses it anyway)`);
     }
     const { factors, items } = recommender.metadata();
     if (items === 0 || factors === 0) throw new Error('the model has no items to score');
@@ -161,13 +164,14 @@ export class GpuScorer {
 
   /**
    * The `k` best items for a visitor's history (as `Recommender.recommend`
-   * takes it), as `Recommender.recommend` gives them.
+   * takes it), as `Recommender.recommend` gives them (a `k` that is not a
+   * whole number from 1 to 120 is the module's to read and score).
    */
   async recommend(history, k) {
     if (this.destroyed) throw new Error('gramrec: the GPU scorer was destroyed');
     const visitor = this.recommender.visitor(history);
     try {
-      if (!visitor.coldStart && k > 0 && k + EXTRA <= MAX_K && !this.lost) {
+      if (!visitor.coldStart && Number.isInteger(k) && k > 0 && k + EXTRA <= MAX_K && !this.lost) {
         let found = null;
         try {
           found = await this.shortlist(visitor, k + EXTRA);

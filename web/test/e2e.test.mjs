@@ -251,6 +251,14 @@ test('two elements with the same src share one model, and the last to go frees i
   await page.waitForSelector('#a li');
   await page.waitForSelector('#b li');
   assert.equal(fetched.length, 1, `one download for both elements: ${fetched}`);
+  // Moved in the page (disconnected, connected again at once): not loaded again.
+  await page.evaluate(() => {
+    const box = document.createElement('div');
+    document.body.append(box);
+    box.append(document.getElementById('b'));
+  });
+  await page.waitForSelector('#b li');
+  assert.equal(fetched.length, 1, `a moved element keeps the model: ${fetched}`);
   const state = await page.evaluate(async () => {
     const [a, b] = [document.getElementById('a'), document.getElementById('b')];
     const rec = a.recommender;
