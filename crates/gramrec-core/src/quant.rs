@@ -83,6 +83,17 @@ impl Factors {
         }
     }
 
+    /// Row `r`'s values (of `cols`) as f32, appended to `out`: one row of
+    /// [`to_f32`](Self::to_f32), for a reader that never holds them all.
+    pub fn row_f32(&self, r: usize, cols: usize, out: &mut Vec<f32>) {
+        let range = r * cols..(r + 1) * cols;
+        match self {
+            Factors::F32(v) => out.extend_from_slice(&v[range]),
+            Factors::F16(v) => out.extend(v[range].iter().map(|&b| half::f16::from_bits(b).to_f32())),
+            Factors::I8 { scales, values } => out.extend(values[range].iter().map(|&q| q as f32 * scales[r])),
+        }
+    }
+
     /// [`to_f32`](Self::to_f32), taking f32 values without a copy.
     pub fn into_f32(self, cols: usize) -> Vec<f32> {
         match self {

@@ -97,7 +97,7 @@ impl ItemModel {
         }
         let catalogue = match factors {
             Factors::I8 { scales, values } => Catalogue::Int8(Int8Rows::new(values, scales, f)),
-            other => Catalogue::Panels(ItemPanels::new(&other.into_f32(f), f, f)),
+            other => Catalogue::Panels(ItemPanels::from_factors(&other, f)),
         };
         let norms = (0..catalogue.items()).map(|i| catalogue.norm(i)).collect();
         let index = IdIndex::new(&ids)?;

@@ -17,6 +17,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::linalg::Madd;
+use crate::quant::Factors;
 use crate::topk::better;
 
 use int8::top_k as int8_top_k_scan;
@@ -45,6 +46,27 @@ impl ItemPanels {
         for (i, row) in rows.chunks_exact(stride).enumerate() {
             let (p, j) = (i / PANEL, i % PANEL);
             for (k, &v) in row[..factors].iter().enumerate() {
+                data[(p * factors + k) * PANEL + j] = v;
+            }
+        }
+        Self { items, factors, data }
+    }
+
+    /// Packs a file's factors (items × `factors`, any storage) decoded a
+    /// row at a time: an f16 file's are never all held as f32 twice (a
+    /// million items × 64 took 256 MB more in a web page that way).
+    pub fn from_factors(values: &Factors, factors: usize) -> Self {
+        if let Factors::F32(rows) = values {
+            return Self::new(rows, factors, factors);
+        }
+        let items = values.len().checked_div(factors).unwrap_or(0);
+        let mut data = vec![0.0f32; items.div_ceil(PANEL) * PANEL * factors];
+        let mut row = Vec::with_capacity(factors);
+        for i in 0..items {
+            row.clear();
+            values.row_f32(i, factors, &mut row);
+            let (p, j) = (i / PANEL, i % PANEL);
+            for (k, &v) in row.iter().enumerate() {
                 data[(p * factors + k) * PANEL + j] = v;
             }
         }
@@ -465,6 +487,15 @@ mod tests {
         let p = ItemPanels::new(&r, 5, 5);
         for i in 0..37 {
             assert_eq!(p.row(i), r[i * 5..i * 5 + 5].to_vec());
+        }
+    }
+
+    #[test]
+    fn panels_from_any_storage_hold_its_decoded_values() {
+        let r = rows(37, 5);
+        for dtype in [crate::params::Dtype::F32, crate::params::Dtype::F16, crate::params::Dtype::I8] {
+            let stored = Factors::encode(&r, 5, dtype);
+            assert_eq!(ItemPanels::from_factors(&stored, 5), ItemPanels::new(&stored.to_f32(5), 5, 5), "{dtype}");
         }
     }
 
