@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use gramrec_core::format::Texts;
 use gramrec_core::{setting, ItemInfo, Result};
 
 use crate::load::{self, Column, Interactions, ItemField, LoadOptions, RatingColumn};
@@ -129,11 +130,11 @@ impl DetailTable {
     /// table describes.
     pub fn for_items(&self, ids: &[String]) -> (ItemInfo, usize) {
         let rows: Vec<Option<usize>> = ids.iter().map(|id| self.index.get(id).copied()).collect();
-        let column = |k: usize| -> Vec<String> {
+        let column = |k: usize| -> Texts {
             if !self.found[k] {
-                return Vec::new();
+                return Texts::default();
             }
-            rows.iter().map(|r| r.and_then(|r| self.fields[k].get(r)).cloned().unwrap_or_default()).collect()
+            rows.iter().map(|r| r.and_then(|r| self.fields[k].get(r)).map_or("", String::as_str)).collect()
         };
         let info = ItemInfo { names: column(0), urls: column(1), images: column(2) };
         let described = info.described();
@@ -162,7 +163,7 @@ mod tests {
         assert_eq!(t.found(), ["name"]);
         let (info, n) = t.for_items(&["2".into(), "9".into(), "3".into()]);
         assert_eq!(n, 2);
-        assert_eq!(info.names, ["Jumanji, The (1995)", "", "Café"]);
+        assert_eq!(info.names.iter().collect::<Vec<_>>(), ["Jumanji, The (1995)", "", "Café"]);
         assert!(info.urls.is_empty());
     }
 
@@ -176,7 +177,7 @@ mod tests {
         let t = DetailTable::load(&path, &LoadOptions::default(), &DetailColumns::default()).unwrap();
         assert_eq!(t.found(), ["name", "image"]);
         let (info, _) = t.for_items(&["B2".into(), "B1".into()]);
-        assert_eq!(info.images, ["", "https://img.example/b1.jpg"]);
+        assert_eq!(info.images.iter().collect::<Vec<_>>(), ["", "https://img.example/b1.jpg"]);
         let (_d2, bad) = write("bad.csv", "item,name,url\nx,X,javascript:alert(1)\n");
         let e = DetailTable::load(&bad, &LoadOptions::default(), &DetailColumns::default()).unwrap_err().to_string();
         assert!(e.contains("bad.csv:2: the link 'javascript:alert(1)' is not http(s) or relative"), "{e}");
@@ -193,7 +194,7 @@ mod tests {
             "b".into(),
             "c".into(),
         ]);
-        assert_eq!((info.names, n), (vec!["A".to_string(), String::new(), "C".into()], 2));
+        assert_eq!((info.names.iter().collect::<Vec<_>>(), n), (vec!["A", "", "C"], 2));
     }
 
     #[test]
@@ -219,10 +220,7 @@ mod tests {
         let x = load::load(&path, &opts).unwrap();
         assert_eq!(x.len(), 4);
         let (info, n) = DetailTable::from_interactions(&x).for_items(&["71053".into(), "85123A".into()]);
-        assert_eq!(
-            (info.names.as_slice(), n),
-            (&["WHITE METAL LANTERN".to_string(), "WHITE HANGING HEART".into()][..], 2)
-        );
+        assert_eq!((info.names.iter().collect::<Vec<_>>(), n), (vec!["WHITE METAL LANTERN", "WHITE HANGING HEART"], 2));
         let missing = LoadOptions {
             item_fields: DetailColumns { name: Some(Column::Name("Title".into())), ..Default::default() }.fields(false),
             ..opts

@@ -83,7 +83,11 @@ fn build(input: &Input) -> FactorFile {
         biases: input.biases.clone(),
         gram: input.gram.clone(),
         popularity: input.popularity.clone(),
-        info: Some(ItemInfo { names: input.names.clone(), urls: input.urls.clone(), images: input.images.clone() }),
+        info: Some(ItemInfo {
+            names: input.names.clone().into(),
+            urls: input.urls.clone().into(),
+            images: input.images.clone().into(),
+        }),
         seen,
     }
 }

@@ -7,15 +7,93 @@ use super::{corrupt, FormatError};
 use crate::text::is_safe_url;
 
 /// Each item's name, link and image, by row. A field nobody gave is an
-/// empty vector; an item without that field has an empty string.
+/// empty column; an item without that field has an empty string.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ItemInfo {
     /// Display names (`Toy Story (1995)`).
-    pub names: Vec<String>,
+    pub names: Texts,
     /// Links to each item's page: `http(s)://…`, `//host/…` or a relative path.
-    pub urls: Vec<String>,
+    pub urls: Texts,
     /// Links to an image of each item, the same kinds as [`urls`](Self::urls).
-    pub images: Vec<String>,
+    pub images: Texts,
+}
+
+/// Strings by row, held as one text and where each ends: as a `String`
+/// each, a million short strings cost a header and an allocation apiece
+/// again (in a web page, about 150 bytes an item for a name, a link and an
+/// image, beside the text itself).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Texts {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    /// How many strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// String `i`, or `None` past the end.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.text[start..end])
+    }
+
+    /// Makes room for `strings` more strings of `bytes` in all.
+    pub fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.ends.reserve_exact(strings);
+        self.text.reserve_exact(bytes);
+    }
+
+    /// Appends a string.
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+    }
+
+    /// The strings in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i).expect("in range"))
+    }
+
+    /// Keeps the first `n` strings, or pads with empty ones to `n`.
+    pub fn resize(&mut self, n: usize) {
+        if n < self.len() {
+            self.ends.truncate(n);
+            self.text.truncate(self.ends.last().copied().unwrap_or(0));
+        } else {
+            self.ends.resize(n, self.text.len());
+        }
+    }
+
+    /// Removes every string.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Texts {
+    fn from_iter<I: IntoIterator<Item = S>>(strings: I) -> Self {
+        let mut texts = Texts::default();
+        for s in strings {
+            texts.push(s.as_ref());
+        }
+        texts
+    }
+}
+
+impl From<Vec<String>> for Texts {
+    fn from(strings: Vec<String>) -> Self {
+        strings.into_iter().collect()
+    }
 }
 
 /// One item's name, link and image, each left out where the model has
@@ -36,14 +114,14 @@ pub struct ItemDetails {
 }
 
 impl ItemInfo {
-    fn fields(&self) -> [&Vec<String>; 3] {
+    fn fields(&self) -> [&Texts; 3] {
         [&self.names, &self.urls, &self.images]
     }
 
     /// The details of the item at `row` (none for a row past the end).
     pub fn get(&self, row: usize) -> ItemDetails {
-        fn at(v: &[String], row: usize) -> Option<String> {
-            v.get(row).filter(|s| !s.is_empty()).cloned()
+        fn at(v: &Texts, row: usize) -> Option<String> {
+            v.get(row).filter(|s| !s.is_empty()).map(str::to_string)
         }
         ItemDetails { name: at(&self.names, row), url: at(&self.urls, row), image: at(&self.images, row) }
     }
@@ -56,7 +134,7 @@ impl ItemInfo {
 
     /// Whether no item has any detail.
     pub fn is_empty(&self) -> bool {
-        self.fields().iter().all(|f| f.iter().all(String::is_empty))
+        self.fields().iter().all(|f| f.iter().all(str::is_empty))
     }
 
     /// Checks the shape (each field empty or one entry per row) and that
@@ -67,7 +145,7 @@ impl ItemInfo {
                 return Err(corrupt(format!("{} item {name} for {rows} items", field.len())));
             }
         }
-        if let Some(bad) = self.urls.iter().chain(&self.images).find(|u| !u.is_empty() && !is_safe_url(u)) {
+        if let Some(bad) = self.urls.iter().chain(self.images.iter()).find(|u| !u.is_empty() && !is_safe_url(u)) {
             return Err(corrupt(format!(
                 "the item link '{}' is not http(s) or relative",
                 crate::text::excerpt(bad, 40)
@@ -85,7 +163,7 @@ impl ItemInfo {
         out.extend_from_slice(&mask.to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
         for field in self.fields().into_iter().filter(|f| !f.is_empty()) {
-            for s in field {
+            for s in field.iter() {
                 varint::put_str(&mut out, s);
             }
         }
@@ -107,7 +185,17 @@ impl ItemInfo {
         let mut info = ItemInfo::default();
         for (i, field) in [&mut info.names, &mut info.urls, &mut info.images].into_iter().enumerate() {
             if mask & (1 << i) != 0 {
-                *field = (0..rows).map(|_| r.str().map(str::to_string).ok_or_else(bad)).collect::<Result<_, _>>()?;
+                // Sized first, then filled: growing by doubling would hold
+                // up to three times the text at once.
+                let mut sizing = r.clone();
+                let mut bytes = 0;
+                for _ in 0..rows {
+                    bytes += sizing.str().ok_or_else(bad)?.len();
+                }
+                field.reserve(rows, bytes);
+                for _ in 0..rows {
+                    field.push(r.str().ok_or_else(bad)?);
+                }
             }
         }
         if r.remaining() != 0 {
@@ -123,9 +211,9 @@ mod tests {
 
     fn info() -> ItemInfo {
         ItemInfo {
-            names: vec!["Crème brûlée \"deluxe\"".into(), "".into(), "<script>alert(1)</script>".into()],
-            urls: vec![],
-            images: vec!["https://img.example/a.png".into(), "/b.png".into(), "".into()],
+            names: ["Crème brûlée \"deluxe\"", "", "<script>alert(1)</script>"].into_iter().collect(),
+            urls: Texts::default(),
+            images: ["https://img.example/a.png", "/b.png", ""].into_iter().collect(),
         }
     }
 
@@ -139,11 +227,28 @@ mod tests {
     }
 
     #[test]
+    fn texts_hold_strings_by_row_in_one_text() {
+        let mut t: Texts = ["Café", "", "<b>"].into_iter().collect();
+        assert_eq!((t.len(), t.get(0), t.get(1), t.get(2), t.get(3)), (3, Some("Café"), Some(""), Some("<b>"), None));
+        t.push("ü");
+        assert_eq!(t.iter().collect::<Vec<_>>(), ["Café", "", "<b>", "ü"]);
+        t.resize(6);
+        assert_eq!(t.iter().collect::<Vec<_>>(), ["Café", "", "<b>", "ü", "", ""]);
+        t.resize(2);
+        assert_eq!(t.iter().collect::<Vec<_>>(), ["Café", ""]);
+        t.push("x");
+        assert_eq!(t.get(2), Some("x"), "a string pushed after a cut starts where the cut ended");
+        assert_eq!(t, Texts::from(vec!["Café".to_string(), String::new(), "x".into()]));
+        t.clear();
+        assert!(t.is_empty() && t.get(0).is_none());
+    }
+
+    #[test]
     fn script_links_and_wrong_shapes_are_refused() {
         let mut i = info();
         assert!(i.validate(3).is_ok());
         assert!(i.validate(4).is_err());
-        i.urls = vec!["javascript:alert(1)".into(), "".into(), "".into()];
+        i.urls = ["javascript:alert(1)", "", ""].into_iter().collect();
         assert!(i.validate(3).unwrap_err().to_string().contains("not http(s) or relative"));
     }
 }

@@ -30,7 +30,7 @@ use crate::prior::LearnedPrior;
 use crate::quant::Factors;
 
 pub use frame::{frame, sections, Section};
-pub use info::{ItemDetails, ItemInfo};
+pub use info::{ItemDetails, ItemInfo, Texts};
 pub use meta::{Metadata, TrainingFacts};
 pub use rules_file::{RULES_MAGIC, RULES_VERSION, TAG_ITEM_COUNTS, TAG_RULES};
 pub use seen::SeenItems;
@@ -495,11 +495,9 @@ mod tests {
             gram: (side == Side::Items).then(|| (0..f * f).map(|i| i as f32).collect()),
             popularity: (side == Side::Items).then(|| vec![9, 0, 3, 1, 7]),
             info: (side == Side::Items).then(|| ItemInfo {
-                names: ["Äpfel", "", "<b>bold</b> \"quoted\"", "n", "long ".repeat(50).as_str()]
-                    .map(String::from)
-                    .to_vec(),
-                urls: vec![],
-                images: ["https://x.example/1.png", "", "", "/4.png", ""].map(String::from).to_vec(),
+                names: ["Äpfel", "", "<b>bold</b> \"quoted\"", "n", "long ".repeat(50).as_str()].into_iter().collect(),
+                urls: Texts::default(),
+                images: ["https://x.example/1.png", "", "", "/4.png", ""].into_iter().collect(),
             }),
             seen: (side == Side::Users).then(|| SeenItems::from_rows(7, [&[0u32, 6][..], &[], &[3], &[1, 2], &[5]])),
             prior: None,
@@ -655,7 +653,7 @@ mod tests {
         let items = sample(Side::Items, ModelKind::Implicit, Dtype::F32);
         assert!(FactorFile { info: items.info.clone(), ..users.clone() }.validate().is_err());
         assert!(FactorFile { seen: users.seen.clone(), ..items.clone() }.validate().is_err());
-        let unsafe_link = ItemInfo { urls: vec!["javascript:alert(1)".into(); 5], ..Default::default() };
+        let unsafe_link = ItemInfo { urls: ["javascript:alert(1)"; 5].into_iter().collect(), ..Default::default() };
         assert!(FactorFile { info: Some(unsafe_link), ..items }.to_bytes().is_err(), "never written");
     }
 

@@ -18,6 +18,7 @@ pub(super) fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Reads a payload front to back.
+#[derive(Clone)]
 pub(super) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,

@@ -167,12 +167,12 @@ impl ItemModel {
         let mut info = ItemInfo::default();
         for id in ids {
             let d = self.index_of(id).map(|row| self.details(row)).unwrap_or_default();
-            info.names.push(d.name.unwrap_or_default());
-            info.urls.push(d.url.unwrap_or_default());
-            info.images.push(d.image.unwrap_or_default());
+            info.names.push(d.name.as_deref().unwrap_or_default());
+            info.urls.push(d.url.as_deref().unwrap_or_default());
+            info.images.push(d.image.as_deref().unwrap_or_default());
         }
         for field in [&mut info.names, &mut info.urls, &mut info.images] {
-            if field.iter().all(String::is_empty) {
+            if field.iter().all(str::is_empty) {
                 field.clear();
             }
         }

@@ -49,7 +49,7 @@ impl ModelFiles {
         }
         if let Some(info) = &mut self.items.info {
             for field in [&mut info.names, &mut info.urls, &mut info.images].into_iter().filter(|v| !v.is_empty()) {
-                field.resize(n, String::new());
+                field.resize(n);
             }
         }
         if let Some(seen) = self.users.seen.as_ref().filter(|s| s.item_count() != n) {
