@@ -381,6 +381,7 @@ function showError(element, message) {
   p.textContent = message;
   const template = element.querySelector(':scope > template');
   element.replaceChildren(...(template ? [template] : []), p);
+  element.dispatchEvent(new CustomEvent('gramrec:error', { detail: { message } }));
 }
 
 /** A positive integer attribute, or `fallback`. */

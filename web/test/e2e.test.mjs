@@ -75,8 +75,10 @@ test('a corrupt model shows a readable error in the page', async () => {
   const error = page.locator('gramrec-recommendations .gramrec-error');
   await error.waitFor({ state: 'visible' });
   assert.match(await error.textContent(), /corrupt/);
-  // The page and the element each load the model once.
-  assert.equal(requests.filter((p) => p.endsWith('items.gramrec')).length, 2, requests.join(' '));
+  // The page uses the element's model: one download, and the page says what the element says.
+  assert.equal(requests.filter((p) => p.endsWith('items.gramrec')).length, 1, requests.join(' '));
+  await page.locator('#status.gramrec-error').waitFor({ state: 'visible' });
+  assert.match(await page.textContent('#status'), /corrupt/);
   await page.close();
 });
 
