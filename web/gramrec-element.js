@@ -216,11 +216,7 @@ class GramrecRecommendations extends HTMLElement {
     // so an element moved in the page (disconnected, then connected at
     // once) finds it still held and does not load it again.
     this.generation++;
-    const held = this.held;
-    this.held = null;
-    this.gpu = null;
-    this.recommender = null;
-    if (held) setTimeout(() => letGo(held), 0);
+    this.release(true);
   }
 
   attributeChangedCallback(name, before, after) {
@@ -263,12 +259,17 @@ class GramrecRecommendations extends HTMLElement {
     }
   }
 
-  /** Lets go of the model (freed with its GPU memory when no other element holds it). */
-  release() {
-    if (this.held) letGo(this.held);
+  /**
+   * Lets go of the model (freed with its GPU memory when no other element
+   * holds it); `later`, a moment from now rather than at once.
+   */
+  release(later = false) {
+    const held = this.held;
     this.held = null;
     this.gpu = null;
     this.recommender = null;
+    if (held && later) setTimeout(() => letGo(held), 0);
+    else if (held) letGo(held);
   }
 
   /** Resolves to the current recommendations (also rendered); a render overtaken by a later one resolves to null. */
