@@ -65,23 +65,8 @@ fi
 compare plays plays.csv per-user ndcg
 [ -s wide.csv ] || "$g" generate --kind implicit --users 2000 --items 30000 --nnz 300000 --seed 7 --out wide.csv
 compare wide wide.csv per-user ndcg
-# Sparse lists, one line per user (a citation or reading list): 5,500 users
-# × 17,000 items, ~16 items each (log-normal), half from a power law over
-# the catalogue and half from one of 50 topics of 340 items.
-[ -s lists.csv ] || python3 - <<'PY'
-import math, random
-rng = random.Random(1)
-users, items = 5500, 17000
-weights = [1 / (i + 1) ** 0.8 for i in range(items)]
-with open("lists.csv", "w") as f:
-    f.write("user,item\n")
-    for u in range(users):
-        n = max(1, int(rng.lognormvariate(2.5, 0.8)))
-        topic = rng.randrange(50)
-        chosen = set(rng.choices(range(items), weights, k=n // 2))
-        chosen.update((topic * 340 + rng.randrange(340)) % items for _ in range(n - n // 2))
-        f.writelines(f"u{u},i{i}\n" for i in sorted(chosen))
-PY
+# Sparse lists, one line per user (a citation or reading list): benches/lists.py.
+[ -s lists.csv ] || python3 "$root/benches/lists.py" lists lists.csv
 compare lists lists.csv per-user ndcg
 python3 - "$results" <<'PY'
 import statistics as st, sys

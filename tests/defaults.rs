@@ -58,13 +58,18 @@ fn play_counts_get_an_implicit_model_with_log_confidence_and_it_ranks_better() {
         .iter()
         .map(|c| (c["parameter"].as_str().unwrap().into(), c["value"].as_str().unwrap().into()))
         .collect();
-    assert_eq!(choices, [("kind".into(), "implicit".into()), ("confidence".into(), "log".into())]);
+    assert_eq!(choices[..2], [("kind".into(), "implicit".into()), ("confidence".into(), "log".into())]);
     assert!(read["defaultsRead"][1]["reason"].as_str().unwrap().contains("99th percentile"));
+    // λ was left open: checked on validation, and reported as the value trained with.
+    assert_eq!(choices[2].0, "reg");
+    assert_eq!(choices[2].1.parse::<f64>().unwrap(), read["params"]["reg"].as_f64().unwrap());
+    assert_eq!(read["regCheck"]["chosen"], read["params"]["reg"]);
 
     // Asked for, the curve is not read: no choice is reported.
-    let linear = train_json(&train, &d.join("linear"), &["--confidence", "linear"]);
+    let linear = train_json(&train, &d.join("linear"), &["--confidence", "linear", "--reg", "30"]);
     assert_eq!(linear["params"]["confidence"], "linear");
     assert_eq!(linear["defaultsRead"].as_array().unwrap().len(), 1, "only the kind was read");
+    assert!(linear.get("regCheck").is_none(), "a λ given is not checked");
     let (auto, lin) = (ndcg(&d.join("auto"), &train, &test), ndcg(&d.join("linear"), &train, &test));
     assert!(auto > lin * 1.1, "log confidence should rank heavy-tailed counts better: {auto} vs {lin}");
 
@@ -90,7 +95,54 @@ fn ratings_stay_explicit_and_clicks_keep_linear_confidence() {
     generate(&clicks, "implicit", 200, 100, 4000);
     let c = train_json(&clicks, &d.join("c"), &[]);
     assert_eq!((c["params"]["kind"].as_str(), c["params"]["confidence"].as_str()), (Some("implicit"), Some("linear")));
-    assert_eq!(c["defaultsRead"].as_array().unwrap().len(), 1, "no values to read a curve from");
+    let read: Vec<&str> =
+        c["defaultsRead"].as_array().unwrap().iter().map(|c| c["parameter"].as_str().unwrap()).collect();
+    assert_eq!(read, ["kind", "reg"], "no values to read a curve from");
+    assert!(r.get("regCheck").is_none(), "an explicit model's λ is not checked");
+}
+
+/// Reading lists of 8 items a user (30 topics of 40 items): λ 30 leaves a
+/// model that ranks like popularity, so `train` replaces it, says why on
+/// its log, and records the check; `--reg` skips it, `--auto` searches λ itself.
+#[test]
+fn train_checks_the_default_lambda_on_validation_and_says_what_it_chose() {
+    use rand::{Rng, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut csv = String::from("user,item\n");
+    for user in 0..1500 {
+        let topic = rng.random_range(0..30);
+        let mut seen = std::collections::BTreeSet::new();
+        while seen.len() < 8 {
+            seen.insert(topic * 40 + rng.random_range(0..40));
+        }
+        csv.extend(seen.iter().map(|item| format!("u{user},i{item}\n")));
+    }
+    let lists = d.join("lists.csv");
+    std::fs::write(&lists, csv).unwrap();
+    let out = gramrec()
+        .args(["train", "--json", "--factors", "16", "--input"])
+        .arg(&lists)
+        .arg("--out")
+        .arg(d.join("m"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (log, json) = (String::from_utf8_lossy(&out.stderr), serde_json::from_slice::<Value>(&out.stdout).unwrap());
+    let chosen = json["params"]["reg"].as_f64().unwrap();
+    assert!(chosen < 30.0, "{log}");
+    let check = &json["regCheck"];
+    assert_eq!((check["default"].as_f64(), check["chosen"].as_f64()), (Some(30.0), Some(chosen)));
+    assert_eq!(check["tried"].as_array().unwrap().len(), 5);
+    assert_eq!(check["full"]["iterations"], 15);
+    assert!(check["full"]["leader"]["margin"].as_f64().unwrap() > 3.0, "{check}");
+    let line = format!("--reg {chosen}: λ {chosen} beat the default 30 on validation by more than 3 standard errors");
+    assert!(log.contains(&line) && log.contains("(--reg to skip the check)"), "{log}");
+    let given = train_json(&lists, &d.join("given"), &["--reg", "30"]);
+    assert_eq!(given["params"]["reg"], 30.0);
+    assert!(given.get("regCheck").is_none());
+    assert!(given["defaultsRead"].as_array().unwrap().iter().all(|c| c["parameter"] != "reg"));
 }
 
 #[test]

@@ -77,7 +77,14 @@ class ALS:
     regularization : float, optional
         Regularisation strength lambda (default: the kind's: 30 for implicit
         models, the same for every row as implicit's; 0.1 times each row's
-        count for explicit ones, as Spark's ALS-WR).
+        count for explicit ones, as Spark's ALS-WR). Left as ``None`` on an
+        implicit model, ``fit`` first checks 30 on a validation split it
+        holds out (lambda x0.1, x1/3, x3, x10 against it; another replaces it
+        only by more than 3 standard errors, as ``gramrec train`` does:
+        on sparse data 30 leaves a model that ranks like popularity) and
+        prints what it found and the value it trains with (the keyword stays
+        ``None``, so another fit checks again). Pass a value to skip the
+        check.
     alpha : float, optional
         Confidence slope of implicit models: an interaction of strength r
         weighs 1 + alpha*r (linear) or 1 + alpha*ln(1 + r) (log) (default 1).

@@ -3,8 +3,8 @@
 
 use gramrec_core::{Confidence, Error, SolverOptions};
 use gramrec_engine::{
-    check_given, fit as fit_engine, read_defaults, Asked, BayesOptions, DatasetOptions, DefaultChoice, Device,
-    FitEvent, FitOptions, Method, Metric, ModelKind, TrainConfig,
+    check_default_reg, check_given, fit as fit_engine, read_defaults, Asked, BayesOptions, DatasetOptions,
+    DefaultChoice, Device, FitEvent, FitOptions, Method, Metric, ModelKind, TrainConfig,
 };
 use gramrec_eval::auto::{search, AutoOptions, Budget, Event};
 use numpy::PyReadonlyArray1;
@@ -228,7 +228,17 @@ fn defaults(
 }
 
 fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_event: Py<PyAny>) -> PyResult<Model> {
-    let config = defaults(py, &settings, &x, &on_event)?;
+    let mut config = defaults(py, &settings, &x, &on_event)?;
+    if settings.regularization.is_none() {
+        // An implicit model's default λ, checked on validation (as `gramrec train` does).
+        let data = DatasetOptions::for_kind(config.params.kind);
+        if let Some((_, c)) = detached(py, |_| check_default_reg(&x, &mut config, &data))? {
+            let defaults = PyDict::new(py);
+            let reason = format!("{} (regularization= to skip the check)", c.reason);
+            defaults.set_item("regularization", (&c.value, reason))?;
+            on_event.call1(py, ("defaults", defaults))?;
+        }
+    }
     train(py, x, &config, &on_event)
 }
 

@@ -188,6 +188,36 @@ def test_choices_read_from_the_data_are_printed(plays, capsys):
     assert "--" not in err, f"no CLI flags in a Python user's messages: {err}"
 
 
+def test_the_default_regularization_is_checked_on_validation(capsys):
+    """Reading lists of 8 items a user: the default lambda of 30 shrinks such
+    short rows to a popularity ranking, so fit replaces it and says why; a
+    value passed is used unchecked."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(11)
+    rows, cols = [], []
+    for user in range(1500):
+        topic = rng.integers(30)
+        for item in rng.choice(40, size=8, replace=False):
+            rows.append(user)
+            cols.append(topic * 40 + item)
+    lists = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(1500, 1200))
+    import re
+
+    model = gramrec.ALS(factors=16, random_state=5).fit(lists, show_progress=False)
+    err = capsys.readouterr().err
+    said = re.search(r"gramrec: regularization = ([0-9.]+): λ ([0-9.]+) beat the default 30 on validation", err)
+    assert said and said[1] == said[2] and float(said[1]) < 30, err
+    assert "(regularization= to skip the check)" in err, err
+    assert model.regularization is None, "the keyword stays as given: another fit checks again"
+    given = gramrec.ALS(factors=16, regularization=30, random_state=5).fit(lists, show_progress=False)
+    assert "regularization =" not in capsys.readouterr().err
+    # The checked model recommends from the user's topic.
+    user, topic = 0, cols[0] // 40
+    ids, _ = model.recommend(user, lists[user], N=5)
+    assert all(i // 40 == topic for i in ids), ids
+
+
 def test_a_model_pickles_with_its_positions_and_ids(plays):
     import copy
     import pickle

@@ -22,7 +22,7 @@ pub struct HyperArgs {
     /// Full iterations (one user and one item half-iteration each) [default: 15].
     #[arg(long, help_heading = "Model")]
     pub iterations: Option<usize>,
-    /// Regularisation λ [default: 0.1 explicit, 30 implicit].
+    /// Regularisation λ [default: 0.1 explicit; 30 implicit, checked on validation].
     #[arg(long, help_heading = "Model", long_help = long_help::REG)]
     pub reg: Option<f32>,
     /// Confidence slope α of implicit models.

@@ -5,7 +5,10 @@ use std::path::Path;
 use anyhow::Result;
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_engine::load::{load, LoadOptions};
-use gramrec_engine::{fit, load_model, DetailTable, Error, FitEvent, FitOptions, ModelKind, SaveOptions, TrainConfig};
+use gramrec_engine::{
+    check_default_reg, fit, load_model, DatasetOptions, DetailTable, Error, FitEvent, FitOptions, ModelKind,
+    SaveOptions, TrainConfig,
+};
 use gramrec_eval::evaluate;
 use gramrec_store::{write_atomic, ITEMS_FILE};
 use rand::{Rng, SeedableRng};
@@ -41,11 +44,15 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let test_path = write_part("test.csv", true)?;
     log.log(format!("wrote synthetic clicks: {} and {}", train_path.display(), test_path.display()));
 
-    let config =
+    let mut config =
         TrainConfig { seed: a.seed, gpu: crate::env::gpu_options()?, ..TrainConfig::for_kind(ModelKind::Implicit) };
     let (factors, iterations) = (config.params.factors, config.iterations);
     let mut progress = Progress::lines(true);
     let x = load(&train_path, &LoadOptions::default())?;
+    // As `train` does: the default λ checked on validation.
+    if let Some((_, c)) = check_default_reg(&x, &mut config, &DatasetOptions::for_kind(ModelKind::Implicit))? {
+        log.log(format!("λ {}: {}", c.value, c.reason));
+    }
     let fitted = fit(x, &config, &FitOptions::default(), &mut |event| {
         match event {
             FitEvent::Built(data) => log.log(format!(

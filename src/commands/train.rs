@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::Result;
 use gramrec_engine::{
-    fit, read_defaults, Checkpoints, Dataset, DefaultChoice, Error, FitEvent, FitOptions, Method, Metric, ModelKind,
-    SaveOptions, TrainConfig, Validation,
+    check_default_reg, fit, read_defaults, Checkpoints, Dataset, DefaultChoice, Error, FitEvent, FitOptions, Method,
+    Metric, ModelKind, SaveOptions, TrainConfig, Validation,
 };
 use gramrec_store::{refuse_overwriting, write_atomic, ITEMS_FILE, USERS_FILE};
 
@@ -70,6 +70,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let mut config = a.run.als.config(kind, a.hyper.factors, a.hyper.iterations, a.hyper.reg, a.hyper.alpha)?;
     config.params.confidence = read.confidence;
     config.validate()?;
+    // An implicit model's default λ, checked on validation (--auto searches it).
+    let reg_checked = match a.hyper.reg.is_none() && !a.auto {
+        true => check_default_reg(&x, &mut config, &a.run.data.options(kind))?,
+        false => None,
+    };
+    if let Some((_, choice)) = &reg_checked {
+        log.log(format!("--reg {}: {} (--reg to skip the check)", choice.value, choice.reason));
+    }
     let chosen = if a.auto { Some(super::auto::choose(&a, &x, &config, &log)?) } else { None };
     if let Some(c) = &chosen {
         config = c.config;
@@ -189,7 +197,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 .choices
                 .iter()
                 .map(|c| DefaultChoice { reason: c.explain(super::flag_for), ..c.clone() })
+                .chain(reg_checked.as_ref().map(|(_, c)| c.clone()))
                 .collect(),
+            reg_check: reg_checked.map(|(check, _)| check),
             params: TrainingParams {
                 model: p,
                 method: config.method,

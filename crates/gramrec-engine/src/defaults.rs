@@ -1,8 +1,11 @@
 //! What gramrec reads from the data when the caller does not say: the model
-//! kind and an implicit model's confidence curve, each choice with its reason.
+//! kind and an implicit model's confidence curve, each choice with its
+//! reason; and an implicit model's λ, checked on a validation split.
 
-use gramrec_core::{Confidence, ModelKind, ModelParams, ValueShape};
-use gramrec_data::Interactions;
+use gramrec_als::TrainConfig;
+use gramrec_core::{Confidence, ModelKind, ModelParams, Result, ValueShape};
+use gramrec_data::{DatasetOptions, Interactions};
+use gramrec_eval::reg_check::{self, RegCheck};
 use serde::Serialize;
 
 /// What the caller fixed; `None` leaves the choice to the data.
@@ -128,4 +131,25 @@ pub fn read_defaults(x: &Interactions, asked: Asked) -> ReadDefaults {
 fn constant(values: &[f32]) -> Option<f32> {
     let first = *values.first()?;
     values.iter().all(|&v| v == first).then_some(first)
+}
+
+/// Checks an implicit model's default λ on a validation split of `x`
+/// ([`gramrec_eval::reg_check`]) when the caller left λ open: `config`
+/// gets the λ chosen, and the choice comes back to report with the check's
+/// figures; `None` where the check does not apply (explicit models,
+/// Bayesian PMF, a scaled λ). `data` builds the split's training matrices
+/// as the fit will build its own.
+pub fn check_default_reg(
+    x: &Interactions,
+    config: &mut TrainConfig,
+    data: &DatasetOptions,
+) -> Result<Option<(RegCheck, DefaultChoice)>> {
+    if !reg_check::applies(config) {
+        return Ok(None);
+    }
+    let check = reg_check::check_reg(x, config, &reg_check::options(config, data.clone()))?;
+    config.params.reg = check.chosen;
+    let choice =
+        DefaultChoice { parameter: "reg", value: check.chosen.to_string(), reason: check.reason(), instead: None };
+    Ok(Some((check, choice)))
 }

@@ -414,7 +414,7 @@ const MAX_MISSES: usize = 8;
 const MAX_TRIALS: usize = 1000;
 
 /// The iterations of each rung for a base of `iterations`.
-fn rungs(iterations: usize) -> [usize; 3] {
+pub(crate) fn rungs(iterations: usize) -> [usize; 3] {
     let mut out = [0; 3];
     let mut last = 0;
     for (o, f) in out.iter_mut().zip(RUNGS) {
@@ -460,7 +460,7 @@ const RACE_USERS: usize = 2000;
 /// The work of training and scoring on the search's split, in
 /// multiply-adds counted from its shape.
 #[derive(Debug, Clone, Copy)]
-struct Work {
+pub(crate) struct Work {
     /// Users and items of the training split: the rows solved each iteration.
     rows: f64,
     /// Its interactions.
@@ -476,7 +476,7 @@ struct Work {
 
 impl Work {
     /// The work of the search on `v`, in trainings with `base`.
-    fn new(v: &Validation, base: &TrainConfig) -> Self {
+    pub(crate) fn new(v: &Validation, base: &TrainConfig) -> Self {
         let scores = v.units() as f64 * if v.metric.ranks() { v.train.items.len() as f64 } else { 1.0 };
         let weight = match v.metric {
             Metric::Precision(_) | Metric::Recall(_) | Metric::Map(_) | Metric::Ndcg(_) => SCORE_WEIGHT,
@@ -512,7 +512,7 @@ impl Work {
     /// metric scores: all of them while one validation with the base
     /// settings costs at most [`RACE_SCORING`] of a training, else as many
     /// as that pays for, and never fewer than [`RACE_USERS`].
-    fn race_users(&self, base: &TrainConfig, users: usize) -> usize {
+    pub(crate) fn race_users(&self, base: &TrainConfig, users: usize) -> usize {
         let per_user = self.weight * self.scores / users.max(1) as f64 * base.params.dim() as f64;
         let affordable = (RACE_SCORING * self.unit / per_user.max(1.0)) as usize;
         users.min(affordable.max(RACE_USERS))
@@ -552,7 +552,7 @@ fn log_uniform(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f32 {
 }
 
 /// Rounds to 3 significant digits (what the table shows is what was trained).
-fn round3(v: f32) -> f32 {
+pub(crate) fn round3(v: f32) -> f32 {
     if v == 0.0 {
         return 0.0;
     }
@@ -671,7 +671,7 @@ fn sample_users(x: &Interactions, limit: usize, seed: u64) -> Option<(Interactio
 }
 
 /// A split and the bookkeeping a setting is scored against on it.
-struct Validation {
+pub(crate) struct Validation {
     train: Dataset,
     known: Known,
     test: Interactions,
@@ -680,7 +680,7 @@ struct Validation {
 
 impl Validation {
     /// `x` split where `held` says: trains on the rest, scores on those.
-    fn new(x: &Interactions, held: &[bool], opts: &AutoOptions) -> Result<Self> {
+    pub(crate) fn new(x: &Interactions, held: &[bool], opts: &AutoOptions) -> Result<Self> {
         let train = Dataset::build(subset(x, |k| !held[k]), &opts.data)?;
         let test = subset(x, |k| held[k]);
         if test.is_empty() || train.nnz() == 0 {
@@ -695,7 +695,7 @@ impl Validation {
 
     /// The units a validation scores, about: the users with held-out
     /// interactions for a ranking metric, the held-out ratings for RMSE and MAE.
-    fn units(&self) -> usize {
+    pub(crate) fn units(&self) -> usize {
         if self.metric.ranks() {
             self.users().len()
         } else {
@@ -712,7 +712,7 @@ impl Validation {
     }
 
     /// Keeps the held-out interactions of `n` of the users, drawn with `seed`.
-    fn keep_users(&mut self, n: usize, seed: u64) {
+    pub(crate) fn keep_users(&mut self, n: usize, seed: u64) {
         let mut users = self.users();
         users.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x7ace_5eed));
         let mut kept = vec![false; self.test.users.len()];
@@ -724,7 +724,7 @@ impl Validation {
 
     /// Trains `config` (continuing from `start`) and scores it; also the
     /// training's wall time in seconds.
-    fn run(&self, config: &TrainConfig, start: Option<Start>) -> Result<(Trained, MetricValues, f64)> {
+    pub(crate) fn run(&self, config: &TrainConfig, start: Option<Start>) -> Result<(Trained, MetricValues, f64)> {
         let timer = Instant::now();
         let trained = gramrec_als::train_from(&self.train, config, start, &mut |_| Ok(()))?;
         let seconds = timer.elapsed().as_secs_f64();
@@ -743,7 +743,7 @@ impl Validation {
 /// 0..n did not hold out, with the seed plus `n`, so that every fold's
 /// held-out units are disjoint from the others' and fold 0 is the split a
 /// search without confirmation would use.
-fn holdouts(x: &Interactions, opts: &AutoOptions, mode: SplitMode, folds: usize) -> Result<Vec<Vec<bool>>> {
+pub(crate) fn holdouts(x: &Interactions, opts: &AutoOptions, mode: SplitMode, folds: usize) -> Result<Vec<Vec<bool>>> {
     let mut out: Vec<Vec<bool>> = Vec::with_capacity(folds);
     let mut taken = vec![false; x.len()];
     for n in 0..folds {
@@ -790,7 +790,7 @@ fn leader(trials: &[Trial], v: &Validation, affords: impl Fn(&Trial) -> bool) ->
 /// of the mean difference is C/(C − 1)·Σ_c S_c² / n², S_c the sum of user
 /// c's deviations from the mean, C the users, n the pairs — which, when
 /// every user has one pair, is the plain paired standard error.
-fn paired_margin(a: &[f64], b: &[f64], users: &[u32], lower: bool) -> f64 {
+pub(crate) fn paired_margin(a: &[f64], b: &[f64], users: &[u32], lower: bool) -> f64 {
     if a.len() != b.len() || a.len() != users.len() || a.len() < 2 {
         return 0.0;
     }

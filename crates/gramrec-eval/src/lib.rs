@@ -3,10 +3,12 @@
 //! [`evaluate`] measures a model on held-out interactions beside a baseline
 //! that needs no model; [`tune`] cross-validates a grid of settings; [`auto`]
 //! searches settings by successive halving on a validation split (`train --auto`);
-//! [`topn`] computes every user's top N (Spark's `recommendForAllUsers`).
+//! [`reg_check`] checks an implicit model's default λ on a validation
+//! split before `train` uses it; [`topn`] computes every user's top N (Spark's `recommendForAllUsers`).
 
 pub mod auto;
 pub mod evaluate;
+pub mod reg_check;
 pub mod topn;
 pub mod tune;
 
