@@ -232,7 +232,10 @@ fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_e
     if settings.regularization.is_none() {
         // An implicit model's default λ, checked on validation (as `gramrec train` does).
         let data = DatasetOptions::for_kind(config.params.kind);
-        if let Some((_, c)) = detached(py, |_| check_default_reg(&x, &mut config, &data))? {
+        let checked = detached(py, |python| {
+            check_default_reg(&x, &mut config, &data, &mut || python(&mut |py| py.check_signals()))
+        })?;
+        if let Some((_, c)) = checked {
             let defaults = PyDict::new(py);
             let reason = format!("{} (regularization= to skip the check)", c.reason);
             defaults.set_item("regularization", (&c.value, reason))?;

@@ -50,7 +50,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let mut progress = Progress::lines(true);
     let x = load(&train_path, &LoadOptions::default())?;
     // As `train` does: the default λ checked on validation.
-    if let Some((_, c)) = check_default_reg(&x, &mut config, &DatasetOptions::for_kind(ModelKind::Implicit))? {
+    if let Some((_, c)) =
+        check_default_reg(&x, &mut config, &DatasetOptions::for_kind(ModelKind::Implicit), &mut || Ok(()))?
+    {
         log.log(format!("λ {}: {}", c.value, c.reason));
     }
     let fitted = fit(x, &config, &FitOptions::default(), &mut |event| {

@@ -70,9 +70,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let mut config = a.run.als.config(kind, a.hyper.factors, a.hyper.iterations, a.hyper.reg, a.hyper.alpha)?;
     config.params.confidence = read.confidence;
     config.validate()?;
+    let interrupted = stop_on_ctrl_c();
+    let stop = || match interrupted.load(Ordering::SeqCst) {
+        true => Err(Error::Interrupted(0)),
+        false => Ok(()),
+    };
     // An implicit model's default λ, checked on validation (--auto searches it).
     let reg_checked = match a.hyper.reg.is_none() && !a.auto {
-        true => check_default_reg(&x, &mut config, &a.run.data.options(kind))?,
+        true => check_default_reg(&x, &mut config, &a.run.data.options(kind), &mut || stop())?,
         false => None,
     };
     if let Some((_, choice)) = &reg_checked {
@@ -90,7 +95,6 @@ pub fn run(a: TrainArgs) -> Result<()> {
         validation: validation.as_ref().map(|test| Validation { test, metric }),
         checkpoints: Some(Checkpoints { dir: a.run.out.clone(), every: a.checkpoint_every, resume: a.resume }),
     };
-    let interrupted = stop_on_ctrl_c();
     // The bar and the clock start with training, after the checks.
     let (mut progress, mut started) = (Progress::lines(true), Instant::now());
     let fitted = fit(x, &config, &options, &mut |event| {

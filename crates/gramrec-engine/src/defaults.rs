@@ -138,16 +138,19 @@ fn constant(values: &[f32]) -> Option<f32> {
 /// gets the λ chosen, and the choice comes back to report with the check's
 /// figures; `None` where the check does not apply (explicit models,
 /// Bayesian PMF, a scaled λ). `data` builds the split's training matrices
-/// as the fit will build its own.
+/// as the fit will build its own; `between` is called after every
+/// iteration of the check's trainings, and an error it returns stops the
+/// check (a front end's Ctrl-C).
 pub fn check_default_reg(
     x: &Interactions,
     config: &mut TrainConfig,
     data: &DatasetOptions,
+    between: &mut dyn FnMut() -> Result<()>,
 ) -> Result<Option<(RegCheck, DefaultChoice)>> {
     if !reg_check::applies(config) {
         return Ok(None);
     }
-    let check = reg_check::check_reg(x, config, &reg_check::options(config, data.clone()))?;
+    let check = reg_check::check_reg(x, config, &reg_check::options(config, *data), between)?;
     config.params.reg = check.chosen;
     let choice =
         DefaultChoice { parameter: "reg", value: check.chosen.to_string(), reason: check.reason(), instead: None };

@@ -34,10 +34,10 @@
 
 use std::time::Instant;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use gramrec_als::driver::Start;
-use gramrec_als::{TrainConfig, Trained};
+use gramrec_als::{TrainConfig, TrainEvent, Trained};
 use gramrec_core::{
     setting, Confidence, Error, Method, ModelKind, ModelParams, RegScaling, Result, Solver, MAX_FACTORS,
 };
@@ -657,7 +657,7 @@ fn planned(candidates: &[TrainConfig], base: &TrainConfig, work: &Work) -> f64 {
 
 /// A seeded sample of the users holding about `limit` interactions, when
 /// `x` has more.
-fn sample_users(x: &Interactions, limit: usize, seed: u64) -> Option<(Interactions, Sample)> {
+pub(crate) fn sample_users(x: &Interactions, limit: usize, seed: u64) -> Option<(Interactions, Sample)> {
     if x.len() <= limit {
         return None;
     }
@@ -725,8 +725,22 @@ impl Validation {
     /// Trains `config` (continuing from `start`) and scores it; also the
     /// training's wall time in seconds.
     pub(crate) fn run(&self, config: &TrainConfig, start: Option<Start>) -> Result<(Trained, MetricValues, f64)> {
+        self.run_checked(config, start, &mut || Ok(()))
+    }
+
+    /// [`run`](Self::run), calling `between` after every iteration: an
+    /// error it returns stops the training (an interruption).
+    pub(crate) fn run_checked(
+        &self,
+        config: &TrainConfig,
+        start: Option<Start>,
+        between: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<(Trained, MetricValues, f64)> {
         let timer = Instant::now();
-        let trained = gramrec_als::train_from(&self.train, config, start, &mut |_| Ok(()))?;
+        let trained = gramrec_als::train_from(&self.train, config, start, &mut |event| match event {
+            TrainEvent::Iteration(..) => between(),
+            TrainEvent::Device(_) => Ok(()),
+        })?;
         let seconds = timer.elapsed().as_secs_f64();
         let s = score(&self.train, &trained, &self.known, &self.test, self.metric)?;
         Ok((trained, s, seconds))
@@ -798,7 +812,8 @@ pub(crate) fn paired_margin(a: &[f64], b: &[f64], users: &[u32], lower: bool) ->
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| sign * (x - y)).collect();
     let n = d.len() as f64;
     let mean = d.iter().sum::<f64>() / n;
-    let mut sums: HashMap<u32, f64> = HashMap::new();
+    // In user order, so that the same values give the same margin to the last bit.
+    let mut sums: BTreeMap<u32, f64> = BTreeMap::new();
     for (&u, x) in users.iter().zip(&d) {
         *sums.entry(u).or_default() += x - mean;
     }

@@ -24,7 +24,7 @@ use gramrec_data::split::SplitMode;
 use gramrec_data::Interactions;
 use serde::Serialize;
 
-use crate::auto::{holdouts, paired_margin, round3, rungs, AutoOptions, Budget, Validation, Work};
+use crate::auto::{holdouts, paired_margin, round3, rungs, sample_users, AutoOptions, Budget, Validation, Work};
 use crate::evaluate::{Metric, MetricValues};
 
 /// The factors the check multiplies the default λ by, smallest first.
@@ -84,6 +84,10 @@ pub struct RegCheck {
     pub full: Option<FullRun>,
     /// The held-out users scored.
     pub users: usize,
+    /// The users the check ran on, when the data held more interactions
+    /// than [`AutoOptions::sample_interactions`] and it ran on a sample.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<usize>,
     /// The check's wall time, in seconds.
     pub seconds: f64,
     /// Why the default was kept without a check, when it was.
@@ -100,8 +104,9 @@ impl RegCheck {
         }
         let metric = Metric::Ndcg(10);
         let line = self.tried.iter().map(|t| format!("{} {:.4}", t.reg, t.value)).collect::<Vec<_>>().join(", ");
+        let sample = self.sample.map_or(String::new(), |n| format!(" (a sample of {n} users)"));
         let scored =
-            format!("{metric} on {} held-out users after {} iterations, λ {line}", self.users, self.iterations);
+            format!("{metric} on {} held-out users{sample} after {} iterations, λ {line}", self.users, self.iterations);
         let full = self.full.map_or(String::new(), |f| {
             format!(
                 "; after {} iterations λ {} {:.4}, the default {:.4}, {:.1} standard errors",
@@ -130,8 +135,15 @@ pub fn applies(config: &TrainConfig) -> bool {
 
 /// Checks `config`'s λ on a validation split of `x` carved with `config`'s
 /// seed (the same data and seed choose the same λ); the returned
-/// [`RegCheck::chosen`] is the λ to train with.
-pub fn check_reg(x: &Interactions, config: &TrainConfig, opts: &AutoOptions) -> Result<RegCheck> {
+/// [`RegCheck::chosen`] is the λ to train with. `between` is called after
+/// every iteration of every training: an error it returns stops the check
+/// (an interruption).
+pub fn check_reg(
+    x: &Interactions,
+    config: &TrainConfig,
+    opts: &AutoOptions,
+    between: &mut dyn FnMut() -> Result<()>,
+) -> Result<RegCheck> {
     let started = Instant::now();
     // `auto` looks for a GPU once, not at each training (the fit says what it finds).
     let config = &TrainConfig { device: settle(config.device, config.gpu, &mut |_| {}), ..*config };
@@ -143,9 +155,14 @@ pub fn check_reg(x: &Interactions, config: &TrainConfig, opts: &AutoOptions) -> 
         iterations,
         full: None,
         users: 0,
+        sample: None,
         seconds: 0.0,
         skipped: None,
     };
+    // Beyond `opts.sample_interactions`, a seeded sample of the users, as `--auto` searches on.
+    let sampled = sample_users(x, opts.sample_interactions, opts.seed);
+    let x = sampled.as_ref().map_or(x, |(kept, _)| kept);
+    check.sample = sampled.as_ref().map(|(_, s)| s.users);
     let folds = holdouts(x, opts, SplitMode::PerUser, 1)?;
     // Validation::new refuses only a split with nothing held out or left.
     let mut v = match folds.first().map(|f| Validation::new(x, f, opts)) {
@@ -171,7 +188,7 @@ pub fn check_reg(x: &Interactions, config: &TrainConfig, opts: &AutoOptions) -> 
     };
     let mut scored = Vec::with_capacity(regs.len());
     for reg in regs {
-        let (model, values, _) = v.run(&with(reg, iterations), None)?;
+        let (model, values, _) = v.run_checked(&with(reg, iterations), None, between)?;
         scored.push((reg, model, values));
     }
     let at = |reg: f32| scored.iter().position(|(r, ..)| *r == reg).expect("the default is scored");
@@ -191,7 +208,7 @@ pub fn check_reg(x: &Interactions, config: &TrainConfig, opts: &AutoOptions) -> 
         for i in [at(leader.reg), base] {
             let (reg, model, _) = &scored[i];
             let start = Start { iteration: iterations, users: model.users.clone(), items: model.items.clone() };
-            let (model, values, _) = v.run(&with(*reg, config.iterations), Some(start))?;
+            let (model, values, _) = v.run_checked(&with(*reg, config.iterations), Some(start), between)?;
             full.push((*reg, model, values));
         }
         let result = trial(&full[0], &full[1].2);
