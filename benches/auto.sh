@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `train --auto` against the defaults and the popularity baseline on data of
-# five shapes (BENCHMARKS.md "Quality without tuning"): MovieLens 100K
+# six shapes (BENCHMARKS.md "Quality without tuning"): MovieLens 100K
 # (per-user split, implicit; random split, explicit), the seeded play-count
 # set of benches/defaults.sh (heavy-tailed counts), a generated set with many
 # items and few users, and sparse one-line-per-user lists on a wide
-# catalogue. Each shape is split 80/20 once per seed in SEEDS (`gramrec
+# catalogue, random and citation-like (benches/lists.py). Each shape is split 80/20 once per seed in SEEDS (`gramrec
 # split --seed S`); every model is trained on the training part only
 # (--auto carves its validation splits from it) and scored once on the
 # held-out part. Prints a line per shape and seed, then each shape's mean ±
@@ -68,6 +68,8 @@ compare wide wide.csv per-user ndcg
 # Sparse lists, one line per user (a citation or reading list): benches/lists.py.
 [ -s lists.csv ] || python3 "$root/benches/lists.py" lists lists.csv
 compare lists lists.csv per-user ndcg
+[ -s cites.csv ] || python3 "$root/benches/lists.py" cites cites.csv
+compare cites cites.csv per-user ndcg
 python3 - "$results" <<'PY'
 import statistics as st, sys
 rows = {}

@@ -1,5 +1,5 @@
-"""References for `train --auto` on MovieLens 100K (BENCHMARKS.md "train --auto
-against tuned grids"): for each split seed, gramrec's defaults, `--auto`, an
+"""References for `train --auto` on MovieLens 100K or another implicit set
+(BENCHMARKS.md "train --auto against tuned grids"): for each split seed, gramrec's defaults, `--auto`, an
 exhaustive grid of gramrec settings and an exhaustive grid of benfred/implicit
 settings, each grid's cell chosen on the same validation split (10% of each
 user's training interactions, `gramrec split --seed S`), retrained on the whole
@@ -10,8 +10,11 @@ the figures share one definition.
 Usage (the interop venv has implicit, numpy and scipy):
     target/interop-venv/bin/python benches/auto_reference.py \\
         --gramrec target/release/gramrec --data ../shared/data/ml-100k/u.data --work WORK [--seeds 1 2 3 4 5]
+--data may also be a CSV with a header (user,item[,value]), as benches/lists.py
+writes; --gramrec-grid replaces gramrec's grid (JSON: factors, reg, alpha lists).
 """
 import argparse
+import csv
 import itertools
 import json
 import os
@@ -43,14 +46,19 @@ def gramrec_cell(g, train, out, cell, seed):
         "--iterations", ITERATIONS, "--factors", cell["factors"], "--reg", cell["reg"], "--alpha", cell["alpha"])
 
 
-def read_tsv(path):
+def read_rows(path):
+    """(user, item, value) of a tab-separated u.data or a CSV with a header."""
+    if path.endswith(".csv"):
+        with open(path) as f:
+            rows = list(csv.reader(f))[1:]
+        return [(r[0], r[1], float(r[2]) if len(r) > 2 else 1.0) for r in rows]
     rows = [line.split("\t")[:3] for line in open(path).read().splitlines() if line]
     return [(u, i, float(r)) for u, i, r in rows]
 
 
 def implicit_cell(g, train, out, cell, seed):
     """Fits implicit on `train` and imports it as a gramrec model at `out`."""
-    rows = read_tsv(train)
+    rows = read_rows(train)
     users = sorted({u for u, _, _ in rows})
     items = sorted({i for _, i, _ in rows})
     u_at = {u: n for n, u in enumerate(users)}
@@ -94,24 +102,26 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    ap.add_argument("--gramrec-grid", type=json.loads, default=GRAMREC_GRID)
     a = ap.parse_args()
+    ext = ".csv" if a.data.endswith(".csv") else ".data"
     g = os.path.abspath(a.gramrec)
     table = {k: [] for k in ("defaults", "auto", "gramrec grid", "implicit grid")}
     for seed in a.seeds:
         d = os.path.join(a.work, f"s{seed}")
         os.makedirs(d, exist_ok=True)
         run(g, "split", "--input", a.data, "--out", d, "--mode", "per-user", "--seed", seed)
-        train, test = os.path.join(d, "train.data"), os.path.join(d, "test.data")
+        train, test = os.path.join(d, "train" + ext), os.path.join(d, "test" + ext)
         v = os.path.join(d, "val")
         run(g, "split", "--input", train, "--out", v, "--mode", "per-user", "--seed", seed, "--test-fraction", "0.1")
-        val_train, val_test = os.path.join(v, "train.data"), os.path.join(v, "test.data")
+        val_train, val_test = os.path.join(v, "train" + ext), os.path.join(v, "test" + ext)
         run(g, "train", "-q", "--device", "cpu", "--implicit", "-i", train, "-o", os.path.join(d, "defaults"))
         table["defaults"].append(ndcg(g, os.path.join(d, "defaults"), train, test))
         start = time.time()
         run(g, "train", "-q", "--device", "cpu", "--implicit", "-i", train, "-o", os.path.join(d, "auto"), "--auto")
         auto_s = time.time() - start
         table["auto"].append(ndcg(g, os.path.join(d, "auto"), train, test))
-        for name, fit, cells in (("gramrec grid", gramrec_cell, GRAMREC_GRID), ("implicit grid", implicit_cell, IMPLICIT_GRID)):
+        for name, fit, cells in (("gramrec grid", gramrec_cell, a.gramrec_grid), ("implicit grid", implicit_cell, IMPLICIT_GRID)):
             work = os.path.join(d, name.split()[0])
             os.makedirs(work, exist_ok=True)
             start = time.time()

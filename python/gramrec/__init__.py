@@ -82,9 +82,9 @@ class ALS:
         holds out (lambda x0.1, x1/3, x3, x10 against it; another replaces it
         only by more than 3 standard errors, as ``gramrec train`` does:
         on sparse data 30 leaves a model that ranks like popularity) and
-        prints what it found and the value it trains with (the keyword stays
-        ``None``, so another fit checks again). Pass a value to skip the
-        check.
+        prints what it found; ``params["regularization"]`` holds the value
+        trained with (the keyword stays ``None``, so another fit checks
+        again). Pass a value to skip the check.
     alpha : float, optional
         Confidence slope of implicit models: an interaction of strength r
         weighs 1 + alpha*r (linear) or 1 + alpha*ln(1 + r) (log) (default 1).

@@ -210,6 +210,7 @@ def test_the_default_regularization_is_checked_on_validation(capsys):
     assert said and said[1] == said[2] and float(said[1]) < 30, err
     assert "(regularization= to skip the check)" in err, err
     assert model.regularization is None, "the keyword stays as given: another fit checks again"
+    assert model.params["regularization"] == float(said[1])
     given = gramrec.ALS(factors=16, regularization=30, random_state=5).fit(lists, show_progress=False)
     assert "regularization =" not in capsys.readouterr().err
     # The checked model recommends from the user's topic.
