@@ -11,7 +11,8 @@ Usage (the interop venv has implicit, numpy and scipy):
     target/interop-venv/bin/python benches/auto_reference.py \\
         --gramrec target/release/gramrec --data ../shared/data/ml-100k/u.data --work WORK [--seeds 1 2 3 4 5]
 --data may also be a CSV with a header (user,item[,value]), as benches/lists.py
-writes; --gramrec-grid replaces gramrec's grid (JSON: factors, reg, alpha lists).
+writes; --gramrec-grid replaces gramrec's grid (JSON: factors, reg, alpha lists);
+--no-implicit leaves implicit's grid out.
 """
 import argparse
 import csv
@@ -103,10 +104,11 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     ap.add_argument("--gramrec-grid", type=json.loads, default=GRAMREC_GRID)
+    ap.add_argument("--no-implicit", action="store_true", help="leave implicit's grid out")
     a = ap.parse_args()
     ext = ".csv" if a.data.endswith(".csv") else ".data"
     g = os.path.abspath(a.gramrec)
-    table = {k: [] for k in ("defaults", "auto", "gramrec grid", "implicit grid")}
+    table = {k: [] for k in ("defaults", "auto", "gramrec grid") + (() if a.no_implicit else ("implicit grid",))}
     for seed in a.seeds:
         d = os.path.join(a.work, f"s{seed}")
         os.makedirs(d, exist_ok=True)
@@ -121,7 +123,8 @@ def main():
         run(g, "train", "-q", "--device", "cpu", "--implicit", "-i", train, "-o", os.path.join(d, "auto"), "--auto")
         auto_s = time.time() - start
         table["auto"].append(ndcg(g, os.path.join(d, "auto"), train, test))
-        for name, fit, cells in (("gramrec grid", gramrec_cell, a.gramrec_grid), ("implicit grid", implicit_cell, IMPLICIT_GRID)):
+        grids = [("gramrec grid", gramrec_cell, a.gramrec_grid), ("implicit grid", implicit_cell, IMPLICIT_GRID)]
+        for name, fit, cells in grids[:1] if a.no_implicit else grids:
             work = os.path.join(d, name.split()[0])
             os.makedirs(work, exist_ok=True)
             start = time.time()

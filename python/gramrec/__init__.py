@@ -652,7 +652,8 @@ def _say_search(event, searched):
                  "all of them would cost more than a quarter of a training a setting); the fresh splits score them all")
         _say(f"auto: searching settings within a budget of {event['budget']:.1f} trainings")
     elif event["step"] == "bracket":
-        what = "the settings given with λ scaled (0.1x to 10x)" if event["along_lambda"] else "new candidates"
+        what = {"lambda": "the settings given with λ scaled (0.1x to 10x)",
+                "alpha": "the leader so far with α scaled (⅓x to 10x)"}.get(event["line"], "new candidates")
         _say(f"auto: {event['candidates']} {what} by successive halving "
              f"(planned work: {event['planned']:.1f} trainings)")
     elif event["step"] == "confirmed":

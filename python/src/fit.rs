@@ -6,7 +6,7 @@ use gramrec_engine::{
     check_default_reg, check_given, fit as fit_engine, read_defaults, Asked, BayesOptions, DatasetOptions,
     DefaultChoice, Device, FitEvent, FitOptions, Method, Metric, ModelKind, TrainConfig,
 };
-use gramrec_eval::auto::{search, AutoOptions, Budget, Event};
+use gramrec_eval::auto::{search, AutoOptions, Budget, Event, Line};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -164,11 +164,15 @@ pub fn auto(
                         data.set_item("budget", budget)?;
                         data.set_item("race", race)?;
                     }
-                    Event::Bracket { candidates, planned, along_lambda } => {
+                    Event::Bracket { candidates, planned, line } => {
                         data.set_item("step", "bracket")?;
                         data.set_item("candidates", candidates)?;
                         data.set_item("planned", planned)?;
-                        data.set_item("along_lambda", along_lambda)?;
+                        let line = line.map(|l| match l {
+                            Line::Lambda => "lambda",
+                            Line::Alpha => "alpha",
+                        });
+                        data.set_item("line", line)?;
                     }
                     Event::Scored { trial, cost } => {
                         data.set_item("step", "scored")?;

@@ -4,7 +4,9 @@
 //!
 //! The defaults are trained and scored first, as they are; for explicit
 //! data, Bayesian PMF (`method = bayes`) next, at full length, when the
-//! budget can pay for it (else the search says what it would cost); then candidates
+//! budget can pay for it (else the search says what it would cost); then a
+//! line along λ through the defaults, a line along α through its leader
+//! (implicit models), and candidates
 //! drawn from the search space (half, the same or twice the factors; λ, its
 //! scaling and ν; α, the confidence curve and the unobserved weight α₀ of
 //! implicit models) are trained for a few
@@ -352,9 +354,9 @@ pub enum Event<'a> {
         candidates: usize,
         /// Work planned.
         planned: f64,
-        /// Whether they are the line along λ through the base settings
-        /// (the first bracket) rather than drawn from the whole space.
-        along_lambda: bool,
+        /// The line they lie on (the first two brackets), or `None` when
+        /// they are drawn from the whole space.
+        line: Option<Line>,
     },
     /// One setting trained and scored; `cost` is what it took.
     Scored {
@@ -615,6 +617,39 @@ fn draw(base: &TrainConfig, shape: Shape, rng: &mut ChaCha8Rng) -> TrainConfig {
     }
     p.reg = round3(p.reg);
     c
+}
+
+/// The lines searched before candidates are drawn from the whole space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// The base settings with λ times each of [`LAMBDA_LADDER`].
+    Lambda,
+    /// The λ line's leader (or the base settings) with α times each of
+    /// [`ALPHA_LADDER`] (implicit models).
+    Alpha,
+}
+
+/// The factors by which the second bracket's candidates scale the λ line
+/// leader's α (the base's when none beat it): the citation-like lists are
+/// best near α 10 (BENCHMARKS.md), past the random draws' range (0.25–8),
+/// play counts near 3, MovieLens 100K and the many-items set at 1.
+const ALPHA_LADDER: [f32; 3] = [3.0, 10.0, 1.0 / 3.0];
+
+/// The line along α through `around`, as a stack (the nearest on top):
+/// `around` with α times each of [`ALPHA_LADDER`]; none for explicit models.
+fn along_alpha(around: &TrainConfig) -> Vec<TrainConfig> {
+    if around.params.kind != ModelKind::Implicit || around.method != Method::Als {
+        return Vec::new();
+    }
+    let mut line: Vec<TrainConfig> = ALPHA_LADDER
+        .iter()
+        .map(|&m| TrainConfig {
+            params: ModelParams { alpha: round3(around.params.alpha * m), ..around.params },
+            ..*around
+        })
+        .collect();
+    line.reverse();
+    line
 }
 
 /// The factors by which the first bracket's candidates scale the base
@@ -916,16 +951,19 @@ pub fn search(
     // a candidate as dear as the base settings trained to the last rung,
     // until the budget is spent. The first is a line along λ (the base
     // settings with λ times each of LAMBDA_LADDER, nearest first), the
+    // second a line along α through its leader (implicit models), the
     // others are drawn from the whole space.
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let shape = Shape::of(&v.train);
     let mut line = along_lambda(base);
+    let mut next_line = Some(Line::Lambda);
     while trials.len() < MAX_TRIALS {
         let kept =
             leader(&trials, &v, |_| true).0.map_or(0.0, |l| confirming(&trials[l].config, trials[l].config.iterations));
         // No fresh split to confirm on: nothing to set aside.
         let reserve = if folds.len() > 1 { kept.max(confirming(base, last_rung)) } else { 0.0 };
-        let along = !line.is_empty();
+        let on_line = next_line.take().filter(|_| !line.is_empty());
+        let along = on_line.is_some();
         let (mut candidates, mut misses) = (Vec::new(), 0);
         while candidates.len() < MAX_CANDIDATES && misses < MAX_MISSES {
             candidates.push(if along {
@@ -951,12 +989,18 @@ pub fn search(
             break;
         }
         let planned = planned(&candidates, base, &work);
-        on_event(Event::Bracket { candidates: candidates.len(), planned, along_lambda: along })?;
+        on_event(Event::Bracket { candidates: candidates.len(), planned, line: on_line })?;
         let before = spent;
         let mut bracket =
             Bracket { v: &v, work: &work, base, ceiling: budget - reserve, spent: &mut spent, trials: &mut trials };
         bracket.run(next, &candidates, on_event)?;
         next += candidates.len();
+        if on_line == Some(Line::Lambda) {
+            // Next, the line along α through the λ line's leader.
+            let around = leader(&trials, &v, |_| true).0.map_or(*base, |l| trials[l].config);
+            line = along_alpha(&TrainConfig { iterations: base.iterations, ..around });
+            next_line = Some(Line::Alpha);
+        }
         if spent == before {
             break;
         }

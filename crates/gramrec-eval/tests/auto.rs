@@ -99,13 +99,13 @@ fn explicit_data_tries_bayesian_pmf_when_the_budget_pays_for_it() {
 #[test]
 fn the_search_keeps_its_budget_and_never_loses_to_its_start() {
     // On data this small each trial's set-up costs about half a training:
-    // 20 trainings pay for the line along λ and a bracket of drawn candidates.
+    // 30 trainings pay for the lines along λ and α and a bracket of drawn candidates.
     for kind in [ModelKind::Implicit, ModelKind::Explicit] {
         // Without Bayesian PMF, so that the first bracket is the line along λ on ratings too.
-        let opts = AutoOptions { bayes: false, ..options(kind, Budget::Trainings(20.0), 9) };
+        let opts = AutoOptions { bayes: false, ..options(kind, Budget::Trainings(30.0), 9) };
         let (r, budget, _) = run(kind, &opts);
-        assert_eq!(budget, 20.0);
-        assert!(r.cost <= 20.0 + 1e-9 && r.cost > 15.0, "{kind}: the budget is used, not exceeded: {}", r.cost);
+        assert_eq!(budget, 30.0);
+        assert!(r.cost <= 30.0 + 1e-9 && r.cost > 22.5, "{kind}: the budget is used, not exceeded: {}", r.cost);
         assert!(r.trials.len() > 3, "{kind}: {} trials", r.trials.len());
         let (start, best, leader) = (&r.trials[0], &r.trials[r.best], &r.trials[r.leader]);
         assert_eq!(start.config, base(kind), "the first trial is the settings as given");
@@ -158,6 +158,25 @@ fn the_search_keeps_its_budget_and_never_loses_to_its_start() {
         for t in r.trials.iter().filter(|t| (1..=4).contains(&t.candidate)) {
             let same = ModelParams { reg: t.config.params.reg, ..start.config.params };
             assert_eq!(t.config.params, same, "{kind}: only λ changes along the line");
+        }
+        // For implicit models the second bracket is the line along α through
+        // the λ line's leader (or the start): α × 3, 10, ⅓, nothing else changed.
+        if kind == ModelKind::Implicit {
+            let on_alpha: Vec<ModelParams> = r
+                .trials
+                .iter()
+                .filter(|t| t.rung == 0 && (5..=7).contains(&t.candidate))
+                .map(|t| t.config.params)
+                .collect();
+            let lambda_line: Vec<ModelParams> =
+                r.trials.iter().filter(|t| t.candidate <= 4).map(|t| t.config.params).collect();
+            assert_eq!(on_alpha.len(), 3, "{kind}: the α line follows the λ line");
+            let through = ModelParams { alpha: on_alpha[0].alpha / 3.0, ..on_alpha[0] };
+            assert!(lambda_line.contains(&through), "{kind}: through a setting of the λ line: {through:?}");
+            for (p, times) in on_alpha.iter().zip([3.0, 10.0, 1.0 / 3.0]) {
+                assert!((p.alpha / (through.alpha * times) - 1.0).abs() < 0.01, "{kind}: α {} not {times} ×", p.alpha);
+                assert_eq!(ModelParams { alpha: through.alpha, ..*p }, through, "{kind}: only α changes along it");
+            }
         }
         // Successive halving: later rungs have fewer candidates, each continuing one of the rung before.
         let at = |rung| r.trials.iter().filter(|t| t.rung == rung && t.candidate > 0).count();
