@@ -1,5 +1,5 @@
 """One-line-per-user lists on a wide catalogue, for benches/auto.sh and
-benches/reg_check.sh: `python3 benches/lists.py lists|cites OUT.csv`.
+benches/default_check.sh: `python3 benches/lists.py lists|cites OUT.csv`.
 
 lists: 5,500 users x 17,000 items, ~16 items each (log-normal), half from a
 power law over the catalogue and half from one of 50 topics of 340 items.

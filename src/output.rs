@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use gramrec_als::IterationReport;
 use gramrec_core::{Dtype, Method, ModelParams, SolverOptions};
-use gramrec_engine::{DefaultChoice, RegCheck};
+use gramrec_engine::{DefaultCheck, DefaultChoice};
 use gramrec_eval::auto::AutoReport;
 use gramrec_eval::Evaluation;
 use serde::Serialize;
@@ -110,10 +110,10 @@ pub struct TrainReport {
     pub params: TrainingParams,
     /// The parameters the flags left open and the data decided.
     pub defaults_read: Vec<DefaultChoice>,
-    /// The check of an implicit model's default λ on validation, when it ran
-    /// (λ left open, no `--auto`).
+    /// The check of an implicit model's default λ, α and factors on
+    /// validation, when it ran (any left open, no `--auto`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reg_check: Option<RegCheck>,
+    pub defaults_check: Option<DefaultCheck>,
     /// Seconds of training.
     pub train_seconds: f64,
     /// Each iteration.

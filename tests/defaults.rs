@@ -60,16 +60,21 @@ fn play_counts_get_an_implicit_model_with_log_confidence_and_it_ranks_better() {
         .collect();
     assert_eq!(choices[..2], [("kind".into(), "implicit".into()), ("confidence".into(), "log".into())]);
     assert!(read["defaultsRead"][1]["reason"].as_str().unwrap().contains("99th percentile"));
-    // λ was left open: checked on validation, and reported as the value trained with.
-    assert_eq!(choices[2].0, "reg");
+    // λ and α were left open (train_json gives the factors): checked on
+    // validation, and reported as the values trained with.
+    let open: Vec<&str> = choices[2..].iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(open, ["reg", "alpha"]);
     assert_eq!(choices[2].1.parse::<f64>().unwrap(), read["params"]["reg"].as_f64().unwrap());
-    assert_eq!(read["regCheck"]["chosen"], read["params"]["reg"]);
+    assert_eq!(choices[3].1.parse::<f64>().unwrap(), read["params"]["alpha"].as_f64().unwrap());
+    assert_eq!(read["defaultsCheck"]["chosen"]["reg"], read["params"]["reg"]);
+    assert_eq!(read["defaultsCheck"]["chosen"]["alpha"], read["params"]["alpha"]);
 
     // Asked for, the curve is not read: no choice is reported.
-    let linear = train_json(&train, &d.join("linear"), &["--confidence", "linear", "--reg", "30"]);
+    let given = ["--confidence", "linear", "--reg", "30", "--alpha", "1"];
+    let linear = train_json(&train, &d.join("linear"), &given);
     assert_eq!(linear["params"]["confidence"], "linear");
     assert_eq!(linear["defaultsRead"].as_array().unwrap().len(), 1, "only the kind was read");
-    assert!(linear.get("regCheck").is_none(), "a λ given is not checked");
+    assert!(linear.get("defaultsCheck").is_none(), "a λ, an α and factors given are not checked");
     let (auto, lin) = (ndcg(&d.join("auto"), &train, &test), ndcg(&d.join("linear"), &train, &test));
     assert!(auto > lin * 1.1, "log confidence should rank heavy-tailed counts better: {auto} vs {lin}");
 
@@ -97,15 +102,16 @@ fn ratings_stay_explicit_and_clicks_keep_linear_confidence() {
     assert_eq!((c["params"]["kind"].as_str(), c["params"]["confidence"].as_str()), (Some("implicit"), Some("linear")));
     let read: Vec<&str> =
         c["defaultsRead"].as_array().unwrap().iter().map(|c| c["parameter"].as_str().unwrap()).collect();
-    assert_eq!(read, ["kind", "reg"], "no values to read a curve from");
-    assert!(r.get("regCheck").is_none(), "an explicit model's λ is not checked");
+    assert_eq!(read, ["kind", "reg", "alpha"], "no values to read a curve from");
+    assert!(r.get("defaultsCheck").is_none(), "an explicit model's λ is not checked");
 }
 
 /// Reading lists of 8 items a user (30 topics of 40 items): λ 30 leaves a
 /// model that ranks like popularity, so `train` replaces it, says why on
-/// its log, and records the check; `--reg` skips it, `--auto` searches λ itself.
+/// its log, and records the check; `--reg` skips λ's line (α's is still
+/// walked), `--reg` with `--alpha` and `--factors` the whole check.
 #[test]
-fn train_checks_the_default_lambda_on_validation_and_says_what_it_chose() {
+fn train_checks_the_default_lambda_alpha_and_factors_on_validation_and_says_what_it_chose() {
     use rand::{Rng, SeedableRng};
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -121,28 +127,31 @@ fn train_checks_the_default_lambda_on_validation_and_says_what_it_chose() {
     }
     let lists = d.join("lists.csv");
     std::fs::write(&lists, csv).unwrap();
-    let out = gramrec()
-        .args(["train", "--json", "--factors", "16", "--input"])
-        .arg(&lists)
-        .arg("--out")
-        .arg(d.join("m"))
-        .output()
-        .unwrap();
+    let out =
+        gramrec().args(["train", "--json", "--input"]).arg(&lists).arg("--out").arg(d.join("m")).output().unwrap();
     assert!(out.status.success());
     let (log, json) = (String::from_utf8_lossy(&out.stderr), serde_json::from_slice::<Value>(&out.stdout).unwrap());
     let chosen = json["params"]["reg"].as_f64().unwrap();
     assert!(chosen < 30.0, "{log}");
-    let check = &json["regCheck"];
-    assert_eq!((check["default"].as_f64(), check["chosen"].as_f64()), (Some(30.0), Some(chosen)));
-    assert_eq!(check["tried"].as_array().unwrap().len(), 5);
-    assert_eq!(check["full"]["iterations"], 15);
-    assert!(check["full"]["leader"]["margin"].as_f64().unwrap() > 3.0, "{check}");
-    let line = format!("--reg {chosen}: λ {chosen} beat the default 30 on validation by more than 3 standard errors");
-    assert!(log.contains(&line) && log.contains("(--reg to skip the check)"), "{log}");
+    let check = &json["defaultsCheck"];
+    assert_eq!((check["default"]["reg"].as_f64(), check["chosen"]["reg"].as_f64()), (Some(30.0), Some(chosen)));
+    assert_eq!((check["iterations"].as_u64(), check["warmIterations"].as_u64()), (Some(15), Some(5)));
+    let lines = check["lines"].as_array().unwrap();
+    let walked: Vec<&str> = lines.iter().map(|l| l["setting"].as_str().unwrap()).collect();
+    assert_eq!(walked, ["reg", "alpha", "factors"]);
+    assert_eq!(lines[0]["chosen"].as_f64(), Some(chosen));
+    assert!(check["confirmation"]["margin"].as_f64().unwrap() > 3.0, "{check}");
+    let line = format!("--reg {chosen}: λ {chosen} led the line from 30 by ");
+    assert!(log.contains(&line) && log.contains("trained from scratch scored"), "{log}");
+    assert!(log.contains("(--reg to skip the check)") && log.contains("(--alpha to skip the check)"), "{log}");
     let given = train_json(&lists, &d.join("given"), &["--reg", "30"]);
     assert_eq!(given["params"]["reg"], 30.0);
-    assert!(given.get("regCheck").is_none());
+    let lines = given["defaultsCheck"]["lines"].as_array().unwrap();
+    let walked: Vec<&str> = lines.iter().map(|l| l["setting"].as_str().unwrap()).collect();
+    assert_eq!(walked, ["alpha"], "λ and the factors given: {lines:?}");
     assert!(given["defaultsRead"].as_array().unwrap().iter().all(|c| c["parameter"] != "reg"));
+    let all = train_json(&lists, &d.join("all"), &["--reg", "30", "--alpha", "1"]);
+    assert!(all.get("defaultsCheck").is_none());
 }
 
 #[test]

@@ -73,21 +73,29 @@ class ALS:
     Parameters (``None``: gramrec's default, the one ``gramrec train`` uses)
     ----------
     factors : int, optional
-        Latent factors per user and item (default 64).
+        Latent factors per user and item (default 64). Left as ``None`` on
+        an implicit model, ``fit`` checks 128 after lambda and alpha, the
+        same way, and keeps 64 unless 128 wins clearly (a larger model
+        costs about twice the time and memory).
     regularization : float, optional
         Regularisation strength lambda (default: the kind's: 30 for implicit
         models, the same for every row as implicit's; 0.1 times each row's
         count for explicit ones, as Spark's ALS-WR). Left as ``None`` on an
         implicit model, ``fit`` first checks 30 on a validation split it
-        holds out (lambda x0.1, x1/3, x3, x10 against it; another replaces it
-        only by more than 3 standard errors, as ``gramrec train`` does:
-        on sparse data 30 leaves a model that ranks like popularity) and
-        prints what it found; ``params["regularization"]`` holds the value
-        trained with (the keyword stays ``None``, so another fit checks
-        again). Pass a value to skip the check.
+        holds out, as ``gramrec train`` does: the defaults trained, then
+        lambda x3, x10, x1/3, x0.1, each a few iterations on from the one
+        before; the best replaces 30 only by more than 3 standard errors,
+        and again when trained from scratch (on sparse data 30 leaves a
+        model that ranks like popularity). It prints what it found;
+        ``params["regularization"]`` holds the value trained with (the
+        keyword stays ``None``, so another fit checks again). Pass a value
+        to skip the check.
     alpha : float, optional
         Confidence slope of implicit models: an interaction of strength r
-        weighs 1 + alpha*r (linear) or 1 + alpha*ln(1 + r) (log) (default 1).
+        weighs 1 + alpha*r (linear) or 1 + alpha*ln(1 + r) (log) (default
+        1). Left as ``None``, ``fit`` checks it after lambda, the same way
+        (alpha x3, x10, x1/3; heavy-tailed counts and short lists want
+        more), and ``params["alpha"]`` holds the value trained with.
     iterations : int, optional
         Full iterations, a user half and an item half each (default 15).
     random_state : int, optional
@@ -651,10 +659,11 @@ def _say_search(event, searched):
             _say(f"auto: racing candidates on {event['race'][0]} of the {event['race'][1]} validation users (scoring "
                  "all of them would cost more than a quarter of a training a setting); the fresh splits score them all")
         _say(f"auto: searching settings within a budget of {event['budget']:.1f} trainings")
+    elif event["step"] == "walk":
+        _say(f"auto: a line along {event['symbol']} from the best so far: {event['steps']}, each {event['warm']} "
+             "iterations on from the step before, a direction stopping at a step that does not improve")
     elif event["step"] == "bracket":
-        what = {"lambda": "the settings given with λ scaled (0.1x to 10x)",
-                "alpha": "the leader so far with α scaled (⅓x to 10x)"}.get(event["line"], "new candidates")
-        _say(f"auto: {event['candidates']} {what} by successive halving "
+        _say(f"auto: {event['candidates']} new candidates by successive halving "
              f"(planned work: {event['planned']:.1f} trainings)")
     elif event["step"] == "confirmed":
         if event["fold"] == 1:

@@ -3,10 +3,10 @@
 
 use gramrec_core::{Confidence, Error, SolverOptions};
 use gramrec_engine::{
-    check_default_reg, check_given, fit as fit_engine, read_defaults, Asked, BayesOptions, DatasetOptions,
-    DefaultChoice, Device, FitEvent, FitOptions, Method, Metric, ModelKind, TrainConfig,
+    check_defaults, check_given, fit as fit_engine, read_defaults, Asked, BayesOptions, DatasetOptions, DefaultChoice,
+    Device, FitEvent, FitOptions, Method, Metric, ModelKind, Open, TrainConfig,
 };
-use gramrec_eval::auto::{search, AutoOptions, Budget, Event, Line};
+use gramrec_eval::auto::{search, AutoOptions, Budget, Event};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -164,15 +164,17 @@ pub fn auto(
                         data.set_item("budget", budget)?;
                         data.set_item("race", race)?;
                     }
-                    Event::Bracket { candidates, planned, line } => {
+                    Event::Walk { setting, warm } => {
+                        data.set_item("step", "walk")?;
+                        data.set_item("setting", setting.name())?;
+                        data.set_item("symbol", setting.symbol())?;
+                        data.set_item("steps", setting.describe_steps())?;
+                        data.set_item("warm", warm)?;
+                    }
+                    Event::Bracket { candidates, planned } => {
                         data.set_item("step", "bracket")?;
                         data.set_item("candidates", candidates)?;
                         data.set_item("planned", planned)?;
-                        let line = line.map(|l| match l {
-                            Line::Lambda => "lambda",
-                            Line::Alpha => "alpha",
-                        });
-                        data.set_item("line", line)?;
                     }
                     Event::Scored { trial, cost } => {
                         data.set_item("step", "scored")?;
@@ -233,18 +235,24 @@ fn defaults(
 
 fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_event: Py<PyAny>) -> PyResult<Model> {
     let mut config = defaults(py, &settings, &x, &on_event)?;
-    if settings.regularization.is_none() {
-        // An implicit model's default λ, checked on validation (as `gramrec train` does).
-        let data = DatasetOptions::for_kind(config.params.kind);
-        let checked = detached(py, |python| {
-            check_default_reg(&x, &mut config, &data, &mut || python(&mut |py| py.check_signals()))
-        })?;
-        if let Some((_, c)) = checked {
-            let defaults = PyDict::new(py);
-            let reason = format!("{} (regularization= to skip the check)", c.reason);
-            defaults.set_item("regularization", (&c.value, reason))?;
-            on_event.call1(py, ("defaults", defaults))?;
+    // An implicit model's default λ, α and factors, checked on validation (as `gramrec train` does).
+    let open = Open {
+        reg: settings.regularization.is_none(),
+        alpha: settings.alpha.is_none(),
+        factors: settings.factors.is_none(),
+    };
+    let data = DatasetOptions::for_kind(config.params.kind);
+    let checked = detached(py, |python| {
+        check_defaults(&x, &mut config, open, &data, &mut || python(&mut |py| py.check_signals()))
+    })?;
+    if let Some((_, choices)) = checked {
+        let defaults = PyDict::new(py);
+        for c in choices {
+            let name = if c.parameter == "reg" { "regularization" } else { c.parameter };
+            let reason = format!("{} ({name}= to skip the check)", c.reason);
+            defaults.set_item(name, (&c.value, reason))?;
         }
+        on_event.call1(py, ("defaults", defaults))?;
     }
     train(py, x, &config, &on_event)
 }

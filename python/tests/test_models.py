@@ -188,10 +188,10 @@ def test_choices_read_from_the_data_are_printed(plays, capsys):
     assert "--" not in err, f"no CLI flags in a Python user's messages: {err}"
 
 
-def test_the_default_regularization_is_checked_on_validation(capsys):
+def test_the_default_regularization_and_alpha_are_checked_on_validation(capsys):
     """Reading lists of 8 items a user: the default lambda of 30 shrinks such
-    short rows to a popularity ranking, so fit replaces it and says why; a
-    value passed is used unchecked."""
+    short rows to a popularity ranking, so fit replaces it and says why; it
+    checks alpha after it; values passed are used unchecked."""
     import scipy.sparse as sp
 
     rng = np.random.default_rng(11)
@@ -206,13 +206,17 @@ def test_the_default_regularization_is_checked_on_validation(capsys):
 
     model = gramrec.ALS(factors=16, random_state=5).fit(lists, show_progress=False)
     err = capsys.readouterr().err
-    said = re.search(r"gramrec: regularization = ([0-9.]+): λ ([0-9.]+) beat the default 30 on validation", err)
+    said = re.search(r"gramrec: regularization = ([0-9.]+): λ ([0-9.]+) led the line from 30 by ", err)
     assert said and said[1] == said[2] and float(said[1]) < 30, err
-    assert "(regularization= to skip the check)" in err, err
-    assert model.regularization is None, "the keyword stays as given: another fit checks again"
+    assert "trained from scratch scored" in err and "(regularization= to skip the check)" in err, err
+    alpha = re.search(r"gramrec: alpha = ([0-9.]+): .*\(alpha= to skip the check\)", err)
+    assert alpha, err
+    assert model.regularization is None and model.alpha is None, "the keywords stay as given: another fit checks again"
     assert model.params["regularization"] == float(said[1])
-    given = gramrec.ALS(factors=16, regularization=30, random_state=5).fit(lists, show_progress=False)
-    assert "regularization =" not in capsys.readouterr().err
+    assert model.params["alpha"] == float(alpha[1])
+    given = gramrec.ALS(factors=16, regularization=30, alpha=1, random_state=5).fit(lists, show_progress=False)
+    err = capsys.readouterr().err
+    assert "regularization =" not in err and "alpha =" not in err, err
     # The checked model recommends from the user's topic.
     user, topic = 0, cols[0] // 40
     ids, _ = model.recommend(user, lists[user], N=5)

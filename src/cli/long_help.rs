@@ -87,13 +87,29 @@ pub const NONPOSITIVE: &str = "Implicit models: values of 0 or less (after repea
 
 // HyperArgs (training.rs)
 
+/// `--factors`.
+pub const FACTORS: &str = "Number of latent factors [default: 64]. Without --factors (and without --auto), train \
+    checks an implicit model's 64 on a validation split after λ and α (see --reg): twice as many, trained 5 \
+    iterations on from the model λ and α chose, its new columns from the seed's random factors; 128 replaces 64 only \
+    if it wins by more than 3 standard errors, and again trained from scratch. A larger model costs about twice the \
+    training time and file size. Passing --factors skips it";
+
 /// `--reg`.
 pub const REG: &str = "Regularisation λ [default: 0.1 explicit (scaled by count), 30 implicit (unscaled); \
     measured on MovieLens 100K]. Without --reg (and without --auto), train checks an implicit model's 30 on a \
-    validation split first: λ ×0.1, ⅓, 3 and 10 against it after 3 iterations, the leader and 30 trained on to all \
-    the iterations, and the leader replaces 30 only if it wins by more than 3 standard errors (on sparse data 30 \
-    leaves a model that ranks like popularity); the log and --json's defaultsRead and regCheck say what it found. \
-    Passing --reg skips the check";
+    validation split first: the defaults trained to all the iterations, then λ ×3 and ×10, and ×⅓ and ×0.1, each \
+    trained 5 more iterations from the one before, a direction stopping when a step does not improve; the best \
+    replaces 30 only if it wins by more than 3 standard errors, and again when trained from scratch (on sparse \
+    data 30 leaves a model that ranks like popularity). The log and --json's defaultsRead and defaultsCheck say \
+    what it found. Passing --reg skips λ's line; --reg, --alpha and --factors together skip the check";
+
+/// `--alpha`.
+pub const ALPHA: &str = "Confidence slope α of implicit models: an interaction of strength r weighs 1 + α·r \
+    (or 1 + α·ln(1 + r/ε) with --confidence log) against the unobserved pairs' 1 [default: 1]. Without --alpha (and \
+    without --auto), train checks it on the validation split after λ's line, through the λ chosen: α ×3 and ×10, \
+    and ×⅓, each 5 more iterations from the one before; the best replaces 1 only if it wins by more than 3 standard \
+    errors, and again when trained from scratch (heavy-tailed counts and short lists want a larger α). Passing \
+    --alpha skips it";
 
 // AlsArgs (training.rs)
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use gramrec_als::{Device, GpuOptions, GpuStorage, Method};
-use gramrec_core::params::{DEFAULT_ALPHA, DEFAULT_EPSILON, DEFAULT_FACTORS, DEFAULT_REG_EXPONENT, DEFAULT_UNOBSERVED};
+use gramrec_core::params::{DEFAULT_EPSILON, DEFAULT_REG_EXPONENT, DEFAULT_UNOBSERVED};
 use gramrec_core::{Confidence, Dtype, RegScaling, Solver, SolverOptions};
 use gramrec_data::split::SplitMode;
 use gramrec_eval::auto::Budget;
@@ -16,18 +16,18 @@ use super::{long_help, named, parsed, DataArgs, DetailArgs, InputArgs};
 /// The hyperparameters `tune` searches over, as single values.
 #[derive(Args, Debug, Clone)]
 pub struct HyperArgs {
-    /// Number of latent factors.
-    #[arg(long, default_value_t = DEFAULT_FACTORS, help_heading = "Model")]
-    pub factors: usize,
+    /// Number of latent factors [default: 64, implicit: checked on validation].
+    #[arg(long, help_heading = "Model", long_help = long_help::FACTORS)]
+    pub factors: Option<usize>,
     /// Full iterations (one user and one item half-iteration each) [default: 15].
     #[arg(long, help_heading = "Model")]
     pub iterations: Option<usize>,
     /// Regularisation λ [default: 0.1 explicit; 30 implicit, checked on validation].
     #[arg(long, help_heading = "Model", long_help = long_help::REG)]
     pub reg: Option<f32>,
-    /// Confidence slope α of implicit models.
-    #[arg(long, default_value_t = DEFAULT_ALPHA, help_heading = "Model")]
-    pub alpha: f32,
+    /// Confidence slope α of implicit models [default: 1, checked on validation].
+    #[arg(long, help_heading = "Model", long_help = long_help::ALPHA)]
+    pub alpha: Option<f32>,
 }
 
 /// The model and its solver, apart from the [`HyperArgs`].

@@ -5,7 +5,7 @@ use anyhow::Result;
 use gramrec_als::TrainConfig;
 use gramrec_core::ModelKind;
 use gramrec_data::Interactions;
-use gramrec_eval::auto::{search, AutoOptions, AutoReport, AutoResult, Budget, Event, Line};
+use gramrec_eval::auto::{search, AutoOptions, AutoReport, AutoResult, Budget, Event};
 use gramrec_eval::Metric;
 
 use crate::cli::TrainArgs;
@@ -50,14 +50,17 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
                 }
                 bar = Some(Progress::bar((budget * STEPS_PER_TRAINING).ceil() as u64, "searching", a.run.quiet));
             }
-            Event::Bracket { candidates, planned, line } => {
-                let what = match line {
-                    Some(Line::Lambda) => "the flags' settings with λ scaled (0.1x to 10x)",
-                    Some(Line::Alpha) => "the leader so far with α scaled (⅓x to 10x)",
-                    None => "new candidates",
-                };
+            Event::Walk { setting, warm } => {
                 bar.as_ref().unwrap_or(log).log(format!(
-                    "--auto: {candidates} {what} by successive halving (planned work: {planned:.1} trainings)"
+                    "--auto: a line along {} from the best so far: {}, each {warm} iterations on from the step \
+                     before, a direction stopping at a step that does not improve",
+                    setting.symbol(),
+                    setting.describe_steps()
+                ));
+            }
+            Event::Bracket { candidates, planned } => {
+                bar.as_ref().unwrap_or(log).log(format!(
+                    "--auto: {candidates} new candidates by successive halving (planned work: {planned:.1} trainings)"
                 ));
             }
             Event::Scored { trial, cost } => {

@@ -6,7 +6,7 @@ use anyhow::Result;
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_engine::load::{load, LoadOptions};
 use gramrec_engine::{
-    check_default_reg, fit, load_model, DatasetOptions, DetailTable, Error, FitEvent, FitOptions, ModelKind,
+    check_defaults, fit, load_model, DatasetOptions, DetailTable, Error, FitEvent, FitOptions, ModelKind, Open,
     SaveOptions, TrainConfig,
 };
 use gramrec_eval::evaluate;
@@ -49,11 +49,13 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let (factors, iterations) = (config.params.factors, config.iterations);
     let mut progress = Progress::lines(true);
     let x = load(&train_path, &LoadOptions::default())?;
-    // As `train` does: the default λ checked on validation.
-    if let Some((_, c)) =
-        check_default_reg(&x, &mut config, &DatasetOptions::for_kind(ModelKind::Implicit), &mut || Ok(()))?
-    {
-        log.log(format!("λ {}: {}", c.value, c.reason));
+    // As `train` does: the default λ, α and factors checked on validation.
+    let open = Open { reg: true, alpha: true, factors: true };
+    let data = DatasetOptions::for_kind(ModelKind::Implicit);
+    if let Some((_, choices)) = check_defaults(&x, &mut config, open, &data, &mut || Ok(()))? {
+        for c in choices {
+            log.log(format!("--{} {}: {}", c.parameter, c.value, c.reason));
+        }
     }
     let fitted = fit(x, &config, &FitOptions::default(), &mut |event| {
         match event {

@@ -228,16 +228,17 @@ impl AlsArgs {
     }
 
     /// The training configuration for `kind`: core's defaults, with these
-    /// flags and the searchable parameters given (`reg` None: the kind's default).
+    /// flags and the searchable parameters given (`factors`, `reg`, `alpha`
+    /// None: the kind's default).
     /// `iterations` None: the default, or the sampler's sweeps with
     /// `--method bayes` (which refuses the ALS-only `--iterations` and `--reg`).
     fn config(
         &self,
         kind: ModelKind,
-        factors: usize,
+        factors: Option<usize>,
         iterations: Option<usize>,
         reg: Option<f32>,
-        alpha: f32,
+        alpha: Option<f32>,
     ) -> Result<TrainConfig> {
         let bayes = BayesOptions {
             samples: self.samples.unwrap_or(BayesOptions::DEFAULT.samples),
@@ -261,12 +262,12 @@ impl AlsArgs {
         let defaults = ModelParams::for_kind(kind);
         let params = ModelParams {
             kind,
-            factors,
+            factors: factors.unwrap_or(defaults.factors),
             reg: reg.unwrap_or(defaults.reg),
             reg_scaling: self.reg_scaling.unwrap_or(defaults.reg_scaling),
             reg_exponent: self.reg_exponent,
             unobserved: self.unobserved,
-            alpha,
+            alpha: alpha.unwrap_or(defaults.alpha),
             confidence: self.confidence.unwrap_or(defaults.confidence),
             epsilon: self.epsilon,
             biases: !self.no_biases,

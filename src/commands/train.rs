@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::Result;
 use gramrec_engine::{
-    check_default_reg, fit, read_defaults, Checkpoints, Dataset, DefaultChoice, Error, FitEvent, FitOptions, Method,
-    Metric, ModelKind, SaveOptions, TrainConfig, Validation,
+    check_defaults, fit, read_defaults, Checkpoints, Dataset, DefaultChoice, Error, FitEvent, FitOptions, Method,
+    Metric, ModelKind, Open, SaveOptions, TrainConfig, Validation,
 };
 use gramrec_store::{refuse_overwriting, write_atomic, ITEMS_FILE, USERS_FILE};
 
@@ -75,13 +75,15 @@ pub fn run(a: TrainArgs) -> Result<()> {
         true => Err(Error::Interrupted(0)),
         false => Ok(()),
     };
-    // An implicit model's default λ, checked on validation (--auto searches it).
-    let reg_checked = match a.hyper.reg.is_none() && !a.auto {
-        true => check_default_reg(&x, &mut config, &a.run.data.options(kind), &mut || stop())?,
-        false => None,
+    // An implicit model's default λ, α and factors, checked on validation (--auto searches them).
+    let h = &a.hyper;
+    let open = Open { reg: h.reg.is_none(), alpha: h.alpha.is_none(), factors: h.factors.is_none() };
+    let checked = match a.auto {
+        false => check_defaults(&x, &mut config, open, &a.run.data.options(kind), &mut || stop())?,
+        true => None,
     };
-    if let Some((_, choice)) = &reg_checked {
-        log.log(format!("--reg {}: {} (--reg to skip the check)", choice.value, choice.reason));
+    for c in checked.iter().flat_map(|(_, choices)| choices) {
+        log.log(format!("--{} {}: {} (--{} to skip the check)", c.parameter, c.value, c.reason, c.parameter));
     }
     let chosen = if a.auto { Some(super::auto::choose(&a, &x, &config, &log)?) } else { None };
     if let Some(c) = &chosen {
@@ -201,9 +203,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 .choices
                 .iter()
                 .map(|c| DefaultChoice { reason: c.explain(super::flag_for), ..c.clone() })
-                .chain(reg_checked.as_ref().map(|(_, c)| c.clone()))
+                .chain(checked.iter().flat_map(|(_, choices)| choices.iter().cloned()))
                 .collect(),
-            reg_check: reg_checked.map(|(check, _)| check),
+            defaults_check: checked.map(|(check, _)| check),
             params: TrainingParams {
                 model: p,
                 method: config.method,

@@ -38,7 +38,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     }
     let kinds: &[ModelKind] = if bayes { &[ModelKind::Explicit] } else { &[ModelKind::Explicit, ModelKind::Implicit] };
     for &kind in kinds {
-        for setting in grid(kind).settings(&a.run.als.config(kind, 1, None, None, 1.0)?) {
+        for setting in grid(kind).settings(&a.run.als.config(kind, Some(1), None, None, None)?) {
             setting.validate()?;
         }
     }
@@ -54,7 +54,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
     }
     let metric = a.metric.unwrap_or(Metric::default_for(kind));
     let grid = grid(kind);
-    let mut base = a.run.als.config(kind, 1, None, None, 1.0)?;
+    let mut base = a.run.als.config(kind, Some(1), None, None, None)?;
     base.params.confidence = read.confidence;
     base.device = backend::settle(base.device, base.gpu, &mut |notice| log.log(notice.to_string()));
     let settings = grid.settings(&base);

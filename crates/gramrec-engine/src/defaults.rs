@@ -1,11 +1,12 @@
 //! What gramrec reads from the data when the caller does not say: the model
 //! kind and an implicit model's confidence curve, each choice with its
-//! reason; and an implicit model's λ, checked on a validation split.
+//! reason; and an implicit model's λ, α and factors, checked on a
+//! validation split.
 
 use gramrec_als::TrainConfig;
 use gramrec_core::{Confidence, ModelKind, ModelParams, Result, ValueShape};
 use gramrec_data::{DatasetOptions, Interactions};
-use gramrec_eval::reg_check::{self, RegCheck};
+use gramrec_eval::default_check::{self, DefaultCheck, Open};
 use serde::Serialize;
 
 /// What the caller fixed; `None` leaves the choice to the data.
@@ -133,26 +134,36 @@ fn constant(values: &[f32]) -> Option<f32> {
     values.iter().all(|&v| v == first).then_some(first)
 }
 
-/// Checks an implicit model's default λ on a validation split of `x`
-/// ([`gramrec_eval::reg_check`]) when the caller left λ open: `config`
-/// gets the λ chosen, and the choice comes back to report with the check's
-/// figures; `None` where the check does not apply (explicit models,
-/// Bayesian PMF, a scaled λ). `data` builds the split's training matrices
+/// Checks an implicit model's default λ, α and factors on a validation split of
+/// `x` ([`gramrec_eval::default_check`]) where the caller left them
+/// `open`: `config` gets the values chosen, and each setting checked comes
+/// back as a choice to report, with the check's figures; `None` where the
+/// check does not apply (explicit models, Bayesian PMF, nothing left open;
+/// a scaled λ is not checked). `data` builds the split's training matrices
 /// as the fit will build its own; `between` is called after every
 /// iteration of the check's trainings, and an error it returns stops the
 /// check (a front end's Ctrl-C).
-pub fn check_default_reg(
+pub fn check_defaults(
     x: &Interactions,
     config: &mut TrainConfig,
+    open: Open,
     data: &DatasetOptions,
     between: &mut dyn FnMut() -> Result<()>,
-) -> Result<Option<(RegCheck, DefaultChoice)>> {
-    if !reg_check::applies(config) {
+) -> Result<Option<(DefaultCheck, Vec<DefaultChoice>)>> {
+    let settings = default_check::settings(config, open);
+    if settings.is_empty() {
         return Ok(None);
     }
-    let check = reg_check::check_reg(x, config, &reg_check::options(config, *data), between)?;
-    config.params.reg = check.chosen;
-    let choice =
-        DefaultChoice { parameter: "reg", value: check.chosen.to_string(), reason: check.reason(), instead: None };
-    Ok(Some((check, choice)))
+    let check = default_check::check_defaults(x, config, &settings, &default_check::options(config, *data), between)?;
+    config.params.reg = check.chosen.reg;
+    config.params.alpha = check.chosen.alpha;
+    config.params.factors = check.chosen.factors;
+    let choices = settings
+        .iter()
+        .filter_map(|&s| {
+            let (value, reason) = check.choice(s)?;
+            Some(DefaultChoice { parameter: s.name(), value: value.to_string(), reason, instead: None })
+        })
+        .collect();
+    Ok(Some((check, choices)))
 }

@@ -4,8 +4,8 @@
 //!
 //! Data flows one way: [`load`] a file into [`Interactions`] (or build them
 //! in memory), [`read_defaults`] chooses the model kind and confidence curve
-//! the caller left open, [`check_default_reg`] checks an implicit model's
-//! default λ on a validation split, [`fit`] builds the training matrices and trains on
+//! the caller left open, [`check_defaults`] checks an implicit model's
+//! default λ, α and factors on a validation split, [`fit`] builds the training matrices and trains on
 //! a backend (the CPU or any GPU), and the [`Fitted`] model is
 //! [saved](Fitted::save) as a model directory or [scored in
 //! memory](Fitted::model). Progress comes as typed [`FitEvent`]s; errors are
@@ -37,9 +37,9 @@ mod defaults;
 mod fit;
 mod save;
 
-pub use defaults::{check_default_reg, read_defaults, Asked, DefaultChoice, Instead, ReadDefaults};
+pub use defaults::{check_defaults, read_defaults, Asked, DefaultChoice, Instead, ReadDefaults};
 pub use fit::{fit, Checkpoints, FitEvent, FitOptions, Fitted, Validation};
-pub use gramrec_eval::reg_check::{RegCheck, RegTrial};
+pub use gramrec_eval::default_check::{DefaultCheck, Open, Setting};
 pub use save::{SaveOptions, Saved};
 
 pub use gramrec_als::{

@@ -5,8 +5,10 @@
 //! The defaults are trained and scored first, as they are; for explicit
 //! data, Bayesian PMF (`method = bayes`) next, at full length, when the
 //! budget can pay for it (else the search says what it would cost); then a
-//! line along λ through the defaults, a line along α through its leader
-//! (implicit models), and candidates
+//! line along λ from the defaults, one along α through the λ it chose
+//! (implicit models) and a step to twice the factors, walked as `train`'s
+//! check of the defaults walks them (each step a few iterations on from the
+//! one before: docs/ALGORITHM.md "The defaults, checked"); then candidates
 //! drawn from the search space (half, the same or twice the factors; λ, its
 //! scaling and ν; α, the confidence curve and the unobserved weight α₀ of
 //! implicit models) are trained for a few
@@ -37,6 +39,7 @@
 use std::time::Instant;
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use gramrec_als::driver::Start;
 use gramrec_als::{TrainConfig, TrainEvent, Trained};
@@ -50,6 +53,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::default_check::{self, Setting, WARM_ITERATIONS};
 use crate::evaluate::{Known, Metric, MetricValues};
 use crate::tune::score;
 
@@ -347,6 +351,14 @@ pub enum Event<'a> {
         /// how many, and of how many (the fresh splits score them all).
         race: Option<(usize, usize)>,
     },
+    /// A line along `setting` starts: its steps are scored as candidates,
+    /// each trained `warm` iterations from the step before.
+    Walk {
+        /// The setting walked.
+        setting: Setting,
+        /// Iterations a step trains.
+        warm: usize,
+    },
     /// A round of successive halving starts with `candidates` new candidates
     /// and `planned` units of work.
     Bracket {
@@ -354,9 +366,6 @@ pub enum Event<'a> {
         candidates: usize,
         /// Work planned.
         planned: f64,
-        /// The line they lie on (the first two brackets), or `None` when
-        /// they are drawn from the whole space.
-        line: Option<Line>,
     },
     /// One setting trained and scored; `cost` is what it took.
     Scored {
@@ -416,7 +425,7 @@ const MAX_MISSES: usize = 8;
 const MAX_TRIALS: usize = 1000;
 
 /// The iterations of each rung for a base of `iterations`.
-pub(crate) fn rungs(iterations: usize) -> [usize; 3] {
+fn rungs(iterations: usize) -> [usize; 3] {
     let mut out = [0; 3];
     let mut last = 0;
     for (o, f) in out.iter_mut().zip(RUNGS) {
@@ -619,59 +628,17 @@ fn draw(base: &TrainConfig, shape: Shape, rng: &mut ChaCha8Rng) -> TrainConfig {
     c
 }
 
-/// The lines searched before candidates are drawn from the whole space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Line {
-    /// The base settings with λ times each of [`LAMBDA_LADDER`].
-    Lambda,
-    /// The λ line's leader (or the base settings) with α times each of
-    /// [`ALPHA_LADDER`] (implicit models).
-    Alpha,
-}
-
-/// The factors by which the second bracket's candidates scale the λ line
-/// leader's α (the base's when none beat it): the citation-like lists are
-/// best near α 10 (BENCHMARKS.md), past the random draws' range (0.25–8),
-/// play counts near 3, MovieLens 100K and the many-items set at 1.
-const ALPHA_LADDER: [f32; 3] = [3.0, 10.0, 1.0 / 3.0];
-
-/// The line along α through `around`, as a stack (the nearest on top):
-/// `around` with α times each of [`ALPHA_LADDER`]; none for explicit models.
-fn along_alpha(around: &TrainConfig) -> Vec<TrainConfig> {
-    if around.params.kind != ModelKind::Implicit || around.method != Method::Als {
-        return Vec::new();
-    }
-    let mut line: Vec<TrainConfig> = ALPHA_LADDER
-        .iter()
-        .map(|&m| TrainConfig {
-            params: ModelParams { alpha: round3(around.params.alpha * m), ..around.params },
-            ..*around
-        })
-        .collect();
-    line.reverse();
-    line
-}
-
-/// The factors by which the first bracket's candidates scale the base
-/// settings' λ: a line search around the default (the regularisation is
-/// the setting the best cells of BENCHMARKS.md's grids differ in most: 30
-/// on MovieLens 100K and the many-items set, 300 on play counts, 100 on
-/// the sparse lists).
-const LAMBDA_LADDER: [f32; 4] = [1.0 / 3.0, 3.0, 0.1, 10.0];
-
-/// The line along λ through `base`, as a stack (the nearest on top): `base`
-/// with λ times each of [`LAMBDA_LADDER`]; none when λ is 0 or the method
-/// has none.
-fn along_lambda(base: &TrainConfig) -> Vec<TrainConfig> {
-    if base.method != Method::Als || base.params.reg <= 0.0 {
-        return Vec::new();
-    }
-    let mut line: Vec<TrainConfig> = LAMBDA_LADDER
-        .iter()
-        .map(|&m| TrainConfig { params: ModelParams { reg: round3(base.params.reg * m), ..base.params }, ..*base })
-        .collect();
-    line.reverse();
-    line
+/// The settings `--auto` walks a line along before drawing candidates
+/// (gramrec-eval's `default_check` walk): λ when the method has one, α for
+/// implicit models, then the factors.
+fn walkable(base: &TrainConfig) -> Vec<Setting> {
+    let (p, als) = (&base.params, base.method == Method::Als);
+    let walked = [
+        (Setting::Reg, als && p.reg > 0.0),
+        (Setting::Alpha, als && p.kind == ModelKind::Implicit && p.alpha > 0.0),
+        (Setting::Factors, als),
+    ];
+    walked.into_iter().filter(|(_, on)| *on).map(|(s, _)| s).collect()
 }
 
 /// The most work successive halving can do for these candidates (rung by
@@ -781,8 +748,18 @@ impl Validation {
         Ok((trained, s, seconds))
     }
 
+    /// The metric the split scores.
+    pub(crate) fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    /// The training matrices the split trains on.
+    pub(crate) fn dataset(&self) -> &Dataset {
+        &self.train
+    }
+
     /// Whether `a` beats `b`.
-    fn better(&self, a: f64, b: f64) -> bool {
+    pub(crate) fn better(&self, a: f64, b: f64) -> bool {
         self.metric.best_first(a, b) == std::cmp::Ordering::Less
     }
 }
@@ -909,7 +886,7 @@ pub fn search(
     let work = Work::new(&v, base);
 
     // The defaults, as they are.
-    let (_, first, training_seconds) = v.run(base, None)?;
+    let (model, first, training_seconds) = v.run(base, None)?;
     let budget = match opts.budget {
         Budget::Trainings(t) => t,
         Budget::Seconds(s) => s / training_seconds.max(1e-3),
@@ -946,34 +923,54 @@ pub fn search(
         }
     }
 
-    // Brackets of candidates, each as many as the budget's remainder plans
-    // for after setting aside one confirmation of the leader so far, or of
-    // a candidate as dear as the base settings trained to the last rung,
-    // until the budget is spent. The first is a line along λ (the base
-    // settings with λ times each of LAMBDA_LADDER, nearest first), the
-    // second a line along α through its leader (implicit models), the
-    // others are drawn from the whole space.
+    // Whichever confirmation comes last is set aside: the leader's so far,
+    // or one of a candidate as dear as the base settings trained to the last
+    // rung (none when there is no fresh split to confirm on).
+    let reserve = |trials: &[Trial]| {
+        let kept =
+            leader(trials, &v, |_| true).0.map_or(0.0, |l| confirming(&trials[l].config, trials[l].config.iterations));
+        if folds.len() > 1 {
+            kept.max(confirming(base, last_rung))
+        } else {
+            0.0
+        }
+    };
+
+    // Lines along λ, then α through the λ chosen, then the factors, walked
+    // warm from the defaults as far as the budget pays.
+    let warm = WARM_ITERATIONS.min(base.iterations);
+    let mut here = Rc::new(default_check::Run { config: *base, model, values: first });
+    for setting in walkable(base) {
+        on_event(Event::Walk { setting, warm })?;
+        let ceiling = budget - reserve(&trials);
+        let mut train = |config: &TrainConfig, start: Start| {
+            let cost = work.cost(config, warm);
+            if spent + cost > ceiling + 1e-9 {
+                return Ok(None);
+            }
+            let (model, values, _) = v.run(config, Some(start))?;
+            spent += cost;
+            let trial = Trial { config: *config, candidate: next, rung: 0, score: values.value };
+            next += 1;
+            on_event(Event::Scored { trial: &trial, cost })?;
+            trials.push(trial);
+            Ok(Some((model, values)))
+        };
+        let (_, best) = default_check::walk(&v, &here, setting, warm, &mut train)?;
+        here = best.unwrap_or(here);
+    }
+    drop(here);
+
+    // Brackets of candidates drawn from the whole space, each as many as
+    // the budget's remainder plans for after setting aside the reserve,
+    // until the budget is spent.
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let shape = Shape::of(&v.train);
-    let mut line = along_lambda(base);
-    let mut next_line = Some(Line::Lambda);
     while trials.len() < MAX_TRIALS {
-        let kept =
-            leader(&trials, &v, |_| true).0.map_or(0.0, |l| confirming(&trials[l].config, trials[l].config.iterations));
-        // No fresh split to confirm on: nothing to set aside.
-        let reserve = if folds.len() > 1 { kept.max(confirming(base, last_rung)) } else { 0.0 };
-        let on_line = next_line.take().filter(|_| !line.is_empty());
-        let along = on_line.is_some();
+        let reserve = reserve(&trials);
         let (mut candidates, mut misses) = (Vec::new(), 0);
         while candidates.len() < MAX_CANDIDATES && misses < MAX_MISSES {
-            candidates.push(if along {
-                match line.pop() {
-                    Some(c) => c,
-                    None => break,
-                }
-            } else {
-                draw(base, shape, &mut rng)
-            });
+            candidates.push(draw(base, shape, &mut rng));
             if planned(&candidates, base, &work) + reserve > budget - spent {
                 candidates.pop();
                 misses += 1;
@@ -981,26 +978,16 @@ pub fn search(
                 misses = 0;
             }
         }
-        line.clear();
         if candidates.is_empty() {
-            if along {
-                continue;
-            }
             break;
         }
         let planned = planned(&candidates, base, &work);
-        on_event(Event::Bracket { candidates: candidates.len(), planned, line: on_line })?;
+        on_event(Event::Bracket { candidates: candidates.len(), planned })?;
         let before = spent;
         let mut bracket =
             Bracket { v: &v, work: &work, base, ceiling: budget - reserve, spent: &mut spent, trials: &mut trials };
         bracket.run(next, &candidates, on_event)?;
         next += candidates.len();
-        if on_line == Some(Line::Lambda) {
-            // Next, the line along α through the λ line's leader.
-            let around = leader(&trials, &v, |_| true).0.map_or(*base, |l| trials[l].config);
-            line = along_alpha(&TrainConfig { iterations: base.iterations, ..around });
-            next_line = Some(Line::Alpha);
-        }
         if spent == before {
             break;
         }

@@ -3,12 +3,12 @@
 //! [`evaluate`] measures a model on held-out interactions beside a baseline
 //! that needs no model; [`tune`] cross-validates a grid of settings; [`auto`]
 //! searches settings by successive halving on a validation split (`train --auto`);
-//! [`reg_check`] checks an implicit model's default λ on a validation
-//! split before `train` uses it; [`topn`] computes every user's top N (Spark's `recommendForAllUsers`).
+//! [`default_check`] checks an implicit model's default λ and α on a
+//! validation split before `train` uses them; [`topn`] computes every user's top N (Spark's `recommendForAllUsers`).
 
 pub mod auto;
+pub mod default_check;
 pub mod evaluate;
-pub mod reg_check;
 pub mod topn;
 pub mod tune;
 

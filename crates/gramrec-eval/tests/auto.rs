@@ -7,6 +7,7 @@ use gramrec_core::{Error, ModelKind, ModelParams};
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_data::DatasetOptions;
 use gramrec_eval::auto::{search, AutoOptions, AutoResult, Budget, Event};
+use gramrec_eval::default_check::Setting;
 use gramrec_eval::Metric;
 
 fn base(kind: ModelKind) -> TrainConfig {
@@ -32,23 +33,33 @@ fn options(kind: ModelKind, budget: Budget, seed: u64) -> AutoOptions {
 }
 
 fn run(kind: ModelKind, opts: &AutoOptions) -> (AutoResult, f64, usize) {
-    let (result, budget, scored, _) = run_with(kind, opts);
+    let (result, budget, scored, _, _) = run_with(kind, opts);
     (result, budget, scored)
 }
 
-/// [`run`], with the cost of Bayesian PMF when the search could not pay for it.
-fn run_with(kind: ModelKind, opts: &AutoOptions) -> (AutoResult, f64, usize, Option<f64>) {
+/// [`run`], with the cost of Bayesian PMF when the search could not pay
+/// for it, and the steps of each line walked (the setting, the step's settings).
+fn run_with(kind: ModelKind, opts: &AutoOptions) -> (AutoResult, f64, usize, Option<f64>, Vec<(Setting, TrainConfig)>) {
     let syn = Synthetic::generate(SynthSpec { rank: 6, ..SynthSpec::new(400, 150, 12_000, kind, 3) });
     let x = syn.interactions(|_| true);
     let (mut budget, mut scored, mut drawn, mut unaffordable) = (0.0, 0, 0, None);
+    let (mut walking, mut walked) = (None, Vec::new());
     let result = search(&x, &base(kind), opts, &mut |e| {
         match e {
             Event::Started { budget: b, .. } => budget = b,
-            Event::Bracket { candidates, planned, .. } => {
+            Event::Walk { setting, warm } => {
+                assert_eq!(warm, 5);
+                walking = Some(setting);
+            }
+            Event::Bracket { candidates, planned } => {
                 assert!(planned <= budget, "a bracket plans within the budget");
                 drawn += candidates;
+                walking = None;
             }
-            Event::Scored { .. } => scored += 1,
+            Event::Scored { trial, .. } => {
+                scored += 1;
+                walked.extend(walking.map(|s| (s, trial.config)));
+            }
             Event::Confirmed { leader, fold, folds, .. } => {
                 assert!(leader.candidate > 0 && (1..=folds).contains(&fold), "fresh split {fold} of {folds}");
             }
@@ -63,18 +74,19 @@ fn run_with(kind: ModelKind, opts: &AutoOptions) -> (AutoResult, f64, usize, Opt
     .unwrap();
     assert_eq!(scored, result.trials.len(), "every trial is reported");
     let methods = result.trials.iter().filter(|t| t.config.method == Method::Bayes).count();
-    assert_eq!(result.trials.iter().map(|t| t.candidate).max().unwrap(), drawn + methods, "every candidate raced");
-    (result, budget, scored, unaffordable)
+    let last = result.trials.iter().map(|t| t.candidate).max().unwrap();
+    assert_eq!(last, drawn + methods + walked.len(), "every candidate raced");
+    (result, budget, scored, unaffordable, walked)
 }
 
 #[test]
 fn explicit_data_tries_bayesian_pmf_when_the_budget_pays_for_it() {
     let kind = ModelKind::Explicit;
-    let (r, _, _, unaffordable) = run_with(kind, &options(kind, Budget::Trainings(6.0), 9));
+    let (r, _, _, unaffordable, _) = run_with(kind, &options(kind, Budget::Trainings(6.0), 9));
     let cost = unaffordable.expect("a small budget says what Bayesian PMF would cost");
     assert!(cost > 6.0, "{cost}");
     assert!(r.trials.iter().all(|t| t.config.method == Method::Als));
-    let (r, _, _, unaffordable) = run_with(kind, &options(kind, Budget::Trainings(cost + 3.0), 9));
+    let (r, _, _, unaffordable, _) = run_with(kind, &options(kind, Budget::Trainings(cost + 3.0), 9));
     assert!(unaffordable.is_none());
     let bayes = &r.trials[1];
     assert_eq!(
@@ -88,10 +100,10 @@ fn explicit_data_tries_bayesian_pmf_when_the_budget_pays_for_it() {
     assert_eq!(r.report(Budget::Trainings(cost + 3.0), Metric::Rmse).trials[1].method, Method::Bayes);
     // Not when told (the CLI, when the winner must write checkpoints).
     let off = AutoOptions { bayes: false, ..options(kind, Budget::Trainings(cost + 3.0), 9) };
-    let (r, _, _, unaffordable) = run_with(kind, &off);
+    let (r, _, _, unaffordable, _) = run_with(kind, &off);
     assert!(unaffordable.is_none() && r.trials.iter().all(|t| t.config.method == Method::Als));
     // Implicit data has no Bayesian model to try.
-    let (r, _, _, unaffordable) =
+    let (r, _, _, unaffordable, _) =
         run_with(ModelKind::Implicit, &options(ModelKind::Implicit, Budget::Trainings(6.0), 9));
     assert!(unaffordable.is_none() && r.trials.iter().all(|t| t.config.method == Method::Als));
 }
@@ -101,9 +113,9 @@ fn the_search_keeps_its_budget_and_never_loses_to_its_start() {
     // On data this small each trial's set-up costs about half a training:
     // 30 trainings pay for the lines along λ and α and a bracket of drawn candidates.
     for kind in [ModelKind::Implicit, ModelKind::Explicit] {
-        // Without Bayesian PMF, so that the first bracket is the line along λ on ratings too.
+        // Without Bayesian PMF, so that the line along λ comes right after the start on ratings too.
         let opts = AutoOptions { bayes: false, ..options(kind, Budget::Trainings(30.0), 9) };
-        let (r, budget, _) = run(kind, &opts);
+        let (r, budget, _, _, walked) = run_with(kind, &opts);
         assert_eq!(budget, 30.0);
         assert!(r.cost <= 30.0 + 1e-9 && r.cost > 22.5, "{kind}: the budget is used, not exceeded: {}", r.cost);
         assert!(r.trials.len() > 3, "{kind}: {} trials", r.trials.len());
@@ -142,41 +154,44 @@ fn the_search_keeps_its_budget_and_never_loses_to_its_start() {
         if kind == ModelKind::Implicit {
             assert!(r.leader != 0 && r.best == r.leader, "{kind}: {:?}", r.confirmation);
         }
-        // The first bracket is the line along λ: the settings as given with
-        // λ scaled, the nearest first.
-        let line: Vec<f32> = r
-            .trials
-            .iter()
-            .filter(|t| t.rung == 0 && (1..=4).contains(&t.candidate))
-            .map(|t| t.config.params.reg)
-            .collect();
-        let reg = start.config.params.reg;
-        assert_eq!(line.len(), 4, "{kind}");
-        for (got, times) in line.iter().zip([1.0 / 3.0, 3.0, 0.1, 10.0]) {
-            assert!((got / (reg * times) - 1.0).abs() < 0.01, "{kind}: λ {got} is not {times} × {reg}");
+        // First a line along λ from the settings as given (× 3 first), then,
+        // for implicit models, one along α through a setting of it; only
+        // the line's setting changes along it, by the walk's factors.
+        let lines: Vec<Setting> = walked.iter().map(|(s, _)| *s).collect();
+        let reg_steps = lines.iter().filter(|&&s| s == Setting::Reg).count();
+        assert!(reg_steps >= 2 && lines[..reg_steps].iter().all(|&s| s == Setting::Reg), "{kind}: {lines:?}");
+        let (reg, alpha) = (start.config.params.reg, start.config.params.alpha);
+        let near = |a: f32, b: f32| (a / b - 1.0).abs() < 0.01;
+        assert!(near(walked[0].1.params.reg, 3.0 * reg), "{kind}: the first step is λ × 3: {:?}", walked[0]);
+        for (_, c) in &walked[..reg_steps] {
+            let times = c.params.reg / reg;
+            assert!([3.0, 10.0, 1.0 / 3.0, 0.1].iter().any(|&t| near(times, t)), "{kind}: λ × {times}");
+            assert_eq!(c.params, ModelParams { reg: c.params.reg, ..start.config.params }, "{kind}: only λ changes");
+            assert_eq!(c.iterations, start.config.iterations, "{kind}: each step is a model of the full iterations");
         }
-        for t in r.trials.iter().filter(|t| (1..=4).contains(&t.candidate)) {
-            let same = ModelParams { reg: t.config.params.reg, ..start.config.params };
-            assert_eq!(t.config.params, same, "{kind}: only λ changes along the line");
-        }
-        // For implicit models the second bracket is the line along α through
-        // the λ line's leader (or the start): α × 3, 10, ⅓, nothing else changed.
-        if kind == ModelKind::Implicit {
-            let on_alpha: Vec<ModelParams> = r
-                .trials
-                .iter()
-                .filter(|t| t.rung == 0 && (5..=7).contains(&t.candidate))
-                .map(|t| t.config.params)
-                .collect();
-            let lambda_line: Vec<ModelParams> =
-                r.trials.iter().filter(|t| t.candidate <= 4).map(|t| t.config.params).collect();
-            assert_eq!(on_alpha.len(), 3, "{kind}: the α line follows the λ line");
-            let through = ModelParams { alpha: on_alpha[0].alpha / 3.0, ..on_alpha[0] };
-            assert!(lambda_line.contains(&through), "{kind}: through a setting of the λ line: {through:?}");
-            for (p, times) in on_alpha.iter().zip([3.0, 10.0, 1.0 / 3.0]) {
-                assert!((p.alpha / (through.alpha * times) - 1.0).abs() < 0.01, "{kind}: α {} not {times} ×", p.alpha);
-                assert_eq!(ModelParams { alpha: through.alpha, ..*p }, through, "{kind}: only α changes along it");
+        let alpha_steps = lines.iter().filter(|&&s| s == Setting::Alpha).count();
+        let (on_alpha, on_factors) = walked[reg_steps..].split_at(alpha_steps);
+        match kind {
+            ModelKind::Implicit => {
+                assert!(alpha_steps >= 2, "{kind}: {lines:?}");
+                let through = on_alpha[0].1.params.reg;
+                assert!(through == reg || walked[..reg_steps].iter().any(|(_, c)| c.params.reg == through));
+                for (_, c) in on_alpha {
+                    let times = c.params.alpha / alpha;
+                    assert!([3.0, 10.0, 1.0 / 3.0].iter().any(|&t| near(times, t)), "{kind}: α × {times}");
+                    let same = ModelParams { alpha: c.params.alpha, reg: through, ..start.config.params };
+                    assert_eq!(c.params, same, "{kind}: only α changes along it, through one λ");
+                }
             }
+            _ => assert_eq!(alpha_steps, 0, "{kind}: ratings have no α to walk"),
+        }
+        // Last, twice the factors through the λ and α chosen (when the budget pays for it).
+        assert!(on_factors.len() <= 1 && on_factors.iter().all(|(s, _)| *s == Setting::Factors), "{lines:?}");
+        for (_, c) in on_factors {
+            assert_eq!(c.params.factors, 2 * start.config.params.factors, "{kind}");
+            let mut chosen =
+                walked[..reg_steps + alpha_steps].iter().map(|(_, w)| w.params).chain([start.config.params]);
+            assert!(chosen.any(|p| p == ModelParams { factors: p.factors, ..c.params }), "{kind}: {c:?}");
         }
         // Successive halving: later rungs have fewer candidates, each continuing one of the rung before.
         let at = |rung| r.trials.iter().filter(|t| t.rung == rung && t.candidate > 0).count();

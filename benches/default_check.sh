@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# `train`'s check of an implicit model's default λ (docs/ALGORITHM.md
-# "The default λ, checked") against the unchecked default (--reg 30) and
+# `train`'s check of an implicit model's default λ, α and factors
+# (docs/ALGORITHM.md "The defaults, checked") against the unchecked
+# defaults (--reg 30 --alpha 1 --factors 64) and
 # the popularity baseline, on the implicit shapes of benches/auto.sh plus
 # citation-like lists (benches/lists.py cites). Each shape is split 80/20
 # per user once per seed in SEEDS (`gramrec split --seed S`); both models
 # train on the training part and are scored once on the held-out part.
 # Prints a line per shape and seed, then each shape's mean ± sd.
-# Usage: bash benches/reg_check.sh [path/to/u.data] [work dir]
+# Usage: bash benches/default_check.sh [path/to/u.data] [work dir]
 #   SEEDS="1 2 3 4 5" (default)   GRAMREC=path/to/gramrec (default: this tree's release build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,16 +34,16 @@ compare() { # name data [train flags…]
   for seed in $seeds; do
     local d=$name-$seed train=$name-$seed/train.$ext test=$name-$seed/test.$ext
     [ -s "$train" ] || "$g" split --input "$input" --out "$d" --mode per-user --seed "$seed" >/dev/null 2>&1
-    "$g" train -q --json --device cpu -i "$train" -o "$d/unchecked" --reg 30 "$@" > "$d/unchecked.json"
+    "$g" train -q --json --device cpu -i "$train" -o "$d/unchecked" --reg 30 --alpha 1 --factors 64 "$@" > "$d/unchecked.json"
     local start=$SECONDS
     "$g" train --json --device cpu -i "$train" -o "$d/checked" "$@" > "$d/checked.json" 2> "$d/checked.log"
     local wall=$((SECONDS - start))
     read -r unchecked popularity < <(ndcg "$d/unchecked" "$train" "$test")
     read -r checked _ < <(ndcg "$d/checked" "$train" "$test")
-    local reg check
-    reg=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['params']['reg'])" "$d/checked.json")
-    check=$(python3 -c "import json,sys; print('%.2f' % json.load(open(sys.argv[1]))['regCheck']['seconds'])" "$d/checked.json")
-    echo "$name seed $seed: NDCG@10 λ 30 $unchecked, checked $checked (λ $reg; check ${check} s, training $(seconds "$d/checked.json") s), popularity $popularity"
+    local chosen check
+    chosen=$(python3 -c "import json,sys; p=json.load(open(sys.argv[1]))['params']; print('λ %g, α %g, %d factors' % (p['reg'], p['alpha'], p['factors']))" "$d/checked.json")
+    check=$(python3 -c "import json,sys; print('%.2f' % json.load(open(sys.argv[1]))['defaultsCheck']['seconds'])" "$d/checked.json")
+    echo "$name seed $seed: NDCG@10 defaults $unchecked, checked $checked ($chosen; check ${check} s, training $(seconds "$d/checked.json") s), popularity $popularity"
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$unchecked" "$checked" "$popularity" "$check" "$(seconds "$d/unchecked.json")" >> "$results"
   done
 }
@@ -61,7 +62,7 @@ rows = {}
 for line in open(sys.argv[1]):
     name, *values = line.split("\t")
     rows.setdefault(name, []).append([float(v) for v in values])
-print("| shape | λ 30 (unchecked) | checked | popularity | check / one training |")
+print("| shape | λ 30, α 1, 64 factors (unchecked) | checked | popularity | check / one training |")
 print("| --- | --- | --- | --- | --- |")
 for name, r in rows.items():
     cols = list(zip(*r))
