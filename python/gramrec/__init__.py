@@ -660,8 +660,9 @@ def _say_search(event, searched):
                  "all of them would cost more than a quarter of a training a setting); the fresh splits score them all")
         _say(f"auto: searching settings within a budget of {event['budget']:.1f} trainings")
     elif event["step"] == "walk":
-        _say(f"auto: a line along {event['symbol']} from the best so far: {event['steps']}, each {event['warm']} "
-             "iterations on from the step before, a direction stopping at a step that does not improve")
+        _say(f"auto: a line along {event['symbol']} from the settings the lines before chose: {event['steps']}, each "
+             f"{event['warm']} iterations on from the step before, a direction stopping at a step that does not "
+             "improve (as the budget pays)")
     elif event["step"] == "bracket":
         _say(f"auto: {event['candidates']} new candidates by successive halving "
              f"(planned work: {event['planned']:.1f} trainings)")

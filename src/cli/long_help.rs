@@ -91,14 +91,15 @@ pub const NONPOSITIVE: &str = "Implicit models: values of 0 or less (after repea
 pub const FACTORS: &str = "Number of latent factors [default: 64]. Without --factors (and without --auto), train \
     checks an implicit model's 64 on a validation split after λ and α (see --reg): twice as many, trained 5 \
     iterations on from the model λ and α chose, its new columns from the seed's random factors; 128 replaces 64 only \
-    if it wins by more than 3 standard errors, and again trained from scratch. A larger model costs about twice the \
-    training time and file size. Passing --factors skips it";
+    if it wins by more than 3 standard errors, and again trained from scratch. A model with twice the factors costs \
+    two to four times the training time and twice the file size. Passing --factors skips it";
 
 /// `--reg`.
 pub const REG: &str = "Regularisation λ [default: 0.1 explicit (scaled by count), 30 implicit (unscaled); \
     measured on MovieLens 100K]. Without --reg (and without --auto), train checks an implicit model's 30 on a \
     validation split first: the defaults trained to all the iterations, then λ ×3 and ×10, and ×⅓ and ×0.1, each \
-    trained 5 more iterations from the one before, a direction stopping when a step does not improve; the best \
+    trained 5 more iterations from the one before (a direction's first from 30), a direction stopping when a step \
+    does not improve; the best \
     replaces 30 only if it wins by more than 3 standard errors, and again when trained from scratch (on sparse \
     data 30 leaves a model that ranks like popularity). The log and --json's defaultsRead and defaultsCheck say \
     what it found. Passing --reg skips λ's line; --reg, --alpha and --factors together skip the check";
@@ -179,7 +180,9 @@ pub const VALIDATE: &str = "Held-out interactions to evaluate after every iterat
 pub const AUTO: &str = "Search the settings first: factors, λ and its scaling, α, the confidence curve and the \
     unobserved weight α₀, by successive halving on a validation split carved from the input (10%: per user for \
     implicit models, at random for explicit ones; seeded by --seed; on more than 5M interactions, on a sample of \
-    the users). The other flags' settings are the first candidate; the best on validation is retrained with them \
+    the users). The other flags' settings are the first candidate; from them it walks lines along λ, α and the \
+    factors as train's check of the defaults does (see --reg), then draws candidates; the best on validation is \
+    retrained with them \
     on up to three fresh splits (in the budget) and replaces them only when it leads there by more than 1.645 \
     standard errors of the per-user (per-rating) difference. On ratings it also tries \
     --method bayes when the budget pays for it, and says what it would cost when not. Prints the validation \

@@ -27,6 +27,19 @@ pub enum Device {
 
 named_enum!(Device, "device" { Auto => "auto", Gpu => "gpu", Cpu => "cpu" });
 
+impl Device {
+    /// The most factors a run on this device can train: [`MAX_FACTORS`],
+    /// or the GPU backend's limit on [`Device::Gpu`] (on `Auto` a model
+    /// the GPU cannot hold trains on the CPU).
+    pub fn max_factors(self) -> usize {
+        match self {
+            #[cfg(feature = "gpu")]
+            Device::Gpu => crate::backend::gpu::GPU_MAX_FACTORS,
+            _ => MAX_FACTORS,
+        }
+    }
+}
+
 /// A failure injected into a GPU run, so tests can check how real ones are
 /// handled (the CLI takes it from `GRAMREC_GPU_FAULT`, see docs/ROBUSTNESS.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -942,10 +942,9 @@ pub fn search(
     let mut here = Rc::new(default_check::Run { config: *base, model, values: first });
     for setting in walkable(base) {
         on_event(Event::Walk { setting, warm })?;
-        let ceiling = budget - reserve(&trials);
         let mut train = |config: &TrainConfig, start: Start| {
             let cost = work.cost(config, warm);
-            if spent + cost > ceiling + 1e-9 {
+            if spent + cost + reserve(&trials) > budget + 1e-9 {
                 return Ok(None);
             }
             let (model, values, _) = v.run(config, Some(start))?;

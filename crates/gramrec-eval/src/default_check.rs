@@ -82,7 +82,7 @@ pub enum Setting {
 }
 
 impl Setting {
-    /// Its name in the CLI's flags and `defaultsRead` (`reg`, `alpha`).
+    /// Its name in the CLI's flags and `defaultsRead` (`reg`, `alpha`, `factors`).
     pub fn name(self) -> &'static str {
         match self {
             Setting::Reg => "reg",
@@ -187,7 +187,7 @@ impl Line {
 
     /// What the line scored, for its reason: `(NDCG@10 on 943 held-out users:
     /// λ 30 0.1988 after 15 iterations; then 5 iterations each from the step
-    /// before, λ 90 0.1630, 10 0.1742)`.
+    /// before (a direction's first from the start), λ 90 0.1630, 10 0.1742)`.
     fn scored(&self, check: &DefaultCheck) -> String {
         let s = self.setting.symbol();
         let steps = self.steps.iter().map(|t| format!("{} {:.4}", t.at, t.value)).collect::<Vec<_>>().join(", ");
@@ -196,13 +196,19 @@ impl Line {
             true => format!("after {} iterations", check.iterations),
             false => "where the line before ended".to_string(),
         };
+        let then = match self.steps.is_empty() {
+            true => "no step within what the settings and the device allow".to_string(),
+            false => format!(
+                "then {} iterations each from the step before (a direction's first from the start), {s} {steps}",
+                check.warm_iterations
+            ),
+        };
         format!(
-            "({} on {} held-out users{sample}: {s} {} {:.4} {start}; then {} iterations each from the step before, {s} {steps})",
+            "({} on {} held-out users{sample}: {s} {} {:.4} {start}; {then})",
             Metric::Ndcg(10),
             check.users,
             self.from,
             self.value,
-            check.warm_iterations,
         )
     }
 }
@@ -216,6 +222,8 @@ impl Line {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Confirmation {
+    /// The settings the lines chose.
+    pub settings: Point,
     /// The figure on the validation split (NDCG@10).
     pub value: f64,
     /// Standard errors by which it beats the defaults there; the lines'
@@ -307,13 +315,16 @@ impl DefaultCheck {
                 self.value,
                 c.margin
             ),
-            (Some(t), c) => format!(
-                "{}, but trained from scratch it scored {:.4} against the defaults' {:.4}, not {MARGIN} standard \
-                 errors better: the defaults kept",
+            (Some(t), Some(c)) => format!(
+                "{}, but {} trained from scratch scored {:.4} against the defaults' {:.4}, {:.1} standard errors, not \
+                 more than {MARGIN}: the defaults kept",
                 led(t),
-                c.map_or(f64::NAN, |c| c.value),
-                self.value
+                c.settings,
+                c.value,
+                self.value,
+                c.margin
             ),
+            (Some(t), None) => led(t),
         };
         Some((value, reason))
     }
@@ -410,9 +421,11 @@ pub fn check_defaults(
         let (_, values, _) = v.run_checked(&config, None, between)?;
         let lower = v.metric().lower_is_better();
         let margin = paired_margin(&values.units, &defaults.values.units, &values.users, lower);
-        check.confirmation = Some(Confirmation { value: values.value, margin });
+        let chosen = Point::of(&config.params);
+        check.confirmation =
+            Some(Confirmation { settings: chosen, value: values.value, margin: margin.clamp(-f64::MAX, f64::MAX) });
         if margin > MARGIN {
-            check.chosen = Point::of(&config.params);
+            check.chosen = chosen;
         }
     }
     check.seconds = started.elapsed().as_secs_f64();
@@ -446,15 +459,17 @@ pub(crate) fn walk(
             let at = round3(from * factor);
             let iterations = before.config.iterations;
             let config = TrainConfig { params: setting.set(before.config.params, at), ..before.config };
+            // Beyond what the settings or the device allow (twice 600 factors), the direction ends.
+            if config.validate().is_err() || config.params.factors > config.device.max_factors() {
+                break;
+            }
             let resume = restart(&before, v, &config, iterations - warm);
             let Some((model, values)) = train(&config, resume)? else {
                 break 'walk;
             };
-            let step = Step {
-                at,
-                value: values.value,
-                margin: paired_margin(&values.units, &start.values.units, &values.users, lower),
-            };
+            let margin = paired_margin(&values.units, &start.values.units, &values.users, lower);
+            // A gain without noise is an infinite margin; JSON has no infinity.
+            let step = Step { at, value: values.value, margin: margin.clamp(-f64::MAX, f64::MAX) };
             line.steps.push(step);
             let improved = v.better(values.value, before.values.value);
             let trial = Rc::new(Run { config, model, values });

@@ -3,8 +3,8 @@
 //! [`evaluate`] measures a model on held-out interactions beside a baseline
 //! that needs no model; [`tune`] cross-validates a grid of settings; [`auto`]
 //! searches settings by successive halving on a validation split (`train --auto`);
-//! [`default_check`] checks an implicit model's default λ and α on a
-//! validation split before `train` uses them; [`topn`] computes every user's top N (Spark's `recommendForAllUsers`).
+//! [`default_check`] checks an implicit model's default λ, α and factors
+//! on a validation split before `train` uses them; [`topn`] computes every user's top N (Spark's `recommendForAllUsers`).
 
 pub mod auto;
 pub mod default_check;

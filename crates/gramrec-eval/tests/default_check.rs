@@ -1,4 +1,4 @@
-//! `train`'s check of an implicit model's default λ and α: it replaces
+//! `train`'s check of an implicit model's default λ, α and factors: it replaces
 //! defaults that shrink a sparse catalogue's model to popularity or
 //! under-weigh heavy-tailed counts, keeps them where they hold, is the same
 //! for a seed, walks only what the caller left open, and stands aside where
@@ -183,4 +183,17 @@ fn only_what_an_implicit_als_model_left_open_is_walked() {
     let mut none = implicit();
     none.params.reg = 0.0;
     assert_eq!(settings(&none, ALL), [Setting::Alpha, Setting::Factors]);
+}
+
+#[test]
+fn the_factors_line_stops_where_the_settings_allow_no_more() {
+    // Twice 600 factors is past gramrec's 1,024: the line has no step, and 600 stays.
+    let mut config = implicit();
+    config.params.factors = 600;
+    config.iterations = 2;
+    let c = check(&sparse_lists(MIN_USERS * 2), &config, Open { factors: true, ..Open::default() });
+    assert_eq!(c.lines.len(), 1);
+    assert!(c.lines[0].steps.is_empty() && c.chosen.factors == 600, "{c:?}");
+    let why = c.choice(Setting::Factors).unwrap().1;
+    assert!(why.starts_with("the default held") && why.contains("no step within what the settings"), "{why}");
 }
