@@ -144,6 +144,10 @@ fn train_checks_the_default_lambda_alpha_and_factors_on_validation_and_says_what
     let line = format!("--reg {chosen}: λ {chosen} led the line from 30 by ");
     assert!(log.contains(&line) && log.contains("trained from scratch scored"), "{log}");
     assert!(log.contains("(--reg to skip the check)") && log.contains("(--alpha to skip the check)"), "{log}");
+    // Said before it starts, and what it cost after.
+    let before = log.find("checking λ 30, α 1 and 64 factors on a validation split (10% of each user's interactions");
+    let after = log.find("the check took ");
+    assert!(before.is_some() && before < log.find("--reg ") && after > log.find("--factors "), "{log}");
     let given = train_json(&lists, &d.join("given"), &["--reg", "30"]);
     assert_eq!(given["params"]["reg"], 30.0);
     let lines = given["defaultsCheck"]["lines"].as_array().unwrap();

@@ -261,7 +261,7 @@ class ALS:
                      + (f" ({', '.join(merged)})" if merged else ""))
                 if show_progress:
                     bar = _progress_bar(event["iterations"])
-            elif name == "device":
+            elif name in ("device", "check"):
                 _say(event["text"])
             elif name == "auto":
                 _say_search(event, searched)
@@ -660,7 +660,8 @@ def _say_search(event, searched):
                  "all of them would cost more than a quarter of a training a setting); the fresh splits score them all")
         _say(f"auto: searching settings within a budget of {event['budget']:.1f} trainings")
     elif event["step"] == "walk":
-        _say(f"auto: a line along {event['symbol']} from the settings the lines before chose: {event['steps']}, each "
+        _say(f"auto: a line along {event['symbol']} from the settings given or what the lines before chose: "
+             f"{event['steps']}, each "
              f"{event['warm']} iterations on from the step before, a direction stopping at a step that does not "
              "improve (as the budget pays)")
     elif event["step"] == "bracket":

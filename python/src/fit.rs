@@ -243,9 +243,19 @@ fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_e
     };
     let data = DatasetOptions::for_kind(config.params.kind);
     let checked = detached(py, |python| {
-        check_defaults(&x, &mut config, open, &data, &mut || python(&mut |py| py.check_signals()))
+        // Both callbacks reach Python, one at a time.
+        let python = std::cell::RefCell::new(python);
+        let mut say = |text: String| {
+            (python.borrow_mut())(&mut |py| {
+                let data = PyDict::new(py);
+                data.set_item("text", &text)?;
+                on_event.call1(py, ("check", data)).map(|_| ())
+            })
+        };
+        let mut between = || (python.borrow_mut())(&mut |py| py.check_signals());
+        check_defaults(&x, &mut config, open, &data, &mut say, &mut between)
     })?;
-    if let Some((_, choices)) = checked {
+    if let Some((check, choices)) = checked {
         let defaults = PyDict::new(py);
         for c in choices {
             let name = if c.parameter == "reg" { "regularization" } else { c.parameter };
@@ -253,6 +263,11 @@ fn run(py: Python<'_>, x: gramrec_engine::Interactions, settings: Settings, on_e
             defaults.set_item(name, (&c.value, reason))?;
         }
         on_event.call1(py, ("defaults", defaults))?;
+        if let Some(cost) = check.cost() {
+            let data = PyDict::new(py);
+            data.set_item("text", cost)?;
+            on_event.call1(py, ("check", data))?;
+        }
     }
     train(py, x, &config, &on_event)
 }

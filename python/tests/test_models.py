@@ -209,6 +209,8 @@ def test_the_default_regularization_and_alpha_are_checked_on_validation(capsys):
     said = re.search(r"gramrec: regularization = ([0-9.]+): λ ([0-9.]+) led the line from 30 by ", err)
     assert said and said[1] == said[2] and float(said[1]) < 30, err
     assert "trained from scratch scored" in err and "(regularization= to skip the check)" in err, err
+    assert err.index("gramrec: checking λ 30 and α 1 on a validation split") < err.index("regularization =") \
+        < err.index("gramrec: the check took "), err
     alpha = re.search(r"gramrec: alpha = ([0-9.]+): .*\(alpha= to skip the check\)", err)
     assert alpha, err
     assert model.regularization is None and model.alpha is None, "the keywords stay as given: another fit checks again"

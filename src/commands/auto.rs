@@ -52,8 +52,9 @@ pub fn choose(a: &TrainArgs, x: &Interactions, base: &TrainConfig, log: &Progres
             }
             Event::Walk { setting, warm } => {
                 bar.as_ref().unwrap_or(log).log(format!(
-                    "--auto: a line along {} from the settings the lines before chose: {}, each {warm} iterations on \
-                     from the step before, a direction stopping at a step that does not improve (as the budget pays)",
+                    "--auto: a line along {} from the flags' settings or what the lines before chose: {}, each {warm} \
+                     iterations on from the step before, a direction stopping at a step that does not improve (as the \
+                     budget pays)",
                     setting.symbol(),
                     setting.describe_steps()
                 ));

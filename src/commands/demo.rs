@@ -52,9 +52,22 @@ pub fn run(a: DemoArgs) -> Result<()> {
     // As `train` does: the default λ, α and factors checked on validation.
     let open = Open { reg: true, alpha: true, factors: true };
     let data = DatasetOptions::for_kind(ModelKind::Implicit);
-    if let Some((_, choices)) = check_defaults(&x, &mut config, open, &data, &mut || Ok(()))? {
+    if let Some((check, choices)) = check_defaults(
+        &x,
+        &mut config,
+        open,
+        &data,
+        &mut |s| {
+            log.log(s);
+            Ok(())
+        },
+        &mut || Ok(()),
+    )? {
         for c in choices {
             log.log(format!("--{} {}: {}", c.parameter, c.value, c.reason));
+        }
+        if let Some(cost) = check.cost() {
+            log.log(cost);
         }
     }
     let fitted = fit(x, &config, &FitOptions::default(), &mut |event| {

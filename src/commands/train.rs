@@ -79,11 +79,26 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let h = &a.hyper;
     let open = Open { reg: h.reg.is_none(), alpha: h.alpha.is_none(), factors: h.factors.is_none() };
     let checked = match a.auto {
-        false => check_defaults(&x, &mut config, open, &a.run.data.options(kind), &mut || stop())?,
+        false => check_defaults(
+            &x,
+            &mut config,
+            open,
+            &a.run.data.options(kind),
+            &mut |s| {
+                log.log(s);
+                Ok(())
+            },
+            &mut || stop(),
+        )?,
         true => None,
     };
-    for c in checked.iter().flat_map(|(_, choices)| choices) {
-        log.log(format!("--{} {}: {} (--{} to skip the check)", c.parameter, c.value, c.reason, c.parameter));
+    if let Some((check, choices)) = &checked {
+        for c in choices {
+            log.log(format!("--{} {}: {} (--{} to skip the check)", c.parameter, c.value, c.reason, c.parameter));
+        }
+        if let Some(cost) = check.cost() {
+            log.log(cost);
+        }
     }
     let chosen = if a.auto { Some(super::auto::choose(&a, &x, &config, &log)?) } else { None };
     if let Some(c) = &chosen {

@@ -140,21 +140,26 @@ fn constant(values: &[f32]) -> Option<f32> {
 /// back as a choice to report, with the check's figures; `None` where the
 /// check does not apply (explicit models, Bayesian PMF, nothing left open;
 /// a scaled λ is not checked). `data` builds the split's training matrices
-/// as the fit will build its own; `between` is called after every
-/// iteration of the check's trainings, and an error it returns stops the
-/// check (a front end's Ctrl-C).
+/// as the fit will build its own; `say` hears what the check is about to
+/// do before it starts (it takes a few trainings' time; an error it
+/// returns stops the check); `between` is
+/// called after every iteration of the check's trainings, and an error it
+/// returns stops the check (a front end's Ctrl-C).
 pub fn check_defaults(
     x: &Interactions,
     config: &mut TrainConfig,
     open: Open,
     data: &DatasetOptions,
+    say: &mut dyn FnMut(String) -> Result<()>,
     between: &mut dyn FnMut() -> Result<()>,
 ) -> Result<Option<(DefaultCheck, Vec<DefaultChoice>)>> {
     let settings = default_check::settings(config, open);
     if settings.is_empty() {
         return Ok(None);
     }
-    let check = default_check::check_defaults(x, config, &settings, &default_check::options(config, *data), between)?;
+    let opts = default_check::options(config, *data);
+    say(default_check::announce(config, &settings, &opts))?;
+    let check = default_check::check_defaults(x, config, &settings, &opts, between)?;
     config.params.reg = check.chosen.reg;
     config.params.alpha = check.chosen.alpha;
     config.params.factors = check.chosen.factors;

@@ -52,7 +52,7 @@ pub const FACTOR_STEPS: [&[f32]; 2] = [&[2.0], &[]];
 /// Iterations each step of a line trains, from its neighbour's factors: a
 /// third of the default iterations, so a step costs a third of a training.
 /// With it the lines chose the same λ and α on every split of
-/// BENCHMARKS.md "The defaults, checked on validation" — on the first
+/// BENCHMARKS.md "The defaults checked along λ, α and the factors" — on the first
 /// split, the best 64-factor test cell of play counts (λ 300 α 3) and one
 /// within 0.001 of it on the citation-like lists (λ 3 α 10).
 pub const WARM_ITERATIONS: usize = 5;
@@ -169,6 +169,9 @@ pub struct Step {
 pub struct Line {
     /// The setting walked.
     pub setting: Setting,
+    /// The settings at the line's start: the defaults, or where the line
+    /// before ended.
+    pub start: Point,
     /// Its value at the line's start.
     pub from: f32,
     /// The start's figure on the validation split.
@@ -194,7 +197,7 @@ impl Line {
         let sample = check.sample.map_or(String::new(), |n| format!(" (a sample of {n} users)"));
         let start = match check.lines.first() == Some(self) {
             true => format!("after {} iterations", check.iterations),
-            false => "where the line before ended".to_string(),
+            false => format!("where the line before ended, at {}", self.start),
         };
         let then = match self.steps.is_empty() {
             true => "no step within what the settings and the device allow".to_string(),
@@ -258,6 +261,9 @@ pub struct DefaultCheck {
     pub sample: Option<usize>,
     /// The check's wall time, in seconds.
     pub seconds: f64,
+    /// The defaults' training on the validation split, in seconds: the
+    /// unit `seconds` is best read in.
+    pub training_seconds: f64,
     /// Why the defaults were kept without a check, when they were.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -288,6 +294,18 @@ impl std::fmt::Display for Point {
 }
 
 impl DefaultCheck {
+    /// What the check cost, for the log, when it ran: `the check took
+    /// 6.3 s, 6.0x the defaults' training on the validation split`.
+    pub fn cost(&self) -> Option<String> {
+        self.skipped.is_none().then(|| {
+            format!(
+                "the check took {:.1} s, {:.1}x the defaults' training on the validation split",
+                self.seconds,
+                self.seconds / self.training_seconds.max(1e-9)
+            )
+        })
+    }
+
     /// The choice for `setting` with its reason, when the check looked at
     /// it: (value, reason).
     pub fn choice(&self, setting: Setting) -> Option<(f32, String)> {
@@ -308,26 +326,51 @@ impl DefaultCheck {
                 format!("the default held on validation, no {s} beating {from} by {MARGIN} standard errors {scored}")
             }
             (Some(t), Some(c)) if c.margin > MARGIN => format!(
-                "{}; {} trained from scratch scored {:.4} against the defaults' {:.4}, {:.1} standard errors",
+                "{}; {} trained from scratch scored {:.4} against {:.4} for {}, {:.1} standard errors",
                 led(t),
                 self.chosen,
                 c.value,
                 self.value,
+                self.default,
                 c.margin
             ),
             (Some(t), Some(c)) => format!(
-                "{}, but {} trained from scratch scored {:.4} against the defaults' {:.4}, {:.1} standard errors, not \
-                 more than {MARGIN}: the defaults kept",
+                "{}, but {} trained from scratch scored {:.4} against {:.4} for {}, {:.1} standard errors, not \
+                 more than {MARGIN}: {} stays",
                 led(t),
                 c.settings,
                 c.value,
                 self.value,
-                c.margin
+                self.default,
+                c.margin,
+                self.default
             ),
             (Some(t), None) => led(t),
         };
         Some((value, reason))
     }
+}
+
+/// What the check is about to do, for a log line before it starts (it
+/// takes a few trainings' time): `checking λ 30, α 1 and 64 factors on a
+/// validation split (10% of each user's interactions)`.
+pub fn announce(config: &TrainConfig, settings: &[Setting], opts: &AutoOptions) -> String {
+    let p = &config.params;
+    let each: Vec<String> = settings
+        .iter()
+        .map(|s| match s {
+            Setting::Reg => format!("λ {}", p.reg),
+            Setting::Alpha => format!("α {}", p.alpha),
+            Setting::Factors => format!("{} factors", p.factors),
+        })
+        .collect();
+    let list = match each.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let share = opts.validation_fraction * 100.0;
+    format!("checking {list} on a validation split ({share:.0}% of each user's interactions held out)")
 }
 
 /// The settings of `config` the check walks when the caller left `open`
@@ -382,6 +425,7 @@ pub fn check_defaults(
         users: 0,
         sample: None,
         seconds: 0.0,
+        training_seconds: 0.0,
         skipped: None,
     };
     // Beyond `opts.sample_interactions`, a seeded sample of the users, as `--auto` searches on.
@@ -403,8 +447,8 @@ pub fn check_defaults(
         v.keep_users(raced, opts.seed);
     }
     check.users = v.units();
-    let (model, values, _) = v.run_checked(config, None, between)?;
-    check.value = values.value;
+    let (model, values, seconds) = v.run_checked(config, None, between)?;
+    (check.value, check.training_seconds) = (values.value, seconds);
     let defaults = Rc::new(Run { config: *config, model, values });
     let mut here = Rc::clone(&defaults);
     let mut train = |config: &TrainConfig, start: Start| {
@@ -451,7 +495,8 @@ pub(crate) fn walk(
 ) -> Result<(Line, Option<Rc<Run>>)> {
     let from = setting.get(&start.config.params);
     let lower = v.metric().lower_is_better();
-    let mut line = Line { setting, from, value: start.values.value, chosen: from, steps: Vec::new() };
+    let at = Point::of(&start.config.params);
+    let mut line = Line { setting, start: at, from, value: start.values.value, chosen: from, steps: Vec::new() };
     let mut best: Option<(Step, Rc<Run>)> = None;
     'walk: for direction in setting.steps() {
         let mut before = Rc::clone(start);

@@ -10,7 +10,7 @@ use gramrec_data::load::Interactions;
 use gramrec_data::synth::{SynthSpec, Synthetic};
 use gramrec_data::DatasetOptions;
 use gramrec_eval::default_check::{
-    check_defaults, options, settings, DefaultCheck, Open, Setting, MARGIN, MIN_USERS, WARM_ITERATIONS,
+    announce, check_defaults, options, settings, DefaultCheck, Open, Setting, MARGIN, MIN_USERS, WARM_ITERATIONS,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -83,6 +83,8 @@ fn a_default_that_shrinks_short_rows_to_popularity_is_replaced() {
     // Trained from scratch, the choice beats the defaults too.
     let confirmed = c.confirmation.expect("the choice trained from scratch");
     assert!(confirmed.margin > MARGIN && confirmed.value > 1.2 * c.value, "{confirmed:?} against {}", c.value);
+    let cost = c.cost().expect("it ran");
+    assert!(cost.starts_with("the check took ") && c.training_seconds > 0.0 && c.seconds > c.training_seconds);
     let why = c.choice(Setting::Reg).unwrap().1;
     let led = format!("λ {} led the line from 30 by {:.1} standard errors", c.chosen.reg, chosen.margin);
     assert!(why.starts_with(&led) && why.contains("trained from scratch scored"), "{why}");
@@ -131,7 +133,7 @@ fn too_few_users_keep_the_defaults_and_say_why() {
     let x = sparse_lists(MIN_USERS / 2);
     let c = check(&x, &implicit(), ALL);
     assert_eq!(c.chosen, c.default);
-    assert!(c.lines.is_empty());
+    assert!(c.lines.is_empty() && c.cost().is_none());
     let why = c.choice(Setting::Alpha).unwrap().1;
     assert!(why.contains("not checked: fewer than 100 users"), "{why}");
 }
@@ -171,6 +173,13 @@ fn an_error_between_iterations_stops_the_check() {
 #[test]
 fn only_what_an_implicit_als_model_left_open_is_walked() {
     assert_eq!(settings(&implicit(), ALL), [Setting::Reg, Setting::Alpha, Setting::Factors]);
+    let opts = options(&implicit(), DatasetOptions::default());
+    let said = announce(&implicit(), &settings(&implicit(), ALL), &opts);
+    assert_eq!(
+        said,
+        "checking λ 30, α 1 and 16 factors on a validation split (10% of each user's interactions held out)"
+    );
+    assert!(announce(&implicit(), &[Setting::Alpha], &opts).starts_with("checking α 1 on a validation split"));
     assert_eq!(settings(&implicit(), Open { reg: true, ..Open::default() }), [Setting::Reg]);
     assert!(settings(&implicit(), Open::default()).is_empty());
     assert!(settings(&TrainConfig::for_kind(ModelKind::Explicit), ALL).is_empty());
