@@ -171,6 +171,31 @@ fn every_command_explains_itself() {
     gramrec().assert().code(2).stderr(predicate::str::contains("demo"));
 }
 
+/// `generate` says how many lines it wrote, and why when that is not what
+/// `--nnz` asked for.
+#[test]
+fn generate_counts_what_it_wrote_and_says_why_it_differs_from_nnz() {
+    let dir = tempfile::tempdir().unwrap();
+    // Users passing over items, and shares rounded up.
+    for (kind, items, fewer) in [("implicit", "40", true), ("explicit", "400", false)] {
+        let out = dir.path().join(format!("{kind}.csv"));
+        let run = gramrec()
+            .args(["generate", "--kind", kind, "--users", "50", "--items", items, "--nnz", "1000", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(run.status.success());
+        let lines = std::fs::read_to_string(&out).unwrap().lines().count() - 1;
+        let log = String::from_utf8_lossy(&run.stderr);
+        assert!(log.starts_with(&format!("wrote {lines} {kind} interactions to ")), "{log}");
+        let said = match fewer {
+            true => format!(", {} fewer than --nnz 1000: each user's share is rounded", 1000 - lines),
+            false => format!(", {} more than --nnz 1000: each user's share is rounded", lines - 1000),
+        };
+        assert!(log.contains(&said), "{lines} lines: {log}");
+    }
+}
+
 #[test]
 fn split_partitions_lines_and_keeps_the_layout() {
     let dir = tempfile::tempdir().unwrap();

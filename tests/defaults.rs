@@ -131,16 +131,18 @@ fn train_checks_the_default_lambda_alpha_and_factors_on_validation_and_says_what
         gramrec().args(["train", "--json", "--input"]).arg(&lists).arg("--out").arg(d.join("m")).output().unwrap();
     assert!(out.status.success());
     let (log, json) = (String::from_utf8_lossy(&out.stderr), serde_json::from_slice::<Value>(&out.stdout).unwrap());
+    // The check's record, with its lines, steps and confirmation, as the schema says.
+    check("train", &json);
     let chosen = json["params"]["reg"].as_f64().unwrap();
     assert!(chosen < 30.0, "{log}");
-    let check = &json["defaultsCheck"];
-    assert_eq!((check["default"]["reg"].as_f64(), check["chosen"]["reg"].as_f64()), (Some(30.0), Some(chosen)));
-    assert_eq!((check["iterations"].as_u64(), check["warmIterations"].as_u64()), (Some(15), Some(5)));
-    let lines = check["lines"].as_array().unwrap();
+    let recorded = &json["defaultsCheck"];
+    assert_eq!((recorded["default"]["reg"].as_f64(), recorded["chosen"]["reg"].as_f64()), (Some(30.0), Some(chosen)));
+    assert_eq!((recorded["iterations"].as_u64(), recorded["warmIterations"].as_u64()), (Some(15), Some(5)));
+    let lines = recorded["lines"].as_array().unwrap();
     let walked: Vec<&str> = lines.iter().map(|l| l["setting"].as_str().unwrap()).collect();
     assert_eq!(walked, ["reg", "alpha", "factors"]);
     assert_eq!(lines[0]["chosen"].as_f64(), Some(chosen));
-    assert!(check["confirmation"]["margin"].as_f64().unwrap() > 3.0, "{check}");
+    assert!(recorded["confirmation"]["margin"].as_f64().unwrap() > 3.0, "{recorded}");
     let line = format!("--reg {chosen}: λ {chosen} led the line from 30 by ");
     assert!(log.contains(&line) && log.contains("trained from scratch scored"), "{log}");
     assert!(log.contains("(--reg to skip the check)") && log.contains("(--alpha to skip the check)"), "{log}");
@@ -149,6 +151,7 @@ fn train_checks_the_default_lambda_alpha_and_factors_on_validation_and_says_what
     let after = log.find("the check took ");
     assert!(before.is_some() && before < log.find("--reg ") && after > log.find("--factors "), "{log}");
     let given = train_json(&lists, &d.join("given"), &["--reg", "30"]);
+    check("train", &given);
     assert_eq!(given["params"]["reg"], 30.0);
     let lines = given["defaultsCheck"]["lines"].as_array().unwrap();
     let walked: Vec<&str> = lines.iter().map(|l| l["setting"].as_str().unwrap()).collect();

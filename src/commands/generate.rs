@@ -30,7 +30,20 @@ pub fn run(a: GenerateArgs) -> Result<()> {
             write_csv(&syn, w)
         }
     })?;
-    crate::progress::stderr_line(&format!("wrote {} {kind} interactions to {}", syn.len(), a.out.display()));
+    let mut said = format!("wrote {} {kind} interactions to {}", syn.len(), a.out.display());
+    let rounded = "each user's share is rounded to whole interactions";
+    if syn.len() > a.nnz {
+        said += &format!(", {} more than --nnz {}: {rounded}", syn.len() - a.nnz, a.nnz);
+    } else if syn.len() < a.nnz {
+        said += &format!(
+            ", {} fewer than --nnz {}: {rounded} and drawn from the popularity curve, an item drawn twice \
+             counting once{}, for at most 20 draws an interaction; more items (--items) come closer",
+            a.nnz - syn.len(),
+            a.nnz,
+            if kind == ModelKind::Implicit { " and passed over when the user would not keep it" } else { "" }
+        );
+    }
+    crate::progress::stderr_line(&said);
     Ok(())
 }
 
