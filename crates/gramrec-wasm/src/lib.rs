@@ -70,6 +70,39 @@ struct Details<'a> {
     details: ItemDetails,
 }
 
+/// The TypeScript shapes of what the module takes and returns as plain
+/// objects (pkg/gramrec_wasm.d.ts): the methods below name them, and
+/// web/test/types.test.mjs compiles the module's real answers against them.
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** An item ID as a page may give it: a string, or a number (written as an integer where it is one). */
+export type ItemId = string | number;
+/** A history entry as an object: the item and its weight (the rating for explicit models, a count or strength for implicit ones; default 1). */
+export type HistoryRecord = { item: ItemId; weight?: number | null | undefined };
+/** One history entry: a record or a bare item ID (weight 1). */
+export type HistoryEntry = HistoryRecord | ItemId;
+/** An item's name, page and image, each only where the model has it. */
+export interface ItemDetails { name?: string; url?: string; image?: string }
+/** One item of a list: its ID and score, with its details. */
+export interface Recommendation extends ItemDetails { item: string; score: number }
+/** What `recommend` returns: the best items first, whether the history was empty or unknown (popular items then), and the history's unknown IDs. */
+export interface Recommendations { items: Recommendation[]; coldStart: boolean; unknown: string[] }
+/** What `similar` and `popular` return; `unknown` holds an item asked about that the model does not know. */
+export interface ItemList { items: Recommendation[]; unknown?: string[] }
+/** What `details` returns for a known item. */
+export interface ItemInfo extends ItemDetails { item: string }
+/** What `metadata` returns: the model's objective, its storage and size, and how many items it describes. */
+export interface ModelMetadata {
+  kind: "explicit" | "implicit"; factors: number; reg: number; regScaling: "count" | "none" | "frequency";
+  regExponent: number; unobservedWeight: number; alpha: number; confidence: "linear" | "log"; epsilon: number;
+  biases: boolean; items: number; dtype: "f32" | "f16" | "i8"; ratingMin: number; ratingMax: number; described: number;
+}
+/** One item that goes with another: P(it | the given one), lift and support, with its details. */
+export interface Association extends ItemDetails { item: string; confidence: number; lift: number; support: number }
+/** What `rulesFor` returns, best first; `unknown` holds an item in no basket. */
+export interface Associations { items: Association[]; unknown: string[] }
+"#;
+
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
@@ -112,7 +145,12 @@ impl Recommender {
     /// (the details where the model has them): the history's items are
     /// excluded, an empty (or all-unknown) history gets the popular items with
     /// `coldStart: true`, and unknown IDs are listed in `unknown`.
-    pub fn recommend(&self, history: JsValue, k: usize) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "Recommendations")]
+    pub fn recommend(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "readonly HistoryEntry[] | null | undefined")] history: JsValue,
+        k: usize,
+    ) -> Result<JsValue, JsError> {
         self.recommend_visitor(&self.visitor(history)?, k)
     }
 
@@ -120,7 +158,10 @@ impl Recommender {
     /// takes it): its known items, unknown IDs and folded-in row, for
     /// [`recommend_visitor`](Self::recommend_visitor) and
     /// [`recommend_shortlist`](Self::recommend_shortlist).
-    pub fn visitor(&self, history: JsValue) -> Result<Visitor, JsError> {
+    pub fn visitor(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "readonly HistoryEntry[] | null | undefined")] history: JsValue,
+    ) -> Result<Visitor, JsError> {
         let entries: Vec<Entry> = if history.is_undefined() || history.is_null() {
             Vec::new()
         } else {
@@ -148,7 +189,7 @@ impl Recommender {
 
     /// [`recommend`](Self::recommend) for a visitor already folded in,
     /// scored here (SIMD).
-    #[wasm_bindgen(js_name = recommendVisitor)]
+    #[wasm_bindgen(js_name = recommendVisitor, unchecked_return_type = "Recommendations")]
     pub fn recommend_visitor(&self, visitor: &Visitor, k: usize) -> Result<JsValue, JsError> {
         let (top, cold_start) = match &visitor.row {
             None => (self.model.popular_rows(k), true),
@@ -165,7 +206,7 @@ impl Recommender {
     /// scored at most that), `undefined` when it kept every item it did not
     /// leave out. `null` otherwise (and for a visitor with no history):
     /// then call `recommendVisitor`. See gramrec-core's `shortlist_top_rows`.
-    #[wasm_bindgen(js_name = recommendShortlist)]
+    #[wasm_bindgen(js_name = recommendShortlist, unchecked_return_type = "Recommendations | null")]
     pub fn recommend_shortlist(
         &self,
         visitor: &Visitor,
@@ -225,6 +266,7 @@ impl Recommender {
     /// The `k` items most similar to `item` (cosine of the factors), as
     /// `{items: [{item, score}]}`; an unknown item gives no items and
     /// `unknown: [item]`.
+    #[wasm_bindgen(unchecked_return_type = "ItemList")]
     pub fn similar(&self, item: &str, k: usize) -> Result<JsValue, JsError> {
         match self.model.index_of(item) {
             Some(i) => to_js(&ItemList { items: self.model.similar(i, k), unknown: vec![] }),
@@ -233,6 +275,7 @@ impl Recommender {
     }
 
     /// The `k` items with the most training interactions, as `{items: [{item, score}]}`.
+    #[wasm_bindgen(unchecked_return_type = "ItemList")]
     pub fn popular(&self, k: usize) -> Result<JsValue, JsError> {
         to_js(&ItemList { items: self.model.popular(k), unknown: vec![] })
     }
@@ -252,6 +295,7 @@ impl Recommender {
     /// What the model is: `{kind, items, factors, dtype, reg, regScaling, alpha,
     /// confidence, epsilon, biases, ratingMin, ratingMax, described}`
     /// (`described`: items with a name, link or image).
+    #[wasm_bindgen(unchecked_return_type = "ModelMetadata")]
     pub fn metadata(&self) -> Result<JsValue, JsError> {
         let m = self.model.meta();
         to_js(&Metadata {
@@ -267,6 +311,7 @@ impl Recommender {
     /// An item's `{item, name, url, image}` (each detail only when the model
     /// has it), or `null` for an item the model does not know: to show a
     /// visitor's history as the model names it.
+    #[wasm_bindgen(unchecked_return_type = "ItemInfo | null")]
     pub fn details(&self, item: &str) -> Result<JsValue, JsError> {
         let Some(row) = self.model.index_of(item) else { return Ok(JsValue::NULL) };
         to_js(&Details { item: &self.model.ids()[row], details: self.model.details(row) })
@@ -389,7 +434,7 @@ impl Rules {
     /// The `k` items that go best with `item` (the rules from it alone, by
     /// confidence then lift); an item in no basket gives no items and
     /// `unknown: [item]`.
-    #[wasm_bindgen(js_name = rulesFor)]
+    #[wasm_bindgen(js_name = rulesFor, unchecked_return_type = "Associations")]
     pub fn rules_for(&self, item: &str, k: usize) -> Result<JsValue, JsError> {
         match self.index.item(item) {
             Some(i) => to_js(&Associations { items: self.index.for_item(&self.set, i, k), unknown: vec![] }),
