@@ -103,10 +103,11 @@ test("the module's real answers compile against the declared shapes", async () =
   writeFileSync(join(dir, 'details.csv'), details);
   const model = join(dir, 'described');
   gramrec('train', '-q', '--implicit', '--reg', '5', '--factors', '16', '--input', clicks, '--items', join(dir, 'details.csv'), '--out', model);
-  // Every other value of the metadata's enumerations: f16, log confidence, frequency scaling.
+  // Every other value of the metadata's enumerations: f16 and i8, log confidence, frequency scaling.
   const other = join(dir, 'other');
   gramrec('train', '-q', '--implicit', '--factors', '8', '--reg', '5', '--confidence', 'log', '--reg-scaling', 'frequency', '--dtype', 'f16',
     '--input', clicks, '--out', other);
+  gramrec('export', '--model', model, '--dtype', 'i8', '--out', join(dir, 'i8.gramrec'));
   let baskets = '';
   for (let b = 0; b < 200; b++) baskets += `i${b % 7},i${(b * 3) % 11},i${(b * 5) % 13}\n`;
   writeFileSync(join(dir, 'baskets.txt'), baskets);
@@ -115,6 +116,7 @@ test("the module's real answers compile against the declared shapes", async () =
 
   const implicit = new Recommender(readFileSync(join(model, 'items.gramrec')));
   const f16 = new Recommender(readFileSync(join(other, 'items.gramrec')));
+  const i8 = new Recommender(readFileSync(join(dir, 'i8.gramrec')));
   const explicit = new Recommender(readFileSync(join(trainModel(dir, 'explicit'), 'items.gramrec')));
   const rules = new Rules(readFileSync(join(dir, 'rules.gramrec')));
   const answers = {
@@ -124,7 +126,7 @@ test("the module's real answers compile against the declared shapes", async () =
       explicit.recommend([{ item: 'i1', weight: 4 }], 5),
     ],
     ItemList: [implicit.similar('i0', 4), implicit.similar('nope', 4), explicit.popular(3)],
-    ModelMetadata: [implicit.metadata(), explicit.metadata(), f16.metadata()],
+    ModelMetadata: [implicit.metadata(), explicit.metadata(), f16.metadata(), i8.metadata()],
     'ItemInfo | null': [implicit.details('i0'), implicit.details('i1'), implicit.details('nope')],
     Associations: [rules.rulesFor('i0', 3), rules.rulesFor('nope', 3)],
   };
@@ -136,7 +138,7 @@ test("the module's real answers compile against the declared shapes", async () =
   assert.ok(answers.Associations[0].items.some((a) => a.name && a.url && a.image), 'details in an association');
   assert.deepEqual(answers.Associations[1].unknown, ['nope']);
   const enums = answers.ModelMetadata.map((m) => `${m.kind} ${m.regScaling} ${m.confidence} ${m.dtype}`);
-  assert.deepEqual(enums, ['implicit none linear f32', 'explicit count linear f32', 'implicit frequency log f16']);
+  assert.deepEqual(enums, ['implicit none linear f32', 'explicit count linear f32', 'implicit frequency log f16', 'implicit none linear i8']);
   let text = "import type { Associations, ItemInfo, ItemList, ModelMetadata, Recommendations } from './gramrec.js';\n";
   let n = 0;
   for (const [type, values] of Object.entries(answers)) {
