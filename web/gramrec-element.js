@@ -32,17 +32,22 @@ const DEFAULT_KEY = 'gramrec-history';
 export const DEFAULT_HISTORY_LIMIT = 200;
 
 /**
- * The most recent `limit` distinct items of a history, oldest first: a
- * repeated item keeps its latest weight and moves to its latest place.
+ * The most recent `limit` distinct items of a history, oldest first, each
+ * as `{item, weight}`: a repeated item keeps its latest weight and moves to
+ * its latest place; a bare ID weighs 1; an entry whose item is not a string
+ * or number, or whose weight is neither a number nor absent, is dropped (a
+ * stored history may be stale or tampered with).
  */
 export function normaliseHistory(history, limit = DEFAULT_HISTORY_LIMIT) {
   const latest = new Map();
   for (const entry of history) {
-    const item = entry && typeof entry === 'object' ? entry.item : entry;
-    if (typeof item !== 'string' && typeof item !== 'number') continue;
+    const record = entry && typeof entry === 'object';
+    const item = record ? entry.item : entry;
+    const weight = record ? entry.weight ?? 1 : 1;
+    if ((typeof item !== 'string' && typeof item !== 'number') || typeof weight !== 'number') continue;
     const key = String(item);
     latest.delete(key);
-    latest.set(key, entry && typeof entry === 'object' ? entry : { item, weight: 1 });
+    latest.set(key, { item, weight });
   }
   return [...latest.values()].slice(-Math.max(1, limit));
 }

@@ -235,6 +235,18 @@ test('the stored history keeps the 200 most recent distinct items, or as many as
   assert.equal(stored.at(-3).weight, 5);
   assert.ok(!stored.some((e) => e.item === 'x0'), 'the oldest items dropped');
   await page.waitForFunction(() => /Based on your 4 interactions/.test(document.querySelector('gramrec-recommendations .gramrec-note')?.textContent));
+  // A tampered history: each entry read back as {item, weight}, the unusable ones dropped.
+  const read = await page.evaluate(async () => {
+    const { readHistory } = await import('./gramrec-element.js');
+    localStorage.setItem('tampered', JSON.stringify([
+      { item: 'a', weight: 'lots' }, { item: 'b', weight: { x: 1 } }, { item: 'c', extra: 1 }, 'd', 7,
+      { item: 'e', weight: null }, { item: ['f'] }, null, { item: 'g', weight: 2 },
+    ]));
+    return readHistory('tampered');
+  });
+  assert.deepEqual(read, [
+    { item: 'c', weight: 1 }, { item: 'd', weight: 1 }, { item: 7, weight: 1 }, { item: 'e', weight: 1 }, { item: 'g', weight: 2 },
+  ]);
   await page.close();
 });
 

@@ -166,7 +166,7 @@ test("the module's real answers compile against the declared shapes", async () =
 
 test("a page's code compiles against the declarations, and misuses are refused", () => {
   const usage = `
-import { initialize, load, loadRules, useGpu, type HistoryEntry, type Recommendation } from './gramrec.js';
+import { initialize, load, loadRules, useGpu, type HistoryEntry, type Recommendation, type Recommendations } from './gramrec.js';
 import { addInteraction, DEFAULT_HISTORY_LIMIT, fetchNames, normaliseHistory, readHistory, safeUrl } from './gramrec-element.js';
 import { GpuScorer } from './webgpu.js';
 
@@ -190,19 +190,22 @@ export async function page(): Promise<string[]> {
   const display = await fetchNames('names.json');
   const kept = normaliseHistory(history, DEFAULT_HISTORY_LIMIT).length;
   const element = document.querySelector('gramrec-recommendations');
-  element?.addEventListener('gramrec:rendered', (event) => console.log(event.detail.coldStart, event.detail.items.length));
+  const onRendered = (event: CustomEvent<Recommendations>) => console.log(event.detail.coldStart, event.detail.items.length);
+  element?.addEventListener('gramrec:rendered', onRendered);
+  element?.removeEventListener('gramrec:rendered', onRendered);
   element?.addEventListener('gramrec:error', (event) => console.log(event.detail.message));
   element?.addEventListener('click', (event) => console.log(event.button));
   const together = document.querySelector('gramrec-bought-together');
   together?.addEventListener('gramrec:rendered', (event) => console.log(event.detail.items[0]?.lift));
   window.addEventListener('gramrec:interaction', (event) => console.log(event.detail.item ?? 'a page fired it'));
-  const shown: string[] = (element?.history() ?? []).map((entry) => String(entry.item));
+  const shown: string[] = (element?.history() ?? []).map((entry) => String(entry.item) + ' ' + entry.weight.toFixed(1));
+  const numbered = rec.details(42)?.item ?? String(rec.hasItem(7)) + rec.similar(3, 2).items.length;
   const model = element?.recommender?.metadata().items ?? 0;
   const rendered = await element?.render();
   rec.free();
   return [String(grown), String(coldStart), ...unknown, ...names, kind, ...similar, String(known), String(onGpu),
     String(lifts.length), String(display.size), String(kept), String(safeUrl('/p/1')), String(rendered?.items.length),
-    ...shown, String(model), String(together?.render()?.items.length)];
+    ...shown, String(model), String(together?.render()?.items.length), numbered];
 }
 
 export async function misuses(): Promise<void> {
@@ -219,6 +222,8 @@ export async function misuses(): Promise<void> {
   await useGpu(rec, { fast: true });
   // @ts-expect-error a URL, an ArrayBuffer or a Uint8Array
   await load(42);
+  // @ts-expect-error an item ID is a string or a number
+  rec.similar({ item: 'i42' }, 5);
   // @ts-expect-error made by useGpu, not by new
   new GpuScorer();
   // @ts-expect-error the elements' events do not bubble: a listener elsewhere gets a plain Event

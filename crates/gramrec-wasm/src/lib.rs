@@ -38,6 +38,16 @@ impl Id {
     }
 }
 
+/// An item ID a page passes to `similar`, `hasItem`, `details` or
+/// `rulesFor`: a string or a number, as in a history; anything else is a
+/// readable Error (a number passed where wasm-bindgen expects a string
+/// used to trap with "memory access out of bounds").
+fn item_id(value: JsValue) -> Result<String, JsError> {
+    serde_wasm_bindgen::from_value::<Id>(value)
+        .map(Id::into_string)
+        .map_err(|_| JsError::new("gramrec: an item ID is a string or a number"))
+}
+
 /// One history entry: `{item, weight}`, or just an item ID (weight 1).
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -267,10 +277,15 @@ impl Recommender {
     /// `{items: [{item, score}]}`; an unknown item gives no items and
     /// `unknown: [item]`.
     #[wasm_bindgen(unchecked_return_type = "ItemList")]
-    pub fn similar(&self, item: &str, k: usize) -> Result<JsValue, JsError> {
-        match self.model.index_of(item) {
+    pub fn similar(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ItemId")] item: JsValue,
+        k: usize,
+    ) -> Result<JsValue, JsError> {
+        let item = item_id(item)?;
+        match self.model.index_of(&item) {
             Some(i) => to_js(&ItemList { items: self.model.similar(i, k), unknown: vec![] }),
-            None => to_js(&ItemList { items: vec![], unknown: vec![item.to_string()] }),
+            None => to_js(&ItemList { items: vec![], unknown: vec![item] }),
         }
     }
 
@@ -288,8 +303,8 @@ impl Recommender {
 
     /// Whether the model knows an item.
     #[wasm_bindgen(js_name = hasItem)]
-    pub fn has_item(&self, item: &str) -> bool {
-        self.model.index_of(item).is_some()
+    pub fn has_item(&self, #[wasm_bindgen(unchecked_param_type = "ItemId")] item: JsValue) -> Result<bool, JsError> {
+        Ok(self.model.index_of(&item_id(item)?).is_some())
     }
 
     /// What the model is: `{kind, items, factors, dtype, reg, regScaling, alpha,
@@ -312,8 +327,8 @@ impl Recommender {
     /// has it), or `null` for an item the model does not know: to show a
     /// visitor's history as the model names it.
     #[wasm_bindgen(unchecked_return_type = "ItemInfo | null")]
-    pub fn details(&self, item: &str) -> Result<JsValue, JsError> {
-        let Some(row) = self.model.index_of(item) else { return Ok(JsValue::NULL) };
+    pub fn details(&self, #[wasm_bindgen(unchecked_param_type = "ItemId")] item: JsValue) -> Result<JsValue, JsError> {
+        let Some(row) = self.model.index_of(&item_id(item)?) else { return Ok(JsValue::NULL) };
         to_js(&Details { item: &self.model.ids()[row], details: self.model.details(row) })
     }
 }
@@ -435,10 +450,15 @@ impl Rules {
     /// confidence then lift); an item in no basket gives no items and
     /// `unknown: [item]`.
     #[wasm_bindgen(js_name = rulesFor, unchecked_return_type = "Associations")]
-    pub fn rules_for(&self, item: &str, k: usize) -> Result<JsValue, JsError> {
-        match self.index.item(item) {
+    pub fn rules_for(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ItemId")] item: JsValue,
+        k: usize,
+    ) -> Result<JsValue, JsError> {
+        let item = item_id(item)?;
+        match self.index.item(&item) {
             Some(i) => to_js(&Associations { items: self.index.for_item(&self.set, i, k), unknown: vec![] }),
-            None => to_js(&Associations { items: vec![], unknown: vec![item.to_string()] }),
+            None => to_js(&Associations { items: vec![], unknown: vec![item] }),
         }
     }
 

@@ -103,10 +103,10 @@ fn unknown_and_malformed_entries_are_reported_not_thrown() {
 #[wasm_bindgen_test]
 fn similar_popular_ids_and_metadata() {
     let r = Recommender::new(model_bytes(Dtype::F32)).unwrap();
-    let sim: Items = serde_wasm_bindgen::from_value(r.similar("i1", 1).unwrap()).unwrap();
+    let sim: Items = serde_wasm_bindgen::from_value(r.similar("i1".into(), 1).unwrap()).unwrap();
     assert_eq!(sim.items[0].item, "i5");
     assert!(sim.unknown.is_empty());
-    let none: Items = serde_wasm_bindgen::from_value(r.similar("zz", 3).unwrap()).unwrap();
+    let none: Items = serde_wasm_bindgen::from_value(r.similar("zz".into(), 3).unwrap()).unwrap();
     assert!(none.items.is_empty());
     assert_eq!(none.unknown, vec!["zz".to_string()]);
     let popular: Items = serde_wasm_bindgen::from_value(r.popular(2).unwrap()).unwrap();
@@ -114,7 +114,13 @@ fn similar_popular_ids_and_metadata() {
         popular.items.iter().map(|i| (i.item.as_str(), i.score)).collect::<Vec<_>>(),
         vec![("i0", 60.0), ("i1", 50.0)]
     );
-    assert!(r.has_item("i3") && !r.has_item("i9"));
+    assert!(r.has_item("i3".into()).unwrap() && !r.has_item("i9".into()).unwrap());
+    // A number is an ID as in a history (it used to trap the module); anything else a readable error.
+    let numbered: Items = serde_wasm_bindgen::from_value(r.similar(JsValue::from(3.0), 1).unwrap()).unwrap();
+    assert_eq!(numbered.unknown, vec!["3".to_string()]);
+    assert!(!r.has_item(JsValue::from(3.0)).unwrap());
+    assert!(r.has_item(JsValue::TRUE).is_err() && r.details(JsValue::NULL).is_err());
+    assert!(r.similar(JsValue::UNDEFINED, 1).is_err());
     assert_eq!(r.item_ids().len(), 6);
     let meta: Meta = serde_wasm_bindgen::from_value(r.metadata().unwrap()).unwrap();
     assert_eq!((meta.kind.as_str(), meta.items, meta.factors), ("implicit", 6, 2));
@@ -179,12 +185,12 @@ fn rules_answer_what_goes_with_an_item_and_report_unknown_items() {
     };
     let rules = gramrec_wasm::Rules::new(&set.to_bytes().unwrap()).unwrap();
     assert_eq!(rules.rule_count(), 3);
-    let got: Associations = serde_wasm_bindgen::from_value(rules.rules_for("tea", 5).unwrap()).unwrap();
+    let got: Associations = serde_wasm_bindgen::from_value(rules.rules_for("tea".into(), 5).unwrap()).unwrap();
     let items: Vec<&str> = got.items.iter().map(|g| g.item.as_str()).collect();
     assert_eq!(items, ["milk", "sugar"], "single-item antecedents only, best first");
     assert_eq!(got.items[0].confidence, 0.75);
     assert_eq!(got.items[0].lift, 0.75 / 0.5);
-    let none: Associations = serde_wasm_bindgen::from_value(rules.rules_for("coffee", 5).unwrap()).unwrap();
+    let none: Associations = serde_wasm_bindgen::from_value(rules.rules_for("coffee".into(), 5).unwrap()).unwrap();
     assert!(none.items.is_empty() && none.unknown == ["coffee"]);
     assert!(gramrec_wasm::Rules::new(b"GRRULES\0 not really").is_err());
 }
